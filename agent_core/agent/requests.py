@@ -1,0 +1,41 @@
+"""Validation of an incoming turn (chat pane or HTTP), before anything is written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from agent_core.errors import invalid_input
+
+
+class TurnRequest(BaseModel):
+    """A user message for one tenant, optionally continuing a conversation.
+
+    Field aliases match the HTTP API's JSON (`tenantId`, `conversationId`).
+    """
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True, str_strip_whitespace=True)
+
+    tenant_id: UUID = Field(alias="tenantId")
+    message: str = Field(min_length=1)
+    conversation_id: UUID | None = Field(default=None, alias="conversationId")
+
+    @field_validator("message")
+    @classmethod
+    def _printable(cls, value: str, info: ValidationInfo) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        limit = (info.context or {}).get("max_chars")
+        if isinstance(limit, int) and len(value) > limit:
+            raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
+        return value
+
+
+def parse_turn_request(data: Mapping[str, object], max_chars: int) -> TurnRequest:
+    """Validate raw input into a TurnRequest or raise InvalidInputError listing every problem."""
+    try:
+        return TurnRequest.model_validate(data, context={"max_chars": max_chars})
+    except ValidationError as exc:
+        raise invalid_input("request", exc) from None

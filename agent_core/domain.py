@@ -1,0 +1,234 @@
+"""Records the agent reads and writes. Plain frozen dataclasses: cheap on the hot path."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, Literal
+from uuid import UUID
+
+JsonDict = dict[str, Any]
+Role = Literal["system", "user", "assistant", "tool"]
+
+
+@dataclass(frozen=True, slots=True)
+class Tenant:
+    """A business using the agent, with its own system prompt and data."""
+
+    id: UUID
+    name: str
+    system_prompt: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Tour:
+    """A booked tour."""
+
+    id: UUID
+    tenant_id: UUID
+    customer_name: str
+    tour_date: date
+    location: str
+    conversation_id: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A free-text note about a caller."""
+
+    id: UUID
+    tenant_id: UUID
+    content: str
+    conversation_id: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A person the business keeps details for; unique per tenant by case-folded name."""
+
+    id: UUID
+    tenant_id: UUID
+    name: str
+    email: str | None
+    phone: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A tool call as the model asked for it: arguments are the model's raw JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One message of a conversation in the chat-completions shape."""
+
+    role: Role
+    content: str
+    tool_calls: tuple[ToolCallRequest, ...] = ()
+    tool_call_id: str | None = None
+
+
+class ToolCallStatus(StrEnum):
+    """How a tool call ended."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRecord:
+    """A tool call after it ran (or was refused), as persisted and shown to users."""
+
+    call_id: str
+    name: str
+    arguments: JsonDict | str
+    status: ToolCallStatus
+    result: JsonDict | None
+    error: str | None
+    duration_ms: float
+
+    def to_model_content(self) -> str:
+        """The JSON text the model reads back as this call's result."""
+        if self.status is ToolCallStatus.SUCCEEDED:
+            return json.dumps({"ok": True, "result": self.result}, default=str, ensure_ascii=False)
+        return json.dumps({"ok": False, "error": self.error}, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts reported by the model (zero for the demo model)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TurnResult:
+    """Everything one turn produced."""
+
+    tenant_id: UUID
+    conversation_id: UUID
+    turn_id: UUID
+    reply: str
+    tool_calls: tuple[ToolCallRecord, ...]
+    usage: Usage
+    model: str
+    latency_ms: float
+    model_calls: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSummary:
+    """A conversation as listed for a tenant."""
+
+    id: UUID
+    tenant_id: UUID
+    created_at: datetime
+    message_count: int
+    last_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """What the model is told about a tool: name, purpose and JSON schema of its arguments."""
+
+    name: str
+    description: str
+    parameters: JsonDict
+
+
+def decode_arguments(text: str) -> JsonDict | str:
+    """Tool-call arguments as an object when the model sent a JSON object, else the raw text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
+
+
+@dataclass(frozen=True, slots=True)
+class PromptVersion:
+    """One saved version of a tenant's system prompt."""
+
+    tenant_id: UUID
+    version: int
+    prompt: str
+    author: str
+    created_at: datetime
+
+
+class RunStatus(StrEnum):
+    """Where a listener's handling of one event stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened for a tenant; `seq` orders events and serves as a cursor."""
+
+    id: UUID
+    tenant_id: UUID
+    name: str
+    payload: JsonDict
+    created_at: datetime
+    seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerRun:
+    """One listener's handling of one event."""
+
+    event_id: UUID
+    listener: str
+    status: RunStatus
+    attempts: int
+    last_error: str | None
+    duration_ms: float | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """An event with the runs of the listeners it was handed to."""
+
+    event: Event
+    runs: tuple[ListenerRun, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A message queued for an integration to send (confirmation email, CRM sync, ...)."""
+
+    id: UUID
+    tenant_id: UUID
+    kind: str
+    event_id: UUID
+    payload: JsonDict
+    created_at: datetime

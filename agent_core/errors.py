@@ -1,0 +1,59 @@
+"""Errors that cross module boundaries; each carries a message safe to show a user."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+
+class AgentCoreError(Exception):
+    """Base class: `str(error)` is a user-facing message without secrets."""
+
+
+class ConfigError(AgentCoreError):
+    """Start-up configuration is present but wrong."""
+
+
+class InvalidInputError(AgentCoreError):
+    """A request (chat message, tenant id, prompt edit) failed validation; nothing was written."""
+
+    def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or []
+
+
+class NotFoundError(AgentCoreError):
+    """A tenant or conversation does not exist (or belongs to another tenant)."""
+
+
+class ModelUnavailableError(AgentCoreError):
+    """The language model could not be reached or kept failing after retries."""
+
+
+class ModelError(AgentCoreError):
+    """The language model rejected the request (bad key, bad model name, bad request)."""
+
+
+class StoreUnavailableError(AgentCoreError):
+    """The database could not be reached."""
+
+
+def validation_details(error: ValidationError) -> list[dict[str, str]]:
+    """Pydantic errors as `{field, message}` pairs without input values (may be secret)."""
+    return [
+        {
+            "field": ".".join(str(part) for part in item["loc"]) or "body",
+            "message": item["msg"].removeprefix("Value error, "),
+        }
+        for item in error.errors(include_url=False, include_input=False)
+    ]
+
+
+def summarize(details: list[dict[str, str]]) -> str:
+    """`field: message; field: message`."""
+    return "; ".join(f"{d['field']}: {d['message']}" for d in details)
+
+
+def invalid_input(what: str, error: ValidationError) -> InvalidInputError:
+    """An InvalidInputError listing every problem found by pydantic."""
+    details = validation_details(error)
+    return InvalidInputError(f"invalid {what} — {summarize(details)}", details)

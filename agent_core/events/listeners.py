@@ -1,0 +1,63 @@
+"""Listeners with effects a user can see: outbox rows an integration would drain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent_core.domain import Event, JsonDict
+from agent_core.store.base import Store
+
+
+@dataclass(frozen=True)
+class OutboxListener:
+    """On one event, queue one outbox message (once per event, however often it runs)."""
+
+    name: str
+    event: str
+    kind: str
+    store: Store
+    build: Callable[[Event], JsonDict]
+
+    @property
+    def events(self) -> frozenset[str]:
+        return frozenset({self.event})
+
+    def handle(self, event: Event) -> None:
+        self.store.add_outbox(event.tenant_id, self.kind, event.id, self.build(event))
+
+
+def _booking_confirmation(event: Event) -> JsonDict:
+    p = event.payload
+    return {
+        "template": "booking_confirmation",
+        "customer_name": p.get("name"),
+        "date": p.get("date"),
+        "location": p.get("location"),
+        "booking_id": p.get("booking_id"),
+    }
+
+
+def _crm_sync(event: Event) -> JsonDict:
+    p = event.payload
+    return {
+        "operation": "upsert_contact",
+        "contact_id": p.get("contact_id"),
+        "name": p.get("name"),
+        "email": p.get("email"),
+        "phone": p.get("phone"),
+    }
+
+
+def default_listeners(store: Store) -> list[OutboxListener]:
+    """Booking confirmations and CRM sync, both queued in the outbox."""
+    return [
+        OutboxListener(
+            "booking_confirmation",
+            "tour.booked",
+            "booking_confirmation",
+            store,
+            _booking_confirmation,
+        ),
+        OutboxListener("crm_sync", "contact.updated", "crm_sync", store, _crm_sync),
+    ]

@@ -1,0 +1,114 @@
+"""Adapter for OpenAI and any OpenAI-compatible server, on the official `openai` client.
+
+Retries on 429/5xx/connection errors are the client's own (exponential backoff that
+honours Retry-After); this adapter streams, assembles tool-call deltas and maps the
+client's exceptions onto ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import openai
+from openai import OpenAI
+
+from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
+from agent_core.errors import ModelError, ModelUnavailableError
+from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+
+
+def to_openai_message(message: ChatMessage) -> dict[str, Any]:
+    """Our message as the chat-completions API expects it."""
+    if message.role == "tool":
+        return {"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content}
+    if message.role == "assistant" and message.tool_calls:
+        return {
+            "role": "assistant",
+            "content": message.content or None,
+            "tool_calls": [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in message.tool_calls
+            ],
+        }
+    return {"role": message.role, "content": message.content}
+
+
+def to_openai_tool(spec: ToolSpec) -> dict[str, Any]:
+    """A tool spec in the chat-completions `tools` shape."""
+    return {
+        "type": "function",
+        "function": {
+            "name": spec.name,
+            "description": spec.description,
+            "parameters": spec.parameters,
+        },
+    }
+
+
+class OpenAIChatModel:
+    """Streams chat completions with tool calls."""
+
+    def __init__(self, client: OpenAI, model: str) -> None:
+        self._client = client
+        self._model = model
+
+    @property
+    def name(self) -> str:
+        return f"openai:{self._model}"
+
+    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        request: dict[str, Any] = {
+            "model": self._model,
+            "messages": [to_openai_message(m) for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if tools:
+            request["tools"] = [to_openai_tool(t) for t in tools]
+        try:
+            yield from self._consume(self._client.chat.completions.create(**request))
+        except openai.APITimeoutError as exc:
+            raise ModelUnavailableError("the model did not answer in time") from exc
+        except openai.APIConnectionError as exc:
+            raise ModelUnavailableError("cannot reach the model server (check OPENAI_BASE_URL)") from exc
+        except openai.AuthenticationError as exc:
+            raise ModelError("the model server rejected OPENAI_API_KEY") from exc
+        except openai.RateLimitError as exc:
+            raise ModelUnavailableError("the model is rate-limited; try again shortly") from exc
+        except openai.InternalServerError as exc:
+            raise ModelUnavailableError(f"the model server failed (HTTP {exc.status_code})") from exc
+        except openai.APIStatusError as exc:
+            raise ModelError(
+                f"the model server refused the request (HTTP {exc.status_code}): {exc.message}"
+            ) from exc
+
+    def _consume(self, chunks: Any) -> Iterator[ModelEvent]:
+        calls: dict[int, dict[str, str]] = {}
+        usage = Usage()
+        model = self._model
+        for chunk in chunks:
+            model = chunk.model or model
+            if chunk.usage is not None:
+                usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
+            for choice in chunk.choices:
+                delta = choice.delta
+                if delta.content:
+                    yield TextDelta(delta.content)
+                for part in delta.tool_calls or ():
+                    call = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
+                    if part.id:
+                        call["id"] = part.id
+                    if part.function is not None:
+                        call["name"] += part.function.name or ""
+                        call["arguments"] += part.function.arguments or ""
+        for index in sorted(calls):
+            call = calls[index]
+            if not call["id"] or not call["name"]:
+                raise ModelError("the model sent an incomplete tool call")
+            yield ToolCallRequest(call["id"], call["name"], call["arguments"])
+        yield ModelDone(usage, f"openai:{model}")

@@ -1,0 +1,190 @@
+"""The composition root: the one place that builds clients and wires components from settings.
+
+Pages, the CLI and the HTTP API all get a `Runtime` from `build_runtime`; nothing else
+creates database, Redis or model clients.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from dataclasses import dataclass
+from uuid import UUID
+
+import redis
+from openai import OpenAI
+
+from agent_core.agent.loop import Agent, AgentLimits
+from agent_core.clock import Clock, SystemClock
+from agent_core.domain import PromptVersion
+from agent_core.errors import ConfigError
+from agent_core.events.bus import EventBus
+from agent_core.events.listeners import default_listeners
+from agent_core.llm.base import ChatModel
+from agent_core.llm.demo_model import DemoModel
+from agent_core.llm.openai_model import OpenAIChatModel
+from agent_core.prompt_admin import roll_back_prompt, save_prompt
+from agent_core.prompt_cache import PromptCache
+from agent_core.settings import Settings, load_settings
+from agent_core.store.base import Store
+from agent_core.store.postgres import PostgresStore
+from agent_core.store.sqlite import SqliteStore
+from agent_core.tools import default_registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentHealth:
+    """One component's status for the dashboard and /api/health."""
+
+    name: str
+    backend: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Runtime:
+    """Everything a front end needs, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    prompts: PromptCache
+    bus: EventBus
+    model: ChatModel
+    agent: Agent
+    redis_client: redis.Redis | None = None
+    _closed: bool = False
+
+    def save_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+        """Validate, version and publish a tenant prompt edit."""
+        return save_prompt(self.store, self.prompts, tenant_id, prompt, author)
+
+    def roll_back_prompt(self, tenant_id: UUID, version: int, author: str) -> PromptVersion:
+        """Make an earlier prompt version current again."""
+        return roll_back_prompt(self.store, self.prompts, tenant_id, version, author)
+
+    def health(self) -> list[ComponentHealth]:
+        """Check each component now; never raises."""
+        checks = []
+        try:
+            self.store.ping()
+            checks.append(ComponentHealth("store", self.store.backend, True, "reachable"))
+        except Exception as exc:
+            checks.append(ComponentHealth("store", self.store.backend, False, str(exc)))
+        if self.redis_client is None:
+            checks.append(ComponentHealth("cache", "in-process", True, "no REDIS_URL; per-process cache"))
+        else:
+            try:
+                self.redis_client.ping()
+                checks.append(ComponentHealth("cache", "redis", True, "reachable"))
+            except redis.RedisError as exc:
+                checks.append(
+                    ComponentHealth("cache", "redis", False, f"unreachable, using the store: {exc}")
+                )
+        offline = isinstance(self.model, DemoModel)
+        checks.append(
+            ComponentHealth(
+                "model",
+                self.model.name,
+                True,
+                "offline demo model (no OPENAI_API_KEY)" if offline else "configured",
+            )
+        )
+        checks.append(
+            ComponentHealth(
+                "bus",
+                "in-process",
+                not self._closed,
+                "listeners: " + ", ".join(self.bus.listener_names),
+            )
+        )
+        return checks
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Drain the event bus, stop the cache subscriber, release connections."""
+        if self._closed:
+            return
+        self._closed = True
+        self.bus.close(timeout)
+        self.prompts.close()
+        self.store.close()
+        if self.redis_client is not None:
+            self.redis_client.close()
+
+
+def build_store(settings: Settings) -> Store:
+    """The store selected by the settings."""
+    if settings.database_url is not None:
+        store = PostgresStore(str(settings.database_url))
+        store.check_schema()
+        return store
+    if settings.supabase_url is not None:
+        raise ConfigError(
+            "SUPABASE_URL is set, but the Supabase client store is not available yet;"
+            " use DATABASE_URL with the project's Postgres connection string instead"
+        )
+    return SqliteStore(settings.sqlite_path)
+
+
+def build_model(settings: Settings, clock: Clock) -> ChatModel:
+    """The OpenAI adapter when a key is set, otherwise the offline demo model."""
+    if settings.openai_api_key is None:
+        return DemoModel(clock)
+    client = OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=str(settings.openai_base_url) if settings.openai_base_url else None,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=settings.openai_max_retries,
+    )
+    return OpenAIChatModel(client, settings.openai_model)
+
+
+def build_redis(settings: Settings) -> redis.Redis | None:
+    """A Redis client for REDIS_URL, with short timeouts so an outage degrades quickly."""
+    if settings.redis_url is None:
+        return None
+    return redis.Redis.from_url(
+        str(settings.redis_url),
+        socket_timeout=0.5,
+        socket_connect_timeout=0.5,
+        health_check_interval=30,
+    )
+
+
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    model: ChatModel | None = None,
+    clock: Clock | None = None,
+    close_at_exit: bool = False,
+) -> Runtime:
+    """Build and start every component. ConfigError or StoreUnavailableError on bad settings."""
+    settings = settings or load_settings()
+    clock = clock or SystemClock(settings.zone)
+    store = build_store(settings)
+    redis_client = build_redis(settings)
+    prompts = PromptCache(
+        store,
+        redis_client=redis_client,
+        ttl_seconds=settings.prompt_cache_ttl_seconds,
+        local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
+    )
+    bus = EventBus(store, default_listeners(store))
+    agent = Agent(
+        store=store,
+        model=model or build_model(settings, clock),
+        tools=default_registry(),
+        prompts=prompts,
+        events=bus,
+        clock=clock,
+        limits=AgentLimits(settings.agent_max_steps, settings.history_limit, settings.max_message_chars),
+    )
+    runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, redis_client)
+    prompts.start()
+    bus.start()
+    if close_at_exit:
+        atexit.register(runtime.close)
+    return runtime

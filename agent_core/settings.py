@@ -1,0 +1,114 @@
+"""Runtime configuration read from the environment (and `.env`).
+
+Nothing is required: with no variables set the app runs on embedded defaults
+(SQLite file store, in-process prompt cache and event bus, offline demo model).
+A variable that is present but wrong stops start-up with a message naming it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    PostgresDsn,
+    RedisDsn,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from agent_core.errors import ConfigError, summarize, validation_details
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
+
+
+class Settings(BaseSettings):
+    """Every knob of the runtime; the field name upper-cased is its environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+
+    database_url: PostgresDsn | None = Field(
+        default=None, description="PostgreSQL connection string; switches the store to Postgres."
+    )
+    sqlite_path: Path = Field(
+        default=Path("data/voice_assistant.sqlite3"),
+        description="SQLite file used when no DATABASE_URL or Supabase is configured.",
+    )
+    supabase_url: AnyHttpUrl | None = Field(default=None, description="Supabase project URL.")
+    supabase_service_role_key: SecretStr | None = Field(
+        default=None, description="Supabase service-role key (server-side only)."
+    )
+    redis_url: RedisDsn | None = Field(
+        default=None, description="Redis URL for the shared tenant-prompt cache."
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="OpenAI (or compatible) API key; without it the demo model runs."
+    )
+    openai_base_url: AnyHttpUrl | None = Field(
+        default=None, description="Base URL of any OpenAI-compatible server."
+    )
+    openai_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
+    openai_timeout_seconds: PositiveSeconds = 30.0
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    agent_max_steps: int = Field(
+        default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
+    )
+    history_limit: int = Field(default=20, ge=1, le=500, description="Earlier messages sent to the model.")
+    max_message_chars: int = Field(default=4000, ge=1, le=100_000)
+    timezone: str = Field(default="UTC", description="IANA zone used for 'today' and relative dates.")
+    prompt_cache_ttl_seconds: int = Field(
+        default=300, ge=1, le=86_400, description="How long Redis keeps a cached prompt."
+    )
+    prompt_cache_local_ttl_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        description="How long a process trusts its in-memory copy without an invalidation.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.supabase_url is None) != (self.supabase_service_role_key is None):
+            raise ValueError("SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together")
+        if self.database_url is not None and self.supabase_url is not None:
+            raise ValueError("set either DATABASE_URL or SUPABASE_URL, not both")
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The configured time zone as an object."""
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation failures into one readable `ConfigError`.
+
+    The message names each offending environment variable and never echoes its value,
+    since the value may be a secret.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        details = [
+            {
+                "field": d["field"].upper() if d["field"] != "body" else "configuration",
+                "message": d["message"],
+            }
+            for d in validation_details(exc)
+        ]
+        raise ConfigError("Invalid configuration — " + summarize(details)) from None

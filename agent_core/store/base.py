@@ -1,0 +1,257 @@
+"""The store interface every backend implements (SQLite, PostgreSQL, in-memory).
+
+Every method takes the tenant id explicitly and scopes all reads and writes to it; tools
+only ever receive a `TenantWriter` already bound to the turn's tenant, so nothing a model
+outputs can choose the tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Generic, Protocol, TypeVar
+from uuid import UUID
+
+from agent_core.domain import (
+    ChatMessage,
+    Contact,
+    ConversationSummary,
+    Event,
+    EventRecord,
+    JsonDict,
+    Note,
+    OutboxMessage,
+    PromptVersion,
+    RunStatus,
+    Tenant,
+    ToolCallRecord,
+    ToolCallRequest,
+    Tour,
+    Usage,
+)
+
+
+class ToolFailure(Exception):
+    """Raised by a tool to refuse a call; the message goes back to the model and nothing is written."""
+
+
+class TenantWriter(Protocol):
+    """The writes a tool may make, bound to one tenant inside one open transaction."""
+
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
+        """Insert a booked tour."""
+        ...
+
+    def add_note(self, content: str) -> Note:
+        """Insert a note."""
+        ...
+
+    def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
+        """Create the contact or update its non-empty fields; True when it was created."""
+        ...
+
+
+T = TypeVar("T")
+
+ToolExecution = Callable[[TenantWriter], JsonDict]
+"""Runs a tool inside the store's transaction: returns its result or raises ToolFailure."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStart:
+    """Ids assigned when a turn begins."""
+
+    conversation_id: UUID
+    turn_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    """What is recorded about a finished turn."""
+
+    status: str
+    reply: str | None
+    model: str
+    usage: Usage
+    model_calls: int
+    latency_ms: float
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of rows and the total matching rows."""
+
+    rows: list[T]
+    total: int
+
+
+class Store(Protocol):
+    """Persistence for tenants, conversations, turns, tool calls and business records."""
+
+    backend: str
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError when the database cannot be reached."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    def get_tenant(self, tenant_id: UUID) -> Tenant | None:
+        """The tenant, or None."""
+        ...
+
+    def list_tenants(self) -> list[Tenant]:
+        """All tenants by name."""
+        ...
+
+    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
+        """Add a tenant; InvalidInputError when the name is taken."""
+        ...
+
+    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
+        """Open a turn: create the conversation if none is given, store the user message.
+
+        NotFoundError when the conversation does not exist for this tenant.
+        """
+        ...
+
+    def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
+        """The last `limit` messages in order, starting at a user message."""
+        ...
+
+    def append_message(
+        self, tenant_id: UUID, conversation_id: UUID, turn_id: UUID, message: ChatMessage
+    ) -> None:
+        """Add one message to the conversation."""
+        ...
+
+    def run_tool_call(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        call: ToolCallRequest,
+        arguments: JsonDict | str,
+        execute: ToolExecution,
+    ) -> tuple[ToolCallRecord, bool]:
+        """Execute a tool call at most once per (tenant, call id), atomically.
+
+        The tool's writes, the call's record and its result message commit together.
+        Returns the record and True when it was a replay of an earlier execution.
+        """
+        ...
+
+    def finish_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        reply: ChatMessage | None,
+        outcome: TurnOutcome,
+    ) -> None:
+        """Store the final reply (if any) and the turn's outcome together."""
+        ...
+
+    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
+        """A recorded tool call of this tenant."""
+        ...
+
+    def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
+        """Every message of one conversation, oldest first."""
+        ...
+
+    def list_conversations(self, tenant_id: UUID, limit: int = 50) -> list[ConversationSummary]:
+        """Most recent conversations first."""
+        ...
+
+    def list_tours(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Tour]:
+        """Tours by date."""
+        ...
+
+    def list_notes(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Note]:
+        """Notes, newest first."""
+        ...
+
+    def list_contacts(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Contact]:
+        """Contacts by name."""
+        ...
+
+    # -- prompts -----------------------------------------------------------------
+
+    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+        """Save a new prompt version and make it current, together.
+
+        NotFoundError when the tenant does not exist.
+        """
+        ...
+
+    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        """Every saved version, newest first."""
+        ...
+
+    # -- events --------------------------------------------------------------------
+
+    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
+        """Persist events, each with a pending run per listener it is handed to."""
+        ...
+
+    def claim_listener_run(self, event_id: UUID, listener: str) -> bool:
+        """Move a pending run to running; False when another worker already has it."""
+        ...
+
+    def finish_listener_run(
+        self,
+        event_id: UUID,
+        listener: str,
+        status: RunStatus,
+        attempts: int,
+        last_error: str | None,
+        duration_ms: float,
+    ) -> None:
+        """Record how a run ended."""
+        ...
+
+    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
+        """Runs accepted but not yet started (e.g. left by a shutdown), oldest first."""
+        ...
+
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
+        """Set this event's failed runs back to pending; returns their listener names."""
+        ...
+
+    def list_events(
+        self,
+        tenant_id: UUID,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> list[EventRecord]:
+        """Events of a tenant with `seq > after_seq`, with their listener runs."""
+        ...
+
+    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
+        """One event of this tenant with its runs."""
+        ...
+
+    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
+        """Queue an outbound message once per (event, kind); False when already queued."""
+        ...
+
+    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
+        """Queued messages, newest first."""
+        ...
+
+
+def name_key(name: str) -> str:
+    """The case- and space-insensitive key contacts are unique by."""
+    return " ".join(name.casefold().split())
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC."""
+    return datetime.now(UTC)

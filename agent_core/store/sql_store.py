@@ -1,0 +1,787 @@
+"""The store logic shared by the SQL backends (SQLite and PostgreSQL).
+
+Statements are written once with `:name` parameters; each backend supplies a session
+that runs them in its own dialect and returns rows as dicts. Values come back as the
+backend stores them (SQLite: text) and are normalised here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+from agent_core.domain import (
+    ChatMessage,
+    Contact,
+    ConversationSummary,
+    Event,
+    EventRecord,
+    JsonDict,
+    ListenerRun,
+    Note,
+    OutboxMessage,
+    PromptVersion,
+    RunStatus,
+    Tenant,
+    ToolCallRecord,
+    ToolCallRequest,
+    ToolCallStatus,
+    Tour,
+    decode_arguments,
+)
+from agent_core.errors import InvalidInputError, NotFoundError
+from agent_core.store.base import (
+    Page,
+    ToolExecution,
+    ToolFailure,
+    TurnOutcome,
+    TurnStart,
+    name_key,
+    utcnow,
+)
+
+Row = dict[str, Any]
+
+
+class SqlSession(Protocol):
+    """A connection inside a transaction (or autocommit read) in one dialect."""
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        """Run a statement and return its rows."""
+        ...
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
+        """Run a statement and return the affected row count."""
+        ...
+
+
+def as_uuid(value: Any) -> UUID:
+    """UUID from a driver value (UUID in Postgres, text in SQLite)."""
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def as_datetime(value: Any) -> datetime:
+    """Aware datetime from a driver value."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def as_date(value: Any) -> date:
+    """Date from a driver value."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def as_json(value: Any) -> Any:
+    """Decoded JSON from a driver value (decoded jsonb in Postgres, text in SQLite)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def tenant_from_row(row: Row) -> Tenant:
+    return Tenant(as_uuid(row["id"]), row["name"], row["system_prompt"], as_datetime(row["created_at"]))
+
+
+def tour_from_row(row: Row) -> Tour:
+    return Tour(
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
+        customer_name=row["customer_name"],
+        tour_date=as_date(row["tour_date"]),
+        location=row["location"],
+        conversation_id=as_uuid(row["conversation_id"]) if row["conversation_id"] else None,
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+def note_from_row(row: Row) -> Note:
+    return Note(
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
+        content=row["content"],
+        conversation_id=as_uuid(row["conversation_id"]) if row["conversation_id"] else None,
+        created_at=as_datetime(row["created_at"]),
+    )
+
+
+def contact_from_row(row: Row) -> Contact:
+    return Contact(
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+    )
+
+
+def message_from_row(row: Row) -> ChatMessage:
+    calls = as_json(row["tool_calls"]) or []
+    return ChatMessage(
+        role=row["role"],
+        content=row["content"],
+        tool_calls=tuple(ToolCallRequest(c["id"], c["name"], c["arguments"]) for c in calls),
+        tool_call_id=row["tool_call_id"],
+    )
+
+
+def tool_call_from_row(row: Row) -> ToolCallRecord:
+    return ToolCallRecord(
+        call_id=row["call_id"],
+        name=row["name"],
+        arguments=decode_arguments(row["arguments"]),
+        status=ToolCallStatus(row["status"]),
+        result=as_json(row["result"]),
+        error=row["error"],
+        duration_ms=float(row["duration_ms"] or 0.0),
+    )
+
+
+def prompt_version_from_row(row: Row) -> PromptVersion:
+    return PromptVersion(
+        as_uuid(row["tenant_id"]),
+        int(row["version"]),
+        row["prompt"],
+        row["author"],
+        as_datetime(row["created_at"]),
+    )
+
+
+def event_from_row(row: Row) -> Event:
+    return Event(
+        id=as_uuid(row["id"]),
+        tenant_id=as_uuid(row["tenant_id"]),
+        name=row["name"],
+        payload=as_json(row["payload"]),
+        created_at=as_datetime(row["created_at"]),
+        seq=int(row["seq"]),
+    )
+
+
+def records_from_joined_rows(rows: list[Row]) -> list[EventRecord]:
+    """Group rows of `events LEFT JOIN listener_runs` into records, keeping event order."""
+    grouped: dict[int, tuple[Event, list[ListenerRun]]] = {}
+    for row in rows:
+        seq = int(row["seq"])
+        if seq not in grouped:
+            grouped[seq] = (event_from_row(row), [])
+        if row["listener"] is not None:
+            grouped[seq][1].append(
+                ListenerRun(
+                    event_id=as_uuid(row["id"]),
+                    listener=row["listener"],
+                    status=RunStatus(row["status"]),
+                    attempts=int(row["attempts"]),
+                    last_error=row["last_error"],
+                    duration_ms=None if row["duration_ms"] is None else float(row["duration_ms"]),
+                    updated_at=as_datetime(row["updated_at"]),
+                )
+            )
+    return [EventRecord(event, tuple(runs)) for event, runs in grouped.values()]
+
+
+_EVENT_JOIN = (
+    "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
+    " r.attempts, r.last_error, r.duration_ms, r.updated_at FROM events e"
+    " LEFT JOIN listener_runs r ON r.event_id = e.id"
+)
+_TOOL_CALL_COLUMNS = "call_id, name, arguments, status, result, error, duration_ms"
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, tool_calls,"
+    " tool_call_id, created_at) VALUES (:tenant_id, :conversation_id, :turn_id, :role,"
+    " :content, :tool_calls, :tool_call_id, :created_at)"
+)
+
+
+class _SqlTenantWriter:
+    """TenantWriter over an open transaction; the tenant is fixed at construction."""
+
+    def __init__(self, session: SqlSession, tenant_id: UUID, conversation_id: UUID) -> None:
+        self._session = session
+        self._tenant_id = tenant_id
+        self._conversation_id = conversation_id
+
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
+        tour = Tour(
+            uuid4(),
+            self._tenant_id,
+            customer_name,
+            tour_date,
+            location,
+            self._conversation_id,
+            utcnow(),
+        )
+        self._session.execute(
+            "INSERT INTO tours (id, tenant_id, customer_name, tour_date, location, conversation_id,"
+            " created_at) VALUES (:id, :tenant_id, :customer_name, :tour_date, :location,"
+            " :conversation_id, :created_at)",
+            {
+                "id": tour.id,
+                "tenant_id": tour.tenant_id,
+                "customer_name": customer_name,
+                "tour_date": tour_date,
+                "location": location,
+                "conversation_id": tour.conversation_id,
+                "created_at": tour.created_at,
+            },
+        )
+        return tour
+
+    def add_note(self, content: str) -> Note:
+        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())
+        self._session.execute(
+            "INSERT INTO notes (id, tenant_id, content, conversation_id, created_at)"
+            " VALUES (:id, :tenant_id, :content, :conversation_id, :created_at)",
+            {
+                "id": note.id,
+                "tenant_id": note.tenant_id,
+                "content": content,
+                "conversation_id": note.conversation_id,
+                "created_at": note.created_at,
+            },
+        )
+        return note
+
+    def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
+        key = name_key(name)
+        params = {"tenant_id": self._tenant_id, "name_key": key}
+        existed = bool(
+            self._session.query(
+                "SELECT 1 AS found FROM contacts WHERE tenant_id = :tenant_id AND name_key = :name_key",
+                params,
+            )
+        )
+        now = utcnow()
+        self._session.execute(
+            "INSERT INTO contacts (id, tenant_id, name, name_key, email, phone, created_at, updated_at)"
+            " VALUES (:id, :tenant_id, :name, :name_key, :email, :phone, :now, :now)"
+            " ON CONFLICT (tenant_id, name_key) DO UPDATE SET name = excluded.name,"
+            " email = COALESCE(excluded.email, contacts.email),"
+            " phone = COALESCE(excluded.phone, contacts.phone), updated_at = excluded.updated_at",
+            {**params, "id": uuid4(), "name": name, "email": email, "phone": phone, "now": now},
+        )
+        row = self._session.query(
+            "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND name_key = :name_key", params
+        )[0]
+        return contact_from_row(row), not existed
+
+
+class SqlStore(ABC):
+    """Store implementation over any `SqlSession`; subclasses supply connections."""
+
+    backend: str = "sql"
+
+    @abstractmethod
+    def _transaction(self) -> AbstractContextManager[SqlSession]:
+        """A session whose statements commit together, or not at all."""
+
+    @abstractmethod
+    def _reader(self) -> AbstractContextManager[SqlSession]:
+        """A session for reads."""
+
+    @abstractmethod
+    def _json_param(self, value: object) -> object:
+        """A JSON value in the form this backend's driver stores in a JSON column."""
+
+    @abstractmethod
+    def _is_unique_violation(self, error: Exception) -> bool:
+        """True when the error is a unique-constraint violation."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def ping(self) -> None:
+        with self._reader() as session:
+            session.query("SELECT 1 AS ok")
+
+    # -- tenants -----------------------------------------------------------------
+
+    def get_tenant(self, tenant_id: UUID) -> Tenant | None:
+        with self._reader() as session:
+            rows = session.query("SELECT * FROM tenants WHERE id = :id", {"id": tenant_id})
+        return tenant_from_row(rows[0]) if rows else None
+
+    def list_tenants(self) -> list[Tenant]:
+        with self._reader() as session:
+            rows = session.query("SELECT * FROM tenants ORDER BY name")
+        return [tenant_from_row(row) for row in rows]
+
+    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
+        tenant = Tenant(uuid4(), name, system_prompt, utcnow())
+        try:
+            with self._transaction() as session:
+                session.execute(
+                    "INSERT INTO tenants (id, name, system_prompt, created_at)"
+                    " VALUES (:id, :name, :system_prompt, :created_at)",
+                    {
+                        "id": tenant.id,
+                        "name": name,
+                        "system_prompt": system_prompt,
+                        "created_at": tenant.created_at,
+                    },
+                )
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise InvalidInputError(f"a tenant named {name!r} already exists") from None
+            raise
+        return tenant
+
+    # -- turns -------------------------------------------------------------------
+
+    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
+        now = utcnow()
+        turn_id = uuid4()
+        with self._transaction() as session:
+            if conversation_id is None:
+                conversation_id = uuid4()
+                session.execute(
+                    "INSERT INTO conversations (id, tenant_id, created_at, updated_at)"
+                    " VALUES (:id, :tenant_id, :now, :now)",
+                    {"id": conversation_id, "tenant_id": tenant_id, "now": now},
+                )
+            elif not session.execute(
+                "UPDATE conversations SET updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                {"id": conversation_id, "tenant_id": tenant_id, "now": now},
+            ):
+                raise NotFoundError(f"conversation {conversation_id} not found for this tenant")
+            session.execute(
+                "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at)"
+                " VALUES (:id, :tenant_id, :conversation_id, 'running', :message, :now)",
+                {
+                    "id": turn_id,
+                    "tenant_id": tenant_id,
+                    "conversation_id": conversation_id,
+                    "message": user_message,
+                    "now": now,
+                },
+            )
+            self._insert_message(
+                session, tenant_id, conversation_id, turn_id, ChatMessage("user", user_message), now
+            )
+        return TurnStart(conversation_id, turn_id)
+
+    def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT role, content, tool_calls, tool_call_id FROM messages"
+                " WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id"
+                " ORDER BY id DESC LIMIT :limit",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id, "limit": limit},
+            )
+        return [message_from_row(row) for row in reversed(rows)]
+
+    def append_message(
+        self, tenant_id: UUID, conversation_id: UUID, turn_id: UUID, message: ChatMessage
+    ) -> None:
+        with self._transaction() as session:
+            self._insert_message(session, tenant_id, conversation_id, turn_id, message, utcnow())
+
+    def run_tool_call(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        call: ToolCallRequest,
+        arguments: JsonDict | str,
+        execute: ToolExecution,
+    ) -> tuple[ToolCallRecord, bool]:
+        key = {"tenant_id": tenant_id, "call_id": call.id}
+        now = utcnow()
+        with self._transaction() as session:
+            claimed = session.execute(
+                "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+                " status, created_at) VALUES (:tenant_id, :call_id, :turn_id, :conversation_id, :name,"
+                " :arguments, 'running', :now) ON CONFLICT (tenant_id, call_id) DO NOTHING",
+                {
+                    **key,
+                    "turn_id": turn_id,
+                    "conversation_id": conversation_id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "now": now,
+                },
+            )
+            if claimed:
+                record = self._execute_claimed(session, tenant_id, conversation_id, call, arguments, execute)
+            else:
+                rows = session.query(
+                    f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls"
+                    " WHERE tenant_id = :tenant_id AND call_id = :call_id",
+                    key,
+                )
+                record = tool_call_from_row(rows[0])
+            self._insert_message(
+                session,
+                tenant_id,
+                conversation_id,
+                turn_id,
+                ChatMessage("tool", record.to_model_content(), tool_call_id=call.id),
+                now,
+            )
+        return record, not claimed
+
+    def _execute_claimed(
+        self,
+        session: SqlSession,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        call: ToolCallRequest,
+        arguments: JsonDict | str,
+        execute: ToolExecution,
+    ) -> ToolCallRecord:
+        writer = _SqlTenantWriter(session, tenant_id, conversation_id)
+        started = time.perf_counter()
+        # A savepoint makes a refused call write nothing even if the tool wrote before refusing.
+        session.execute("SAVEPOINT tool_call")
+        try:
+            result: JsonDict | None = execute(writer)
+            error = None
+            session.execute("RELEASE SAVEPOINT tool_call")
+        except ToolFailure as failure:
+            session.execute("ROLLBACK TO SAVEPOINT tool_call")
+            result, error = None, str(failure)
+        duration_ms = (time.perf_counter() - started) * 1000
+        status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
+        session.execute(
+            "UPDATE tool_calls SET status = :status, result = :result, error = :error,"
+            " duration_ms = :duration_ms WHERE tenant_id = :tenant_id AND call_id = :call_id",
+            {
+                "status": status.value,
+                "result": None if result is None else self._json_param(result),
+                "error": error,
+                "duration_ms": duration_ms,
+                "tenant_id": tenant_id,
+                "call_id": call.id,
+            },
+        )
+        return ToolCallRecord(call.id, call.name, arguments, status, result, error, duration_ms)
+
+    def finish_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        reply: ChatMessage | None,
+        outcome: TurnOutcome,
+    ) -> None:
+        now = utcnow()
+        with self._transaction() as session:
+            if reply is not None:
+                self._insert_message(session, tenant_id, conversation_id, turn_id, reply, now)
+            session.execute(
+                "UPDATE turns SET status = :status, reply = :reply, model = :model,"
+                " prompt_tokens = :prompt_tokens, completion_tokens = :completion_tokens,"
+                " model_calls = :model_calls, latency_ms = :latency_ms, error = :error,"
+                " finished_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                {
+                    "status": outcome.status,
+                    "reply": outcome.reply,
+                    "model": outcome.model,
+                    "prompt_tokens": outcome.usage.prompt_tokens,
+                    "completion_tokens": outcome.usage.completion_tokens,
+                    "model_calls": outcome.model_calls,
+                    "latency_ms": outcome.latency_ms,
+                    "error": outcome.error,
+                    "now": now,
+                    "tenant_id": tenant_id,
+                    "id": turn_id,
+                },
+            )
+
+    def _insert_message(
+        self,
+        session: SqlSession,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        message: ChatMessage,
+        now: datetime,
+    ) -> None:
+        calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]
+        session.execute(
+            _INSERT_MESSAGE,
+            {
+                "tenant_id": tenant_id,
+                "conversation_id": conversation_id,
+                "turn_id": turn_id,
+                "role": message.role,
+                "content": message.content,
+                "tool_calls": self._json_param(calls) if calls else None,
+                "tool_call_id": message.tool_call_id,
+                "created_at": now,
+            },
+        )
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
+        with self._reader() as session:
+            rows = session.query(
+                f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE tenant_id = :tenant_id"
+                " AND call_id = :call_id AND status <> 'running'",
+                {"tenant_id": tenant_id, "call_id": call_id},
+            )
+        return tool_call_from_row(rows[0]) if rows else None
+
+    def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT role, content, tool_calls, tool_call_id FROM messages"
+                " WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id ORDER BY id",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id},
+            )
+        return [message_from_row(row) for row in rows]
+
+    def list_conversations(self, tenant_id: UUID, limit: int = 50) -> list[ConversationSummary]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT c.id, c.tenant_id, c.created_at,"
+                " (SELECT count(*) FROM messages m WHERE m.tenant_id = c.tenant_id"
+                "  AND m.conversation_id = c.id) AS message_count,"
+                " COALESCE((SELECT m.content FROM messages m WHERE m.tenant_id = c.tenant_id"
+                "  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id DESC LIMIT 1), '')"
+                "  AS last_message"
+                " FROM conversations c WHERE c.tenant_id = :tenant_id"
+                " ORDER BY c.updated_at DESC LIMIT :limit",
+                {"tenant_id": tenant_id, "limit": limit},
+            )
+        return [
+            ConversationSummary(
+                as_uuid(r["id"]),
+                as_uuid(r["tenant_id"]),
+                as_datetime(r["created_at"]),
+                int(r["message_count"]),
+                r["last_message"],
+            )
+            for r in rows
+        ]
+
+    def list_tours(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Tour]:
+        rows, total = self._page("tours", "tour_date, created_at", tenant_id, limit, offset)
+        return Page([tour_from_row(r) for r in rows], total)
+
+    def list_notes(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Note]:
+        rows, total = self._page("notes", "created_at DESC", tenant_id, limit, offset)
+        return Page([note_from_row(r) for r in rows], total)
+
+    def list_contacts(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Contact]:
+        rows, total = self._page("contacts", "name_key", tenant_id, limit, offset)
+        return Page([contact_from_row(r) for r in rows], total)
+
+    def _page(
+        self, table: str, order_by: str, tenant_id: UUID, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        params = {"tenant_id": tenant_id, "limit": limit, "offset": offset}
+        with self._reader() as session:
+            rows = session.query(
+                f"SELECT * FROM {table} WHERE tenant_id = :tenant_id ORDER BY {order_by}"
+                " LIMIT :limit OFFSET :offset",
+                params,
+            )
+            total = session.query(f"SELECT count(*) AS n FROM {table} WHERE tenant_id = :tenant_id", params)
+        return rows, int(total[0]["n"])
+
+    # -- prompts -----------------------------------------------------------------
+
+    def _insert_prompt_version(
+        self,
+        session: SqlSession,
+        tenant_id: UUID,
+        version: int,
+        prompt: str,
+        author: str,
+        now: datetime,
+    ) -> None:
+        session.execute(
+            "INSERT INTO prompt_versions (tenant_id, version, prompt, author, created_at)"
+            " VALUES (:tenant_id, :version, :prompt, :author, :now)",
+            {
+                "tenant_id": tenant_id,
+                "version": version,
+                "prompt": prompt,
+                "author": author,
+                "now": now,
+            },
+        )
+
+    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+        now = utcnow()
+        with self._transaction() as session:
+            if not session.execute(
+                "UPDATE tenants SET system_prompt = :prompt WHERE id = :tenant_id",
+                {"prompt": prompt, "tenant_id": tenant_id},
+            ):
+                raise NotFoundError(f"unknown tenant {tenant_id}")
+            latest = session.query(
+                "SELECT COALESCE(MAX(version), 0) AS v FROM prompt_versions WHERE tenant_id = :tenant_id",
+                {"tenant_id": tenant_id},
+            )
+            version = int(latest[0]["v"]) + 1
+            self._insert_prompt_version(session, tenant_id, version, prompt, author, now)
+        return PromptVersion(tenant_id, version, prompt, author, now)
+
+    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM prompt_versions WHERE tenant_id = :tenant_id ORDER BY version DESC",
+                {"tenant_id": tenant_id},
+            )
+        return [prompt_version_from_row(r) for r in rows]
+
+    # -- events --------------------------------------------------------------------
+
+    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
+        now = utcnow()
+        with self._transaction() as session:
+            for event, listeners in batch:
+                session.execute(
+                    "INSERT INTO events (id, tenant_id, name, payload, created_at)"
+                    " VALUES (:id, :tenant_id, :name, :payload, :created_at)",
+                    {
+                        "id": event.id,
+                        "tenant_id": event.tenant_id,
+                        "name": event.name,
+                        "payload": self._json_param(event.payload),
+                        "created_at": event.created_at,
+                    },
+                )
+                for listener in listeners:
+                    session.execute(
+                        "INSERT INTO listener_runs"
+                        " (event_id, listener, tenant_id, status, attempts, updated_at)"
+                        " VALUES (:event_id, :listener, :tenant_id, 'pending', 0, :now)",
+                        {
+                            "event_id": event.id,
+                            "listener": listener,
+                            "tenant_id": event.tenant_id,
+                            "now": now,
+                        },
+                    )
+
+    def claim_listener_run(self, event_id: UUID, listener: str) -> bool:
+        with self._transaction() as session:
+            return bool(
+                session.execute(
+                    "UPDATE listener_runs SET status = 'running', updated_at = :now"
+                    " WHERE event_id = :event_id AND listener = :listener AND status = 'pending'",
+                    {"event_id": event_id, "listener": listener, "now": utcnow()},
+                )
+            )
+
+    def finish_listener_run(
+        self,
+        event_id: UUID,
+        listener: str,
+        status: RunStatus,
+        attempts: int,
+        last_error: str | None,
+        duration_ms: float,
+    ) -> None:
+        with self._transaction() as session:
+            session.execute(
+                "UPDATE listener_runs SET status = :status, attempts = attempts + :attempts,"
+                " last_error = :last_error, duration_ms = :duration_ms, updated_at = :now"
+                " WHERE event_id = :event_id AND listener = :listener",
+                {
+                    "status": status.value,
+                    "attempts": attempts,
+                    "last_error": last_error,
+                    "duration_ms": duration_ms,
+                    "now": utcnow(),
+                    "event_id": event_id,
+                    "listener": listener,
+                },
+            )
+
+    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener"
+                " FROM listener_runs r JOIN events e ON e.id = r.event_id"
+                " WHERE r.status = 'pending' ORDER BY e.seq LIMIT :limit",
+                {"limit": limit},
+            )
+        return [(event_from_row(r), r["listener"]) for r in rows]
+
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
+        params = {"tenant_id": tenant_id, "event_id": event_id, "now": utcnow()}
+        with self._transaction() as session:
+            rows = session.query(
+                "SELECT listener FROM listener_runs WHERE tenant_id = :tenant_id"
+                " AND event_id = :event_id AND status = 'failed' ORDER BY listener",
+                params,
+            )
+            session.execute(
+                "UPDATE listener_runs SET status = 'pending', updated_at = :now"
+                " WHERE tenant_id = :tenant_id AND event_id = :event_id AND status = 'failed'",
+                params,
+            )
+        return [r["listener"] for r in rows]
+
+    def list_events(
+        self,
+        tenant_id: UUID,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        newest_first: bool = False,
+    ) -> list[EventRecord]:
+        order = "DESC" if newest_first else "ASC"
+        with self._reader() as session:
+            rows = session.query(
+                f"{_EVENT_JOIN} WHERE e.seq IN (SELECT seq FROM events WHERE tenant_id = :tenant_id"
+                f" AND seq > :after_seq ORDER BY seq {order} LIMIT :limit)"
+                f" ORDER BY e.seq {order}, r.listener",
+                {"tenant_id": tenant_id, "after_seq": after_seq, "limit": limit},
+            )
+        return records_from_joined_rows(rows)
+
+    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
+        with self._reader() as session:
+            rows = session.query(
+                f"{_EVENT_JOIN} WHERE e.tenant_id = :tenant_id AND e.id = :event_id ORDER BY r.listener",
+                {"tenant_id": tenant_id, "event_id": event_id},
+            )
+        records = records_from_joined_rows(rows)
+        return records[0] if records else None
+
+    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
+        with self._transaction() as session:
+            return bool(
+                session.execute(
+                    "INSERT INTO outbox (id, tenant_id, kind, event_id, payload, created_at)"
+                    " VALUES (:id, :tenant_id, :kind, :event_id, :payload, :now)"
+                    " ON CONFLICT (event_id, kind) DO NOTHING",
+                    {
+                        "id": uuid4(),
+                        "tenant_id": tenant_id,
+                        "kind": kind,
+                        "event_id": event_id,
+                        "payload": self._json_param(payload),
+                        "now": utcnow(),
+                    },
+                )
+            )
+
+    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM outbox WHERE tenant_id = :tenant_id ORDER BY created_at DESC LIMIT :limit",
+                {"tenant_id": tenant_id, "limit": limit},
+            )
+        return [
+            OutboxMessage(
+                as_uuid(r["id"]),
+                as_uuid(r["tenant_id"]),
+                r["kind"],
+                as_uuid(r["event_id"]),
+                as_json(r["payload"]),
+                as_datetime(r["created_at"]),
+            )
+            for r in rows
+        ]

@@ -1,0 +1,106 @@
+"""SQLite store: the embedded default, one file created and seeded on first start."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date, datetime
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from agent_core.errors import StoreUnavailableError
+from agent_core.store.base import utcnow
+from agent_core.store.demo_data import DEMO_TENANTS
+from agent_core.store.sql_store import Row, SqlSession, SqlStore
+
+# Explicit adapters: the stdlib's implicit date adapters are deprecated, and UUIDs
+# must be stored as canonical text so equality lookups match.
+sqlite3.register_adapter(UUID, str)
+sqlite3.register_adapter(datetime, datetime.isoformat)
+sqlite3.register_adapter(date, date.isoformat)
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+class _SqliteSession:
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
+        return self._connection.execute(sql, params or {}).fetchall()
+
+    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
+        return self._connection.execute(sql, params or {}).rowcount
+
+
+class SqliteStore(SqlStore):
+    """One shared connection guarded by a lock: SQLite serialises writers anyway, and a
+    single connection keeps `:memory:` databases whole across threads."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._connection = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot open SQLite file {self.path}: {exc}") from exc
+        self._connection.row_factory = _dict_row
+        self._lock = threading.RLock()
+        self._connection.execute("PRAGMA journal_mode = WAL")
+        self._connection.execute("PRAGMA synchronous = NORMAL")
+        self._connection.execute("PRAGMA foreign_keys = ON")
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        script = files("agent_core.store").joinpath("sqlite_schema.sql").read_text("utf-8")
+        with self._lock:
+            self._connection.executescript(script)
+            now = utcnow()
+            seeds = [(tenant_id, name, prompt, now) for tenant_id, name, prompt in DEMO_TENANTS]
+            self._connection.executemany(
+                "INSERT OR IGNORE INTO tenants (id, name, system_prompt, created_at) VALUES (?, ?, ?, ?)",
+                seeds,
+            )
+            self._connection.executemany(
+                "INSERT OR IGNORE INTO prompt_versions (tenant_id, version, prompt, author, created_at)"
+                " VALUES (?, 1, ?, 'seed', ?)",
+                [(tenant_id, prompt, now) for tenant_id, _, prompt, now in seeds],
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[SqlSession]:
+        with self._lock:
+            self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield _SqliteSession(self._connection)
+            except BaseException:
+                self._connection.execute("ROLLBACK")
+                raise
+            self._connection.execute("COMMIT")
+
+    @contextmanager
+    def _reader(self) -> Iterator[SqlSession]:
+        with self._lock:
+            yield _SqliteSession(self._connection)
+
+    def _json_param(self, value: object) -> object:
+        return json.dumps(value, default=str)
+
+    def _is_unique_violation(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.IntegrityError) and "UNIQUE" in str(error)
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()

@@ -1,0 +1,87 @@
+"""Argument field types shared by the tools, each with the validation a human would expect."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
+
+MAX_BOOKING_DAYS_AHEAD = 3 * 366
+_PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
+
+
+def _tidy_text(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value.replace("\n", "")):
+        raise ValueError("must not contain control characters")
+    return " ".join(value.split())
+
+
+def _has_letter(value: str) -> str:
+    value = _tidy_text(value)
+    if not any(ch.isalpha() for ch in value):
+        raise ValueError("must contain letters")
+    return value
+
+
+def _person_name(value: str) -> str:
+    value = _has_letter(value)
+    if any(ch.isdigit() for ch in value) or "@" in value:
+        raise ValueError("must be a person's name, without digits or email addresses")
+    return value
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _phone(value: str) -> str:
+    value = " ".join(value.split())
+    digits = sum(ch.isdigit() for ch in value)
+    if not _PHONE_CHARS.match(value) or not 7 <= digits <= 15:
+        raise ValueError(
+            "must be a phone number of 7 to 15 digits, optionally starting with + and"
+            " using spaces, dashes, dots or parentheses"
+        )
+    return value
+
+
+def _bookable(value: date, info: ValidationInfo) -> date:
+    today = (info.context or {}).get("today")
+    if not isinstance(today, date):
+        raise ValueError("cannot check the date: today's date is unknown")
+    if value < today:
+        raise ValueError(f"{value.isoformat()} is in the past (today is {today.isoformat()})")
+    if value > today + timedelta(days=MAX_BOOKING_DAYS_AHEAD):
+        raise ValueError(f"{value.isoformat()} is more than three years ahead")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, description="Full name of the person"),
+    AfterValidator(_person_name),
+]
+PlaceName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, description="City or meeting place"),
+    AfterValidator(_has_letter),
+]
+NoteText = Annotated[
+    str,
+    Field(min_length=1, max_length=2000, description="The note, in plain words"),
+    AfterValidator(_has_letter),
+]
+PhoneNumber = Annotated[
+    str,
+    BeforeValidator(_blank_to_none),
+    Field(max_length=32, description="Phone number, e.g. +1-555-0123"),
+    AfterValidator(_phone),
+]
+BookableDate = Annotated[
+    date,
+    Field(strict=True, description="Tour date as YYYY-MM-DD; today or later"),
+    AfterValidator(_bookable),
+]

@@ -1,0 +1,108 @@
+"""Tool registry (strategy pattern): each tool is a typed argument model plus a handler.
+
+The JSON schema the model sees is derived from the argument model, so what the model is
+told and what is validated can never drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from agent_core.domain import JsonDict, ToolCallRequest, ToolSpec, decode_arguments
+from agent_core.errors import summarize, validation_details
+from agent_core.store.base import TenantWriter, ToolExecution, ToolFailure
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolContext:
+    """What a handler may use: writes bound to the turn's tenant, and today's date."""
+
+    writer: TenantWriter
+    today: date
+
+
+@dataclass(frozen=True)
+class Tool(Generic[ArgsT]):
+    """One tool: name, description, argument model, handler and the event it emits on success."""
+
+    name: str
+    description: str
+    arguments: type[ArgsT]
+    handler: Callable[[ArgsT, ToolContext], JsonDict]
+    success_event: str
+
+    @cached_property
+    def spec(self) -> ToolSpec:
+        """The schema sent to the model."""
+        return ToolSpec(self.name, self.description, _without_titles(self.arguments.model_json_schema()))
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A model's tool call made ready to run: decoded arguments and the execution."""
+
+    tool: Tool[Any] | None
+    arguments: JsonDict | str
+    execute: ToolExecution
+
+
+class ToolRegistry:
+    """Looks tools up by name and turns a model's call into a validated execution."""
+
+    def __init__(self, tools: Iterable[Tool[Any]]) -> None:
+        self._tools: dict[str, Tool[Any]] = {}
+        for tool in tools:
+            if tool.name in self._tools:
+                raise ValueError(f"duplicate tool name {tool.name!r}")
+            self._tools[tool.name] = tool
+        self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._tools
+
+    def prepare(self, call: ToolCallRequest, today: date) -> PreparedCall:
+        """Bind a call to its tool; invalid arguments become a ToolFailure at execution."""
+        arguments = decode_arguments(call.arguments)
+        tool = self._tools.get(call.name)
+        if tool is None:
+            known = ", ".join(sorted(self._tools))
+            return PreparedCall(None, arguments, _refuse(f"unknown tool {call.name!r}; available: {known}"))
+        try:
+            parsed = tool.arguments.model_validate_json(call.arguments or "{}", context={"today": today})
+        except ValidationError as exc:
+            return PreparedCall(
+                tool, arguments, _refuse("invalid arguments: " + summarize(validation_details(exc)))
+            )
+        return PreparedCall(tool, arguments, lambda writer: tool.handler(parsed, ToolContext(writer, today)))
+
+
+def _refuse(message: str) -> ToolExecution:
+    def execute(_: TenantWriter) -> JsonDict:
+        raise ToolFailure(message)
+
+    return execute
+
+
+def _without_titles(schema: Any) -> Any:
+    # "title" is noise for the model, except as a property name inside "properties".
+    if isinstance(schema, dict):
+        return {
+            key: (
+                {name: _without_titles(sub) for name, sub in value.items()}
+                if key == "properties"
+                else _without_titles(value)
+            )
+            for key, value in schema.items()
+            if key != "title"
+        }
+    if isinstance(schema, list):
+        return [_without_titles(v) for v in schema]
+    return schema

@@ -1,0 +1,48 @@
+"""`update_contact_info`: create a contact or update its email and phone."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from agent_core.domain import JsonDict
+from agent_core.tools.fields import PersonName, PhoneNumber
+from agent_core.tools.registry import Tool, ToolContext
+
+
+class UpdateContactArgs(BaseModel):
+    """Arguments of update_contact_info."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: PersonName
+    email: EmailStr | None = Field(default=None, max_length=254, description="Email address")
+    phone: PhoneNumber | None = None
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _blank_email_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDict:
+    """Create the contact (matched by name, case-insensitively) or update the given fields."""
+    contact, created = context.writer.upsert_contact(args.name, args.email, args.phone)
+    return {
+        "contact_id": str(contact.id),
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "created": created,
+    }
+
+
+UPDATE_CONTACT_INFO = Tool(
+    name="update_contact_info",
+    description=(
+        "Create a contact or update an existing one (matched by name). Pass only the"
+        " fields the caller gave; omitted fields keep their stored values."
+    ),
+    arguments=UpdateContactArgs,
+    handler=update_contact_info,
+    success_event="contact.updated",
+)
