@@ -177,7 +177,6 @@ class Agent:
                         turn.conversation_id,
                         turn.turn_id,
                         call,
-                        prepared.arguments,
                         prepared.execute,
                     )
                     records.append(record)

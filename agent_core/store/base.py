@@ -135,7 +135,6 @@ class Store(Protocol):
         conversation_id: UUID,
         turn_id: UUID,
         call: ToolCallRequest,
-        arguments: JsonDict | str,
         execute: ToolExecution,
     ) -> tuple[ToolCallRecord, bool]:
         """Execute a tool call at most once per (tenant, call id), atomically.

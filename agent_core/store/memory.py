@@ -26,6 +26,7 @@ from agent_core.domain import (
     ToolCallRequest,
     ToolCallStatus,
     Tour,
+    decode_arguments,
 )
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
@@ -176,7 +177,6 @@ class InMemoryStore:
         conversation_id: UUID,
         turn_id: UUID,
         call: ToolCallRequest,
-        arguments: JsonDict | str,
         execute: ToolExecution,
     ) -> tuple[ToolCallRecord, bool]:
         with self._lock:
@@ -195,7 +195,9 @@ class InMemoryStore:
                     for apply in writer.pending:
                         apply()
                 status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
-                record = ToolCallRecord(call.id, call.name, arguments, status, result, error, duration_ms)
+                record = ToolCallRecord(
+                    call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms
+                )
                 self._tool_calls[(tenant_id, call.id)] = record
             else:
                 record = existing

@@ -325,6 +325,9 @@ class SqlStore(ABC):
                         "created_at": tenant.created_at,
                     },
                 )
+                self._insert_prompt_version(
+                    session, tenant.id, 1, system_prompt, "created", tenant.created_at
+                )
         except Exception as exc:
             if self._is_unique_violation(exc):
                 raise InvalidInputError(f"a tenant named {name!r} already exists") from None
@@ -387,7 +390,6 @@ class SqlStore(ABC):
         conversation_id: UUID,
         turn_id: UUID,
         call: ToolCallRequest,
-        arguments: JsonDict | str,
         execute: ToolExecution,
     ) -> tuple[ToolCallRecord, bool]:
         key = {"tenant_id": tenant_id, "call_id": call.id}
@@ -407,7 +409,7 @@ class SqlStore(ABC):
                 },
             )
             if claimed:
-                record = self._execute_claimed(session, tenant_id, conversation_id, call, arguments, execute)
+                record = self._execute_claimed(session, tenant_id, conversation_id, call, execute)
             else:
                 rows = session.query(
                     f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls"
@@ -431,7 +433,6 @@ class SqlStore(ABC):
         tenant_id: UUID,
         conversation_id: UUID,
         call: ToolCallRequest,
-        arguments: JsonDict | str,
         execute: ToolExecution,
     ) -> ToolCallRecord:
         writer = _SqlTenantWriter(session, tenant_id, conversation_id)
@@ -459,7 +460,9 @@ class SqlStore(ABC):
                 "call_id": call.id,
             },
         )
-        return ToolCallRecord(call.id, call.name, arguments, status, result, error, duration_ms)
+        return ToolCallRecord(
+            call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms
+        )
 
     def finish_turn(
         self,

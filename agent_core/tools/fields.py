@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
+from pydantic import AfterValidator, Field, ValidationInfo
 
 MAX_BOOKING_DAYS_AHEAD = 3 * 366
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
@@ -31,10 +31,6 @@ def _person_name(value: str) -> str:
     if any(ch.isdigit() for ch in value) or "@" in value:
         raise ValueError("must be a person's name, without digits or email addresses")
     return value
-
-
-def _blank_to_none(value: object) -> object:
-    return None if isinstance(value, str) and not value.strip() else value
 
 
 def _phone(value: str) -> str:
@@ -76,7 +72,6 @@ NoteText = Annotated[
 ]
 PhoneNumber = Annotated[
     str,
-    BeforeValidator(_blank_to_none),
     Field(max_length=32, description="Phone number, e.g. +1-555-0123"),
     AfterValidator(_phone),
 ]

@@ -18,9 +18,9 @@ class UpdateContactArgs(BaseModel):
     email: EmailStr | None = Field(default=None, max_length=254, description="Email address")
     phone: PhoneNumber | None = None
 
-    @field_validator("email", mode="before")
+    @field_validator("email", "phone", mode="before")
     @classmethod
-    def _blank_email_is_none(cls, value: object) -> object:
+    def _blank_is_absent(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
 

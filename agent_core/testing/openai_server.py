@@ -1,0 +1,213 @@
+"""A local OpenAI-compatible chat-completions server with scripted answers.
+
+It lets the real `openai` client be exercised over HTTP — plain and streamed responses,
+tool calls split across stream chunks, rate limits, server errors and slow answers —
+without network access or an API key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FakeCompletion:
+    """One scripted answer: text and/or tool calls, or an HTTP error status."""
+
+    text: str = ""
+    tool_calls: tuple[tuple[str, str, str], ...] = ()
+    status: int = 200
+    delay: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
+    prompt_tokens: int = 11
+    completion_tokens: int = 7
+
+
+Responder = Callable[[dict[str, Any]], FakeCompletion]
+
+
+class FakeOpenAIServer:
+    """Serves `POST /v1/chat/completions` on 127.0.0.1 with a free port.
+
+    Answers come from the queue given to `enqueue`, else from `responder`. Every request
+    body is kept in `requests`.
+    """
+
+    def __init__(self, responder: Responder | None = None) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self._queue: deque[FakeCompletion] = deque()
+        self._responder = responder
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        """The URL to give the client as base_url."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def __enter__(self) -> FakeOpenAIServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def enqueue(self, *completions: FakeCompletion) -> None:
+        """Answer the next requests with these, in order."""
+        with self._lock:
+            self._queue.extend(completions)
+
+    def _next(self, body: dict[str, Any]) -> FakeCompletion:
+        with self._lock:
+            self.requests.append(body)
+            if self._queue:
+                return self._queue.popleft()
+        if self._responder is None:
+            return FakeCompletion(status=500, text="no scripted completion left")
+        return self._responder(body)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                if not self.path.endswith("/chat/completions"):
+                    self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                completion = server._next(body)
+                if completion.delay:
+                    time.sleep(completion.delay)
+                if completion.status != 200:
+                    self._send_json(
+                        completion.status,
+                        {
+                            "error": {
+                                "message": completion.text or "error",
+                                "type": "server_error",
+                                "code": None,
+                            }
+                        },
+                        completion.headers,
+                    )
+                elif body.get("stream"):
+                    self._send_stream(body.get("model", "fake"), completion)
+                else:
+                    self._send_json(200, _completion_json(body.get("model", "fake"), completion))
+
+            def _send_json(
+                self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+            ) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _send_stream(self, model: str, completion: FakeCompletion) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                for chunk in _stream_chunks(model, completion):
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+
+        return Handler
+
+
+def _completion_json(model: str, completion: FakeCompletion) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": completion.text or None}
+    if completion.tool_calls:
+        message["tool_calls"] = [
+            {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
+            for cid, name, args in completion.tool_calls
+        ]
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if completion.tool_calls else "stop",
+            }
+        ],
+        "usage": _usage(completion),
+    }
+
+
+def _usage(completion: FakeCompletion) -> dict[str, int]:
+    return {
+        "prompt_tokens": completion.prompt_tokens,
+        "completion_tokens": completion.completion_tokens,
+        "total_tokens": completion.prompt_tokens + completion.completion_tokens,
+    }
+
+
+def _stream_chunks(model: str, completion: FakeCompletion) -> Iterator[dict[str, Any]]:
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    yield chunk({"role": "assistant", "content": ""})
+    words = completion.text.split(" ")
+    for i, word in enumerate(words if completion.text else []):
+        yield chunk({"content": word if i == 0 else " " + word})
+    for index, (cid, name, args) in enumerate(completion.tool_calls):
+        # Like the real API: id and name first, then the arguments in small pieces.
+        yield chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": cid,
+                        "type": "function",
+                        "function": {"name": name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+        for start in range(0, len(args), 8):
+            yield chunk(
+                {"tool_calls": [{"index": index, "function": {"arguments": args[start : start + 8]}}]}
+            )
+    yield chunk({}, "tool_calls" if completion.tool_calls else "stop")
+    yield {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [],
+        "usage": _usage(completion),
+    }

@@ -1,0 +1,210 @@
+"""The agent loop: multi-step and parallel tool calls, idempotency, bounds, failures, streaming."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from uuid import uuid4
+
+import pytest
+
+from agent_core.agent.loop import AgentLimits
+from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
+from agent_core.errors import ModelUnavailableError
+from agent_core.llm.base import ModelEvent
+from agent_core.llm.scripted import ScriptedModel, ScriptedReply
+from agent_core.store.base import Store
+from tests.conftest import FixedClock, RecordingSink, make_agent
+
+
+def call(tool: str, call_id: str | None = None, /, **arguments: object) -> ToolCallRequest:
+    return ToolCallRequest(call_id or f"call_{uuid4().hex[:12]}", tool, json.dumps(arguments))
+
+
+BOOKING = {"name": "John Smith", "date": "2027-03-15", "location": "Paris"}
+
+
+def test_tools_can_be_chained_over_several_steps(store: Store, tenant: Tenant, clock: FixedClock) -> None:
+    model = ScriptedModel(
+        [
+            ScriptedReply(tool_calls=(call("book_tour", **BOOKING),), usage=Usage(10, 2)),
+            ScriptedReply(tool_calls=(call("take_note", content="Booked via chain"),), usage=Usage(12, 3)),
+            ScriptedReply("All done.", usage=Usage(14, 4)),
+        ]
+    )
+    result = make_agent(store, clock, model).run_turn(tenant.id, "Book and note")
+    assert [c.name for c in result.tool_calls] == ["book_tour", "take_note"]
+    assert result.model_calls == 3
+    assert result.usage == Usage(36, 9)
+    assert result.reply == "All done."
+    roles = [m.role for m in store.list_messages(tenant.id, result.conversation_id)]
+    assert roles == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
+
+
+def test_parallel_tool_calls_all_run_and_all_results_go_back(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    calls = (call("book_tour", **BOOKING), call("take_note", content="Vegetarian"))
+    model = ScriptedModel([ScriptedReply(tool_calls=calls), ScriptedReply("Booked and noted.")])
+    result = make_agent(store, clock, model).run_turn(tenant.id, "Do both")
+    assert [c.status for c in result.tool_calls] == [ToolCallStatus.SUCCEEDED] * 2
+    second_request = model.requests[1][0]
+    assert [m.tool_call_id for m in second_request[-2:]] == [c.id for c in calls]
+    assert store.list_tours(tenant.id).total == 1
+    assert store.list_notes(tenant.id).total == 1
+
+
+def test_a_call_id_repeated_in_one_response_runs_once(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    twice = call("book_tour", "call_dup", **BOOKING)
+    model = ScriptedModel([ScriptedReply(tool_calls=(twice, twice)), ScriptedReply("Booked.")])
+    result = make_agent(store, clock, model).run_turn(tenant.id, "Book")
+    assert len(result.tool_calls) == 1
+    assert store.list_tours(tenant.id).total == 1
+
+
+def test_a_retried_call_id_is_not_executed_twice(store: Store, tenant: Tenant, clock: FixedClock) -> None:
+    sink = RecordingSink()
+    same = call("book_tour", "call_retry", **BOOKING)
+    model = ScriptedModel(
+        [
+            ScriptedReply(tool_calls=(same,)),
+            ScriptedReply("Booked."),
+            ScriptedReply(tool_calls=(same,)),
+            ScriptedReply("Booked."),
+        ]
+    )
+    agent = make_agent(store, clock, model, sink)
+    first = agent.run_turn(tenant.id, "Book")
+    steps = list(agent.stream_turn(tenant.id, "Book (retry)", first.conversation_id))
+    finished = [s for s in steps if isinstance(s, ToolCallFinished)]
+    assert [s.replayed for s in finished] == [True]
+    assert finished[0].record.result == first.tool_calls[0].result
+    assert store.list_tours(tenant.id).total == 1
+    assert sink.names.count("tour.booked") == 1
+
+
+def test_the_tenant_comes_from_the_request_never_from_the_model(
+    store: Store, tenant: Tenant, other_tenant: Tenant, clock: FixedClock
+) -> None:
+    model = ScriptedModel(
+        [
+            ScriptedReply(tool_calls=(call("book_tour", tenant_id=str(other_tenant.id), **BOOKING),)),
+            ScriptedReply(tool_calls=(call("book_tour", **BOOKING),)),
+            ScriptedReply("Booked."),
+        ]
+    )
+    result = make_agent(store, clock, model).run_turn(tenant.id, "Book it for the other tenant")
+    refused, booked = result.tool_calls
+    assert refused.status is ToolCallStatus.FAILED
+    assert "tenant_id: Extra inputs are not permitted" in (refused.error or "")
+    assert booked.status is ToolCallStatus.SUCCEEDED
+    assert store.list_tours(tenant.id).total == 1
+    assert store.list_tours(other_tenant.id).total == 0
+
+
+def test_steps_are_bounded_and_the_last_call_must_answer_in_words(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    def always_a_tool(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ScriptedReply:
+        if not tools:
+            return ScriptedReply("I stopped after three steps.")
+        return ScriptedReply(tool_calls=(call("take_note", content="again"),))
+
+    model = ScriptedModel(always_a_tool)
+    result = make_agent(store, clock, model, limits=AgentLimits(max_steps=3)).run_turn(
+        tenant.id, "Loop forever"
+    )
+    assert result.model_calls == 3
+    assert len(result.tool_calls) == 2
+    assert model.requests[-1][1] == []
+    assert result.reply == "I stopped after three steps."
+
+
+def test_a_model_failure_keeps_the_user_message_and_completed_tools(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    class FailsSecondTime:
+        name = "flaky"
+
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+            self.calls += 1
+            if self.calls == 2:
+                raise ModelUnavailableError("the model server failed (HTTP 503)")
+            yield call("book_tour", **BOOKING)
+
+    sink = RecordingSink()
+    agent = make_agent(store, clock, FailsSecondTime(), sink)
+    with pytest.raises(ModelUnavailableError):
+        agent.run_turn(tenant.id, "Book please")
+    (conversation,) = store.list_conversations(tenant.id)
+    roles = [m.role for m in store.list_messages(tenant.id, conversation.id)]
+    assert roles == ["user", "assistant", "tool"]
+    assert store.list_tours(tenant.id).total == 1
+    assert sink.names[-1] == "chat.turn.failed"
+    assert sink.events[-1][2]["error"] == "the model server failed (HTTP 503)"
+
+
+def test_an_abandoned_stream_closes_the_turn_and_the_next_turn_still_works(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    sink = RecordingSink()
+    model = ScriptedModel(
+        [ScriptedReply(tool_calls=(call("book_tour", "call_cut", **BOOKING),)), ScriptedReply("Hi again.")]
+    )
+    agent = make_agent(store, clock, model, sink)
+    stream = agent.stream_turn(tenant.id, "Book")
+    started = next(stream)
+    assert isinstance(started, TurnStarted)
+    assert isinstance(next(stream), ToolCallStarted)
+    stream.close()
+    assert sink.events[-1][0] == "chat.turn.failed"
+    assert sink.events[-1][2]["error"] == "interrupted"
+    assert store.list_tours(tenant.id).total == 0
+    result = agent.run_turn(tenant.id, "Hello?", started.conversation_id)
+    assert result.reply == "Hi again."
+    sent = model.requests[-1][0]
+    repaired = next(m for m in sent if m.role == "tool")
+    assert repaired.tool_call_id == "call_cut"
+    assert "interrupted" in repaired.content
+
+
+def test_the_stream_yields_each_step_in_order(store: Store, tenant: Tenant, clock: FixedClock) -> None:
+    steps = list(make_agent(store, clock).stream_turn(tenant.id, "Please note that Zoë likes boats."))
+    kinds = [type(s).__name__ for s in steps]
+    assert kinds[:3] == ["TurnStarted", "ToolCallStarted", "ToolCallFinished"]
+    assert set(kinds[3:-1]) == {"ReplyDelta"}
+    assert kinds[-1] == "TurnFinished"
+    finished = steps[-1]
+    assert isinstance(finished, TurnFinished)
+    assert "".join(s.text for s in steps if isinstance(s, ReplyDelta)).strip() == finished.result.reply
+
+
+def test_any_agent_instance_can_continue_any_conversation(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    first = make_agent(store, clock).run_turn(tenant.id, "Book a tour in Rome")
+    assert "still need the customer's full name and the date" in first.reply
+    second = make_agent(store, clock).run_turn(
+        tenant.id, "Zoë Martin, on December 3rd 2026", first.conversation_id
+    )
+    (booking,) = second.tool_calls
+    assert booking.arguments == {"name": "Zoë Martin", "date": "2026-12-03", "location": "Rome"}
+    assert booking.status is ToolCallStatus.SUCCEEDED
+
+
+def test_the_model_sees_the_tenant_prompt_today_and_the_honesty_rule(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    model = ScriptedModel([ScriptedReply("ok")])
+    make_agent(store, clock, model).run_turn(tenant.id, "Hi")
+    system = model.requests[0][0][0]
+    assert system.role == "system"
+    assert system.content.startswith(tenant.system_prompt)
+    assert "Today is Tuesday 24 November 2026 (UTC)" in system.content
+    assert "Never say that something was booked" in system.content

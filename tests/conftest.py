@@ -1,0 +1,142 @@
+"""Shared fixtures: real components, real services on loopback, a pinned clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+import redis
+
+from agent_core.agent.loop import Agent, AgentLimits
+from agent_core.clock import FixedClock
+from agent_core.domain import JsonDict, Tenant
+from agent_core.llm.base import ChatModel
+from agent_core.llm.demo_model import DemoModel
+from agent_core.prompt_cache import PromptCache
+from agent_core.store.base import Store
+from agent_core.store.memory import InMemoryStore
+from agent_core.store.postgres import PostgresStore
+from agent_core.store.sqlite import SqliteStore
+from agent_core.tools import default_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def service_missing(reason: str) -> NoReturn:
+    """Skip locally, but fail in CI, where every service must be present."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} — CI must provide this service", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass
+class RecordingSink:
+    """An EventSink that keeps what was emitted, for asserting on the agent's events."""
+
+    events: list[tuple[str, UUID, JsonDict]] = field(default_factory=list)
+
+    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+        self.events.append((name, tenant_id, payload))
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _, _ in self.events]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database with schema.sql applied (twice, proving it is idempotent)."""
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    name = f"vam_test_{os.getpid()}_{uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    schema = (ROOT / "schema.sql").read_text()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(schema.encode())
+        connection.execute(schema.encode())
+    try:
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
+    store = PostgresStore(postgres_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store backend in turn; the contract suite runs against all of them."""
+    if request.param == "memory":
+        yield InMemoryStore()
+    elif request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "store.sqlite3")
+        yield sqlite
+        sqlite.close()
+    else:
+        yield request.getfixturevalue("postgres_store")
+
+
+@pytest.fixture
+def tenant(store: Store) -> Tenant:
+    """A new tenant of its own, so tests never share rows."""
+    return store.create_tenant(f"Tenant {uuid4().hex[:8]}", "You are Kim, the assistant of Test Tours.")
+
+
+@pytest.fixture
+def other_tenant(store: Store) -> Tenant:
+    return store.create_tenant(f"Other {uuid4().hex[:8]}", "You are Lee, the assistant of Other Co.")
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_missing(f"Redis not reachable at {REDIS_TEST_URL}: {exc}")
+    client.flushdb()
+    yield REDIS_TEST_URL
+    client.flushdb()
+    client.close()
+
+
+def make_agent(
+    store: Store,
+    clock: FixedClock,
+    model: ChatModel | None = None,
+    sink: RecordingSink | None = None,
+    limits: AgentLimits | None = None,
+) -> Agent:
+    """An agent over real components, with a recording event sink."""
+    return Agent(
+        store=store,
+        model=model or DemoModel(clock),
+        tools=default_registry(),
+        prompts=PromptCache(store),
+        events=sink or RecordingSink(),
+        clock=clock,
+        limits=limits,
+    )

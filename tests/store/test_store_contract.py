@@ -1,0 +1,233 @@
+"""The store contract: every backend (memory, SQLite, PostgreSQL) behaves the same."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from uuid import uuid4
+
+import pytest
+
+from agent_core.domain import (
+    ChatMessage,
+    Event,
+    JsonDict,
+    RunStatus,
+    Tenant,
+    ToolCallRequest,
+    ToolCallStatus,
+    Usage,
+)
+from agent_core.errors import InvalidInputError, NotFoundError
+from agent_core.store.base import Store, TenantWriter, ToolFailure, TurnOutcome, utcnow
+from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+
+
+def book(name: str = "John Smith") -> ToolCallRequest:
+    return ToolCallRequest(f"call_{uuid4().hex}", "book_tour", json.dumps({"name": name}))
+
+
+def add_tour(writer: TenantWriter) -> JsonDict:
+    tour = writer.add_tour("John Smith", date(2027, 3, 15), "Paris")
+    return {"booking_id": str(tour.id)}
+
+
+def test_demo_tenants_are_seeded(store: Store) -> None:
+    ids = {t.id for t in store.list_tenants()}
+    assert {DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID} <= ids
+    demo = store.get_tenant(DEMO_TENANT_ID)
+    assert demo is not None
+    assert demo.name == "Demo Tours"
+
+
+def test_unknown_tenant_is_none(store: Store) -> None:
+    assert store.get_tenant(uuid4()) is None
+
+
+def test_tenant_names_are_unique_case_insensitively(store: Store, tenant: Tenant) -> None:
+    with pytest.raises(InvalidInputError, match="already exists"):
+        store.create_tenant(tenant.name.upper(), "prompt")
+
+
+def test_a_turn_stores_the_user_message_first(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "Hello")
+    assert store.load_history(tenant.id, turn.conversation_id, 10) == [ChatMessage("user", "Hello")]
+
+
+def test_continuing_a_conversation_of_another_tenant_is_not_found(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    turn = store.start_turn(tenant.id, None, "Hello")
+    with pytest.raises(NotFoundError):
+        store.start_turn(other_tenant.id, turn.conversation_id, "Let me in")
+    with pytest.raises(NotFoundError):
+        store.start_turn(tenant.id, uuid4(), "Unknown conversation")
+    assert store.list_messages(other_tenant.id, turn.conversation_id) == []
+
+
+def test_history_is_the_latest_messages_in_order(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "one")
+    for text in ("two", "three", "four"):
+        store.append_message(tenant.id, turn.conversation_id, turn.turn_id, ChatMessage("assistant", text))
+    history = store.load_history(tenant.id, turn.conversation_id, 2)
+    assert [m.content for m in history] == ["three", "four"]
+
+
+def test_tool_call_messages_round_trip(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book it")
+    call = book()
+    assistant = ChatMessage("assistant", "", tool_calls=(call,))
+    store.append_message(tenant.id, turn.conversation_id, turn.turn_id, assistant)
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour)
+    history = store.load_history(tenant.id, turn.conversation_id, 10)
+    assert history[1] == assistant
+    assert history[2].role == "tool"
+    assert history[2].tool_call_id == call.id
+    assert json.loads(history[2].content)["ok"] is True
+
+
+def test_a_tool_call_runs_at_most_once(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book it")
+    call = book()
+    first, replayed_first = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour)
+    second, replayed_second = store.run_tool_call(
+        tenant.id, turn.conversation_id, turn.turn_id, call, add_tour
+    )
+    assert (replayed_first, replayed_second) == (False, True)
+    assert second.result == first.result
+    assert store.list_tours(tenant.id).total == 1
+
+
+def test_the_same_call_id_in_two_tenants_runs_in_each(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    call = book()
+    for owner in (tenant, other_tenant):
+        turn = store.start_turn(owner.id, None, "book it")
+        _, replayed = store.run_tool_call(owner.id, turn.conversation_id, turn.turn_id, call, add_tour)
+        assert not replayed
+    assert store.list_tours(tenant.id).total == 1
+    assert store.list_tours(other_tenant.id).total == 1
+
+
+def test_a_refused_tool_call_writes_nothing_even_after_a_partial_write(store: Store, tenant: Tenant) -> None:
+    def write_then_refuse(writer: TenantWriter) -> JsonDict:
+        writer.add_tour("Half Written", date(2027, 1, 1), "Nowhere")
+        raise ToolFailure("changed my mind")
+
+    turn = store.start_turn(tenant.id, None, "book it")
+    record, _ = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), write_then_refuse)
+    assert record.status is ToolCallStatus.FAILED
+    assert record.error == "changed my mind"
+    assert store.list_tours(tenant.id).total == 0
+    assert store.get_tool_call(tenant.id, record.call_id) == record
+
+
+def test_an_unexpected_tool_error_rolls_everything_back(store: Store, tenant: Tenant) -> None:
+    def crash(writer: TenantWriter) -> JsonDict:
+        writer.add_tour("Crash Test", date(2027, 1, 1), "Nowhere")
+        raise RuntimeError("bug")
+
+    turn = store.start_turn(tenant.id, None, "book it")
+    call = book()
+    with pytest.raises(RuntimeError):
+        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, crash)
+    assert store.list_tours(tenant.id).total == 0
+    assert store.get_tool_call(tenant.id, call.id) is None
+    assert [m.role for m in store.list_messages(tenant.id, turn.conversation_id)] == ["user"]
+
+
+def test_contacts_are_matched_by_name_case_insensitively(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "contact")
+    results = []
+    for name, email, phone in (
+        ("Sarah Jones", "sarah@example.com", None),
+        ("sarah  JONES", None, "+1-555-0123"),
+    ):
+
+        def upsert(
+            writer: TenantWriter, name: str = name, email: str | None = email, phone: str | None = phone
+        ) -> JsonDict:
+            contact, created = writer.upsert_contact(name, email, phone)
+            return {"created": created}
+
+        record, _ = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), upsert)
+        results.append(record.result)
+    assert results == [{"created": True}, {"created": False}]
+    contacts = store.list_contacts(tenant.id)
+    assert contacts.total == 1
+    only = contacts.rows[0]
+    assert (only.email, only.phone) == ("sarah@example.com", "+1-555-0123")
+
+
+def test_records_are_scoped_to_their_tenant(store: Store, tenant: Tenant, other_tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book")
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), add_tour)
+    assert store.list_tours(tenant.id).total == 1
+    assert store.list_tours(other_tenant.id).total == 0
+    assert store.list_conversations(other_tenant.id) == []
+    assert [c.id for c in store.list_conversations(tenant.id)] == [turn.conversation_id]
+
+
+def test_finishing_a_turn_stores_the_reply(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "Hello")
+    outcome = TurnOutcome("succeeded", "Hi!", "scripted", Usage(3, 4), 1, 1.5)
+    store.finish_turn(tenant.id, turn.conversation_id, turn.turn_id, ChatMessage("assistant", "Hi!"), outcome)
+    summary = store.list_conversations(tenant.id)[0]
+    assert (summary.message_count, summary.last_message) == (2, "Hello")
+
+
+def test_prompt_versions_are_kept(store: Store, tenant: Tenant) -> None:
+    store.update_system_prompt(tenant.id, "Second prompt", "ops@example.com")
+    versions = store.list_prompt_versions(tenant.id)
+    assert [(v.version, v.prompt) for v in versions] == [(2, "Second prompt"), (1, tenant.system_prompt)]
+    current = store.get_tenant(tenant.id)
+    assert current is not None
+    assert current.system_prompt == "Second prompt"
+    with pytest.raises(NotFoundError):
+        store.update_system_prompt(uuid4(), "x", "ops")
+
+
+def _event(tenant: Tenant, name: str = "tour.booked") -> Event:
+    return Event(uuid4(), tenant.id, name, {"name": "Zoë"}, utcnow())
+
+
+def test_events_and_runs_are_listed_per_tenant_after_a_cursor(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    first, second, foreign = _event(tenant), _event(tenant, "note.taken"), _event(other_tenant)
+    store.save_events([(first, ["confirm"]), (second, []), (foreign, ["confirm"])])
+    records = store.list_events(tenant.id)
+    assert [r.event.id for r in records] == [first.id, second.id]
+    assert records[0].event.payload == {"name": "Zoë"}
+    assert [(r.listener, r.status) for r in records[0].runs] == [("confirm", RunStatus.PENDING)]
+    later = store.list_events(tenant.id, after_seq=records[0].event.seq)
+    assert [r.event.id for r in later] == [second.id]
+    assert store.get_event(other_tenant.id, first.id) is None
+
+
+def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: Store, tenant: Tenant) -> None:
+    event = _event(tenant)
+    store.save_events([(event, ["confirm"])])
+    assert store.pending_listener_runs()[-1] == (store.list_events(tenant.id)[0].event, "confirm")
+    assert store.claim_listener_run(event.id, "confirm")
+    assert not store.claim_listener_run(event.id, "confirm")
+    store.finish_listener_run(event.id, "confirm", RunStatus.FAILED, 3, "boom", 12.5)
+    record = store.get_event(tenant.id, event.id)
+    assert record is not None
+    assert (record.runs[0].status, record.runs[0].attempts, record.runs[0].last_error) == (
+        RunStatus.FAILED,
+        3,
+        "boom",
+    )
+    assert store.reset_failed_runs(tenant.id, event.id) == ["confirm"]
+    assert store.claim_listener_run(event.id, "confirm")
+
+
+def test_outbox_messages_are_queued_once_per_event(store: Store, tenant: Tenant) -> None:
+    event = _event(tenant)
+    store.save_events([(event, [])])
+    assert store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
+    assert not store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
+    outbox = store.list_outbox(tenant.id)
+    assert [(m.kind, m.payload) for m in outbox] == [("booking_confirmation", {"to": "Zoë"})]
