@@ -37,11 +37,14 @@ class StoreUnavailableError(AgentCoreError):
     """The database could not be reached."""
 
 
-def validation_details(error: ValidationError) -> list[dict[str, str]]:
-    """Pydantic errors as `{field, message}` pairs without input values (may be secret)."""
+def validation_details(error: ValidationError, root: str = "body") -> list[dict[str, str]]:
+    """Pydantic errors as `{field, message}` pairs without input values (may be secret).
+
+    `root` names the whole input, for errors about it rather than one field.
+    """
     return [
         {
-            "field": ".".join(str(part) for part in item["loc"]) or "body",
+            "field": ".".join(str(part) for part in item["loc"]) or root,
             "message": item["msg"].removeprefix("Value error, "),
         }
         for item in error.errors(include_url=False, include_input=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -103,7 +103,7 @@ class Agent:
 
     def stream_turn(
         self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
-    ) -> Iterator[TurnStep]:
+    ) -> Generator[TurnStep, None, None]:
         """Run one turn, yielding each step as it happens.
 
         Raises InvalidInputError or NotFoundError before anything is written, and
@@ -118,7 +118,7 @@ class Agent:
             raise NotFoundError(f"unknown tenant {request.tenant_id}")
         return self._run(request, prompt)
 
-    def _run(self, request: TurnRequest, prompt: str) -> Iterator[TurnStep]:
+    def _run(self, request: TurnRequest, prompt: str) -> Generator[TurnStep, None, None]:
         started = time.perf_counter()
         tenant_id = request.tenant_id
         turn = self.store.start_turn(tenant_id, request.conversation_id, request.message)

@@ -79,7 +79,9 @@ class ToolRegistry:
             parsed = tool.arguments.model_validate_json(call.arguments or "{}", context={"today": today})
         except ValidationError as exc:
             return PreparedCall(
-                tool, arguments, _refuse("invalid arguments: " + summarize(validation_details(exc)))
+                tool,
+                arguments,
+                _refuse("invalid arguments: " + summarize(validation_details(exc, root="arguments"))),
             )
         return PreparedCall(tool, arguments, lambda writer: tool.handler(parsed, ToolContext(writer, today)))
 

@@ -10,12 +10,13 @@ import pytest
 
 from agent_core.agent.loop import AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
 from agent_core.errors import ModelUnavailableError
 from agent_core.llm.base import ModelEvent
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
-from tests.conftest import FixedClock, RecordingSink, make_agent
+from tests.conftest import RecordingSink, make_agent
 
 
 def call(tool: str, call_id: str | None = None, /, **arguments: object) -> ToolCallRequest:

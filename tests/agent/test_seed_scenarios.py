@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from agent_core.clock import FixedClock
 from agent_core.domain import Tenant, ToolCallStatus
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import Store
-from tests.conftest import FixedClock, RecordingSink, make_agent
+from tests.conftest import RecordingSink, make_agent
 
 
 def test_hello_explains_what_the_agent_can_do(store: Store, tenant: Tenant, clock: FixedClock) -> None:

@@ -28,7 +28,8 @@ def _tenant(admin: psycopg.Connection[tuple[object, ...]]) -> UUID:
         "INSERT INTO tenants (id, name, system_prompt) VALUES (%s, %s, 'p')", (tenant_id, f"RLS {tenant_id}")
     )
     admin.execute(
-        "INSERT INTO tours (tenant_id, customer_name, tour_date, location) VALUES (%s, 'A', '2027-01-01', 'X')",
+        "INSERT INTO tours (tenant_id, customer_name, tour_date, location)"
+        " VALUES (%s, 'A', '2027-01-01', 'X')",
         (tenant_id,),
     )
     return tenant_id

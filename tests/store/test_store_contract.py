@@ -148,7 +148,7 @@ def test_contacts_are_matched_by_name_case_insensitively(store: Store, tenant: T
         def upsert(
             writer: TenantWriter, name: str = name, email: str | None = email, phone: str | None = phone
         ) -> JsonDict:
-            contact, created = writer.upsert_contact(name, email, phone)
+            _, created = writer.upsert_contact(name, email, phone)
             return {"created": created}
 
         record, _ = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), upsert)
