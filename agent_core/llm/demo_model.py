@@ -41,7 +41,7 @@ _NOTE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _CONTACT = re.compile(
-    r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\s+(?:address\s+)?(?:is|:|to)\b", re.IGNORECASE
+    r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=)", re.IGNORECASE
 )
 _FOR = re.compile(r"\bfor\s+", re.IGNORECASE)
 _PLACE = re.compile(r"\b(?:in|at|to)\s+", re.IGNORECASE)

@@ -1,0 +1,167 @@
+"""The OpenAI adapter through the real `openai` client, over HTTP, against a local server."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openai import OpenAI
+
+from agent_core.clock import FixedClock
+from agent_core.domain import ChatMessage, ToolCallRequest, ToolCallStatus, Usage
+from agent_core.errors import ModelError, ModelUnavailableError
+from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.llm.openai_model import OpenAIChatModel
+from agent_core.runtime import build_runtime
+from agent_core.settings import load_settings
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from agent_core.tools import default_registry
+
+HELLO = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hello")]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+def model_for(server: FakeOpenAIServer, *, retries: int = 0, timeout: float = 5.0) -> OpenAIChatModel:
+    client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=retries, timeout=timeout)
+    return OpenAIChatModel(client, "gpt-test")
+
+
+def collect(events: Iterator[ModelEvent]) -> tuple[str, list[ToolCallRequest], ModelDone]:
+    items = list(events)
+    done = items[-1]
+    assert isinstance(done, ModelDone)
+    text = "".join(e.text for e in items if isinstance(e, TextDelta))
+    return text, [e for e in items if isinstance(e, ToolCallRequest)], done
+
+
+def test_a_plain_reply_streams_as_text_deltas_with_usage(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="Hello there, how can I help?", prompt_tokens=20, completion_tokens=8))
+    events = list(model_for(server).stream(HELLO, []))
+    deltas = [e for e in events if isinstance(e, TextDelta)]
+    assert len(deltas) > 1
+    assert "".join(d.text for d in deltas) == "Hello there, how can I help?"
+    assert events[-1] == ModelDone(Usage(20, 8), "openai:gpt-test")
+    request = server.requests[0]
+    assert request["stream"] is True
+    assert request["messages"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hello"},
+    ]
+    assert "tools" not in request
+
+
+def test_streamed_tool_calls_are_reassembled(server: FakeOpenAIServer) -> None:
+    booking = json.dumps({"name": "Zoë Martin", "date": "2027-01-05", "location": "Rome"})
+    note = json.dumps({"content": "Prefers mornings"})
+    server.enqueue(
+        FakeCompletion(tool_calls=(("call_a", "book_tour", booking), ("call_b", "take_note", note)))
+    )
+    text, calls, _ = collect(model_for(server).stream(HELLO, default_registry().specs))
+    assert text == ""
+    assert calls == [
+        ToolCallRequest("call_a", "book_tour", booking),
+        ToolCallRequest("call_b", "take_note", note),
+    ]
+    tools = server.requests[0]["tools"]
+    assert [t["function"]["name"] for t in tools] == ["book_tour", "take_note", "update_contact_info"]
+    assert tools[0]["function"]["parameters"]["required"] == ["name", "date", "location"]
+
+
+def test_tool_history_is_sent_in_the_chat_completions_shape(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="Booked."))
+    call = ToolCallRequest("call_a", "take_note", '{"content": "x"}')
+    history = [
+        *HELLO,
+        ChatMessage("assistant", "", (call,)),
+        ChatMessage("tool", '{"ok": true}', tool_call_id="call_a"),
+    ]
+    collect(model_for(server).stream(history, []))
+    sent = server.requests[0]["messages"]
+    assert sent[2] == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_a",
+                "type": "function",
+                "function": {"name": "take_note", "arguments": '{"content": "x"}'},
+            }
+        ],
+    }
+    assert sent[3] == {"role": "tool", "tool_call_id": "call_a", "content": '{"ok": true}'}
+
+
+def test_a_rate_limit_is_retried_and_then_succeeds(server: FakeOpenAIServer) -> None:
+    server.enqueue(
+        FakeCompletion(status=429, text="slow down", headers={"retry-after-ms": "10"}),
+        FakeCompletion(text="Made it."),
+    )
+    text, _, _ = collect(model_for(server, retries=2).stream(HELLO, []))
+    assert text == "Made it."
+    assert len(server.requests) == 2
+
+
+def test_a_persistent_server_error_is_reported_as_unavailable_after_retries(server: FakeOpenAIServer) -> None:
+    server.enqueue(*[FakeCompletion(status=500, text="boom", headers={"retry-after-ms": "10"})] * 2)
+    with pytest.raises(ModelUnavailableError, match=r"the model server failed \(HTTP 500\)"):
+        collect(model_for(server, retries=1).stream(HELLO, []))
+    assert len(server.requests) == 2
+
+
+def test_a_slow_model_times_out(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="too late", delay=1.0))
+    with pytest.raises(ModelUnavailableError, match="did not answer in time"):
+        collect(model_for(server, timeout=0.2).stream(HELLO, []))
+
+
+def test_a_rejected_key_names_the_variable_to_fix(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(status=401, text="invalid api key"))
+    with pytest.raises(ModelError, match="OPENAI_API_KEY"):
+        collect(model_for(server).stream(HELLO, []))
+
+
+def test_an_unreachable_server_is_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = OpenAI(api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, timeout=2)
+    with pytest.raises(ModelUnavailableError, match="cannot reach the model server"):
+        collect(OpenAIChatModel(client, "gpt-test").stream(HELLO, []))
+
+
+def test_a_whole_turn_through_the_runtime_books_a_tour(
+    server: FakeOpenAIServer, tmp_path: Path, clock: FixedClock
+) -> None:
+    booking = json.dumps({"name": "John Smith", "date": "2027-03-15", "location": "Paris"})
+    server.enqueue(
+        FakeCompletion(tool_calls=(("call_1", "book_tour", booking),)),
+        FakeCompletion(text="Your tour is booked for 15 March 2027."),
+    )
+    settings = load_settings(
+        sqlite_path=tmp_path / "db.sqlite3",
+        openai_api_key="sk-test",
+        openai_base_url=server.base_url,
+        openai_model="gpt-test",
+    )
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        result = runtime.agent.run_turn(DEMO_TENANT_ID, "Book John Smith in Paris on 2027-03-15")
+    finally:
+        runtime.close()
+    assert result.model == "openai:gpt-test"
+    assert result.usage == Usage(22, 14)
+    (record,) = result.tool_calls
+    assert record.status is ToolCallStatus.SUCCEEDED
+    second = server.requests[1]["messages"]
+    assert second[-1]["role"] == "tool"
+    assert second[-1]["tool_call_id"] == "call_1"
+    assert json.loads(second[-1]["content"])["ok"] is True
