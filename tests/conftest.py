@@ -17,6 +17,7 @@ import redis
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import FixedClock
 from agent_core.domain import JsonDict, Tenant
+from agent_core.events.sink import EventSink
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.prompt_cache import PromptCache
@@ -127,10 +128,10 @@ def make_agent(
     store: Store,
     clock: FixedClock,
     model: ChatModel | None = None,
-    sink: RecordingSink | None = None,
+    sink: EventSink | None = None,
     limits: AgentLimits | None = None,
 ) -> Agent:
-    """An agent over real components, with a recording event sink."""
+    """An agent over real components; events go to `sink` (a recorder by default)."""
     return Agent(
         store=store,
         model=model or DemoModel(clock),

@@ -44,7 +44,7 @@ _CONTACT = re.compile(
     r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=)", re.IGNORECASE
 )
 _FOR = re.compile(r"\bfor\s+", re.IGNORECASE)
-_PLACE = re.compile(r"\b(?:in|at|to)\s+", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:in|at|to)\s+(?:the\s+)?", re.IGNORECASE)
 _CONTACT_NAME = re.compile(
     r"\b(?:contact(?:\s+(?:info(?:rmation)?|details))?\s+(?:for|of)|details\s+(?:for|of)|for)\s+",
     re.IGNORECASE,

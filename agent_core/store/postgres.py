@@ -44,6 +44,13 @@ class PostgresStore(SqlStore):
     def __init__(
         self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10.0
     ) -> None:
+        try:
+            # One direct attempt first: a wrong URL fails in milliseconds with the server's
+            # own reason, instead of after the pool's full timeout.
+            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout))).close()
+        except psycopg.OperationalError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailableError(f"cannot connect to PostgreSQL at DATABASE_URL: {reason}") from exc
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
             min_size=min_size,

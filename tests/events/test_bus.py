@@ -1,0 +1,249 @@
+"""The event bus: durable, ordered, never in the turn's way, and nothing accepted is lost."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from agent_core.clock import FixedClock
+from agent_core.domain import Event, RunStatus, Tenant
+from agent_core.events.bus import EventBus, RetryPolicy
+from agent_core.events.listeners import default_listeners
+from agent_core.store.base import Store
+from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from agent_core.store.sqlite import SqliteStore
+from tests.conftest import ROOT, make_agent
+
+FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
+
+
+@dataclass
+class ScriptedListener:
+    """A listener whose behaviour each test chooses."""
+
+    name: str
+    behaviour: Callable[[Event], None] = lambda event: None
+    events: frozenset[str] = frozenset({"tour.booked", "note.taken"})
+    seen: list[Event] = field(default_factory=list)
+
+    def handle(self, event: Event) -> None:
+        self.seen.append(event)
+        self.behaviour(event)
+
+
+def blocked_until(release: threading.Event) -> Callable[[Event], None]:
+    def wait(event: Event) -> None:
+        release.wait(10)
+
+    return wait
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "events.sqlite3")
+    yield store
+    store.close()
+
+
+def runs_of(store: Store, tenant_id: UUID) -> list[tuple[str, str, RunStatus, int]]:
+    return [
+        (record.event.name, run.listener, run.status, run.attempts)
+        for record in store.list_events(tenant_id, limit=1000)
+        for run in record.runs
+    ]
+
+
+def test_events_are_stored_in_emission_order_per_tenant(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    bus = EventBus(store, [ScriptedListener("audit")])
+    bus.start()
+    for i in range(100):
+        bus.emit("note.taken", tenant.id if i % 2 == 0 else other_tenant.id, {"i": i})
+    bus.close()
+    mine = [r.event.payload["i"] for r in store.list_events(tenant.id, limit=1000)]
+    theirs = [r.event.payload["i"] for r in store.list_events(other_tenant.id, limit=1000)]
+    assert mine == list(range(0, 100, 2))
+    assert theirs == list(range(1, 100, 2))
+    assert {status for _, _, status, _ in runs_of(store, tenant.id)} == {RunStatus.SUCCEEDED}
+
+
+def test_a_failing_listener_is_retried_then_recorded_as_failed_without_affecting_others(
+    store: Store, tenant: Tenant
+) -> None:
+    def explode(event: Event) -> None:
+        raise RuntimeError("SMTP down")
+
+    broken, healthy = ScriptedListener("broken", explode), ScriptedListener("healthy")
+    bus = EventBus(store, [broken, healthy], retry=FAST)
+    bus.start()
+    bus.emit("tour.booked", tenant.id, {"name": "Zoë"})
+    bus.close()
+    assert len(broken.seen) == 3
+    (record,) = store.list_events(tenant.id)
+    runs = {run.listener: run for run in record.runs}
+    assert (runs["broken"].status, runs["broken"].attempts) == (RunStatus.FAILED, 3)
+    assert runs["broken"].last_error == "RuntimeError: SMTP down"
+    assert (runs["healthy"].status, runs["healthy"].attempts) == (RunStatus.SUCCEEDED, 1)
+
+
+def test_a_flaky_listener_succeeds_on_retry(store: Store, tenant: Tenant) -> None:
+    failures = iter([True, False])
+
+    def flaky(event: Event) -> None:
+        if next(failures):
+            raise TimeoutError("try again")
+
+    bus = EventBus(store, [ScriptedListener("flaky", flaky)], retry=FAST)
+    bus.start()
+    bus.emit("note.taken", tenant.id, {})
+    bus.close()
+    assert runs_of(store, tenant.id) == [("note.taken", "flaky", RunStatus.SUCCEEDED, 2)]
+
+
+def test_a_failed_event_can_be_replayed(store: Store, tenant: Tenant) -> None:
+    outage = threading.Event()
+    outage.set()
+
+    def send(event: Event) -> None:
+        if outage.is_set():
+            raise ConnectionError("CRM unreachable")
+
+    listener = ScriptedListener("crm", send)
+    bus = EventBus(store, [listener], retry=FAST)
+    bus.start()
+    bus.emit("tour.booked", tenant.id, {})
+    deadline = time.monotonic() + 10
+    while runs_of(store, tenant.id) != [("tour.booked", "crm", RunStatus.FAILED, 3)]:
+        assert time.monotonic() < deadline, "the run never failed"
+        time.sleep(0.01)
+    outage.clear()
+    (record,) = store.list_events(tenant.id)
+    assert bus.replay(tenant.id, record.event.id) == ["crm"]
+    assert bus.replay(tenant.id, record.event.id) == []
+    bus.close()
+    assert runs_of(store, tenant.id) == [("tour.booked", "crm", RunStatus.SUCCEEDED, 4)]
+
+
+def test_a_slow_listener_does_not_hold_up_the_turn_or_other_listeners(
+    sqlite_store: SqliteStore, clock: FixedClock
+) -> None:
+    release = threading.Event()
+    slow = ScriptedListener("slow", blocked_until(release))
+    quick = ScriptedListener("quick")
+    bus = EventBus(sqlite_store, [slow, quick], retry=FAST)
+    bus.start()
+    agent = make_agent(sqlite_store, clock, sink=bus)
+    result = agent.run_turn(DEMO_TENANT_ID, "Please note that Zoë likes boats.")
+    assert result.reply.startswith("Noted")
+    deadline = time.monotonic() + 10
+    while not quick.seen:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not release.is_set()
+    release.set()
+    bus.close()
+    statuses = {
+        (name, listener): status for name, listener, status, _ in runs_of(sqlite_store, DEMO_TENANT_ID)
+    }
+    assert statuses == {
+        ("note.taken", "slow"): RunStatus.SUCCEEDED,
+        ("note.taken", "quick"): RunStatus.SUCCEEDED,
+    }
+
+
+def test_shutdown_keeps_every_accepted_event_and_the_next_start_finishes_the_work(
+    sqlite_store: SqliteStore, tmp_path: Path
+) -> None:
+    release = threading.Event()
+    stuck = ScriptedListener("mailer", blocked_until(release))
+    bus = EventBus(sqlite_store, [stuck], retry=FAST)
+    bus.start()
+    for i in range(50):
+        bus.emit("tour.booked", DEMO_TENANT_ID, {"i": i})
+    bus.close(timeout=0.2)
+    release.set()
+    bus.emit("tour.booked", DEMO_TENANT_ID, {"i": 50})
+    records = sqlite_store.list_events(DEMO_TENANT_ID, limit=1000)
+    assert [r.event.payload["i"] for r in records] == list(range(51))
+    pending = sqlite_store.pending_listener_runs()
+    assert len(pending) >= 49
+
+    restarted_store = SqliteStore(tmp_path / "events.sqlite3")
+    after_restart = ScriptedListener("mailer")
+    second = EventBus(restarted_store, [after_restart], retry=FAST)
+    second.start()
+    second.close()
+    deadline = time.monotonic() + 10
+    while {s for _, _, s, _ in runs_of(restarted_store, DEMO_TENANT_ID)} != {RunStatus.SUCCEEDED}:
+        assert time.monotonic() < deadline, runs_of(restarted_store, DEMO_TENANT_ID)
+        time.sleep(0.01)
+    handled = len(stuck.seen) + len(after_restart.seen)
+    assert handled == 51
+    restarted_store.close()
+
+
+def test_events_from_two_processes_are_visible_to_both(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite3"
+    here = SqliteStore(path)
+    bus = EventBus(here)
+    bus.start()
+    bus.emit("note.taken", DEMO_TENANT_ID, {"from": "parent"})
+    bus.close()
+    script = (
+        "import sys\n"
+        "from agent_core.events.bus import EventBus\n"
+        "from agent_core.store.sqlite import SqliteStore\n"
+        "from agent_core.store.demo_data import DEMO_TENANT_ID\n"
+        "store = SqliteStore(sys.argv[1])\n"
+        "print(sorted(r.event.payload['from'] for r in store.list_events(DEMO_TENANT_ID)))\n"
+        "bus = EventBus(store)\n"
+        "bus.start()\n"
+        "bus.emit('note.taken', DEMO_TENANT_ID, {'from': 'child'})\n"
+        "bus.close()\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert child.stdout.strip() == "['parent']"
+    assert sorted(r.event.payload["from"] for r in here.list_events(DEMO_TENANT_ID)) == ["child", "parent"]
+    here.close()
+
+
+def test_a_booking_queues_a_confirmation_and_a_contact_update_a_crm_sync(
+    sqlite_store: SqliteStore, clock: FixedClock
+) -> None:
+    bus = EventBus(sqlite_store, default_listeners(sqlite_store))
+    bus.start()
+    agent = make_agent(sqlite_store, clock, sink=bus)
+    agent.run_turn(SECOND_DEMO_TENANT_ID, "Book a visit for Ana Silva on 2027-01-10 at the Harbour Clinic")
+    agent.run_turn(SECOND_DEMO_TENANT_ID, "Update contact info for Ana Silva: phone is +351 912 345 678")
+    bus.close()
+    outbox = {m.kind: m.payload for m in sqlite_store.list_outbox(SECOND_DEMO_TENANT_ID)}
+    assert outbox["booking_confirmation"]["customer_name"] == "Ana Silva"
+    assert outbox["booking_confirmation"]["date"] == "2027-01-10"
+    assert outbox["crm_sync"]["phone"] == "+351 912 345 678"
+    assert sqlite_store.list_outbox(DEMO_TENANT_ID) == []
+
+
+def test_the_cursor_returns_only_newer_events(store: Store, tenant: Tenant) -> None:
+    bus = EventBus(store)
+    bus.start()
+    bus.emit("note.taken", tenant.id, {"n": 1})
+    bus.close()
+    first, cursor = bus.events_since(tenant.id)
+    assert [r.event.payload for r in first] == [{"n": 1}]
+    assert bus.events_since(tenant.id, cursor) == ([], cursor)

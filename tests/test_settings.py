@@ -1,0 +1,112 @@
+"""Settings: nothing required, wrong values stop start-up naming the variable, secrets hidden."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent_core.errors import ConfigError
+from agent_core.runtime import build_runtime
+from agent_core.settings import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_nothing_is_required() -> None:
+    settings = load_settings()
+    assert settings.database_url is None
+    assert settings.openai_api_key is None
+    assert settings.sqlite_path == Path("data/voice_assistant.sqlite3")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_URL", "mysql://nope", "DATABASE_URL:"),
+        ("REDIS_URL", "not a url", "REDIS_URL:"),
+        ("OPENAI_BASE_URL", "ftp://x", "OPENAI_BASE_URL:"),
+        ("OPENAI_TIMEOUT_SECONDS", "-1", "OPENAI_TIMEOUT_SECONDS: Input should be greater than 0"),
+        ("AGENT_MAX_STEPS", "0", "AGENT_MAX_STEPS: Input should be greater than or equal to 1"),
+        ("HISTORY_LIMIT", "many", "HISTORY_LIMIT: Input should be a valid integer"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
+        (
+            "SUPABASE_URL",
+            "https://xyz.supabase.co",
+            "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together",
+        ),
+    ],
+)
+def test_a_wrong_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_secrets_never_appear_in_errors_or_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-secret")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "service-secret" not in str(caught.value)
+    monkeypatch.delenv("SUPABASE_SERVICE_ROLE_KEY")
+    settings = load_settings()
+    assert "sk-very-secret" not in repr(settings)
+    assert "sk-very-secret" not in str(settings.model_dump())
+
+
+def test_dotenv_files_are_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("AGENT_MAX_STEPS=7\nTIMEZONE=Europe/Paris\n")
+    settings = load_settings()
+    assert (settings.agent_max_steps, settings.timezone) == (7, "Europe/Paris")
+
+
+def test_the_default_runtime_runs_offline_on_sqlite(tmp_path: Path) -> None:
+    runtime = build_runtime()
+    try:
+        health = {c.name: c for c in runtime.health()}
+        assert (health["store"].backend, health["store"].ok) == ("sqlite", True)
+        assert health["cache"].backend == "in-process"
+        assert health["model"].detail == "offline demo model (no OPENAI_API_KEY)"
+        assert (tmp_path / "data" / "voice_assistant.sqlite3").exists()
+    finally:
+        runtime.close()
+
+
+def test_an_unreachable_database_fails_fast() -> None:
+    from agent_core.errors import StoreUnavailableError
+
+    with pytest.raises(StoreUnavailableError, match="cannot connect to PostgreSQL"):
+        build_runtime(load_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
+
+
+@pytest.mark.postgres
+def test_a_database_without_the_schema_says_how_to_apply_it(postgres_url: str) -> None:
+    import psycopg
+
+    empty = f"vam_empty_{id(postgres_url)}"
+    base = postgres_url.rsplit("/", 1)[0]
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{empty}"')
+        admin.execute(f'CREATE DATABASE "{empty}"')
+        try:
+            with pytest.raises(ConfigError, match="apply the schema first"):
+                build_runtime(load_settings(database_url=f"{base}/{empty}"))
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
+
+
+def test_supabase_settings_say_clearly_that_the_backend_is_not_here_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SUPABASE_URL", "https://xyz.supabase.co")
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-secret")
+    with pytest.raises(ConfigError, match="use DATABASE_URL"):
+        build_runtime()
