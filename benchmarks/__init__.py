@@ -1,0 +1,1 @@
+"""Reproducible performance measurements (run with `make bench`); never part of the tests."""

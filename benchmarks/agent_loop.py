@@ -1,0 +1,104 @@
+"""Agent-loop overhead per turn with an instant in-process model, and import time.
+
+Run: `make bench` (or `.venv/bin/python -m benchmarks.agent_loop`).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+from agent_core.agent.loop import Agent
+from agent_core.clock import FixedClock
+from agent_core.domain import ChatMessage, JsonDict, ToolCallRequest, ToolSpec, Usage
+from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.prompt_cache import PromptCache
+from agent_core.store.base import Store
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.memory import InMemoryStore
+from agent_core.store.sqlite import SqliteStore
+from agent_core.tools import default_registry
+from benchmarks.timing import HEADER, Timing, measure
+
+CLOCK = FixedClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
+BOOKING = json.dumps({"name": "John Smith", "date": "2027-03-15", "location": "Paris"})
+
+
+class InstantModel:
+    """Answers at once: with one book_tour call when asked to book, else with text."""
+
+    name = "instant"
+
+    def __init__(self) -> None:
+        self._calls = 0
+
+    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        last = messages[-1]
+        if last.role == "user" and last.content == "book" and tools:
+            self._calls += 1
+            yield ToolCallRequest(f"call_{self._calls}", "book_tour", BOOKING)
+        else:
+            yield TextDelta("Done.")
+        yield ModelDone(Usage(), self.name)
+
+
+class NullSink:
+    """Drops events: the loop's own cost, without the bus."""
+
+    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+        return None
+
+
+def agent_on(store: Store) -> Agent:
+    return Agent(
+        store=store,
+        model=InstantModel(),
+        tools=default_registry(),
+        prompts=PromptCache(store, local_ttl_seconds=3600),
+        events=NullSink(),
+        clock=CLOCK,
+    )
+
+
+def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
+    agent = agent_on(store)
+    return [
+        measure(f"{label}: no-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "hello"), runs),
+        measure(f"{label}: one-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "book"), runs),
+    ]
+
+
+def import_time_ms(module: str, repeats: int = 7) -> float:
+    """Median wall time of a fresh interpreter importing `module`, minus an empty start."""
+    code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
+    samples = [
+        float(subprocess.run([sys.executable, "-c", code.format(m=module)], capture_output=True, text=True, check=True).stdout)
+        for _ in range(repeats)
+    ]
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    runs = 3000
+    rows: list[Timing] = []
+    rows += turn_timings("in-memory store", InMemoryStore(), runs)
+    rows += turn_timings("SQLite :memory:", SqliteStore(":memory:"), runs)
+    with tempfile.TemporaryDirectory() as folder:
+        rows += turn_timings("SQLite file (WAL)", SqliteStore(Path(folder) / "bench.sqlite3"), runs)
+    print(HEADER)
+    for row in rows:
+        print(row.row())
+    print()
+    for module in ("agent_core", "agent_core.agent.loop", "agent_core.runtime"):
+        print(f"import {module}: {import_time_ms(module):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
