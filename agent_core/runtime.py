@@ -14,16 +14,16 @@ from uuid import UUID
 import redis
 from openai import OpenAI
 
+from agent_core.admin import create_tenant, roll_back_prompt, save_prompt
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
-from agent_core.domain import PromptVersion
+from agent_core.domain import PromptVersion, Tenant
 from agent_core.errors import ConfigError
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.llm.openai_model import OpenAIChatModel
-from agent_core.prompt_admin import roll_back_prompt, save_prompt
 from agent_core.prompt_cache import PromptCache
 from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
@@ -57,6 +57,10 @@ class Runtime:
     agent: Agent
     redis_client: redis.Redis | None = None
     _closed: bool = False
+
+    def create_tenant(self, name: str, prompt: str) -> Tenant:
+        """Validate and add a tenant."""
+        return create_tenant(self.store, name, prompt)
 
     def save_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
         """Validate, version and publish a tenant prompt edit."""

@@ -79,7 +79,11 @@ def import_time_ms(module: str, repeats: int = 7) -> float:
     """Median wall time of a fresh interpreter importing `module`, minus an empty start."""
     code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
     samples = [
-        float(subprocess.run([sys.executable, "-c", code.format(m=module)], capture_output=True, text=True, check=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code.format(m=module)], capture_output=True, text=True, check=True
+            ).stdout
+        )
         for _ in range(repeats)
     ]
     return statistics.median(samples) * 1000

@@ -29,7 +29,9 @@ def main() -> None:
         local = PromptCache(store, local_ttl_seconds=3600)
         rows.append(measure("in-process cache: hit", lambda: local.system_prompt(DEMO_TENANT_ID), RUNS))
         no_cache = PromptCache(store, local_ttl_seconds=0)
-        rows.append(measure("no cache: SQLite read (miss)", lambda: no_cache.system_prompt(DEMO_TENANT_ID), RUNS))
+        rows.append(
+            measure("no cache: SQLite read (miss)", lambda: no_cache.system_prompt(DEMO_TENANT_ID), RUNS)
+        )
 
         client = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
         try:
@@ -38,9 +40,15 @@ def main() -> None:
             print(f"(Redis rows skipped: {exc})")
         else:
             two_level = PromptCache(store, redis_client=client, local_ttl_seconds=3600)
-            rows.append(measure("Redis two-level: L1 hit", lambda: two_level.system_prompt(DEMO_TENANT_ID), RUNS))
+            rows.append(
+                measure("Redis two-level: L1 hit", lambda: two_level.system_prompt(DEMO_TENANT_ID), RUNS)
+            )
             redis_only = PromptCache(store, redis_client=client, local_ttl_seconds=0)
-            rows.append(measure("Redis two-level: L2 (Redis) hit", lambda: redis_only.system_prompt(DEMO_TENANT_ID), RUNS))
+            rows.append(
+                measure(
+                    "Redis two-level: L2 (Redis) hit", lambda: redis_only.system_prompt(DEMO_TENANT_ID), RUNS
+                )
+            )
 
             def miss() -> None:
                 client.delete(_key(DEMO_TENANT_ID))
@@ -52,7 +60,11 @@ def main() -> None:
         bus = EventBus(store, default_listeners(store))
         bus.start()
         payload = {"conversation_id": "c", "turn_id": "t", "message": "hello"}
-        rows.append(measure("bus.emit on the turn's path", lambda: bus.emit("note.taken", DEMO_TENANT_ID, payload), RUNS))
+        rows.append(
+            measure(
+                "bus.emit on the turn's path", lambda: bus.emit("note.taken", DEMO_TENANT_ID, payload), RUNS
+            )
+        )
         bus.close(timeout=30)
         store.close()
     print(HEADER)

@@ -20,7 +20,9 @@ class Timing:
 
     def row(self) -> str:
         """A Markdown table row."""
-        return f"| {self.label} | {self.runs} | {self.mean_us:,.1f} | {self.p50_us:,.1f} | {self.p95_us:,.1f} |"
+        return (
+            f"| {self.label} | {self.runs} | {self.mean_us:,.1f} | {self.p50_us:,.1f} | {self.p95_us:,.1f} |"
+        )
 
 
 HEADER = "| what | runs | mean µs | p50 µs | p95 µs |\n|---|---:|---:|---:|---:|"

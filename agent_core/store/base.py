@@ -30,6 +30,7 @@ from agent_core.domain import (
     Tour,
     Usage,
 )
+from agent_core.store.records import RecordQuery
 
 
 class ToolFailure(Exception):
@@ -53,6 +54,7 @@ class TenantWriter(Protocol):
 
 
 T = TypeVar("T")
+DEFAULT_QUERY = RecordQuery()
 
 ToolExecution = Callable[[TenantWriter], JsonDict]
 """Runs a tool inside the store's transaction: returns its result or raises ToolFailure."""
@@ -167,16 +169,16 @@ class Store(Protocol):
         """Most recent conversations first."""
         ...
 
-    def list_tours(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Tour]:
-        """Tours by date."""
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
+        """Tours matching the query (default: by tour date)."""
         ...
 
-    def list_notes(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Note]:
-        """Notes, newest first."""
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
+        """Notes matching the query (default: oldest first; sort descending for newest)."""
         ...
 
-    def list_contacts(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Contact]:
-        """Contacts by name."""
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
+        """Contacts matching the query (default: by name)."""
         ...
 
     # -- prompts -----------------------------------------------------------------
@@ -229,8 +231,15 @@ class Store(Protocol):
         after_seq: int = 0,
         limit: int = 100,
         newest_first: bool = False,
+        names: Sequence[str] = (),
+        status: RunStatus | None = None,
+        since: datetime | None = None,
     ) -> list[EventRecord]:
-        """Events of a tenant with `seq > after_seq`, with their listener runs."""
+        """Events of a tenant with `seq > after_seq`, with their listener runs.
+
+        Optionally only events with one of `names`, with a run in `status`, or created at
+        or after `since`.
+        """
         ...
 
     def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:

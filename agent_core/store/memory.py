@@ -6,7 +6,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from agent_core.domain import (
@@ -30,6 +31,7 @@ from agent_core.domain import (
 )
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
+    DEFAULT_QUERY,
     Page,
     ToolExecution,
     ToolFailure,
@@ -39,6 +41,9 @@ from agent_core.store.base import (
     utcnow,
 )
 from agent_core.store.demo_data import DEMO_TENANTS
+from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec
+
+R = TypeVar("R", Tour, Note, Contact)
 
 
 @dataclass(slots=True)
@@ -241,30 +246,20 @@ class InMemoryStore:
                 for c in mine[:limit]
             ]
 
-    def list_tours(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Tour]:
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
         with self._lock:
-            rows = sorted(
-                (t for t in self._tours if t.tenant_id == tenant_id),
-                key=lambda t: (t.tour_date, t.created_at),
-            )
-        return Page(rows[offset : offset + limit], len(rows))
+            mine = [t for t in self._tours if t.tenant_id == tenant_id]
+        return _query(mine, TOURS, query)
 
-    def list_notes(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Note]:
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
         with self._lock:
-            rows = sorted(
-                (n for n in self._notes if n.tenant_id == tenant_id),
-                key=lambda n: n.created_at,
-                reverse=True,
-            )
-        return Page(rows[offset : offset + limit], len(rows))
+            mine = [n for n in self._notes if n.tenant_id == tenant_id]
+        return _query(mine, NOTES, query)
 
-    def list_contacts(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Contact]:
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
         with self._lock:
-            rows = sorted(
-                (c for (t, _), c in self._contacts.items() if t == tenant_id),
-                key=lambda c: name_key(c.name),
-            )
-        return Page(rows[offset : offset + limit], len(rows))
+            mine = [c for (t, _), c in self._contacts.items() if t == tenant_id]
+        return _query(mine, CONTACTS, query)
 
     def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
         with self._lock:
@@ -357,12 +352,24 @@ class InMemoryStore:
         after_seq: int = 0,
         limit: int = 100,
         newest_first: bool = False,
+        names: Sequence[str] = (),
+        status: RunStatus | None = None,
+        since: datetime | None = None,
     ) -> list[EventRecord]:
         with self._lock:
-            mine = [e for e in self._events if e.tenant_id == tenant_id and e.seq > after_seq]
-            if newest_first:
-                mine.reverse()
-            return [self._record(e) for e in mine[:limit]]
+            records = [
+                self._record(e)
+                for e in self._events
+                if e.tenant_id == tenant_id
+                and e.seq > after_seq
+                and (not names or e.name in names)
+                and (since is None or e.created_at >= since)
+            ]
+        if status is not None:
+            records = [r for r in records if any(run.status is status for run in r.runs)]
+        if newest_first:
+            records.reverse()
+        return records[:limit]
 
     def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
         with self._lock:
@@ -379,3 +386,28 @@ class InMemoryStore:
     def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
         with self._lock:
             return [m for m in reversed(self._outbox) if m.tenant_id == tenant_id][:limit]
+
+
+def _query(records: list[R], spec: TableSpec, query: RecordQuery) -> Page[R]:
+    """The same semantics as the SQL stores' queries, over a list."""
+    query = query.checked(spec)
+    needle = query.search.strip().casefold()
+    low, high = query.bounds(spec)
+
+    def keep(record: R) -> bool:
+        if needle and not any(needle in (getattr(record, c) or "").casefold() for c in spec.search_columns):
+            return False
+        value = getattr(record, spec.date_column)
+        if low is not None and value < low:
+            return False
+        return high is None or (value < high if spec.date_is_timestamp else value <= high)
+
+    def key(record: R) -> tuple[bool, Any]:
+        value = getattr(record, query.sort or spec.default_sort)
+        return value is None, value.casefold() if isinstance(value, str) else value
+
+    kept = [r for r in records if keep(r)]
+    present = sorted((r for r in kept if not key(r)[0]), key=key, reverse=query.descending)
+    missing = [r for r in kept if key(r)[0]]
+    rows = present + missing
+    return Page(rows[query.offset : query.offset + query.limit], len(rows))

@@ -37,6 +37,7 @@ from agent_core.domain import (
 )
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
+    DEFAULT_QUERY,
     Page,
     ToolExecution,
     ToolFailure,
@@ -45,6 +46,7 @@ from agent_core.store.base import (
     name_key,
     utcnow,
 )
+from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec, like_pattern
 
 Row = dict[str, Any]
 
@@ -290,6 +292,10 @@ class SqlStore(ABC):
     @abstractmethod
     def _is_unique_violation(self, error: Exception) -> bool:
         """True when the error is a unique-constraint violation."""
+
+    def _fold(self, expression: str) -> str:
+        """SQL that case-folds a text expression (Unicode-aware)."""
+        return f"lower({expression})"
 
     @abstractmethod
     def close(self) -> None:
@@ -564,29 +570,46 @@ class SqlStore(ABC):
             for r in rows
         ]
 
-    def list_tours(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Tour]:
-        rows, total = self._page("tours", "tour_date, created_at", tenant_id, limit, offset)
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
+        rows, total = self._page(TOURS, tenant_id, query)
         return Page([tour_from_row(r) for r in rows], total)
 
-    def list_notes(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Note]:
-        rows, total = self._page("notes", "created_at DESC", tenant_id, limit, offset)
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
+        rows, total = self._page(NOTES, tenant_id, query)
         return Page([note_from_row(r) for r in rows], total)
 
-    def list_contacts(self, tenant_id: UUID, limit: int = 100, offset: int = 0) -> Page[Contact]:
-        rows, total = self._page("contacts", "name_key", tenant_id, limit, offset)
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
+        rows, total = self._page(CONTACTS, tenant_id, query)
         return Page([contact_from_row(r) for r in rows], total)
 
-    def _page(
-        self, table: str, order_by: str, tenant_id: UUID, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
-        params = {"tenant_id": tenant_id, "limit": limit, "offset": offset}
+    def _page(self, spec: TableSpec, tenant_id: UUID, query: RecordQuery) -> tuple[list[Row], int]:
+        query = query.checked(spec)
+        conditions = ["tenant_id = :tenant_id"]
+        params: dict[str, object] = {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
+        if query.search.strip():
+            params["pattern"] = like_pattern(query.search.strip())
+            folded = [self._fold(f"COALESCE({column}, '')") for column in spec.search_columns]
+            matches = [f"{expression} LIKE :pattern ESCAPE '\\'" for expression in folded]
+            conditions.append("(" + " OR ".join(matches) + ")")
+        low, high = query.bounds(spec)
+        if low is not None:
+            conditions.append(f"{spec.date_column} >= :low")
+            params["low"] = low
+        if high is not None:
+            conditions.append(f"{spec.date_column} {'<' if spec.date_is_timestamp else '<='} :high")
+            params["high"] = high
+        where = " AND ".join(conditions)
+        column = spec.sortable[query.sort or spec.default_sort]
+        direction = "DESC" if query.descending else "ASC"
         with self._reader() as session:
             rows = session.query(
-                f"SELECT * FROM {table} WHERE tenant_id = :tenant_id ORDER BY {order_by}"
+                # NULLs last in every backend (SQLite and Postgres disagree by default).
+                f"SELECT * FROM {spec.table} WHERE {where}"
+                f" ORDER BY ({column} IS NULL), {column} {direction}, id {direction}"
                 " LIMIT :limit OFFSET :offset",
                 params,
             )
-            total = session.query(f"SELECT count(*) AS n FROM {table} WHERE tenant_id = :tenant_id", params)
+            total = session.query(f"SELECT count(*) AS n FROM {spec.table} WHERE {where}", params)
         return rows, int(total[0]["n"])
 
     # -- prompts -----------------------------------------------------------------
@@ -733,14 +756,30 @@ class SqlStore(ABC):
         after_seq: int = 0,
         limit: int = 100,
         newest_first: bool = False,
+        names: Sequence[str] = (),
+        status: RunStatus | None = None,
+        since: datetime | None = None,
     ) -> list[EventRecord]:
         order = "DESC" if newest_first else "ASC"
+        params: dict[str, object] = {"tenant_id": tenant_id, "after_seq": after_seq, "limit": limit}
+        conditions = ["tenant_id = :tenant_id", "seq > :after_seq"]
+        if names:
+            params |= {f"name{i}": name for i, name in enumerate(names)}
+            conditions.append("name IN (" + ", ".join(f":name{i}" for i in range(len(names))) + ")")
+        if status is not None:
+            params["status"] = status.value
+            conditions.append(
+                "id IN (SELECT event_id FROM listener_runs WHERE tenant_id = :tenant_id AND status = :status)"
+            )
+        if since is not None:
+            params["since"] = since
+            conditions.append("created_at >= :since")
         with self._reader() as session:
             rows = session.query(
-                f"{_EVENT_JOIN} WHERE e.seq IN (SELECT seq FROM events WHERE tenant_id = :tenant_id"
-                f" AND seq > :after_seq ORDER BY seq {order} LIMIT :limit)"
+                f"{_EVENT_JOIN} WHERE e.seq IN (SELECT seq FROM events WHERE {' AND '.join(conditions)}"
+                f" ORDER BY seq {order} LIMIT :limit)"
                 f" ORDER BY e.seq {order}, r.listener",
-                {"tenant_id": tenant_id, "after_seq": after_seq, "limit": limit},
+                params,
             )
         return records_from_joined_rows(rows)
 

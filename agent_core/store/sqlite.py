@@ -29,6 +29,10 @@ def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
     return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
 
 
+def _casefold(value: str | None) -> str | None:
+    return value.casefold() if isinstance(value, str) else value
+
+
 class _SqliteSession:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._connection = connection
@@ -57,6 +61,8 @@ class SqliteStore(SqlStore):
         except sqlite3.Error as exc:
             raise StoreUnavailableError(f"cannot open SQLite file {self.path}: {exc}") from exc
         self._connection.row_factory = _dict_row
+        # SQLite's lower() folds ASCII only; searches must match "ZOË" with "zoë".
+        self._connection.create_function("casefold", 1, _casefold, deterministic=True)
         self._lock = threading.RLock()
         self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute("PRAGMA synchronous = NORMAL")
@@ -94,6 +100,9 @@ class SqliteStore(SqlStore):
     def _reader(self) -> Iterator[SqlSession]:
         with self._lock:
             yield _SqliteSession(self._connection)
+
+    def _fold(self, expression: str) -> str:
+        return f"casefold({expression})"
 
     def _json_param(self, value: object) -> object:
         return json.dumps(value, default=str)

@@ -21,6 +21,7 @@ from agent_core.domain import (
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import Store, TenantWriter, ToolFailure, TurnOutcome, utcnow
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from agent_core.store.records import RecordQuery
 
 
 def book(name: str = "John Smith") -> ToolCallRequest:
@@ -231,3 +232,100 @@ def test_outbox_messages_are_queued_once_per_event(store: Store, tenant: Tenant)
     assert not store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
     outbox = store.list_outbox(tenant.id)
     assert [(m.kind, m.payload) for m in outbox] == [("booking_confirmation", {"to": "Zoë"})]
+
+
+def _seed_records(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "seed")
+
+    def write(writer: TenantWriter) -> JsonDict:
+        for name, day, place in (
+            ("Zoë Martin", date(2027, 1, 5), "Rome"),
+            ("John Smith", date(2027, 3, 15), "Paris"),
+            ("Ana 100%_Silva", date(2027, 2, 1), "Porto"),
+        ):
+            writer.add_tour(name, day, place)
+        writer.add_note("Prefers mornings")
+        writer.add_note("Vegetarian, no nuts")
+        writer.upsert_contact("Sarah Jones", "sarah@example.com", None)
+        writer.upsert_contact("bob Brown", None, "+1 555 0100")
+        return {}
+
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), write)
+
+
+def test_record_search_is_case_insensitive_and_literal(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    _seed_records(store, tenant)
+    assert [t.customer_name for t in store.list_tours(tenant.id, RecordQuery(search="ZOË")).rows] == [
+        "Zoë Martin"
+    ]
+    assert [t.location for t in store.list_tours(tenant.id, RecordQuery(search="par")).rows] == ["Paris"]
+    assert [t.customer_name for t in store.list_tours(tenant.id, RecordQuery(search="%_")).rows] == [
+        "Ana 100%_Silva"
+    ]
+    assert store.list_tours(other_tenant.id, RecordQuery(search="a")).total == 0
+    assert [n.content for n in store.list_notes(tenant.id, RecordQuery(search="NUTS")).rows] == [
+        "Vegetarian, no nuts"
+    ]
+    assert [c.name for c in store.list_contacts(tenant.id, RecordQuery(search="555")).rows] == ["bob Brown"]
+
+
+def test_tours_filter_by_an_inclusive_date_range_and_sort(store: Store, tenant: Tenant) -> None:
+    _seed_records(store, tenant)
+    february_on = store.list_tours(
+        tenant.id, RecordQuery(date_from=date(2027, 2, 1), date_to=date(2027, 3, 15))
+    )
+    assert [t.tour_date for t in february_on.rows] == [date(2027, 2, 1), date(2027, 3, 15)]
+    by_name = store.list_tours(tenant.id, RecordQuery(sort="customer_name", descending=True))
+    assert [t.customer_name for t in by_name.rows] == ["Zoë Martin", "John Smith", "Ana 100%_Silva"]
+
+
+def test_records_are_paged_with_a_total(store: Store, tenant: Tenant) -> None:
+    _seed_records(store, tenant)
+    page = store.list_tours(tenant.id, RecordQuery(limit=2, offset=2))
+    assert (page.total, [t.location for t in page.rows]) == (3, ["Paris"])
+
+
+def test_contacts_without_a_value_sort_last(store: Store, tenant: Tenant) -> None:
+    _seed_records(store, tenant)
+    for descending in (False, True):
+        rows = store.list_contacts(tenant.id, RecordQuery(sort="email", descending=descending)).rows
+        assert [c.name for c in rows] == ["Sarah Jones", "bob Brown"]
+
+
+def test_record_dates_of_timestamp_columns_filter_by_calendar_day(store: Store, tenant: Tenant) -> None:
+    _seed_records(store, tenant)
+    today = utcnow().date()
+    assert store.list_notes(tenant.id, RecordQuery(date_from=today, date_to=today)).total == 2
+    assert store.list_notes(tenant.id, RecordQuery(date_to=date(2000, 1, 1))).total == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        (RecordQuery(sort="tenant_id"), "cannot sort tours by 'tenant_id'"),
+        (RecordQuery(limit=0), "page size"),
+        (RecordQuery(offset=-1), "offset"),
+        (
+            RecordQuery(date_from=date(2027, 2, 1), date_to=date(2027, 1, 1)),
+            "start date is after the end date",
+        ),
+    ],
+)
+def test_nonsense_record_queries_are_refused(
+    store: Store, tenant: Tenant, query: RecordQuery, problem: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=problem):
+        store.list_tours(tenant.id, query)
+
+
+def test_events_can_be_filtered_by_name_run_status_and_time(store: Store, tenant: Tenant) -> None:
+    booked, noted = _event(tenant), _event(tenant, "note.taken")
+    store.save_events([(booked, ["confirm"]), (noted, ["audit"])])
+    store.claim_listener_run(booked.id, "confirm")
+    store.finish_listener_run(booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
+    assert [r.event.id for r in store.list_events(tenant.id, names=["note.taken"])] == [noted.id]
+    assert [r.event.id for r in store.list_events(tenant.id, status=RunStatus.FAILED)] == [booked.id]
+    assert [r.event.id for r in store.list_events(tenant.id, newest_first=True)] == [noted.id, booked.id]
+    assert store.list_events(tenant.id, since=utcnow()) == []

@@ -1,4 +1,5 @@
-"""Editing tenant prompts: validated, versioned, visible to the next turn everywhere."""
+"""Operator actions: adding tenants and editing their prompts (validated, versioned, and
+visible to the next turn in every process)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from agent_core.domain import PromptVersion
+from agent_core.domain import PromptVersion, Tenant
 from agent_core.errors import InvalidInputError, invalid_input
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
@@ -28,6 +29,31 @@ class PromptEdit(BaseModel):
         if "\x00" in value:
             raise ValueError("must not contain NUL characters")
         return value
+
+
+class NewTenant(BaseModel):
+    """A tenant as submitted by an operator."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+
+    @field_validator("name", "prompt")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+
+def create_tenant(store: Store, name: str, prompt: str) -> Tenant:
+    """Validate and add a tenant; InvalidInputError for a bad or taken name."""
+    try:
+        new = NewTenant(name=name, prompt=prompt)
+    except ValidationError as exc:
+        raise invalid_input("tenant", exc) from None
+    return store.create_tenant(new.name, new.prompt)
 
 
 def save_prompt(store: Store, cache: PromptCache, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:

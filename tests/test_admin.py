@@ -6,10 +6,10 @@ from uuid import uuid4
 
 import pytest
 
+from agent_core.admin import MAX_PROMPT_CHARS, roll_back_prompt, save_prompt
 from agent_core.clock import FixedClock
 from agent_core.domain import Tenant
 from agent_core.errors import InvalidInputError, NotFoundError
-from agent_core.prompt_admin import MAX_PROMPT_CHARS, roll_back_prompt, save_prompt
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
 from tests.conftest import make_agent
@@ -65,3 +65,16 @@ def test_every_version_is_kept_and_a_rollback_is_a_new_version(store: Store, ten
 def test_editing_an_unknown_tenant_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
         save_prompt(store, PromptCache(store), uuid4(), "Hello", "ops")
+
+
+def test_tenants_are_added_with_a_validated_name_and_prompt(store: Store) -> None:
+    from agent_core.admin import create_tenant
+
+    name = f"Alpine Walks {uuid4().hex[:6]}"
+    tenant = create_tenant(store, f"  {name} ", "You are Heidi.")
+    assert tenant.name == name
+    assert store.list_prompt_versions(tenant.id)[0].prompt == "You are Heidi."
+    with pytest.raises(InvalidInputError, match="already exists"):
+        create_tenant(store, name.lower(), "Another")
+    with pytest.raises(InvalidInputError, match="name: String should have at least 1 character"):
+        create_tenant(store, "   ", "prompt")

@@ -1,0 +1,106 @@
+"""Queries over a tenant's business records (tours, notes, contacts): search, date range,
+sort and paging, done in the store so a page costs the same with 100 rows or 100,000."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from agent_core.errors import InvalidInputError
+
+MAX_PAGE_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """How one record table may be searched, filtered and sorted."""
+
+    table: str
+    search_columns: tuple[str, ...]
+    sortable: dict[str, str]
+    default_sort: str
+    date_column: str
+    date_is_timestamp: bool
+
+
+TOURS = TableSpec(
+    "tours",
+    ("customer_name", "location"),
+    {
+        "tour_date": "tour_date",
+        "customer_name": "customer_name",
+        "location": "location",
+        "created_at": "created_at",
+    },
+    "tour_date",
+    "tour_date",
+    date_is_timestamp=False,
+)
+NOTES = TableSpec(
+    "notes",
+    ("content",),
+    {"created_at": "created_at", "content": "content"},
+    "created_at",
+    "created_at",
+    True,
+)
+CONTACTS = TableSpec(
+    "contacts",
+    ("name", "email", "phone"),
+    {
+        "name": "name_key",
+        "email": "email",
+        "phone": "phone",
+        "updated_at": "updated_at",
+        "created_at": "created_at",
+    },
+    "name",
+    "updated_at",
+    date_is_timestamp=True,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """Which records to show: a case-insensitive search, an inclusive date range, sort and page."""
+
+    search: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = ""
+    descending: bool = False
+    limit: int = 50
+    offset: int = 0
+
+    def checked(self, spec: TableSpec) -> RecordQuery:
+        """This query after validation against a table; InvalidInputError when it makes no sense."""
+        if self.sort and self.sort not in spec.sortable:
+            raise InvalidInputError(
+                f"cannot sort {spec.table} by {self.sort!r}; choose one of {sorted(spec.sortable)}"
+            )
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidInputError(f"page size must be between 1 and {MAX_PAGE_SIZE}")
+        if self.offset < 0:
+            raise InvalidInputError("offset must not be negative")
+        if len(self.search) > 200:
+            raise InvalidInputError("search text is limited to 200 characters")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise InvalidInputError("the start date is after the end date")
+        return self
+
+    def bounds(self, spec: TableSpec) -> tuple[date | datetime | None, date | datetime | None]:
+        """Lower (inclusive) and upper bounds for the table's date column.
+
+        For timestamp columns the upper bound is exclusive: midnight UTC after `date_to`.
+        """
+        if not spec.date_is_timestamp:
+            return self.date_from, self.date_to
+        low = datetime.combine(self.date_from, time(), UTC) if self.date_from else None
+        high = datetime.combine(self.date_to + timedelta(days=1), time(), UTC) if self.date_to else None
+        return low, high
+
+
+def like_pattern(search: str) -> str:
+    """A LIKE pattern matching `search` anywhere, with LIKE's wildcards taken literally."""
+    escaped = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
