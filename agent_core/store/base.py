@@ -161,6 +161,10 @@ class Store(Protocol):
         """A recorded tool call of this tenant."""
         ...
 
+    def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
+        """Every finished tool call of one conversation, in the order they ran."""
+        ...
+
     def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
         """Every message of one conversation, oldest first."""
         ...

@@ -108,7 +108,7 @@ class InMemoryStore:
         self._lock = threading.RLock()
         self._tenants: dict[UUID, Tenant] = {}
         self._conversations: dict[UUID, _Conversation] = {}
-        self._tool_calls: dict[tuple[UUID, str], ToolCallRecord] = {}
+        self._tool_calls: dict[tuple[UUID, str], tuple[UUID, ToolCallRecord]] = {}
         self._turns: dict[UUID, tuple[UUID, TurnOutcome | None]] = {}
         self._tours: list[Tour] = []
         self._notes: list[Note] = []
@@ -186,7 +186,8 @@ class InMemoryStore:
     ) -> tuple[ToolCallRecord, bool]:
         with self._lock:
             conversation = self._conversation(tenant_id, conversation_id)
-            existing = self._tool_calls.get((tenant_id, call.id))
+            known = self._tool_calls.get((tenant_id, call.id))
+            existing = None if known is None else known[1]
             if existing is None:
                 writer = _StagedWriter(self, tenant_id, conversation_id)
                 started = time.perf_counter()
@@ -203,7 +204,7 @@ class InMemoryStore:
                 record = ToolCallRecord(
                     call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms
                 )
-                self._tool_calls[(tenant_id, call.id)] = record
+                self._tool_calls[(tenant_id, call.id)] = (conversation_id, record)
             else:
                 record = existing
             conversation.messages.append(ChatMessage("tool", record.to_model_content(), tool_call_id=call.id))
@@ -224,7 +225,16 @@ class InMemoryStore:
             self._turns[turn_id] = (tenant_id, outcome)
 
     def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
-        return self._tool_calls.get((tenant_id, call_id))
+        known = self._tool_calls.get((tenant_id, call_id))
+        return None if known is None else known[1]
+
+    def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
+        with self._lock:
+            return [
+                record
+                for (tenant, _), (conversation, record) in self._tool_calls.items()
+                if tenant == tenant_id and conversation == conversation_id
+            ]
 
     def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
         with self._lock:

@@ -537,6 +537,15 @@ class SqlStore(ABC):
             )
         return tool_call_from_row(rows[0]) if rows else None
 
+    def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
+        with self._reader() as session:
+            rows = session.query(
+                f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE tenant_id = :tenant_id"
+                " AND conversation_id = :conversation_id AND status <> 'running' ORDER BY created_at",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id},
+            )
+        return [tool_call_from_row(r) for r in rows]
+
     def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
         with self._reader() as session:
             rows = session.query(

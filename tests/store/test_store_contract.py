@@ -329,3 +329,17 @@ def test_events_can_be_filtered_by_name_run_status_and_time(store: Store, tenant
     assert [r.event.id for r in store.list_events(tenant.id, status=RunStatus.FAILED)] == [booked.id]
     assert [r.event.id for r in store.list_events(tenant.id, newest_first=True)] == [noted.id, booked.id]
     assert store.list_events(tenant.id, since=utcnow()) == []
+
+
+def test_tool_calls_of_a_conversation_are_listed_in_order(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    turn = store.start_turn(tenant.id, None, "book twice")
+    first, second = book("A"), book("B")
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, first, add_tour)
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, second, add_tour)
+    assert [r.call_id for r in store.list_tool_calls(tenant.id, turn.conversation_id)] == [
+        first.id,
+        second.id,
+    ]
+    assert store.list_tool_calls(other_tenant.id, turn.conversation_id) == []

@@ -1,0 +1,130 @@
+"""Presentation helpers for any front end: plain data in, display-ready values out.
+
+Kept free of Streamlit so they are unit-tested like the rest of agent_core.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from agent_core.domain import (
+    ChatMessage,
+    Contact,
+    ConversationSummary,
+    EventRecord,
+    Note,
+    RunStatus,
+    ToolCallRecord,
+    ToolCallStatus,
+    Tour,
+    decode_arguments,
+)
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Markdown renders literally: no links, images, HTML, LaTeX or emphasis."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+
+
+def tool_call_label(name: str, status: ToolCallStatus | None, duration_ms: float | None = None) -> str:
+    """One-line status of a tool call: running, done or failed, with its duration."""
+    if status is None:
+        return f"Running {name}…"
+    took = f" · {duration_ms:.1f} ms" if duration_ms is not None else ""
+    if status is ToolCallStatus.SUCCEEDED:
+        return f"{name} succeeded{took}"
+    return f"{name} failed{took}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatItem:
+    """One bubble of the chat history: a message, or a tool call with its outcome."""
+
+    role: str
+    text: str = ""
+    tool: ToolCallRecord | None = None
+
+
+def chat_items(messages: Sequence[ChatMessage], calls: Sequence[ToolCallRecord]) -> list[ChatItem]:
+    """Stored messages as chat bubbles, each tool call shown where it happened."""
+    by_id = {c.call_id: c for c in calls}
+    items: list[ChatItem] = []
+    for message in messages:
+        if message.role == "user":
+            items.append(ChatItem("user", message.content))
+        elif message.role == "assistant":
+            if message.content.strip():
+                items.append(ChatItem("assistant", message.content))
+            for call in message.tool_calls:
+                record = by_id.get(call.id)
+                if record is None:
+                    record = ToolCallRecord(
+                        call.id,
+                        call.name,
+                        decode_arguments(call.arguments),
+                        ToolCallStatus.FAILED,
+                        None,
+                        "interrupted before it ran",
+                        0.0,
+                    )
+                items.append(ChatItem("tool", tool=record))
+    return items
+
+
+def conversation_label(summary: ConversationSummary) -> str:
+    """How a conversation is listed: when, how long, and how it began."""
+    opening = summary.last_message if len(summary.last_message) <= 48 else summary.last_message[:47] + "…"
+    return f"{summary.created_at:%d %b %H:%M} · {summary.message_count} msgs · {opening}"
+
+
+def records_frame(rows: Sequence[Tour | Note | Contact]) -> pd.DataFrame:
+    """Records as a table, without internal columns."""
+    hidden = {"tenant_id", "conversation_id"}
+    data = [{k: v for k, v in asdict(row).items() if k not in hidden} for row in rows]
+    frame = pd.DataFrame(data)
+    if not frame.empty and "id" in frame:
+        frame["id"] = frame["id"].astype(str)
+    return frame
+
+
+def run_summary(record: EventRecord) -> str:
+    """The listener runs of an event in one line, e.g. 'crm_sync: failed ×3'."""
+    parts = []
+    for run in record.runs:
+        attempts = f" ×{run.attempts}" if run.attempts > 1 else ""
+        parts.append(f"{run.listener}: {run.status.value}{attempts}")
+    return ", ".join(parts) or "no listeners"
+
+
+def events_frame(records: Sequence[EventRecord]) -> pd.DataFrame:
+    """The event log as a table."""
+    return pd.DataFrame(
+        [
+            {
+                "seq": r.event.seq,
+                "time": r.event.created_at,
+                "event": r.event.name,
+                "listeners": run_summary(r),
+                "failed": any(run.status is RunStatus.FAILED for run in r.runs),
+                "payload": json.dumps(r.event.payload, ensure_ascii=False, default=str),
+            }
+            for r in records
+        ],
+        columns=["seq", "time", "event", "listeners", "failed", "payload"],
+    )
+
+
+def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:
+    """A unified diff between two prompt versions (empty when they are equal)."""
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), fromfile=old_label, tofile=new_label, lineterm=""
+    )
+    return "\n".join(lines)

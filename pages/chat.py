@@ -1,0 +1,130 @@
+"""Chat with the selected tenant's agent; tool calls show live; the event log refreshes itself."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import streamlit as st
+
+from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from agent_core.domain import Tenant
+from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
+from agent_core.runtime import Runtime
+from agent_core.views import chat_items, conversation_label, escape_markdown, run_summary
+from dashboard import render
+from dashboard.state import current_tenant, get_runtime, session_key
+
+runtime = get_runtime()
+tenant = current_tenant(runtime)
+conversation_key = session_key(tenant, "conversation")
+
+
+def pick_conversation(runtime: Runtime, tenant: Tenant) -> UUID | None:
+    """New conversation, or one of this tenant's earlier ones."""
+    summaries = runtime.store.list_conversations(tenant.id, limit=30)
+    labels = {s.id: conversation_label(s) for s in summaries}
+    current = st.session_state.get(conversation_key)
+    options: list[UUID | None] = [None, *labels]
+    choice = st.selectbox(
+        "Conversation",
+        options,
+        index=options.index(current) if current in options else 0,
+        format_func=lambda c: "➕ New conversation" if c is None else labels[c],
+    )
+    st.session_state[conversation_key] = choice
+    return choice
+
+
+def run_turn(runtime: Runtime, tenant: Tenant, message: str, conversation_id: UUID | None) -> None:
+    """Send one message and show every step as it happens."""
+    with st.chat_message("user"):
+        render.text(message)
+    with st.chat_message("assistant"):
+        try:
+            steps = runtime.agent.stream_turn(tenant.id, message, conversation_id)
+        except AgentCoreError as exc:
+            st.error(str(exc), icon=":material/warning:")
+            return
+        reply = None
+        text = ""
+        running = {}
+        try:
+            with st.spinner("Thinking…"):
+                for step in steps:
+                    if isinstance(step, TurnStarted):
+                        st.session_state[conversation_key] = step.conversation_id
+                    elif isinstance(step, ToolCallStarted):
+                        running[step.call_id] = render.tool_call_started(step.name, step.arguments)
+                    elif isinstance(step, ToolCallFinished):
+                        render.tool_call_finished(
+                            running.pop(step.record.call_id), step.record, step.replayed
+                        )
+                    elif isinstance(step, ReplyDelta):
+                        # Created on the first words, so tool calls stay above the reply.
+                        reply = reply or st.empty()
+                        text += step.text
+                        reply.markdown(escape_markdown(text) + " ▌")
+                    elif isinstance(step, TurnFinished):
+                        result = step.result
+                        render.text(result.reply, reply or st.empty())
+                        st.caption(
+                            f"{result.model} · {result.latency_ms:.0f} ms"
+                            f" · {result.model_calls} model call(s) · {result.usage.total_tokens} tokens"
+                        )
+        except (ModelUnavailableError, ModelError) as exc:
+            st.error(
+                f"The model could not answer: {exc}. Your message is saved; send it again to retry.",
+                icon=":material/warning:",
+            )
+
+
+@st.fragment(run_every="2s")
+def event_log(runtime: Runtime, tenant: Tenant) -> None:
+    """This tenant's latest events and listener runs, refreshed every two seconds."""
+    records = runtime.store.list_events(tenant.id, newest_first=True, limit=25)
+    if not records:
+        st.caption("No events yet. They appear here as the agent works.")
+        return
+    for record in records:
+        event = record.event
+        st.markdown(f"`{event.created_at:%H:%M:%S}` **{escape_markdown(event.name)}**")
+        if record.runs:
+            st.caption(run_summary(record))
+
+
+chat_column, log_column = st.columns([3, 2], gap="large")
+with chat_column:
+    st.subheader(f"Chat · {tenant.name}")
+    conversation_id = pick_conversation(runtime, tenant)
+    history = st.container()
+    with history:
+        hint = st.empty()
+        if conversation_id is None:
+            hint.info(
+                "Start a conversation. Try: “I want to book a tour for John Smith on 2027-03-15 in Paris.”, "
+                "“Please note that the client prefers morning tours.” or "
+                "“Update contact info for Sarah Jones: email is sarah@example.com.”",
+                icon=":material/lightbulb:",
+            )
+        else:
+            messages = runtime.store.list_messages(tenant.id, conversation_id)
+            calls = runtime.store.list_tool_calls(tenant.id, conversation_id)
+            for item in chat_items(messages, calls):
+                if item.tool is not None:
+                    with st.chat_message("assistant", avatar=":material/build:"):
+                        render.tool_call(item.tool)
+                else:
+                    with st.chat_message(item.role):
+                        render.text(item.text)
+    prompt = st.chat_input(
+        f"Message {tenant.name}'s assistant",
+        max_chars=runtime.settings.max_message_chars,
+        key=session_key(tenant, "chat_input"),
+    )
+    if prompt is not None:
+        hint.empty()
+        with history:
+            run_turn(runtime, tenant, prompt, conversation_id)
+with log_column:
+    st.subheader("Event log")
+    event_log(runtime, tenant)

@@ -1,0 +1,74 @@
+"""The full event log: filter by event, listener status and time; inspect and replay failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import streamlit as st
+
+from agent_core.domain import RunStatus
+from agent_core.store.base import utcnow
+from agent_core.views import events_frame
+from dashboard.state import current_tenant, get_runtime, session_key
+
+EVENT_NAMES = [
+    "chat.message.received",
+    "tool.called",
+    "tool.failed",
+    "tour.booked",
+    "note.taken",
+    "contact.updated",
+    "chat.reply.sent",
+    "chat.turn.failed",
+]
+WINDOWS = {
+    "Last hour": timedelta(hours=1),
+    "Last 24 hours": timedelta(days=1),
+    "Last 7 days": timedelta(days=7),
+    "All time": None,
+}
+
+runtime = get_runtime()
+tenant = current_tenant(runtime)
+st.header(f"Events · {tenant.name}")
+st.caption("Every event the agent emitted and what each background listener did with it. Kept in the store.")
+
+key = session_key(tenant, "events")
+filters = st.columns([4, 2, 2, 1])
+names = filters[0].multiselect("Events", EVENT_NAMES, key=f"{key}:names", placeholder="All events")
+status_label = filters[1].selectbox(
+    "Listener status", ["Any", *[s.value for s in RunStatus]], key=f"{key}:status"
+)
+window = filters[2].selectbox("Time", list(WINDOWS), index=1, key=f"{key}:window")
+limit = filters[3].selectbox("Rows", [100, 250, 1000], key=f"{key}:limit")
+span = WINDOWS[window]
+records = runtime.store.list_events(
+    tenant.id,
+    newest_first=True,
+    limit=limit,
+    names=names,
+    status=None if status_label == "Any" else RunStatus(status_label),
+    since=utcnow() - span if span else None,
+)
+if not records:
+    st.info("No events match. Chat with the agent to create some.", icon=":material/inbox:")
+    st.stop()
+st.caption(f"{len(records)} events (newest first)")
+st.dataframe(events_frame(records), hide_index=True, use_container_width=True)
+
+failed = [r for r in records if any(run.status is RunStatus.FAILED for run in r.runs)]
+st.subheader(f"Failed listener runs ({len(failed)})")
+if not failed:
+    st.caption("None: every listener run succeeded or is still pending.")
+for record in failed:
+    with st.expander(
+        f"#{record.event.seq} {record.event.name} · {record.event.created_at:%Y-%m-%d %H:%M:%S}"
+    ):
+        for run in record.runs:
+            if run.status is RunStatus.FAILED:
+                st.markdown(f"**{run.listener}** failed after {run.attempts} attempt(s)")
+                st.code(run.last_error or "no error recorded", language=None)
+        if st.button("Replay failed listeners", key=f"{key}:replay:{record.event.id}"):
+            replayed = runtime.bus.replay(tenant.id, UUID(str(record.event.id)))
+            st.toast(f"Replaying {', '.join(replayed) or 'nothing'}; the log updates as it runs.")

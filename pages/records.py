@@ -1,0 +1,123 @@
+"""Tours, notes and contacts of the selected tenant: search, filter, sort, page, download."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import streamlit as st
+
+from agent_core.domain import Contact, Note, Tour
+from agent_core.errors import InvalidInputError
+from agent_core.store.base import Page
+from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, RecordQuery, TableSpec
+from agent_core.views import records_frame
+from dashboard.state import current_tenant, get_runtime, session_key
+
+CSV_ROW_LIMIT = 200_000
+
+runtime = get_runtime()
+tenant = current_tenant(runtime)
+st.header(f"Records · {tenant.name}")
+
+Lister = Callable[[Any, RecordQuery], Page[Tour] | Page[Note] | Page[Contact]]
+
+
+def csv_export(lister: Lister, query: RecordQuery) -> Callable[[], str]:
+    """Every matching row as CSV, fetched page by page only when the download is clicked."""
+
+    def build() -> str:
+        buffer = io.StringIO()
+        offset, header_written = 0, False
+        while offset < CSV_ROW_LIMIT:
+            page = lister(tenant.id, replace(query, limit=MAX_PAGE_SIZE, offset=offset))
+            frame = records_frame(page.rows)
+            if frame.empty:
+                break
+            frame.to_csv(buffer, index=False, header=not header_written, quoting=csv.QUOTE_MINIMAL)
+            header_written = True
+            offset += MAX_PAGE_SIZE
+            if offset >= page.total:
+                break
+        return buffer.getvalue()
+
+    return build
+
+
+def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, empty_hint: str) -> None:
+    """Filters, the current page, counts and a CSV download for one kind of record."""
+    key = session_key(tenant, spec.table)
+    top = st.columns([3, 3, 2, 1, 1])
+    search = top[0].text_input("Search", key=f"{key}:search", placeholder="name, place, text…")
+    dates = top[1].date_input(date_label, value=[], key=f"{key}:dates", format="YYYY-MM-DD")
+    sort = top[2].selectbox("Sort by", list(spec.sortable), key=f"{key}:sort")
+    descending = top[3].toggle("Desc.", key=f"{key}:desc")
+    size = top[4].selectbox("Rows", [25, 50, 100, 250], index=1, key=f"{key}:size")
+    chosen = [d for d in (dates if isinstance(dates, tuple) else (dates,)) if d is not None]
+    query = RecordQuery(
+        search=search,
+        date_from=chosen[0] if chosen else None,
+        date_to=chosen[1] if len(chosen) > 1 else None,
+        sort=sort,
+        descending=descending,
+        limit=size,
+    )
+    page_key = f"{key}:page"
+    page_number = max(1, int(st.session_state.get(page_key, 1)))
+    try:
+        page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))
+        if not page.rows and page.total:
+            # The filters changed under an old page number: go to the last page that exists.
+            page_number = -(-page.total // size)
+            page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))
+    except InvalidInputError as exc:
+        st.error(str(exc))
+        return
+    total = page.total
+    if total == 0:
+        st.info(
+            empty_hint if not (search or chosen) else f"No {label} match these filters.",
+            icon=":material/search_off:",
+        )
+        return
+    pages = -(-total // size)
+    st.session_state[page_key] = page_number
+    first = (page_number - 1) * size + 1
+    st.caption(f"{total:,} {label} · showing {first:,}–{first + len(page.rows) - 1:,}")
+    st.dataframe(records_frame(page.rows), hide_index=True, use_container_width=True)
+    bottom = st.columns([4, 2])
+    with bottom[0]:
+        st.pagination(pages, key=page_key)
+    bottom[1].download_button(
+        f"Download {label} as CSV",
+        data=csv_export(lister, query),
+        file_name=f"{tenant.name}-{spec.table}.csv".replace(" ", "_"),
+        mime="text/csv",
+        help=f"All matching {label} (up to {CSV_ROW_LIMIT:,} rows)",
+    )
+
+
+tours_tab, notes_tab, contacts_tab = st.tabs(["Tours", "Notes", "Contacts"])
+with tours_tab:
+    record_table(
+        "tours", TOURS, runtime.store.list_tours, "Tour dates", "No tours yet: book one from the Chat page."
+    )
+with notes_tab:
+    record_table(
+        "notes",
+        NOTES,
+        runtime.store.list_notes,
+        "Created between",
+        "No notes yet: ask the agent to note something.",
+    )
+with contacts_tab:
+    record_table(
+        "contacts",
+        CONTACTS,
+        runtime.store.list_contacts,
+        "Updated between",
+        "No contacts yet: give the agent someone's email or phone.",
+    )
