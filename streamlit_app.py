@@ -10,6 +10,8 @@ from agent_core.errors import InvalidInputError
 from agent_core.runtime import Runtime
 from dashboard.state import TENANT_KEY, get_runtime
 
+PICKER_KEY = "tenant_picker"
+
 st.set_page_config(page_title="Voice Assistant Mini", page_icon=":material/support_agent:", layout="wide")
 
 
@@ -29,17 +31,24 @@ def tenant_selector(runtime: Runtime) -> None:
         return
     ids = [t.id for t in tenants]
     names = {t.id: t.name for t in tenants}
-    wanted = _parse(st.query_params.get("tenant"))
-    if wanted is not None and wanted not in names:
-        st.sidebar.warning("The tenant in the link does not exist; showing the first one.")
-        wanted = None
-    remembered = _parse(str(st.session_state.get(TENANT_KEY) or "")) or wanted
-    index = ids.index(remembered) if remembered in names else 0
-    chosen = st.sidebar.selectbox(
-        "Tenant", ids, index=index, format_func=lambda i: names[i], key="tenant_picker"
+    current = _parse(str(st.session_state.get(TENANT_KEY) or ""))
+    if current not in names:
+        current = _parse(st.query_params.get("tenant"))
+        if current is not None and current not in names:
+            st.sidebar.warning("The tenant in the link does not exist; showing the first one.")
+        current = current if current in names else ids[0]
+    # The session's tenant is the source of truth; the picker follows it (a tenant chosen
+    # elsewhere, e.g. just added, shows here) and a pick in the picker updates it.
+    st.session_state[TENANT_KEY] = str(current)
+    st.session_state[PICKER_KEY] = current
+    st.sidebar.selectbox(
+        "Tenant",
+        ids,
+        format_func=lambda i: names[i],
+        key=PICKER_KEY,
+        on_change=lambda: st.session_state.update({TENANT_KEY: str(st.session_state[PICKER_KEY])}),
     )
-    st.session_state[TENANT_KEY] = str(chosen)
-    st.query_params["tenant"] = str(chosen)
+    st.query_params["tenant"] = str(current)
 
 
 def add_tenant_form(runtime: Runtime) -> None:
@@ -64,7 +73,6 @@ def add_tenant_form(runtime: Runtime) -> None:
                 st.error(str(exc))
             else:
                 st.session_state[TENANT_KEY] = str(tenant.id)
-                st.session_state.pop("tenant_picker", None)
                 st.query_params["tenant"] = str(tenant.id)
                 st.rerun()
 
