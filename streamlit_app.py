@@ -54,7 +54,7 @@ def tenant_selector(runtime: Runtime) -> None:
 def add_tenant_form(runtime: Runtime) -> None:
     """A small form to add a tenant with its first system prompt."""
     with (
-        st.sidebar.popover("Add a tenant", use_container_width=True),
+        st.sidebar.popover("Add a tenant", width="stretch"),
         st.form("add_tenant", clear_on_submit=True),
     ):
         name = st.text_input("Business name", max_chars=100)

@@ -55,7 +55,7 @@ if not records:
     st.info("No events match. Chat with the agent to create some.", icon=":material/inbox:")
     st.stop()
 st.caption(f"{len(records)} events (newest first)")
-st.dataframe(events_frame(records), hide_index=True, use_container_width=True)
+st.dataframe(events_frame(records), hide_index=True, width="stretch")
 
 failed = [r for r in records if any(run.status is RunStatus.FAILED for run in r.runs)]
 st.subheader(f"Failed listener runs ({len(failed)})")

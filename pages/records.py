@@ -84,10 +84,12 @@ def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, e
         )
         return
     pages = -(-total // size)
-    st.session_state[page_key] = page_number
+    if st.session_state.get(page_key, 1) != page_number:
+        st.session_state[page_key] = page_number
     first = (page_number - 1) * size + 1
-    st.caption(f"{total:,} {label} · showing {first:,}–{first + len(page.rows) - 1:,}")
-    st.dataframe(records_frame(page.rows), hide_index=True, use_container_width=True)
+    noun = label if total != 1 else label.removesuffix("s")
+    st.caption(f"{total:,} {noun} · showing {first:,}–{first + len(page.rows) - 1:,}")
+    st.dataframe(records_frame(page.rows), hide_index=True, width="stretch")
     bottom = st.columns([4, 2])
     with bottom[0]:
         st.pagination(pages, key=page_key)

@@ -21,6 +21,7 @@ class TableSpec:
     default_sort: str
     date_column: str
     date_is_timestamp: bool
+    nullable: frozenset[str] = frozenset()
 
 
 TOURS = TableSpec(
@@ -57,6 +58,7 @@ CONTACTS = TableSpec(
     "name",
     "updated_at",
     date_is_timestamp=True,
+    nullable=frozenset({"email", "phone"}),
 )
 
 

@@ -293,8 +293,8 @@ class SqlStore(ABC):
     def _is_unique_violation(self, error: Exception) -> bool:
         """True when the error is a unique-constraint violation."""
 
-    def _fold(self, expression: str) -> str:
-        """SQL that case-folds a text expression (Unicode-aware)."""
+    def _fold(self, expression: str, search: str) -> str:
+        """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""
         return f"lower({expression})"
 
     @abstractmethod
@@ -595,9 +595,9 @@ class SqlStore(ABC):
         query = query.checked(spec)
         conditions = ["tenant_id = :tenant_id"]
         params: dict[str, object] = {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
-        if query.search.strip():
-            params["pattern"] = like_pattern(query.search.strip())
-            folded = [self._fold(f"COALESCE({column}, '')") for column in spec.search_columns]
+        if search := query.search.strip():
+            params["pattern"] = like_pattern(search)
+            folded = [self._fold(f"COALESCE({column}, '')", search) for column in spec.search_columns]
             matches = [f"{expression} LIKE :pattern ESCAPE '\\'" for expression in folded]
             conditions.append("(" + " OR ".join(matches) + ")")
         low, high = query.bounds(spec)
@@ -608,13 +608,16 @@ class SqlStore(ABC):
             conditions.append(f"{spec.date_column} {'<' if spec.date_is_timestamp else '<='} :high")
             params["high"] = high
         where = " AND ".join(conditions)
-        column = spec.sortable[query.sort or spec.default_sort]
+        sort = query.sort or spec.default_sort
+        column = spec.sortable[sort]
         direction = "DESC" if query.descending else "ASC"
+        # NULLs last in every backend (SQLite and Postgres disagree by default); only for
+        # nullable columns, so the others keep using their index for the order.
+        nulls_last = f"({column} IS NULL), " if sort in spec.nullable else ""
         with self._reader() as session:
             rows = session.query(
-                # NULLs last in every backend (SQLite and Postgres disagree by default).
                 f"SELECT * FROM {spec.table} WHERE {where}"
-                f" ORDER BY ({column} IS NULL), {column} {direction}, id {direction}"
+                f" ORDER BY {nulls_last}{column} {direction}, id {direction}"
                 " LIMIT :limit OFFSET :offset",
                 params,
             )

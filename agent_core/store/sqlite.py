@@ -101,8 +101,9 @@ class SqliteStore(SqlStore):
         with self._lock:
             yield _SqliteSession(self._connection)
 
-    def _fold(self, expression: str) -> str:
-        return f"casefold({expression})"
+    def _fold(self, expression: str, search: str) -> str:
+        # SQLite's LIKE already ignores ASCII case; the Python fold is only needed beyond ASCII.
+        return expression if search.isascii() else f"casefold({expression})"
 
     def _json_param(self, value: object) -> object:
         return json.dumps(value, default=str)

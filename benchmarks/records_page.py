@@ -1,0 +1,99 @@
+"""Server time of the Records page with 100,000 tours in one tenant (script reruns).
+
+Run: `.venv/bin/python -m benchmarks.records_page`. Seeds a SQLite file once, then times
+full AppTest reruns of the Records page: first page, a search, a date range, a late page.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+from streamlit.testing.v1 import AppTest
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.sqlite import SqliteStore
+
+TOURS = 100_000
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def seed(path: Path) -> None:
+    store = SqliteStore(path)
+    rng = random.Random(7)
+    first = date(2027, 1, 1)
+    now = datetime.now(UTC).isoformat()
+    names = ["Ana Silva", "John Smith", "Zoë Martin", "Li Wei", "Omar Haddad", "Sara Berg"]
+    places = ["Paris", "Rome", "Lisbon", "Porto", "Kyoto", "Oslo"]
+    rows = [
+        (
+            str(uuid4()),
+            str(DEMO_TENANT_ID),
+            f"{rng.choice(names)} {i}",
+            (first + timedelta(days=rng.randrange(700))).isoformat(),
+            rng.choice(places),
+            None,
+            now,
+        )
+        for i in range(TOURS)
+    ]
+    with store._lock:
+        store._connection.execute("BEGIN")
+        store._connection.executemany("INSERT INTO tours VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        store._connection.execute("COMMIT")
+    store.close()
+
+
+def timed_run(app: AppTest) -> float:
+    started = time.perf_counter()
+    app.run()
+    assert not app.exception, app.exception
+    return (time.perf_counter() - started) * 1000
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "records.sqlite3"
+        seed(database)
+        os.environ["SQLITE_PATH"] = str(database)
+        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+        app.run()
+        app.switch_page("pages/records.py")
+        timed_run(app)
+        samples: dict[str, list[float]] = {
+            "first page (50 rows)": [],
+            "search 'smith' (ASCII)": [],
+            "search 'zoë' (non-ASCII)": [],
+            "date range (1 month)": [],
+            "page 1,000": [],
+        }
+        for _ in range(10):
+            samples["first page (50 rows)"].append(timed_run(app))
+        app.text_input[0].input("smith")
+        for _ in range(10):
+            samples["search 'smith' (ASCII)"].append(timed_run(app))
+        app.text_input[0].input("zoë")
+        for _ in range(10):
+            samples["search 'zoë' (non-ASCII)"].append(timed_run(app))
+        app.text_input[0].input("")
+        app.date_input[0].set_value((date(2027, 3, 1), date(2027, 3, 31)))
+        for _ in range(10):
+            samples["date range (1 month)"].append(timed_run(app))
+        app.date_input[0].set_value(())
+        app.session_state[f"tours:{DEMO_TENANT_ID}:page"] = 1000
+        for _ in range(10):
+            samples["page 1,000"].append(timed_run(app))
+        print(f"Records page, {TOURS:,} tours, SQLite file; full script rerun (all three tabs) in ms")
+        print("| view | median ms | max ms |\n|---|---:|---:|")
+        for label, values in samples.items():
+            values.sort()
+            print(f"| {label} | {values[len(values) // 2]:.0f} | {values[-1]:.0f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The dashboard end to end: `streamlit run` on a free port, driven in Chromium by Playwright.
+
+Screenshots of every page are saved under artifacts/screenshots/ (CI keeps them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import ROOT, service_missing
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app, started as a user would, on a fresh database."""
+    port = free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "SUPABASE_"))
+    }
+    env["SQLITE_PATH"] = str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3")
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            output = server.stdout.read().decode() if server.stdout else ""
+            server.kill()
+            pytest.fail(f"streamlit did not start:\n{output}")
+        time.sleep(0.2)
+    yield url
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        service_missing("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def send(page: Page, message: str) -> None:
+    box = page.get_by_placeholder("assistant", exact=False)
+    box.fill(message)
+    box.press("Enter")
+
+
+def test_book_a_tour_see_the_tool_call_and_find_it_in_records(page: Page, dashboard_url: str) -> None:
+    page.goto(dashboard_url)
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    send(page, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    expect(page.get_by_text("book_tour succeeded")).to_be_visible(timeout=30_000)
+    expect(
+        page.get_by_text("I've booked a tour for John Smith on Monday 15 March 2027 in Paris")
+    ).to_be_visible()
+    expect(page.get_by_text("tour.booked").first).to_be_visible(timeout=10_000)
+    send(page, "Please note that the client prefers morning tours and vegetarian meals.")
+    expect(page.get_by_text("take_note succeeded")).to_be_visible(timeout=30_000)
+    send(page, "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123.")
+    expect(page.get_by_text("update_contact_info succeeded")).to_be_visible(timeout=30_000)
+    shoot(page, "chat")
+
+    page.get_by_role("link", name="Records").click()
+    expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("1 tour · showing 1–1")).to_be_visible()
+    expect(page.locator("td[role=gridcell]", has_text="John Smith")).to_have_count(1)
+    shoot(page, "records")
+
+    page.get_by_role("link", name="Prompts").click()
+    expect(page.get_by_role("heading", name="Prompt · Demo Tours")).to_be_visible(timeout=30_000)
+    shoot(page, "prompts")
+
+    page.get_by_role("link", name="Events").click()
+    expect(page.get_by_role("heading", name="Events · Demo Tours")).to_be_visible(timeout=30_000)
+    shoot(page, "events")
+
+
+def test_a_new_tenant_starts_empty_and_the_link_remembers_it(page: Page, dashboard_url: str) -> None:
+    page.goto(dashboard_url)
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_text("Add a tenant").click()
+    page.get_by_label("Business name").fill("Alpine Walks")
+    page.get_by_role("button", name="Add tenant").click()
+    expect(page.get_by_role("heading", name="Chat · Alpine Walks")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Start a conversation")).to_be_visible()
+    assert "tenant=" in page.url
+    link = page.url
+    page.get_by_role("link", name="Records").click()
+    expect(page.get_by_text("No tours yet")).to_be_visible(timeout=30_000)
+    fresh = page.context.new_page()
+    fresh.goto(link)
+    expect(fresh.get_by_role("heading", name="Chat · Alpine Walks")).to_be_visible(timeout=30_000)
