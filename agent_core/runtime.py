@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import atexit
 import logging
+import signal
+import sys
+import threading
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -191,4 +194,17 @@ def build_runtime(
     bus.start()
     if close_at_exit:
         atexit.register(runtime.close)
+        _exit_cleanly_on_sigterm()
     return runtime
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit so atexit drains the bus.
+
+    Only where nobody else handles SIGTERM (uvicorn and Streamlit install their own and
+    shut down through their lifespans) and only from the main thread, where Python allows it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))

@@ -247,3 +247,35 @@ def test_the_cursor_returns_only_newer_events(store: Store, tenant: Tenant) -> N
     first, cursor = bus.events_since(tenant.id)
     assert [r.event.payload for r in first] == [{"n": 1}]
     assert bus.events_since(tenant.id, cursor) == ([], cursor)
+
+
+SIGTERM_CHILD = """
+import sys, threading, time
+from agent_core.runtime import build_runtime
+from agent_core.settings import load_settings
+from agent_core.store.demo_data import DEMO_TENANT_ID
+runtime = build_runtime(load_settings(sqlite_path=sys.argv[1]), close_at_exit=True)
+for i in range(200):
+    runtime.bus.emit("tour.booked", DEMO_TENANT_ID, {"i": i, "name": f"Guest {i}"})
+print("accepted", flush=True)
+time.sleep(60)
+"""
+
+
+def test_sigterm_persists_every_accepted_event_and_exits_cleanly(tmp_path: Path) -> None:
+    import signal
+
+    database = tmp_path / "sigterm.sqlite3"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_CHILD, str(database)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "accepted"
+    child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=60) == 0
+    store = SqliteStore(database)
+    records = store.list_events(DEMO_TENANT_ID, limit=1000)
+    assert [r.event.payload["i"] for r in records] == list(range(200))
+    statuses = {run.status for r in records for run in r.runs}
+    assert statuses <= {RunStatus.SUCCEEDED, RunStatus.PENDING}
+    store.close()
