@@ -6,7 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest bench clean
+API_PORT ?= 8000
+
+.PHONY: run api test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,8 +16,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Dashboard and HTTP API in one process (the API under /api on the same port).
 run: $(STAMP)
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run server.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+# The HTTP API alone (API-only deployments); SIGTERM finishes in-flight turns, then exits.
+api: $(STAMP)
+	$(BIN)/uvicorn agent_core.http.app:create_api --factory --host 127.0.0.1 --port $(API_PORT) \
+		--timeout-graceful-shutdown 30
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -198,6 +198,32 @@ def build_runtime(
     return runtime
 
 
+_shared: Runtime | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_runtime() -> Runtime:
+    """The process's one runtime, built from settings on first use.
+
+    The dashboard and the HTTP API served beside it use the same runtime, so they share
+    the store connections, the prompt cache and the event bus.
+    """
+    global _shared  # noqa: PLW0603 - the composition root owns the process-wide runtime
+    with _shared_lock:
+        if _shared is None:
+            _shared = build_runtime(close_at_exit=True)
+        return _shared
+
+
+def close_shared_runtime(timeout: float = 5.0) -> None:
+    """Drain and close the shared runtime (server shutdown, tests)."""
+    global _shared  # noqa: PLW0603
+    with _shared_lock:
+        if _shared is not None:
+            _shared.close(timeout)
+            _shared = None
+
+
 def _exit_cleanly_on_sigterm() -> None:
     """Turn SIGTERM into a normal exit so atexit drains the bus.
 

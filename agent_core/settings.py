@@ -7,8 +7,10 @@ A variable that is present but wrong stops start-up with a message naming it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Self
+from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -26,6 +28,33 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from agent_core.errors import ConfigError, summarize, validation_details
 
 PositiveSeconds = Annotated[float, Field(gt=0, le=600)]
+MIN_API_KEY_CHARS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """One accepted bearer token, optionally restricted to one tenant."""
+
+    secret: str = field(repr=False)
+    tenant_id: UUID | None = None
+
+
+def parse_api_keys(text: str) -> list[ApiKey]:
+    """`key1,key2:tenant-uuid` into keys; ValueError (never echoing a key) when malformed."""
+    keys = []
+    for number, entry in enumerate((e.strip() for e in text.split(",")), start=1):
+        if not entry:
+            continue
+        secret, _, tenant = entry.partition(":")
+        if len(secret) < MIN_API_KEY_CHARS:
+            raise ValueError(f"key #{number} is shorter than {MIN_API_KEY_CHARS} characters")
+        try:
+            keys.append(ApiKey(secret, UUID(tenant) if tenant else None))
+        except ValueError:
+            raise ValueError(f"key #{number} is bound to a tenant id that is not a UUID") from None
+    if not keys:
+        raise ValueError("no keys given")
+    return keys
 
 
 class Settings(BaseSettings):
@@ -71,6 +100,30 @@ class Settings(BaseSettings):
         le=3600,
         description="How long a process trusts its in-memory copy without an invalidation.",
     )
+
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Comma-separated API keys for the HTTP API; `key:tenant-uuid` binds a key to one"
+            " tenant. Unset: the API is open (bind it to localhost)."
+        ),
+    )
+    api_max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
+    api_threads: int = Field(
+        default=64, ge=4, le=1024, description="Worker threads running turns for the HTTP API."
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _well_formed_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_api_keys(value.get_secret_value())
+        return value
+
+    @property
+    def parsed_api_keys(self) -> list[ApiKey]:
+        """The API keys, each optionally bound to a tenant."""
+        return parse_api_keys(self.api_keys.get_secret_value()) if self.api_keys else []
 
     @field_validator("timezone")
     @classmethod

@@ -8,14 +8,14 @@ import streamlit as st
 
 from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError
-from agent_core.runtime import Runtime, build_runtime
+from agent_core.runtime import Runtime, shared_runtime
 
 TENANT_KEY = "tenant_id"
 
 
 @st.cache_resource(show_spinner="Starting the agent runtime…")
 def _runtime() -> Runtime:
-    return build_runtime(close_at_exit=True)
+    return shared_runtime()
 
 
 def get_runtime() -> Runtime:

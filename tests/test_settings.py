@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -110,3 +111,29 @@ def test_supabase_settings_say_clearly_that_the_backend_is_not_here_yet(
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-secret")
     with pytest.raises(ConfigError, match="use DATABASE_URL"):
         build_runtime()
+
+
+def test_api_keys_are_parsed_with_optional_tenant_binding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "API_KEYS", "a-long-enough-key-1, a-long-enough-key-2:00000000-0000-0000-0000-000000000001"
+    )
+    keys = load_settings().parsed_api_keys
+    assert [k.tenant_id for k in keys] == [None, UUID("00000000-0000-0000-0000-000000000001")]
+    assert "a-long-enough-key" not in repr(keys)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("short", "key #1 is shorter than 16 characters"),
+        ("a-long-enough-key-1:not-a-uuid", "key #1 is bound to a tenant id that is not a UUID"),
+        (" , ", "no keys given"),
+    ],
+)
+def test_malformed_api_keys_stop_start_up_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("API_KEYS", value)
+    with pytest.raises(ConfigError, match=f"API_KEYS: {message}") as caught:
+        load_settings()
+    assert "a-long-enough-key-1" not in str(caught.value)

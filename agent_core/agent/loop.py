@@ -96,10 +96,16 @@ class Agent:
         self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
     ) -> TurnResult:
         """Run one turn to completion and return its result."""
-        for step in self.stream_turn(tenant_id, message, conversation_id):
+        return self.run_request(
+            self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
+        )
+
+    def run_request(self, request: TurnRequest) -> TurnResult:
+        """Run an already validated turn to completion."""
+        for step in self.stream_request(request):
             if isinstance(step, TurnFinished):
                 return step.result
-        raise AssertionError("stream_turn ended without TurnFinished")  # pragma: no cover
+        raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
 
     def stream_turn(
         self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
@@ -110,9 +116,12 @@ class Agent:
         ModelUnavailableError / ModelError after recording the turn as failed (the user
         message and any completed tool calls stay stored).
         """
-        request = self.validate(
-            {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
+        return self.stream_request(
+            self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
         )
+
+    def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
+        """Stream an already validated turn; NotFoundError at once for an unknown tenant."""
         prompt = self.prompts.system_prompt(request.tenant_id)
         if prompt is None:
             raise NotFoundError(f"unknown tenant {request.tenant_id}")

@@ -169,7 +169,9 @@ class Store(Protocol):
         """Every message of one conversation, oldest first."""
         ...
 
-    def list_conversations(self, tenant_id: UUID, limit: int = 50) -> list[ConversationSummary]:
+    def list_conversations(
+        self, tenant_id: UUID, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
         """Most recent conversations first."""
         ...
 

@@ -243,7 +243,9 @@ class InMemoryStore:
                 return []
             return list(conversation.messages)
 
-    def list_conversations(self, tenant_id: UUID, limit: int = 50) -> list[ConversationSummary]:
+    def list_conversations(
+        self, tenant_id: UUID, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
         with self._lock:
             mine = [c for c in self._conversations.values() if c.tenant_id == tenant_id]
             mine.sort(key=lambda c: c.updated, reverse=True)
@@ -253,7 +255,7 @@ class InMemoryStore:
                     message_count=len(c.messages),
                     last_message=next((m.content for m in reversed(c.messages) if m.role == "user"), ""),
                 )
-                for c in mine[:limit]
+                for c in mine[offset : offset + limit]
             ]
 
     def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:

@@ -555,7 +555,9 @@ class SqlStore(ABC):
             )
         return [message_from_row(row) for row in rows]
 
-    def list_conversations(self, tenant_id: UUID, limit: int = 50) -> list[ConversationSummary]:
+    def list_conversations(
+        self, tenant_id: UUID, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
         with self._reader() as session:
             rows = session.query(
                 "SELECT c.id, c.tenant_id, c.created_at,"
@@ -565,8 +567,8 @@ class SqlStore(ABC):
                 "  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id DESC LIMIT 1), '')"
                 "  AS last_message"
                 " FROM conversations c WHERE c.tenant_id = :tenant_id"
-                " ORDER BY c.updated_at DESC LIMIT :limit",
-                {"tenant_id": tenant_id, "limit": limit},
+                " ORDER BY c.updated_at DESC, c.id LIMIT :limit OFFSET :offset",
+                {"tenant_id": tenant_id, "limit": limit, "offset": offset},
             )
         return [
             ConversationSummary(

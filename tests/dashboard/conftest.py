@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from agent_core.runtime import close_shared_runtime
 from agent_core.settings import Settings
 from dashboard.state import _runtime
 from tests.conftest import ROOT
@@ -27,5 +28,5 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def app(app_env: Path) -> Iterator[AppTest]:
     _runtime.clear()
     yield AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
-    _runtime().close()
+    close_shared_runtime()
     _runtime.clear()

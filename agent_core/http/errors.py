@@ -1,0 +1,97 @@
+"""One error shape for every failure: `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agent_core.errors import (
+    AgentCoreError,
+    InvalidInputError,
+    ModelError,
+    ModelUnavailableError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from agent_core.http.schemas import ErrorDetail, ErrorInfo, ErrorResponse
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error answer with its HTTP status."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Sequence[Mapping[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = [ErrorDetail(field=d["field"], message=d["message"]) for d in details]
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, object]:
+        """The error as JSON data."""
+        info = ErrorInfo(code=self.code, message=self.message, details=self.details)
+        return ErrorResponse(error=info).model_dump(mode="json", by_alias=True)
+
+    def response(self) -> JSONResponse:
+        """The JSON response for this error."""
+        return JSONResponse(self.body(), self.status, headers=self.headers)
+
+
+def from_core(error: AgentCoreError) -> ApiError:
+    """Map an agent_core error onto its HTTP meaning."""
+    if isinstance(error, InvalidInputError):
+        return ApiError(422, "validation_error", str(error), error.details)
+    if isinstance(error, NotFoundError):
+        return ApiError(404, "not_found", str(error))
+    if isinstance(error, ModelUnavailableError):
+        return ApiError(503, "model_unavailable", str(error), headers={"Retry-After": "5"})
+    if isinstance(error, StoreUnavailableError):
+        return ApiError(503, "store_unavailable", str(error), headers={"Retry-After": "5"})
+    if isinstance(error, ModelError):
+        return ApiError(502, "model_error", str(error))
+    return ApiError(500, "internal_error", str(error))
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}
+
+
+async def handle_api_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, ApiError)
+    return error.response()
+
+
+async def handle_core_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, AgentCoreError)
+    return from_core(error).response()
+
+
+async def handle_http_exception(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = _HTTP_CODES.get(error.status_code, f"http_{error.status_code}")
+    return ApiError(error.status_code, code, str(error.detail), headers=error.headers).response()
+
+
+async def handle_unexpected(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return ApiError(500, "internal_error", "internal error; it has been logged").response()
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: handle_api_error,
+    AgentCoreError: handle_core_error,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}

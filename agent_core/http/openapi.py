@@ -1,0 +1,161 @@
+"""The OpenAPI 3.1 document of the HTTP API, built from the same models that serialise it."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic.json_schema import models_json_schema
+
+from agent_core.http import schemas
+
+_REF = "#/components/schemas/{model}"
+_MODELS = (
+    schemas.ChatRequestBody,
+    schemas.ChatResponse,
+    schemas.ErrorResponse,
+    schemas.HealthResponse,
+    schemas.TenantList,
+    schemas.TenantOut,
+    schemas.TourPage,
+    schemas.NotePage,
+    schemas.ContactPage,
+    schemas.ConversationPage,
+    schemas.ConversationDetail,
+    schemas.EventPage,
+)
+
+
+def _ref(model: type) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _json(model: type, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(model)}}}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    meaning = {
+        400: "Malformed JSON",
+        401: "Missing or invalid API key",
+        403: "The API key is not allowed for this tenant",
+        404: "Unknown tenant, conversation or route",
+        413: "Body too large",
+        422: "Validation failed; `details` lists each problem",
+        502: "The model rejected the request",
+        503: "The model or the store is unavailable; retry later",
+    }
+    return {str(s): _json(schemas.ErrorResponse, meaning[s]) for s in statuses}
+
+
+_TENANT = {"name": "tenantId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_PAGE = [
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
+    },
+    {
+        "name": "cursor",
+        "in": "query",
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "`nextCursor` of the previous page",
+    },
+]
+_RECORDS = [
+    *_PAGE,
+    {"name": "search", "in": "query", "schema": {"type": "string", "maxLength": 200}},
+    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "sort", "in": "query", "schema": {"type": "string", "maxLength": 40}},
+    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}},
+]
+
+
+def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [_TENANT, *parameters],
+            "responses": {"200": _json(model, summary), **_errors(401, 403, 404, 422)},
+        }
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The whole document (built once)."""
+    _, definitions = models_json_schema(
+        [(m, "serialization") for m in _MODELS], ref_template=_REF, by_alias=True
+    )
+    request_schema = schemas.ChatRequestBody.model_json_schema(by_alias=True, ref_template=_REF)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "voice-assistant-mini",
+            "version": "0.1.0",
+            "description": "Multi-tenant tool-calling agent: chat turns and the records they produce.",
+        },
+        "components": {
+            "schemas": {**definitions.get("$defs", {}), "ChatRequestBody": request_schema},
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{}, {"apiKey": []}],
+        "paths": {
+            "/api/health": {
+                "get": {
+                    "summary": "Overall status and a check per component",
+                    "security": [],
+                    "responses": {
+                        "200": _json(
+                            schemas.HealthResponse, "The store is reachable (other parts may be degraded)"
+                        ),
+                        "503": _json(schemas.HealthResponse, "The store is unreachable"),
+                    },
+                }
+            },
+            "/api/chat": {
+                "post": {
+                    "summary": "Run one agent turn (JSON; or SSE with Accept: text/event-stream)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(schemas.ChatRequestBody)}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": (
+                                "The finished turn; as SSE: turn.started, tool.started,"
+                                " tool.finished, reply.delta, done (or error)"
+                            ),
+                            "content": {
+                                "application/json": {"schema": _ref(schemas.ChatResponse)},
+                                "text/event-stream": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 401, 403, 404, 413, 422, 502, 503),
+                    },
+                }
+            },
+            "/api/tenants": {
+                "get": {
+                    "summary": "Tenants (only its own for a tenant-bound key)",
+                    "responses": {"200": _json(schemas.TenantList, "Tenants"), **_errors(401)},
+                }
+            },
+            "/api/tenants/{tenantId}": _read("One tenant", schemas.TenantOut, []),
+            "/api/tenants/{tenantId}/tours": _read("Tours of a tenant", schemas.TourPage, _RECORDS),
+            "/api/tenants/{tenantId}/notes": _read("Notes of a tenant", schemas.NotePage, _RECORDS),
+            "/api/tenants/{tenantId}/contacts": _read("Contacts of a tenant", schemas.ContactPage, _RECORDS),
+            "/api/tenants/{tenantId}/conversations": _read(
+                "Conversations of a tenant, most recent first", schemas.ConversationPage, _PAGE
+            ),
+            "/api/tenants/{tenantId}/conversations/{conversationId}": _read(
+                "One conversation with its messages and tool calls",
+                schemas.ConversationDetail,
+                [{"name": "conversationId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            ),
+            "/api/tenants/{tenantId}/events": _read(
+                "Events of a tenant after the cursor, oldest first", schemas.EventPage, _PAGE
+            ),
+        },
+    }

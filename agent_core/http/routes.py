@@ -1,0 +1,350 @@
+"""Route handlers. Turns and store reads are synchronous, so they run on worker threads and
+the event loop only moves bytes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import AsyncIterator, Callable, Generator
+from datetime import date
+from functools import cached_property
+from typing import Any, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from agent_core.agent.steps import (
+    ReplyDelta,
+    ToolCallFinished,
+    ToolCallStarted,
+    TurnFinished,
+    TurnStarted,
+    TurnStep,
+)
+from agent_core.errors import AgentCoreError, invalid_input
+from agent_core.http.auth import ApiKeyGuard
+from agent_core.http.errors import ApiError, from_core
+from agent_core.http.openapi import openapi_document
+from agent_core.http.schemas import (
+    ChatResponse,
+    ComponentOut,
+    ContactOut,
+    ContactPage,
+    ConversationDetail,
+    ConversationOut,
+    ConversationPage,
+    EventOut,
+    EventPage,
+    HealthResponse,
+    MessageOut,
+    NoteOut,
+    NotePage,
+    Shape,
+    TenantList,
+    TenantOut,
+    ToolCallOut,
+    TourOut,
+    TourPage,
+)
+from agent_core.runtime import Runtime
+from agent_core.store.records import RecordQuery
+
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+
+
+class PageParams(BaseModel):
+    """Query parameters every list endpoint takes."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    limit: int = Field(default=50, ge=1, le=100)
+    cursor: str | None = Field(default=None, max_length=200)
+
+
+class RecordParams(PageParams):
+    """Query parameters of tours, notes and contacts."""
+
+    search: str = Field(default="", max_length=200)
+    date_from: date | None = Field(default=None, alias="from")
+    date_to: date | None = Field(default=None, alias="to")
+    sort: str = Field(default="", max_length=40)
+    order: Literal["asc", "desc"] = "asc"
+
+
+def json_response(model: Shape, status: int = 200) -> JSONResponse:
+    """A model as camelCase JSON."""
+    return JSONResponse(model.model_dump(mode="json", by_alias=True), status)
+
+
+def encode_cursor(kind: str, position: int) -> str:
+    """An opaque cursor for the next page."""
+    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str | None) -> int:
+    """The position a cursor points at; 422 for a cursor that was not issued by us."""
+    if not cursor:
+        return 0
+    try:
+        found, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if found == kind and position.isdigit():
+            return int(position)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise ApiError(
+        422,
+        "validation_error",
+        "invalid cursor",
+        [{"field": "cursor", "message": "not a cursor from this API"}],
+    )
+
+
+def sse(event: str, data: Any) -> str:
+    """One server-sent event."""
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+
+
+class ApiRoutes:
+    """The API's handlers over a runtime provider (the shared runtime, or one given in tests)."""
+
+    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+        self._runtime = runtime
+
+    @cached_property
+    def guard(self) -> ApiKeyGuard:
+        return ApiKeyGuard(self._runtime().settings.parsed_api_keys)
+
+    def routes(self) -> list[Route]:
+        """Every route of the API, mounted under /api."""
+        return [
+            Route("/api/health", self.health, methods=["GET"]),
+            Route("/api/openapi.json", self.openapi, methods=["GET"]),
+            Route("/api/chat", self.chat, methods=["POST"]),
+            Route("/api/tenants", self.tenants, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}", self.tenant, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/tours", self.tours, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/notes", self.notes, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/contacts", self.contacts, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/conversations", self.conversations, methods=["GET"]),
+            Route(
+                "/api/tenants/{tenant_id}/conversations/{conversation_id}", self.conversation, methods=["GET"]
+            ),
+            Route("/api/tenants/{tenant_id}/events", self.events, methods=["GET"]),
+        ]
+
+    # -- helpers -----------------------------------------------------------------
+
+    async def _body(self, request: Request) -> Any:
+        limit = self._runtime().settings.api_max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+
+    def _params(self, request: Request, model: type[ParamsT]) -> ParamsT:
+        try:
+            return model.model_validate(dict(request.query_params))
+        except ValidationError as exc:
+            raise from_core(invalid_input("query", exc)) from None
+
+    async def _tenant(self, request: Request) -> UUID:
+        """The path's tenant, authorised and existing."""
+        raw = request.path_params["tenant_id"]
+        try:
+            tenant_id = UUID(raw)
+        except ValueError:
+            raise ApiError(
+                422,
+                "validation_error",
+                "tenantId is not a UUID",
+                [{"field": "tenantId", "message": "must be a UUID"}],
+            ) from None
+        self.guard.authorize(request, tenant_id)
+        if await run_in_threadpool(self._runtime().store.get_tenant, tenant_id) is None:
+            raise ApiError(404, "not_found", f"unknown tenant {tenant_id}")
+        return tenant_id
+
+    # -- routes --------------------------------------------------------------------
+
+    async def health(self, request: Request) -> Response:
+        checks = await run_in_threadpool(self._runtime().health)
+        out = {c.name: ComponentOut(ok=c.ok, backend=c.backend, detail=c.detail) for c in checks}
+        store_ok = out["store"].ok
+        status = "down" if not store_ok else "ok" if all(c.ok for c in out.values()) else "degraded"
+        return json_response(HealthResponse(status=status, checks=out), 200 if store_ok else 503)
+
+    async def openapi(self, request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def chat(self, request: Request) -> Response:
+        self.guard.authorize(request)
+        body = await self._body(request)
+        if not isinstance(body, dict):
+            raise ApiError(
+                422,
+                "validation_error",
+                "the body must be a JSON object",
+                [{"field": "body", "message": "must be an object"}],
+            )
+        runtime = self._runtime()
+        turn = runtime.agent.validate(body)
+        self.guard.authorize(request, turn.tenant_id)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            stream = await run_in_threadpool(runtime.agent.stream_request, turn)
+            started = await run_in_threadpool(_first_step, stream)
+            return StreamingResponse(
+                _sse_steps(started, stream),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            )
+        result = await run_in_threadpool(runtime.agent.run_request, turn)
+        return json_response(ChatResponse.of(result))
+
+    async def tenants(self, request: Request) -> Response:
+        bound = self.guard.authorize(request)
+        tenants = await run_in_threadpool(self._runtime().store.list_tenants)
+        visible = [t for t in tenants if bound is None or t.id == bound]
+        return json_response(TenantList(data=[TenantOut.of(t) for t in visible]))
+
+    async def tenant(self, request: Request) -> Response:
+        tenant_id = await self._tenant(request)
+        tenant = await run_in_threadpool(self._runtime().store.get_tenant, tenant_id)
+        assert tenant is not None
+        return json_response(TenantOut.of(tenant))
+
+    async def _records(self, request: Request) -> tuple[UUID, RecordQuery, int]:
+        tenant_id = await self._tenant(request)
+        params = self._params(request, RecordParams)
+        offset = decode_cursor("o", params.cursor)
+        query = RecordQuery(
+            search=params.search,
+            date_from=params.date_from,
+            date_to=params.date_to,
+            sort=params.sort,
+            descending=params.order == "desc",
+            limit=params.limit,
+            offset=offset,
+        )
+        return tenant_id, query, offset
+
+    def _next(self, offset: int, shown: int, total: int) -> str | None:
+        return encode_cursor("o", offset + shown) if offset + shown < total else None
+
+    async def tours(self, request: Request) -> Response:
+        tenant_id, query, offset = await self._records(request)
+        page = await run_in_threadpool(self._runtime().store.list_tours, tenant_id, query)
+        return json_response(
+            TourPage(
+                data=[TourOut.of(t) for t in page.rows],
+                total=page.total,
+                next_cursor=self._next(offset, len(page.rows), page.total),
+            )
+        )
+
+    async def notes(self, request: Request) -> Response:
+        tenant_id, query, offset = await self._records(request)
+        page = await run_in_threadpool(self._runtime().store.list_notes, tenant_id, query)
+        return json_response(
+            NotePage(
+                data=[NoteOut.of(n) for n in page.rows],
+                total=page.total,
+                next_cursor=self._next(offset, len(page.rows), page.total),
+            )
+        )
+
+    async def contacts(self, request: Request) -> Response:
+        tenant_id, query, offset = await self._records(request)
+        page = await run_in_threadpool(self._runtime().store.list_contacts, tenant_id, query)
+        return json_response(
+            ContactPage(
+                data=[ContactOut.of(c) for c in page.rows],
+                total=page.total,
+                next_cursor=self._next(offset, len(page.rows), page.total),
+            )
+        )
+
+    async def conversations(self, request: Request) -> Response:
+        tenant_id = await self._tenant(request)
+        params = self._params(request, PageParams)
+        offset = decode_cursor("o", params.cursor)
+        rows = await run_in_threadpool(
+            self._runtime().store.list_conversations, tenant_id, params.limit + 1, offset
+        )
+        shown = rows[: params.limit]
+        more = encode_cursor("o", offset + len(shown)) if len(rows) > params.limit else None
+        return json_response(ConversationPage(data=[ConversationOut.of(c) for c in shown], next_cursor=more))
+
+    async def conversation(self, request: Request) -> Response:
+        tenant_id = await self._tenant(request)
+        try:
+            conversation_id = UUID(request.path_params["conversation_id"])
+        except ValueError:
+            raise ApiError(404, "not_found", "unknown conversation") from None
+        store = self._runtime().store
+        messages = await run_in_threadpool(store.list_messages, tenant_id, conversation_id)
+        if not messages:
+            raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+        calls = await run_in_threadpool(store.list_tool_calls, tenant_id, conversation_id)
+        return json_response(
+            ConversationDetail(
+                id=conversation_id,
+                messages=[MessageOut.of(m) for m in messages],
+                tool_calls=[ToolCallOut.of(c) for c in calls],
+            )
+        )
+
+    async def events(self, request: Request) -> Response:
+        tenant_id = await self._tenant(request)
+        params = self._params(request, PageParams)
+        after = decode_cursor("s", params.cursor)
+        records = await run_in_threadpool(
+            lambda: self._runtime().store.list_events(tenant_id, after_seq=after, limit=params.limit)
+        )
+        # The cursor always advances to the last event seen, so a poller never misses one.
+        last = records[-1].event.seq if records else after
+        return json_response(
+            EventPage(data=[EventOut.of(r) for r in records], next_cursor=encode_cursor("s", last))
+        )
+
+
+def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:
+    return next(stream)
+
+
+async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None]) -> AsyncIterator[str]:
+    """The turn's steps as server-sent events; an error after the start ends the stream with `error`."""
+    assert isinstance(started, TurnStarted)
+    yield sse(
+        "turn.started",
+        {"conversationId": started.conversation_id, "turnId": started.turn_id, "model": started.model},
+    )
+    try:
+        async for step in iterate_in_threadpool(stream):
+            if isinstance(step, ToolCallStarted):
+                yield sse(
+                    "tool.started", {"id": step.call_id, "name": step.name, "arguments": step.arguments}
+                )
+            elif isinstance(step, ToolCallFinished):
+                out = ToolCallOut.of(step.record).model_dump(mode="json", by_alias=True)
+                yield sse("tool.finished", {**out, "replayed": step.replayed})
+            elif isinstance(step, ReplyDelta):
+                yield sse("reply.delta", {"text": step.text})
+            elif isinstance(step, TurnFinished):
+                yield sse("done", ChatResponse.of(step.result).model_dump(mode="json", by_alias=True))
+    except AgentCoreError as exc:
+        yield sse("error", from_core(exc).body())
+    finally:
+        await run_in_threadpool(stream.close)

@@ -1,0 +1,35 @@
+"""Property-based run over the OpenAPI document (schemathesis strategies driven by
+hypothesis): whatever is sent, no 5xx, and every response matches the document."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from agent_core.http.openapi import openapi_document
+from tests.http.conftest import RunningApi
+
+SCHEMA = schemathesis.openapi.from_dict(openapi_document())
+OPERATIONS = {
+    f"{op.method.upper()} {op.path}": op for op in (result.ok() for result in SCHEMA.get_all_operations())
+}
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_no_server_errors_and_responses_match_the_document(
+    serve: Callable[..., RunningApi], label: str
+) -> None:
+    api = serve()
+    operation = OPERATIONS[label]
+
+    @given(data=st.data())
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    def run(data: st.DataObject) -> None:
+        case = data.draw(operation.as_strategy())
+        case.call_and_validate(base_url=api.url)
+
+    run()
