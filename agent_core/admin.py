@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_core.domain import PromptVersion, Tenant
-from agent_core.errors import InvalidInputError, invalid_input
+from agent_core.errors import InvalidInputError, check_storable_text, invalid_input
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
 
@@ -25,10 +25,8 @@ class PromptEdit(BaseModel):
 
     @field_validator("prompt", "author")
     @classmethod
-    def _no_nul(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+    def _storable(cls, value: str) -> str:
+        return check_storable_text(value)
 
 
 class NewTenant(BaseModel):
@@ -41,10 +39,8 @@ class NewTenant(BaseModel):
 
     @field_validator("name", "prompt")
     @classmethod
-    def _no_control_characters(cls, value: str) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+    def _storable(cls, value: str) -> str:
+        return check_storable_text(value)
 
 
 def create_tenant(store: Store, name: str, prompt: str) -> Tenant:

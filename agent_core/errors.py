@@ -37,6 +37,21 @@ class StoreUnavailableError(AgentCoreError):
     """The database could not be reached."""
 
 
+def check_storable_text(value: str) -> str:
+    """Refuse text a database cannot store: NUL characters and unpaired surrogates.
+
+    Both can arrive through JSON (`"\\u0000"`, `"\\ud800"`) and would otherwise fail only
+    at the INSERT, as a server error instead of a clear validation message.
+    """
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text (unpaired surrogate)") from None
+    return value
+
+
 def validation_details(error: ValidationError, root: str = "body") -> list[dict[str, str]]:
     """Pydantic errors as `{field, message}` pairs without input values (may be secret).
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from agent_core.errors import invalid_input
+from agent_core.errors import check_storable_text, invalid_input
 
 
 class TurnRequest(BaseModel):
@@ -25,8 +25,7 @@ class TurnRequest(BaseModel):
     @field_validator("message")
     @classmethod
     def _printable(cls, value: str, info: ValidationInfo) -> str:
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
+        check_storable_text(value)
         limit = (info.context or {}).get("max_chars")
         if isinstance(limit, int) and len(value) > limit:
             raise ValueError(f"is {len(value)} characters long; the limit is {limit}")

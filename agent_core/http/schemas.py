@@ -33,7 +33,14 @@ class ChatRequestBody(Shape):
     """Body of POST /api/chat (the seed's shape, plus an optional conversation id)."""
 
     tenant_id: UUID = Field(description="The tenant the caller speaks to")
-    message: str = Field(min_length=1, description="What the caller said")
+    message: str = Field(
+        min_length=1,
+        max_length=4000,
+        # Not blank, and no NUL characters (what the server checks; the length limit is
+        # MAX_MESSAGE_CHARS, 4000 unless configured otherwise).
+        json_schema_extra={"pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"},
+        description="What the caller said",
+    )
     conversation_id: UUID | None = Field(default=None, description="Continue this conversation")
 
 

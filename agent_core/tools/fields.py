@@ -9,11 +9,14 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationInfo
 
+from agent_core.errors import check_storable_text
+
 MAX_BOOKING_DAYS_AHEAD = 3 * 366
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
 
 
 def _tidy_text(value: str) -> str:
+    check_storable_text(value)
     if any(unicodedata.category(ch) == "Cc" for ch in value.replace("\n", "")):
         raise ValueError("must not contain control characters")
     return " ".join(value.split())

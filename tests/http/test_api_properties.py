@@ -15,7 +15,8 @@ from tests.http.conftest import RunningApi
 
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
 OPERATIONS = {
-    f"{op.method.upper()} {op.path}": op for op in (result.ok() for result in SCHEMA.get_all_operations())
+    f"{op.method.upper()} {op.path}": op
+    for op in (result.ok() for result in SCHEMA.get_all_operations())  # type: ignore[union-attr]
 }
 
 
