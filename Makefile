@@ -22,8 +22,7 @@ run: $(STAMP)
 
 # The HTTP API alone (API-only deployments); SIGTERM finishes in-flight turns, then exits.
 api: $(STAMP)
-	$(BIN)/uvicorn agent_core.http.app:create_api --factory --host 127.0.0.1 --port $(API_PORT) \
-		--timeout-graceful-shutdown 30
+	$(BIN)/vam api --host 127.0.0.1 --port $(API_PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -22,7 +23,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--conversation", default=None, help="continue this conversation id")
     chat.add_argument("--json", action="store_true", help="print the whole turn as JSON")
     commands.add_parser("tenants", help="list tenants")
+    api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    api.add_argument(
+        "--graceful-seconds", type=float, default=30.0, help="how long SIGTERM waits for in-flight turns"
+    )
     args = parser.parse_args(argv)
+    if args.command == "api":
+        return serve_api(args.host, args.port, args.graceful_seconds)
     try:
         runtime = build_runtime()
     except AgentCoreError as exc:
@@ -67,6 +76,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{call.name} {call.status.value}] {outcome}")
         print(result.reply)
         print(f"(conversation {result.conversation_id}, {result.model})")
+    return 0
+
+
+def serve_api(host: str, port: int, graceful_seconds: float) -> int:
+    """Run the headless API until SIGTERM/SIGINT; in-flight turns finish, the bus drains, exit 0."""
+    import uvicorn
+
+    # uvicorn finishes in-flight requests and the lifespan on SIGTERM, then re-raises the
+    # signal; exiting through this handler makes that clean shutdown exit with status 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    uvicorn.run(
+        "agent_core.http.app:create_api",
+        factory=True,
+        host=host,
+        port=port,
+        timeout_graceful_shutdown=max(1, int(graceful_seconds)),
+    )
     return 0
 
 

@@ -56,20 +56,32 @@ class OpenAIChatModel:
     def __init__(self, client: OpenAI, model: str) -> None:
         self._client = client
         self._model = model
+        self._tools_cache: tuple[Sequence[ToolSpec], list[dict[str, Any]]] | None = None
+
+    def _wire_tools(self, tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+        # The agent passes the registry's one tuple of specs on every call.
+        if self._tools_cache is None or self._tools_cache[0] is not tools:
+            self._tools_cache = (tools, [to_openai_tool(t) for t in tools])
+        return self._tools_cache[1]
 
     @property
     def name(self) -> str:
         return f"openai:{self._model}"
 
     def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        # Messages and tools go through `extra_body`, already in wire format: the client's
+        # generic per-request transform walks every nested dict (tool JSON schemas, the whole
+        # history) and was the largest CPU cost of a turn under load (see benchmarks/).
+        body: dict[str, Any] = {"messages": [to_openai_message(m) for m in messages]}
+        if tools:
+            body["tools"] = self._wire_tools(tools)
         request: dict[str, Any] = {
             "model": self._model,
-            "messages": [to_openai_message(m) for m in messages],
+            "messages": [],
             "stream": True,
             "stream_options": {"include_usage": True},
+            "extra_body": body,
         }
-        if tools:
-            request["tools"] = [to_openai_tool(t) for t in tools]
         try:
             yield from self._consume(self._client.chat.completions.create(**request))
         except openai.APITimeoutError as exc:

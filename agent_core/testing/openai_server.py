@@ -7,9 +7,11 @@ without network access or an API key.
 
 from __future__ import annotations
 
+import argparse
 import json
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +35,12 @@ class FakeCompletion:
 Responder = Callable[[dict[str, Any]], FakeCompletion]
 
 
+class _Server(ThreadingHTTPServer):
+    # Hundreds of clients connect at once in the load benchmark; the default backlog is 5.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class FakeOpenAIServer:
     """Serves `POST /v1/chat/completions` on 127.0.0.1 with a free port.
 
@@ -40,13 +48,12 @@ class FakeOpenAIServer:
     body is kept in `requests`.
     """
 
-    def __init__(self, responder: Responder | None = None) -> None:
+    def __init__(self, responder: Responder | None = None, port: int = 0) -> None:
         self.requests: list[dict[str, Any]] = []
         self._queue: deque[FakeCompletion] = deque()
         self._responder = responder
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), self._handler())
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-openai", daemon=True
         )
@@ -213,3 +220,32 @@ def _stream_chunks(model: str, completion: FakeCompletion) -> Iterator[dict[str,
         "choices": [],
         "usage": _usage(completion),
     }
+
+
+def booking_responder(delay: float) -> Responder:
+    """A model that books on the first call of a turn and confirms after the tool result,
+    each answer taking `delay` seconds (load tests, shutdown tests)."""
+
+    def respond(body: dict[str, Any]) -> FakeCompletion:
+        if body["messages"][-1]["role"] == "tool":
+            return FakeCompletion(text="Booked.", delay=delay)
+        arguments = json.dumps({"name": "Ana Silva", "date": "2027-01-10", "location": "Porto"})
+        return FakeCompletion(tool_calls=((f"call_{uuid.uuid4().hex}", "book_tour", arguments),), delay=delay)
+
+    return respond
+
+
+def main() -> None:
+    """Serve the booking model on a fixed port until interrupted (benchmarks, demos)."""
+    parser = argparse.ArgumentParser(description="local OpenAI-compatible test server")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay", type=float, default=0.3, help="seconds per completion")
+    args = parser.parse_args()
+    server = FakeOpenAIServer(booking_responder(args.delay), port=args.port)
+    print(f"fake OpenAI server on {server.base_url}", flush=True)
+    with server:
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Load on the HTTP API: N concurrent conversations running tool turns against one server
+process, with a local OpenAI-compatible model that takes a fixed time per call.
+
+Run: `.venv/bin/python -m benchmarks.api_load` (about a minute). Each tool turn makes two
+model calls, so the model's own time per turn is 2 × MODEL_DELAY.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+
+MODEL_DELAY = 0.3
+DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def run_load(url: str, concurrency: int) -> tuple[int, list[float], int]:
+    """Every client loops turns until DURATION is over; returns turns, latencies, errors."""
+    latencies: list[float] = []
+    errors = 0
+    kinds: dict[str, int] = {}
+    stop_at = time.monotonic() + DURATION
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def conversation(i: int) -> None:
+            nonlocal errors
+            while time.monotonic() < stop_at:
+                started = time.perf_counter()
+                try:
+                    response = await client.post(
+                        "/api/chat",
+                        json={"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva ({i})"},
+                    )
+                except httpx.TransportError as exc:
+                    errors += 1
+                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
+                    continue
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+                    kinds[str(response.status_code)] = kinds.get(str(response.status_code), 0) + 1
+
+        await asyncio.gather(*(conversation(i) for i in range(concurrency)))
+    if kinds:
+        print(f"errors by kind at {concurrency}: {kinds}")
+    return len(latencies), latencies, errors
+
+
+def main() -> None:
+    model_port, api_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        model = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "agent_core.testing.openai_server",
+                "--port",
+                str(model_port),
+                "--delay",
+                str(MODEL_DELAY),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "API_"))
+            },
+            "SQLITE_PATH": str(Path(folder) / "load.sqlite3"),
+            **(
+                {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}
+                if "BENCH_DATABASE_URL" in os.environ
+                else {}
+            ),
+            "OPENAI_API_KEY": "sk-load",
+            "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
+            "API_THREADS": "512",
+        }
+        api = subprocess.Popen(
+            [sys.executable, "-m", "agent_core.cli", "api", "--port", str(api_port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{api_port}"
+            wait_until_up(f"{url}/api/health")
+            print(
+                f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level"
+            )
+            print("| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time | errors |")
+            print("|---:|---:|---:|---:|---:|---:|")
+            for concurrency in (50, 200):
+                turns, latencies, errors = asyncio.run(run_load(url, concurrency))
+                latencies.sort()
+                p50 = statistics.median(latencies) * 1000
+                p95 = latencies[int(len(latencies) * 0.95)] * 1000
+                model_ms = 2 * MODEL_DELAY * 1000
+                print(
+                    f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f} | {p95 / model_ms:.2f}× | {errors} |"
+                )
+        finally:
+            api.terminate()
+            model.terminate()
+            api.wait(timeout=60)
+            model.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

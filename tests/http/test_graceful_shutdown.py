@@ -1,0 +1,94 @@
+"""SIGTERM on the headless API: accepted turns finish and are persisted, then a clean exit."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.sqlite import SqliteStore
+from agent_core.testing.openai_server import FakeOpenAIServer, booking_responder
+from tests.conftest import ROOT
+
+TURNS = 8
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -> None:
+    database = tmp_path / "shutdown.sqlite3"
+    port = free_port()
+    with FakeOpenAIServer(booking_responder(delay=1.0)) as model:
+        env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "API_"))
+            },
+            "SQLITE_PATH": str(database),
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": model.base_url,
+            "OPENAI_MAX_RETRIES": "0",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, "the API exited at start-up"
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.1)
+
+        responses: list[httpx.Response] = []
+
+        def send(i: int) -> None:
+            body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva, turn {i}"}
+            responses.append(httpx.post(f"{url}/api/chat", json=body, timeout=60))
+
+        clients = [threading.Thread(target=send, args=(i,)) for i in range(TURNS)]
+        for client in clients:
+            client.start()
+        while len(model.requests) < TURNS:
+            assert time.monotonic() < deadline + 30, "the turns never reached the model"
+            time.sleep(0.01)
+        server.send_signal(signal.SIGTERM)
+        for client in clients:
+            client.join(timeout=60)
+        output = server.communicate(timeout=60)[0].decode()
+        assert server.returncode == 0, output
+
+    assert [r.status_code for r in responses] == [200] * TURNS
+    assert all(r.json()["reply"] == "Booked." for r in responses)
+    store = SqliteStore(database)
+    try:
+        assert store.list_tours(DEMO_TENANT_ID).total == TURNS
+        conversations = store.list_conversations(DEMO_TENANT_ID)
+        assert len(conversations) == TURNS
+        assert all(c.message_count == 4 for c in conversations)
+        events = store.list_events(DEMO_TENANT_ID, limit=1000)
+        assert sum(1 for r in events if r.event.name == "tour.booked") == TURNS
+        assert sum(1 for r in events if r.event.name == "chat.reply.sent") == TURNS
+    finally:
+        store.close()
