@@ -120,7 +120,8 @@ def main() -> None:
             url = f"http://127.0.0.1:{api_port}"
             wait_until_up(f"{url}/api/health")
             print(
-                f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level"
+                f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn;"
+                f" {DURATION:.0f} s per level"
             )
             print("| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time | errors |")
             print("|---:|---:|---:|---:|---:|---:|")
@@ -131,7 +132,8 @@ def main() -> None:
                 p95 = latencies[int(len(latencies) * 0.95)] * 1000
                 model_ms = 2 * MODEL_DELAY * 1000
                 print(
-                    f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f} | {p95 / model_ms:.2f}× | {errors} |"
+                    f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f}"
+                    f" | {p95 / model_ms:.2f}× | {errors} |"
                 )
         finally:
             api.terminate()
