@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def seed(path: Path) -> None:
-    store = SqliteStore(path)
+    SqliteStore(path).close()  # creates the schema and the demo tenants
     rng = random.Random(7)
     first = date(2027, 1, 1)
     now = datetime.now(UTC).isoformat()
@@ -42,11 +43,9 @@ def seed(path: Path) -> None:
         )
         for i in range(TOURS)
     ]
-    with store._lock:
-        store._connection.execute("BEGIN")
-        store._connection.executemany("INSERT INTO tours VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        store._connection.execute("COMMIT")
-    store.close()
+    with sqlite3.connect(path) as connection:
+        connection.executemany("INSERT INTO tours VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    connection.close()
 
 
 def timed_run(app: AppTest) -> float:

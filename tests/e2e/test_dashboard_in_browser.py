@@ -1,10 +1,12 @@
-"""The dashboard end to end: `streamlit run` on a free port, driven in Chromium by Playwright.
+"""The dashboard end to end: `streamlit run server.py` (dashboard and API in one process, as
+`make run` starts it) on a free port, driven in Chromium by Playwright.
 
 Screenshots of every page are saved under artifacts/screenshots/ (CI keeps them).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from agent_core.store.demo_data import DEMO_TENANT_ID
 from tests.conftest import ROOT, service_missing
 
 pytestmark = pytest.mark.browser
@@ -56,7 +59,7 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "-m",
             "streamlit",
             "run",
-            "streamlit_app.py",
+            "server.py",
             "--server.port",
             str(port),
             "--server.address",
@@ -132,6 +135,10 @@ def test_book_a_tour_see_the_tool_call_and_find_it_in_records(page: Page, dashbo
     send(page, "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123.")
     expect(page.get_by_text("update_contact_info succeeded")).to_be_visible(timeout=30_000)
     shoot(page, "chat")
+
+    with urllib.request.urlopen(f"{dashboard_url}/api/tenants/{DEMO_TENANT_ID}/tours") as response:
+        served = json.load(response)
+    assert [t["customerName"] for t in served["data"]] == ["John Smith"]
 
     page.get_by_role("link", name="Records").click()
     expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
