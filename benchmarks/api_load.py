@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,27 +19,11 @@ from pathlib import Path
 import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.net import free_port, wait_for_http
 
 MODEL_DELAY = 0.3
 DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 async def run_load(url: str, concurrency: int) -> tuple[int, list[float], int]:
@@ -118,7 +101,8 @@ def main() -> None:
         )
         try:
             url = f"http://127.0.0.1:{api_port}"
-            wait_until_up(f"{url}/api/health")
+            if not wait_for_http(f"{url}/api/health"):
+                raise RuntimeError("the API did not start")
             print(
                 f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn;"
                 f" {DURATION:.0f} s per level"

@@ -52,6 +52,7 @@ from agent_core.http.schemas import (
     TourPage,
 )
 from agent_core.runtime import Runtime
+from agent_core.store.base import Page
 from agent_core.store.records import RecordQuery
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -240,40 +241,31 @@ class ApiRoutes:
         )
         return tenant_id, query, offset
 
-    def _next(self, offset: int, shown: int, total: int) -> str | None:
-        return encode_cursor("o", offset + shown) if offset + shown < total else None
-
     async def tours(self, request: Request) -> Response:
-        tenant_id, query, offset = await self._records(request)
-        page = await run_in_threadpool(self._runtime().store.list_tours, tenant_id, query)
-        return json_response(
-            TourPage(
-                data=[TourOut.of(t) for t in page.rows],
-                total=page.total,
-                next_cursor=self._next(offset, len(page.rows), page.total),
-            )
-        )
+        return await self._record_page(request, self._runtime().store.list_tours, TourOut.of, TourPage)
 
     async def notes(self, request: Request) -> Response:
-        tenant_id, query, offset = await self._records(request)
-        page = await run_in_threadpool(self._runtime().store.list_notes, tenant_id, query)
-        return json_response(
-            NotePage(
-                data=[NoteOut.of(n) for n in page.rows],
-                total=page.total,
-                next_cursor=self._next(offset, len(page.rows), page.total),
-            )
-        )
+        return await self._record_page(request, self._runtime().store.list_notes, NoteOut.of, NotePage)
 
     async def contacts(self, request: Request) -> Response:
+        return await self._record_page(
+            request, self._runtime().store.list_contacts, ContactOut.of, ContactPage
+        )
+
+    async def _record_page(
+        self,
+        request: Request,
+        lister: Callable[[UUID, RecordQuery], Page[Any]],
+        convert: Callable[[Any], Shape],
+        page_type: type[Shape],
+    ) -> Response:
+        """One page of tours, notes or contacts with the cursor to the next."""
         tenant_id, query, offset = await self._records(request)
-        page = await run_in_threadpool(self._runtime().store.list_contacts, tenant_id, query)
+        page = await run_in_threadpool(lister, tenant_id, query)
+        shown = len(page.rows)
+        following = encode_cursor("o", offset + shown) if offset + shown < page.total else None
         return json_response(
-            ContactPage(
-                data=[ContactOut.of(c) for c in page.rows],
-                total=page.total,
-                next_cursor=self._next(offset, len(page.rows), page.total),
-            )
+            page_type(data=[convert(row) for row in page.rows], total=page.total, next_cursor=following)
         )
 
     async def conversations(self, request: Request) -> Response:

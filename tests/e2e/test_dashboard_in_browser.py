@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.net import free_port, wait_for_http
 from tests.conftest import ROOT, service_missing
 
 pytestmark = pytest.mark.browser
@@ -35,12 +34,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -73,19 +66,10 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            output = server.stdout.read().decode() if server.stdout else ""
-            server.kill()
-            pytest.fail(f"streamlit did not start:\n{output}")
-        time.sleep(0.2)
+    if not wait_for_http(f"{url}/_stcore/health"):
+        server.kill()
+        output = server.stdout.read().decode() if server.stdout else ""
+        pytest.fail(f"streamlit did not start:\n{output}")
     yield url
     server.terminate()
     server.wait(timeout=20)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from agent_core.clock import FixedClock
 from agent_core.http.app import create_api
 from agent_core.runtime import Runtime, build_runtime
 from agent_core.settings import Settings, load_settings
+from agent_core.testing.net import free_port
 
 
 @dataclass
@@ -24,12 +24,6 @@ class RunningApi:
     runtime: Runtime
     url: str
     client: httpx.Client
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,7 +39,7 @@ def serve(
         runtime = build_runtime(
             load_settings(sqlite_path=tmp_path / f"api{len(started)}.sqlite3", **settings), clock=clock
         )
-        port = _free_port()
+        port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(create_api(runtime), host="127.0.0.1", port=port, log_level="warning")
         )

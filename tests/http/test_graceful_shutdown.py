@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,16 +14,11 @@ import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
+from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeOpenAIServer, booking_responder
 from tests.conftest import ROOT
 
 TURNS = 8
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -> None:
@@ -50,16 +44,7 @@ def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -
             stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None, "the API exited at start-up"
-            assert time.monotonic() < deadline, "the API did not start"
-            time.sleep(0.1)
+        assert wait_for_http(f"{url}/api/health", timeout=30), "the API did not start"
 
         responses: list[httpx.Response] = []
 
@@ -70,8 +55,9 @@ def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -
         clients = [threading.Thread(target=send, args=(i,)) for i in range(TURNS)]
         for client in clients:
             client.start()
+        deadline = time.monotonic() + 30
         while len(model.requests) < TURNS:
-            assert time.monotonic() < deadline + 30, "the turns never reached the model"
+            assert time.monotonic() < deadline, "the turns never reached the model"
             time.sleep(0.01)
         server.send_signal(signal.SIGTERM)
         for client in clients:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.net import free_port
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from agent_core.tools import default_registry
 
@@ -130,9 +130,7 @@ def test_a_rejected_key_names_the_variable_to_fix(server: FakeOpenAIServer) -> N
 
 
 def test_an_unreachable_server_is_unavailable() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     client = OpenAI(api_key="sk-test", base_url=f"http://127.0.0.1:{port}/v1", max_retries=0, timeout=2)
     with pytest.raises(ModelUnavailableError, match="cannot reach the model server"):
         collect(OpenAIChatModel(client, "gpt-test").stream(HELLO, []))
