@@ -83,7 +83,7 @@ class _ListenerWorker:
 
     def _run(self, event: Event) -> None:
         store, retry = self._bus.store, self._bus.retry
-        if not store.claim_listener_run(event.id, self.listener.name):
+        if not store.claim_listener_run(event.tenant_id, event.id, self.listener.name):
             return
         started = time.perf_counter()
         attempts, error = 0, None
@@ -107,6 +107,7 @@ class _ListenerWorker:
             if self._bus.stopping.wait(retry.delay(attempts)):
                 # Shutting down mid-backoff: hand the run back so the next start retries it.
                 store.finish_listener_run(
+                    event.tenant_id,
                     event.id,
                     self.listener.name,
                     RunStatus.PENDING,
@@ -116,7 +117,9 @@ class _ListenerWorker:
                 )
                 return
         status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
-        store.finish_listener_run(event.id, self.listener.name, status, attempts, error, self._ms(started))
+        store.finish_listener_run(
+            event.tenant_id, event.id, self.listener.name, status, attempts, error, self._ms(started)
+        )
 
     @staticmethod
     def _ms(started: float) -> float:

@@ -206,12 +206,13 @@ class Store(Protocol):
         """Persist events, each with a pending run per listener it is handed to."""
         ...
 
-    def claim_listener_run(self, event_id: UUID, listener: str) -> bool:
+    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         """Move a pending run to running; False when another worker already has it."""
         ...
 
     def finish_listener_run(
         self,
+        tenant_id: UUID,
         event_id: UUID,
         listener: str,
         status: RunStatus,

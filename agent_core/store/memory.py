@@ -298,16 +298,21 @@ class InMemoryStore:
                         event.id, listener, RunStatus.PENDING, 0, None, None, now
                     )
 
-    def claim_listener_run(self, event_id: UUID, listener: str) -> bool:
+    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         with self._lock:
             run = self._runs.get((event_id, listener))
-            if run is None or run.status is not RunStatus.PENDING:
+            if (
+                run is None
+                or run.status is not RunStatus.PENDING
+                or self._event_tenant(event_id) != tenant_id
+            ):
                 return False
             self._runs[(event_id, listener)] = replace(run, status=RunStatus.RUNNING, updated_at=utcnow())
             return True
 
     def finish_listener_run(
         self,
+        tenant_id: UUID,
         event_id: UUID,
         listener: str,
         status: RunStatus,
@@ -317,6 +322,8 @@ class InMemoryStore:
     ) -> None:
         with self._lock:
             run = self._runs[(event_id, listener)]
+            if self._event_tenant(event_id) != tenant_id:
+                return
             self._runs[(event_id, listener)] = replace(
                 run,
                 status=status,

@@ -703,18 +703,20 @@ class SqlStore(ABC):
                         },
                     )
 
-    def claim_listener_run(self, event_id: UUID, listener: str) -> bool:
+    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         with self._transaction() as session:
             return bool(
                 session.execute(
                     "UPDATE listener_runs SET status = 'running', updated_at = :now"
-                    " WHERE event_id = :event_id AND listener = :listener AND status = 'pending'",
-                    {"event_id": event_id, "listener": listener, "now": utcnow()},
+                    " WHERE tenant_id = :tenant_id AND event_id = :event_id"
+                    " AND listener = :listener AND status = 'pending'",
+                    {"tenant_id": tenant_id, "event_id": event_id, "listener": listener, "now": utcnow()},
                 )
             )
 
     def finish_listener_run(
         self,
+        tenant_id: UUID,
         event_id: UUID,
         listener: str,
         status: RunStatus,
@@ -726,8 +728,9 @@ class SqlStore(ABC):
             session.execute(
                 "UPDATE listener_runs SET status = :status, attempts = attempts + :attempts,"
                 " last_error = :last_error, duration_ms = :duration_ms, updated_at = :now"
-                " WHERE event_id = :event_id AND listener = :listener",
+                " WHERE tenant_id = :tenant_id AND event_id = :event_id AND listener = :listener",
                 {
+                    "tenant_id": tenant_id,
                     "status": status.value,
                     "attempts": attempts,
                     "last_error": last_error,

@@ -211,9 +211,9 @@ def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: St
     event = _event(tenant)
     store.save_events([(event, ["confirm"])])
     assert store.pending_listener_runs()[-1] == (store.list_events(tenant.id)[0].event, "confirm")
-    assert store.claim_listener_run(event.id, "confirm")
-    assert not store.claim_listener_run(event.id, "confirm")
-    store.finish_listener_run(event.id, "confirm", RunStatus.FAILED, 3, "boom", 12.5)
+    assert store.claim_listener_run(tenant.id, event.id, "confirm")
+    assert not store.claim_listener_run(tenant.id, event.id, "confirm")
+    store.finish_listener_run(tenant.id, event.id, "confirm", RunStatus.FAILED, 3, "boom", 12.5)
     record = store.get_event(tenant.id, event.id)
     assert record is not None
     assert (record.runs[0].status, record.runs[0].attempts, record.runs[0].last_error) == (
@@ -222,7 +222,7 @@ def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: St
         "boom",
     )
     assert store.reset_failed_runs(tenant.id, event.id) == ["confirm"]
-    assert store.claim_listener_run(event.id, "confirm")
+    assert store.claim_listener_run(tenant.id, event.id, "confirm")
 
 
 def test_outbox_messages_are_queued_once_per_event(store: Store, tenant: Tenant) -> None:
@@ -323,8 +323,8 @@ def test_nonsense_record_queries_are_refused(
 def test_events_can_be_filtered_by_name_run_status_and_time(store: Store, tenant: Tenant) -> None:
     booked, noted = _event(tenant), _event(tenant, "note.taken")
     store.save_events([(booked, ["confirm"]), (noted, ["audit"])])
-    store.claim_listener_run(booked.id, "confirm")
-    store.finish_listener_run(booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
+    store.claim_listener_run(tenant.id, booked.id, "confirm")
+    store.finish_listener_run(tenant.id, booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
     assert [r.event.id for r in store.list_events(tenant.id, names=["note.taken"])] == [noted.id]
     assert [r.event.id for r in store.list_events(tenant.id, status=RunStatus.FAILED)] == [booked.id]
     assert [r.event.id for r in store.list_events(tenant.id, newest_first=True)] == [noted.id, booked.id]
