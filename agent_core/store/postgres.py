@@ -14,7 +14,8 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent_core.errors import ConfigError, StoreUnavailableError
-from agent_core.store.sql_store import Row, SqlSession, SqlStore
+from agent_core.store.rows import Row
+from agent_core.store.sql_store import SqlSession, SqlStore
 
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 

@@ -16,7 +16,8 @@ from uuid import UUID
 from agent_core.errors import StoreUnavailableError
 from agent_core.store.base import utcnow
 from agent_core.store.demo_data import DEMO_TENANTS
-from agent_core.store.sql_store import Row, SqlSession, SqlStore
+from agent_core.store.rows import Row
+from agent_core.store.sql_store import SqlSession, SqlStore
 
 # Explicit adapters: the stdlib's implicit date adapters are deprecated, and UUIDs
 # must be stored as canonical text so equality lookups match.
