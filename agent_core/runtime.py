@@ -21,7 +21,6 @@ from agent_core.admin import create_tenant, roll_back_prompt, save_prompt
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
 from agent_core.domain import PromptVersion, Tenant
-from agent_core.errors import ConfigError
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
@@ -32,6 +31,7 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
 from agent_core.store.postgres import PostgresStore
 from agent_core.store.sqlite import SqliteStore
+from agent_core.store.supabase_store import SupabaseStore
 from agent_core.tools import default_registry
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,12 @@ def build_store(settings: Settings) -> Store:
         store = PostgresStore(str(settings.database_url))
         store.check_schema()
         return store
-    if settings.supabase_url is not None:
-        raise ConfigError(
-            "SUPABASE_URL is set, but the Supabase client store is not available yet;"
-            " use DATABASE_URL with the project's Postgres connection string instead"
+    if settings.supabase_url is not None and settings.supabase_service_role_key is not None:
+        supabase = SupabaseStore(
+            str(settings.supabase_url).rstrip("/"), settings.supabase_service_role_key.get_secret_value()
         )
+        supabase.check_schema()
+        return supabase
     return SqliteStore(settings.sqlite_path)
 
 

@@ -25,6 +25,8 @@ from agent_core.store.base import Store
 from agent_core.store.memory import InMemoryStore
 from agent_core.store.postgres import PostgresStore
 from agent_core.store.sqlite import SqliteStore
+from agent_core.store.supabase_store import SupabaseStore
+from agent_core.testing.postgrest_double import PostgrestDouble, RecordedRequest
 from agent_core.tools import default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +89,57 @@ def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
     store.close()
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+SUPABASE_TEST_KEY = "test.service-role.key"
+
+
+@pytest.fixture(scope="session")
+def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
+    """A PostgREST stand-in over the test database (what the Supabase store talks to)."""
+    with PostgrestDouble(postgres_url, SUPABASE_TEST_KEY) as double:
+        yield double
+
+
+# Requests the Supabase store may make without a tenant filter: tenant listing, health
+# pings, and the event bus resuming every tenant's accepted work at start-up.
+UNSCOPED_ALLOWED = {("GET", "tenants"), ("GET", "events"), ("GET", "listener_runs")}
+
+
+def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
+    """Requests that do not name the tenant they act for."""
+    found = []
+    for request in requests:
+        body = request.body if isinstance(request.body, dict) else {}
+        events = body.get("p_events")
+        scoped = (
+            request.has_param("tenant_id", "eq.")
+            or (request.target == "tenants" and request.has_param("id", "eq."))
+            or "p_tenant" in body
+            or (isinstance(events, list) and all(e.get("tenant_id") for e in events))
+            or (request.target == "rpc/app_create_tenant")
+            or (
+                request.target == "outbox"
+                and isinstance(request.body, dict)
+                and request.body.get("tenant_id")
+            )
+            or (request.target == "messages" and request.method == "POST" and body.get("tenant_id"))
+        )
+        # The bus's start-up resume reads pending runs (and their events) of every tenant.
+        resume = (request.method, request.target) in UNSCOPED_ALLOWED and (
+            request.target != "listener_runs" or request.has_param("status", "eq.pending")
+        )
+        if not scoped and not resume:
+            found.append(request)
+    return found
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("supabase", marks=pytest.mark.postgres),
+    ]
+)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store backend in turn; the contract suite runs against all of them."""
     if request.param == "memory":
@@ -96,8 +148,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         sqlite = SqliteStore(tmp_path / "store.sqlite3")
         yield sqlite
         sqlite.close()
-    else:
+    elif request.param == "postgres":
         yield request.getfixturevalue("postgres_store")
+    else:
+        double: PostgrestDouble = request.getfixturevalue("postgrest")
+        first = len(double.requests)
+        yield SupabaseStore(double.url, SUPABASE_TEST_KEY)
+        stray = unscoped(double.requests[first:])
+        assert not stray, f"requests without the tenant filter: {stray}"
 
 
 @pytest.fixture

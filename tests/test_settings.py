@@ -104,15 +104,6 @@ def test_a_database_without_the_schema_says_how_to_apply_it(postgres_url: str) -
             admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
 
 
-def test_supabase_settings_say_clearly_that_the_backend_is_not_here_yet(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SUPABASE_URL", "https://xyz.supabase.co")
-    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-secret")
-    with pytest.raises(ConfigError, match="use DATABASE_URL"):
-        build_runtime()
-
-
 def test_api_keys_are_parsed_with_optional_tenant_binding(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "API_KEYS", "a-long-enough-key-1, a-long-enough-key-2:00000000-0000-0000-0000-000000000001"

@@ -68,7 +68,7 @@ def test_events_are_stored_in_emission_order_per_tenant(
     bus.start()
     for i in range(100):
         bus.emit("note.taken", tenant.id if i % 2 == 0 else other_tenant.id, {"i": i})
-    bus.close()
+    bus.close(timeout=60)
     mine = [r.event.payload["i"] for r in store.list_events(tenant.id, limit=1000)]
     theirs = [r.event.payload["i"] for r in store.list_events(other_tenant.id, limit=1000)]
     assert mine == list(range(0, 100, 2))

@@ -1,0 +1,599 @@
+"""Supabase store: the same Store contract over the `supabase` client (PostgREST over HTTPS).
+
+Plain reads and single writes are table requests, each filtered by the tenant. Writes that
+belong together (a tool's rows, its call record and its result message; a turn's start or
+end; events with their listener runs) go to one PostgreSQL function over RPC, so PostgREST
+runs them in one transaction; the functions are in schema.sql.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+from postgrest.exceptions import APIError
+from supabase import Client, ClientOptions, create_client
+
+from agent_core.domain import (
+    ChatMessage,
+    Contact,
+    ConversationSummary,
+    Event,
+    EventRecord,
+    JsonDict,
+    ListenerRun,
+    Note,
+    OutboxMessage,
+    PromptVersion,
+    RunStatus,
+    Tenant,
+    ToolCallRecord,
+    ToolCallRequest,
+    ToolCallStatus,
+    Tour,
+)
+from agent_core.errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
+from agent_core.store.base import (
+    DEFAULT_QUERY,
+    Page,
+    ToolExecution,
+    ToolFailure,
+    TurnOutcome,
+    TurnStart,
+    name_key,
+)
+from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec
+from agent_core.store.rows import (
+    Row,
+    as_datetime,
+    as_uuid,
+    contact_from_row,
+    conversation_from_row,
+    event_from_row,
+    message_from_row,
+    note_from_row,
+    outbox_from_row,
+    prompt_version_from_row,
+    tenant_from_row,
+    tool_call_from_row,
+    tour_from_row,
+)
+
+_ID_CHUNK = 100
+
+
+def _quoted(value: str) -> str:
+    """A value PostgREST reads literally inside `or=(...)` (commas, parentheses, quotes)."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ilike_pattern(search: str) -> str:
+    # PostgREST turns * into %; LIKE's own wildcards are escaped to match literally.
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"*{escaped}*"
+
+
+class _StagedWrites:
+    """A tool's writes, collected and sent to app_run_tool_call only if the tool succeeds."""
+
+    def __init__(self, store: SupabaseStore, tenant_id: UUID, conversation_id: UUID) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+        self._conversation_id = conversation_id
+        self.writes: dict[str, list[JsonDict]] = {"tours": [], "notes": [], "contacts": []}
+
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
+        tour = Tour(
+            uuid4(),
+            self._tenant_id,
+            customer_name,
+            tour_date,
+            location,
+            self._conversation_id,
+            datetime.now(UTC),
+        )
+        self.writes["tours"].append(
+            {
+                "id": str(tour.id),
+                "customer_name": customer_name,
+                "tour_date": tour_date.isoformat(),
+                "location": location,
+            }
+        )
+        return tour
+
+    def add_note(self, content: str) -> Note:
+        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, datetime.now(UTC))
+        self.writes["notes"].append({"id": str(note.id), "content": content})
+        return note
+
+    def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
+        key = name_key(name)
+        existing = self._store._rows(
+            self._store._table("contacts")
+            .select("*")
+            .eq("tenant_id", str(self._tenant_id))
+            .eq("name_key", key)
+        )
+        now = datetime.now(UTC)
+        if existing:
+            before = contact_from_row(existing[0])
+            contact = Contact(
+                before.id,
+                self._tenant_id,
+                name,
+                email or before.email,
+                phone or before.phone,
+                before.created_at,
+                now,
+            )
+        else:
+            contact = Contact(uuid4(), self._tenant_id, name, email, phone, now, now)
+        self.writes["contacts"].append(
+            {"id": str(contact.id), "name": name, "name_key": key, "email": email, "phone": phone}
+        )
+        return contact, not existing
+
+
+class SupabaseStore:
+    """Store on a Supabase project through its REST API, with the service-role key."""
+
+    backend = "supabase"
+
+    def __init__(self, url: str, service_role_key: str, *, timeout: float = 10.0) -> None:
+        self._http = httpx.Client(timeout=timeout)
+        self._client: Client = create_client(
+            url,
+            service_role_key,
+            # No client-side retries: a dead project should fail the request in `timeout`, not
+            # after a backoff series, and retrying a non-idempotent RPC could apply it twice.
+            ClientOptions(
+                httpx_client=self._http,
+                postgrest_client_retry=False,
+                auto_refresh_token=False,
+                persist_session=False,
+            ),
+        )
+        self._url = url
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _table(self, name: str) -> Any:
+        return self._client.table(name)
+
+    def _call(self, builder: Any) -> Any:
+        """Run a request, turning transport and PostgREST errors into ours with the fix named."""
+        try:
+            return builder.execute()
+        except APIError as error:
+            raise self._translate(error) from None
+        except httpx.HTTPError as error:
+            raise StoreUnavailableError(
+                f"cannot reach Supabase at SUPABASE_URL ({self._url}): {type(error).__name__};"
+                " check the URL and the network"
+            ) from None
+
+    def _rows(self, builder: Any) -> list[Row]:
+        data = self._call(builder).data
+        return list(data) if isinstance(data, list) else []
+
+    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
+        return self._call(self._client.rpc(function, arguments)).data
+
+    def _translate(self, error: APIError) -> Exception:
+        code, message = str(error.code or ""), str(error.message or "")
+        if code == "23505":
+            return InvalidInputError(message)
+        if code == "P0002":
+            return NotFoundError(message)
+        if code in ("PGRST202", "PGRST205", "42P01", "42883"):
+            return ConfigError(
+                "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
+                f" into the SQL editor and run it ({message})"
+            )
+        if "Invalid API key" in message or code in ("401", "PGRST301", "PGRST302"):
+            return ConfigError(
+                "Supabase rejected SUPABASE_SERVICE_ROLE_KEY: use the service_role key of this project"
+            )
+        return StoreUnavailableError(f"Supabase answered an error: {code} {message}".strip())
+
+    def check_schema(self) -> None:
+        """Fail with the fix named when the URL, the key or the schema is wrong."""
+        nobody = "00000000-0000-0000-0000-000000000000"
+        self._rows(self._table("tool_calls").select("call_id").eq("tenant_id", nobody).limit(1))
+        self._rpc("app_list_conversations", {"p_tenant": str(uuid4()), "p_limit": 1, "p_offset": 0})
+
+    def ping(self) -> None:
+        self._rows(self._table("tenants").select("id").limit(1))
+
+    def close(self) -> None:
+        self._http.close()
+
+    @staticmethod
+    def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+        for start in range(0, len(ids), _ID_CHUNK):
+            yield list(ids[start : start + _ID_CHUNK])
+
+    # -- tenants -----------------------------------------------------------------------
+
+    def get_tenant(self, tenant_id: UUID) -> Tenant | None:
+        rows = self._rows(self._table("tenants").select("*").eq("id", str(tenant_id)))
+        return tenant_from_row(rows[0]) if rows else None
+
+    def list_tenants(self) -> list[Tenant]:
+        return [tenant_from_row(r) for r in self._rows(self._table("tenants").select("*").order("name"))]
+
+    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
+        try:
+            rows = self._rpc(
+                "app_create_tenant", {"p_id": str(uuid4()), "p_name": name, "p_prompt": system_prompt}
+            )
+        except InvalidInputError:
+            raise InvalidInputError(f"a tenant named {name!r} already exists") from None
+        return tenant_from_row(rows[0])
+
+    # -- turns ------------------------------------------------------------------------
+
+    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
+        turn_id = uuid4()
+        conversation = self._rpc(
+            "app_start_turn",
+            {
+                "p_tenant": str(tenant_id),
+                "p_conversation": None if conversation_id is None else str(conversation_id),
+                "p_new_conversation": str(uuid4()),
+                "p_turn": str(turn_id),
+                "p_message": user_message,
+            },
+        )
+        return TurnStart(as_uuid(conversation), turn_id)
+
+    def _messages(self, tenant_id: UUID, conversation_id: UUID) -> Any:
+        return (
+            self._table("messages")
+            .select("role,content,tool_calls,tool_call_id")
+            .eq("tenant_id", str(tenant_id))
+            .eq("conversation_id", str(conversation_id))
+        )
+
+    def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
+        rows = self._rows(self._messages(tenant_id, conversation_id).order("id", desc=True).limit(limit))
+        return [message_from_row(r) for r in reversed(rows)]
+
+    def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
+        return [
+            message_from_row(r) for r in self._rows(self._messages(tenant_id, conversation_id).order("id"))
+        ]
+
+    def append_message(
+        self, tenant_id: UUID, conversation_id: UUID, turn_id: UUID, message: ChatMessage
+    ) -> None:
+        calls = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in message.tool_calls]
+        self._call(
+            self._table("messages").insert(
+                {
+                    "tenant_id": str(tenant_id),
+                    "conversation_id": str(conversation_id),
+                    "turn_id": str(turn_id),
+                    "role": message.role,
+                    "content": message.content,
+                    "tool_calls": calls or None,
+                    "tool_call_id": message.tool_call_id,
+                }
+            )
+        )
+
+    def run_tool_call(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        call: ToolCallRequest,
+        execute: ToolExecution,
+    ) -> tuple[ToolCallRecord, bool]:
+        known = self.get_tool_call(tenant_id, call.id)
+        staged = _StagedWrites(self, tenant_id, conversation_id)
+        started = time.perf_counter()
+        if known is None:
+            try:
+                result: JsonDict | None = execute(staged)
+                error = None
+            except ToolFailure as failure:
+                result, error = None, str(failure)
+        else:
+            # Already executed: the RPC replays the stored record and writes nothing new.
+            result, error = known.result, known.error
+        duration_ms = (time.perf_counter() - started) * 1000
+        status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
+        row = self._rpc(
+            "app_run_tool_call",
+            {
+                "p_tenant": str(tenant_id),
+                "p_conversation": str(conversation_id),
+                "p_turn": str(turn_id),
+                "p_call": {"id": call.id, "name": call.name, "arguments": call.arguments},
+                "p_outcome": {
+                    "status": status.value,
+                    "result": result,
+                    "error": error,
+                    "duration_ms": duration_ms,
+                },
+                "p_writes": staged.writes if error is None else {},
+            },
+        )
+        return tool_call_from_row(row), bool(row["replayed"])
+
+    def finish_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        reply: ChatMessage | None,
+        outcome: TurnOutcome,
+    ) -> None:
+        self._rpc(
+            "app_finish_turn",
+            {
+                "p_tenant": str(tenant_id),
+                "p_conversation": str(conversation_id),
+                "p_turn": str(turn_id),
+                "p_reply": None if reply is None else reply.content,
+                "p_outcome": {
+                    "status": outcome.status,
+                    "reply": outcome.reply,
+                    "model": outcome.model,
+                    "prompt_tokens": outcome.usage.prompt_tokens,
+                    "completion_tokens": outcome.usage.completion_tokens,
+                    "model_calls": outcome.model_calls,
+                    "latency_ms": outcome.latency_ms,
+                    "error": outcome.error,
+                },
+            },
+        )
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def _tool_calls(self, tenant_id: UUID) -> Any:
+        columns = "call_id,name,arguments,status,result,error,duration_ms"
+        return (
+            self._table("tool_calls").select(columns).eq("tenant_id", str(tenant_id)).neq("status", "running")
+        )
+
+    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
+        rows = self._rows(self._tool_calls(tenant_id).eq("call_id", call_id))
+        return tool_call_from_row(rows[0]) if rows else None
+
+    def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
+        rows = self._rows(
+            self._tool_calls(tenant_id).eq("conversation_id", str(conversation_id)).order("created_at")
+        )
+        return [tool_call_from_row(r) for r in rows]
+
+    def list_conversations(
+        self, tenant_id: UUID, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
+        rows = self._rpc(
+            "app_list_conversations", {"p_tenant": str(tenant_id), "p_limit": limit, "p_offset": offset}
+        )
+        return [conversation_from_row(r) for r in rows or []]
+
+    def _page(self, spec: TableSpec, tenant_id: UUID, query: RecordQuery) -> tuple[list[Row], int]:
+        query = query.checked(spec)
+        builder = self._table(spec.table).select("*", count="exact").eq("tenant_id", str(tenant_id))
+        if search := query.search.strip():
+            pattern = _quoted(_ilike_pattern(search))
+            builder = builder.or_(",".join(f"{column}.ilike.{pattern}" for column in spec.search_columns))
+        low, high = query.bounds(spec)
+        if low is not None:
+            builder = builder.gte(spec.date_column, low.isoformat())
+        if high is not None:
+            builder = (builder.lt if spec.date_is_timestamp else builder.lte)(
+                spec.date_column, high.isoformat()
+            )
+        sort = query.sort or spec.default_sort
+        builder = builder.order(spec.sortable[sort], desc=query.descending, nullsfirst=False)
+        builder = builder.order("id", desc=query.descending)
+        response = self._call(builder.range(query.offset, query.offset + query.limit - 1))
+        return list(response.data or []), int(response.count or 0)
+
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
+        rows, total = self._page(TOURS, tenant_id, query)
+        return Page([tour_from_row(r) for r in rows], total)
+
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
+        rows, total = self._page(NOTES, tenant_id, query)
+        return Page([note_from_row(r) for r in rows], total)
+
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
+        rows, total = self._page(CONTACTS, tenant_id, query)
+        return Page([contact_from_row(r) for r in rows], total)
+
+    # -- prompts -------------------------------------------------------------------------
+
+    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+        rows = self._rpc(
+            "app_update_prompt", {"p_tenant": str(tenant_id), "p_prompt": prompt, "p_author": author}
+        )
+        return prompt_version_from_row(rows[0])
+
+    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        rows = self._rows(
+            self._table("prompt_versions")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .order("version", desc=True)
+        )
+        return [prompt_version_from_row(r) for r in rows]
+
+    # -- events --------------------------------------------------------------------------
+
+    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
+        if not batch:
+            return
+        self._rpc(
+            "app_save_events",
+            {
+                "p_events": [
+                    {
+                        "id": str(event.id),
+                        "tenant_id": str(event.tenant_id),
+                        "name": event.name,
+                        "payload": event.payload,
+                        "created_at": event.created_at.isoformat(),
+                        "listeners": list(listeners),
+                    }
+                    for event, listeners in batch
+                ]
+            },
+        )
+
+    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        rows = self._rows(
+            self._table("listener_runs")
+            .update({"status": "running", "updated_at": datetime.now(UTC).isoformat()})
+            .eq("tenant_id", str(tenant_id))
+            .eq("event_id", str(event_id))
+            .eq("listener", listener)
+            .eq("status", "pending")
+        )
+        return bool(rows)
+
+    def finish_listener_run(
+        self,
+        tenant_id: UUID,
+        event_id: UUID,
+        listener: str,
+        status: RunStatus,
+        attempts: int,
+        last_error: str | None,
+        duration_ms: float,
+    ) -> None:
+        self._rpc(
+            "app_finish_listener_run",
+            {
+                "p_tenant": str(tenant_id),
+                "p_event": str(event_id),
+                "p_listener": listener,
+                "p_status": status.value,
+                "p_attempts": attempts,
+                "p_error": last_error,
+                "p_duration": duration_ms,
+            },
+        )
+
+    def _events_by_id(self, ids: Sequence[str], tenant_id: UUID | None = None) -> dict[str, Event]:
+        found: dict[str, Event] = {}
+        for chunk in self._chunks(ids):
+            builder = self._table("events").select("*").in_("id", chunk)
+            if tenant_id is not None:
+                builder = builder.eq("tenant_id", str(tenant_id))
+            found.update((str(r["id"]), event_from_row(r)) for r in self._rows(builder))
+        return found
+
+    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
+        # The bus resumes every tenant's accepted work at start-up; event ids scope the rest.
+        runs = self._rows(
+            self._table("listener_runs").select("event_id,listener").eq("status", "pending").limit(limit)
+        )
+        events = self._events_by_id([str(r["event_id"]) for r in runs])
+        pending = [(events[str(r["event_id"])], r["listener"]) for r in runs if str(r["event_id"]) in events]
+        return sorted(pending, key=lambda item: item[0].seq)
+
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
+        rows = self._rows(
+            self._table("listener_runs")
+            .update({"status": "pending", "updated_at": datetime.now(UTC).isoformat()})
+            .eq("tenant_id", str(tenant_id))
+            .eq("event_id", str(event_id))
+            .eq("status", "failed")
+        )
+        return sorted(r["listener"] for r in rows)
+
+    def _with_runs(self, tenant_id: UUID, events: list[Event]) -> list[EventRecord]:
+        runs: dict[str, list[ListenerRun]] = {str(e.id): [] for e in events}
+        for chunk in self._chunks(list(runs)):
+            rows = self._rows(
+                self._table("listener_runs")
+                .select("*")
+                .eq("tenant_id", str(tenant_id))
+                .in_("event_id", chunk)
+            )
+            for r in rows:
+                runs[str(r["event_id"])].append(
+                    ListenerRun(
+                        event_id=as_uuid(r["event_id"]),
+                        listener=r["listener"],
+                        status=RunStatus(r["status"]),
+                        attempts=int(r["attempts"]),
+                        last_error=r["last_error"],
+                        duration_ms=None if r["duration_ms"] is None else float(r["duration_ms"]),
+                        updated_at=as_datetime(r["updated_at"]),
+                    )
+                )
+        return [EventRecord(e, tuple(sorted(runs[str(e.id)], key=lambda run: run.listener))) for e in events]
+
+    def list_events(
+        self,
+        tenant_id: UUID,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        newest_first: bool = False,
+        names: Sequence[str] = (),
+        status: RunStatus | None = None,
+        since: datetime | None = None,
+    ) -> list[EventRecord]:
+        builder = self._table("events").select("*").eq("tenant_id", str(tenant_id)).gt("seq", after_seq)
+        if names:
+            builder = builder.in_("name", list(names))
+        if since is not None:
+            builder = builder.gte("created_at", since.isoformat())
+        if status is not None:
+            marked = self._rows(
+                self._table("listener_runs")
+                .select("event_id")
+                .eq("tenant_id", str(tenant_id))
+                .eq("status", status.value)
+            )
+            ids = sorted({str(r["event_id"]) for r in marked})
+            if not ids:
+                return []
+            builder = builder.in_("id", ids)
+        rows = self._rows(builder.order("seq", desc=newest_first).limit(limit))
+        return self._with_runs(tenant_id, [event_from_row(r) for r in rows])
+
+    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
+        rows = self._rows(
+            self._table("events").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(event_id))
+        )
+        return self._with_runs(tenant_id, [event_from_row(rows[0])])[0] if rows else None
+
+    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
+        rows = self._rows(
+            self._table("outbox").upsert(
+                {
+                    "id": str(uuid4()),
+                    "tenant_id": str(tenant_id),
+                    "kind": kind,
+                    "event_id": str(event_id),
+                    "payload": payload,
+                },
+                on_conflict="event_id,kind",
+                ignore_duplicates=True,
+            )
+        )
+        return bool(rows)
+
+    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
+        rows = self._rows(
+            self._table("outbox")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .order("created_at", desc=True)
+            .limit(limit)
+        )
+        return [outbox_from_row(r) for r in rows]
