@@ -49,6 +49,9 @@ GUARDRAILS = (
 )
 
 
+NO_REPLY = "Sorry, I could not put together an answer. Please try again or rephrase."
+
+
 class PromptSource(Protocol):
     """Where the tenant's system prompt comes from (a cache in front of the store)."""
 
@@ -194,7 +197,8 @@ class Agent:
                         self._emit_tool_events(tenant_id, turn.conversation_id, record, prepared.tool)
                     yield ToolCallFinished(record, replayed)
                 timings["tools_ms"] += (time.perf_counter() - tools_started) * 1000
-            reply = "".join(reply_parts).strip()
+            # Text from tool steps and the final answer are separate paragraphs of one reply.
+            reply = "\n\n".join(part.strip() for part in reply_parts if part.strip()) or NO_REPLY
             latency_ms = (time.perf_counter() - started) * 1000
             outcome = TurnOutcome("succeeded", reply, model_name, usage, model_calls, latency_ms)
             self.store.finish_turn(

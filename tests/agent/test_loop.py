@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from agent_core.agent.loop import AgentLimits
+from agent_core.agent.loop import NO_REPLY, AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
@@ -209,3 +209,23 @@ def test_the_model_sees_the_tenant_prompt_today_and_the_honesty_rule(
     assert system.content.startswith(tenant.system_prompt)
     assert "Today is Tuesday 24 November 2026 (UTC)" in system.content
     assert "Never say that something was booked" in system.content
+
+
+def test_text_from_a_tool_step_and_the_answer_become_paragraphs(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    model = ScriptedModel(
+        [
+            ScriptedReply("Let me book that.", tool_calls=(call("book_tour", **BOOKING),)),
+            ScriptedReply("Booked."),
+        ]
+    )
+    assert make_agent(store, clock, model).run_turn(tenant.id, "Book").reply == "Let me book that.\n\nBooked."
+
+
+def test_a_model_that_says_nothing_gets_an_honest_fallback(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    result = make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
+    assert result.reply == NO_REPLY
+    assert store.list_messages(tenant.id, result.conversation_id)[-1].content == NO_REPLY
