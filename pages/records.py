@@ -12,8 +12,7 @@ import streamlit as st
 
 from agent_core.domain import Contact, Note, Tour
 from agent_core.errors import InvalidInputError
-from agent_core.store.base import Page
-from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, RecordQuery, TableSpec
+from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, Page, RecordQuery, TableSpec
 from agent_core.views import records_frame
 from dashboard.state import current_tenant, get_runtime, session_key
 

@@ -52,8 +52,7 @@ from agent_core.http.schemas import (
     TourPage,
 )
 from agent_core.runtime import Runtime
-from agent_core.store.base import Page
-from agent_core.store.records import RecordQuery
+from agent_core.store.records import Page, RecordQuery
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 from uuid import UUID
 
 from agent_core.domain import (
@@ -30,7 +30,7 @@ from agent_core.domain import (
     Tour,
     Usage,
 )
-from agent_core.store.records import RecordQuery
+from agent_core.store.records import DEFAULT, Page, RecordQuery
 
 
 class ToolFailure(Exception):
@@ -53,8 +53,7 @@ class TenantWriter(Protocol):
         ...
 
 
-T = TypeVar("T")
-DEFAULT_QUERY = RecordQuery()
+DEFAULT_QUERY = DEFAULT
 
 ToolExecution = Callable[[TenantWriter], JsonDict]
 """Runs a tool inside the store's transaction: returns its result or raises ToolFailure."""
@@ -79,14 +78,6 @@ class TurnOutcome:
     model_calls: int
     latency_ms: float
     error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of rows and the total matching rows."""
-
-    rows: list[T]
-    total: int
 
 
 class Store(Protocol):

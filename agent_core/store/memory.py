@@ -32,7 +32,6 @@ from agent_core.domain import (
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
     DEFAULT_QUERY,
-    Page,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
@@ -41,7 +40,7 @@ from agent_core.store.base import (
     utcnow,
 )
 from agent_core.store.demo_data import DEMO_TENANTS
-from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec
+from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, TableSpec
 
 R = TypeVar("R", Tour, Note, Contact)
 

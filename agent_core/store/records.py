@@ -3,12 +3,26 @@ sort and paging, done in the store so a page costs the same with 100 rows or 100
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
+from uuid import UUID
 
+from agent_core.domain import Contact, Note, Tour
 from agent_core.errors import InvalidInputError
+from agent_core.store.rows import Row, contact_from_row, note_from_row, tour_from_row
 
 MAX_PAGE_SIZE = 1000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of rows and the total matching rows."""
+
+    rows: list[T]
+    total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +116,30 @@ class RecordQuery:
         return low, high
 
 
+DEFAULT = RecordQuery()
+
+
 def like_pattern(search: str) -> str:
     """A LIKE pattern matching `search` anywhere, with LIKE's wildcards taken literally."""
     escaped = search.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+class RecordPages(ABC):
+    """`list_tours`, `list_notes` and `list_contacts` for stores that fetch raw rows per table."""
+
+    @abstractmethod
+    def _page(self, spec: TableSpec, tenant_id: UUID, query: RecordQuery) -> tuple[list[Row], int]:
+        """One page of rows of `spec.table` for the tenant, and how many match in all."""
+
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Tour]:
+        rows, total = self._page(TOURS, tenant_id, query)
+        return Page([tour_from_row(r) for r in rows], total)
+
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Note]:
+        rows, total = self._page(NOTES, tenant_id, query)
+        return Page([note_from_row(r) for r in rows], total)
+
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Contact]:
+        rows, total = self._page(CONTACTS, tenant_id, query)
+        return Page([contact_from_row(r) for r in rows], total)

@@ -132,6 +132,18 @@ def event_from_row(row: Row) -> Event:
     )
 
 
+def listener_run_from_row(row: Row, event_id: UUID) -> ListenerRun:
+    return ListenerRun(
+        event_id=event_id,
+        listener=row["listener"],
+        status=RunStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+        duration_ms=None if row["duration_ms"] is None else float(row["duration_ms"]),
+        updated_at=as_datetime(row["updated_at"]),
+    )
+
+
 def records_from_joined_rows(rows: list[Row]) -> list[EventRecord]:
     """Group rows of `events LEFT JOIN listener_runs` into records, keeping event order."""
     grouped: dict[int, tuple[Event, list[ListenerRun]]] = {}
@@ -140,17 +152,7 @@ def records_from_joined_rows(rows: list[Row]) -> list[EventRecord]:
         if seq not in grouped:
             grouped[seq] = (event_from_row(row), [])
         if row["listener"] is not None:
-            grouped[seq][1].append(
-                ListenerRun(
-                    event_id=as_uuid(row["id"]),
-                    listener=row["listener"],
-                    status=RunStatus(row["status"]),
-                    attempts=int(row["attempts"]),
-                    last_error=row["last_error"],
-                    duration_ms=None if row["duration_ms"] is None else float(row["duration_ms"]),
-                    updated_at=as_datetime(row["updated_at"]),
-                )
-            )
+            grouped[seq][1].append(listener_run_from_row(row, as_uuid(row["id"])))
     return [EventRecord(event, tuple(runs)) for event, runs in grouped.values()]
 
 

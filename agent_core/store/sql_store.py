@@ -8,7 +8,7 @@ backend stores them (SQLite: text) and are normalised here.
 from __future__ import annotations
 
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
@@ -35,8 +35,6 @@ from agent_core.domain import (
 )
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
-    DEFAULT_QUERY,
-    Page,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
@@ -44,20 +42,18 @@ from agent_core.store.base import (
     name_key,
     utcnow,
 )
-from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec, like_pattern
+from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
     contact_from_row,
     conversation_from_row,
     event_from_row,
     message_from_row,
-    note_from_row,
     outbox_from_row,
     prompt_version_from_row,
     records_from_joined_rows,
     tenant_from_row,
     tool_call_from_row,
-    tour_from_row,
 )
 
 
@@ -159,7 +155,7 @@ class _SqlTenantWriter:
         return contact_from_row(row), not existed
 
 
-class SqlStore(ABC):
+class SqlStore(RecordPages):
     """Store implementation over any `SqlSession`; subclasses supply connections."""
 
     backend: str = "sql"
@@ -458,18 +454,6 @@ class SqlStore(ABC):
                 {"tenant_id": tenant_id, "limit": limit, "offset": offset},
             )
         return [conversation_from_row(r) for r in rows]
-
-    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
-        rows, total = self._page(TOURS, tenant_id, query)
-        return Page([tour_from_row(r) for r in rows], total)
-
-    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
-        rows, total = self._page(NOTES, tenant_id, query)
-        return Page([note_from_row(r) for r in rows], total)
-
-    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
-        rows, total = self._page(CONTACTS, tenant_id, query)
-        return Page([contact_from_row(r) for r in rows], total)
 
     def _page(self, spec: TableSpec, tenant_id: UUID, query: RecordQuery) -> tuple[list[Row], int]:
         query = query.checked(spec)

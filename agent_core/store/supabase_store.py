@@ -38,29 +38,25 @@ from agent_core.domain import (
 )
 from agent_core.errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
 from agent_core.store.base import (
-    DEFAULT_QUERY,
-    Page,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
     TurnStart,
     name_key,
 )
-from agent_core.store.records import CONTACTS, NOTES, TOURS, RecordQuery, TableSpec
+from agent_core.store.records import RecordPages, RecordQuery, TableSpec
 from agent_core.store.rows import (
     Row,
-    as_datetime,
     as_uuid,
     contact_from_row,
     conversation_from_row,
     event_from_row,
+    listener_run_from_row,
     message_from_row,
-    note_from_row,
     outbox_from_row,
     prompt_version_from_row,
     tenant_from_row,
     tool_call_from_row,
-    tour_from_row,
 )
 
 _ID_CHUNK = 100
@@ -139,7 +135,7 @@ class _StagedWrites:
         return contact, not existing
 
 
-class SupabaseStore:
+class SupabaseStore(RecordPages):
     """Store on a Supabase project through its REST API, with the service-role key."""
 
     backend = "supabase"
@@ -400,18 +396,6 @@ class SupabaseStore:
         response = self._call(builder.range(query.offset, query.offset + query.limit - 1))
         return list(response.data or []), int(response.count or 0)
 
-    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Tour]:
-        rows, total = self._page(TOURS, tenant_id, query)
-        return Page([tour_from_row(r) for r in rows], total)
-
-    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Note]:
-        rows, total = self._page(NOTES, tenant_id, query)
-        return Page([note_from_row(r) for r in rows], total)
-
-    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
-        rows, total = self._page(CONTACTS, tenant_id, query)
-        return Page([contact_from_row(r) for r in rows], total)
-
     # -- prompts -------------------------------------------------------------------------
 
     def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
@@ -523,17 +507,7 @@ class SupabaseStore:
                 .in_("event_id", chunk)
             )
             for r in rows:
-                runs[str(r["event_id"])].append(
-                    ListenerRun(
-                        event_id=as_uuid(r["event_id"]),
-                        listener=r["listener"],
-                        status=RunStatus(r["status"]),
-                        attempts=int(r["attempts"]),
-                        last_error=r["last_error"],
-                        duration_ms=None if r["duration_ms"] is None else float(r["duration_ms"]),
-                        updated_at=as_datetime(r["updated_at"]),
-                    )
-                )
+                runs[str(r["event_id"])].append(listener_run_from_row(r, as_uuid(r["event_id"])))
         return [EventRecord(e, tuple(sorted(runs[str(e.id)], key=lambda run: run.listener))) for e in events]
 
     def list_events(
