@@ -7,9 +7,11 @@ client's exceptions onto ours.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import httpx2
 import openai
 from openai import OpenAI
 
@@ -83,10 +85,13 @@ class OpenAIChatModel:
             "extra_body": body,
         }
         try:
-            yield from self._consume(self._client.chat.completions.create(**request))
-        except openai.APITimeoutError as exc:
+            # The raw stream, parsed here: building a typed object for every chunk was the
+            # next largest CPU cost per turn. Status errors and retries stay the client's.
+            with self._client.chat.completions.with_streaming_response.create(**request) as response:
+                yield from self._consume(_sse_chunks(response.iter_lines()))
+        except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
             raise ModelUnavailableError("the model did not answer in time") from exc
-        except openai.APIConnectionError as exc:
+        except (openai.APIConnectionError, httpx2.TransportError) as exc:
             raise ModelUnavailableError("cannot reach the model server (check OPENAI_BASE_URL)") from exc
         except openai.AuthenticationError as exc:
             raise ModelError("the model server rejected OPENAI_API_KEY") from exc
@@ -99,28 +104,48 @@ class OpenAIChatModel:
                 f"the model server refused the request (HTTP {exc.status_code}): {exc.message}"
             ) from exc
 
-    def _consume(self, chunks: Any) -> Iterator[ModelEvent]:
+    def _consume(self, chunks: Iterator[dict[str, Any]]) -> Iterator[ModelEvent]:
         calls: dict[int, dict[str, str]] = {}
         usage = Usage()
         model = self._model
         for chunk in chunks:
-            model = chunk.model or model
-            if chunk.usage is not None:
-                usage = Usage(chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-            for choice in chunk.choices:
-                delta = choice.delta
-                if delta.content:
-                    yield TextDelta(delta.content)
-                for part in delta.tool_calls or ():
-                    call = calls.setdefault(part.index, {"id": "", "name": "", "arguments": ""})
-                    if part.id:
-                        call["id"] = part.id
-                    if part.function is not None:
-                        call["name"] += part.function.name or ""
-                        call["arguments"] += part.function.arguments or ""
+            model = chunk.get("model") or model
+            if reported := chunk.get("usage"):
+                usage = Usage(reported.get("prompt_tokens") or 0, reported.get("completion_tokens") or 0)
+            for choice in chunk.get("choices") or ():
+                delta = choice.get("delta") or {}
+                if text := delta.get("content"):
+                    yield TextDelta(text)
+                for part in delta.get("tool_calls") or ():
+                    call = calls.setdefault(part.get("index", 0), {"id": "", "name": "", "arguments": ""})
+                    if part.get("id"):
+                        call["id"] = part["id"]
+                    function = part.get("function") or {}
+                    call["name"] += function.get("name") or ""
+                    call["arguments"] += function.get("arguments") or ""
         for index in sorted(calls):
             call = calls[index]
             if not call["id"] or not call["name"]:
                 raise ModelError("the model sent an incomplete tool call")
             yield ToolCallRequest(call["id"], call["name"], call["arguments"])
         yield ModelDone(usage, f"openai:{model}")
+
+
+def _sse_chunks(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
+    """Chat-completion chunks from server-sent event lines, up to `[DONE]`."""
+    for line in lines:
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            raise ModelError("the model server sent a malformed stream") from None
+        if isinstance(chunk, dict) and "error" in chunk:
+            error = chunk["error"]
+            message = error.get("message") if isinstance(error, dict) else str(error)
+            raise ModelUnavailableError(f"the model failed mid-answer: {message}")
+        if isinstance(chunk, dict):
+            yield chunk

@@ -8,6 +8,7 @@ without network access or an API key.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
@@ -98,6 +99,11 @@ class FakeOpenAIServer:
             def log_message(self, format: str, *args: object) -> None:
                 return None
 
+            def handle(self) -> None:
+                # A client dropping an idle keep-alive connection is normal, not an error.
+                with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                    super().handle()
+
             def do_POST(self) -> None:
                 if not self.path.endswith("/chat/completions"):
                     self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
@@ -137,16 +143,18 @@ class FakeOpenAIServer:
                 self.wfile.write(data)
 
             def _send_stream(self, model: str, completion: FakeCompletion) -> None:
+                # Chunked, so the connection stays open for the next request, as with the real API.
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for chunk in _stream_chunks(model, completion):
-                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                events = [f"data: {json.dumps(chunk)}\n\n" for chunk in _stream_chunks(model, completion)]
+                for event in [*events, "data: [DONE]\n\n"]:
+                    payload = event.encode()
+                    self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
                     self.wfile.flush()
-                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
-                self.close_connection = True
 
         return Handler
 
