@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import redis
-from openai import OpenAI
 
 from agent_core.admin import create_tenant, roll_back_prompt, save_prompt
 from agent_core.agent.loop import Agent, AgentLimits
@@ -25,13 +24,10 @@ from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
-from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.prompt_cache import PromptCache
 from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
-from agent_core.store.postgres import PostgresStore
 from agent_core.store.sqlite import SqliteStore
-from agent_core.store.supabase_store import SupabaseStore
 from agent_core.tools import default_registry
 
 log = logging.getLogger(__name__)
@@ -124,11 +120,16 @@ class Runtime:
 
 def build_store(settings: Settings) -> Store:
     """The store selected by the settings."""
+    # Backends are imported only when chosen: the default start-up stays lean.
     if settings.database_url is not None:
+        from agent_core.store.postgres import PostgresStore
+
         store = PostgresStore(str(settings.database_url))
         store.check_schema()
         return store
     if settings.supabase_url is not None and settings.supabase_service_role_key is not None:
+        from agent_core.store.supabase_store import SupabaseStore
+
         supabase = SupabaseStore(
             str(settings.supabase_url).rstrip("/"), settings.supabase_service_role_key.get_secret_value()
         )
@@ -141,6 +142,10 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
     """The OpenAI adapter when a key is set, otherwise the offline demo model."""
     if settings.openai_api_key is None:
         return DemoModel(clock)
+    from openai import OpenAI
+
+    from agent_core.llm.openai_model import OpenAIChatModel
+
     client = OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=str(settings.openai_base_url) if settings.openai_base_url else None,
