@@ -18,11 +18,6 @@ class ApiKeyGuard:
     def __init__(self, keys: Sequence[ApiKey]) -> None:
         self._keys = [(key.secret.encode(), key.tenant_id) for key in keys]
 
-    @property
-    def enabled(self) -> bool:
-        """True when API_KEYS is set."""
-        return bool(self._keys)
-
     def authorize(self, request: Request, tenant_id: UUID | None = None) -> UUID | None:
         """The tenant the key is bound to (None: any). 401 without a valid key, 403 for a
         tenant the key does not cover. Keys are compared in constant time, all of them."""

@@ -103,7 +103,7 @@ class InMemoryStore:
 
     backend = "memory"
 
-    def __init__(self, *, seed_demo_tenants: bool = True) -> None:
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._tenants: dict[UUID, Tenant] = {}
         self._conversations: dict[UUID, _Conversation] = {}
@@ -116,11 +116,10 @@ class InMemoryStore:
         self._events: list[Event] = []
         self._runs: dict[tuple[UUID, str], ListenerRun] = {}
         self._outbox: list[OutboxMessage] = []
-        if seed_demo_tenants:
-            now = utcnow()
-            for tenant_id, name, prompt in DEMO_TENANTS:
-                self._tenants[tenant_id] = Tenant(tenant_id, name, prompt, now)
-                self._prompt_versions[tenant_id] = [PromptVersion(tenant_id, 1, prompt, "seed", now)]
+        now = utcnow()
+        for tenant_id, name, prompt in DEMO_TENANTS:
+            self._tenants[tenant_id] = Tenant(tenant_id, name, prompt, now)
+            self._prompt_versions[tenant_id] = [PromptVersion(tenant_id, 1, prompt, "seed", now)]
 
     def ping(self) -> None:
         return None

@@ -80,11 +80,6 @@ class PostgresStore(SqlStore):
                 ' apply the schema first: psql "$DATABASE_URL" -f schema.sql'
             )
 
-    def apply_schema(self, sql: str) -> None:
-        """Run schema.sql (idempotent) in one transaction."""
-        with self._connection() as connection, connection.transaction():
-            connection.execute(sql.encode())
-
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Row]]:
         try:

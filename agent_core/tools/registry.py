@@ -65,9 +65,6 @@ class ToolRegistry:
             self._tools[tool.name] = tool
         self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._tools
-
     def prepare(self, call: ToolCallRequest, today: date) -> PreparedCall:
         """Bind a call to its tool; invalid arguments become a ToolFailure at execution."""
         arguments = decode_arguments(call.arguments)
