@@ -142,15 +142,23 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
     """The OpenAI adapter when a key is set, otherwise the offline demo model."""
     if settings.openai_api_key is None:
         return DemoModel(clock)
-    from openai import OpenAI
+    import httpx2
+    from openai import DefaultHttpx2Client, OpenAI
 
     from agent_core.llm.openai_model import OpenAIChatModel
 
+    # Keep a connection alive per concurrent turn: with the client's default of 100 kept
+    # alive, a busier server closes and reopens connections to the model on every call.
+    connections = max(100, settings.api_threads)
     client = OpenAI(
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=str(settings.openai_base_url) if settings.openai_base_url else None,
         timeout=settings.openai_timeout_seconds,
         max_retries=settings.openai_max_retries,
+        http_client=DefaultHttpx2Client(
+            timeout=settings.openai_timeout_seconds,
+            limits=httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections),
+        ),
     )
     return OpenAIChatModel(client, settings.openai_model)
 

@@ -90,7 +90,7 @@ def main() -> None:
             ),
             "OPENAI_API_KEY": "sk-load",
             "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
-            "API_THREADS": "512",
+            "API_THREADS": os.environ.get("BENCH_API_THREADS", "512"),
         }
         api = subprocess.Popen(
             [sys.executable, "-m", "agent_core.cli", "api", "--port", str(api_port)],
