@@ -76,6 +76,8 @@ def run_turn(runtime: Runtime, tenant: Tenant, message: str, conversation_id: UU
                 f"The model could not answer: {exc}. Your message is saved; send it again to retry.",
                 icon=":material/warning:",
             )
+        except AgentCoreError as exc:
+            st.error(str(exc), icon=":material/warning:")
 
 
 @st.fragment(run_every="2s")

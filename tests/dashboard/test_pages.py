@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from uuid import UUID, uuid4
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from agent_core.runtime import close_shared_runtime
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
-from dashboard.state import TENANT_KEY
+from agent_core.testing.net import free_port
+from dashboard.state import TENANT_KEY, _runtime
+from tests.conftest import ROOT
 
 SEED_MESSAGES = {
     "Hello, what can you help me with?": None,
@@ -136,3 +140,23 @@ def test_user_text_is_shown_literally_never_as_html(app: AppTest) -> None:
     assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in rendered
     assert "\\*\\*bold\\*\\* \\$x\\$" in rendered
     assert not re.search(r"(?<!\\)<img", rendered)
+
+
+def test_a_model_that_is_down_is_explained_and_the_message_kept(
+    app_env: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
+    monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
+    _runtime.clear()
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
+    try:
+        app.run()
+        assert "Model: openai:gpt-4o-mini" in "\n".join(c.value for c in app.sidebar.caption)
+        send(app, "Hello")
+        assert "The model could not answer: cannot reach the model server" in app.error[0].value
+        app.run()
+        assert "Hello" in texts(app), "the message is in the conversation's history after a rerun"
+    finally:
+        close_shared_runtime()
+        _runtime.clear()
