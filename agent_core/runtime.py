@@ -12,7 +12,6 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import redis
@@ -144,30 +143,24 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
     if settings.openai_api_key is None:
         return DemoModel(clock)
     import httpx2
-    from openai import AsyncOpenAI, DefaultAsyncHttpx2Client, DefaultHttpx2Client, OpenAI
+    from openai import DefaultHttpx2Client, OpenAI
 
     from agent_core.llm.openai_model import OpenAIChatModel
 
     # Keep a connection alive per concurrent turn: with the client's default of 100 kept
     # alive, a busier server closes and reopens connections to the model on every call.
     connections = max(100, settings.api_threads)
-    limits = httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections)
-    options: dict[str, Any] = {
-        "api_key": settings.openai_api_key.get_secret_value(),
-        "base_url": str(settings.openai_base_url) if settings.openai_base_url else None,
-        "timeout": settings.openai_timeout_seconds,
-        "max_retries": settings.openai_max_retries,
-    }
-    # The blocking client serves the dashboard and the CLI; the async one serves the HTTP
-    # API, where a turn waiting for the model must not hold a thread.
     client = OpenAI(
-        **options, http_client=DefaultHttpx2Client(timeout=settings.openai_timeout_seconds, limits=limits)
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=str(settings.openai_base_url) if settings.openai_base_url else None,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=settings.openai_max_retries,
+        http_client=DefaultHttpx2Client(
+            timeout=settings.openai_timeout_seconds,
+            limits=httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections),
+        ),
     )
-    async_client = AsyncOpenAI(
-        **options,
-        http_client=DefaultAsyncHttpx2Client(timeout=settings.openai_timeout_seconds, limits=limits),
-    )
-    return OpenAIChatModel(client, settings.openai_model, async_client)
+    return OpenAIChatModel(client, settings.openai_model)
 
 
 def build_redis(settings: Settings) -> redis.Redis | None:

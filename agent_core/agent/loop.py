@@ -7,10 +7,9 @@ and the history from the store, so any process can serve any turn.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -31,13 +30,12 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallRequest,
     ToolCallStatus,
-    ToolSpec,
     TurnResult,
     Usage,
 )
 from agent_core.errors import NotFoundError
 from agent_core.events.sink import EventSink
-from agent_core.llm.base import AsyncChatModel, ChatModel, ModelDone, ModelEvent, TextDelta
+from agent_core.llm.base import ChatModel, ModelDone, TextDelta
 from agent_core.store.base import Store, TurnOutcome
 from agent_core.tools.registry import Tool, ToolRegistry
 
@@ -52,58 +50,6 @@ GUARDRAILS = (
 
 
 NO_REPLY = "Sorry, I could not put together an answer. Please try again or rephrase."
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelCall:
-    """The turn asks its driver to call the model (the only long wait of a turn)."""
-
-    messages: list[ChatMessage]
-    tools: Sequence[ToolSpec]
-
-
-@dataclass(frozen=True, slots=True)
-class _ModelAnswer:
-    text: str
-    calls: dict[str, ToolCallRequest]
-    usage: Usage
-    model: str
-
-
-class _Collector:
-    """Gathers one model response from its events; both drivers use it."""
-
-    def __init__(self, model: str) -> None:
-        self._text: list[str] = []
-        self._calls: dict[str, ToolCallRequest] = {}
-        self._usage = Usage()
-        self._model = model
-
-    def add(self, event: ModelEvent) -> ReplyDelta | None:
-        """Take one event; a reply delta to pass on at once, if it is one."""
-        if isinstance(event, TextDelta):
-            self._text.append(event.text)
-            return ReplyDelta(event.text)
-        if isinstance(event, ModelDone):
-            self._usage, self._model = self._usage + event.usage, event.model
-        else:
-            self._calls.setdefault(event.id, event)  # a duplicated call id runs once
-        return None
-
-    def answer(self) -> _ModelAnswer:
-        return _ModelAnswer("".join(self._text), self._calls, self._usage, self._model)
-
-
-_Core = Generator["TurnStep | _ModelCall", "_ModelAnswer | None", None]
-
-
-def _advance(core: _Core, value: _ModelAnswer | None) -> tuple[bool, TurnStep | _ModelCall | None]:
-    # StopIteration must not cross a thread boundary into a coroutine (it would become a
-    # RuntimeError), so the end of the turn is reported as a flag.
-    try:
-        return False, core.send(value)
-    except StopIteration:
-        return True, None
 
 
 class PromptSource(Protocol):
@@ -182,81 +128,9 @@ class Agent:
         prompt = self.prompts.system_prompt(request.tenant_id)
         if prompt is None:
             raise NotFoundError(f"unknown tenant {request.tenant_id}")
-        return self._drive(self._run(request, prompt))
+        return self._run(request, prompt)
 
-    def _drive(self, core: _Core) -> Generator[TurnStep, None, None]:
-        """Run the turn in this thread, calling the model with `stream`."""
-        answer: _ModelAnswer | None = None
-        try:
-            while True:
-                done, item = _advance(core, answer)
-                if done:
-                    return
-                answer = None
-                if isinstance(item, _ModelCall):
-                    collector = _Collector(self.model.name)
-                    try:
-                        for event in self.model.stream(item.messages, item.tools):
-                            if (delta := collector.add(event)) is not None:
-                                yield delta
-                    except BaseException as error:
-                        core.throw(error)  # the turn records the failure and re-raises
-                        raise
-                    answer = collector.answer()
-                elif item is not None:
-                    yield item
-        finally:
-            core.close()
-
-    async def arun_request(self, request: TurnRequest) -> TurnResult:
-        """Run a validated turn from async code (the HTTP API)."""
-        async for step in self.astream_request(request):
-            if isinstance(step, TurnFinished):
-                return step.result
-        raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
-
-    async def astream_request(self, request: TurnRequest) -> AsyncGenerator[TurnStep, None]:
-        """Stream a validated turn from async code.
-
-        Store work runs on worker threads in short steps; the wait for the model is awaited
-        on the event loop (with a model that has `astream`), so a turn in flight holds no thread.
-        """
-        prompt = await asyncio.to_thread(self.prompts.system_prompt, request.tenant_id)
-        if prompt is None:
-            raise NotFoundError(f"unknown tenant {request.tenant_id}")
-        core = self._run(request, prompt)
-        answer: _ModelAnswer | None = None
-        try:
-            while True:
-                done, item = await asyncio.to_thread(_advance, core, answer)
-                if done:
-                    return
-                answer = None
-                if isinstance(item, _ModelCall):
-                    collector = _Collector(self.model.name)
-                    try:
-                        async for event in self._model_events(item):
-                            if (delta := collector.add(event)) is not None:
-                                yield delta
-                    except BaseException as error:
-                        await asyncio.to_thread(core.throw, error)
-                        raise
-                    answer = collector.answer()
-                elif item is not None:
-                    yield item
-        finally:
-            await asyncio.to_thread(core.close)
-
-    async def _model_events(self, call: _ModelCall) -> AsyncIterator[ModelEvent]:
-        if isinstance(self.model, AsyncChatModel) and self.model.supports_async:
-            async for event in self.model.astream(call.messages, call.tools):
-                yield event
-        else:
-            for event in await asyncio.to_thread(lambda: list(self.model.stream(call.messages, call.tools))):
-                yield event
-
-    def _run(self, request: TurnRequest, prompt: str) -> _Core:
-        """The turn itself; yields steps, and `_ModelCall`s its driver answers."""
+    def _run(self, request: TurnRequest, prompt: str) -> Generator[TurnStep, None, None]:
         started = time.perf_counter()
         tenant_id = request.tenant_id
         turn = self.store.start_turn(tenant_id, request.conversation_id, request.message)
@@ -287,12 +161,19 @@ class Agent:
                 # The last allowed call gets no tools, so the turn always ends in a reply.
                 tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
                 model_started = time.perf_counter()
+                text_parts: list[str] = []
+                calls: dict[str, ToolCallRequest] = {}
                 model_calls += 1
-                answer = yield _ModelCall(list(messages), tools)
-                assert answer is not None
+                for event in self.model.stream(messages, tools):
+                    if isinstance(event, TextDelta):
+                        text_parts.append(event.text)
+                        yield ReplyDelta(event.text)
+                    elif isinstance(event, ModelDone):
+                        usage, model_name = usage + event.usage, event.model
+                    else:
+                        calls.setdefault(event.id, event)  # a duplicated call id runs once
                 timings["model_ms"] += (time.perf_counter() - model_started) * 1000
-                usage, model_name = usage + answer.usage, answer.model
-                text, calls = answer.text, answer.calls
+                text = "".join(text_parts)
                 reply_parts.append(text)
                 if not calls or not tools:
                     break

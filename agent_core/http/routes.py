@@ -6,14 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator
 from datetime import date
 from functools import cached_property
 from typing import Any, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -203,15 +203,14 @@ class ApiRoutes:
         turn = runtime.agent.validate(body)
         self.guard.authorize(request, turn.tenant_id)
         if "text/event-stream" in request.headers.get("accept", ""):
-            stream = runtime.agent.astream_request(turn)
-            # The first step is taken here, so an unknown tenant or conversation is a 404.
-            started = await anext(stream)
+            stream = await run_in_threadpool(runtime.agent.stream_request, turn)
+            started = await run_in_threadpool(_first_step, stream)
             return StreamingResponse(
                 _sse_steps(started, stream),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
-        result = await runtime.agent.arun_request(turn)
+        result = await run_in_threadpool(runtime.agent.run_request, turn)
         return json_response(ChatResponse.of(result))
 
     async def tenants(self, request: Request) -> Response:
@@ -312,7 +311,11 @@ class ApiRoutes:
         )
 
 
-async def _sse_steps(started: TurnStep, stream: AsyncGenerator[TurnStep, None]) -> AsyncIterator[str]:
+def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:
+    return next(stream)
+
+
+async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None]) -> AsyncIterator[str]:
     """The turn's steps as server-sent events; an error after the start ends the stream with `error`."""
     assert isinstance(started, TurnStarted)
     yield sse(
@@ -320,7 +323,7 @@ async def _sse_steps(started: TurnStep, stream: AsyncGenerator[TurnStep, None]) 
         {"conversationId": started.conversation_id, "turnId": started.turn_id, "model": started.model},
     )
     try:
-        async for step in stream:
+        async for step in iterate_in_threadpool(stream):
             if isinstance(step, ToolCallStarted):
                 yield sse(
                     "tool.started", {"id": step.call_id, "name": step.name, "arguments": step.arguments}
@@ -335,4 +338,4 @@ async def _sse_steps(started: TurnStep, stream: AsyncGenerator[TurnStep, None]) 
     except AgentCoreError as exc:
         yield sse("error", from_core(exc).body())
     finally:
-        await stream.aclose()
+        await run_in_threadpool(stream.close)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
 
@@ -41,20 +41,4 @@ class ChatModel(Protocol):
 
     def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
         """Answer the conversation, optionally by requesting tool calls."""
-        ...
-
-
-@runtime_checkable
-class AsyncChatModel(Protocol):
-    """A model that can also stream without blocking a thread."""
-
-    @property
-    def supports_async(self) -> bool:
-        """False when it was built without an async client."""
-        ...
-
-    def astream(
-        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]
-    ) -> AsyncIterator[ModelEvent]:
-        """Like `ChatModel.stream`, awaited."""
         ...

@@ -229,37 +229,3 @@ def test_a_model_that_says_nothing_gets_an_honest_fallback(
     result = make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
     assert result.reply == NO_REPLY
     assert store.list_messages(tenant.id, result.conversation_id)[-1].content == NO_REPLY
-
-
-def test_the_async_driver_runs_the_same_turn(store: Store, tenant: Tenant, clock: FixedClock) -> None:
-    import asyncio
-
-    sink = RecordingSink()
-    agent = make_agent(store, clock, sink=sink)
-    request = agent.validate(
-        {"tenant_id": tenant.id, "message": "I want to book a tour for John Smith on 2027-03-15 in Paris."}
-    )
-    result = asyncio.run(agent.arun_request(request))
-    assert result.tool_calls[0].status is ToolCallStatus.SUCCEEDED
-    assert store.list_tours(tenant.id).total == 1
-    assert sink.names == ["chat.message.received", "tool.called", "tour.booked", "chat.reply.sent"]
-
-
-def test_an_async_model_failure_is_recorded_like_a_blocking_one(
-    store: Store, tenant: Tenant, clock: FixedClock
-) -> None:
-    import asyncio
-
-    class Down:
-        name = "down"
-
-        def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
-            raise ModelUnavailableError("the model server failed (HTTP 503)")
-
-    sink = RecordingSink()
-    agent = make_agent(store, clock, Down(), sink)
-    with pytest.raises(ModelUnavailableError):
-        asyncio.run(agent.arun_request(agent.validate({"tenant_id": tenant.id, "message": "hi"})))
-    assert sink.names[-1] == "chat.turn.failed"
-    (conversation,) = store.list_conversations(tenant.id)
-    assert conversation.last_message == "hi"

@@ -163,36 +163,3 @@ def test_a_whole_turn_through_the_runtime_books_a_tour(
     assert second[-1]["role"] == "tool"
     assert second[-1]["tool_call_id"] == "call_1"
     assert json.loads(second[-1]["content"])["ok"] is True
-
-
-def async_model_for(server: FakeOpenAIServer, *, timeout: float = 5.0) -> OpenAIChatModel:
-    from openai import AsyncOpenAI
-
-    sync = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0, timeout=timeout)
-    async_client = AsyncOpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0, timeout=timeout)
-    return OpenAIChatModel(sync, "gpt-test", async_client)
-
-
-async def collect_async(model: OpenAIChatModel, tools: bool) -> list[ModelEvent]:
-    return [event async for event in model.astream(HELLO, default_registry().specs if tools else [])]
-
-
-def test_the_async_stream_gives_the_same_events(server: FakeOpenAIServer) -> None:
-    import asyncio
-
-    booking = json.dumps({"name": "Zoë Martin", "date": "2027-01-05", "location": "Rome"})
-    server.enqueue(FakeCompletion(text="On it.", tool_calls=(("call_a", "book_tour", booking),)))
-    events = asyncio.run(collect_async(async_model_for(server), tools=True))
-    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "On it."
-    assert [e for e in events if isinstance(e, ToolCallRequest)] == [
-        ToolCallRequest("call_a", "book_tour", booking)
-    ]
-    assert events[-1] == ModelDone(Usage(11, 7), "openai:gpt-test")
-
-
-def test_the_async_stream_maps_errors_like_the_blocking_one(server: FakeOpenAIServer) -> None:
-    import asyncio
-
-    server.enqueue(FakeCompletion(text="too late", delay=1.0))
-    with pytest.raises(ModelUnavailableError, match="did not answer in time"):
-        asyncio.run(collect_async(async_model_for(server, timeout=0.2), tools=False))
