@@ -100,7 +100,7 @@ def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
 
 
 # Requests the Supabase store may make without a tenant filter: tenant listing, health
-# pings, and the event bus resuming every tenant's accepted work at start-up.
+# pings, and the event bus resuming (and requeueing stale) work of every tenant at start-up.
 UNSCOPED_ALLOWED = {("GET", "tenants"), ("GET", "events"), ("GET", "listener_runs")}
 
 
@@ -127,6 +127,10 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
         resume = (request.method, request.target) in UNSCOPED_ALLOWED and (
             request.target != "listener_runs" or request.has_param("status", "eq.pending")
         )
+        requeue = (request.method, request.target) == ("PATCH", "listener_runs") and request.has_param(
+            "status", "eq.running"
+        )
+        resume = resume or requeue
         if not scoped and not resume:
             found.append(request)
     return found

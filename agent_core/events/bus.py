@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, cast
 from uuid import UUID, uuid4
 
@@ -136,11 +136,13 @@ class EventBus:
         *,
         retry: RetryPolicy | None = None,
         batch_size: int = 256,
+        stale_after: timedelta = timedelta(minutes=10),
     ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()
         self.stopping = threading.Event()
         self._batch_size = batch_size
+        self._stale_after = stale_after
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._workers = {listener.name: _ListenerWorker(self, listener) for listener in listeners}
         self._closed = False
@@ -154,10 +156,15 @@ class EventBus:
         return list(self._workers)
 
     def start(self) -> None:
-        """Start the workers and resume runs a previous process accepted but did not finish."""
+        """Start the workers and resume runs a previous process accepted but did not finish.
+
+        A run still `running` after `stale_after` belonged to a process that died mid-run;
+        it goes back to pending (listeners are idempotent, so running it again is safe).
+        """
         if self._started:
             return
         self._started = True
+        self.store.requeue_stale_runs(datetime.now(UTC) - self._stale_after)
         self._persister.start()
         for worker in self._workers.values():
             worker.thread.start()

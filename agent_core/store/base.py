@@ -218,6 +218,10 @@ class Store(Protocol):
         """Runs accepted but not yet started (e.g. left by a shutdown), oldest first."""
         ...
 
+    def requeue_stale_runs(self, older_than: datetime) -> int:
+        """Put runs left `running` since before `older_than` (their process died) back to pending."""
+        ...
+
     def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         """Set this event's failed runs back to pending; returns their listener names."""
         ...

@@ -340,6 +340,17 @@ class InMemoryStore:
         pending.sort(key=lambda item: item[0].seq)
         return pending[:limit]
 
+    def requeue_stale_runs(self, older_than: datetime) -> int:
+        with self._lock:
+            stale = [
+                k
+                for k, r in self._runs.items()
+                if r.status is RunStatus.RUNNING and r.updated_at < older_than
+            ]
+            for key in stale:
+                self._runs[key] = replace(self._runs[key], status=RunStatus.PENDING, updated_at=utcnow())
+            return len(stale)
+
     def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         with self._lock:
             names = sorted(

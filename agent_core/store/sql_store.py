@@ -613,6 +613,14 @@ class SqlStore(RecordPages):
             )
         return [(event_from_row(r), r["listener"]) for r in rows]
 
+    def requeue_stale_runs(self, older_than: datetime) -> int:
+        with self._transaction() as session:
+            return session.execute(
+                "UPDATE listener_runs SET status = 'pending', updated_at = :now"
+                " WHERE status = 'running' AND updated_at < :older_than",
+                {"now": utcnow(), "older_than": older_than},
+            )
+
     def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         params = {"tenant_id": tenant_id, "event_id": event_id, "now": utcnow()}
         with self._transaction() as session:

@@ -487,6 +487,15 @@ class SupabaseStore(RecordPages):
         pending = [(events[str(r["event_id"])], r["listener"]) for r in runs if str(r["event_id"]) in events]
         return sorted(pending, key=lambda item: item[0].seq)
 
+    def requeue_stale_runs(self, older_than: datetime) -> int:
+        rows = self._rows(
+            self._table("listener_runs")
+            .update({"status": "pending", "updated_at": datetime.now(UTC).isoformat()})
+            .eq("status", "running")
+            .lt("updated_at", older_than.isoformat())
+        )
+        return len(rows)
+
     def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         rows = self._rows(
             self._table("listener_runs")

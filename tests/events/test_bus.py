@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -279,3 +279,21 @@ def test_sigterm_persists_every_accepted_event_and_exits_cleanly(tmp_path: Path)
     statuses = {run.status for r in records for run in r.runs}
     assert statuses <= {RunStatus.SUCCEEDED, RunStatus.PENDING}
     store.close()
+
+
+def test_a_run_left_running_by_a_dead_process_runs_again_at_the_next_start(
+    store: Store, tenant: Tenant
+) -> None:
+    from datetime import timedelta
+
+    from agent_core.store.base import utcnow
+
+    event = Event(uuid4(), tenant.id, "tour.booked", {"name": "Zoë"}, utcnow())
+    store.save_events([(event, ["mailer"])])
+    assert store.claim_listener_run(tenant.id, event.id, "mailer")  # then the process died
+    mailer = ScriptedListener("mailer")
+    bus = EventBus(store, [mailer], retry=FAST, stale_after=timedelta(0))
+    bus.start()
+    bus.close()
+    assert [e.id for e in mailer.seen] == [event.id]
+    assert runs_of(store, tenant.id) == [("tour.booked", "mailer", RunStatus.SUCCEEDED, 1)]

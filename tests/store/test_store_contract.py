@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
@@ -343,3 +343,15 @@ def test_tool_calls_of_a_conversation_are_listed_in_order(
         second.id,
     ]
     assert store.list_tool_calls(other_tenant.id, turn.conversation_id) == []
+
+
+def test_runs_left_running_by_a_dead_process_are_requeued(store: Store, tenant: Tenant) -> None:
+    event = _event(tenant)
+    store.save_events([(event, ["confirm"])])
+    assert store.claim_listener_run(tenant.id, event.id, "confirm")
+    assert store.requeue_stale_runs(utcnow() - timedelta(minutes=10)) == 0
+    assert store.requeue_stale_runs(utcnow() + timedelta(seconds=1)) >= 1
+    record = store.get_event(tenant.id, event.id)
+    assert record is not None
+    assert record.runs[0].status is RunStatus.PENDING
+    assert store.claim_listener_run(tenant.id, event.id, "confirm")
