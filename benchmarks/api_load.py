@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 
 MODEL_DELAY = 0.3
@@ -76,22 +77,16 @@ def main() -> None:
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
-        env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "API_"))
-            },
-            "SQLITE_PATH": str(Path(folder) / "load.sqlite3"),
-            **(
-                {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]}
-                if "BENCH_DATABASE_URL" in os.environ
-                else {}
-            ),
-            "OPENAI_API_KEY": "sk-load",
-            "OPENAI_BASE_URL": f"http://127.0.0.1:{model_port}/v1",
-            "API_THREADS": os.environ.get("BENCH_API_THREADS", "512"),
-        }
+        database = (
+            {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]} if "BENCH_DATABASE_URL" in os.environ else {}
+        )
+        env = unconfigured_environment(
+            SQLITE_PATH=str(Path(folder) / "load.sqlite3"),
+            OPENAI_API_KEY="sk-load",
+            OPENAI_BASE_URL=f"http://127.0.0.1:{model_port}/v1",
+            API_THREADS=os.environ.get("BENCH_API_THREADS", "512"),
+            **database,
+        )
         api = subprocess.Popen(
             [sys.executable, "-m", "agent_core.cli", "api", "--port", str(api_port)],
             cwd=ROOT,

@@ -26,6 +26,7 @@ from agent_core.store.memory import InMemoryStore
 from agent_core.store.postgres import PostgresStore
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
+from agent_core.testing.environment import settings_variables
 from agent_core.testing.postgrest_double import PostgrestDouble, RecordedRequest
 from agent_core.tools import default_registry
 
@@ -54,6 +55,13 @@ class RecordingSink:
     @property
     def names(self) -> list[str]:
         return [name for name, _, _ in self.events]
+
+
+@pytest.fixture
+def unconfigured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No app setting in this test's environment: the app runs on its embedded defaults."""
+    for name in settings_variables():
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 
 from agent_core.cli import main
-from agent_core.settings import Settings
 
 
 @pytest.fixture(autouse=True)
-def offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
+def offline(unconfigured: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SQLITE_PATH", str(tmp_path / "cli.sqlite3"))
 
 

@@ -9,13 +9,11 @@ import pytest
 
 from agent_core.errors import ConfigError
 from agent_core.runtime import build_runtime
-from agent_core.settings import Settings, load_settings
+from agent_core.settings import load_settings
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
+def clean_environment(unconfigured: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 

@@ -9,16 +9,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from agent_core.runtime import close_shared_runtime
-from agent_core.settings import Settings
 from dashboard.state import _runtime
 from tests.conftest import ROOT
 
 
 @pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def app_env(unconfigured: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Environment of a fresh install: nothing configured but a private database file."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
     database = tmp_path / "dashboard.sqlite3"
     monkeypatch.setenv("SQLITE_PATH", str(database))
     return database

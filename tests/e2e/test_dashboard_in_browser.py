@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from tests.conftest import ROOT, service_missing
 
@@ -40,12 +41,7 @@ CHROMIUM_FLAGS = [
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, started as a user would, on a fresh database."""
     port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "SUPABASE_"))
-    }
-    env["SQLITE_PATH"] = str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3")
+    env = unconfigured_environment(SQLITE_PATH=str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3"))
     server = subprocess.Popen(
         [
             sys.executable,

@@ -15,7 +15,7 @@ import uvicorn
 from agent_core.clock import FixedClock
 from agent_core.http.app import create_api
 from agent_core.runtime import Runtime, build_runtime
-from agent_core.settings import Settings, load_settings
+from agent_core.settings import load_settings
 from agent_core.testing.net import free_port
 
 
@@ -27,12 +27,8 @@ class RunningApi:
 
 
 @pytest.fixture
-def serve(
-    tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., RunningApi]]:
+def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Callable[..., RunningApi]]:
     """Start the API on settings of the test's choosing; stopped and closed afterwards."""
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
     started: list[tuple[uvicorn.Server, threading.Thread, RunningApi]] = []
 
     def start(**settings: object) -> RunningApi:

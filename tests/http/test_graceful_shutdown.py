@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
+from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeOpenAIServer, booking_responder
 from tests.conftest import ROOT
@@ -25,17 +25,12 @@ def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -
     database = tmp_path / "shutdown.sqlite3"
     port = free_port()
     with FakeOpenAIServer(booking_responder(delay=1.0)) as model:
-        env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("DATABASE_", "REDIS_", "OPENAI_", "API_"))
-            },
-            "SQLITE_PATH": str(database),
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": model.base_url,
-            "OPENAI_MAX_RETRIES": "0",
-        }
+        env = unconfigured_environment(
+            SQLITE_PATH=str(database),
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=model.base_url,
+            OPENAI_MAX_RETRIES="0",
+        )
         server = subprocess.Popen(
             [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port)],
             cwd=ROOT,

@@ -14,7 +14,7 @@ import pytest
 from agent_core.domain import JsonDict, ToolCallRequest
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.runtime import build_runtime
-from agent_core.settings import Settings, load_settings
+from agent_core.settings import load_settings
 from agent_core.store.base import TenantWriter
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.supabase_store import SupabaseStore
@@ -26,9 +26,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in Settings.model_fields:
-        monkeypatch.delenv(name.upper(), raising=False)
+def clean_environment(unconfigured: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
