@@ -26,6 +26,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
+from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError, invalid_input
 from agent_core.http.auth import ApiKeyGuard
 from agent_core.http.errors import ApiError, from_core
@@ -160,7 +161,7 @@ class ApiRoutes:
         except ValidationError as exc:
             raise from_core(invalid_input("query", exc)) from None
 
-    async def _tenant(self, request: Request) -> UUID:
+    async def _tenant(self, request: Request) -> Tenant:
         """The path's tenant, authorised and existing."""
         raw = request.path_params["tenant_id"]
         try:
@@ -173,9 +174,10 @@ class ApiRoutes:
                 [{"field": "tenantId", "message": "must be a UUID"}],
             ) from None
         self.guard.authorize(request, tenant_id)
-        if await run_in_threadpool(self._runtime().store.get_tenant, tenant_id) is None:
+        tenant = await run_in_threadpool(self._runtime().store.get_tenant, tenant_id)
+        if tenant is None:
             raise ApiError(404, "not_found", f"unknown tenant {tenant_id}")
-        return tenant_id
+        return tenant
 
     # -- routes --------------------------------------------------------------------
 
@@ -220,13 +222,10 @@ class ApiRoutes:
         return json_response(TenantList(data=[TenantOut.of(t) for t in visible]))
 
     async def tenant(self, request: Request) -> Response:
-        tenant_id = await self._tenant(request)
-        tenant = await run_in_threadpool(self._runtime().store.get_tenant, tenant_id)
-        assert tenant is not None
-        return json_response(TenantOut.of(tenant))
+        return json_response(TenantOut.of(await self._tenant(request)))
 
     async def _records(self, request: Request) -> tuple[UUID, RecordQuery, int]:
-        tenant_id = await self._tenant(request)
+        tenant_id = (await self._tenant(request)).id
         params = self._params(request, RecordParams)
         offset = decode_cursor("o", params.cursor)
         query = RecordQuery(
@@ -268,7 +267,7 @@ class ApiRoutes:
         )
 
     async def conversations(self, request: Request) -> Response:
-        tenant_id = await self._tenant(request)
+        tenant_id = (await self._tenant(request)).id
         params = self._params(request, PageParams)
         offset = decode_cursor("o", params.cursor)
         rows = await run_in_threadpool(
@@ -279,7 +278,7 @@ class ApiRoutes:
         return json_response(ConversationPage(data=[ConversationOut.of(c) for c in shown], next_cursor=more))
 
     async def conversation(self, request: Request) -> Response:
-        tenant_id = await self._tenant(request)
+        tenant_id = (await self._tenant(request)).id
         try:
             conversation_id = UUID(request.path_params["conversation_id"])
         except ValueError:
@@ -298,7 +297,7 @@ class ApiRoutes:
         )
 
     async def events(self, request: Request) -> Response:
-        tenant_id = await self._tenant(request)
+        tenant_id = (await self._tenant(request)).id
         params = self._params(request, PageParams)
         after = decode_cursor("s", params.cursor)
         records = await run_in_threadpool(

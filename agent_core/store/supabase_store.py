@@ -291,18 +291,15 @@ class SupabaseStore(RecordPages):
         call: ToolCallRequest,
         execute: ToolExecution,
     ) -> tuple[ToolCallRecord, bool]:
-        known = self.get_tool_call(tenant_id, call.id)
+        # The tool only stages its writes; the RPC claims the call id and applies them, or,
+        # for a call id executed before, returns the stored record and writes nothing new.
         staged = _StagedWrites(self, tenant_id, conversation_id)
         started = time.perf_counter()
-        if known is None:
-            try:
-                result: JsonDict | None = execute(staged)
-                error = None
-            except ToolFailure as failure:
-                result, error = None, str(failure)
-        else:
-            # Already executed: the RPC replays the stored record and writes nothing new.
-            result, error = known.result, known.error
+        try:
+            result: JsonDict | None = execute(staged)
+            error = None
+        except ToolFailure as failure:
+            result, error = None, str(failure)
         duration_ms = (time.perf_counter() - started) * 1000
         status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
         row = self._rpc(
