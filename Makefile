@@ -1,42 +1,53 @@
 # The two commands the README starts with: `make run` and `make test`.
-# Each one creates .venv and installs what it needs, so a fresh clone works.
+# Each one creates .venv and installs what it needs, so a fresh clone works: `make run`
+# only what the app needs, `make test` the dev tools on top.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-PORT ?= 8501
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 
 API_PORT ?= 8000
 
-.PHONY: run api test lint typecheck pytest bench clean
+.PHONY: run api migrate test lint typecheck pytest bench clean
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
 
-# Dashboard and HTTP API in one process (the API under /api on the same port).
-run: $(STAMP)
-	$(BIN)/streamlit run server.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Dashboard and HTTP API in one process (the API under /api on the same port), on
+# 127.0.0.1:8501 unless HOST / PORT say otherwise.
+run: $(RUN_STAMP)
+	$(BIN)/python server.py
 
 # The HTTP API alone (API-only deployments); SIGTERM finishes in-flight turns, then exits.
-api: $(STAMP)
+api: $(RUN_STAMP)
 	$(BIN)/vam api --host 127.0.0.1 --port $(API_PORT)
 
-lint: $(STAMP)
+# Upgrade the configured database to this release's schema.
+migrate: $(RUN_STAMP)
+	$(BIN)/vam migrate
+
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/deptry .
 
-typecheck: $(STAMP)
+typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(DEV_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.agent_loop
 
 clean:

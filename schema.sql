@@ -1,7 +1,11 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- Apply in a Supabase project's SQL editor, or with `psql -f schema.sql` on PostgreSQL 15+.
--- Idempotent: re-running it changes nothing and keeps data.
+-- The whole current schema (version 2), for a new database: paste it into a Supabase
+-- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
+-- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
+-- proves both give the same schema). Re-running it on a database of this version changes
+-- nothing. An existing database of an earlier version is upgraded with `vam migrate` (or by
+-- running the migrations after its version, in order), never by this file.
 --
 -- Who may do what:
 --   * the app server connects with the service role (Supabase `service_role` key, or the
@@ -104,7 +108,10 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
     error           text,
     duration_ms     double precision,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tenant_id, call_id)
+    -- The exact text the model read as the result; replays return these bytes.
+    model_content   text,
+    PRIMARY KEY (tenant_id, call_id),
+    CONSTRAINT tool_calls_finished_have_content CHECK (status = 'running' OR model_content IS NOT NULL)
 );
 CREATE INDEX IF NOT EXISTS tool_calls_turn ON public.tool_calls (tenant_id, turn_id);
 
@@ -183,6 +190,13 @@ CREATE TABLE IF NOT EXISTS public.outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_tenant_recent ON public.outbox (tenant_id, created_at);
 
+-- The applied migrations (`vam migrate` reads and extends it).
+CREATE TABLE IF NOT EXISTS public.schema_migrations (
+    version    integer PRIMARY KEY,
+    name       text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- Row-level security: every table is confined to the caller's tenant.
 ALTER TABLE public.tenants       ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
@@ -196,6 +210,8 @@ ALTER TABLE public.prompt_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.events        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.listener_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox        ENABLE ROW LEVEL SECURITY;
+-- No policy: only the service role (which bypasses RLS) reads the versions.
+ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
 DROP POLICY IF EXISTS tenant_reads_itself ON public.tenants;
 CREATE POLICY tenant_reads_itself ON public.tenants
@@ -222,6 +238,8 @@ $$;
 REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox FROM anon;
+REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
+GRANT SELECT ON public.schema_migrations TO service_role;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
@@ -292,9 +310,10 @@ DECLARE
     v_record public.tool_calls;
 BEGIN
     INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,
-                                   status, result, error, duration_ms)
+                                   status, result, error, duration_ms, model_content)
     VALUES (p_tenant, p_call->>'id', p_turn, p_conversation, p_call->>'name', p_call->>'arguments',
-            p_outcome->>'status', p_outcome->'result', p_outcome->>'error', (p_outcome->>'duration_ms')::float8)
+            p_outcome->>'status', p_outcome->'result', p_outcome->>'error',
+            (p_outcome->>'duration_ms')::float8, p_outcome->>'model_content')
     ON CONFLICT (tenant_id, call_id) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
@@ -315,11 +334,7 @@ BEGIN
     END IF;
     SELECT * INTO v_record FROM public.tool_calls WHERE tenant_id = p_tenant AND call_id = p_call->>'id';
     INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content, tool_call_id)
-    VALUES (p_tenant, p_conversation, p_turn, 'tool',
-            CASE WHEN v_record.status = 'succeeded'
-                 THEN jsonb_build_object('ok', true, 'result', v_record.result)::text
-                 ELSE jsonb_build_object('ok', false, 'error', v_record.error)::text END,
-            p_call->>'id');
+    VALUES (p_tenant, p_conversation, p_turn, 'tool', v_record.model_content, p_call->>'id');
     RETURN to_jsonb(v_record) || jsonb_build_object('replayed', v_claimed = 0);
 END
 $$;
@@ -406,3 +421,9 @@ INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
 SELECT id, 1, system_prompt, 'seed' FROM public.tenants
 WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
 ON CONFLICT (tenant_id, version) DO NOTHING;
+
+-- This file is migrations 1 and 2.
+INSERT INTO public.schema_migrations (version, name) VALUES
+    (1, 'initial'),
+    (2, 'tool_result_text')
+ON CONFLICT (version) DO NOTHING;

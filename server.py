@@ -1,15 +1,20 @@
-"""Dashboard and HTTP API in one process: `streamlit run server.py` (what `make run` does).
+"""Dashboard and HTTP API in one process: `python server.py` (what `make run` does).
 
 Streamlit's own server serves the dashboard (streamlit_app.py) and mounts the API routes
-beside it; both use the one shared runtime.
+beside it; both use the one shared runtime. Started this way, the runtime is built before
+the server listens, so a configuration error is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
 
+import sys
+
 import streamlit as st
 
+from agent_core.errors import AgentCoreError
 from agent_core.http.app import api_lifespan, api_routes
 from agent_core.http.errors import EXCEPTION_HANDLERS
+from agent_core.runtime import describe_store, shared_runtime
 
 app = st.App(
     "streamlit_app.py",
@@ -17,3 +22,27 @@ app = st.App(
     lifespan=api_lifespan,
     exception_handlers=EXCEPTION_HANDLERS,
 )
+
+
+def main() -> int:
+    """Check the configuration, open the store, then serve until SIGTERM or Ctrl+C (exit 0)."""
+    try:
+        runtime = shared_runtime()
+    except AgentCoreError as exc:
+        print(f"voice-assistant-mini: {exc}", file=sys.stderr)
+        return 2
+    settings = runtime.settings
+    print(f"voice-assistant-mini: {describe_store(settings)}", file=sys.stderr)
+    app.run(
+        config={
+            "server.address": settings.host,
+            "server.port": settings.port,
+            "server.headless": True,
+            "browser.gatherUsageStats": False,
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

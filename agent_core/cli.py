@@ -1,4 +1,8 @@
-"""Command line: talk to a tenant's agent or list tenants, on the same runtime as the dashboard."""
+"""Command line: talk to a tenant's agent, list tenants, migrate the database, serve the API.
+
+Every command says on stderr which store it uses: SQLITE_PATH is relative to the current
+folder, so a command run from elsewhere would otherwise write to another file unnoticed.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from agent_core.errors import AgentCoreError
-from agent_core.runtime import build_runtime
+from agent_core.runtime import build_runtime, describe_store
+from agent_core.settings import Settings, load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.migrations import Migration
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     chat.add_argument("--conversation", default=None, help="continue this conversation id")
     chat.add_argument("--json", action="store_true", help="print the whole turn as JSON")
     commands.add_parser("tenants", help="list tenants")
+    migrate = commands.add_parser(
+        "migrate", help="upgrade the database to this release's schema (SQLite upgrades by itself at start)"
+    )
+    migrate.add_argument(
+        "--database-url",
+        default=None,
+        help="PostgreSQL URL to migrate instead of the configured store (e.g. a Supabase project's)",
+    )
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
@@ -33,7 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "api":
         return serve_api(args.host, args.port, args.graceful_seconds)
     try:
-        runtime = build_runtime()
+        settings = load_settings()
+        if args.command == "migrate":
+            return migrate_database(settings, args.database_url)
+        print(describe_store(settings), file=sys.stderr)
+        runtime = build_runtime(settings)
     except AgentCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -76,6 +94,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"[{call.name} {call.status.value}] {outcome}")
         print(result.reply)
         print(f"(conversation {result.conversation_id}, {result.model})")
+    return 0
+
+
+def migrate_database(settings: Settings, database_url: str | None) -> int:
+    """Apply pending migrations to the chosen database and say what was done."""
+    applied: list[Migration]
+    if database_url is not None:
+        settings = load_settings(database_url=database_url, supabase_url=None, supabase_service_role_key=None)
+    print(describe_store(settings), file=sys.stderr)
+    if settings.database_url is not None:
+        from agent_core.store.postgres import postgres_version, upgrade_postgres
+
+        applied = upgrade_postgres(str(settings.database_url))
+        version = postgres_version(str(settings.database_url))
+    elif settings.supabase_url is not None:
+        print(
+            "error: vam migrate talks SQL to the database: pass --database-url with the Supabase"
+            " project's Postgres connection string (Project settings → Database)",
+            file=sys.stderr,
+        )
+        return 2
+    else:
+        from agent_core.store.sqlite import SqliteStore
+
+        store = SqliteStore(settings.sqlite_path)
+        applied, version = store.applied_migrations, store.schema_version()
+        store.close()
+    for migration in applied:
+        print(f"applied {migration.label}")
+    print(f"database at version {version}" + ("" if applied else " (up to date)"))
     return 0
 
 

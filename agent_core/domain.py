@@ -88,7 +88,11 @@ class ToolCallStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ToolCallRecord:
-    """A tool call after it ran (or was refused), as persisted and shown to users."""
+    """A tool call after it ran (or was refused), as persisted and shown to users.
+
+    `model_content` is the exact text the model read as the call's result; it is stored with
+    the call and replayed byte for byte, so every backend shows the model the same text.
+    """
 
     call_id: str
     name: str
@@ -97,12 +101,22 @@ class ToolCallRecord:
     result: JsonDict | None
     error: str | None
     duration_ms: float
+    model_content: str
 
-    def to_model_content(self) -> str:
-        """The JSON text the model reads back as this call's result."""
-        if self.status is ToolCallStatus.SUCCEEDED:
-            return json.dumps({"ok": True, "result": self.result}, default=str, ensure_ascii=False)
-        return json.dumps({"ok": False, "error": self.error}, ensure_ascii=False)
+    @classmethod
+    def finished(
+        cls, call: ToolCallRequest, result: JsonDict | None, error: str | None, duration_ms: float
+    ) -> ToolCallRecord:
+        """The record of a call that just ran: succeeded with `result`, or failed with `error`."""
+        if error is None:
+            status = ToolCallStatus.SUCCEEDED
+            content = json.dumps({"ok": True, "result": result}, default=str, ensure_ascii=False)
+        else:
+            status = ToolCallStatus.FAILED
+            content = json.dumps({"ok": False, "error": error}, ensure_ascii=False)
+        return cls(
+            call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms, content
+        )
 
 
 @dataclass(frozen=True, slots=True)

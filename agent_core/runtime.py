@@ -118,6 +118,18 @@ class Runtime:
             self.redis_client.close()
 
 
+def describe_store(settings: Settings) -> str:
+    """Which store the settings select and where it is, without secrets (for start-up lines)."""
+    if settings.database_url is not None:
+        host = settings.database_url.hosts()[0]
+        return (
+            f"store: postgres {host.get('host')}:{host.get('port') or 5432}{settings.database_url.path or ''}"
+        )
+    if settings.supabase_url is not None:
+        return f"store: supabase {settings.supabase_url}"
+    return f"store: sqlite {settings.sqlite_path.resolve()}"
+
+
 def build_store(settings: Settings) -> Store:
     """The store selected by the settings."""
     # Backends are imported only when chosen: the default start-up stays lean.

@@ -2,7 +2,9 @@
 
 Nothing is required: with no variables set the app runs on embedded defaults
 (SQLite file store, in-process prompt cache and event bus, offline demo model).
-A variable that is present but wrong stops start-up with a message naming it.
+A variable set to the empty string counts as unset (deployment tools often write
+`OPENAI_API_KEY=`). A variable that is present but wrong stops start-up with a message
+naming it.
 """
 
 from __future__ import annotations
@@ -60,7 +62,20 @@ def parse_api_keys(text: str) -> list[ApiKey]:
 class Settings(BaseSettings):
     """Every knob of the runtime; the field name upper-cased is its environment variable."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore", frozen=True
+    )
+
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        max_length=253,
+        description=(
+            "Address `make run` listens on. The default is this machine only; 0.0.0.0 exposes the"
+            " dashboard and API to the network (set API_KEYS; dashboard sign-in is not built yet)."
+        ),
+    )
+    port: int = Field(default=8501, ge=1, le=65535, description="Port of `make run` (dashboard and API).")
 
     database_url: PostgresDsn | None = Field(
         default=None, description="PostgreSQL connection string; switches the store to Postgres."

@@ -23,7 +23,6 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallStatus,
     Tour,
-    decode_arguments,
 )
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
@@ -66,15 +65,7 @@ def chat_items(messages: Sequence[ChatMessage], calls: Sequence[ToolCallRecord])
             for call in message.tool_calls:
                 record = by_id.get(call.id)
                 if record is None:
-                    record = ToolCallRecord(
-                        call.id,
-                        call.name,
-                        decode_arguments(call.arguments),
-                        ToolCallStatus.FAILED,
-                        None,
-                        "interrupted before it ran",
-                        0.0,
-                    )
+                    record = ToolCallRecord.finished(call, None, "interrupted before it ran", 0.0)
                 items.append(ChatItem("tool", tool=record))
     return items
 

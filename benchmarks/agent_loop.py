@@ -22,7 +22,6 @@ from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from agent_core.store.memory import InMemoryStore
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
 from benchmarks.timing import HEADER, Timing, measure
@@ -92,7 +91,6 @@ def import_time_ms(module: str, repeats: int = 7) -> float:
 def main() -> None:
     runs = 3000
     rows: list[Timing] = []
-    rows += turn_timings("in-memory store", InMemoryStore(), runs)
     rows += turn_timings("SQLite :memory:", SqliteStore(":memory:"), runs)
     with tempfile.TemporaryDirectory() as folder:
         rows += turn_timings("SQLite file (WAL)", SqliteStore(Path(folder) / "bench.sqlite3"), runs)

@@ -22,8 +22,7 @@ from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
-from agent_core.store.memory import InMemoryStore
-from agent_core.store.postgres import PostgresStore
+from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.environment import settings_variables
@@ -71,7 +70,7 @@ def clock() -> FixedClock:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    """A fresh database with schema.sql applied (twice, proving it is idempotent)."""
+    """A fresh database built by the migrations, as `vam migrate` builds it."""
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
@@ -79,10 +78,7 @@ def postgres_url() -> Iterator[str]:
     name = f"vam_test_{os.getpid()}_{uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    schema = (ROOT / "schema.sql").read_text()
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(schema.encode())
-        connection.execute(schema.encode())
+    upgrade_postgres(url)
     try:
         yield url
     finally:
@@ -108,8 +104,14 @@ def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
 
 
 # Requests the Supabase store may make without a tenant filter: tenant listing, health
-# pings, and the event bus resuming (and requeueing stale) work of every tenant at start-up.
-UNSCOPED_ALLOWED = {("GET", "tenants"), ("GET", "events"), ("GET", "listener_runs")}
+# pings, the schema version check, and the event bus resuming (and requeueing stale) work
+# of every tenant at start-up.
+UNSCOPED_ALLOWED = {
+    ("GET", "tenants"),
+    ("GET", "schema_migrations"),
+    ("GET", "events"),
+    ("GET", "listener_runs"),
+}
 
 
 def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
@@ -146,7 +148,6 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
 
 @pytest.fixture(
     params=[
-        "memory",
         "sqlite",
         pytest.param("postgres", marks=pytest.mark.postgres),
         pytest.param("supabase", marks=pytest.mark.postgres),
@@ -154,9 +155,7 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store backend in turn; the contract suite runs against all of them."""
-    if request.param == "memory":
-        yield InMemoryStore()
-    elif request.param == "sqlite":
+    if request.param == "sqlite":
         sqlite = SqliteStore(tmp_path / "store.sqlite3")
         yield sqlite
         sqlite.close()

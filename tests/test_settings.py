@@ -49,6 +49,35 @@ def test_a_wrong_value_names_its_variable(
         load_settings()
 
 
+@pytest.mark.parametrize(
+    "variable",
+    ["OPENAI_API_KEY", "DATABASE_URL", "SUPABASE_URL", "REDIS_URL", "API_KEYS", "TIMEZONE", "HISTORY_LIMIT"],
+)
+def test_an_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    monkeypatch.setenv(variable, "")
+    assert load_settings() == load_settings(**{})
+    default = type(load_settings()).model_fields[variable.lower()].default
+    assert getattr(load_settings(), variable.lower()) == default
+
+
+def test_an_empty_openai_key_runs_the_demo_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    runtime = build_runtime()
+    try:
+        assert runtime.model.name.startswith("demo")
+    finally:
+        runtime.close()
+
+
+def test_the_server_listens_on_this_machine_only_unless_host_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert (load_settings().host, load_settings().port) == ("127.0.0.1", 8501)
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    monkeypatch.setenv("PORT", "9000")
+    assert (load_settings().host, load_settings().port) == ("0.0.0.0", 9000)
+
+
 def test_secrets_never_appear_in_errors_or_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-secret")
@@ -96,7 +125,7 @@ def test_a_database_without_the_schema_says_how_to_apply_it(postgres_url: str) -
         admin.execute(f'DROP DATABASE IF EXISTS "{empty}"')
         admin.execute(f'CREATE DATABASE "{empty}"')
         try:
-            with pytest.raises(ConfigError, match="apply the schema first"):
+            with pytest.raises(ConfigError, match="no voice-assistant tables yet: run `vam migrate`"):
                 build_runtime(load_settings(database_url=f"{base}/{empty}"))
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')

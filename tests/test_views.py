@@ -31,8 +31,8 @@ def test_tool_call_labels_say_running_done_or_failed_with_duration() -> None:
 
 
 def test_chat_items_place_each_tool_call_after_the_message_that_asked_for_it() -> None:
-    done = ToolCallRecord(
-        "c1", "take_note", {"content": "x"}, ToolCallStatus.SUCCEEDED, {"note_id": "n"}, None, 0.2
+    done = ToolCallRecord.finished(
+        ToolCallRequest("c1", "take_note", '{"content": "x"}'), {"note_id": "n"}, None, 0.2
     )
     messages = [
         ChatMessage("user", "note x"),

@@ -192,7 +192,7 @@ class Agent:
                         prepared.execute,
                     )
                     records.append(record)
-                    messages.append(ChatMessage("tool", record.to_model_content(), tool_call_id=call.id))
+                    messages.append(ChatMessage("tool", record.model_content, tool_call_id=call.id))
                     if not replayed:
                         self._emit_tool_events(tenant_id, turn.conversation_id, record, prepared.tool)
                     yield ToolCallFinished(record, replayed)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import AsyncIterator, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from datetime import date
 from functools import cached_property
 from typing import Any, Literal, TypeVar
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Match, Route
 
 from agent_core.agent.steps import (
     ReplyDelta,
@@ -56,6 +56,7 @@ from agent_core.runtime import Runtime
 from agent_core.store.records import Page, RecordQuery
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 class PageParams(BaseModel):
@@ -121,7 +122,15 @@ class ApiRoutes:
         return ApiKeyGuard(self._runtime().settings.parsed_api_keys)
 
     def routes(self) -> list[Route]:
-        """Every route of the API, mounted under /api."""
+        """Every route of the API, mounted under /api, then a catch-all for the rest of /api.
+
+        Beside the dashboard, a path no API route takes would otherwise reach Streamlit and
+        get its HTML page with status 200; the catch-all answers in the API's error shape.
+        """
+        known = self._known_routes()
+        return [*known, Route("/api/{path:path}", self._unmatched(known), methods=_EVERY_METHOD)]
+
+    def _known_routes(self) -> list[Route]:
         return [
             Route("/api/health", self.health, methods=["GET"]),
             Route("/api/openapi.json", self.openapi, methods=["GET"]),
@@ -137,6 +146,23 @@ class ApiRoutes:
             ),
             Route("/api/tenants/{tenant_id}/events", self.events, methods=["GET"]),
         ]
+
+    @staticmethod
+    def _unmatched(known: list[Route]) -> Callable[[Request], Awaitable[Response]]:
+        async def unmatched(request: Request) -> Response:
+            allowed = sorted(
+                {m for r in known if r.matches(request.scope)[0] is Match.PARTIAL for m in r.methods or ()}
+            )
+            if allowed:
+                raise ApiError(
+                    405,
+                    "method_not_allowed",
+                    f"{request.method} is not allowed here; use {', '.join(allowed)}",
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            raise ApiError(404, "not_found", f"no API route at {request.url.path}")
+
+        return unmatched
 
     # -- helpers -----------------------------------------------------------------
 

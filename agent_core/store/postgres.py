@@ -9,14 +9,24 @@ from functools import lru_cache
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent_core.errors import ConfigError, StoreUnavailableError
+from agent_core.store.migrations import (
+    CREATE_VERSION_TABLE,
+    Dialect,
+    Migration,
+    current_version,
+    require_version,
+    upgrade,
+)
 from agent_core.store.rows import Row
 from agent_core.store.sql_store import SqlSession, SqlStore
 
+# Any number, the same in every release, so that concurrent migrators take turns.
+_MIGRATION_LOCK = 7_245_190_331
 _NAMED_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
@@ -38,7 +48,7 @@ class _PostgresSession:
 
 
 class PostgresStore(SqlStore):
-    """Store on PostgreSQL; the schema comes from schema.sql, applied beforehand."""
+    """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand."""
 
     backend = "postgres"
 
@@ -71,14 +81,9 @@ class PostgresStore(SqlStore):
             ) from exc
 
     def check_schema(self) -> None:
-        """ConfigError naming the fix when schema.sql has not been applied."""
-        with self._reader() as session:
-            rows = session.query("SELECT to_regclass('public.tool_calls') IS NOT NULL AS ready")
-        if not rows[0]["ready"]:
-            raise ConfigError(
-                "the database at DATABASE_URL has no voice-assistant tables;"
-                ' apply the schema first: psql "$DATABASE_URL" -f schema.sql'
-            )
+        """ConfigError naming the fix unless the database is at this release's schema version."""
+        with self._pool.connection() as connection:
+            require_version(current_version(PostgresMigrations(connection)), "postgres")
 
     @contextmanager
     def _connection(self) -> Iterator[psycopg.Connection[Row]]:
@@ -106,3 +111,67 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self._pool.close()
+
+
+class PostgresMigrations:
+    """The migration runner's view of a PostgreSQL connection (autocommit)."""
+
+    dialect: Dialect = "postgres"
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self._connection = connection
+
+    def _scalar(self, sql: str, params: tuple[object, ...] = ()) -> object:
+        with self._connection.cursor(row_factory=tuple_row) as cursor:
+            row = cursor.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def has_table(self, name: str) -> bool:
+        return bool(self._scalar("SELECT to_regclass(%s) IS NOT NULL", (f"public.{name}",)))
+
+    def max_version(self) -> int:
+        return int(str(self._scalar("SELECT COALESCE(MAX(version), 0) FROM public.schema_migrations")))
+
+    def apply(self, migration: Migration) -> None:
+        try:
+            with self._connection.transaction():
+                self._connection.execute(CREATE_VERSION_TABLE["postgres"])
+                if migration.sql:
+                    self._connection.execute(migration.sql.encode())
+                self._connection.execute(
+                    "INSERT INTO public.schema_migrations (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+        except psycopg.Error as exc:
+            raise ConfigError(f"migration {migration.label} failed: {exc}") from exc
+
+
+def _connect(conninfo: str) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StoreUnavailableError(f"cannot connect to PostgreSQL at DATABASE_URL: {exc}") from exc
+
+
+def upgrade_postgres(conninfo: str) -> list[Migration]:
+    """Bring the database to this release's version; returns the migrations applied.
+
+    An advisory lock makes concurrent runs (two deploys at once) take turns; the second
+    finds nothing left to do.
+    """
+    with _connect(conninfo) as connection:
+        connection.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            applied = upgrade(PostgresMigrations(connection))
+            if applied:
+                # Supabase's REST layer (PostgREST) caches the schema until told to reload it.
+                connection.execute("NOTIFY pgrst, 'reload schema'")
+            return applied
+        finally:
+            connection.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+
+
+def postgres_version(conninfo: str) -> int:
+    """The applied schema version of the database (0 when empty)."""
+    with _connect(conninfo) as connection:
+        return current_version(PostgresMigrations(connection))

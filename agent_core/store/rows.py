@@ -108,6 +108,7 @@ def tool_call_from_row(row: Row) -> ToolCallRecord:
         result=as_json(row["result"]),
         error=row["error"],
         duration_ms=float(row["duration_ms"] or 0.0),
+        model_content=row["model_content"],
     )
 
 

@@ -29,9 +29,7 @@ from agent_core.domain import (
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
-    ToolCallStatus,
     Tour,
-    decode_arguments,
 )
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import (
@@ -74,7 +72,7 @@ _EVENT_JOIN = (
     " r.attempts, r.last_error, r.duration_ms, r.updated_at FROM events e"
     " LEFT JOIN listener_runs r ON r.event_id = e.id"
 )
-_TOOL_CALL_COLUMNS = "call_id, name, arguments, status, result, error, duration_ms"
+_TOOL_CALL_COLUMNS = "call_id, name, arguments, status, result, error, duration_ms, model_content"
 _INSERT_MESSAGE = (
     "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, tool_calls,"
     " tool_call_id, created_at) VALUES (:tenant_id, :conversation_id, :turn_id, :role,"
@@ -311,7 +309,7 @@ class SqlStore(RecordPages):
                 tenant_id,
                 conversation_id,
                 turn_id,
-                ChatMessage("tool", record.to_model_content(), tool_call_id=call.id),
+                ChatMessage("tool", record.model_content, tool_call_id=call.id),
                 now,
             )
         return record, not claimed
@@ -335,23 +333,22 @@ class SqlStore(RecordPages):
         except ToolFailure as failure:
             session.execute("ROLLBACK TO SAVEPOINT tool_call")
             result, error = None, str(failure)
-        duration_ms = (time.perf_counter() - started) * 1000
-        status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
+        record = ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
         session.execute(
             "UPDATE tool_calls SET status = :status, result = :result, error = :error,"
-            " duration_ms = :duration_ms WHERE tenant_id = :tenant_id AND call_id = :call_id",
+            " duration_ms = :duration_ms, model_content = :model_content"
+            " WHERE tenant_id = :tenant_id AND call_id = :call_id",
             {
-                "status": status.value,
+                "status": record.status.value,
                 "result": None if result is None else self._json_param(result),
                 "error": error,
-                "duration_ms": duration_ms,
+                "duration_ms": record.duration_ms,
+                "model_content": record.model_content,
                 "tenant_id": tenant_id,
                 "call_id": call.id,
             },
         )
-        return ToolCallRecord(
-            call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms
-        )
+        return record
 
     def finish_turn(
         self,

@@ -1,4 +1,4 @@
-"""SQLite store: the embedded default, one file created and seeded on first start."""
+"""SQLite store: the embedded default, one file created, upgraded and seeded at start."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from agent_core.errors import StoreUnavailableError
+from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.base import utcnow
 from agent_core.store.demo_data import DEMO_TENANTS
+from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
 from agent_core.store.rows import Row
 from agent_core.store.sql_store import SqlSession, SqlStore
 
@@ -50,6 +50,7 @@ class SqliteStore(SqlStore):
     single connection keeps `:memory:` databases whole across threads."""
 
     backend = "sqlite"
+    applied_migrations: list[Migration]
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
@@ -71,9 +72,8 @@ class SqliteStore(SqlStore):
         self._create_schema()
 
     def _create_schema(self) -> None:
-        script = files("agent_core.store").joinpath("sqlite_schema.sql").read_text("utf-8")
         with self._lock:
-            self._connection.executescript(script)
+            self.applied_migrations = upgrade(SqliteMigrations(self._connection))
             now = utcnow()
             seeds = [(tenant_id, name, prompt, now) for tenant_id, name, prompt in DEMO_TENANTS]
             self._connection.executemany(
@@ -85,6 +85,11 @@ class SqliteStore(SqlStore):
                 " VALUES (?, 1, ?, 'seed', ?)",
                 [(tenant_id, prompt, now) for tenant_id, _, prompt, now in seeds],
             )
+
+    def schema_version(self) -> int:
+        """The applied schema version."""
+        with self._lock:
+            return current_version(SqliteMigrations(self._connection))
 
     @contextmanager
     def _transaction(self) -> Iterator[SqlSession]:
@@ -115,3 +120,40 @@ class SqliteStore(SqlStore):
     def close(self) -> None:
         with self._lock:
             self._connection.close()
+
+
+class SqliteMigrations:
+    """The migration runner's view of an SQLite connection."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    def has_table(self, name: str) -> bool:
+        rows = self._connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+        ).fetchall()
+        return bool(rows)
+
+    def max_version(self) -> int:
+        cursor = self._connection.cursor()
+        cursor.row_factory = None  # plain tuples, whatever the connection's factory
+        (version,) = cursor.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        return int(version)
+
+    def apply(self, migration: Migration) -> None:
+        # executescript commits whatever is open and runs the statements as they come, so the
+        # transaction is part of the script; after an error it is still open: roll it back.
+        record = (
+            f"INSERT INTO schema_migrations (version, name) VALUES ({migration.version}, '{migration.name}')"
+        )
+        script = (
+            f"BEGIN IMMEDIATE;\n{CREATE_VERSION_TABLE['sqlite']};\n{migration.sql}\n;\n{record};\nCOMMIT;"
+        )
+        try:
+            self._connection.executescript(script)
+        except sqlite3.Error as exc:
+            if self._connection.in_transaction:
+                self._connection.execute("ROLLBACK")
+            raise ConfigError(f"migration {migration.label} failed: {exc}") from exc

@@ -33,7 +33,6 @@ from agent_core.domain import (
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
-    ToolCallStatus,
     Tour,
 )
 from agent_core.errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
@@ -44,6 +43,7 @@ from agent_core.store.base import (
     TurnStart,
     name_key,
 )
+from agent_core.store.migrations import require_version
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec
 from agent_core.store.rows import (
     Row,
@@ -60,6 +60,10 @@ from agent_core.store.rows import (
 )
 
 _ID_CHUNK = 100
+
+
+class _MissingSchema(ConfigError):
+    """A table or function the store needs is not in the project."""
 
 
 def _quoted(value: str) -> str:
@@ -187,7 +191,7 @@ class SupabaseStore(RecordPages):
         if code == "P0002":
             return NotFoundError(message)
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
-            return ConfigError(
+            return _MissingSchema(
                 "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
                 f" into the SQL editor and run it ({message})"
             )
@@ -198,10 +202,24 @@ class SupabaseStore(RecordPages):
         return StoreUnavailableError(f"Supabase answered an error: {code} {message}".strip())
 
     def check_schema(self) -> None:
-        """Fail with the fix named when the URL, the key or the schema is wrong."""
-        nobody = "00000000-0000-0000-0000-000000000000"
-        self._rows(self._table("tool_calls").select("call_id").eq("tenant_id", nobody).limit(1))
-        self._rpc("app_list_conversations", {"p_tenant": str(uuid4()), "p_limit": 1, "p_offset": 0})
+        """Fail with the fix named when the URL, the key or the schema version is wrong."""
+        fix = "run `vam migrate` with DATABASE_URL set to the project's Postgres connection string"
+        require_version(self.schema_version(), "postgres", fix)
+
+    def schema_version(self) -> int:
+        """The project's applied schema version (0: no tables; 1: release 0.1.0, unversioned)."""
+        try:
+            rows = self._rows(
+                self._table("schema_migrations").select("version").order("version", desc=True).limit(1)
+            )
+        except _MissingSchema:
+            try:
+                nobody = "00000000-0000-0000-0000-000000000000"
+                self._rows(self._table("tool_calls").select("call_id").eq("tenant_id", nobody).limit(1))
+            except _MissingSchema:
+                return 0
+            return 1
+        return int(rows[0]["version"]) if rows else 0
 
     def ping(self) -> None:
         self._rows(self._table("tenants").select("id").limit(1))
@@ -300,8 +318,7 @@ class SupabaseStore(RecordPages):
             error = None
         except ToolFailure as failure:
             result, error = None, str(failure)
-        duration_ms = (time.perf_counter() - started) * 1000
-        status = ToolCallStatus.SUCCEEDED if error is None else ToolCallStatus.FAILED
+        record = ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
         row = self._rpc(
             "app_run_tool_call",
             {
@@ -310,10 +327,11 @@ class SupabaseStore(RecordPages):
                 "p_turn": str(turn_id),
                 "p_call": {"id": call.id, "name": call.name, "arguments": call.arguments},
                 "p_outcome": {
-                    "status": status.value,
+                    "status": record.status.value,
                     "result": result,
                     "error": error,
-                    "duration_ms": duration_ms,
+                    "duration_ms": record.duration_ms,
+                    "model_content": record.model_content,
                 },
                 "p_writes": staged.writes if error is None else {},
             },
@@ -351,7 +369,7 @@ class SupabaseStore(RecordPages):
     # -- reads ----------------------------------------------------------------------------
 
     def _tool_calls(self, tenant_id: UUID) -> Any:
-        columns = "call_id,name,arguments,status,result,error,duration_ms"
+        columns = "call_id,name,arguments,status,result,error,duration_ms,model_content"
         return (
             self._table("tool_calls").select(columns).eq("tenant_id", str(tenant_id)).neq("status", "running")
         )

@@ -180,15 +180,7 @@ class PostgrestDouble:
         self.available = True
         self._conninfo = conninfo
         self._lock = threading.Lock()
-        with psycopg.connect(conninfo) as connection:
-            rows = connection.execute(
-                "SELECT table_name, column_name, udt_name FROM information_schema.columns"
-                " WHERE table_schema = 'public'"
-            ).fetchall()
-        columns: dict[str, dict[str, str]] = {}
-        for table, column, udt in rows:
-            columns.setdefault(table, {})[column] = udt
-        self._translate = _Translator(columns)
+        self.reload_schema()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
             conninfo, min_size=1, max_size=8, kwargs={"row_factory": dict_row}, open=True
         )
@@ -197,6 +189,18 @@ class PostgrestDouble:
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
+
+    def reload_schema(self) -> None:
+        """Read the tables and columns again (PostgREST does on `NOTIFY pgrst, 'reload schema'`)."""
+        with psycopg.connect(self._conninfo) as connection:
+            rows = connection.execute(
+                "SELECT table_name, column_name, udt_name FROM information_schema.columns"
+                " WHERE table_schema = 'public'"
+            ).fetchall()
+        columns: dict[str, dict[str, str]] = {}
+        for table, column, udt in rows:
+            columns.setdefault(table, {})[column] = udt
+        self._translate = _Translator(columns)
 
     @property
     def url(self) -> str:

@@ -1,4 +1,4 @@
-"""The dashboard end to end: `streamlit run server.py` (dashboard and API in one process, as
+"""The dashboard end to end: `python server.py` (dashboard and API in one process, as
 `make run` starts it) on a free port, driven in Chromium by Playwright.
 
 Screenshots of every page are saved under artifacts/screenshots/ (CI keeps them).
@@ -41,21 +41,11 @@ CHROMIUM_FLAGS = [
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real app, started as a user would, on a fresh database."""
     port = free_port()
-    env = unconfigured_environment(SQLITE_PATH=str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3"))
+    env = unconfigured_environment(
+        SQLITE_PATH=str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3"), PORT=str(port)
+    )
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "server.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
+        [sys.executable, "server.py"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

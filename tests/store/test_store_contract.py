@@ -1,4 +1,4 @@
-"""The store contract: every backend (memory, SQLite, PostgreSQL) behaves the same."""
+"""The store contract: every backend (SQLite, PostgreSQL, Supabase) behaves the same."""
 
 from __future__ import annotations
 
@@ -97,6 +97,27 @@ def test_a_tool_call_runs_at_most_once(store: Store, tenant: Tenant) -> None:
     assert (replayed_first, replayed_second) == (False, True)
     assert second.result == first.result
     assert store.list_tours(tenant.id).total == 1
+
+
+def test_the_model_reads_the_same_tool_result_text_on_every_backend_and_on_replay(
+    store: Store, tenant: Tenant
+) -> None:
+    # Keys out of alphabetical order and non-ASCII text: what jsonb would reorder or escape.
+    result = {"zeta": "Zoë", "alpha": [3, 1], "middle": {"b": None, "a": True}}
+    expected = '{"ok": true, "result": {"zeta": "Zoë", "alpha": [3, 1], "middle": {"b": null, "a": true}}}'
+    turn = store.start_turn(tenant.id, None, "do it")
+    call = book()
+    first, _ = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, lambda _: result)
+    again, replayed = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, lambda _: {})
+    assert replayed
+    assert first.model_content == again.model_content == expected
+    tool_messages = [
+        m.content for m in store.list_messages(tenant.id, turn.conversation_id) if m.role == "tool"
+    ]
+    assert tool_messages == [expected, expected]
+    stored = store.get_tool_call(tenant.id, call.id)
+    assert stored is not None
+    assert stored.model_content == expected
 
 
 def test_the_same_call_id_in_two_tenants_runs_in_each(

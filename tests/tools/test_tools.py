@@ -12,15 +12,15 @@ import pytest
 from agent_core.domain import JsonDict, ToolCallRequest
 from agent_core.store.base import ToolFailure
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from agent_core.store.memory import InMemoryStore
+from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
 
 TODAY = date(2026, 11, 24)
 
 
-def run(tool: str, /, **arguments: Any) -> tuple[JsonDict | None, str | None, InMemoryStore]:
+def run(tool: str, /, **arguments: Any) -> tuple[JsonDict | None, str | None, SqliteStore]:
     """Execute one tool call against a fresh store: (result, error, store)."""
-    store = InMemoryStore()
+    store = SqliteStore(":memory:")
     call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps(arguments))
     prepared = default_registry().prepare(call, TODAY)
     turn = store.start_turn(DEMO_TENANT_ID, None, "test")

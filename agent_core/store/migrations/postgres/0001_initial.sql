@@ -1,0 +1,399 @@
+-- 0001 (release 0.1.0): tenants, conversations, turns, messages, tool calls, records,
+-- prompt versions, events, listener runs and the outbox; roles, row-level security, the
+-- Supabase RPC functions and the demo tenants. Kept as it shipped: later changes are later
+-- migrations.
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'anon') THEN
+        CREATE ROLE anon NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'authenticated') THEN
+        CREATE ROLE authenticated NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'service_role') THEN
+        CREATE ROLE service_role NOLOGIN BYPASSRLS;
+    END IF;
+END
+$$;
+
+-- The tenant of the current request, from the JWT claims PostgREST (Supabase) puts in
+-- `request.jwt.claims`; NULL when there is none, which matches no row.
+CREATE OR REPLACE FUNCTION public.app_tenant_id() RETURNS uuid
+LANGUAGE sql STABLE
+AS $$
+    SELECT NULLIF(
+        COALESCE(
+            NULLIF(current_setting('request.jwt.claims', true), '')::jsonb ->> 'tenant_id',
+            NULLIF(current_setting('request.jwt.claims', true), '')::jsonb -> 'app_metadata' ->> 'tenant_id'
+        ),
+        ''
+    )::uuid
+$$;
+
+CREATE TABLE IF NOT EXISTS public.tenants (
+    id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    name          text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 100),
+    system_prompt text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX IF NOT EXISTS tenants_name_key ON public.tenants (lower(name));
+
+CREATE TABLE IF NOT EXISTS public.conversations (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (tenant_id, id)
+);
+CREATE INDEX IF NOT EXISTS conversations_tenant_recent ON public.conversations (tenant_id, updated_at);
+
+CREATE TABLE IF NOT EXISTS public.turns (
+    id                uuid PRIMARY KEY,
+    tenant_id         uuid NOT NULL,
+    conversation_id   uuid NOT NULL,
+    status            text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    user_message      text NOT NULL,
+    reply             text,
+    model             text,
+    prompt_tokens     integer,
+    completion_tokens integer,
+    model_calls       integer,
+    latency_ms        double precision,
+    error             text,
+    started_at        timestamptz NOT NULL DEFAULT now(),
+    finished_at       timestamptz,
+    FOREIGN KEY (tenant_id, conversation_id)
+        REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS turns_conversation ON public.turns (tenant_id, conversation_id, started_at);
+
+CREATE TABLE IF NOT EXISTS public.messages (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id       uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    turn_id         uuid,
+    role            text NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+    content         text NOT NULL,
+    tool_calls      jsonb,
+    tool_call_id    text,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (tenant_id, conversation_id)
+        REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS messages_conversation ON public.messages (tenant_id, conversation_id, id);
+
+CREATE TABLE IF NOT EXISTS public.tool_calls (
+    tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    call_id         text NOT NULL,
+    turn_id         uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    name            text NOT NULL,
+    arguments       text NOT NULL,
+    status          text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    result          jsonb,
+    error           text,
+    duration_ms     double precision,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, call_id)
+);
+CREATE INDEX IF NOT EXISTS tool_calls_turn ON public.tool_calls (tenant_id, turn_id);
+
+CREATE TABLE IF NOT EXISTS public.tours (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    customer_name   text NOT NULL,
+    tour_date       date NOT NULL,
+    location        text NOT NULL,
+    conversation_id uuid,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS tours_tenant_date ON public.tours (tenant_id, tour_date, created_at);
+
+CREATE TABLE IF NOT EXISTS public.notes (
+    id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    content         text NOT NULL,
+    conversation_id uuid,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS notes_tenant_recent ON public.notes (tenant_id, created_at);
+
+CREATE TABLE IF NOT EXISTS public.contacts (
+    id         uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    name       text NOT NULL,
+    name_key   text NOT NULL,
+    email      text,
+    phone      text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (tenant_id, name_key)
+);
+
+CREATE TABLE IF NOT EXISTS public.prompt_versions (
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    version    integer NOT NULL,
+    prompt     text NOT NULL,
+    author     text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, version)
+);
+
+CREATE TABLE IF NOT EXISTS public.events (
+    seq        bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id         uuid NOT NULL UNIQUE,
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    name       text NOT NULL,
+    payload    jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS events_tenant_seq ON public.events (tenant_id, seq);
+
+CREATE TABLE IF NOT EXISTS public.listener_runs (
+    event_id    uuid NOT NULL REFERENCES public.events (id) ON DELETE CASCADE,
+    listener    text NOT NULL,
+    tenant_id   uuid NOT NULL,
+    status      text NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed')),
+    attempts    integer NOT NULL DEFAULT 0,
+    last_error  text,
+    duration_ms double precision,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (event_id, listener)
+);
+CREATE INDEX IF NOT EXISTS listener_runs_status ON public.listener_runs (status, updated_at);
+
+CREATE TABLE IF NOT EXISTS public.outbox (
+    id         uuid PRIMARY KEY,
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    kind       text NOT NULL,
+    event_id   uuid NOT NULL,
+    payload    jsonb NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (event_id, kind)
+);
+CREATE INDEX IF NOT EXISTS outbox_tenant_recent ON public.outbox (tenant_id, created_at);
+
+-- Row-level security: every table is confined to the caller's tenant.
+ALTER TABLE public.tenants       ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.turns         ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.messages      ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.tool_calls    ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.tours         ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notes         ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.contacts      ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.prompt_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.events        ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.listener_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.outbox        ENABLE ROW LEVEL SECURITY;
+
+DROP POLICY IF EXISTS tenant_reads_itself ON public.tenants;
+CREATE POLICY tenant_reads_itself ON public.tenants
+    FOR SELECT TO authenticated USING (id = public.app_tenant_id());
+
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
+                       'prompt_versions', 'events', 'listener_runs', 'outbox']
+    LOOP
+        EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
+        EXECUTE format(
+            'CREATE POLICY tenant_isolation ON public.%I FOR ALL TO authenticated'
+            ' USING (tenant_id = public.app_tenant_id())'
+            ' WITH CHECK (tenant_id = public.app_tenant_id())',
+            t
+        );
+    END LOOP;
+END
+$$;
+
+REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
+    public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
+    public.events, public.listener_runs, public.outbox FROM anon;
+GRANT SELECT ON public.tenants TO authenticated;
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
+    public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
+    public.events, public.listener_runs, public.outbox TO authenticated;
+GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
+    public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
+    public.events, public.listener_runs, public.outbox TO service_role;
+
+-- Functions the Supabase store calls over RPC where one request must do several writes
+-- together (PostgREST runs each call in one transaction). They take the tenant id as an
+-- argument and scope every statement by it; only the service role may call them.
+
+CREATE OR REPLACE FUNCTION public.app_create_tenant(p_id uuid, p_name text, p_prompt text)
+RETURNS SETOF public.tenants LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.tenants (id, name, system_prompt) VALUES (p_id, p_name, p_prompt);
+    INSERT INTO public.prompt_versions (tenant_id, version, prompt, author) VALUES (p_id, 1, p_prompt, 'created');
+    RETURN QUERY SELECT * FROM public.tenants WHERE id = p_id;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_update_prompt(p_tenant uuid, p_prompt text, p_author text)
+RETURNS SETOF public.prompt_versions LANGUAGE plpgsql AS $$
+DECLARE
+    v_version integer;
+BEGIN
+    UPDATE public.tenants SET system_prompt = p_prompt WHERE id = p_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'P0002';
+    END IF;
+    SELECT COALESCE(MAX(version), 0) + 1 INTO v_version FROM public.prompt_versions WHERE tenant_id = p_tenant;
+    RETURN QUERY INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
+        VALUES (p_tenant, v_version, p_prompt, p_author) RETURNING *;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_start_turn(
+    p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text
+) RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    v_conversation uuid := p_conversation;
+BEGIN
+    IF v_conversation IS NULL THEN
+        v_conversation := p_new_conversation;
+        INSERT INTO public.conversations (id, tenant_id) VALUES (v_conversation, p_tenant);
+    ELSE
+        UPDATE public.conversations SET updated_at = now() WHERE tenant_id = p_tenant AND id = v_conversation;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'conversation % not found for this tenant', v_conversation USING ERRCODE = 'P0002';
+        END IF;
+    END IF;
+    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message)
+        VALUES (p_turn, p_tenant, v_conversation, 'running', p_message);
+    INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
+        VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
+    RETURN v_conversation;
+END
+$$;
+
+-- Executes a tool call at most once per (tenant, call id): the tool's rows, the call's
+-- record and its result message commit together. Returns the record and whether it was a
+-- replay of an earlier execution.
+CREATE OR REPLACE FUNCTION public.app_run_tool_call(
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_call jsonb, p_outcome jsonb, p_writes jsonb
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_claimed integer;
+    v_record public.tool_calls;
+BEGIN
+    INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,
+                                   status, result, error, duration_ms)
+    VALUES (p_tenant, p_call->>'id', p_turn, p_conversation, p_call->>'name', p_call->>'arguments',
+            p_outcome->>'status', p_outcome->'result', p_outcome->>'error', (p_outcome->>'duration_ms')::float8)
+    ON CONFLICT (tenant_id, call_id) DO NOTHING;
+    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
+        INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', (w->>'tour_date')::date, w->>'location', p_conversation
+        FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
+        INSERT INTO public.notes (id, tenant_id, content, conversation_id)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
+        FROM jsonb_array_elements(COALESCE(p_writes->'notes', '[]'::jsonb)) w;
+        INSERT INTO public.contacts (id, tenant_id, name, name_key, email, phone)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'name', w->>'name_key', w->>'email', w->>'phone'
+        FROM jsonb_array_elements(COALESCE(p_writes->'contacts', '[]'::jsonb)) w
+        ON CONFLICT (tenant_id, name_key) DO UPDATE SET
+            name = excluded.name,
+            email = COALESCE(excluded.email, public.contacts.email),
+            phone = COALESCE(excluded.phone, public.contacts.phone),
+            updated_at = now();
+    END IF;
+    SELECT * INTO v_record FROM public.tool_calls WHERE tenant_id = p_tenant AND call_id = p_call->>'id';
+    INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content, tool_call_id)
+    VALUES (p_tenant, p_conversation, p_turn, 'tool',
+            CASE WHEN v_record.status = 'succeeded'
+                 THEN jsonb_build_object('ok', true, 'result', v_record.result)::text
+                 ELSE jsonb_build_object('ok', false, 'error', v_record.error)::text END,
+            p_call->>'id');
+    RETURN to_jsonb(v_record) || jsonb_build_object('replayed', v_claimed = 0);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_finish_turn(
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_reply text, p_outcome jsonb
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_reply IS NOT NULL THEN
+        INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
+        VALUES (p_tenant, p_conversation, p_turn, 'assistant', p_reply);
+    END IF;
+    UPDATE public.turns SET
+        status = p_outcome->>'status',
+        reply = p_outcome->>'reply',
+        model = p_outcome->>'model',
+        prompt_tokens = (p_outcome->>'prompt_tokens')::integer,
+        completion_tokens = (p_outcome->>'completion_tokens')::integer,
+        model_calls = (p_outcome->>'model_calls')::integer,
+        latency_ms = (p_outcome->>'latency_ms')::float8,
+        error = p_outcome->>'error',
+        finished_at = now()
+    WHERE tenant_id = p_tenant AND id = p_turn;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_save_events(p_events jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.events (id, tenant_id, name, payload, created_at)
+    SELECT (e->>'id')::uuid, (e->>'tenant_id')::uuid, e->>'name', e->'payload', (e->>'created_at')::timestamptz
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, n) ORDER BY n;
+    INSERT INTO public.listener_runs (event_id, listener, tenant_id, status, attempts)
+    SELECT (e->>'id')::uuid, l, (e->>'tenant_id')::uuid, 'pending', 0
+    FROM jsonb_array_elements(p_events) e, jsonb_array_elements_text(e->'listeners') l;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_finish_listener_run(
+    p_tenant uuid, p_event uuid, p_listener text, p_status text, p_attempts integer, p_error text, p_duration float8
+) RETURNS void LANGUAGE sql AS $$
+    UPDATE public.listener_runs SET status = p_status, attempts = attempts + p_attempts, last_error = p_error,
+        duration_ms = p_duration, updated_at = now()
+    WHERE tenant_id = p_tenant AND event_id = p_event AND listener = p_listener;
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_list_conversations(p_tenant uuid, p_limit integer, p_offset integer)
+RETURNS TABLE (id uuid, tenant_id uuid, created_at timestamptz, message_count bigint, last_message text)
+LANGUAGE sql STABLE AS $$
+    SELECT c.id, c.tenant_id, c.created_at,
+        (SELECT count(*) FROM public.messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id),
+        COALESCE((SELECT m.content FROM public.messages m WHERE m.tenant_id = c.tenant_id
+                  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id DESC LIMIT 1), '')
+    FROM public.conversations c WHERE c.tenant_id = p_tenant
+    ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
+$$;
+
+DO $$
+DECLARE
+    f text;
+BEGIN
+    FOREACH f IN ARRAY ARRAY[
+        'app_create_tenant(uuid, text, text)', 'app_update_prompt(uuid, text, text)',
+        'app_start_turn(uuid, uuid, uuid, uuid, text)', 'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb)',
+        'app_finish_turn(uuid, uuid, uuid, text, jsonb)', 'app_save_events(jsonb)',
+        'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
+        'app_list_conversations(uuid, integer, integer)']
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);
+    END LOOP;
+END
+$$;
+
+-- Demo tenants (same rows as agent_core/store/demo_data.py).
+INSERT INTO public.tenants (id, name, system_prompt) VALUES
+    ('00000000-0000-0000-0000-000000000001', 'Demo Tours',
+     'You are Ava, the booking assistant of Demo Tours, a walking-tour company. Help callers book tours, take notes about their preferences and keep their contact details up to date. Be brief and friendly.'),
+    ('00000000-0000-0000-0000-000000000002', 'Harbour Clinic',
+     'You are Sam, the front-desk assistant of Harbour Clinic. Book visits, note patient preferences and keep contact details current. Be calm and precise.')
+ON CONFLICT (id) DO NOTHING;
+
+INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
+SELECT id, 1, system_prompt, 'seed' FROM public.tenants
+WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
+ON CONFLICT (tenant_id, version) DO NOTHING;
