@@ -194,6 +194,19 @@ class PromptVersion:
     created_at: datetime
 
 
+class EventName(StrEnum):
+    """Every event the agent emits: what listeners subscribe to and the event log filters by."""
+
+    MESSAGE_RECEIVED = "chat.message.received"
+    TOOL_CALLED = "tool.called"
+    TOOL_FAILED = "tool.failed"
+    TOUR_BOOKED = "tour.booked"
+    NOTE_TAKEN = "note.taken"
+    CONTACT_UPDATED = "contact.updated"
+    REPLY_SENT = "chat.reply.sent"
+    TURN_FAILED = "chat.turn.failed"
+
+
 class RunStatus(StrEnum):
     """Where a listener's handling of one event stands."""
 

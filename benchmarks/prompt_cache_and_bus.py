@@ -12,6 +12,7 @@ from pathlib import Path
 
 import redis
 
+from agent_core.domain import EventName
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.prompt_cache import PromptCache, _key
@@ -62,7 +63,9 @@ def main() -> None:
         payload = {"conversation_id": "c", "turn_id": "t", "message": "hello"}
         rows.append(
             measure(
-                "bus.emit on the turn's path", lambda: bus.emit("note.taken", DEMO_TENANT_ID, payload), RUNS
+                "bus.emit on the turn's path",
+                lambda: bus.emit(EventName.NOTE_TAKEN, DEMO_TENANT_ID, payload),
+                RUNS,
             )
         )
         bus.close(timeout=30)

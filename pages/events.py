@@ -7,21 +7,11 @@ from uuid import UUID
 
 import streamlit as st
 
-from agent_core.domain import RunStatus
+from agent_core.domain import EventName, RunStatus
 from agent_core.store.base import utcnow
 from agent_core.views import events_frame
 from dashboard.state import current_tenant, get_runtime, session_key
 
-EVENT_NAMES = [
-    "chat.message.received",
-    "tool.called",
-    "tool.failed",
-    "tour.booked",
-    "note.taken",
-    "contact.updated",
-    "chat.reply.sent",
-    "chat.turn.failed",
-]
 WINDOWS = {
     "Last hour": timedelta(hours=1),
     "Last 24 hours": timedelta(days=1),
@@ -36,7 +26,9 @@ st.caption("Every event the agent emitted and what each background listener did 
 
 key = session_key(tenant, "events")
 filters = st.columns([4, 2, 2, 1])
-names = filters[0].multiselect("Events", EVENT_NAMES, key=f"{key}:names", placeholder="All events")
+names = filters[0].multiselect(
+    "Events", [e.value for e in EventName], key=f"{key}:names", placeholder="All events"
+)
 status_label = filters[1].selectbox(
     "Listener status", ["Any", *[s.value for s in RunStatus]], key=f"{key}:status"
 )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -27,9 +28,11 @@ from agent_core.agent.steps import (
 from agent_core.clock import Clock
 from agent_core.domain import (
     ChatMessage,
+    EventName,
     ToolCallRecord,
     ToolCallRequest,
     ToolCallStatus,
+    ToolSpec,
     TurnResult,
     Usage,
 )
@@ -67,6 +70,28 @@ class AgentLimits:
     max_steps: int = 4
     history_limit: int = 20
     max_message_chars: int = 4000
+
+
+@dataclass(slots=True)
+class _Turn:
+    """One running turn: what the model has read so far and what the turn has produced."""
+
+    tenant_id: UUID
+    conversation_id: UUID
+    turn_id: UUID
+    today: date
+    started: float
+    model_name: str
+    messages: list[ChatMessage]
+    usage: Usage = field(default_factory=Usage)
+    model_calls: int = 0
+    reply_parts: list[str] = field(default_factory=list)
+    records: list[ToolCallRecord] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
+
+    def elapsed_ms(self) -> float:
+        """Time since the turn began."""
+        return (time.perf_counter() - self.started) * 1000
 
 
 class Agent:
@@ -131,120 +156,126 @@ class Agent:
         return self._run(request, prompt)
 
     def _run(self, request: TurnRequest, prompt: str) -> Generator[TurnStep, None, None]:
-        started = time.perf_counter()
-        tenant_id = request.tenant_id
-        turn = self.store.start_turn(tenant_id, request.conversation_id, request.message)
+        turn = self._begin(request, prompt)
+        yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
+        try:
+            for step in range(self.limits.max_steps):
+                # The last allowed call gets no tools, so the turn always ends in a reply.
+                tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
+                calls = yield from self._call_model(turn, tools)
+                if not calls or not tools:
+                    break
+                yield from self._run_tools(turn, calls)
+            result = self._finish(turn)
+        except BaseException as error:
+            # GeneratorExit included: a consumer that stops listening still gets a closed turn.
+            self._record_failure(turn, error)
+            raise
         self.events.emit(
-            "chat.message.received",
-            tenant_id,
+            EventName.REPLY_SENT,
+            turn.tenant_id,
             {
                 "conversation_id": str(turn.conversation_id),
                 "turn_id": str(turn.turn_id),
+                "reply": result.reply,
+                "tool_calls": len(result.tool_calls),
+                "latency_ms": round(result.latency_ms, 3),
+            },
+        )
+        yield TurnFinished(result)
+
+    def _begin(self, request: TurnRequest, prompt: str) -> _Turn:
+        """Store the user message, announce it, and assemble what the model reads first."""
+        started = time.perf_counter()
+        opened = self.store.start_turn(request.tenant_id, request.conversation_id, request.message)
+        self.events.emit(
+            EventName.MESSAGE_RECEIVED,
+            request.tenant_id,
+            {
+                "conversation_id": str(opened.conversation_id),
+                "turn_id": str(opened.turn_id),
                 "message": request.message,
             },
         )
-        yield TurnStarted(tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
-
         today = self.clock.today()
         system = ChatMessage(
             "system",
             f"{prompt}\n\n{GUARDRAILS.format(today=today, zone=self.clock.now().tzname())}",
         )
-        history = self.store.load_history(tenant_id, turn.conversation_id, self.limits.history_limit)
-        messages = [system, *model_ready(history)]
-        usage, model_name, model_calls = Usage(), self.model.name, 0
-        reply_parts: list[str] = []
-        records: list[ToolCallRecord] = []
-        timings = {"model_ms": 0.0, "tools_ms": 0.0}
-        try:
-            for step in range(self.limits.max_steps):
-                # The last allowed call gets no tools, so the turn always ends in a reply.
-                tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
-                model_started = time.perf_counter()
-                text_parts: list[str] = []
-                calls: dict[str, ToolCallRequest] = {}
-                model_calls += 1
-                for event in self.model.stream(messages, tools):
-                    if isinstance(event, TextDelta):
-                        text_parts.append(event.text)
-                        yield ReplyDelta(event.text)
-                    elif isinstance(event, ModelDone):
-                        usage, model_name = usage + event.usage, event.model
-                    else:
-                        calls.setdefault(event.id, event)  # a duplicated call id runs once
-                timings["model_ms"] += (time.perf_counter() - model_started) * 1000
-                text = "".join(text_parts)
-                reply_parts.append(text)
-                if not calls or not tools:
-                    break
-                assistant = ChatMessage("assistant", text, tool_calls=tuple(calls.values()))
-                self.store.append_message(tenant_id, turn.conversation_id, turn.turn_id, assistant)
-                messages.append(assistant)
-                tools_started = time.perf_counter()
-                for call in calls.values():
-                    prepared = self.tools.prepare(call, today)
-                    yield ToolCallStarted(call.id, call.name, prepared.arguments)
-                    record, replayed = self.store.run_tool_call(
-                        tenant_id,
-                        turn.conversation_id,
-                        turn.turn_id,
-                        call,
-                        prepared.execute,
-                    )
-                    records.append(record)
-                    messages.append(ChatMessage("tool", record.model_content, tool_call_id=call.id))
-                    if not replayed:
-                        self._emit_tool_events(tenant_id, turn.conversation_id, record, prepared.tool)
-                    yield ToolCallFinished(record, replayed)
-                timings["tools_ms"] += (time.perf_counter() - tools_started) * 1000
-            # Text from tool steps and the final answer are separate paragraphs of one reply.
-            reply = "\n\n".join(part.strip() for part in reply_parts if part.strip()) or NO_REPLY
-            latency_ms = (time.perf_counter() - started) * 1000
-            outcome = TurnOutcome("succeeded", reply, model_name, usage, model_calls, latency_ms)
-            self.store.finish_turn(
-                tenant_id,
-                turn.conversation_id,
-                turn.turn_id,
-                ChatMessage("assistant", reply),
-                outcome,
-            )
-        except BaseException as error:
-            # GeneratorExit included: a consumer that stops listening still gets a closed turn.
-            self._record_failure(
-                tenant_id,
-                turn.conversation_id,
-                turn.turn_id,
-                error,
-                model_name,
-                usage,
-                model_calls,
-                started,
-            )
-            raise
-        self.events.emit(
-            "chat.reply.sent",
-            tenant_id,
-            {
-                "conversation_id": str(turn.conversation_id),
-                "turn_id": str(turn.turn_id),
-                "reply": reply,
-                "tool_calls": len(records),
-                "latency_ms": round(latency_ms, 3),
-            },
+        history = self.store.load_history(
+            request.tenant_id, opened.conversation_id, self.limits.history_limit
         )
-        yield TurnFinished(
-            TurnResult(
-                tenant_id=tenant_id,
-                conversation_id=turn.conversation_id,
-                turn_id=turn.turn_id,
-                reply=reply,
-                tool_calls=tuple(records),
-                usage=usage,
-                model=model_name,
-                latency_ms=latency_ms,
-                model_calls=model_calls,
-                timings_ms=timings,
+        return _Turn(
+            tenant_id=request.tenant_id,
+            conversation_id=opened.conversation_id,
+            turn_id=opened.turn_id,
+            today=today,
+            started=started,
+            model_name=self.model.name,
+            messages=[system, *model_ready(history)],
+        )
+
+    def _call_model(
+        self, turn: _Turn, tools: Sequence[ToolSpec]
+    ) -> Generator[TurnStep, None, list[ToolCallRequest]]:
+        """One model call: stream its text, keep its usage, return the tool calls it asked for."""
+        started = time.perf_counter()
+        text_parts: list[str] = []
+        calls: dict[str, ToolCallRequest] = {}
+        turn.model_calls += 1
+        for event in self.model.stream(turn.messages, tools):
+            if isinstance(event, TextDelta):
+                text_parts.append(event.text)
+                yield ReplyDelta(event.text)
+            elif isinstance(event, ModelDone):
+                turn.usage, turn.model_name = turn.usage + event.usage, event.model
+            else:
+                calls.setdefault(event.id, event)  # a duplicated call id runs once
+        turn.timings["model_ms"] += (time.perf_counter() - started) * 1000
+        text = "".join(text_parts)
+        turn.reply_parts.append(text)
+        if calls and tools:
+            assistant = ChatMessage("assistant", text, tool_calls=tuple(calls.values()))
+            self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, assistant)
+            turn.messages.append(assistant)
+        return list(calls.values())
+
+    def _run_tools(self, turn: _Turn, calls: Sequence[ToolCallRequest]) -> Generator[TurnStep, None, None]:
+        """Run each call at most once; its result goes back to the model and out as events."""
+        started = time.perf_counter()
+        for call in calls:
+            prepared = self.tools.prepare(call, turn.today)
+            yield ToolCallStarted(call.id, call.name, prepared.arguments)
+            record, replayed = self.store.run_tool_call(
+                turn.tenant_id, turn.conversation_id, turn.turn_id, call, prepared.execute
             )
+            turn.records.append(record)
+            turn.messages.append(ChatMessage("tool", record.model_content, tool_call_id=call.id))
+            if not replayed:
+                self._emit_tool_events(turn.tenant_id, turn.conversation_id, record, prepared.tool)
+            yield ToolCallFinished(record, replayed)
+        turn.timings["tools_ms"] += (time.perf_counter() - started) * 1000
+
+    def _finish(self, turn: _Turn) -> TurnResult:
+        """Store the reply with the turn's outcome; the result the caller gets."""
+        # Text from tool steps and the final answer are separate paragraphs of one reply.
+        reply = "\n\n".join(part.strip() for part in turn.reply_parts if part.strip()) or NO_REPLY
+        latency_ms = turn.elapsed_ms()
+        outcome = TurnOutcome("succeeded", reply, turn.model_name, turn.usage, turn.model_calls, latency_ms)
+        self.store.finish_turn(
+            turn.tenant_id, turn.conversation_id, turn.turn_id, ChatMessage("assistant", reply), outcome
+        )
+        return TurnResult(
+            tenant_id=turn.tenant_id,
+            conversation_id=turn.conversation_id,
+            turn_id=turn.turn_id,
+            reply=reply,
+            tool_calls=tuple(turn.records),
+            usage=turn.usage,
+            model=turn.model_name,
+            latency_ms=latency_ms,
+            model_calls=turn.model_calls,
+            timings_ms=turn.timings,
         )
 
     def _emit_tool_events(
@@ -258,33 +289,24 @@ class Agent:
             "duration_ms": round(record.duration_ms, 3),
         }
         if record.status is ToolCallStatus.SUCCEEDED:
-            self.events.emit("tool.called", tenant_id, {**payload, "result": record.result})
+            self.events.emit(EventName.TOOL_CALLED, tenant_id, {**payload, "result": record.result})
             if tool is not None:
                 self.events.emit(tool.success_event, tenant_id, {**payload, **(record.result or {})})
         else:
-            self.events.emit("tool.failed", tenant_id, {**payload, "error": record.error})
+            self.events.emit(EventName.TOOL_FAILED, tenant_id, {**payload, "error": record.error})
 
-    def _record_failure(
-        self,
-        tenant_id: UUID,
-        conversation_id: UUID,
-        turn_id: UUID,
-        error: BaseException,
-        model_name: str,
-        usage: Usage,
-        model_calls: int,
-        started: float,
-    ) -> None:
+    def _record_failure(self, turn: _Turn, error: BaseException) -> None:
         """Mark the turn failed; the original error keeps propagating whatever happens here."""
         reason = "interrupted" if isinstance(error, GeneratorExit) else str(error) or type(error).__name__
-        latency_ms = (time.perf_counter() - started) * 1000
-        outcome = TurnOutcome("failed", None, model_name, usage, model_calls, latency_ms, reason)
+        outcome = TurnOutcome(
+            "failed", None, turn.model_name, turn.usage, turn.model_calls, turn.elapsed_ms(), reason
+        )
         try:
-            self.store.finish_turn(tenant_id, conversation_id, turn_id, None, outcome)
+            self.store.finish_turn(turn.tenant_id, turn.conversation_id, turn.turn_id, None, outcome)
         except Exception:
-            log.exception("could not record failed turn %s", turn_id)
+            log.exception("could not record failed turn %s", turn.turn_id)
         self.events.emit(
-            "chat.turn.failed",
-            tenant_id,
-            {"conversation_id": str(conversation_id), "turn_id": str(turn_id), "error": reason},
+            EventName.TURN_FAILED,
+            turn.tenant_id,
+            {"conversation_id": str(turn.conversation_id), "turn_id": str(turn.turn_id), "error": reason},
         )

@@ -18,9 +18,17 @@ class TurnRequest(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True, frozen=True, str_strip_whitespace=True)
 
-    tenant_id: UUID = Field(alias="tenantId")
-    message: str = Field(min_length=1)
-    conversation_id: UUID | None = Field(default=None, alias="conversationId")
+    tenant_id: UUID = Field(alias="tenantId", description="The tenant the caller speaks to")
+    message: str = Field(
+        min_length=1,
+        # Documented for clients; the validator below is what checks it (not blank, no NUL),
+        # and the length limit is MAX_MESSAGE_CHARS.
+        json_schema_extra={"pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"},
+        description="What the caller said",
+    )
+    conversation_id: UUID | None = Field(
+        default=None, alias="conversationId", description="Continue this conversation"
+    )
 
     @field_validator("message")
     @classmethod

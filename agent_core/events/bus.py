@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, cast
 from uuid import UUID, uuid4
 
-from agent_core.domain import Event, EventRecord, JsonDict, RunStatus
+from agent_core.domain import Event, EventName, EventRecord, JsonDict, RunStatus
 from agent_core.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -172,14 +172,14 @@ class EventBus:
             if listener in self._workers:
                 self._workers[listener].queue.put(event)
 
-    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+    def emit(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
         """Accept an event. Costs a queue append; never raises into the caller."""
         if self._closed:
             self._persist_now(name, tenant_id, payload)
             return
         self._queue.put((name, tenant_id, payload, time.time()))
 
-    def _persist_now(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+    def _persist_now(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
         # After close the event is still kept, with pending runs for the next start.
         try:
             self.store.save_events(

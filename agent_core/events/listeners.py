@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from agent_core.domain import Event, JsonDict
+from agent_core.domain import Event, EventName, JsonDict
 from agent_core.store.base import Store
 
 
@@ -14,13 +14,13 @@ class OutboxListener:
     """On one event, queue one outbox message (once per event, however often it runs)."""
 
     name: str
-    event: str
+    event: EventName
     kind: str
     store: Store
     build: Callable[[Event], JsonDict]
 
     @property
-    def events(self) -> frozenset[str]:
+    def events(self) -> frozenset[EventName]:
         return frozenset({self.event})
 
     def handle(self, event: Event) -> None:
@@ -54,10 +54,10 @@ def default_listeners(store: Store) -> list[OutboxListener]:
     return [
         OutboxListener(
             "booking_confirmation",
-            "tour.booked",
+            EventName.TOUR_BOOKED,
             "booking_confirmation",
             store,
             _booking_confirmation,
         ),
-        OutboxListener("crm_sync", "contact.updated", "crm_sync", store, _crm_sync),
+        OutboxListener("crm_sync", EventName.CONTACT_UPDATED, "crm_sync", store, _crm_sync),
     ]

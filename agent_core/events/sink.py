@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Protocol
 from uuid import UUID
 
-from agent_core.domain import JsonDict
+from agent_core.domain import EventName, JsonDict
 
 
 class EventSink(Protocol):
     """Accepts named events for a tenant; must return quickly and never raise into the turn."""
 
-    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+    def emit(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
         """Queue the event for persistence and listeners."""
         ...

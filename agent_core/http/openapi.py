@@ -1,17 +1,19 @@
-"""The OpenAPI 3.1 document of the HTTP API, built from the same models that serialise it."""
+"""The OpenAPI 3.1 document of the HTTP API, built from the same models that parse requests
+(the turn request, the query parameters) and serialise responses."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from agent_core.agent.requests import TurnRequest
 from agent_core.http import schemas
 
 _REF = "#/components/schemas/{model}"
 _MODELS = (
-    schemas.ChatRequestBody,
     schemas.ChatResponse,
     schemas.ErrorResponse,
     schemas.HealthResponse,
@@ -49,27 +51,30 @@ def _errors(*statuses: int) -> dict[str, Any]:
 
 
 _TENANT = {"name": "tenantId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-_PAGE = [
-    {
-        "name": "limit",
-        "in": "query",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50},
-    },
-    {
-        "name": "cursor",
-        "in": "query",
-        "schema": {"type": "string", "maxLength": 200},
-        "description": "`nextCursor` of the previous page",
-    },
-]
-_RECORDS = [
-    *_PAGE,
-    {"name": "search", "in": "query", "schema": {"type": "string", "maxLength": 200}},
-    {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
-    {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}},
-    {"name": "sort", "in": "query", "schema": {"type": "string", "maxLength": 40}},
-    {"name": "order", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}},
-]
+
+
+def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The OpenAPI query parameters of a model that parses them (names are its aliases)."""
+    schema = model.model_json_schema(by_alias=True)
+    parameters = []
+    for name, field_schema in schema["properties"].items():
+        described = {k: v for k, v in field_schema.items() if k not in ("title", "description")}
+        parameter: dict[str, Any] = {"name": name, "in": "query", "schema": described}
+        if "description" in field_schema:
+            parameter["description"] = field_schema["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def chat_request_schema(max_message_chars: int) -> dict[str, Any]:
+    """The body of POST /api/chat: the turn request, with the configured message limit."""
+    schema = TurnRequest.model_json_schema(by_alias=True)
+    schema["properties"]["message"]["maxLength"] = max_message_chars
+    return schema
+
+
+_PAGE = query_parameters(schemas.PageParams)
+_RECORDS = query_parameters(schemas.RecordParams)
 
 
 def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -83,12 +88,11 @@ def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[s
 
 
 @cache
-def openapi_document() -> dict[str, Any]:
-    """The whole document (built once)."""
+def openapi_document(max_message_chars: int) -> dict[str, Any]:
+    """The whole document (built once per message limit)."""
     _, definitions = models_json_schema(
         [(m, "serialization") for m in _MODELS], ref_template=_REF, by_alias=True
     )
-    request_schema = schemas.ChatRequestBody.model_json_schema(by_alias=True, ref_template=_REF)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -97,7 +101,10 @@ def openapi_document() -> dict[str, Any]:
             "description": "Multi-tenant tool-calling agent: chat turns and the records they produce.",
         },
         "components": {
-            "schemas": {**definitions.get("$defs", {}), "ChatRequestBody": request_schema},
+            "schemas": {
+                **definitions.get("$defs", {}),
+                "ChatRequestBody": chat_request_schema(max_message_chars),
+            },
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{}, {"apiKey": []}],
@@ -119,7 +126,9 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Run one agent turn (JSON; or SSE with Accept: text/event-stream)",
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": _ref(schemas.ChatRequestBody)}},
+                        "content": {
+                            "application/json": {"schema": {"$ref": _REF.format(model="ChatRequestBody")}}
+                        },
                     },
                     "responses": {
                         "200": {

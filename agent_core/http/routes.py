@@ -7,12 +7,11 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from datetime import date
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -34,22 +33,20 @@ from agent_core.http.openapi import openapi_document
 from agent_core.http.schemas import (
     ChatResponse,
     ComponentOut,
-    ContactOut,
     ContactPage,
     ConversationDetail,
-    ConversationOut,
     ConversationPage,
     EventOut,
     EventPage,
     HealthResponse,
     MessageOut,
-    NoteOut,
     NotePage,
+    PageParams,
+    RecordParams,
     Shape,
     TenantList,
     TenantOut,
     ToolCallOut,
-    TourOut,
     TourPage,
 )
 from agent_core.runtime import Runtime
@@ -57,25 +54,6 @@ from agent_core.store.records import Page, RecordQuery
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 _EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-
-
-class PageParams(BaseModel):
-    """Query parameters every list endpoint takes."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = Field(default=None, max_length=200)
-
-
-class RecordParams(PageParams):
-    """Query parameters of tours, notes and contacts."""
-
-    search: str = Field(default="", max_length=200)
-    date_from: date | None = Field(default=None, alias="from")
-    date_to: date | None = Field(default=None, alias="to")
-    sort: str = Field(default="", max_length=40)
-    order: Literal["asc", "desc"] = "asc"
 
 
 def json_response(model: Shape, status: int = 200) -> JSONResponse:
@@ -215,7 +193,7 @@ class ApiRoutes:
         return json_response(HealthResponse(status=status, checks=out), 200 if store_ok else 503)
 
     async def openapi(self, request: Request) -> Response:
-        return JSONResponse(openapi_document())
+        return JSONResponse(openapi_document(self._runtime().settings.max_message_chars))
 
     async def chat(self, request: Request) -> Response:
         self.guard.authorize(request)
@@ -239,16 +217,16 @@ class ApiRoutes:
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
         result = await run_in_threadpool(runtime.agent.run_request, turn)
-        return json_response(ChatResponse.of(result))
+        return json_response(ChatResponse.model_validate(result))
 
     async def tenants(self, request: Request) -> Response:
         bound = self.guard.authorize(request)
         tenants = await run_in_threadpool(self._runtime().store.list_tenants)
         visible = [t for t in tenants if bound is None or t.id == bound]
-        return json_response(TenantList(data=[TenantOut.of(t) for t in visible]))
+        return json_response(TenantList.model_validate({"data": visible}))
 
     async def tenant(self, request: Request) -> Response:
-        return json_response(TenantOut.of(await self._tenant(request)))
+        return json_response(TenantOut.model_validate(await self._tenant(request)))
 
     async def _records(self, request: Request) -> tuple[UUID, RecordQuery, int]:
         tenant_id = (await self._tenant(request)).id
@@ -266,21 +244,18 @@ class ApiRoutes:
         return tenant_id, query, offset
 
     async def tours(self, request: Request) -> Response:
-        return await self._record_page(request, self._runtime().store.list_tours, TourOut.of, TourPage)
+        return await self._record_page(request, self._runtime().store.list_tours, TourPage)
 
     async def notes(self, request: Request) -> Response:
-        return await self._record_page(request, self._runtime().store.list_notes, NoteOut.of, NotePage)
+        return await self._record_page(request, self._runtime().store.list_notes, NotePage)
 
     async def contacts(self, request: Request) -> Response:
-        return await self._record_page(
-            request, self._runtime().store.list_contacts, ContactOut.of, ContactPage
-        )
+        return await self._record_page(request, self._runtime().store.list_contacts, ContactPage)
 
     async def _record_page(
         self,
         request: Request,
         lister: Callable[[UUID, RecordQuery], Page[Any]],
-        convert: Callable[[Any], Shape],
         page_type: type[Shape],
     ) -> Response:
         """One page of tours, notes or contacts with the cursor to the next."""
@@ -289,7 +264,7 @@ class ApiRoutes:
         shown = len(page.rows)
         following = encode_cursor("o", offset + shown) if offset + shown < page.total else None
         return json_response(
-            page_type(data=[convert(row) for row in page.rows], total=page.total, next_cursor=following)
+            page_type.model_validate({"data": page.rows, "total": page.total, "next_cursor": following})
         )
 
     async def conversations(self, request: Request) -> Response:
@@ -301,7 +276,7 @@ class ApiRoutes:
         )
         shown = rows[: params.limit]
         more = encode_cursor("o", offset + len(shown)) if len(rows) > params.limit else None
-        return json_response(ConversationPage(data=[ConversationOut.of(c) for c in shown], next_cursor=more))
+        return json_response(ConversationPage.model_validate({"data": shown, "next_cursor": more}))
 
     async def conversation(self, request: Request) -> Response:
         tenant_id = (await self._tenant(request)).id
@@ -318,7 +293,7 @@ class ApiRoutes:
             ConversationDetail(
                 id=conversation_id,
                 messages=[MessageOut.of(m) for m in messages],
-                tool_calls=[ToolCallOut.of(c) for c in calls],
+                tool_calls=[ToolCallOut.model_validate(c) for c in calls],
             )
         )
 
@@ -354,12 +329,14 @@ async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None])
                     "tool.started", {"id": step.call_id, "name": step.name, "arguments": step.arguments}
                 )
             elif isinstance(step, ToolCallFinished):
-                out = ToolCallOut.of(step.record).model_dump(mode="json", by_alias=True)
+                out = ToolCallOut.model_validate(step.record).model_dump(mode="json", by_alias=True)
                 yield sse("tool.finished", {**out, "replayed": step.replayed})
             elif isinstance(step, ReplyDelta):
                 yield sse("reply.delta", {"text": step.text})
             elif isinstance(step, TurnFinished):
-                yield sse("done", ChatResponse.of(step.result).model_dump(mode="json", by_alias=True))
+                yield sse(
+                    "done", ChatResponse.model_validate(step.result).model_dump(mode="json", by_alias=True)
+                )
     except AgentCoreError as exc:
         yield sse("error", from_core(exc).body())
     finally:

@@ -1,69 +1,61 @@
 """JSON shapes of the HTTP API. The same models serialise responses and describe them in
-the OpenAPI document, so the document cannot drift from what is sent."""
+the OpenAPI document, so the document cannot drift from what is sent.
+
+Response models are validated straight from the domain records (`from_attributes`): each
+field is read from the record attribute of the same name, so nothing is copied by hand and a
+field the record does not have fails the first test that serves it.
+"""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from agent_core.domain import (
-    ChatMessage,
-    Contact,
-    ConversationSummary,
-    EventRecord,
-    Note,
-    Tenant,
-    ToolCallRecord,
-    Tour,
-    TurnResult,
-)
+from agent_core.domain import ChatMessage, EventRecord
+
+Millis = Annotated[float, AfterValidator(lambda value: round(value, 3))]
+"""A duration in milliseconds, to the microsecond."""
 
 
 class Shape(BaseModel):
-    """camelCase on the wire, snake_case in Python."""
+    """camelCase on the wire, snake_case in Python, built from records by attribute."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class ChatRequestBody(Shape):
-    """Body of POST /api/chat (the seed's shape, plus an optional conversation id)."""
-
-    tenant_id: UUID = Field(description="The tenant the caller speaks to")
-    message: str = Field(
-        min_length=1,
-        max_length=4000,
-        # Not blank, and no NUL characters (what the server checks; the length limit is
-        # MAX_MESSAGE_CHARS, 4000 unless configured otherwise).
-        json_schema_extra={"pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"},
-        description="What the caller said",
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, frozen=True, from_attributes=True
     )
-    conversation_id: UUID | None = Field(default=None, description="Continue this conversation")
+
+
+class PageParams(BaseModel):
+    """Query parameters every list endpoint takes; they parse requests and document them."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    limit: int = Field(default=50, ge=1, le=100, description="Rows per page")
+    cursor: str | None = Field(default=None, max_length=200, description="`nextCursor` of the previous page")
+
+
+class RecordParams(PageParams):
+    """Query parameters of tours, notes and contacts."""
+
+    search: str = Field(default="", max_length=200, description="Text the record contains (any case)")
+    date_from: date | None = Field(default=None, alias="from", description="First day, inclusive")
+    date_to: date | None = Field(default=None, alias="to", description="Last day, inclusive")
+    sort: str = Field(default="", max_length=40, description="Column to sort by")
+    order: Literal["asc", "desc"] = "asc"
 
 
 class ToolCallOut(Shape):
-    id: str
+    id: str = Field(validation_alias="call_id")
     name: str
     arguments: dict[str, Any] | str
     status: Literal["succeeded", "failed"]
     result: dict[str, Any] | None = None
     error: str | None = None
-    duration_ms: float
-
-    @classmethod
-    def of(cls, record: ToolCallRecord) -> ToolCallOut:
-        return cls(
-            id=record.call_id,
-            name=record.name,
-            arguments=record.arguments,
-            status=record.status.value,
-            result=record.result,
-            error=record.error,
-            duration_ms=round(record.duration_ms, 3),
-        )
+    duration_ms: Millis
 
 
 class UsageOut(Shape):
@@ -73,7 +65,7 @@ class UsageOut(Shape):
 
 
 class ChatResponse(Shape):
-    """One finished turn."""
+    """One finished turn (built from a TurnResult)."""
 
     conversation_id: UUID
     turn_id: UUID
@@ -81,23 +73,7 @@ class ChatResponse(Shape):
     tool_calls: list[ToolCallOut]
     model: str
     usage: UsageOut
-    latency_ms: float
-
-    @classmethod
-    def of(cls, result: TurnResult) -> ChatResponse:
-        return cls(
-            conversation_id=result.conversation_id,
-            turn_id=result.turn_id,
-            reply=result.reply,
-            tool_calls=[ToolCallOut.of(r) for r in result.tool_calls],
-            model=result.model,
-            usage=UsageOut(
-                prompt_tokens=result.usage.prompt_tokens,
-                completion_tokens=result.usage.completion_tokens,
-                total_tokens=result.usage.total_tokens,
-            ),
-            latency_ms=round(result.latency_ms, 3),
-        )
+    latency_ms: Millis
 
 
 class ErrorDetail(Shape):
@@ -133,10 +109,6 @@ class TenantOut(Shape):
     name: str
     created_at: datetime
 
-    @classmethod
-    def of(cls, tenant: Tenant) -> TenantOut:
-        return cls(id=tenant.id, name=tenant.name, created_at=tenant.created_at)
-
 
 class TourOut(Shape):
     id: UUID
@@ -146,29 +118,12 @@ class TourOut(Shape):
     conversation_id: UUID | None
     created_at: datetime
 
-    @classmethod
-    def of(cls, tour: Tour) -> TourOut:
-        return cls(
-            id=tour.id,
-            customer_name=tour.customer_name,
-            tour_date=tour.tour_date,
-            location=tour.location,
-            conversation_id=tour.conversation_id,
-            created_at=tour.created_at,
-        )
-
 
 class NoteOut(Shape):
     id: UUID
     content: str
     conversation_id: UUID | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, note: Note) -> NoteOut:
-        return cls(
-            id=note.id, content=note.content, conversation_id=note.conversation_id, created_at=note.created_at
-        )
 
 
 class ContactOut(Shape):
@@ -179,32 +134,12 @@ class ContactOut(Shape):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, contact: Contact) -> ContactOut:
-        return cls(
-            id=contact.id,
-            name=contact.name,
-            email=contact.email,
-            phone=contact.phone,
-            created_at=contact.created_at,
-            updated_at=contact.updated_at,
-        )
-
 
 class ConversationOut(Shape):
     id: UUID
     created_at: datetime
     message_count: int
     last_message: str
-
-    @classmethod
-    def of(cls, summary: ConversationSummary) -> ConversationOut:
-        return cls(
-            id=summary.id,
-            created_at=summary.created_at,
-            message_count=summary.message_count,
-            last_message=summary.last_message,
-        )
 
 
 class MessageOut(Shape):
@@ -215,6 +150,7 @@ class MessageOut(Shape):
 
     @classmethod
     def of(cls, message: ChatMessage) -> MessageOut:
+        """The wire shape names the calls a message asked for by id only."""
         return cls(
             role=message.role,
             content=message.content,
@@ -246,6 +182,7 @@ class EventOut(Shape):
 
     @classmethod
     def of(cls, record: EventRecord) -> EventOut:
+        """An event's own fields with its runs beside them (the record nests the event)."""
         event = record.event
         return cls(
             id=event.id,
@@ -253,15 +190,7 @@ class EventOut(Shape):
             name=event.name,
             payload=event.payload,
             created_at=event.created_at,
-            runs=[
-                ListenerRunOut(
-                    listener=r.listener,
-                    status=r.status.value,
-                    attempts=r.attempts,
-                    last_error=r.last_error,
-                )
-                for r in record.runs
-            ],
+            runs=[ListenerRunOut.model_validate(run) for run in record.runs],
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_core.domain import JsonDict
+from agent_core.domain import EventName, JsonDict
 from agent_core.tools.fields import BookableDate, PersonName, PlaceName
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -35,5 +35,5 @@ BOOK_TOUR = Tool(
     description="Book a tour for a customer. Use only when the name, date and location are known.",
     arguments=BookTourArgs,
     handler=book_tour,
-    success_event="tour.booked",
+    success_event=EventName.TOUR_BOOKED,
 )

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent_core.domain import JsonDict, ToolCallRequest, ToolSpec, decode_arguments
+from agent_core.domain import EventName, JsonDict, ToolCallRequest, ToolSpec, decode_arguments
 from agent_core.errors import summarize, validation_details
 from agent_core.store.base import TenantWriter, ToolExecution, ToolFailure
 
@@ -37,7 +37,7 @@ class Tool(Generic[ArgsT]):
     description: str
     arguments: type[ArgsT]
     handler: Callable[[ArgsT, ToolContext], JsonDict]
-    success_event: str
+    success_event: EventName
 
     @cached_property
     def spec(self) -> ToolSpec:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_core.domain import JsonDict
+from agent_core.domain import EventName, JsonDict
 from agent_core.tools.fields import NoteText
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -28,5 +28,5 @@ TAKE_NOTE = Tool(
     description="Record a note about the caller: preferences, requests, anything to remember.",
     arguments=TakeNoteArgs,
     handler=take_note,
-    success_event="note.taken",
+    success_event=EventName.NOTE_TAKEN,
 )

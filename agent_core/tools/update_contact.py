@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from agent_core.domain import JsonDict
+from agent_core.domain import EventName, JsonDict
 from agent_core.tools.fields import PersonName, PhoneNumber
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -44,5 +44,5 @@ UPDATE_CONTACT_INFO = Tool(
     ),
     arguments=UpdateContactArgs,
     handler=update_contact_info,
-    success_event="contact.updated",
+    success_event=EventName.CONTACT_UPDATED,
 )

@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from agent_core.clock import FixedClock
-from agent_core.domain import Event, RunStatus, Tenant
+from agent_core.domain import Event, EventName, RunStatus, Tenant
 from agent_core.events.bus import EventBus, RetryPolicy
 from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
@@ -67,7 +67,7 @@ def test_events_are_stored_in_emission_order_per_tenant(
     bus = EventBus(store, [ScriptedListener("audit")])
     bus.start()
     for i in range(100):
-        bus.emit("note.taken", tenant.id if i % 2 == 0 else other_tenant.id, {"i": i})
+        bus.emit(EventName.NOTE_TAKEN, tenant.id if i % 2 == 0 else other_tenant.id, {"i": i})
     bus.close(timeout=60)
     mine = [r.event.payload["i"] for r in store.list_events(tenant.id, limit=1000)]
     theirs = [r.event.payload["i"] for r in store.list_events(other_tenant.id, limit=1000)]
@@ -85,7 +85,7 @@ def test_a_failing_listener_is_retried_then_recorded_as_failed_without_affecting
     broken, healthy = ScriptedListener("broken", explode), ScriptedListener("healthy")
     bus = EventBus(store, [broken, healthy], retry=FAST)
     bus.start()
-    bus.emit("tour.booked", tenant.id, {"name": "Zoë"})
+    bus.emit(EventName.TOUR_BOOKED, tenant.id, {"name": "Zoë"})
     bus.close()
     assert len(broken.seen) == 3
     (record,) = store.list_events(tenant.id)
@@ -104,7 +104,7 @@ def test_a_flaky_listener_succeeds_on_retry(store: Store, tenant: Tenant) -> Non
 
     bus = EventBus(store, [ScriptedListener("flaky", flaky)], retry=FAST)
     bus.start()
-    bus.emit("note.taken", tenant.id, {})
+    bus.emit(EventName.NOTE_TAKEN, tenant.id, {})
     bus.close()
     assert runs_of(store, tenant.id) == [("note.taken", "flaky", RunStatus.SUCCEEDED, 2)]
 
@@ -120,7 +120,7 @@ def test_a_failed_event_can_be_replayed(store: Store, tenant: Tenant) -> None:
     listener = ScriptedListener("crm", send)
     bus = EventBus(store, [listener], retry=FAST)
     bus.start()
-    bus.emit("tour.booked", tenant.id, {})
+    bus.emit(EventName.TOUR_BOOKED, tenant.id, {})
     deadline = time.monotonic() + 10
     while runs_of(store, tenant.id) != [("tour.booked", "crm", RunStatus.FAILED, 3)]:
         assert time.monotonic() < deadline, "the run never failed"
@@ -168,10 +168,10 @@ def test_shutdown_keeps_every_accepted_event_and_the_next_start_finishes_the_wor
     bus = EventBus(sqlite_store, [stuck], retry=FAST)
     bus.start()
     for i in range(50):
-        bus.emit("tour.booked", DEMO_TENANT_ID, {"i": i})
+        bus.emit(EventName.TOUR_BOOKED, DEMO_TENANT_ID, {"i": i})
     bus.close(timeout=0.2)
     release.set()
-    bus.emit("tour.booked", DEMO_TENANT_ID, {"i": 50})
+    bus.emit(EventName.TOUR_BOOKED, DEMO_TENANT_ID, {"i": 50})
     records = sqlite_store.list_events(DEMO_TENANT_ID, limit=1000)
     assert [r.event.payload["i"] for r in records] == list(range(51))
     pending = sqlite_store.pending_listener_runs()
@@ -196,7 +196,7 @@ def test_events_from_two_processes_are_visible_to_both(tmp_path: Path) -> None:
     here = SqliteStore(path)
     bus = EventBus(here)
     bus.start()
-    bus.emit("note.taken", DEMO_TENANT_ID, {"from": "parent"})
+    bus.emit(EventName.NOTE_TAKEN, DEMO_TENANT_ID, {"from": "parent"})
     bus.close()
     script = (
         "import sys\n"
@@ -242,7 +242,7 @@ def test_a_booking_queues_a_confirmation_and_a_contact_update_a_crm_sync(
 def test_the_cursor_returns_only_newer_events(store: Store, tenant: Tenant) -> None:
     bus = EventBus(store)
     bus.start()
-    bus.emit("note.taken", tenant.id, {"n": 1})
+    bus.emit(EventName.NOTE_TAKEN, tenant.id, {"n": 1})
     bus.close()
     first, cursor = bus.events_since(tenant.id)
     assert [r.event.payload for r in first] == [{"n": 1}]
@@ -251,12 +251,13 @@ def test_the_cursor_returns_only_newer_events(store: Store, tenant: Tenant) -> N
 
 SIGTERM_CHILD = """
 import sys, threading, time
+from agent_core.domain import EventName
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 runtime = build_runtime(load_settings(sqlite_path=sys.argv[1]), close_at_exit=True)
 for i in range(200):
-    runtime.bus.emit("tour.booked", DEMO_TENANT_ID, {"i": i, "name": f"Guest {i}"})
+    runtime.bus.emit(EventName.TOUR_BOOKED, DEMO_TENANT_ID, {"i": i, "name": f"Guest {i}"})
 print("accepted", flush=True)
 time.sleep(60)
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,29 @@ from uuid import uuid4
 import httpx
 import pytest
 
+from agent_core.domain import (
+    Contact,
+    ConversationSummary,
+    ListenerRun,
+    Note,
+    Tenant,
+    ToolCallRecord,
+    Tour,
+    TurnResult,
+    Usage,
+)
+from agent_core.http.schemas import (
+    ChatResponse,
+    ContactOut,
+    ConversationOut,
+    ListenerRunOut,
+    NoteOut,
+    Shape,
+    TenantOut,
+    ToolCallOut,
+    TourOut,
+    UsageOut,
+)
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from tests.http.conftest import RunningApi
 
@@ -298,3 +322,28 @@ def test_text_a_database_cannot_store_is_refused_not_a_server_error(api: Running
     )
     assert response.status_code == 422
     assert error_of(response)["details"][0]["field"] == "message"
+
+
+@pytest.mark.parametrize(
+    ("model", "record"),
+    [
+        (TenantOut, Tenant),
+        (TourOut, Tour),
+        (NoteOut, Note),
+        (ContactOut, Contact),
+        (ConversationOut, ConversationSummary),
+        (ToolCallOut, ToolCallRecord),
+        (ChatResponse, TurnResult),
+        (UsageOut, Usage),
+        (ListenerRunOut, ListenerRun),
+    ],
+)
+def test_every_response_field_is_read_from_its_domain_record(model: type[Shape], record: type) -> None:
+    attributes = {f.name for f in dataclasses.fields(record)}
+    attributes |= {name for name, value in vars(record).items() if isinstance(value, property)}
+    # A field reads the attribute of its own name, or the one its explicit validation alias names.
+    sources = {
+        str(field.validation_alias) if field.alias_priority == 2 and field.validation_alias else name
+        for name, field in model.model_fields.items()
+    }
+    assert sources <= attributes

@@ -11,9 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent_core.http.openapi import openapi_document
+from agent_core.settings import Settings
 from tests.http.conftest import RunningApi
 
-SCHEMA = schemathesis.openapi.from_dict(openapi_document())
+SCHEMA = schemathesis.openapi.from_dict(openapi_document(Settings().max_message_chars))
 OPERATIONS = {
     f"{op.method.upper()} {op.path}": op
     for op in (result.ok() for result in SCHEMA.get_all_operations())  # type: ignore[union-attr]
