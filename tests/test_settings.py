@@ -155,3 +155,14 @@ def test_malformed_api_keys_stop_start_up_without_echoing_them(
     with pytest.raises(ConfigError, match=f"API_KEYS: {message}") as caught:
         load_settings()
     assert "a-long-enough-key-1" not in str(caught.value)
+
+
+def test_every_variable_is_documented_in_the_readme_and_env_example() -> None:
+    from agent_core.testing.environment import settings_variables
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = (ROOT / ".env.example").read_text()
+    for variable in settings_variables():
+        assert f"| `{variable}` |" in readme, variable
+        assert f"# {variable}=" in example, variable
