@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 2), for a new database: paste it into a Supabase
+-- The whole current schema (version 3), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -76,10 +76,13 @@ CREATE TABLE IF NOT EXISTS public.turns (
     error             text,
     started_at        timestamptz NOT NULL DEFAULT now(),
     finished_at       timestamptz,
+    -- A running turn's process renews this; once it passes, any process closes the turn as failed.
+    lease_expires_at  timestamptz,
     FOREIGN KEY (tenant_id, conversation_id)
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS turns_conversation ON public.turns (tenant_id, conversation_id, started_at);
+CREATE INDEX IF NOT EXISTS turns_running_lease ON public.turns (lease_expires_at) WHERE status = 'running';
 
 CREATE TABLE IF NOT EXISTS public.messages (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -103,6 +106,8 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
     conversation_id uuid NOT NULL,
     name            text NOT NULL,
     arguments       text NOT NULL,
+    -- SHA-256 of `arguments`: a call is known by conversation, call id and this fingerprint.
+    arguments_hash  text NOT NULL,
     status          text NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
     result          jsonb,
     error           text,
@@ -110,7 +115,7 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- The exact text the model read as the result; replays return these bytes.
     model_content   text,
-    PRIMARY KEY (tenant_id, call_id),
+    PRIMARY KEY (tenant_id, conversation_id, call_id, arguments_hash),
     CONSTRAINT tool_calls_finished_have_content CHECK (status = 'running' OR model_content IS NOT NULL)
 );
 CREATE INDEX IF NOT EXISTS tool_calls_turn ON public.tool_calls (tenant_id, turn_id);
@@ -190,6 +195,19 @@ CREATE TABLE IF NOT EXISTS public.outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_tenant_recent ON public.outbox (tenant_id, created_at);
 
+-- Idempotency keys of POST /api/chat: the request's fingerprint and the response it got.
+CREATE TABLE IF NOT EXISTS public.idempotency_keys (
+    tenant_id        uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    key              text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+    fingerprint      text NOT NULL,
+    status           text NOT NULL CHECK (status IN ('running', 'done')),
+    response_status  integer,
+    response         jsonb,
+    lease_expires_at timestamptz NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, key)
+);
+
 -- The applied migrations (`vam migrate` reads and extends it).
 CREATE TABLE IF NOT EXISTS public.schema_migrations (
     version    integer PRIMARY KEY,
@@ -210,6 +228,7 @@ ALTER TABLE public.prompt_versions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.events        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.listener_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox        ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 -- No policy: only the service role (which bypasses RLS) reads the versions.
 ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
@@ -222,7 +241,7 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
-                       'prompt_versions', 'events', 'listener_runs', 'outbox']
+                       'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
         EXECUTE format(
@@ -237,16 +256,16 @@ $$;
 
 REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox FROM anon;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys FROM anon;
 REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
 GRANT SELECT ON public.schema_migrations TO service_role;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox TO authenticated;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys TO authenticated;
 GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox TO service_role;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys TO service_role;
 
 -- Functions the Supabase store calls over RPC where one request must do several writes
 -- together (PostgREST runs each call in one transaction). They take the tenant id as an
@@ -277,7 +296,8 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION public.app_start_turn(
-    p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text
+    p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
+    p_lease_seconds float8, p_events jsonb
 ) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_conversation uuid := p_conversation;
@@ -286,15 +306,22 @@ BEGIN
         v_conversation := p_new_conversation;
         INSERT INTO public.conversations (id, tenant_id) VALUES (v_conversation, p_tenant);
     ELSE
+        -- The row lock this takes makes concurrent starts on one conversation take turns.
         UPDATE public.conversations SET updated_at = now() WHERE tenant_id = p_tenant AND id = v_conversation;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'conversation % not found for this tenant', v_conversation USING ERRCODE = 'P0002';
         END IF;
+        IF EXISTS (SELECT FROM public.turns WHERE tenant_id = p_tenant AND conversation_id = v_conversation
+                   AND status = 'running' AND lease_expires_at > now()) THEN
+            RAISE EXCEPTION 'conversation % is answering another message', v_conversation USING ERRCODE = 'VA409';
+        END IF;
     END IF;
-    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message)
-        VALUES (p_turn, p_tenant, v_conversation, 'running', p_message);
+    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at)
+        VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
+                now() + make_interval(secs => p_lease_seconds));
     INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
         VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
+    PERFORM public.app_save_events(p_events);
     RETURN v_conversation;
 END
 $$;
@@ -303,18 +330,19 @@ $$;
 -- record and its result message commit together. Returns the record and whether it was a
 -- replay of an earlier execution.
 CREATE OR REPLACE FUNCTION public.app_run_tool_call(
-    p_tenant uuid, p_conversation uuid, p_turn uuid, p_call jsonb, p_outcome jsonb, p_writes jsonb
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_call jsonb, p_outcome jsonb, p_writes jsonb,
+    p_events jsonb
 ) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     v_claimed integer;
     v_record public.tool_calls;
 BEGIN
-    INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,
+    INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments, arguments_hash,
                                    status, result, error, duration_ms, model_content)
     VALUES (p_tenant, p_call->>'id', p_turn, p_conversation, p_call->>'name', p_call->>'arguments',
-            p_outcome->>'status', p_outcome->'result', p_outcome->>'error',
+            p_call->>'arguments_hash', p_outcome->>'status', p_outcome->'result', p_outcome->>'error',
             (p_outcome->>'duration_ms')::float8, p_outcome->>'model_content')
-    ON CONFLICT (tenant_id, call_id) DO NOTHING;
+    ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
         INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
@@ -332,7 +360,12 @@ BEGIN
             phone = COALESCE(excluded.phone, public.contacts.phone),
             updated_at = now();
     END IF;
-    SELECT * INTO v_record FROM public.tool_calls WHERE tenant_id = p_tenant AND call_id = p_call->>'id';
+    IF v_claimed = 1 THEN
+        PERFORM public.app_save_events(p_events);
+    END IF;
+    SELECT * INTO v_record FROM public.tool_calls
+    WHERE tenant_id = p_tenant AND conversation_id = p_conversation AND call_id = p_call->>'id'
+      AND arguments_hash = p_call->>'arguments_hash';
     INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content, tool_call_id)
     VALUES (p_tenant, p_conversation, p_turn, 'tool', v_record.model_content, p_call->>'id');
     RETURN to_jsonb(v_record) || jsonb_build_object('replayed', v_claimed = 0);
@@ -340,7 +373,7 @@ END
 $$;
 
 CREATE OR REPLACE FUNCTION public.app_finish_turn(
-    p_tenant uuid, p_conversation uuid, p_turn uuid, p_reply text, p_outcome jsonb
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_reply text, p_outcome jsonb, p_events jsonb
 ) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF p_reply IS NOT NULL THEN
@@ -356,8 +389,10 @@ BEGIN
         model_calls = (p_outcome->>'model_calls')::integer,
         latency_ms = (p_outcome->>'latency_ms')::float8,
         error = p_outcome->>'error',
-        finished_at = now()
+        finished_at = now(),
+        lease_expires_at = NULL
     WHERE tenant_id = p_tenant AND id = p_turn;
+    PERFORM public.app_save_events(p_events);
 END
 $$;
 
@@ -392,14 +427,68 @@ LANGUAGE sql STABLE AS $$
     ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
 
+-- The running process extends the leases of its turns.
+CREATE OR REPLACE FUNCTION public.app_renew_turns(p_turns uuid[], p_lease_seconds float8)
+RETURNS integer LANGUAGE sql AS $$
+    WITH renewed AS (
+        UPDATE public.turns SET lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+        WHERE id = ANY(p_turns) AND status = 'running' RETURNING 1
+    )
+    SELECT count(*)::integer FROM renewed;
+$$;
+
+-- Turns whose process stopped renewing their lease: closed as failed, each with its
+-- chat.turn.failed event (and a pending run for each listener named), in one transaction.
+CREATE OR REPLACE FUNCTION public.app_fail_expired_turns(p_error text, p_listeners text[])
+RETURNS TABLE (tenant_id uuid, conversation_id uuid, turn_id uuid) LANGUAGE plpgsql AS $$
+DECLARE
+    v_turn record;
+    v_event uuid;
+BEGIN
+    FOR v_turn IN
+        SELECT t.id, t.tenant_id, t.conversation_id FROM public.turns t
+        WHERE t.status = 'running' AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now())
+        ORDER BY t.started_at FOR UPDATE SKIP LOCKED
+    LOOP
+        UPDATE public.turns SET status = 'failed', error = p_error, finished_at = now(), lease_expires_at = NULL
+        WHERE id = v_turn.id;
+        v_event := gen_random_uuid();
+        INSERT INTO public.events (id, tenant_id, name, payload)
+        VALUES (v_event, v_turn.tenant_id, 'chat.turn.failed', jsonb_build_object(
+            'conversation_id', v_turn.conversation_id::text, 'turn_id', v_turn.id::text, 'error', p_error));
+        INSERT INTO public.listener_runs (event_id, listener, tenant_id, status, attempts)
+        SELECT v_event, l, v_turn.tenant_id, 'pending', 0 FROM unnest(p_listeners) l;
+        tenant_id := v_turn.tenant_id;
+        conversation_id := v_turn.conversation_id;
+        turn_id := v_turn.id;
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+
+-- Pending listener runs of every tenant after an event seq, in event order (the bus picks
+-- them up at start and periodically, page by page).
+CREATE OR REPLACE FUNCTION public.app_pending_runs(p_after_seq bigint, p_limit integer)
+RETURNS TABLE (seq bigint, id uuid, tenant_id uuid, name text, payload jsonb, created_at timestamptz,
+               listener text)
+LANGUAGE sql STABLE AS $$
+    SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener
+    FROM public.listener_runs r JOIN public.events e ON e.id = r.event_id
+    WHERE r.status = 'pending' AND e.seq > p_after_seq
+    ORDER BY e.seq, r.listener LIMIT p_limit;
+$$;
+
 DO $$
 DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'app_create_tenant(uuid, text, text)', 'app_update_prompt(uuid, text, text)',
-        'app_start_turn(uuid, uuid, uuid, uuid, text)', 'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb)',
-        'app_finish_turn(uuid, uuid, uuid, text, jsonb)', 'app_save_events(jsonb)',
+        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb)',
+        'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
+        'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)', 'app_save_events(jsonb)',
+        'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
+        'app_pending_runs(bigint, integer)',
         'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
         'app_list_conversations(uuid, integer, integer)']
     LOOP
@@ -422,8 +511,9 @@ SELECT id, 1, system_prompt, 'seed' FROM public.tenants
 WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
 ON CONFLICT (tenant_id, version) DO NOTHING;
 
--- This file is migrations 1 and 2.
+-- This file is migrations 1 to 3.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
-    (2, 'tool_result_text')
+    (2, 'tool_result_text'),
+    (3, 'exactly_once')
 ON CONFLICT (version) DO NOTHING;

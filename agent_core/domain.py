@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -67,6 +68,17 @@ class ToolCallRequest:
     id: str
     name: str
     arguments: str
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the argument text: with the call id and conversation, what makes a call
+        the same call (a server reusing ids per response cannot replay another's result)."""
+        return fingerprint(self.arguments)
+
+
+def fingerprint(text: str) -> str:
+    """Hex SHA-256 of a text's UTF-8 bytes (the stores' SQL computes the same)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +238,15 @@ class Event:
     payload: JsonDict
     created_at: datetime
     seq: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An event stored in the transaction of the change it describes, with a pending run for
+    each listener named; the in-process bus only delivers it after the commit."""
+
+    event: Event
+    listeners: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

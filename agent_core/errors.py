@@ -25,6 +25,10 @@ class NotFoundError(AgentCoreError):
     """A tenant or conversation does not exist (or belongs to another tenant)."""
 
 
+class ConversationBusyError(AgentCoreError):
+    """The conversation is answering another message; one turn runs at a time."""
+
+
 class ModelUnavailableError(AgentCoreError):
     """The language model could not be reached or kept failing after retries."""
 

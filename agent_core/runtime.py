@@ -17,9 +17,10 @@ from uuid import UUID
 import redis
 
 from agent_core.admin import create_tenant, roll_back_prompt, save_prompt
+from agent_core.agent.leases import TurnLeases
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
-from agent_core.domain import PromptVersion, Tenant
+from agent_core.domain import EventName, PromptVersion, Tenant
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
@@ -111,6 +112,7 @@ class Runtime:
         if self._closed:
             return
         self._closed = True
+        self.agent.leases.close()
         self.bus.close(timeout)
         self.prompts.close()
         self.store.close()
@@ -206,6 +208,7 @@ def build_runtime(
         local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
     )
     bus = EventBus(store, default_listeners(store))
+    leases = TurnLeases(store, failed_listeners=bus.listeners_for(EventName.TURN_FAILED))
     agent = Agent(
         store=store,
         model=model or build_model(settings, clock),
@@ -214,10 +217,12 @@ def build_runtime(
         events=bus,
         clock=clock,
         limits=AgentLimits(settings.agent_max_steps, settings.history_limit, settings.max_message_chars),
+        leases=leases,
     )
     runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, redis_client)
     prompts.start()
     bus.start()
+    leases.start()
     if close_at_exit:
         atexit.register(runtime.close)
         _exit_cleanly_on_sigterm()

@@ -13,11 +13,20 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from agent_core.agent.loop import Agent
 from agent_core.clock import FixedClock
-from agent_core.domain import ChatMessage, JsonDict, ToolCallRequest, ToolSpec, Usage
+from agent_core.domain import (
+    ChatMessage,
+    Event,
+    EventName,
+    JsonDict,
+    OutboxEvent,
+    ToolCallRequest,
+    ToolSpec,
+    Usage,
+)
 from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
@@ -49,9 +58,12 @@ class InstantModel:
 
 
 class NullSink:
-    """Drops events: the loop's own cost, without the bus."""
+    """Events with no listeners (they are still stored with each write): the loop without the bus."""
 
-    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
+    def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
+        return OutboxEvent(Event(uuid4(), tenant_id, name, payload, datetime.now(UTC)), ())
+
+    def deliver(self, events: Sequence[OutboxEvent]) -> None:
         return None
 
 

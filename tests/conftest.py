@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +16,8 @@ import redis
 
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import FixedClock
-from agent_core.domain import JsonDict, Tenant
-from agent_core.events.sink import EventSink
+from agent_core.domain import Event, EventName, JsonDict, OutboxEvent, Tenant
+from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.prompt_cache import PromptCache
@@ -44,12 +44,16 @@ def service_missing(reason: str) -> NoReturn:
 
 @dataclass
 class RecordingSink:
-    """An EventSink that keeps what was emitted, for asserting on the agent's events."""
+    """An EventPublisher that keeps what was delivered (committed), for asserting on the
+    agent's events; the events carry no listeners."""
 
     events: list[tuple[str, UUID, JsonDict]] = field(default_factory=list)
 
-    def emit(self, name: str, tenant_id: UUID, payload: JsonDict) -> None:
-        self.events.append((name, tenant_id, payload))
+    def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
+        return OutboxEvent(Event(uuid4(), tenant_id, name, payload, datetime.now(UTC)), ())
+
+    def deliver(self, events: Sequence[OutboxEvent]) -> None:
+        self.events.extend((o.event.name, o.event.tenant_id, o.event.payload) for o in events)
 
     @property
     def names(self) -> list[str]:
@@ -104,13 +108,14 @@ def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
 
 
 # Requests the Supabase store may make without a tenant filter: tenant listing, health
-# pings, the schema version check, and the event bus resuming (and requeueing stale) work
-# of every tenant at start-up.
+# pings, the schema version check, and the maintenance of every tenant's work (pending
+# listener runs, stale runs put back, turn leases renewed by id, expired turns closed).
 UNSCOPED_ALLOWED = {
     ("GET", "tenants"),
     ("GET", "schema_migrations"),
-    ("GET", "events"),
-    ("GET", "listener_runs"),
+    ("POST", "rpc/app_pending_runs"),
+    ("POST", "rpc/app_renew_turns"),
+    ("POST", "rpc/app_fail_expired_turns"),
 }
 
 
@@ -133,15 +138,11 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
             )
             or (request.target == "messages" and request.method == "POST" and body.get("tenant_id"))
         )
-        # The bus's start-up resume reads pending runs (and their events) of every tenant.
-        resume = (request.method, request.target) in UNSCOPED_ALLOWED and (
-            request.target != "listener_runs" or request.has_param("status", "eq.pending")
+        maintenance = (request.method, request.target) in UNSCOPED_ALLOWED or (
+            (request.method, request.target) == ("PATCH", "listener_runs")
+            and request.has_param("status", "eq.running")
         )
-        requeue = (request.method, request.target) == ("PATCH", "listener_runs") and request.has_param(
-            "status", "eq.running"
-        )
-        resume = resume or requeue
-        if not scoped and not resume:
+        if not scoped and not maintenance:
             found.append(request)
     return found
 
@@ -197,7 +198,7 @@ def make_agent(
     store: Store,
     clock: FixedClock,
     model: ChatModel | None = None,
-    sink: EventSink | None = None,
+    sink: EventPublisher | None = None,
     limits: AgentLimits | None = None,
 ) -> Agent:
     """An agent over real components; events go to `sink` (a recorder by default)."""

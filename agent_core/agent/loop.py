@@ -12,10 +12,12 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
 
 from agent_core.agent.history import model_ready
+from agent_core.agent.leases import TurnLeases
 from agent_core.agent.requests import TurnRequest, parse_turn_request
 from agent_core.agent.steps import (
     ReplyDelta,
@@ -29,6 +31,7 @@ from agent_core.clock import Clock
 from agent_core.domain import (
     ChatMessage,
     EventName,
+    OutboxEvent,
     ToolCallRecord,
     ToolCallRequest,
     ToolCallStatus,
@@ -37,9 +40,9 @@ from agent_core.domain import (
     Usage,
 )
 from agent_core.errors import NotFoundError
-from agent_core.events.sink import EventSink
+from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
-from agent_core.store.base import Store, TurnOutcome
+from agent_core.store.base import Store, TurnOutcome, TurnStart
 from agent_core.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -104,9 +107,10 @@ class Agent:
         model: ChatModel,
         tools: ToolRegistry,
         prompts: PromptSource,
-        events: EventSink,
+        events: EventPublisher,
         clock: Clock,
         limits: AgentLimits | None = None,
+        leases: TurnLeases | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -115,6 +119,8 @@ class Agent:
         self.events = events
         self.clock = clock
         self.limits = limits or AgentLimits()
+        # Without a started TurnLeases nobody renews: fine for turns shorter than the lease.
+        self.leases = leases or TurnLeases(store)
 
     def validate(self, data: Mapping[str, object]) -> TurnRequest:
         """Check raw input; InvalidInputError when it is malformed. Writes nothing."""
@@ -171,40 +177,43 @@ class Agent:
             # GeneratorExit included: a consumer that stops listening still gets a closed turn.
             self._record_failure(turn, error)
             raise
-        self.events.emit(
-            EventName.REPLY_SENT,
-            turn.tenant_id,
-            {
-                "conversation_id": str(turn.conversation_id),
-                "turn_id": str(turn.turn_id),
-                "reply": result.reply,
-                "tool_calls": len(result.tool_calls),
-                "latency_ms": round(result.latency_ms, 3),
-            },
-        )
         yield TurnFinished(result)
 
     def _begin(self, request: TurnRequest, prompt: str) -> _Turn:
-        """Store the user message, announce it, and assemble what the model reads first."""
+        """Store the user message with its event, and assemble what the model reads first."""
         started = time.perf_counter()
-        opened = self.store.start_turn(request.tenant_id, request.conversation_id, request.message)
-        self.events.emit(
-            EventName.MESSAGE_RECEIVED,
-            request.tenant_id,
-            {
-                "conversation_id": str(opened.conversation_id),
-                "turn_id": str(opened.turn_id),
+        written: list[OutboxEvent] = []
+
+        def received(start: TurnStart) -> list[OutboxEvent]:
+            payload = {
+                "conversation_id": str(start.conversation_id),
+                "turn_id": str(start.turn_id),
                 "message": request.message,
-            },
+            }
+            written[:] = [self.events.outbox(EventName.MESSAGE_RECEIVED, request.tenant_id, payload)]
+            return written
+
+        opened = self.store.start_turn(
+            request.tenant_id,
+            request.conversation_id,
+            request.message,
+            lease_seconds=self.leases.lease_seconds,
+            events=received,
         )
+        self.leases.hold(opened.turn_id)
+        self.events.deliver(written)
         today = self.clock.today()
         system = ChatMessage(
             "system",
             f"{prompt}\n\n{GUARDRAILS.format(today=today, zone=self.clock.now().tzname())}",
         )
-        history = self.store.load_history(
-            request.tenant_id, opened.conversation_id, self.limits.history_limit
-        )
+        try:
+            history = self.store.load_history(
+                request.tenant_id, opened.conversation_id, self.limits.history_limit
+            )
+        except BaseException:
+            self.leases.release(opened.turn_id)  # the reaper closes it when the lease runs out
+            raise
         return _Turn(
             tenant_id=request.tenant_id,
             conversation_id=opened.conversation_id,
@@ -241,30 +250,54 @@ class Agent:
         return list(calls.values())
 
     def _run_tools(self, turn: _Turn, calls: Sequence[ToolCallRequest]) -> Generator[TurnStep, None, None]:
-        """Run each call at most once; its result goes back to the model and out as events."""
+        """Run each call at most once; its result goes back to the model, its events out."""
         started = time.perf_counter()
         for call in calls:
             prepared = self.tools.prepare(call, turn.today)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
+            written: list[OutboxEvent] = []
             record, replayed = self.store.run_tool_call(
-                turn.tenant_id, turn.conversation_id, turn.turn_id, call, prepared.execute
+                turn.tenant_id,
+                turn.conversation_id,
+                turn.turn_id,
+                call,
+                prepared.execute,
+                partial(self._tool_events, turn, prepared.tool, written),
             )
+            if not replayed:
+                self.events.deliver(written)
             turn.records.append(record)
             turn.messages.append(ChatMessage("tool", record.model_content, tool_call_id=call.id))
-            if not replayed:
-                self._emit_tool_events(turn.tenant_id, turn.conversation_id, record, prepared.tool)
             yield ToolCallFinished(record, replayed)
         turn.timings["tools_ms"] += (time.perf_counter() - started) * 1000
 
     def _finish(self, turn: _Turn) -> TurnResult:
-        """Store the reply with the turn's outcome; the result the caller gets."""
+        """Store the reply with the turn's outcome and event; the result the caller gets."""
         # Text from tool steps and the final answer are separate paragraphs of one reply.
         reply = "\n\n".join(part.strip() for part in turn.reply_parts if part.strip()) or NO_REPLY
         latency_ms = turn.elapsed_ms()
         outcome = TurnOutcome("succeeded", reply, turn.model_name, turn.usage, turn.model_calls, latency_ms)
-        self.store.finish_turn(
-            turn.tenant_id, turn.conversation_id, turn.turn_id, ChatMessage("assistant", reply), outcome
+        sent = self.events.outbox(
+            EventName.REPLY_SENT,
+            turn.tenant_id,
+            {
+                "conversation_id": str(turn.conversation_id),
+                "turn_id": str(turn.turn_id),
+                "reply": reply,
+                "tool_calls": len(turn.records),
+                "latency_ms": round(latency_ms, 3),
+            },
         )
+        self.store.finish_turn(
+            turn.tenant_id,
+            turn.conversation_id,
+            turn.turn_id,
+            ChatMessage("assistant", reply),
+            outcome,
+            [sent],
+        )
+        self.leases.release(turn.turn_id)
+        self.events.deliver([sent])
         return TurnResult(
             tenant_id=turn.tenant_id,
             conversation_id=turn.conversation_id,
@@ -278,22 +311,35 @@ class Agent:
             timings_ms=turn.timings,
         )
 
-    def _emit_tool_events(
-        self, tenant_id: UUID, conversation_id: UUID, record: ToolCallRecord, tool: Tool[Any] | None
-    ) -> None:
+    def _tool_events(
+        self, turn: _Turn, tool: Tool[Any] | None, written: list[OutboxEvent], record: ToolCallRecord
+    ) -> list[OutboxEvent]:
+        """`tool.called` or `tool.failed`, and the tool's own event when it changed something;
+        also kept in `written`, to deliver once the store committed them."""
+        written[:] = self._tool_event_list(turn, tool, record)
+        return written
+
+    def _tool_event_list(
+        self, turn: _Turn, tool: Tool[Any] | None, record: ToolCallRecord
+    ) -> list[OutboxEvent]:
         payload = {
-            "conversation_id": str(conversation_id),
+            "conversation_id": str(turn.conversation_id),
             "call_id": record.call_id,
             "tool": record.name,
             "arguments": record.arguments,
             "duration_ms": round(record.duration_ms, 3),
         }
-        if record.status is ToolCallStatus.SUCCEEDED:
-            self.events.emit(EventName.TOOL_CALLED, tenant_id, {**payload, "result": record.result})
-            if tool is not None:
-                self.events.emit(tool.success_event, tenant_id, {**payload, **(record.result or {})})
-        else:
-            self.events.emit(EventName.TOOL_FAILED, tenant_id, {**payload, "error": record.error})
+        if record.status is not ToolCallStatus.SUCCEEDED:
+            return [
+                self.events.outbox(EventName.TOOL_FAILED, turn.tenant_id, {**payload, "error": record.error})
+            ]
+        events = [
+            self.events.outbox(EventName.TOOL_CALLED, turn.tenant_id, {**payload, "result": record.result})
+        ]
+        result = record.result or {}
+        if tool is not None and tool.changed(result):
+            events.append(self.events.outbox(tool.success_event, turn.tenant_id, {**payload, **result}))
+        return events
 
     def _record_failure(self, turn: _Turn, error: BaseException) -> None:
         """Mark the turn failed; the original error keeps propagating whatever happens here."""
@@ -301,12 +347,19 @@ class Agent:
         outcome = TurnOutcome(
             "failed", None, turn.model_name, turn.usage, turn.model_calls, turn.elapsed_ms(), reason
         )
-        try:
-            self.store.finish_turn(turn.tenant_id, turn.conversation_id, turn.turn_id, None, outcome)
-        except Exception:
-            log.exception("could not record failed turn %s", turn.turn_id)
-        self.events.emit(
+        failed = self.events.outbox(
             EventName.TURN_FAILED,
             turn.tenant_id,
             {"conversation_id": str(turn.conversation_id), "turn_id": str(turn.turn_id), "error": reason},
         )
+        try:
+            self.store.finish_turn(
+                turn.tenant_id, turn.conversation_id, turn.turn_id, None, outcome, [failed]
+            )
+        except Exception:
+            # Its lease runs out and the reaper closes it, with its event, once the store is back.
+            log.exception("could not record failed turn %s", turn.turn_id)
+        else:
+            self.events.deliver([failed])
+        finally:
+            self.leases.release(turn.turn_id)

@@ -1,12 +1,14 @@
-"""In-process event bus with durable events and background listeners (the seed's
-EventEmitter standing in for Inngest, made durable).
+"""In-process event bus over a transactional outbox (the seed's EventEmitter standing in
+for Inngest, made durable).
 
-`emit` only appends to an in-memory queue: the turn never waits for I/O. A worker thread
-persists events in batches together with one pending run per interested listener; each
-listener has its own worker, so a slow or failing listener delays nobody else. A failing
-run is retried with exponential backoff and then recorded as failed; it can be replayed.
-Runs are claimed in the store before they start, so with several processes on one
-database each run executes once.
+Events are stored by the store in the transaction of the change they describe, each with a
+pending run per interested listener; this bus only delivers them. After a commit the writer
+hands the events to `deliver`, and each listener's own worker runs them, so a slow or failing
+listener delays nobody else. A failing run is retried with exponential backoff and then
+recorded as failed; it can be replayed. Runs are claimed in the store before they start, so
+with several processes on one database each run executes once. A reconciler, at start and
+every few seconds, picks up every pending run (however many: it pages through them) and puts
+back runs whose process died while running them, so a crash loses nothing and nothing waits.
 """
 
 from __future__ import annotations
@@ -18,16 +20,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, cast
+from typing import Protocol
 from uuid import UUID, uuid4
 
-from agent_core.domain import Event, EventName, EventRecord, JsonDict, RunStatus
+from agent_core.domain import Event, EventName, EventRecord, JsonDict, OutboxEvent, RunStatus
 from agent_core.store.base import Store
 
 log = logging.getLogger(__name__)
 
 _STOP = object()
-_Emitted = tuple[str, UUID, JsonDict, float]
 
 
 class Listener(Protocol):
@@ -66,7 +67,17 @@ class _ListenerWorker:
         self.listener = listener
         self.queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._bus = bus
+        self._queued: set[UUID] = set()
+        self._lock = threading.Lock()
         self.thread = threading.Thread(target=self._loop, name=f"listener-{listener.name}", daemon=True)
+
+    def offer(self, event: Event) -> None:
+        """Queue a run unless it is queued already (delivery and reconciliation may both offer it)."""
+        with self._lock:
+            if event.id in self._queued:
+                return
+            self._queued.add(event.id)
+        self.queue.put(event)
 
     def _loop(self) -> None:
         while True:
@@ -78,8 +89,11 @@ class _ListenerWorker:
                 self._run(item)
             except Exception:
                 # A store outage while recording a run must not kill the worker; the run
-                # stays pending or running in the store and can be replayed.
+                # stays pending or running in the store and the reconciler offers it again.
                 log.exception("listener %s: could not record run of %s", self.listener.name, item.id)
+            finally:
+                with self._lock:
+                    self._queued.discard(item.id)
 
     def _run(self, event: Event) -> None:
         store, retry = self._bus.store, self._bus.retry
@@ -127,7 +141,7 @@ class _ListenerWorker:
 
 
 class EventBus:
-    """Durable, non-blocking event bus. Call `start()` once, `close()` on shutdown."""
+    """Delivers stored events to listeners. Call `start()` once, `close()` on shutdown."""
 
     def __init__(
         self,
@@ -135,19 +149,20 @@ class EventBus:
         listeners: Sequence[Listener] = (),
         *,
         retry: RetryPolicy | None = None,
-        batch_size: int = 256,
-        stale_after: timedelta = timedelta(minutes=10),
+        stale_after: timedelta = timedelta(seconds=60),
+        reconcile_every: float = 5.0,
+        page_size: int = 500,
     ) -> None:
         self.store = store
         self.retry = retry or RetryPolicy()
         self.stopping = threading.Event()
-        self._batch_size = batch_size
         self._stale_after = stale_after
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._reconcile_every = reconcile_every
+        self._page_size = page_size
         self._workers = {listener.name: _ListenerWorker(self, listener) for listener in listeners}
         self._closed = False
         self._deadline: float | None = None
-        self._persister = threading.Thread(target=self._persist_loop, name="event-persister", daemon=True)
+        self._reconciler = threading.Thread(target=self._reconcile_loop, name="event-reconciler", daemon=True)
         self._started = False
 
     @property
@@ -156,87 +171,70 @@ class EventBus:
         return list(self._workers)
 
     def start(self) -> None:
-        """Start the workers and resume runs a previous process accepted but did not finish.
-
-        A run still `running` after `stale_after` belonged to a process that died mid-run;
-        it goes back to pending (listeners are idempotent, so running it again is safe).
-        """
+        """Start the workers, resume what earlier processes left, then reconcile periodically."""
         if self._started:
             return
         self._started = True
-        self.store.requeue_stale_runs(datetime.now(UTC) - self._stale_after)
-        self._persister.start()
         for worker in self._workers.values():
             worker.thread.start()
-        for event, listener in self.store.pending_listener_runs():
-            if listener in self._workers:
-                self._workers[listener].queue.put(event)
+        self._reconcile_logged()
+        self._reconciler.start()
+
+    def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
+        """A new event with the listeners that will run on it, for a store write to include."""
+        event = Event(uuid4(), tenant_id, name, payload, datetime.now(UTC))
+        return OutboxEvent(event, tuple(self.listeners_for(name)))
+
+    def deliver(self, events: Sequence[OutboxEvent]) -> None:
+        """Hand committed events to their listeners now; never raises, never blocks on I/O."""
+        if self._closed:
+            return  # their runs stay pending in the store for the next start
+        for outbox in events:
+            for listener in outbox.listeners:
+                if listener in self._workers:
+                    self._workers[listener].offer(outbox.event)
 
     def emit(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
-        """Accept an event. Costs a queue append; never raises into the caller."""
-        if self._closed:
-            self._persist_now(name, tenant_id, payload)
-            return
-        self._queue.put((name, tenant_id, payload, time.time()))
+        """Store an event that describes no other write, then deliver it (raises if the store is down)."""
+        outbox = self.outbox(name, tenant_id, payload)
+        self.store.save_events([outbox])
+        self.deliver([outbox])
 
-    def _persist_now(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
-        # After close the event is still kept, with pending runs for the next start.
-        try:
-            self.store.save_events(
-                [(self._event(name, tenant_id, payload, time.time()), self._interested(name))]
-            )
-        except Exception:
-            log.exception("event %s emitted after shutdown could not be stored", name)
-
-    def _event(self, name: str, tenant_id: UUID, payload: JsonDict, timestamp: float) -> Event:
-        return Event(uuid4(), tenant_id, name, payload, datetime.fromtimestamp(timestamp, UTC))
-
-    def _interested(self, name: str) -> list[str]:
+    def listeners_for(self, name: EventName) -> list[str]:
+        """Names of the listeners that run on events of this name."""
         return [w.listener.name for w in self._workers.values() if name in w.listener.events]
 
-    def _persist_loop(self) -> None:
-        stop = False
-        while not stop:
-            items = [self._queue.get()]
-            while len(items) < self._batch_size:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            if _STOP in items:
-                stop = True
-                items = [i for i in items if i is not _STOP]
-            batch = []
-            for item in items:
-                name, tenant_id, payload, timestamp = cast(_Emitted, item)
-                batch.append((self._event(name, tenant_id, payload, timestamp), self._interested(name)))
-            if batch:
-                self._save_with_retry(batch)
-                for event, listeners in batch:
-                    for listener in listeners:
-                        self._workers[listener].queue.put(event)
+    def reconcile(self) -> int:
+        """Put back runs whose process died mid-run, then offer every pending run; returns how many."""
+        self.store.requeue_stale_runs(datetime.now(UTC) - self._stale_after)
+        offered, after = 0, 0
+        while not self._closed:
+            page = self.store.pending_listener_runs(after_seq=after, limit=self._page_size)
+            for event, listener in page:
+                if listener in self._workers:
+                    self._workers[listener].offer(event)
+                    offered += 1
+            if len(page) < self._page_size:
+                break
+            after = page[-1][0].seq
+        return offered
 
-    def _save_with_retry(self, batch: list[tuple[Event, list[str]]]) -> None:
-        attempt = 0
-        while True:
-            try:
-                self.store.save_events(batch)
-                return
-            except Exception:
-                attempt += 1
-                if self.past_deadline():
-                    log.exception("dropping %d events: store unavailable at shutdown", len(batch))
-                    return
-                if attempt == 1:
-                    log.exception("could not store %d events; retrying", len(batch))
-                time.sleep(min(5.0, 0.1 * 2**attempt))
+    def _reconcile_logged(self) -> None:
+        try:
+            self.reconcile()
+        except Exception:
+            log.exception("event reconciliation failed; retrying in %.0f s", self._reconcile_every)
+
+    def _reconcile_loop(self) -> None:
+        while not self.stopping.wait(self._reconcile_every) and not self._closed:
+            self._reconcile_logged()
 
     def past_deadline(self) -> bool:
         """True once a shutdown's time budget is used up."""
         return self._deadline is not None and time.monotonic() > self._deadline
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop taking work, persist every accepted event, let listeners finish within `timeout`.
+        """Stop taking work and let listeners finish what they hold within `timeout`.
 
         Runs not finished by then stay pending in the store and resume on the next start.
         """
@@ -245,14 +243,13 @@ class EventBus:
         self._closed = True
         self._deadline = time.monotonic() + timeout
         if not self._started:
-            self.start()
-        self._queue.put(_STOP)
-        self._persister.join(timeout)
+            return
         for worker in self._workers.values():
             worker.queue.put(_STOP)
         for worker in self._workers.values():
             worker.thread.join(max(0.0, self._deadline - time.monotonic()))
         self.stopping.set()
+        self._reconciler.join(1.0)
         for worker in self._workers.values():
             worker.thread.join(1.0)
 
@@ -263,7 +260,7 @@ class EventBus:
         if record is not None:
             for name in names:
                 if name in self._workers:
-                    self._workers[name].queue.put(record.event)
+                    self._workers[name].offer(record.event)
         return names
 
     def events_since(

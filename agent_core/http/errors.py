@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from uuid import UUID
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from agent_core.errors import (
     AgentCoreError,
+    ConversationBusyError,
     InvalidInputError,
     ModelError,
     ModelUnavailableError,
@@ -39,11 +41,24 @@ class ApiError(Exception):
         self.message = message
         self.details = [ErrorDetail(field=d["field"], message=d["message"]) for d in details]
         self.headers = dict(headers or {})
+        self.conversation_id: UUID | None = None
+        self.turn_id: UUID | None = None
+
+    def of_turn(self, conversation_id: UUID, turn_id: UUID) -> ApiError:
+        """Name the turn this error ended, so a client can look it up or continue it."""
+        self.conversation_id, self.turn_id = conversation_id, turn_id
+        return self
 
     def body(self) -> dict[str, object]:
-        """The error as JSON data."""
-        info = ErrorInfo(code=self.code, message=self.message, details=self.details)
-        return ErrorResponse(error=info).model_dump(mode="json", by_alias=True)
+        """The error as JSON data (turn ids only when a turn had started)."""
+        info = ErrorInfo(
+            code=self.code,
+            message=self.message,
+            details=self.details,
+            conversation_id=self.conversation_id,
+            turn_id=self.turn_id,
+        )
+        return ErrorResponse(error=info).model_dump(mode="json", by_alias=True, exclude_none=True)
 
     def response(self) -> JSONResponse:
         """The JSON response for this error."""
@@ -56,6 +71,8 @@ def from_core(error: AgentCoreError) -> ApiError:
         return ApiError(422, "validation_error", str(error), error.details)
     if isinstance(error, NotFoundError):
         return ApiError(404, "not_found", str(error))
+    if isinstance(error, ConversationBusyError):
+        return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):
         return ApiError(503, "model_unavailable", str(error), headers={"Retry-After": "5"})
     if isinstance(error, StoreUnavailableError):

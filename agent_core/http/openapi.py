@@ -42,6 +42,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "Missing or invalid API key",
         403: "The API key is not allowed for this tenant",
         404: "Unknown tenant, conversation or route",
+        409: "The conversation is answering another message (retry after Retry-After)",
         413: "Body too large",
         422: "Validation failed; `details` lists each problem",
         502: "The model rejected the request",
@@ -141,7 +142,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                                 "text/event-stream": {"schema": {"type": "string"}},
                             },
                         },
-                        **_errors(400, 401, 403, 404, 413, 422, 502, 503),
+                        **_errors(400, 401, 403, 404, 409, 413, 422, 502, 503),
                     },
                 }
             },

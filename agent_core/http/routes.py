@@ -25,7 +25,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.domain import Tenant
+from agent_core.domain import Tenant, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
 from agent_core.http.auth import ApiKeyGuard
 from agent_core.http.errors import ApiError, from_core
@@ -216,7 +216,13 @@ class ApiRoutes:
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
-        result = await run_in_threadpool(runtime.agent.run_request, turn)
+        stream = await run_in_threadpool(runtime.agent.stream_request, turn)
+        started = await run_in_threadpool(_first_step, stream)
+        assert isinstance(started, TurnStarted)
+        try:
+            result = await run_in_threadpool(_last_result, stream)
+        except AgentCoreError as exc:
+            raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
         return json_response(ChatResponse.model_validate(result))
 
     async def tenants(self, request: Request) -> Response:
@@ -315,6 +321,13 @@ def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:
     return next(stream)
 
 
+def _last_result(stream: Generator[TurnStep, None, None]) -> TurnResult:
+    for step in stream:
+        if isinstance(step, TurnFinished):
+            return step.result
+    raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
+
+
 async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None]) -> AsyncIterator[str]:
     """The turn's steps as server-sent events; an error after the start ends the stream with `error`."""
     assert isinstance(started, TurnStarted)
@@ -338,6 +351,6 @@ async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None])
                     "done", ChatResponse.model_validate(step.result).model_dump(mode="json", by_alias=True)
                 )
     except AgentCoreError as exc:
-        yield sse("error", from_core(exc).body())
+        yield sse("error", from_core(exc).of_turn(started.conversation_id, started.turn_id).body())
     finally:
         await run_in_threadpool(stream.close)

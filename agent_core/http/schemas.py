@@ -85,6 +85,10 @@ class ErrorInfo(Shape):
     code: str
     message: str
     details: list[ErrorDetail] = Field(default_factory=list)
+    conversation_id: UUID | None = Field(
+        default=None, description="Set once the turn had started: continue or inspect it with this"
+    )
+    turn_id: UUID | None = Field(default=None, description="Set once the turn had started")
 
 
 class ErrorResponse(Shape):

@@ -219,9 +219,15 @@ def _summarise_results(messages: Sequence[ChatMessage]) -> str:
 def _success_sentence(tool: str, result: JsonDict) -> str:
     if tool == "book_tour":
         when = date.fromisoformat(result["date"]).strftime("%A %-d %B %Y")
+        reference = str(result["booking_id"])[:8]
+        if result.get("already_booked"):
+            return (
+                f"{result['name']} is already booked on {when} in {result['location']}"
+                f" (booking reference {reference}); I haven't booked it twice."
+            )
         return (
             f"Done: I've booked a tour for {result['name']} on {when} in {result['location']}"
-            f" (booking reference {str(result['booking_id'])[:8]})."
+            f" (booking reference {reference})."
         )
     if tool == "take_note":
         return f"Noted: \u201c{result['content']}\u201d"

@@ -1,4 +1,4 @@
-"""The store interface every backend implements (SQLite, PostgreSQL, in-memory).
+"""The store interface every backend implements (SQLite, PostgreSQL, Supabase).
 
 Every method takes the tenant id explicitly and scopes all reads and writes to it; tools
 only ever receive a `TenantWriter` already bound to the turn's tenant, so nothing a model
@@ -21,6 +21,7 @@ from agent_core.domain import (
     EventRecord,
     JsonDict,
     Note,
+    OutboxEvent,
     OutboxMessage,
     PromptVersion,
     RunStatus,
@@ -40,8 +41,9 @@ class ToolFailure(Exception):
 class TenantWriter(Protocol):
     """The writes a tool may make, bound to one tenant inside one open transaction."""
 
-    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
-        """Insert a booked tour."""
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
+        """Book a tour; True when booked now, False when a live booking already holds the same
+        customer, date and place (that booking is returned and nothing is written)."""
         ...
 
     def add_note(self, content: str) -> Note:
@@ -55,8 +57,14 @@ class TenantWriter(Protocol):
 
 DEFAULT_QUERY = DEFAULT
 
+DEFAULT_LEASE_SECONDS = 30.0
+"""How long a turn's lease lasts unless renewed: its process renews it every few seconds."""
+
 ToolExecution = Callable[[TenantWriter], JsonDict]
 """Runs a tool inside the store's transaction: returns its result or raises ToolFailure."""
+
+ToolEvents = Callable[[ToolCallRecord], Sequence[OutboxEvent]]
+"""The events describing a tool call that just ran, stored in its transaction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +113,30 @@ class Store(Protocol):
         """Add a tenant; InvalidInputError when the name is taken."""
         ...
 
-    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
-        """Open a turn: create the conversation if none is given, store the user message.
+    def start_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID | None,
+        user_message: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+    ) -> TurnStart:
+        """Open a turn: create the conversation if none is given, store the user message and
+        the events `events` describes, together; the turn's lease runs `lease_seconds`.
 
-        NotFoundError when the conversation does not exist for this tenant.
+        NotFoundError when the conversation does not exist for this tenant;
+        ConversationBusyError while another turn of it holds a live lease.
         """
+        ...
+
+    def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
+        """Extend the leases of these running turns (this process's); returns how many."""
+        ...
+
+    def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
+        """Close running turns whose lease expired (their process died) as failed, each with a
+        `chat.turn.failed` event and a pending run per listener, in one transaction."""
         ...
 
     def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
@@ -129,11 +156,14 @@ class Store(Protocol):
         turn_id: UUID,
         call: ToolCallRequest,
         execute: ToolExecution,
+        events: ToolEvents = lambda _: (),
     ) -> tuple[ToolCallRecord, bool]:
-        """Execute a tool call at most once per (tenant, call id), atomically.
+        """Execute a tool call at most once per (tenant, conversation, call id, arguments'
+        fingerprint), atomically.
 
-        The tool's writes, the call's record and its result message commit together.
-        Returns the record and True when it was a replay of an earlier execution.
+        The tool's writes, the call's record, its result message and its events commit
+        together. Returns the record and True when it was a replay of an earlier execution
+        (which writes no events).
         """
         ...
 
@@ -144,12 +174,9 @@ class Store(Protocol):
         turn_id: UUID,
         reply: ChatMessage | None,
         outcome: TurnOutcome,
+        events: Sequence[OutboxEvent] = (),
     ) -> None:
-        """Store the final reply (if any) and the turn's outcome together."""
-        ...
-
-    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
-        """A recorded tool call of this tenant."""
+        """Store the final reply (if any), the turn's outcome and its events together."""
         ...
 
     def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
@@ -193,8 +220,8 @@ class Store(Protocol):
 
     # -- events --------------------------------------------------------------------
 
-    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
-        """Persist events, each with a pending run per listener it is handed to."""
+    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
+        """Persist events, each with a pending run per listener it names."""
         ...
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
@@ -214,8 +241,9 @@ class Store(Protocol):
         """Record how a run ended."""
         ...
 
-    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
-        """Runs accepted but not yet started (e.g. left by a shutdown), oldest first."""
+    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
+        """Runs not yet started (left by a shutdown or a crash) of events after `after_seq`,
+        in event order; page through them with the last event's seq."""
         ...
 
     def requeue_stale_runs(self, older_than: datetime) -> int:
@@ -258,8 +286,15 @@ class Store(Protocol):
 
 
 def name_key(name: str) -> str:
-    """The case- and space-insensitive key contacts are unique by."""
+    """The case- and space-insensitive key contacts (and bookings' customers and places) match by."""
     return " ".join(name.casefold().split())
+
+
+def same_booking(tour: Tour, customer_name: str, location: str) -> bool:
+    """True when a tour on the asked date already is this customer's at this place."""
+    return name_key(tour.customer_name) == name_key(customer_name) and name_key(tour.location) == name_key(
+        location
+    )
 
 
 def utcnow() -> datetime:

@@ -51,6 +51,7 @@ class PostgresStore(SqlStore):
     """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand."""
 
     backend = "postgres"
+    _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(
         self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10.0
@@ -102,6 +103,9 @@ class PostgresStore(SqlStore):
     def _reader(self) -> Iterator[SqlSession]:
         with self._connection() as connection:
             yield _PostgresSession(connection)
+
+    def _serialize(self, session: SqlSession, key: str) -> None:
+        session.query("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) AS locked", {"key": key})
 
     def _json_param(self, value: object) -> Any:
         return Jsonb(value)

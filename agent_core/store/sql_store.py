@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import Protocol, cast
 from uuid import UUID, uuid4
 
 from agent_core.domain import (
@@ -20,9 +20,11 @@ from agent_core.domain import (
     Contact,
     ConversationSummary,
     Event,
+    EventName,
     EventRecord,
     JsonDict,
     Note,
+    OutboxEvent,
     OutboxMessage,
     PromptVersion,
     RunStatus,
@@ -31,18 +33,22 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
 )
-from agent_core.errors import InvalidInputError, NotFoundError
+from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
 from agent_core.store.base import (
+    DEFAULT_LEASE_SECONDS,
+    ToolEvents,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
     TurnStart,
     name_key,
+    same_booking,
     utcnow,
 )
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
+    as_uuid,
     contact_from_row,
     conversation_from_row,
     event_from_row,
@@ -52,6 +58,7 @@ from agent_core.store.rows import (
     records_from_joined_rows,
     tenant_from_row,
     tool_call_from_row,
+    tour_from_row,
 )
 
 
@@ -73,6 +80,10 @@ _EVENT_JOIN = (
     " LEFT JOIN listener_runs r ON r.event_id = e.id"
 )
 _TOOL_CALL_COLUMNS = "call_id, name, arguments, status, result, error, duration_ms, model_content"
+_TOOL_CALL_KEY = (
+    "tenant_id = :tenant_id AND conversation_id = :conversation_id AND call_id = :call_id"
+    " AND arguments_hash = :arguments_hash"
+)
 _INSERT_MESSAGE = (
     "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, tool_calls,"
     " tool_call_id, created_at) VALUES (:tenant_id, :conversation_id, :turn_id, :role,"
@@ -83,12 +94,29 @@ _INSERT_MESSAGE = (
 class _SqlTenantWriter:
     """TenantWriter over an open transaction; the tenant is fixed at construction."""
 
-    def __init__(self, session: SqlSession, tenant_id: UUID, conversation_id: UUID) -> None:
+    def __init__(
+        self,
+        session: SqlSession,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        serialize: Callable[[SqlSession, str], None],
+    ) -> None:
         self._session = session
         self._tenant_id = tenant_id
         self._conversation_id = conversation_id
+        self._serialize = serialize
 
-    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
+        # Two turns booking the same day take turns, so the second sees the first's booking.
+        self._serialize(self._session, f"tours:{self._tenant_id}:{tour_date.isoformat()}")
+        booked = self._session.query(
+            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date",
+            {"tenant_id": self._tenant_id, "tour_date": tour_date},
+        )
+        for row in booked:
+            existing = tour_from_row(row)
+            if same_booking(existing, customer_name, location):
+                return existing, False
         tour = Tour(
             uuid4(),
             self._tenant_id,
@@ -112,7 +140,7 @@ class _SqlTenantWriter:
                 "created_at": tour.created_at,
             },
         )
-        return tour
+        return tour, True
 
     def add_note(self, content: str) -> Note:
         note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())
@@ -174,6 +202,15 @@ class SqlStore(RecordPages):
     def _is_unique_violation(self, error: Exception) -> bool:
         """True when the error is a unique-constraint violation."""
 
+    _skip_locked = ""
+    """Appended to a SELECT whose rows a transaction takes over: PostgreSQL skips rows another
+    process holds; SQLite serialises writers anyway."""
+
+    def _serialize(self, session: SqlSession, key: str) -> None:
+        """Make transactions that pass the same key run one after the other from here on.
+
+        SQLite already runs one writer at a time; PostgreSQL takes a transaction lock."""
+
     def _fold(self, expression: str, search: str) -> str:
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""
         return f"lower({expression})"
@@ -223,7 +260,15 @@ class SqlStore(RecordPages):
 
     # -- turns -------------------------------------------------------------------
 
-    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
+    def start_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID | None,
+        user_message: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+    ) -> TurnStart:
         now = utcnow()
         turn_id = uuid4()
         with self._transaction() as session:
@@ -234,26 +279,83 @@ class SqlStore(RecordPages):
                     " VALUES (:id, :tenant_id, :now, :now)",
                     {"id": conversation_id, "tenant_id": tenant_id, "now": now},
                 )
-            elif not session.execute(
-                "UPDATE conversations SET updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
-                {"id": conversation_id, "tenant_id": tenant_id, "now": now},
-            ):
-                raise NotFoundError(f"conversation {conversation_id} not found for this tenant")
+            else:
+                # The row lock this update takes makes concurrent starts on one conversation
+                # take turns, so the check below sees the other's turn.
+                if not session.execute(
+                    "UPDATE conversations SET updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                    {"id": conversation_id, "tenant_id": tenant_id, "now": now},
+                ):
+                    raise NotFoundError(f"conversation {conversation_id} not found for this tenant")
+                if session.query(
+                    "SELECT 1 AS busy FROM turns WHERE tenant_id = :tenant_id"
+                    " AND conversation_id = :conversation_id AND status = 'running'"
+                    " AND lease_expires_at > :now",
+                    {"tenant_id": tenant_id, "conversation_id": conversation_id, "now": now},
+                ):
+                    raise ConversationBusyError(
+                        f"conversation {conversation_id} is still answering another message"
+                    )
             session.execute(
-                "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at)"
-                " VALUES (:id, :tenant_id, :conversation_id, 'running', :message, :now)",
+                "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at,"
+                " lease_expires_at) VALUES (:id, :tenant_id, :conversation_id, 'running', :message, :now,"
+                " :lease)",
                 {
                     "id": turn_id,
                     "tenant_id": tenant_id,
                     "conversation_id": conversation_id,
                     "message": user_message,
                     "now": now,
+                    "lease": now + timedelta(seconds=lease_seconds),
                 },
             )
             self._insert_message(
                 session, tenant_id, conversation_id, turn_id, ChatMessage("user", user_message), now
             )
-        return TurnStart(conversation_id, turn_id)
+            start = TurnStart(conversation_id, turn_id)
+            self._insert_events(session, events(start))
+        return start
+
+    def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
+        if not turn_ids:
+            return 0
+        params: dict[str, object] = {f"t{i}": turn_id for i, turn_id in enumerate(turn_ids)}
+        params["lease"] = utcnow() + timedelta(seconds=lease_seconds)
+        with self._transaction() as session:
+            return session.execute(
+                "UPDATE turns SET lease_expires_at = :lease WHERE status = 'running' AND id IN ("
+                + ", ".join(f":t{i}" for i in range(len(turn_ids)))
+                + ")",
+                params,
+            )
+
+    def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
+        now = utcnow()
+        closed = []
+        with self._transaction() as session:
+            rows = session.query(
+                "SELECT id, tenant_id, conversation_id FROM turns WHERE status = 'running'"
+                " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY started_at"
+                + self._skip_locked,
+                {"now": now},
+            )
+            for row in rows:
+                turn = TurnStart(as_uuid(row["conversation_id"]), as_uuid(row["id"]))
+                tenant_id = as_uuid(row["tenant_id"])
+                session.execute(
+                    "UPDATE turns SET status = 'failed', error = :error, finished_at = :now,"
+                    " lease_expires_at = NULL WHERE id = :id",
+                    {"error": error, "now": now, "id": turn.turn_id},
+                )
+                payload = {
+                    "conversation_id": str(turn.conversation_id),
+                    "turn_id": str(turn.turn_id),
+                    "error": error,
+                }
+                event = Event(uuid4(), tenant_id, EventName.TURN_FAILED, payload, now)
+                self._insert_events(session, [OutboxEvent(event, tuple(listeners))])
+                closed.append(turn)
+        return closed
 
     def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
         with self._reader() as session:
@@ -278,30 +380,29 @@ class SqlStore(RecordPages):
         turn_id: UUID,
         call: ToolCallRequest,
         execute: ToolExecution,
+        events: ToolEvents = lambda _: (),
     ) -> tuple[ToolCallRecord, bool]:
-        key = {"tenant_id": tenant_id, "call_id": call.id}
+        key = {
+            "tenant_id": tenant_id,
+            "conversation_id": conversation_id,
+            "call_id": call.id,
+            "arguments_hash": call.fingerprint,
+        }
         now = utcnow()
         with self._transaction() as session:
             claimed = session.execute(
                 "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
-                " status, created_at) VALUES (:tenant_id, :call_id, :turn_id, :conversation_id, :name,"
-                " :arguments, 'running', :now) ON CONFLICT (tenant_id, call_id) DO NOTHING",
-                {
-                    **key,
-                    "turn_id": turn_id,
-                    "conversation_id": conversation_id,
-                    "name": call.name,
-                    "arguments": call.arguments,
-                    "now": now,
-                },
+                " arguments_hash, status, created_at) VALUES (:tenant_id, :call_id, :turn_id,"
+                " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now)"
+                " ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING",
+                {**key, "turn_id": turn_id, "name": call.name, "arguments": call.arguments, "now": now},
             )
             if claimed:
-                record = self._execute_claimed(session, tenant_id, conversation_id, call, execute)
+                record = self._execute_claimed(session, key, call, execute)
+                self._insert_events(session, events(record))
             else:
                 rows = session.query(
-                    f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls"
-                    " WHERE tenant_id = :tenant_id AND call_id = :call_id",
-                    key,
+                    f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
                 )
                 record = tool_call_from_row(rows[0])
             self._insert_message(
@@ -317,12 +418,13 @@ class SqlStore(RecordPages):
     def _execute_claimed(
         self,
         session: SqlSession,
-        tenant_id: UUID,
-        conversation_id: UUID,
+        key: Mapping[str, object],
         call: ToolCallRequest,
         execute: ToolExecution,
     ) -> ToolCallRecord:
-        writer = _SqlTenantWriter(session, tenant_id, conversation_id)
+        writer = _SqlTenantWriter(
+            session, cast(UUID, key["tenant_id"]), cast(UUID, key["conversation_id"]), self._serialize
+        )
         started = time.perf_counter()
         # A savepoint makes a refused call write nothing even if the tool wrote before refusing.
         session.execute("SAVEPOINT tool_call")
@@ -336,16 +438,14 @@ class SqlStore(RecordPages):
         record = ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
         session.execute(
             "UPDATE tool_calls SET status = :status, result = :result, error = :error,"
-            " duration_ms = :duration_ms, model_content = :model_content"
-            " WHERE tenant_id = :tenant_id AND call_id = :call_id",
+            f" duration_ms = :duration_ms, model_content = :model_content WHERE {_TOOL_CALL_KEY}",
             {
+                **key,
                 "status": record.status.value,
                 "result": None if result is None else self._json_param(result),
                 "error": error,
                 "duration_ms": record.duration_ms,
                 "model_content": record.model_content,
-                "tenant_id": tenant_id,
-                "call_id": call.id,
             },
         )
         return record
@@ -357,16 +457,18 @@ class SqlStore(RecordPages):
         turn_id: UUID,
         reply: ChatMessage | None,
         outcome: TurnOutcome,
+        events: Sequence[OutboxEvent] = (),
     ) -> None:
         now = utcnow()
         with self._transaction() as session:
             if reply is not None:
                 self._insert_message(session, tenant_id, conversation_id, turn_id, reply, now)
+            self._insert_events(session, events)
             session.execute(
                 "UPDATE turns SET status = :status, reply = :reply, model = :model,"
                 " prompt_tokens = :prompt_tokens, completion_tokens = :completion_tokens,"
                 " model_calls = :model_calls, latency_ms = :latency_ms, error = :error,"
-                " finished_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                " finished_at = :now, lease_expires_at = NULL WHERE tenant_id = :tenant_id AND id = :id",
                 {
                     "status": outcome.status,
                     "reply": outcome.reply,
@@ -407,15 +509,6 @@ class SqlStore(RecordPages):
         )
 
     # -- reads ---------------------------------------------------------------------
-
-    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
-        with self._reader() as session:
-            rows = session.query(
-                f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE tenant_id = :tenant_id"
-                " AND call_id = :call_id AND status <> 'running'",
-                {"tenant_id": tenant_id, "call_id": call_id},
-            )
-        return tool_call_from_row(rows[0]) if rows else None
 
     def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
         with self._reader() as session:
@@ -534,33 +627,31 @@ class SqlStore(RecordPages):
 
     # -- events --------------------------------------------------------------------
 
-    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
-        now = utcnow()
+    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
         with self._transaction() as session:
-            for event, listeners in batch:
+            self._insert_events(session, batch)
+
+    def _insert_events(self, session: SqlSession, batch: Sequence[OutboxEvent]) -> None:
+        now = utcnow()
+        for outbox in batch:
+            event = outbox.event
+            session.execute(
+                "INSERT INTO events (id, tenant_id, name, payload, created_at)"
+                " VALUES (:id, :tenant_id, :name, :payload, :created_at)",
+                {
+                    "id": event.id,
+                    "tenant_id": event.tenant_id,
+                    "name": event.name,
+                    "payload": self._json_param(event.payload),
+                    "created_at": event.created_at,
+                },
+            )
+            for listener in outbox.listeners:
                 session.execute(
-                    "INSERT INTO events (id, tenant_id, name, payload, created_at)"
-                    " VALUES (:id, :tenant_id, :name, :payload, :created_at)",
-                    {
-                        "id": event.id,
-                        "tenant_id": event.tenant_id,
-                        "name": event.name,
-                        "payload": self._json_param(event.payload),
-                        "created_at": event.created_at,
-                    },
+                    "INSERT INTO listener_runs (event_id, listener, tenant_id, status, attempts, updated_at)"
+                    " VALUES (:event_id, :listener, :tenant_id, 'pending', 0, :now)",
+                    {"event_id": event.id, "listener": listener, "tenant_id": event.tenant_id, "now": now},
                 )
-                for listener in listeners:
-                    session.execute(
-                        "INSERT INTO listener_runs"
-                        " (event_id, listener, tenant_id, status, attempts, updated_at)"
-                        " VALUES (:event_id, :listener, :tenant_id, 'pending', 0, :now)",
-                        {
-                            "event_id": event.id,
-                            "listener": listener,
-                            "tenant_id": event.tenant_id,
-                            "now": now,
-                        },
-                    )
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         with self._transaction() as session:
@@ -600,13 +691,13 @@ class SqlStore(RecordPages):
                 },
             )
 
-    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
+    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
         with self._reader() as session:
             rows = session.query(
                 "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener"
                 " FROM listener_runs r JOIN events e ON e.id = r.event_id"
-                " WHERE r.status = 'pending' ORDER BY e.seq LIMIT :limit",
-                {"limit": limit},
+                " WHERE r.status = 'pending' AND e.seq > :after_seq ORDER BY e.seq, r.listener LIMIT :limit",
+                {"after_seq": after_seq, "limit": limit},
             )
         return [(event_from_row(r), r["listener"]) for r in rows]
 

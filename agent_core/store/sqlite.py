@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from agent_core.domain import fingerprint
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.base import utcnow
 from agent_core.store.demo_data import DEMO_TENANTS
@@ -65,6 +66,8 @@ class SqliteStore(SqlStore):
         self._connection.row_factory = _dict_row
         # SQLite's lower() folds ASCII only; searches must match "ZOË" with "zoë".
         self._connection.create_function("casefold", 1, _casefold, deterministic=True)
+        # Tool-call fingerprints, computed in SQL by a migration exactly as the code does.
+        self._connection.create_function("sha256", 1, fingerprint, deterministic=True)
         self._lock = threading.RLock()
         self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute("PRAGMA synchronous = NORMAL")

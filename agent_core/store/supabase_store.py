@@ -9,7 +9,7 @@ runs them in one transaction; the functions are in schema.sql.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -27,6 +27,7 @@ from agent_core.domain import (
     JsonDict,
     ListenerRun,
     Note,
+    OutboxEvent,
     OutboxMessage,
     PromptVersion,
     RunStatus,
@@ -35,13 +36,22 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
 )
-from agent_core.errors import ConfigError, InvalidInputError, NotFoundError, StoreUnavailableError
+from agent_core.errors import (
+    ConfigError,
+    ConversationBusyError,
+    InvalidInputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
 from agent_core.store.base import (
+    DEFAULT_LEASE_SECONDS,
+    ToolEvents,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
     TurnStart,
     name_key,
+    same_booking,
 )
 from agent_core.store.migrations import require_version
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec
@@ -57,9 +67,25 @@ from agent_core.store.rows import (
     prompt_version_from_row,
     tenant_from_row,
     tool_call_from_row,
+    tour_from_row,
 )
 
 _ID_CHUNK = 100
+
+
+def _events_json(batch: Sequence[OutboxEvent]) -> list[JsonDict]:
+    """Events as the SQL functions take them (`p_events`)."""
+    return [
+        {
+            "id": str(o.event.id),
+            "tenant_id": str(o.event.tenant_id),
+            "name": o.event.name,
+            "payload": o.event.payload,
+            "created_at": o.event.created_at.isoformat(),
+            "listeners": list(o.listeners),
+        }
+        for o in batch
+    ]
 
 
 class _MissingSchema(ConfigError):
@@ -86,7 +112,17 @@ class _StagedWrites:
         self._conversation_id = conversation_id
         self.writes: dict[str, list[JsonDict]] = {"tours": [], "notes": [], "contacts": []}
 
-    def add_tour(self, customer_name: str, tour_date: date, location: str) -> Tour:
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
+        booked = self._store._rows(
+            self._store._table("tours")
+            .select("*")
+            .eq("tenant_id", str(self._tenant_id))
+            .eq("tour_date", tour_date.isoformat())
+        )
+        for row in booked:
+            existing = tour_from_row(row)
+            if same_booking(existing, customer_name, location):
+                return existing, False
         tour = Tour(
             uuid4(),
             self._tenant_id,
@@ -104,7 +140,7 @@ class _StagedWrites:
                 "location": location,
             }
         )
-        return tour
+        return tour, True
 
     def add_note(self, content: str) -> Note:
         note = Note(uuid4(), self._tenant_id, content, self._conversation_id, datetime.now(UTC))
@@ -190,6 +226,8 @@ class SupabaseStore(RecordPages):
             return InvalidInputError(message)
         if code == "P0002":
             return NotFoundError(message)
+        if code == "VA409":
+            return ConversationBusyError(message.replace("answering another", "still answering another"))
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
             return _MissingSchema(
                 "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
@@ -252,19 +290,41 @@ class SupabaseStore(RecordPages):
 
     # -- turns ------------------------------------------------------------------------
 
-    def start_turn(self, tenant_id: UUID, conversation_id: UUID | None, user_message: str) -> TurnStart:
-        turn_id = uuid4()
-        conversation = self._rpc(
+    def start_turn(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID | None,
+        user_message: str,
+        *,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+    ) -> TurnStart:
+        start = TurnStart(conversation_id or uuid4(), uuid4())
+        self._rpc(
             "app_start_turn",
             {
                 "p_tenant": str(tenant_id),
                 "p_conversation": None if conversation_id is None else str(conversation_id),
-                "p_new_conversation": str(uuid4()),
-                "p_turn": str(turn_id),
+                "p_new_conversation": str(start.conversation_id),
+                "p_turn": str(start.turn_id),
                 "p_message": user_message,
+                "p_lease_seconds": lease_seconds,
+                "p_events": _events_json(events(start)),
             },
         )
-        return TurnStart(as_uuid(conversation), turn_id)
+        return start
+
+    def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
+        if not turn_ids:
+            return 0
+        renewed = self._rpc(
+            "app_renew_turns", {"p_turns": [str(t) for t in turn_ids], "p_lease_seconds": lease_seconds}
+        )
+        return int(renewed or 0)
+
+    def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
+        rows = self._rpc("app_fail_expired_turns", {"p_error": error, "p_listeners": list(listeners)}) or []
+        return [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows]
 
     def _messages(self, tenant_id: UUID, conversation_id: UUID) -> Any:
         return (
@@ -308,6 +368,7 @@ class SupabaseStore(RecordPages):
         turn_id: UUID,
         call: ToolCallRequest,
         execute: ToolExecution,
+        events: ToolEvents = lambda _: (),
     ) -> tuple[ToolCallRecord, bool]:
         # The tool only stages its writes; the RPC claims the call id and applies them, or,
         # for a call id executed before, returns the stored record and writes nothing new.
@@ -325,7 +386,12 @@ class SupabaseStore(RecordPages):
                 "p_tenant": str(tenant_id),
                 "p_conversation": str(conversation_id),
                 "p_turn": str(turn_id),
-                "p_call": {"id": call.id, "name": call.name, "arguments": call.arguments},
+                "p_call": {
+                    "id": call.id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "arguments_hash": call.fingerprint,
+                },
                 "p_outcome": {
                     "status": record.status.value,
                     "result": result,
@@ -334,6 +400,7 @@ class SupabaseStore(RecordPages):
                     "model_content": record.model_content,
                 },
                 "p_writes": staged.writes if error is None else {},
+                "p_events": _events_json(events(record)),
             },
         )
         return tool_call_from_row(row), bool(row["replayed"])
@@ -345,6 +412,7 @@ class SupabaseStore(RecordPages):
         turn_id: UUID,
         reply: ChatMessage | None,
         outcome: TurnOutcome,
+        events: Sequence[OutboxEvent] = (),
     ) -> None:
         self._rpc(
             "app_finish_turn",
@@ -363,6 +431,7 @@ class SupabaseStore(RecordPages):
                     "latency_ms": outcome.latency_ms,
                     "error": outcome.error,
                 },
+                "p_events": _events_json(events),
             },
         )
 
@@ -373,10 +442,6 @@ class SupabaseStore(RecordPages):
         return (
             self._table("tool_calls").select(columns).eq("tenant_id", str(tenant_id)).neq("status", "running")
         )
-
-    def get_tool_call(self, tenant_id: UUID, call_id: str) -> ToolCallRecord | None:
-        rows = self._rows(self._tool_calls(tenant_id).eq("call_id", call_id))
-        return tool_call_from_row(rows[0]) if rows else None
 
     def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
         rows = self._rows(
@@ -430,25 +495,9 @@ class SupabaseStore(RecordPages):
 
     # -- events --------------------------------------------------------------------------
 
-    def save_events(self, batch: Sequence[tuple[Event, Sequence[str]]]) -> None:
-        if not batch:
-            return
-        self._rpc(
-            "app_save_events",
-            {
-                "p_events": [
-                    {
-                        "id": str(event.id),
-                        "tenant_id": str(event.tenant_id),
-                        "name": event.name,
-                        "payload": event.payload,
-                        "created_at": event.created_at.isoformat(),
-                        "listeners": list(listeners),
-                    }
-                    for event, listeners in batch
-                ]
-            },
-        )
+    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
+        if batch:
+            self._rpc("app_save_events", {"p_events": _events_json(batch)})
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         rows = self._rows(
@@ -493,14 +542,10 @@ class SupabaseStore(RecordPages):
             found.update((str(r["id"]), event_from_row(r)) for r in self._rows(builder))
         return found
 
-    def pending_listener_runs(self, limit: int = 1000) -> list[tuple[Event, str]]:
-        # The bus resumes every tenant's accepted work at start-up; event ids scope the rest.
-        runs = self._rows(
-            self._table("listener_runs").select("event_id,listener").eq("status", "pending").limit(limit)
-        )
-        events = self._events_by_id([str(r["event_id"]) for r in runs])
-        pending = [(events[str(r["event_id"])], r["listener"]) for r in runs if str(r["event_id"]) in events]
-        return sorted(pending, key=lambda item: item[0].seq)
+    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
+        # The bus resumes every tenant's accepted work; the event ids scope the rest.
+        rows = self._rpc("app_pending_runs", {"p_after_seq": after_seq, "p_limit": limit}) or []
+        return [(event_from_row(r), r["listener"]) for r in rows]
 
     def requeue_stale_runs(self, older_than: datetime) -> int:
         rows = self._rows(

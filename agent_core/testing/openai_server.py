@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import threading
 import time
@@ -233,14 +234,28 @@ def _stream_chunks(model: str, completion: FakeCompletion) -> Iterator[dict[str,
     }
 
 
+def _letters(number: int) -> str:
+    """A number written in letters (names have no digits): 1 -> Ab, 2 -> Ac, 27 -> Bb."""
+    word = ""
+    while True:
+        number, digit = divmod(number, 26)
+        word = "abcdefghijklmnopqrstuvwxyz"[digit] + word
+        if not number:
+            break
+    return ("a" + word if len(word) == 1 else word).capitalize()
+
+
 def booking_responder(delay: float) -> Responder:
     """A model that books on the first call of a turn and confirms after the tool result,
-    each answer taking `delay` seconds (load tests, shutdown tests)."""
+    each answer taking `delay` seconds (load tests, shutdown tests). Each booking is for a
+    customer of its own (Guest Ab, Guest Ac, …), so none is a repeat of another."""
+    guests = itertools.count(1)
 
     def respond(body: dict[str, Any]) -> FakeCompletion:
         if body["messages"][-1]["role"] == "tool":
             return FakeCompletion(text="Booked.", delay=delay)
-        arguments = json.dumps({"name": "Ana Silva", "date": "2027-01-10", "location": "Porto"})
+        name = f"Guest {_letters(next(guests))}"
+        arguments = json.dumps({"name": name, "date": "2027-01-10", "location": "Porto"})
         return FakeCompletion(tool_calls=((f"call_{uuid.uuid4().hex}", "book_tour", arguments),), delay=delay)
 
     return respond

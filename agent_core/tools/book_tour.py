@@ -20,14 +20,18 @@ class BookTourArgs(BaseModel):
 
 
 def book_tour(args: BookTourArgs, context: ToolContext) -> JsonDict:
-    """Insert the booking and return its reference."""
-    tour = context.writer.add_tour(args.name, args.date, args.location)
-    return {
+    """Book and return the reference; a booking that already exists is returned as it is, so
+    a repeated request (a retry, a second caller, a duplicated model call) books once."""
+    tour, created = context.writer.add_tour(args.name, args.date, args.location)
+    result: JsonDict = {
         "booking_id": str(tour.id),
         "name": tour.customer_name,
         "date": tour.tour_date.isoformat(),
         "location": tour.location,
     }
+    if not created:
+        result["already_booked"] = True
+    return result
 
 
 BOOK_TOUR = Tool(
@@ -36,4 +40,6 @@ BOOK_TOUR = Tool(
     arguments=BookTourArgs,
     handler=book_tour,
     success_event=EventName.TOUR_BOOKED,
+    # No second confirmation for a booking that already existed.
+    changed=lambda result: not result.get("already_booked"),
 )

@@ -38,6 +38,8 @@ class Tool(Generic[ArgsT]):
     arguments: type[ArgsT]
     handler: Callable[[ArgsT, ToolContext], JsonDict]
     success_event: EventName
+    changed: Callable[[JsonDict], bool] = lambda result: True
+    """Whether a successful result changed anything (its success event is emitted only then)."""
 
     @cached_property
     def spec(self) -> ToolSpec:

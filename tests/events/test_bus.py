@@ -14,7 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from agent_core.clock import FixedClock
-from agent_core.domain import Event, EventName, RunStatus, Tenant
+from agent_core.domain import Event, EventName, OutboxEvent, RunStatus, Tenant
 from agent_core.events.bus import EventBus, RetryPolicy
 from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
@@ -290,7 +290,7 @@ def test_a_run_left_running_by_a_dead_process_runs_again_at_the_next_start(
     from agent_core.store.base import utcnow
 
     event = Event(uuid4(), tenant.id, "tour.booked", {"name": "Zoë"}, utcnow())
-    store.save_events([(event, ["mailer"])])
+    store.save_events([OutboxEvent(event, ("mailer",))])
     assert store.claim_listener_run(tenant.id, event.id, "mailer")  # then the process died
     mailer = ScriptedListener("mailer")
     bus = EventBus(store, [mailer], retry=FAST, stale_after=timedelta(0))

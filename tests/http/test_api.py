@@ -48,10 +48,12 @@ def chat(api: RunningApi, message: str, tenant: str = DEMO, **extra: object) -> 
     return body
 
 
-def error_of(response: httpx.Response) -> dict[str, Any]:
+def error_of(response: httpx.Response, *, of_turn: bool = False) -> dict[str, Any]:
+    """The error of a response in the one shape; `of_turn`: it also names the turn it ended."""
     body = response.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
+    turn_keys = {"conversationId", "turnId"} if of_turn else set()
+    assert set(body["error"]) == {"code", "message", "details"} | turn_keys
     error: dict[str, Any] = body["error"]
     return error
 
@@ -171,9 +173,12 @@ def test_an_unreachable_model_is_503_and_the_message_is_kept(serve: Callable[...
     api = serve(openai_api_key="sk-test", openai_base_url="http://127.0.0.1:9/v1", openai_max_retries=0)
     response = api.client.post("/api/chat", json={"tenantId": DEMO, "message": "hello"})
     assert response.status_code == 503
-    assert error_of(response)["code"] == "model_unavailable"
+    error = error_of(response, of_turn=True)
+    assert error["code"] == "model_unavailable"
     (conversation,) = api.runtime.store.list_conversations(DEMO_TENANT_ID)
     assert conversation.last_message == "hello"
+    # The client can retry in the same conversation: the error names it.
+    assert error["conversationId"] == str(conversation.id)
 
 
 def test_the_turn_streams_as_server_sent_events(api: RunningApi) -> None:

@@ -12,6 +12,7 @@ from agent_core.domain import (
     ChatMessage,
     Event,
     JsonDict,
+    OutboxEvent,
     RunStatus,
     Tenant,
     ToolCallRequest,
@@ -29,8 +30,8 @@ def book(name: str = "John Smith") -> ToolCallRequest:
 
 
 def add_tour(writer: TenantWriter) -> JsonDict:
-    tour = writer.add_tour("John Smith", date(2027, 3, 15), "Paris")
-    return {"booking_id": str(tour.id)}
+    tour, created = writer.add_tour("John Smith", date(2027, 3, 15), "Paris")
+    return {"booking_id": str(tour.id), "created": created}
 
 
 def test_demo_tenants_are_seeded(store: Store) -> None:
@@ -115,8 +116,7 @@ def test_the_model_reads_the_same_tool_result_text_on_every_backend_and_on_repla
         m.content for m in store.list_messages(tenant.id, turn.conversation_id) if m.role == "tool"
     ]
     assert tool_messages == [expected, expected]
-    stored = store.get_tool_call(tenant.id, call.id)
-    assert stored is not None
+    [stored] = store.list_tool_calls(tenant.id, turn.conversation_id)
     assert stored.model_content == expected
 
 
@@ -142,7 +142,7 @@ def test_a_refused_tool_call_writes_nothing_even_after_a_partial_write(store: St
     assert record.status is ToolCallStatus.FAILED
     assert record.error == "changed my mind"
     assert store.list_tours(tenant.id).total == 0
-    assert store.get_tool_call(tenant.id, record.call_id) == record
+    assert store.list_tool_calls(tenant.id, turn.conversation_id) == [record]
 
 
 def test_an_unexpected_tool_error_rolls_everything_back(store: Store, tenant: Tenant) -> None:
@@ -155,7 +155,7 @@ def test_an_unexpected_tool_error_rolls_everything_back(store: Store, tenant: Te
     with pytest.raises(RuntimeError):
         store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, crash)
     assert store.list_tours(tenant.id).total == 0
-    assert store.get_tool_call(tenant.id, call.id) is None
+    assert store.list_tool_calls(tenant.id, turn.conversation_id) == []
     assert [m.role for m in store.list_messages(tenant.id, turn.conversation_id)] == ["user"]
 
 
@@ -218,7 +218,9 @@ def test_events_and_runs_are_listed_per_tenant_after_a_cursor(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     first, second, foreign = _event(tenant), _event(tenant, "note.taken"), _event(other_tenant)
-    store.save_events([(first, ["confirm"]), (second, []), (foreign, ["confirm"])])
+    store.save_events(
+        [OutboxEvent(first, ("confirm",)), OutboxEvent(second, ()), OutboxEvent(foreign, ("confirm",))]
+    )
     records = store.list_events(tenant.id)
     assert [r.event.id for r in records] == [first.id, second.id]
     assert records[0].event.payload == {"name": "Zoë"}
@@ -230,7 +232,7 @@ def test_events_and_runs_are_listed_per_tenant_after_a_cursor(
 
 def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([(event, ["confirm"])])
+    store.save_events([OutboxEvent(event, ("confirm",))])
     assert store.pending_listener_runs()[-1] == (store.list_events(tenant.id)[0].event, "confirm")
     assert store.claim_listener_run(tenant.id, event.id, "confirm")
     assert not store.claim_listener_run(tenant.id, event.id, "confirm")
@@ -248,7 +250,7 @@ def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: St
 
 def test_outbox_messages_are_queued_once_per_event(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([(event, [])])
+    store.save_events([OutboxEvent(event, ())])
     assert store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
     assert not store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
     outbox = store.list_outbox(tenant.id)
@@ -343,7 +345,7 @@ def test_nonsense_record_queries_are_refused(
 
 def test_events_can_be_filtered_by_name_run_status_and_time(store: Store, tenant: Tenant) -> None:
     booked, noted = _event(tenant), _event(tenant, "note.taken")
-    store.save_events([(booked, ["confirm"]), (noted, ["audit"])])
+    store.save_events([OutboxEvent(booked, ("confirm",)), OutboxEvent(noted, ("audit",))])
     store.claim_listener_run(tenant.id, booked.id, "confirm")
     store.finish_listener_run(tenant.id, booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
     assert [r.event.id for r in store.list_events(tenant.id, names=["note.taken"])] == [noted.id]
@@ -368,7 +370,7 @@ def test_tool_calls_of_a_conversation_are_listed_in_order(
 
 def test_runs_left_running_by_a_dead_process_are_requeued(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([(event, ["confirm"])])
+    store.save_events([OutboxEvent(event, ("confirm",))])
     assert store.claim_listener_run(tenant.id, event.id, "confirm")
     assert store.requeue_stale_runs(utcnow() - timedelta(minutes=10)) == 0
     assert store.requeue_stale_runs(utcnow() + timedelta(seconds=1)) >= 1

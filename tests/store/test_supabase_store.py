@@ -94,7 +94,7 @@ def test_a_tool_call_and_its_rows_commit_in_one_rpc(postgrest: PostgrestDouble) 
     first = len(postgrest.requests)
 
     def book(writer: TenantWriter) -> JsonDict:
-        tour = writer.add_tour("Ana Silva", date(2027, 1, 10), "Porto")
+        tour, _ = writer.add_tour("Ana Silva", date(2027, 1, 10), "Porto")
         return {"booking_id": str(tour.id)}
 
     store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, book)
