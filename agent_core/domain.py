@@ -249,6 +249,24 @@ class OutboxEvent:
     listeners: tuple[str, ...]
 
 
+class KeyState(StrEnum):
+    """Where a request sent with an idempotency key stands."""
+
+    CLAIMED = "claimed"  # this request runs it
+    RUNNING = "running"  # an earlier request with the key is running it: wait
+    DONE = "done"  # answered before: send that answer again
+    MISMATCH = "mismatch"  # the key was used for a different request
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyClaim:
+    """The outcome of presenting an idempotency key; `response` is set when DONE."""
+
+    state: KeyState
+    status: int | None = None
+    response: JsonDict | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ListenerRun:
     """One listener's handling of one event."""

@@ -214,7 +214,7 @@ class EventBus:
                 if listener in self._workers:
                     self._workers[listener].offer(event)
                     offered += 1
-            if len(page) < self._page_size:
+            if len({event.seq for event, _ in page}) < self._page_size:
                 break
             after = page[-1][0].seq
         return offered

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Match, Route
 
+from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import (
     ReplyDelta,
     ToolCallFinished,
@@ -29,6 +30,7 @@ from agent_core.domain import Tenant, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
 from agent_core.http.auth import ApiKeyGuard
 from agent_core.http.errors import ApiError, from_core
+from agent_core.http.idempotency import KeyedTurn, key_of
 from agent_core.http.openapi import openapi_document
 from agent_core.http.schemas import (
     ChatResponse,
@@ -205,25 +207,41 @@ class ApiRoutes:
                 "the body must be a JSON object",
                 [{"field": "body", "message": "must be an object"}],
             )
+        key = key_of(request)
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
         self.guard.authorize(request, turn.tenant_id)
-        if "text/event-stream" in request.headers.get("accept", ""):
-            stream = await run_in_threadpool(runtime.agent.stream_request, turn)
-            started = await run_in_threadpool(_first_step, stream)
-            return StreamingResponse(
-                _sse_steps(started, stream),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-            )
+        keyed = None if key is None else KeyedTurn(runtime.store, turn, key)
+        if keyed is not None and (answered := await keyed.claim()) is not None:
+            return answered
+        try:
+            return await self._run_turn(request, runtime, turn, keyed)
+        except (ApiError, AgentCoreError) as exc:
+            error = exc if isinstance(exc, ApiError) else from_core(exc)
+            if keyed is not None:
+                await keyed.failed(error)
+            raise error from exc
+
+    async def _run_turn(
+        self, request: Request, runtime: Runtime, turn: TurnRequest, keyed: KeyedTurn | None
+    ) -> Response:
         stream = await run_in_threadpool(runtime.agent.stream_request, turn)
         started = await run_in_threadpool(_first_step, stream)
         assert isinstance(started, TurnStarted)
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return StreamingResponse(
+                _sse_steps(started, stream, keyed),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            )
         try:
             result = await run_in_threadpool(_last_result, stream)
         except AgentCoreError as exc:
             raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
-        return json_response(ChatResponse.model_validate(result))
+        answer = ChatResponse.model_validate(result)
+        if keyed is not None:
+            await keyed.succeeded(answer.model_dump(mode="json", by_alias=True))
+        return json_response(answer)
 
     async def tenants(self, request: Request) -> Response:
         bound = self.guard.authorize(request)
@@ -328,9 +346,11 @@ def _last_result(stream: Generator[TurnStep, None, None]) -> TurnResult:
     raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
 
 
-async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None]) -> AsyncIterator[str]:
-    """The turn's steps as server-sent events; an error after the start ends the stream with `error`."""
-    assert isinstance(started, TurnStarted)
+async def _sse_steps(
+    started: TurnStarted, stream: Generator[TurnStep, None, None], keyed: KeyedTurn | None
+) -> AsyncIterator[str]:
+    """The turn's steps as server-sent events; an error after the start ends the stream with
+    `error`. With an idempotency key, the finished turn is what a repeat gets (as JSON)."""
     yield sse(
         "turn.started",
         {"conversationId": started.conversation_id, "turnId": started.turn_id, "model": started.model},
@@ -347,10 +367,14 @@ async def _sse_steps(started: TurnStep, stream: Generator[TurnStep, None, None])
             elif isinstance(step, ReplyDelta):
                 yield sse("reply.delta", {"text": step.text})
             elif isinstance(step, TurnFinished):
-                yield sse(
-                    "done", ChatResponse.model_validate(step.result).model_dump(mode="json", by_alias=True)
-                )
+                done = ChatResponse.model_validate(step.result).model_dump(mode="json", by_alias=True)
+                if keyed is not None:
+                    await keyed.succeeded(done)
+                yield sse("done", done)
     except AgentCoreError as exc:
-        yield sse("error", from_core(exc).of_turn(started.conversation_id, started.turn_id).body())
+        error = from_core(exc).of_turn(started.conversation_id, started.turn_id)
+        if keyed is not None:
+            await keyed.failed(error)
+        yield sse("error", error.body())
     finally:
         await run_in_threadpool(stream.close)

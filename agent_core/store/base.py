@@ -19,6 +19,7 @@ from agent_core.domain import (
     ConversationSummary,
     Event,
     EventRecord,
+    IdempotencyClaim,
     JsonDict,
     Note,
     OutboxEvent,
@@ -205,6 +206,23 @@ class Store(Protocol):
         """Contacts matching the query (default: by name)."""
         ...
 
+    # -- idempotency keys --------------------------------------------------------
+
+    def claim_idempotency_key(
+        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
+    ) -> IdempotencyClaim:
+        """Present a request's key: CLAIMED (run it; a key whose holder's lease ran out is
+        taken over), RUNNING, DONE with the stored answer, or MISMATCH (another request)."""
+        ...
+
+    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
+        """Store the answer a claimed key's request got, for every repeat."""
+        ...
+
+    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
+        """Forget a claimed key whose request failed in a way a retry may fix."""
+        ...
+
     # -- prompts -----------------------------------------------------------------
 
     def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
@@ -242,8 +260,8 @@ class Store(Protocol):
         ...
 
     def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
-        """Runs not yet started (left by a shutdown or a crash) of events after `after_seq`,
-        in event order; page through them with the last event's seq."""
+        """Runs not yet started (left by a shutdown or a crash): every pending run of the first
+        `limit` such events after `after_seq`, in event order; page on with the last event's seq."""
         ...
 
     def requeue_stale_runs(self, older_than: datetime) -> int:

@@ -22,7 +22,9 @@ from agent_core.domain import (
     Event,
     EventName,
     EventRecord,
+    IdempotencyClaim,
     JsonDict,
+    KeyState,
     Note,
     OutboxEvent,
     OutboxMessage,
@@ -48,6 +50,7 @@ from agent_core.store.base import (
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
+    as_json,
     as_uuid,
     contact_from_row,
     conversation_from_row,
@@ -578,6 +581,63 @@ class SqlStore(RecordPages):
             total = session.query(f"SELECT count(*) AS n FROM {spec.table} WHERE {where}", params)
         return rows, int(total[0]["n"])
 
+    # -- idempotency keys --------------------------------------------------------
+
+    def claim_idempotency_key(
+        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
+    ) -> IdempotencyClaim:
+        now = utcnow()
+        params = {
+            "tenant_id": tenant_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "now": now,
+            "lease": now + timedelta(seconds=lease_seconds),
+        }
+        with self._transaction() as session:
+            if session.execute(
+                "INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, lease_expires_at,"
+                " created_at) VALUES (:tenant_id, :key, :fingerprint, 'running', :lease, :now)"
+                " ON CONFLICT (tenant_id, key) DO NOTHING",
+                params,
+            ):
+                return IdempotencyClaim(KeyState.CLAIMED)
+            row = session.query(
+                "SELECT * FROM idempotency_keys WHERE tenant_id = :tenant_id AND key = :key", params
+            )[0]
+            if row["fingerprint"] != fingerprint:
+                return IdempotencyClaim(KeyState.MISMATCH)
+            if row["status"] == "done":
+                return IdempotencyClaim(KeyState.DONE, int(row["response_status"]), as_json(row["response"]))
+            if session.execute(
+                "UPDATE idempotency_keys SET lease_expires_at = :lease WHERE tenant_id = :tenant_id"
+                " AND key = :key AND status = 'running' AND lease_expires_at < :now",
+                params,
+            ):
+                return IdempotencyClaim(KeyState.CLAIMED)  # its holder died: take it over
+        return IdempotencyClaim(KeyState.RUNNING)
+
+    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
+        with self._transaction() as session:
+            session.execute(
+                "UPDATE idempotency_keys SET status = 'done', response_status = :status,"
+                " response = :response WHERE tenant_id = :tenant_id AND key = :key",
+                {
+                    "tenant_id": tenant_id,
+                    "key": key,
+                    "status": status,
+                    "response": self._json_param(response),
+                },
+            )
+
+    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
+        with self._transaction() as session:
+            session.execute(
+                "DELETE FROM idempotency_keys WHERE tenant_id = :tenant_id AND key = :key"
+                " AND status = 'running'",
+                {"tenant_id": tenant_id, "key": key},
+            )
+
     # -- prompts -----------------------------------------------------------------
 
     def _insert_prompt_version(
@@ -696,7 +756,9 @@ class SqlStore(RecordPages):
             rows = session.query(
                 "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener"
                 " FROM listener_runs r JOIN events e ON e.id = r.event_id"
-                " WHERE r.status = 'pending' AND e.seq > :after_seq ORDER BY e.seq, r.listener LIMIT :limit",
+                " WHERE r.status = 'pending' AND e.seq IN (SELECT DISTINCT e2.seq FROM listener_runs r2"
+                " JOIN events e2 ON e2.id = r2.event_id WHERE r2.status = 'pending' AND e2.seq > :after_seq"
+                " ORDER BY e2.seq LIMIT :limit) ORDER BY e.seq, r.listener",
                 {"after_seq": after_seq, "limit": limit},
             )
         return [(event_from_row(r), r["listener"]) for r in rows]

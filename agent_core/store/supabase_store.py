@@ -24,7 +24,9 @@ from agent_core.domain import (
     ConversationSummary,
     Event,
     EventRecord,
+    IdempotencyClaim,
     JsonDict,
+    KeyState,
     ListenerRun,
     Note,
     OutboxEvent,
@@ -492,6 +494,42 @@ class SupabaseStore(RecordPages):
             .order("version", desc=True)
         )
         return [prompt_version_from_row(r) for r in rows]
+
+    # -- idempotency keys ----------------------------------------------------------------
+
+    def claim_idempotency_key(
+        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
+    ) -> IdempotencyClaim:
+        outcome = self._rpc(
+            "app_claim_idempotency_key",
+            {
+                "p_tenant": str(tenant_id),
+                "p_key": key,
+                "p_fingerprint": fingerprint,
+                "p_lease_seconds": lease_seconds,
+            },
+        )
+        status = outcome.get("status")
+        return IdempotencyClaim(
+            KeyState(outcome["state"]), None if status is None else int(status), outcome.get("response")
+        )
+
+    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
+        self._call(
+            self._table("idempotency_keys")
+            .update({"status": "done", "response_status": status, "response": response})
+            .eq("tenant_id", str(tenant_id))
+            .eq("key", key)
+        )
+
+    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
+        self._call(
+            self._table("idempotency_keys")
+            .delete()
+            .eq("tenant_id", str(tenant_id))
+            .eq("key", key)
+            .eq("status", "running")
+        )
 
     # -- events --------------------------------------------------------------------------
 

@@ -251,6 +251,8 @@ class PostgrestDouble:
                     return self._insert(connection, table, params, body, prefer)
                 if method == "PATCH":
                     return self._update(connection, table, params, body)
+                if method == "DELETE":
+                    return self._delete(connection, table, params)
                 return 405, {"message": f"{method} not supported by the double"}, {}
         except PostgrestError as error:
             return (
@@ -346,6 +348,14 @@ class PostgrestDouble:
         )
         return 200, connection.execute(query).fetchall(), {}
 
+    def _delete(
+        self, connection: psycopg.Connection[Any], table: str, params: list[tuple[str, str]]
+    ) -> tuple[int, Any, dict[str, str]]:
+        query = sql.SQL("DELETE FROM public.{}{} RETURNING *").format(
+            sql.Identifier(table), self._translate.where(table, params)
+        )
+        return 200, connection.execute(query).fetchall(), {}
+
     def _rpc(self, connection: psycopg.Connection[Any], function: str, arguments: dict[str, Any]) -> Any:
         found = connection.execute(
             "SELECT proargnames AS names, proargtypes::regtype[]::text[] AS types,"
@@ -412,6 +422,6 @@ class PostgrestDouble:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = _serve
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
 
         return Handler

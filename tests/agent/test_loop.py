@@ -12,7 +12,7 @@ from agent_core.agent.loop import NO_REPLY, AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
-from agent_core.errors import ModelUnavailableError
+from agent_core.errors import ConversationBusyError, ModelUnavailableError
 from agent_core.llm.base import ModelEvent
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
@@ -229,3 +229,74 @@ def test_a_model_that_says_nothing_gets_an_honest_fallback(
     result = make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
     assert result.reply == NO_REPLY
     assert store.list_messages(tenant.id, result.conversation_id)[-1].content == NO_REPLY
+
+
+def test_the_same_booking_asked_twice_books_once_and_confirms_once(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    sink = RecordingSink()
+    agent = make_agent(store, clock, sink=sink)
+    message = "I want to book a tour for John Smith on 2027-03-15 in Paris."
+    first = agent.run_turn(tenant.id, message)
+    # A client that never saw the answer sends it again, in a new conversation.
+    second = agent.run_turn(tenant.id, message)
+    assert store.list_tours(tenant.id).total == 1
+    assert second.tool_calls[0].result is not None
+    assert second.tool_calls[0].result["already_booked"] is True
+    assert "already booked" in second.reply
+    assert "I haven't booked it twice" in second.reply
+    assert first.tool_calls[0].result is not None
+    assert second.tool_calls[0].result["booking_id"] == first.tool_calls[0].result["booking_id"]
+    assert sink.names.count("tour.booked") == 1
+    assert sink.names.count("tool.called") == 2
+
+
+def test_a_second_message_while_the_conversation_answers_is_refused(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    agent = make_agent(store, clock)
+    running = agent.stream_turn(tenant.id, "Hello")
+    started = next(running)
+    assert isinstance(started, TurnStarted)
+    with pytest.raises(ConversationBusyError):
+        agent.run_turn(tenant.id, "Are you there?", started.conversation_id)
+    list(running)
+    assert agent.run_turn(tenant.id, "Are you there?", started.conversation_id).reply
+
+
+def test_every_event_of_a_turn_is_stored_with_its_write(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    sink = RecordingSink()
+    result = make_agent(store, clock, sink=sink).run_turn(
+        tenant.id, "I want to book a tour for John Smith on 2027-03-15 in Paris."
+    )
+    stored = [r.event.name for r in store.list_events(tenant.id)]
+    assert (
+        stored
+        == sink.names
+        == [
+            "chat.message.received",
+            "tool.called",
+            "tour.booked",
+            "chat.reply.sent",
+        ]
+    )
+    assert all(
+        r.event.payload.get("conversation_id") == str(result.conversation_id)
+        for r in store.list_events(tenant.id)
+    )
+
+
+def test_a_failed_turn_is_recorded_with_its_event_and_releases_its_lease(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    def down(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ScriptedReply:
+        raise ModelUnavailableError("the model is down")
+
+    agent = make_agent(store, clock, ScriptedModel(down))
+    with pytest.raises(ModelUnavailableError):
+        agent.run_turn(tenant.id, "Hello")
+    assert agent.leases.held == []
+    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    assert failed.event.payload["error"] == "the model is down"

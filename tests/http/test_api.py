@@ -6,7 +6,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -352,3 +352,16 @@ def test_every_response_field_is_read_from_its_domain_record(model: type[Shape],
         for name, field in model.model_fields.items()
     }
     assert sources <= attributes
+
+
+def test_a_message_to_a_conversation_that_is_answering_is_409(api: RunningApi) -> None:
+    first = chat(api, "Hello")
+    # Another client's turn in the same conversation is still running (it holds the lease).
+    api.runtime.store.start_turn(DEMO_TENANT_ID, UUID(first["conversationId"]), "Still typing")
+    response = api.client.post(
+        "/api/chat",
+        json={"tenantId": DEMO, "message": "Are you there?", "conversationId": first["conversationId"]},
+    )
+    assert response.status_code == 409
+    assert response.headers["retry-after"] == "1"
+    assert error_of(response)["code"] == "conversation_busy"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -11,16 +12,27 @@ import pytest
 from agent_core.domain import (
     ChatMessage,
     Event,
+    IdempotencyClaim,
     JsonDict,
+    KeyState,
     OutboxEvent,
     RunStatus,
     Tenant,
+    ToolCallRecord,
     ToolCallRequest,
     ToolCallStatus,
     Usage,
 )
-from agent_core.errors import InvalidInputError, NotFoundError
-from agent_core.store.base import Store, TenantWriter, ToolFailure, TurnOutcome, utcnow
+from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
+from agent_core.store.base import (
+    Store,
+    TenantWriter,
+    ToolExecution,
+    ToolFailure,
+    TurnOutcome,
+    TurnStart,
+    utcnow,
+)
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.records import RecordQuery
 
@@ -378,3 +390,189 @@ def test_runs_left_running_by_a_dead_process_are_requeued(store: Store, tenant: 
     assert record is not None
     assert record.runs[0].status is RunStatus.PENDING
     assert store.claim_listener_run(tenant.id, event.id, "confirm")
+
+
+# -- exactly once -----------------------------------------------------------------------------
+
+
+def booking_of(name: str, day: str = "2027-03-15", place: str = "Paris") -> ToolExecution:
+    def run(writer: TenantWriter) -> JsonDict:
+        tour, created = writer.add_tour(name, date.fromisoformat(day), place)
+        return {"booking_id": str(tour.id), "created": created}
+
+    return run
+
+
+def test_a_reused_call_id_in_another_conversation_is_another_call(store: Store, tenant: Tenant) -> None:
+    # Servers that number calls call_0, call_1… per response reuse ids across conversations.
+    results = []
+    for name in ("Ana Silva", "Bob Lee"):
+        turn = store.start_turn(tenant.id, None, f"book {name}")
+        call = ToolCallRequest("call_0", "book_tour", json.dumps({"name": name}))
+        record, replayed = store.run_tool_call(
+            tenant.id, turn.conversation_id, turn.turn_id, call, booking_of(name)
+        )
+        assert not replayed
+        results.append(record.result)
+    assert {t.customer_name for t in store.list_tours(tenant.id).rows} == {"Ana Silva", "Bob Lee"}
+    assert results[0] != results[1]
+
+
+def test_the_same_call_id_with_other_arguments_is_another_call(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book two")
+    for name in ("Ana Silva", "Bob Lee"):
+        call = ToolCallRequest("call_0", "book_tour", json.dumps({"name": name}))
+        _, replayed = store.run_tool_call(
+            tenant.id, turn.conversation_id, turn.turn_id, call, booking_of(name)
+        )
+        assert not replayed
+    assert store.list_tours(tenant.id).total == 2
+
+
+def test_booking_what_a_live_booking_holds_returns_it_instead_of_a_second(
+    store: Store, tenant: Tenant
+) -> None:
+    first_turn = store.start_turn(tenant.id, None, "book")
+    first, _ = store.run_tool_call(
+        tenant.id, first_turn.conversation_id, first_turn.turn_id, book(), booking_of("Ana Silva")
+    )
+    again_turn = store.start_turn(tenant.id, None, "book again")
+    again, replayed = store.run_tool_call(
+        tenant.id,
+        again_turn.conversation_id,
+        again_turn.turn_id,
+        book(),
+        booking_of("  ana   SILVA ", place="paris"),
+    )
+    assert not replayed
+    assert first.result is not None
+    assert again.result == {"booking_id": first.result["booking_id"], "created": False}
+    assert store.list_tours(tenant.id).total == 1
+    other_day_turn = store.start_turn(tenant.id, None, "another day")
+    store.run_tool_call(
+        tenant.id,
+        other_day_turn.conversation_id,
+        other_day_turn.turn_id,
+        book(),
+        booking_of("Ana Silva", "2027-03-16"),
+    )
+    assert store.list_tours(tenant.id).total == 2
+
+
+def test_a_tool_calls_events_commit_with_it_and_a_replay_writes_none(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book")
+    call = book()
+
+    def described(record: ToolCallRecord) -> list[OutboxEvent]:
+        event = Event(uuid4(), tenant.id, "tour.booked", {"call_id": record.call_id}, utcnow())
+        return [OutboxEvent(event, ("confirm",))]
+
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour, described)
+    store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour, described)
+    events = store.list_events(tenant.id)
+    assert [(r.event.name, [run.listener for run in r.runs]) for r in events] == [
+        ("tour.booked", ["confirm"])
+    ]
+
+    def crash(writer: TenantWriter) -> JsonDict:
+        writer.add_tour("Crash Test", date(2027, 1, 1), "Nowhere")
+        raise RuntimeError("bug")
+
+    with pytest.raises(RuntimeError):
+        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), crash, described)
+    assert len(store.list_events(tenant.id)) == 1
+
+
+def test_a_turns_start_and_end_commit_with_their_events(store: Store, tenant: Tenant) -> None:
+    def received(start: TurnStart) -> list[OutboxEvent]:
+        payload = {"turn_id": str(start.turn_id)}
+        return [OutboxEvent(Event(uuid4(), tenant.id, "chat.message.received", payload, utcnow()), ())]
+
+    turn = store.start_turn(tenant.id, None, "hello", events=received)
+    sent = Event(uuid4(), tenant.id, "chat.reply.sent", {"turn_id": str(turn.turn_id)}, utcnow())
+    outcome = TurnOutcome("succeeded", "Hi!", "demo", Usage(), 1, 1.0)
+    store.finish_turn(
+        tenant.id,
+        turn.conversation_id,
+        turn.turn_id,
+        ChatMessage("assistant", "Hi!"),
+        outcome,
+        [OutboxEvent(sent, ())],
+    )
+    events = store.list_events(tenant.id)
+    assert [(r.event.name, r.event.payload["turn_id"]) for r in events] == [
+        ("chat.message.received", str(turn.turn_id)),
+        ("chat.reply.sent", str(turn.turn_id)),
+    ]
+
+
+def test_a_conversation_runs_one_turn_at_a_time(store: Store, tenant: Tenant) -> None:
+    first = store.start_turn(tenant.id, None, "one")
+    with pytest.raises(ConversationBusyError, match="still answering"):
+        store.start_turn(tenant.id, first.conversation_id, "two")
+    outcome = TurnOutcome("succeeded", "ok", "demo", Usage(), 1, 1.0)
+    store.finish_turn(
+        tenant.id, first.conversation_id, first.turn_id, ChatMessage("assistant", "ok"), outcome
+    )
+    second = store.start_turn(tenant.id, first.conversation_id, "two")
+    assert second.conversation_id == first.conversation_id
+
+
+def test_a_turn_whose_lease_ran_out_is_closed_as_failed_with_its_event(store: Store, tenant: Tenant) -> None:
+    dead = store.start_turn(tenant.id, None, "the process dies", lease_seconds=0.001)
+    alive = store.start_turn(tenant.id, None, "still running", lease_seconds=0.001)
+    assert store.renew_turn_leases([alive.turn_id], 60) == 1
+    time.sleep(0.01)
+    closed = store.fail_expired_turns("interrupted", ["alerts"])
+    assert [t.turn_id for t in closed if t.turn_id in (dead.turn_id, alive.turn_id)] == [dead.turn_id]
+    # The conversation can go on, and the failure is an event with a pending run.
+    store.start_turn(tenant.id, dead.conversation_id, "again")
+    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    assert failed.event.payload == {
+        "conversation_id": str(dead.conversation_id),
+        "turn_id": str(dead.turn_id),
+        "error": "interrupted",
+    }
+    assert [(r.listener, r.status) for r in failed.runs] == [("alerts", RunStatus.PENDING)]
+    with pytest.raises(ConversationBusyError):
+        store.start_turn(tenant.id, alive.conversation_id, "busy")
+
+
+def test_pending_runs_are_paged_in_event_order(store: Store, tenant: Tenant) -> None:
+    events = [Event(uuid4(), tenant.id, "note.taken", {"i": i}, utcnow()) for i in range(5)]
+    store.save_events([OutboxEvent(e, ("a", "b")) for e in events])
+    seen: list[tuple[int, str]] = []
+    after = 0
+    # Pages of 3 events cut nowhere inside an event: both runs of each event come together.
+    while page := store.pending_listener_runs(after, 3):
+        assert len({e.seq for e, _ in page}) <= 3
+        seen += [(e.payload["i"], listener) for e, listener in page if e.tenant_id == tenant.id]
+        after = page[-1][0].seq
+    assert seen == [(i, listener) for i in range(5) for listener in ("a", "b")]
+
+
+def test_an_idempotency_key_is_claimed_once_and_answers_repeats_with_the_stored_response(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    key, body = f"key-{uuid4().hex}", {"reply": "Booked.", "nested": {"b": 1, "a": [2]}}
+    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
+    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60).state is KeyState.RUNNING
+    assert store.claim_idempotency_key(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
+    # Keys belong to a tenant: another tenant's identical key is its own.
+    assert store.claim_idempotency_key(other_tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
+    store.finish_idempotency_key(tenant.id, key, 200, body)
+    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60) == IdempotencyClaim(
+        KeyState.DONE, 200, body
+    )
+    assert store.claim_idempotency_key(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
+
+
+def test_a_released_or_abandoned_idempotency_key_can_be_claimed_again(store: Store, tenant: Tenant) -> None:
+    released, abandoned = f"r-{uuid4().hex}", f"a-{uuid4().hex}"
+    store.claim_idempotency_key(tenant.id, released, "fp", 60)
+    store.release_idempotency_key(tenant.id, released)
+    assert store.claim_idempotency_key(tenant.id, released, "fp", 60).state is KeyState.CLAIMED
+    store.claim_idempotency_key(tenant.id, abandoned, "fp", 0.001)  # then its process died
+    time.sleep(0.01)
+    assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.CLAIMED
+    assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING

@@ -176,16 +176,48 @@ BEGIN
 END
 $$;
 
--- Pending listener runs of every tenant after an event seq, in event order (the bus picks
--- them up at start and periodically, page by page).
+-- Pending listener runs of every tenant: all runs of the first p_limit events after an event
+-- seq, in event order (the bus picks them up at start and periodically, page by page).
 CREATE FUNCTION public.app_pending_runs(p_after_seq bigint, p_limit integer)
 RETURNS TABLE (seq bigint, id uuid, tenant_id uuid, name text, payload jsonb, created_at timestamptz,
                listener text)
 LANGUAGE sql STABLE AS $$
     SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener
     FROM public.listener_runs r JOIN public.events e ON e.id = r.event_id
-    WHERE r.status = 'pending' AND e.seq > p_after_seq
-    ORDER BY e.seq, r.listener LIMIT p_limit;
+    WHERE r.status = 'pending' AND e.seq IN (
+        SELECT DISTINCT e2.seq FROM public.listener_runs r2 JOIN public.events e2 ON e2.id = r2.event_id
+        WHERE r2.status = 'pending' AND e2.seq > p_after_seq ORDER BY e2.seq LIMIT p_limit)
+    ORDER BY e.seq, r.listener;
+$$;
+
+-- An idempotency key presented: claimed (inserted, or taken over from a holder whose lease
+-- ran out), running, done with the stored answer, or a mismatch (another request's key).
+CREATE FUNCTION public.app_claim_idempotency_key(
+    p_tenant uuid, p_key text, p_fingerprint text, p_lease_seconds float8
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_row public.idempotency_keys;
+BEGIN
+    INSERT INTO public.idempotency_keys (tenant_id, key, fingerprint, status, lease_expires_at)
+    VALUES (p_tenant, p_key, p_fingerprint, 'running', now() + make_interval(secs => p_lease_seconds))
+    ON CONFLICT (tenant_id, key) DO NOTHING;
+    IF FOUND THEN
+        RETURN jsonb_build_object('state', 'claimed');
+    END IF;
+    SELECT * INTO v_row FROM public.idempotency_keys WHERE tenant_id = p_tenant AND key = p_key FOR UPDATE;
+    IF v_row.fingerprint <> p_fingerprint THEN
+        RETURN jsonb_build_object('state', 'mismatch');
+    END IF;
+    IF v_row.status = 'done' THEN
+        RETURN jsonb_build_object('state', 'done', 'status', v_row.response_status, 'response', v_row.response);
+    END IF;
+    IF v_row.lease_expires_at < now() THEN
+        UPDATE public.idempotency_keys SET lease_expires_at = now() + make_interval(secs => p_lease_seconds)
+        WHERE tenant_id = p_tenant AND key = p_key;
+        RETURN jsonb_build_object('state', 'claimed');
+    END IF;
+    RETURN jsonb_build_object('state', 'running');
+END
 $$;
 
 DO $$
@@ -198,7 +230,8 @@ BEGIN
         'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)',
         'app_renew_turns(uuid[], float8)',
         'app_fail_expired_turns(text, text[])',
-        'app_pending_runs(bigint, integer)']
+        'app_pending_runs(bigint, integer)',
+        'app_claim_idempotency_key(uuid, text, text, float8)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);

@@ -1,0 +1,103 @@
+"""`Idempotency-Key` on POST /api/chat: a client may always retry.
+
+The first request with a key runs the turn and its answer is stored with the request's
+fingerprint; a repeat gets that answer again (header `Idempotent-Replayed: true`), a repeat
+sent while the first still runs waits for it, and the same key with a different body is a
+422. An answer a retry may improve (a 5xx, a 409) is not kept: the key is released, so the
+retry runs the turn again — and a booking the failed attempt already made is returned, not
+repeated, by the tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from agent_core.agent.requests import TurnRequest
+from agent_core.domain import JsonDict, KeyState, fingerprint
+from agent_core.http.errors import ApiError
+from agent_core.store.base import Store
+
+HEADER = "idempotency-key"
+MAX_KEY_CHARS = 255
+# How long a claimed key stays with its request before another may take it over (the
+# holder's process died), and how long a concurrent repeat waits for the first answer.
+LEASE_SECONDS = 300.0
+WAIT_SECONDS = 60.0
+
+
+def key_of(request: Request) -> str | None:
+    """The request's Idempotency-Key, or None; 422 for an empty, overlong or unprintable key."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable():
+        raise ApiError(
+            422,
+            "validation_error",
+            "invalid Idempotency-Key",
+            [{"field": "Idempotency-Key", "message": f"must be 1 to {MAX_KEY_CHARS} printable characters"}],
+        )
+    return key
+
+
+class KeyedTurn:
+    """One chat request sent with a key: claims it, then stores or releases its answer."""
+
+    def __init__(self, store: Store, turn: TurnRequest, key: str) -> None:
+        self._store = store
+        self._tenant_id: UUID = turn.tenant_id
+        self._key = key
+        self._fingerprint = fingerprint(json.dumps(turn.model_dump(mode="json"), sort_keys=True))
+
+    async def claim(self) -> Response | None:
+        """None when this request runs the turn; otherwise the answer to send instead."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        delay = 0.05
+        while True:
+            claim = await run_in_threadpool(
+                self._store.claim_idempotency_key,
+                self._tenant_id,
+                self._key,
+                self._fingerprint,
+                LEASE_SECONDS,
+            )
+            if claim.state is KeyState.CLAIMED:
+                return None
+            if claim.state is KeyState.DONE:
+                assert claim.status is not None
+                return JSONResponse(claim.response, claim.status, headers={"Idempotent-Replayed": "true"})
+            if claim.state is KeyState.MISMATCH:
+                raise ApiError(
+                    422,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used with a different request body",
+                )
+            if time.monotonic() > deadline:
+                raise ApiError(
+                    409,
+                    "idempotency_key_in_use",
+                    "a request with this Idempotency-Key is still running; retry later",
+                    headers={"Retry-After": "5"},
+                )
+            await asyncio.sleep(delay)
+            delay = min(0.5, delay * 1.5)
+
+    async def succeeded(self, body: JsonDict) -> None:
+        """Keep the answer for every repeat."""
+        await run_in_threadpool(self._store.finish_idempotency_key, self._tenant_id, self._key, 200, body)
+
+    async def failed(self, error: ApiError) -> None:
+        """Keep a final answer (bad input, unknown tenant); release the key when a retry may help."""
+        if error.status >= 500 or error.status == 409:
+            await run_in_threadpool(self._store.release_idempotency_key, self._tenant_id, self._key)
+        else:
+            await run_in_threadpool(
+                self._store.finish_idempotency_key, self._tenant_id, self._key, error.status, error.body()
+            )
