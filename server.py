@@ -12,13 +12,14 @@ import sys
 import streamlit as st
 
 from agent_core.errors import AgentCoreError
-from agent_core.http.app import api_lifespan, api_routes
+from agent_core.http.app import api_lifespan, api_middleware, api_routes
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import describe_store, shared_runtime
 
 app = st.App(
     "streamlit_app.py",
     routes=api_routes(),
+    middleware=api_middleware(),
     lifespan=api_lifespan,
     exception_handlers=EXCEPTION_HANDLERS,
 )

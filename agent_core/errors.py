@@ -56,6 +56,14 @@ def check_storable_text(value: str) -> str:
     return value
 
 
+def storable_text(value: str) -> str:
+    """Model output made storable: NUL characters dropped, unpaired surrogates replaced.
+
+    What a model sends is data, not trust: it is cleaned rather than refused, so one odd
+    character does not fail a turn."""
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def validation_details(error: ValidationError, root: str = "body") -> list[dict[str, str]]:
     """Pydantic errors as `{field, message}` pairs without input values (may be secret).
 

@@ -174,7 +174,7 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
             limits=httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections),
         ),
     )
-    return OpenAIChatModel(client, settings.openai_model)
+    return OpenAIChatModel(client, settings.openai_model, deadline_seconds=settings.openai_deadline_seconds)
 
 
 def build_redis(settings: Settings) -> redis.Redis | None:
@@ -208,7 +208,12 @@ def build_runtime(
         local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
     )
     bus = EventBus(store, default_listeners(store))
-    leases = TurnLeases(store, failed_listeners=bus.listeners_for(EventName.TURN_FAILED))
+    leases = TurnLeases(
+        store,
+        lease_seconds=settings.turn_lease_seconds,
+        renew_every=settings.turn_lease_seconds / 4,
+        failed_listeners=bus.listeners_for(EventName.TURN_FAILED),
+    )
     agent = Agent(
         store=store,
         model=model or build_model(settings, clock),

@@ -98,10 +98,21 @@ class Settings(BaseSettings):
         default=None, description="Base URL of any OpenAI-compatible server."
     )
     openai_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
-    openai_timeout_seconds: PositiveSeconds = 30.0
+    openai_timeout_seconds: PositiveSeconds = Field(
+        default=30.0, description="Longest wait for the model server to connect or send the next bytes."
+    )
+    openai_deadline_seconds: PositiveSeconds = Field(
+        default=60.0, description="Longest a whole model answer may take, however it trickles in."
+    )
     openai_max_retries: int = Field(default=2, ge=0, le=10)
     agent_max_steps: int = Field(
         default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
+    )
+    turn_lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="A running turn's lease; its process renews it, and closes it as failed once expired.",
     )
     history_limit: int = Field(default=20, ge=1, le=500, description="Earlier messages sent to the model.")
     max_message_chars: int = Field(default=4000, ge=1, le=100_000)
@@ -124,6 +135,13 @@ class Settings(BaseSettings):
         ),
     )
     api_max_body_bytes: int = Field(default=65_536, ge=1024, le=10_485_760)
+    allowed_hosts: str | None = Field(
+        default=None,
+        description=(
+            "Comma-separated host names the server answers to (e.g. `agent.example.com,localhost`);"
+            " others get 400. Unset: any Host header."
+        ),
+    )
     api_threads: int = Field(
         default=64, ge=4, le=1024, description="Worker threads running turns for the HTTP API."
     )
@@ -134,6 +152,11 @@ class Settings(BaseSettings):
         if value is not None:
             parse_api_keys(value.get_secret_value())
         return value
+
+    @property
+    def host_names(self) -> list[str]:
+        """ALLOWED_HOSTS as a list (empty: any host)."""
+        return [h.strip().lower() for h in (self.allowed_hosts or "").split(",") if h.strip()]
 
     @property
     def parsed_api_keys(self) -> list[ApiKey]:

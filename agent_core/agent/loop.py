@@ -39,7 +39,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
-from agent_core.errors import NotFoundError
+from agent_core.errors import ModelError, NotFoundError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
 from agent_core.store.base import Store, TurnOutcome, TurnStart
@@ -73,6 +73,9 @@ class AgentLimits:
     max_steps: int = 4
     history_limit: int = 20
     max_message_chars: int = 4000
+    # What a model may send back: longer is a model error, not something to store.
+    max_reply_chars: int = 16_000
+    max_argument_chars: int = 16_000
 
 
 @dataclass(slots=True)
@@ -88,6 +91,7 @@ class _Turn:
     messages: list[ChatMessage]
     usage: Usage = field(default_factory=Usage)
     model_calls: int = 0
+    reply_chars: int = 0
     reply_parts: list[str] = field(default_factory=list)
     records: list[ToolCallRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
@@ -235,10 +239,16 @@ class Agent:
         for event in self.model.stream(turn.messages, tools):
             if isinstance(event, TextDelta):
                 text_parts.append(event.text)
+                turn.reply_chars += len(event.text)
+                if turn.reply_chars > self.limits.max_reply_chars:
+                    raise ModelError(f"the model's reply ran over {self.limits.max_reply_chars} characters")
                 yield ReplyDelta(event.text)
             elif isinstance(event, ModelDone):
                 turn.usage, turn.model_name = turn.usage + event.usage, event.model
             else:
+                limit = self.limits.max_argument_chars
+                if len(event.arguments) > limit:
+                    raise ModelError(f"the model sent {event.name} arguments over {limit} characters")
                 calls.setdefault(event.id, event)  # a duplicated call id runs once
         turn.timings["model_ms"] += (time.perf_counter() - started) * 1000
         text = "".join(text_parts)

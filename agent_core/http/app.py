@@ -13,9 +13,11 @@ from typing import Any
 import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from agent_core.http.errors import EXCEPTION_HANDLERS
+from agent_core.http.hosts import AllowedHosts
 from agent_core.http.routes import ApiRoutes
 from agent_core.runtime import Runtime, close_shared_runtime, shared_runtime
 
@@ -42,10 +44,20 @@ def _size_thread_pool(runtime: Runtime) -> None:
     anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api_threads
 
 
+def api_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
+    """Middleware every server of the API (and the dashboard beside it) runs."""
+    return [Middleware(AllowedHosts, runtime=runtime)]
+
+
 def create_api(runtime: Runtime | None = None) -> Starlette:
     """The headless API application; on the shared runtime unless one is given (tests)."""
     if runtime is None:
-        return Starlette(routes=api_routes(), exception_handlers=EXCEPTION_HANDLERS, lifespan=api_lifespan)
+        return Starlette(
+            routes=api_routes(),
+            middleware=api_middleware(),
+            exception_handlers=EXCEPTION_HANDLERS,
+            lifespan=api_lifespan,
+        )
 
     @asynccontextmanager
     async def given_runtime(app: Any) -> AsyncIterator[None]:
@@ -53,5 +65,8 @@ def create_api(runtime: Runtime | None = None) -> Starlette:
         yield
 
     return Starlette(
-        routes=api_routes(lambda: runtime), exception_handlers=EXCEPTION_HANDLERS, lifespan=given_runtime
+        routes=api_routes(lambda: runtime),
+        middleware=api_middleware(lambda: runtime),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=given_runtime,
     )

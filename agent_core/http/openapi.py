@@ -44,6 +44,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "Unknown tenant, conversation or route",
         409: "The conversation is answering another message (retry after Retry-After)",
         413: "Body too large",
+        415: "The body is not sent as application/json",
         422: "Validation failed; `details` lists each problem",
         502: "The model rejected the request",
         503: "The model or the store is unavailable; retry later",
@@ -142,7 +143,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                                 "text/event-stream": {"schema": {"type": "string"}},
                             },
                         },
-                        **_errors(400, 401, 403, 404, 409, 413, 422, 502, 503),
+                        **_errors(400, 401, 403, 404, 409, 413, 415, 422, 502, 503),
                     },
                 }
             },

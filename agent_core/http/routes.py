@@ -55,6 +55,8 @@ from agent_core.runtime import Runtime
 from agent_core.store.records import Page, RecordQuery
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
+# Positions a cursor may hold: beyond every row count and within what SQL takes as an offset.
+MAX_CURSOR_DIGITS = 12
 _EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -74,7 +76,7 @@ def decode_cursor(kind: str, cursor: str | None) -> int:
         return 0
     try:
         found, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if found == kind and position.isdigit():
+        if found == kind and position.isdigit() and len(position) <= MAX_CURSOR_DIGITS:
             return int(position)
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
@@ -147,6 +149,13 @@ class ApiRoutes:
     # -- helpers -----------------------------------------------------------------
 
     async def _body(self, request: Request) -> Any:
+        # JSON only: a web page can send text/plain or a form to a local API without asking
+        # the browser first (no CORS preflight), but not application/json.
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json" and not kind.endswith("+json"):
+            raise ApiError(
+                415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
+            )
         limit = self._runtime().settings.api_max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -160,6 +169,8 @@ class ApiRoutes:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "invalid_json", "the body is not valid JSON") from None
+        except RecursionError:
+            raise ApiError(400, "invalid_json", "the body's JSON is nested too deeply") from None
 
     def _params(self, request: Request, model: type[ParamsT]) -> ParamsT:
         try:

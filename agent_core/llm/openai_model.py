@@ -2,12 +2,15 @@
 
 Retries on 429/5xx/connection errors are the client's own (exponential backoff that
 honours Retry-After); this adapter streams, assembles tool-call deltas and maps the
-client's exceptions onto ours.
+client's exceptions onto ours. The client's timeout bounds each read; the adapter adds one
+deadline for the whole answer, so a server that trickles keep-alives cannot hold a turn. A
+response that is not a complete stream is a model error, never a successful turn.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,7 +19,7 @@ import openai
 from openai import OpenAI
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
-from agent_core.errors import ModelError, ModelUnavailableError
+from agent_core.errors import ModelError, ModelUnavailableError, storable_text
 from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
 
 
@@ -55,9 +58,10 @@ def to_openai_tool(spec: ToolSpec) -> dict[str, Any]:
 class OpenAIChatModel:
     """Streams chat completions with tool calls."""
 
-    def __init__(self, client: OpenAI, model: str) -> None:
+    def __init__(self, client: OpenAI, model: str, *, deadline_seconds: float = 60.0) -> None:
         self._client = client
         self._model = model
+        self._deadline_seconds = deadline_seconds
         self._tools_cache: tuple[Sequence[ToolSpec], list[dict[str, Any]]] | None = None
 
     def _wire_tools(self, tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
@@ -87,8 +91,12 @@ class OpenAIChatModel:
         try:
             # The raw stream, parsed here: building a typed object for every chunk was the
             # next largest CPU cost per turn. Status errors and retries stay the client's.
+            deadline = time.monotonic() + self._deadline_seconds
             with self._client.chat.completions.with_streaming_response.create(**request) as response:
-                yield from self._consume(_sse_chunks(response.iter_lines()))
+                kind = response.headers.get("content-type", "")
+                if not kind.startswith("text/event-stream"):
+                    raise ModelError(f"the model server did not stream its answer (got {kind or 'no type'})")
+                yield from self._consume(_sse_chunks(response.iter_lines(), deadline))
         except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
             raise ModelUnavailableError("the model did not answer in time") from exc
         except (openai.APIConnectionError, httpx2.TransportError) as exc:
@@ -115,7 +123,7 @@ class OpenAIChatModel:
             for choice in chunk.get("choices") or ():
                 delta = choice.get("delta") or {}
                 if text := delta.get("content"):
-                    yield TextDelta(text)
+                    yield TextDelta(storable_text(text))
                 for part in delta.get("tool_calls") or ():
                     call = calls.setdefault(part.get("index", 0), {"id": "", "name": "", "arguments": ""})
                     if part.get("id"):
@@ -127,18 +135,29 @@ class OpenAIChatModel:
             call = calls[index]
             if not call["id"] or not call["name"]:
                 raise ModelError("the model sent an incomplete tool call")
-            yield ToolCallRequest(call["id"], call["name"], call["arguments"])
+            yield ToolCallRequest(
+                storable_text(call["id"]), storable_text(call["name"]), storable_text(call["arguments"])
+            )
         yield ModelDone(usage, f"openai:{model}")
 
 
-def _sse_chunks(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    """Chat-completion chunks from server-sent event lines, up to `[DONE]`."""
-    for line in lines:
-        if not line.startswith("data:"):
+def _sse_chunks(lines: Iterator[str], deadline: float) -> Iterator[dict[str, Any]]:
+    """Chat-completion chunks from server-sent event lines, up to `[DONE]`.
+
+    The body is read to its end even after `[DONE]`, so the connection goes back to the
+    pool for the next call instead of being closed. Raises ModelUnavailableError past the
+    deadline, ModelError for a stream cut off before its end.
+    """
+    finished = False
+    for line in _until_cut(lines):
+        if time.monotonic() > deadline:
+            raise ModelUnavailableError("the model did not finish its answer in time")
+        if finished or not line.startswith("data:"):
             continue
         data = line[5:].strip()
         if data == "[DONE]":
-            return
+            finished = True
+            continue
         try:
             chunk = json.loads(data)
         except ValueError:
@@ -149,3 +168,13 @@ def _sse_chunks(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             raise ModelUnavailableError(f"the model failed mid-answer: {message}")
         if isinstance(chunk, dict):
             yield chunk
+    if not finished:
+        raise ModelError("the model's answer was cut off before its end")
+
+
+def _until_cut(lines: Iterator[str]) -> Iterator[str]:
+    """The lines, ending where a connection that drops mid-body ends them."""
+    try:
+        yield from lines
+    except (httpx2.RemoteProtocolError, httpx2.ReadError):
+        return

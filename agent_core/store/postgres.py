@@ -54,7 +54,7 @@ class PostgresStore(SqlStore):
     _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(
-        self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 10.0
+        self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0
     ) -> None:
         try:
             # One direct attempt first: a wrong URL fails in milliseconds with the server's
@@ -68,7 +68,10 @@ class PostgresStore(SqlStore):
             min_size=min_size,
             max_size=max_size,
             timeout=timeout,
-            kwargs={"autocommit": True, "row_factory": dict_row},
+            # A connection is checked as it leaves the pool: after a server restart the stale
+            # ones are replaced instead of failing the next requests.
+            check=ConnectionPool.check_connection,
+            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 2},
             open=False,
             name="agent-store",
         )
@@ -86,10 +89,15 @@ class PostgresStore(SqlStore):
         with self._pool.connection() as connection:
             require_version(current_version(PostgresMigrations(connection)), "postgres")
 
+    def ping(self) -> None:
+        # Health answers within a second during an outage instead of queuing for the pool.
+        with self._connection(timeout=1.0) as connection:
+            connection.execute("SELECT 1")
+
     @contextmanager
-    def _connection(self) -> Iterator[psycopg.Connection[Row]]:
+    def _connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Row]]:
         try:
-            with self._pool.connection() as connection:
+            with self._pool.connection(timeout=timeout) as connection:
                 yield connection
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc

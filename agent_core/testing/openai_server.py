@@ -32,6 +32,11 @@ class FakeCompletion:
     headers: dict[str, str] = field(default_factory=dict)
     prompt_tokens: int = 11
     completion_tokens: int = 7
+    # Faults a real server shows: keep-alive comments trickled for this many seconds before
+    # the answer; the stream cut off before `[DONE]`; a 200 that is not a stream at all.
+    trickle_seconds: float = 0.0
+    truncated: bool = False
+    raw_body: str | None = None
 
 
 Responder = Callable[[dict[str, Any]], FakeCompletion]
@@ -52,6 +57,7 @@ class FakeOpenAIServer:
 
     def __init__(self, responder: Responder | None = None, port: int = 0) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.connections = 0
         self._queue: deque[FakeCompletion] = deque()
         self._responder = responder
         self._lock = threading.Lock()
@@ -101,6 +107,8 @@ class FakeOpenAIServer:
                 return None
 
             def handle(self) -> None:
+                with server._lock:
+                    server.connections += 1
                 # A client dropping an idle keep-alive connection is normal, not an error.
                 with contextlib.suppress(ConnectionResetError, BrokenPipeError):
                     super().handle()
@@ -114,7 +122,14 @@ class FakeOpenAIServer:
                 completion = server._next(body)
                 if completion.delay:
                     time.sleep(completion.delay)
-                if completion.status != 200:
+                if completion.raw_body is not None:
+                    data = completion.raw_body.encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                elif completion.status != 200:
                     self._send_json(
                         completion.status,
                         {
@@ -149,12 +164,24 @@ class FakeOpenAIServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
+                trickle_until = time.monotonic() + completion.trickle_seconds
+                while time.monotonic() < trickle_until:
+                    self._send_chunk(": keep-alive\n\n")
+                    time.sleep(0.05)
                 events = [f"data: {json.dumps(chunk)}\n\n" for chunk in _stream_chunks(model, completion)]
+                if completion.truncated:
+                    for event in events[: len(events) // 2]:
+                        self._send_chunk(event)
+                    self.close_connection = True
+                    return
                 for event in [*events, "data: [DONE]\n\n"]:
-                    payload = event.encode()
-                    self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
-                    self.wfile.flush()
+                    self._send_chunk(event)
                 self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+
+            def _send_chunk(self, text: str) -> None:
+                payload = text.encode()
+                self.wfile.write(f"{len(payload):x}\r\n".encode() + payload + b"\r\n")
                 self.wfile.flush()
 
         return Handler

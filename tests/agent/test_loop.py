@@ -12,7 +12,7 @@ from agent_core.agent.loop import NO_REPLY, AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
-from agent_core.errors import ConversationBusyError, ModelUnavailableError
+from agent_core.errors import ConversationBusyError, ModelError, ModelUnavailableError
 from agent_core.llm.base import ModelEvent
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
@@ -300,3 +300,18 @@ def test_a_failed_turn_is_recorded_with_its_event_and_releases_its_lease(
     assert agent.leases.held == []
     [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "the model is down"
+
+
+def test_oversized_model_output_fails_the_turn_and_stores_none_of_it(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    huge = call("take_note", content="x" * 20_000)
+    agent = make_agent(store, clock, ScriptedModel([ScriptedReply(tool_calls=(huge,))]))
+    with pytest.raises(ModelError, match="arguments over 16000 characters"):
+        agent.run_turn(tenant.id, "Note this")
+    agent = make_agent(store, clock, ScriptedModel([ScriptedReply("y" * 20_000)]))
+    with pytest.raises(ModelError, match="reply ran over 16000 characters"):
+        agent.run_turn(tenant.id, "Talk a lot")
+    assert store.list_notes(tenant.id).total == 0
+    stored = [m for c in store.list_conversations(tenant.id) for m in store.list_messages(tenant.id, c.id)]
+    assert [m.role for m in stored] == ["user", "user"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from collections.abc import Callable
@@ -365,3 +366,36 @@ def test_a_message_to_a_conversation_that_is_answering_is_409(api: RunningApi) -
     assert response.status_code == 409
     assert response.headers["retry-after"] == "1"
     assert error_of(response)["code"] == "conversation_busy"
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "application/x-www-form-urlencoded", ""])
+def test_a_body_not_sent_as_json_is_415_and_runs_nothing(api: RunningApi, kind: str) -> None:
+    body = json.dumps({"tenantId": DEMO, "message": BOOKING}).encode()
+    response = api.client.post("/api/chat", content=body, headers={"Content-Type": kind})
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "unsupported_media_type"
+    assert api.runtime.store.list_conversations(DEMO_TENANT_ID) == []
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_crash(api: RunningApi) -> None:
+    deep = b'{"tenantId": "' + DEMO.encode() + b'", "message": "hi", "x": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    response = api.client.post("/api/chat", content=deep, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert error_of(response)["message"] == "the body's JSON is nested too deeply"
+
+
+def test_a_cursor_beyond_any_page_is_refused(api: RunningApi) -> None:
+    huge = base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode()
+    response = api.client.get(f"/api/tenants/{DEMO}/tours", params={"cursor": huge})
+    assert response.status_code == 422
+    assert error_of(response)["details"][0]["field"] == "cursor"
+
+
+def test_only_the_allowed_host_names_are_answered(serve: Callable[..., RunningApi]) -> None:
+    api = serve(allowed_hosts="agent.example.com, 127.0.0.1")
+    assert api.client.get("/api/health").status_code == 200
+    rebound = api.client.get("/api/health", headers={"Host": "attacker.example"})
+    assert rebound.status_code == 400
+    assert error_of(rebound)["code"] == "unknown_host"
+    named = api.client.get("/api/health", headers={"Host": "Agent.Example.com:8501"})
+    assert named.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,46 @@ def test_a_whole_turn_through_the_runtime_books_a_tour(
     assert second[-1]["role"] == "tool"
     assert second[-1]["tool_call_id"] == "call_1"
     assert json.loads(second[-1]["content"])["ok"] is True
+
+
+def test_a_model_that_trickles_keep_alives_ends_at_the_deadline(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="too late", trickle_seconds=3.0))
+    client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0, timeout=1.0)
+    model = OpenAIChatModel(client, "gpt-test", deadline_seconds=0.5)
+    started = time.monotonic()
+    with pytest.raises(ModelUnavailableError, match="did not finish its answer in time"):
+        collect(model.stream(HELLO, []))
+    # Each read is well within the 1 s read timeout; only the whole-answer deadline ends it.
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_stream_cut_off_before_its_end_is_a_model_error(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="I have booked the tour for you", truncated=True))
+    with pytest.raises(ModelError, match="cut off"):
+        collect(model_for(server).stream(HELLO, []))
+
+
+def test_an_answer_that_is_not_a_stream_is_a_model_error(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(raw_body="<html><body>Gateway login</body></html>"))
+    with pytest.raises(ModelError, match="did not stream"):
+        collect(model_for(server).stream(HELLO, []))
+
+
+def test_one_connection_serves_many_model_calls(server: FakeOpenAIServer) -> None:
+    model = model_for(server)
+    for _ in range(5):
+        server.enqueue(FakeCompletion(text="Hi"))
+        collect(model.stream(HELLO, []))
+    assert server.connections == 1
+
+
+def test_text_the_store_cannot_hold_is_cleaned(server: FakeOpenAIServer) -> None:
+    server.enqueue(
+        FakeCompletion(
+            text="Bad\u0000 char \ud800 here",
+            tool_calls=(("call\u00001", "take_note", '{"content": "x\u0000"}'),),
+        )
+    )
+    text, calls, _ = collect(model_for(server).stream(HELLO, []))
+    assert text == "Bad char ? here"
+    assert calls == [ToolCallRequest("call1", "take_note", '{"content": "x"}')]
