@@ -33,6 +33,11 @@ class ModelUnavailableError(AgentCoreError):
     """The language model could not be reached or kept failing after retries."""
 
 
+class ShuttingDownError(AgentCoreError):
+    """The server is stopping: no new turns, and turns still running at the end of the
+    shutdown budget are stopped (and recorded as failed) at their next step."""
+
+
 class ModelError(AgentCoreError):
     """The language model rejected the request (bad key, bad model name, bad request)."""
 

@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 import redis
@@ -107,11 +108,21 @@ class Runtime:
         )
         return checks
 
+    def stop_turns(self, budget: float) -> None:
+        """Refuse new turns, give running ones `budget` seconds, then stop them at their next
+        step so each is recorded as failed while the store is still open."""
+        self.agent.stop_accepting()
+        if not self.agent.wait_idle(budget):
+            self.agent.cancel_running()
+            # A step in progress (a model call) ends by its own deadline.
+            self.agent.wait_idle(self.settings.openai_deadline_seconds)
+
     def close(self, timeout: float = 5.0) -> None:
-        """Drain the event bus, stop the cache subscriber, release connections."""
+        """Stop turns, drain the event bus, stop the cache subscriber, release connections."""
         if self._closed:
             return
         self._closed = True
+        self.stop_turns(timeout)
         self.agent.leases.close()
         self.bus.close(timeout)
         self.prompts.close()
@@ -207,11 +218,16 @@ def build_runtime(
         ttl_seconds=settings.prompt_cache_ttl_seconds,
         local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
     )
-    bus = EventBus(store, default_listeners(store))
+    bus = EventBus(
+        store,
+        default_listeners(store),
+        stale_after=timedelta(seconds=settings.lease_seconds),
+        reconcile_every=min(5.0, settings.lease_seconds / 2),
+    )
     leases = TurnLeases(
         store,
-        lease_seconds=settings.turn_lease_seconds,
-        renew_every=settings.turn_lease_seconds / 4,
+        lease_seconds=settings.lease_seconds,
+        renew_every=settings.lease_seconds / 4,
         failed_listeners=bus.listeners_for(EventName.TURN_FAILED),
     )
     agent = Agent(

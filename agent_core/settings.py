@@ -108,11 +108,14 @@ class Settings(BaseSettings):
     agent_max_steps: int = Field(
         default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
     )
-    turn_lease_seconds: float = Field(
+    lease_seconds: float = Field(
         default=30.0,
         ge=1,
         le=3600,
-        description="A running turn's lease; its process renews it, and closes it as failed once expired.",
+        description=(
+            "Lease of a running turn or listener run: its process renews a turn's every quarter of it;"
+            " once one runs out (the process died) any process closes the turn as failed or reruns the run."
+        ),
     )
     history_limit: int = Field(default=20, ge=1, le=500, description="Earlier messages sent to the model.")
     max_message_chars: int = Field(default=4000, ge=1, le=100_000)

@@ -8,6 +8,7 @@ and the history from the store, so any process can serve any turn.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
-from agent_core.errors import ModelError, NotFoundError
+from agent_core.errors import ModelError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
 from agent_core.store.base import Store, TurnOutcome, TurnStart
@@ -125,6 +126,30 @@ class Agent:
         self.limits = limits or AgentLimits()
         # Without a started TurnLeases nobody renews: fine for turns shorter than the lease.
         self.leases = leases or TurnLeases(store)
+        self._accepting = True
+        self._cancelled = threading.Event()
+
+    def stop_accepting(self) -> None:
+        """Refuse new turns (ShuttingDownError); running ones go on."""
+        self._accepting = False
+
+    def cancel_running(self) -> None:
+        """Stop running turns at their next step; each is recorded as failed before it ends."""
+        self._accepting = False
+        self._cancelled.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until this process runs no turn; False when `timeout` seconds pass first."""
+        deadline = time.monotonic() + timeout
+        while self.leases.held:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def _check_not_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise ShuttingDownError("the server is shutting down; the turn was stopped, send it again")
 
     def validate(self, data: Mapping[str, object]) -> TurnRequest:
         """Check raw input; InvalidInputError when it is malformed. Writes nothing."""
@@ -160,6 +185,8 @@ class Agent:
 
     def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
         """Stream an already validated turn; NotFoundError at once for an unknown tenant."""
+        if not self._accepting:
+            raise ShuttingDownError("the server is shutting down; send the message again shortly")
         prompt = self.prompts.system_prompt(request.tenant_id)
         if prompt is None:
             raise NotFoundError(f"unknown tenant {request.tenant_id}")
@@ -172,6 +199,7 @@ class Agent:
             for step in range(self.limits.max_steps):
                 # The last allowed call gets no tools, so the turn always ends in a reply.
                 tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
+                self._check_not_cancelled()
                 calls = yield from self._call_model(turn, tools)
                 if not calls or not tools:
                     break
@@ -263,6 +291,7 @@ class Agent:
         """Run each call at most once; its result goes back to the model, its events out."""
         started = time.perf_counter()
         for call in calls:
+            self._check_not_cancelled()
             prepared = self.tools.prepare(call, turn.today)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []

@@ -17,6 +17,7 @@ from agent_core.errors import (
     ModelError,
     ModelUnavailableError,
     NotFoundError,
+    ShuttingDownError,
     StoreUnavailableError,
 )
 from agent_core.http.schemas import ErrorDetail, ErrorInfo, ErrorResponse
@@ -75,6 +76,8 @@ def from_core(error: AgentCoreError) -> ApiError:
         return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):
         return ApiError(503, "model_unavailable", str(error), headers={"Retry-After": "5"})
+    if isinstance(error, ShuttingDownError):
+        return ApiError(503, "shutting_down", str(error), headers={"Retry-After": "5"})
     if isinstance(error, StoreUnavailableError):
         return ApiError(503, "store_unavailable", str(error), headers={"Retry-After": "5"})
     if isinstance(error, ModelError):

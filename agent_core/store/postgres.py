@@ -53,9 +53,7 @@ class PostgresStore(SqlStore):
     backend = "postgres"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(
-        self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0
-    ) -> None:
+    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0) -> None:
         try:
             # One direct attempt first: a wrong URL fails in milliseconds with the server's
             # own reason, instead of after the pool's full timeout.
@@ -63,6 +61,7 @@ class PostgresStore(SqlStore):
         except psycopg.OperationalError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreUnavailableError(f"cannot connect to PostgreSQL at DATABASE_URL: {reason}") from exc
+        self._conninfo = conninfo
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -97,10 +96,27 @@ class PostgresStore(SqlStore):
     @contextmanager
     def _connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Row]]:
         try:
-            with self._pool.connection(timeout=timeout) as connection:
+            with self._pooled_or_direct(timeout) as connection:
                 yield connection
         except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailableError(f"PostgreSQL unavailable: {exc}") from exc
+            raise StoreUnavailableError(f"PostgreSQL unavailable: {_first_line(exc)}") from exc
+
+    @contextmanager
+    def _pooled_or_direct(self, timeout: float | None) -> Iterator[psycopg.Connection[Row]]:
+        """A pooled connection; when the pool has none in time — it is still backing off after
+        an outage — one made now, so the first request after the server is back succeeds."""
+        try:
+            pooled = self._pool.getconn(timeout=timeout)
+        except PoolTimeout:
+            with psycopg.connect(
+                self._conninfo, autocommit=True, row_factory=dict_row, connect_timeout=2
+            ) as direct:
+                yield direct
+            return
+        try:
+            yield pooled
+        finally:
+            self._pool.putconn(pooled)
 
     @contextmanager
     def _transaction(self) -> Iterator[SqlSession]:
@@ -123,6 +139,11 @@ class PostgresStore(SqlStore):
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 class PostgresMigrations:

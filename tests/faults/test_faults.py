@@ -1,0 +1,256 @@
+"""Faults really injected: processes killed under load, a server stopped with turns still
+running, PostgreSQL dropping every connection or refusing new ones, a model that trickles.
+Each test states what must hold afterwards; the README's reliability table reports them."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import psycopg
+import pytest
+
+from agent_core.runtime import build_runtime
+from agent_core.settings import load_settings
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.postgres import PostgresStore, upgrade_postgres
+from agent_core.testing.environment import unconfigured_environment
+from agent_core.testing.net import free_port, wait_for_http
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer, booking_responder
+from tests.conftest import POSTGRES_ADMIN_URL, ROOT, service_missing
+from tests.http.conftest import RunningApi
+
+DEMO = str(DEMO_TENANT_ID)
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """A database of its own, migrated, dropped afterwards."""
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    name = f"vam_fault_{uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade_postgres(url)
+    try:
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+class Database:
+    """Raw reads of one store's database, to check what a crash left behind."""
+
+    def __init__(self, settings: dict[str, str]) -> None:
+        self._settings = settings
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        if "DATABASE_URL" in self._settings:
+            with psycopg.connect(self._settings["DATABASE_URL"]) as connection:
+                return connection.execute(sql.encode()).fetchall()
+        with sqlite3.connect(self._settings["SQLITE_PATH"]) as connection:
+            return connection.execute(sql).fetchall()
+
+    def count(self, sql: str) -> int:
+        return int(self.rows(sql)[0][0])
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    if request.param == "sqlite":
+        return {"SQLITE_PATH": str(tmp_path / "faults.sqlite3")}
+    return {"DATABASE_URL": request.getfixturevalue("fresh_postgres")}
+
+
+def start_api(
+    settings: dict[str, str], model: FakeOpenAIServer, *extra: str, **env: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port), *extra],
+        cwd=ROOT,
+        env=unconfigured_environment(
+            OPENAI_API_KEY="sk-test",
+            OPENAI_BASE_URL=model.base_url,
+            OPENAI_MAX_RETRIES="0",
+            **settings,
+            **env,
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    if not wait_for_http(f"{url}/api/health", timeout=30):
+        process.kill()
+        pytest.fail(f"the API did not start: {process.communicate()[0].decode()}")
+    return process, url
+
+
+def eventually(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
+    """Wait for background work (reaper, listeners); the bound only turns a hang into a failure."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
+
+
+def send_turns(url: str, count: int, responses: list[httpx.Response | Exception]) -> list[threading.Thread]:
+    def send(i: int) -> None:
+        try:
+            body = {"tenantId": DEMO, "message": f"Book a tour please, caller {i}"}
+            responses.append(httpx.post(f"{url}/api/chat", json=body, timeout=60))
+        except httpx.HTTPError as exc:
+            responses.append(exc)
+
+    senders = [threading.Thread(target=send, args=(i,)) for i in range(count)]
+    for sender in senders:
+        sender.start()
+    return senders
+
+
+def test_sigkill_under_load_then_restart_loses_and_leaves_nothing(store_settings: dict[str, str]) -> None:
+    db = Database(store_settings)
+    with FakeOpenAIServer(booking_responder(delay=0.15)) as model:
+        process, url = start_api(store_settings, model, LEASE_SECONDS="2")
+        responses: list[httpx.Response | Exception] = []
+        senders = send_turns(url, 40, responses)
+        eventually(lambda: db.count("SELECT count(*) FROM tours") >= 8, "bookings committed under load")
+        process.kill()  # SIGKILL: no shutdown code runs
+        process.wait()
+        for sender in senders:
+            sender.join(timeout=60)
+    assert db.count("SELECT count(*) FROM turns WHERE status = 'running'") > 0  # the crash left some
+
+    runtime = build_runtime(
+        load_settings(**{k.lower(): v for k, v in store_settings.items()}, lease_seconds=2)
+    )
+    try:
+        eventually(
+            lambda: db.count("SELECT count(*) FROM turns WHERE status = 'running'") == 0,
+            "no turn left running",
+        )
+        eventually(
+            lambda: db.count("SELECT count(*) FROM listener_runs WHERE status <> 'succeeded'") == 0,
+            "every listener run completed",
+        )
+    finally:
+        runtime.close()
+    tours = db.count("SELECT count(*) FROM tours")
+    # Every committed booking has its event, its confirmation run and its outbox message.
+    assert db.count("SELECT count(*) FROM events WHERE name = 'tour.booked'") == tours
+    assert db.count("SELECT count(*) FROM outbox WHERE kind = 'booking_confirmation'") == tours
+    assert db.count("SELECT count(*) FROM tool_calls WHERE status = 'succeeded'") == tours
+    # Every interrupted turn is closed as failed with its event; finished ones have theirs.
+    failed = db.count("SELECT count(*) FROM turns WHERE status = 'failed'")
+    assert failed > 0
+    assert db.count("SELECT count(*) FROM events WHERE name = 'chat.turn.failed'") == failed
+    assert db.count("SELECT count(*) FROM events WHERE name = 'chat.reply.sent'") == db.count(
+        "SELECT count(*) FROM turns WHERE status = 'succeeded'"
+    )
+
+
+def test_sigterm_with_turns_longer_than_the_grace_records_every_turn_and_answers_no_500(
+    tmp_path: Path,
+) -> None:
+    settings = {"SQLITE_PATH": str(tmp_path / "grace.sqlite3")}
+    db = Database(settings)
+    # Each model answer takes 1.5 s; a turn makes two, longer than the 2 s grace.
+    with FakeOpenAIServer(booking_responder(delay=1.5)) as model:
+        process, url = start_api(settings, model, "--graceful-seconds", "2")
+        responses: list[httpx.Response | Exception] = []
+        senders = send_turns(url, 6, responses)
+        eventually(lambda: len(model.requests) >= 6, "every turn reached the model")
+        process.send_signal(signal.SIGTERM)
+        for sender in senders:
+            sender.join(timeout=60)
+        output = process.communicate(timeout=60)[0].decode()
+    assert process.returncode == 0, output
+    statuses = [r.status_code if isinstance(r, httpx.Response) else repr(r) for r in responses]
+    assert all(s in (200, 503) for s in statuses), statuses
+    for response in responses:
+        assert isinstance(response, httpx.Response)
+        if response.status_code == 503:
+            error = response.json()["error"]
+            assert error["code"] == "shutting_down"
+            assert {"conversationId", "turnId"} <= set(error)
+    assert db.count("SELECT count(*) FROM turns WHERE status = 'running'") == 0
+    assert db.count("SELECT count(*) FROM turns") == 6
+
+
+@pytest.mark.postgres
+def test_postgres_dropping_every_connection_fails_no_request(fresh_postgres: str) -> None:
+    store = PostgresStore(fresh_postgres)
+    try:
+        assert store.list_tenants()
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            dropped = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = %s AND pid <> pg_backend_pid()",
+                (fresh_postgres.rsplit("/", 1)[1],),
+            ).fetchone()
+        assert dropped is not None
+        assert dropped[0] >= 1
+        # As after a server restart: the pooled connections are dead, and no request fails.
+        for _ in range(15):
+            assert store.list_tenants()
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_during_a_database_outage_health_says_so_without_waiting_for_the_pool(fresh_postgres: str) -> None:
+    name = fresh_postgres.rsplit("/", 1)[1]
+    runtime = build_runtime(load_settings(database_url=fresh_postgres))
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        try:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+            )
+            health = {c.name: c for c in runtime.health()}
+            assert not health["store"].ok
+            assert "PostgreSQL unavailable" in health["store"].detail
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    health = {c.name: c for c in runtime.health()}
+    assert health["store"].ok
+    runtime.close()
+
+
+def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
+    serve: Callable[..., RunningApi],
+) -> None:
+    with FakeOpenAIServer() as model:
+        for _ in range(8):
+            model.enqueue(FakeCompletion(text="never finishes", trickle_seconds=4.0))
+        api = serve(
+            openai_api_key="sk-test",
+            openai_base_url=model.base_url,
+            openai_max_retries=0,
+            openai_timeout_seconds=2,
+            openai_deadline_seconds=1,
+        )
+        responses: list[httpx.Response | Exception] = []
+        senders = send_turns(api.url, 8, responses)
+        eventually(lambda: len(model.requests) >= 8, "every turn reached the model")
+        assert api.client.get("/api/health").status_code == 200  # while 8 turns trickle
+        for sender in senders:
+            sender.join(timeout=60)
+    assert [r.status_code for r in responses if isinstance(r, httpx.Response)] == [503] * 8
+    assert all(
+        isinstance(r, httpx.Response)
+        and r.json()["error"]["message"] == "the model did not finish its answer in time"
+        for r in responses
+    )
