@@ -8,6 +8,9 @@ staleness should an invalidation be missed (no Redis, or a reconnect).
 
 A Redis outage never fails a turn: reads fall back to the store, the outage is logged
 once, and Redis is not retried for a few seconds so a dead server costs nothing per turn.
+An edit is different: it always tries Redis, and one that cannot reach it is retried every
+half second until it lands; meanwhile this process reads that tenant from the store. So an
+edit reaches every process within seconds whatever Redis did, never a TTL later.
 """
 
 from __future__ import annotations
@@ -61,6 +64,9 @@ class PromptCache:
         self._local_ttl = local_ttl_seconds
         self._now = monotonic
         self._local: dict[UUID, tuple[str, float]] = {}
+        # Edits Redis has not taken yet: tenant -> new prompt (None: just forget it).
+        self._pending: dict[UUID, str | None] = {}
+        self._pending_lock = threading.Lock()
         self._redis_down_until = 0.0
         self._redis_reported_down = False
         self._stop = threading.Event()
@@ -100,20 +106,43 @@ class PromptCache:
         return prompt
 
     def invalidate(self, tenant_id: UUID, new_prompt: str | None = None) -> None:
-        """Forget (or replace) a tenant's prompt here, in Redis, and in every subscriber."""
+        """Forget (or replace) a tenant's prompt here, in Redis, and in every subscriber.
+
+        Redis is tried even while it is considered down; if it cannot be reached, the edit is
+        kept and retried until it lands."""
         self._local.pop(tenant_id, None)
-        if not self._redis_usable():
+        if self._redis is None:
             return
+        with self._pending_lock:
+            self._pending[tenant_id] = new_prompt
+        self.flush_pending()
+
+    @property
+    def pending_invalidations(self) -> int:
+        """Edits Redis has not taken yet."""
+        with self._pending_lock:
+            return len(self._pending)
+
+    def flush_pending(self) -> None:
+        """Send the edits Redis has not taken yet; keep the ones it still refuses."""
         assert self._redis is not None
-        try:
-            if new_prompt is None:
-                self._redis.delete(_key(tenant_id))
-            else:
-                self._redis.set(_key(tenant_id), json.dumps({"prompt": new_prompt}), ex=int(self._ttl))
-            self._redis.publish(CHANNEL, str(tenant_id))
+        with self._pending_lock:
+            pending = dict(self._pending)
+        for tenant_id, new_prompt in pending.items():
+            try:
+                if new_prompt is None:
+                    self._redis.delete(_key(tenant_id))
+                else:
+                    self._redis.set(_key(tenant_id), json.dumps({"prompt": new_prompt}), ex=int(self._ttl))
+                self._redis.publish(CHANNEL, str(tenant_id))
+            except redis.RedisError as exc:
+                self._redis_failed(exc)
+                return
+            with self._pending_lock:
+                if self._pending.get(tenant_id, new_prompt) == new_prompt:
+                    self._pending.pop(tenant_id, None)
+            self._local.pop(tenant_id, None)
             self._redis_up()
-        except redis.RedisError as exc:
-            self._redis_failed(exc)
 
     def _from_store(self, tenant_id: UUID) -> str | None:
         self.stats["store_reads"] += 1
@@ -121,8 +150,8 @@ class PromptCache:
         return None if tenant is None else tenant.system_prompt
 
     def _from_redis(self, tenant_id: UUID) -> str | None:
-        if not self._redis_usable():
-            return None
+        if not self._redis_usable() or tenant_id in self._pending:
+            return None  # an edit Redis has not taken yet: its copy may be the old prompt
         assert self._redis is not None
         try:
             raw = self._redis.get(_key(tenant_id))
@@ -137,7 +166,7 @@ class PromptCache:
         return value["prompt"] if isinstance(value, dict) else None
 
     def _to_redis(self, tenant_id: UUID, prompt: str) -> None:
-        if not self._redis_usable():
+        if not self._redis_usable() or tenant_id in self._pending:
             return
         assert self._redis is not None
         try:
@@ -169,6 +198,8 @@ class PromptCache:
                 # Invalidations may have been missed while unsubscribed.
                 self._local.clear()
                 while not self._stop.is_set():
+                    if self._pending:
+                        self.flush_pending()
                     message = pubsub.get_message(timeout=0.5)
                     if message and message.get("type") == "message":
                         data = message["data"]
@@ -176,7 +207,9 @@ class PromptCache:
             except (redis.RedisError, ValueError) as exc:
                 self._redis_failed(exc)
                 self._local.clear()
-                self._stop.wait(1.0)
+                self._stop.wait(0.5)
+                if self._pending:
+                    self.flush_pending()
             finally:
                 with contextlib.suppress(redis.RedisError):
                     pubsub.close()

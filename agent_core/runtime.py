@@ -237,7 +237,12 @@ def build_runtime(
         prompts=prompts,
         events=bus,
         clock=clock,
-        limits=AgentLimits(settings.agent_max_steps, settings.history_limit, settings.max_message_chars),
+        limits=AgentLimits(
+            settings.agent_max_steps,
+            settings.history_limit,
+            settings.max_message_chars,
+            deadline_seconds=settings.turn_deadline_seconds,
+        ),
         leases=leases,
     )
     runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, redis_client)

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     agent_max_steps: int = Field(
         default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
     )
+    turn_deadline_seconds: float = Field(
+        default=120.0, gt=0, le=3600, description="Longest a whole turn may take, all its steps together."
+    )
     lease_seconds: float = Field(
         default=30.0,
         ge=1,

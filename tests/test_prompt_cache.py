@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from agent_core.admin import save_prompt
 from agent_core.clock import FixedClock
 from agent_core.prompt_cache import PromptCache, _key
 from agent_core.runtime import build_runtime
@@ -191,3 +192,36 @@ def test_turns_keep_working_when_redis_stops_and_the_outage_is_logged_once(
         assert not cache_health.ok
     finally:
         runtime.close()
+
+
+@pytest.mark.redis
+def test_an_edit_redis_could_not_take_reaches_every_process_once_it_can(
+    tmp_path: Path, private_redis: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    url, _ = private_redis
+    store = SqliteStore(tmp_path / "db.sqlite3")
+
+    def process_cache() -> PromptCache:
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        cache = PromptCache(store, redis_client=client, local_ttl_seconds=0)
+        cache.start()
+        return cache
+
+    editor, reader = process_cache(), process_cache()
+    try:
+        old = reader.system_prompt(DEMO_TENANT_ID)
+        assert old is not None  # and Redis now holds it for every process
+        # Redis stops answering for 1.5 s, long enough for the edit's writes to time out.
+        redis.Redis.from_url(url).client_pause(1500)
+        save_prompt(store, editor, DEMO_TENANT_ID, "You are Nova, the new assistant.", "ops")
+        assert editor.pending_invalidations == 1
+        deadline = time.monotonic() + 15
+        while editor.pending_invalidations or reader.system_prompt(DEMO_TENANT_ID) == old:
+            assert time.monotonic() < deadline, "the edit never reached the other process"
+            time.sleep(0.1)
+        assert redis.Redis.from_url(url).get(_key(DEMO_TENANT_ID)) is not None
+        assert reader.system_prompt(DEMO_TENANT_ID) == "You are Nova, the new assistant."
+    finally:
+        editor.close()
+        reader.close()
+        store.close()

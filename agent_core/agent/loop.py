@@ -40,7 +40,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
-from agent_core.errors import ModelError, NotFoundError, ShuttingDownError
+from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
 from agent_core.store.base import Store, TurnOutcome, TurnStart
@@ -77,6 +77,8 @@ class AgentLimits:
     # What a model may send back: longer is a model error, not something to store.
     max_reply_chars: int = 16_000
     max_argument_chars: int = 16_000
+    # One end-to-end bound per turn, checked before each step; each model answer has its own.
+    deadline_seconds: float = 120.0
 
 
 @dataclass(slots=True)
@@ -147,9 +149,14 @@ class Agent:
             time.sleep(0.02)
         return True
 
-    def _check_not_cancelled(self) -> None:
+    def _before_step(self, turn: _Turn) -> None:
+        """A step starts only while the server runs and the turn is within its deadline."""
         if self._cancelled.is_set():
             raise ShuttingDownError("the server is shutting down; the turn was stopped, send it again")
+        if turn.elapsed_ms() > self.limits.deadline_seconds * 1000:
+            raise ModelUnavailableError(
+                f"the turn ran past its deadline of {self.limits.deadline_seconds:g} s; send it again"
+            )
 
     def validate(self, data: Mapping[str, object]) -> TurnRequest:
         """Check raw input; InvalidInputError when it is malformed. Writes nothing."""
@@ -199,7 +206,7 @@ class Agent:
             for step in range(self.limits.max_steps):
                 # The last allowed call gets no tools, so the turn always ends in a reply.
                 tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
-                self._check_not_cancelled()
+                self._before_step(turn)
                 calls = yield from self._call_model(turn, tools)
                 if not calls or not tools:
                     break
@@ -291,7 +298,7 @@ class Agent:
         """Run each call at most once; its result goes back to the model, its events out."""
         started = time.perf_counter()
         for call in calls:
-            self._check_not_cancelled()
+            self._before_step(turn)
             prepared = self.tools.prepare(call, turn.today)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []

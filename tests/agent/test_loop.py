@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Sequence
 from uuid import uuid4
 
@@ -315,3 +316,16 @@ def test_oversized_model_output_fails_the_turn_and_stores_none_of_it(
     assert store.list_notes(tenant.id).total == 0
     stored = [m for c in store.list_conversations(tenant.id) for m in store.list_messages(tenant.id, c.id)]
     assert [m.role for m in stored] == ["user", "user"]
+
+
+def test_no_step_starts_after_the_turns_deadline(store: Store, tenant: Tenant, clock: FixedClock) -> None:
+    def slow(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ScriptedReply:
+        time.sleep(0.05)
+        return ScriptedReply(tool_calls=(call("take_note", content="again"),))
+
+    agent = make_agent(
+        store, clock, ScriptedModel(slow), limits=AgentLimits(max_steps=10, deadline_seconds=0.01)
+    )
+    with pytest.raises(ModelUnavailableError, match="ran past its deadline"):
+        agent.run_turn(tenant.id, "Keep going")
+    assert store.list_notes(tenant.id).total == 0  # the first answer came after the deadline
