@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
+import anyio.to_thread
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
@@ -98,6 +99,7 @@ class ApiRoutes:
 
     def __init__(self, runtime: Callable[[], Runtime]) -> None:
         self._runtime = runtime
+        self._health_threads = anyio.CapacityLimiter(4)
 
     @cached_property
     def guard(self) -> ApiKeyGuard:
@@ -199,7 +201,8 @@ class ApiRoutes:
     # -- routes --------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
-        checks = await run_in_threadpool(self._runtime().health)
+        # Its own threads: with every worker thread busy in a turn, health still answers.
+        checks = await anyio.to_thread.run_sync(self._runtime().health, limiter=self._health_threads)
         out = {c.name: ComponentOut(ok=c.ok, backend=c.backend, detail=c.detail) for c in checks}
         store_ok = out["store"].ok
         status = "down" if not store_ok else "ok" if all(c.ok for c in out.values()) else "degraded"

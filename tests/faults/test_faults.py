@@ -234,18 +234,21 @@ def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
 ) -> None:
     with FakeOpenAIServer() as model:
         for _ in range(8):
-            model.enqueue(FakeCompletion(text="never finishes", trickle_seconds=4.0))
+            model.enqueue(FakeCompletion(text="never finishes", trickle_seconds=12.0))
         api = serve(
             openai_api_key="sk-test",
             openai_base_url=model.base_url,
             openai_max_retries=0,
-            openai_timeout_seconds=2,
-            openai_deadline_seconds=1,
+            openai_timeout_seconds=2,  # each keep-alive arrives well within it
+            openai_deadline_seconds=5,
+            api_threads=4,  # fewer worker threads than trickling turns: all of them busy
         )
         responses: list[httpx.Response | Exception] = []
         senders = send_turns(api.url, 8, responses)
-        eventually(lambda: len(model.requests) >= 8, "every turn reached the model")
-        assert api.client.get("/api/health").status_code == 200  # while 8 turns trickle
+        eventually(lambda: len(model.requests) >= 4, "the turns reached the model")
+        # Health must not queue behind the turns (which hold every worker thread for 5 s):
+        # the client's 3 s limit only turns such a wait into a failure.
+        assert api.client.get("/api/health", timeout=3).status_code == 200
         for sender in senders:
             sender.join(timeout=60)
     assert [r.status_code for r in responses if isinstance(r, httpx.Response)] == [503] * 8
