@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,22 +73,28 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh database built by the migrations, as `vam migrate` builds it."""
+@contextmanager
+def fresh_database(prefix: str = "vam_test") -> Iterator[str]:
+    """A new, empty PostgreSQL database of its own, dropped afterwards."""
     try:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    name = f"vam_test_{os.getpid()}_{uuid4().hex[:8]}"
+    name = f"{prefix}_{os.getpid()}_{uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade_postgres(url)
     try:
-        yield url
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database built by the migrations, as `vam migrate` builds it."""
+    with fresh_database() as url:
+        upgrade_postgres(url)
+        yield url
 
 
 @pytest.fixture(scope="session")

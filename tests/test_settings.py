@@ -116,19 +116,14 @@ def test_an_unreachable_database_fails_fast() -> None:
 
 
 @pytest.mark.postgres
-def test_a_database_without_the_schema_says_how_to_apply_it(postgres_url: str) -> None:
-    import psycopg
+def test_a_database_without_the_schema_says_how_to_apply_it() -> None:
+    from tests.conftest import fresh_database
 
-    empty = f"vam_empty_{id(postgres_url)}"
-    base = postgres_url.rsplit("/", 1)[0]
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{empty}"')
-        admin.execute(f'CREATE DATABASE "{empty}"')
-        try:
-            with pytest.raises(ConfigError, match="no voice-assistant tables yet: run `vam migrate`"):
-                build_runtime(load_settings(database_url=f"{base}/{empty}"))
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)')
+    with (
+        fresh_database("vam_empty") as empty,
+        pytest.raises(ConfigError, match="no voice-assistant tables yet: run `vam migrate`"),
+    ):
+        build_runtime(load_settings(database_url=empty))
 
 
 def test_api_keys_are_parsed_with_optional_tenant_binding(monkeypatch: pytest.MonkeyPatch) -> None:

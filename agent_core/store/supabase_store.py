@@ -571,15 +571,6 @@ class SupabaseStore(RecordPages):
             },
         )
 
-    def _events_by_id(self, ids: Sequence[str], tenant_id: UUID | None = None) -> dict[str, Event]:
-        found: dict[str, Event] = {}
-        for chunk in self._chunks(ids):
-            builder = self._table("events").select("*").in_("id", chunk)
-            if tenant_id is not None:
-                builder = builder.eq("tenant_id", str(tenant_id))
-            found.update((str(r["id"]), event_from_row(r)) for r in self._rows(builder))
-        return found
-
     def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
         # The bus resumes every tenant's accepted work; the event ids scope the rest.
         rows = self._rpc("app_pending_runs", {"p_after_seq": after_seq, "p_limit": limit}) or []

@@ -13,7 +13,6 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
 import httpx
 import psycopg
@@ -26,7 +25,7 @@ from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer, booking_responder
-from tests.conftest import POSTGRES_ADMIN_URL, ROOT, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, ROOT, fresh_database
 from tests.http.conftest import RunningApi
 
 DEMO = str(DEMO_TENANT_ID)
@@ -35,19 +34,9 @@ DEMO = str(DEMO_TENANT_ID)
 @pytest.fixture
 def fresh_postgres() -> Iterator[str]:
     """A database of its own, migrated, dropped afterwards."""
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    name = f"vam_fault_{uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade_postgres(url)
-    try:
+    with fresh_database("vam_fault") as url:
+        upgrade_postgres(url)
         yield url
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 class Database:

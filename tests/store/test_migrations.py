@@ -7,6 +7,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from agent_core.store.postgres import PostgresStore, postgres_version, to_pyform
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.postgrest_double import PostgrestDouble
-from tests.conftest import POSTGRES_ADMIN_URL, ROOT, SUPABASE_TEST_KEY, service_missing
+from tests.conftest import ROOT, SUPABASE_TEST_KEY, fresh_database
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -191,24 +192,8 @@ def test_a_failing_migration_leaves_the_database_at_its_version() -> None:
 @pytest.fixture
 def new_database() -> Iterator[Callable[[], str]]:
     """Makes new, empty PostgreSQL databases; each is dropped after the test."""
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    names: list[str] = []
-
-    def create() -> str:
-        name = f"vam_migrate_{uuid4().hex[:10]}"
-        admin.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-
-    try:
-        yield create
-    finally:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with ExitStack() as databases:
+        yield lambda: databases.enter_context(fresh_database("vam_migrate"))
 
 
 @pytest.fixture

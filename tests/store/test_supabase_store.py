@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
-import psycopg
 import pytest
 
 from agent_core.domain import JsonDict, ToolCallRequest
@@ -20,7 +19,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.net import free_port
 from agent_core.testing.postgrest_double import PostgrestDouble
-from tests.conftest import SUPABASE_TEST_KEY, unscoped
+from tests.conftest import SUPABASE_TEST_KEY, fresh_database, unscoped
 
 pytestmark = pytest.mark.postgres
 
@@ -67,18 +66,10 @@ def test_a_network_drop_mid_run_is_store_unavailable(postgrest: PostgrestDouble)
 
 
 @pytest.fixture
-def empty_project(postgres_url: str) -> Iterator[str]:
+def empty_project() -> Iterator[str]:
     """A database without schema.sql, behind its own PostgREST stand-in."""
-    base = postgres_url.rsplit("/", 1)[0]
-    name = f"vam_blank_{uuid4().hex[:8]}"
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with PostgrestDouble(f"{base}/{name}", SUPABASE_TEST_KEY) as double:
-            yield double.url
-    finally:
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("vam_blank") as url, PostgrestDouble(url, SUPABASE_TEST_KEY) as double:
+        yield double.url
 
 
 def test_a_project_without_the_schema_says_to_paste_it(empty_project: str) -> None:
