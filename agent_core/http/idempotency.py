@@ -93,9 +93,10 @@ class KeyedTurn:
         """Keep the answer for every repeat."""
         await run_in_threadpool(self._store.finish_idempotency_key, self._tenant_id, self._key, 200, body)
 
-    async def failed(self, error: ApiError) -> None:
-        """Keep a final answer (bad input, unknown tenant); release the key when a retry may help."""
-        if error.status >= 500 or error.status == 409:
+    async def failed(self, error: ApiError | None) -> None:
+        """Keep a final answer (bad input, unknown tenant); release the key when a retry may help
+        (a 5xx, a 409, or no answer at all: a crash, a client that hung up mid-stream)."""
+        if error is None or error.status >= 500 or error.status == 409:
             await run_in_threadpool(self._store.release_idempotency_key, self._tenant_id, self._key)
         else:
             await run_in_threadpool(

@@ -235,6 +235,10 @@ class ApiRoutes:
             if keyed is not None:
                 await keyed.failed(error)
             raise error from exc
+        except BaseException:
+            if keyed is not None:
+                await keyed.failed(None)
+            raise
 
     async def _run_turn(
         self, request: Request, runtime: Runtime, turn: TurnRequest, keyed: KeyedTurn | None
@@ -369,6 +373,7 @@ async def _sse_steps(
         "turn.started",
         {"conversationId": started.conversation_id, "turnId": started.turn_id, "model": started.model},
     )
+    answered = False
     try:
         async for step in iterate_in_threadpool(stream):
             if isinstance(step, ToolCallStarted):
@@ -384,11 +389,15 @@ async def _sse_steps(
                 done = ChatResponse.model_validate(step.result).model_dump(mode="json", by_alias=True)
                 if keyed is not None:
                     await keyed.succeeded(done)
+                answered = True
                 yield sse("done", done)
     except AgentCoreError as exc:
         error = from_core(exc).of_turn(started.conversation_id, started.turn_id)
         if keyed is not None:
             await keyed.failed(error)
+        answered = True
         yield sse("error", error.body())
     finally:
         await run_in_threadpool(stream.close)
+        if keyed is not None and not answered:
+            await keyed.failed(None)  # the client hung up: a retry runs the turn again

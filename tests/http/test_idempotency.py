@@ -100,3 +100,16 @@ def test_a_retry_after_a_failure_runs_again_and_books_once(
     assert retried.json()["toolCalls"][0]["result"]["already_booked"] is True
     assert api.runtime.store.list_tours(DEMO_TENANT_ID).total == 1
     assert post(api, "retry-1", "Book Ana Silva in Porto on 2027-01-10").json() == retried.json()
+
+
+def test_a_streamed_turn_with_a_key_is_answered_again_as_json(api: RunningApi) -> None:
+    body = {"tenantId": DEMO, "message": BOOKING}
+    headers = {"Idempotency-Key": "stream-1", "Accept": "text/event-stream"}
+    with api.client.stream("POST", "/api/chat", json=body, headers=headers) as response:
+        blocks = [b for b in response.read().decode().split("\n\n") if b]
+    done = next(b for b in blocks if b.startswith("event: done"))
+    streamed = json.loads(done.split("\n")[1].removeprefix("data: "))
+    again = post(api, "stream-1")
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == streamed
+    assert api.runtime.store.list_tours(DEMO_TENANT_ID).total == 1
