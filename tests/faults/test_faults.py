@@ -4,10 +4,14 @@ Each test states what must hold afterwards; the README's reliability table repor
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +22,7 @@ import httpx
 import psycopg
 import pytest
 
+from agent_core.errors import StoreUnavailableError
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -25,7 +30,7 @@ from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer, booking_responder
-from tests.conftest import POSTGRES_ADMIN_URL, ROOT, fresh_database
+from tests.conftest import POSTGRES_ADMIN_URL, ROOT, fresh_database, service_missing
 from tests.http.conftest import RunningApi
 
 DEMO = str(DEMO_TENANT_ID)
@@ -198,24 +203,88 @@ def test_postgres_dropping_every_connection_fails_no_request(fresh_postgres: str
         store.close()
 
 
+class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb in a temporary folder), so it can be
+    restarted and stopped mid-run without touching the one the rest of the suite uses."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        self._data = folder / "data"
+        self._options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+
+    def _run(self, tool: str, *args: str) -> None:
+        binary = _postgres_binary(tool)
+        # PostgreSQL refuses to run as root; CI runs as root, a developer usually not.
+        as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run([*as_postgres, binary, *args], check=True, capture_output=True)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self._data), "-A", "trust", "-U", "postgres")
+
+    def start(self) -> None:
+        self._run(
+            "pg_ctl", "-D", str(self._data), "-o", self._options, "-l", str(self._data / "log"), "-w", "start"
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self._data), "-m", "fast", "-w", "stop")
+
+
+def _postgres_binary(tool: str) -> str:
+    found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{tool}"), key=lambda p: int(p.parts[-3]))
+    if not found:
+        service_missing(f"PostgreSQL server binaries ({tool}) are not installed")
+    return str(found[-1])
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    folder = Path(tempfile.mkdtemp(prefix="vam-pg-", dir="/tmp"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres")
+    server = PrivatePostgres(folder, free_port())
+    server.init()
+    server.start()
+    upgrade_postgres(server.url)
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.postgres
-def test_during_a_database_outage_health_says_so_without_waiting_for_the_pool(fresh_postgres: str) -> None:
-    name = fresh_postgres.rsplit("/", 1)[1]
-    runtime = build_runtime(load_settings(database_url=fresh_postgres))
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        try:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-            )
-            health = {c.name: c for c in runtime.health()}
-            assert not health["store"].ok
-            assert "PostgreSQL unavailable" in health["store"].detail
-        finally:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
-    health = {c.name: c for c in runtime.health()}
-    assert health["store"].ok
-    runtime.close()
+def test_after_postgres_restarts_the_first_request_succeeds(private_postgres: PrivatePostgres) -> None:
+    store = PostgresStore(private_postgres.url)
+    try:
+        assert store.list_tenants()
+        private_postgres.stop()
+        private_postgres.start()
+        # Every pooled connection died with the server; none of these requests fails.
+        for _ in range(15):
+            assert store.list_tenants()
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_while_postgres_is_down_health_says_so_and_the_first_request_after_succeeds(
+    private_postgres: PrivatePostgres,
+) -> None:
+    runtime = build_runtime(load_settings(database_url=private_postgres.url))
+    try:
+        private_postgres.stop()
+        store_health = next(c for c in runtime.health() if c.name == "store")
+        assert not store_health.ok
+        assert store_health.detail.startswith("PostgreSQL unavailable")
+        with pytest.raises(StoreUnavailableError):
+            runtime.store.list_tenants()
+        private_postgres.start()
+        assert runtime.store.list_tenants()
+        assert next(c for c in runtime.health() if c.name == "store").ok
+    finally:
+        runtime.close()
 
 
 def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
