@@ -1,8 +1,9 @@
 """Dashboard and HTTP API in one process: `python server.py` (what `make run` does).
 
-Streamlit's own server serves the dashboard (streamlit_app.py) and mounts the API routes
+The dashboard (streamlit_app.py) is an ASGI app (`st.App`) with the API routes mounted
 beside it; both use the one shared runtime. Started this way, the runtime is built before
-the server listens, so a configuration error is one line on stderr and exit status 2.
+the server listens, so a configuration error is one line on stderr and exit status 2, and
+the server shuts down as `vam api` does (agent_core.http.serving).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import streamlit as st
 from agent_core.errors import AgentCoreError
 from agent_core.http.app import api_lifespan, api_middleware, api_routes
 from agent_core.http.errors import EXCEPTION_HANDLERS
+from agent_core.http.serving import serve
 from agent_core.runtime import describe_store, shared_runtime
 
 app = st.App(
@@ -34,14 +36,8 @@ def main() -> int:
         return 2
     settings = runtime.settings
     print(f"voice-assistant-mini: {describe_store(settings)}", file=sys.stderr)
-    app.run(
-        config={
-            "server.address": settings.host,
-            "server.port": settings.port,
-            "server.headless": True,
-            "browser.gatherUsageStats": False,
-        }
-    )
+    print(f"voice-assistant-mini: dashboard at http://{settings.host}:{settings.port}", file=sys.stderr)
+    serve(app, host=settings.host, port=settings.port, graceful_seconds=settings.shutdown_grace_seconds)
     return 0
 
 

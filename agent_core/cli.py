@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from collections.abc import Sequence
-from types import FrameType
 
 from agent_core.errors import AgentCoreError
 from agent_core.runtime import build_runtime, describe_store
@@ -130,39 +127,17 @@ def migrate_database(settings: Settings, database_url: str | None) -> int:
 
 
 def serve_api(host: str, port: int, graceful_seconds: float) -> int:
-    """Run the headless API until SIGTERM/SIGINT, then exit 0.
+    """Run the headless API until SIGTERM/SIGINT, then exit 0 (see agent_core.http.serving)."""
+    from agent_core.http.serving import serve
 
-    On the signal the server stops accepting connections; running turns get two thirds of
-    the grace period to finish, then stop at their next step and answer 503 with their ids,
-    recorded as failed — all before the grace ends and the store closes.
-    """
-    import uvicorn
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-            if not self.should_exit:
-                budget = graceful_seconds * 2 / 3
-                threading.Thread(target=_stop_turns, args=(budget,), name="stop-turns", daemon=True).start()
-            super().handle_exit(sig, frame)
-
-    # uvicorn finishes in-flight requests and the lifespan on SIGTERM, then re-raises the
-    # signal; exiting through this handler makes that clean shutdown exit with status 0.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    config = uvicorn.Config(
+    serve(
         "agent_core.http.app:create_api",
         factory=True,
         host=host,
         port=port,
-        timeout_graceful_shutdown=max(1, int(graceful_seconds)),
+        graceful_seconds=graceful_seconds,
     )
-    Server(config).run()
     return 0
-
-
-def _stop_turns(budget: float) -> None:
-    from agent_core.runtime import shared_runtime
-
-    shared_runtime().stop_turns(budget)
 
 
 if __name__ == "__main__":

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
         ),
     )
     port: int = Field(default=8501, ge=1, le=65535, description="Port of `make run` (dashboard and API).")
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=600,
+        description="How long `make run` lets requests finish after SIGTERM (turns get two thirds of it).",
+    )
 
     database_url: PostgresDsn | None = Field(
         default=None, description="PostgreSQL connection string; switches the store to Postgres."
