@@ -73,6 +73,11 @@ from agent_core.store.rows import (
 )
 
 _ID_CHUNK = 100
+_STALE_BOOKING_RETRIES = 3
+
+
+class _StaleBooking(Exception):
+    """Another turn booked the same customer, day and place after the tool looked."""
 
 
 def _events_json(batch: Sequence[OutboxEvent]) -> list[JsonDict]:
@@ -140,6 +145,9 @@ class _StagedWrites:
                 "customer_name": customer_name,
                 "tour_date": tour_date.isoformat(),
                 "location": location,
+                # What app_run_tool_call compares with the bookings made since this check.
+                "customer_key": name_key(customer_name),
+                "location_key": name_key(location),
             }
         )
         return tour, True
@@ -228,6 +236,8 @@ class SupabaseStore(RecordPages):
             return InvalidInputError(message)
         if code == "P0002":
             return NotFoundError(message)
+        if code == "VA412":
+            return _StaleBooking(message)
         if code == "VA409":
             return ConversationBusyError(message.replace("answering another", "still answering another"))
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
@@ -371,6 +381,22 @@ class SupabaseStore(RecordPages):
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
+    ) -> tuple[ToolCallRecord, bool]:
+        for _ in range(_STALE_BOOKING_RETRIES):
+            try:
+                return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
+            except _StaleBooking:
+                continue  # nothing was written: the tool runs again and finds that booking
+        return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
+
+    def _run_tool_call_once(
+        self,
+        tenant_id: UUID,
+        conversation_id: UUID,
+        turn_id: UUID,
+        call: ToolCallRequest,
+        execute: ToolExecution,
+        events: ToolEvents,
     ) -> tuple[ToolCallRecord, bool]:
         # The tool only stages its writes; the RPC claims the call id and applies them, or,
         # for a call id executed before, returns the stored record and writes nothing new.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from datetime import date, timedelta
 from uuid import uuid4
@@ -576,3 +577,31 @@ def test_a_released_or_abandoned_idempotency_key_can_be_claimed_again(store: Sto
     time.sleep(0.01)
     assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.CLAIMED
     assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING
+
+
+def test_concurrent_bookings_of_the_same_customer_day_and_place_make_one(
+    store: Store, tenant: Tenant
+) -> None:
+    turns = [store.start_turn(tenant.id, None, f"book, caller {i}") for i in range(8)]
+    created: list[bool] = []
+    barrier = threading.Barrier(len(turns))
+
+    def book_it(turn: TurnStart) -> None:
+        barrier.wait()
+        record, _ = store.run_tool_call(
+            tenant.id,
+            turn.conversation_id,
+            turn.turn_id,
+            book(),
+            booking_of("Ana Silva", "2027-05-01", "Porto"),
+        )
+        assert record.result is not None
+        created.append(bool(record.result["created"]))
+
+    workers = [threading.Thread(target=book_it, args=(turn,)) for turn in turns]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert sorted(created) == [False] * 7 + [True]
+    assert store.list_tours(tenant.id).total == 1

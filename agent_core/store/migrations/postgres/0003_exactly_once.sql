@@ -85,6 +85,20 @@ BEGIN
     ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
+        -- The tool looked for a live booking of the same customer, day and place before this
+        -- call; bookings of one day take turns here, and one made since means its answer is
+        -- stale: the caller runs the tool again (and finds that booking).
+        PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (w->>'tour_date'), 0))
+        FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
+        IF EXISTS (
+            SELECT FROM public.tours t, jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w
+            WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date
+              AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g')) = w->>'customer_key'
+              AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g')) = w->>'location_key'
+        ) THEN
+            RAISE EXCEPTION 'a booking of the same customer, day and place was just made'
+                USING ERRCODE = 'VA412';
+        END IF;
         INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
         SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', (w->>'tour_date')::date, w->>'location', p_conversation
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
