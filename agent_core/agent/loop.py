@@ -201,8 +201,8 @@ class Agent:
 
     def _run(self, request: TurnRequest, prompt: str) -> Generator[TurnStep, None, None]:
         turn = self._begin(request, prompt)
-        yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
         try:
+            yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
             for step in range(self.limits.max_steps):
                 # The last allowed call gets no tools, so the turn always ends in a reply.
                 tools = self.tools.specs if step < self.limits.max_steps - 1 else ()

@@ -329,3 +329,17 @@ def test_no_step_starts_after_the_turns_deadline(store: Store, tenant: Tenant, c
     with pytest.raises(ModelUnavailableError, match="ran past its deadline"):
         agent.run_turn(tenant.id, "Keep going")
     assert store.list_notes(tenant.id).total == 0  # the first answer came after the deadline
+
+
+def test_a_stream_closed_right_after_it_started_still_closes_the_turn(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    agent = make_agent(store, clock)
+    stream = agent.stream_turn(tenant.id, "Hello")
+    started = next(stream)
+    assert isinstance(started, TurnStarted)
+    stream.close()  # e.g. an SSE client that hung up after `turn.started`
+    assert agent.leases.held == []
+    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    assert failed.event.payload["error"] == "interrupted"
+    assert agent.run_turn(tenant.id, "Hello again", started.conversation_id).reply
