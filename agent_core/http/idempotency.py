@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from uuid import UUID
 
@@ -26,6 +27,8 @@ from agent_core.store.base import Store
 
 HEADER = "idempotency-key"
 MAX_KEY_CHARS = 255
+KEY_PATTERN = "^[\\x20-\\x7e]+$"
+"""Visible ASCII and spaces: what every HTTP client can send in a header."""
 # How long a claimed key stays with its request before another may take it over (the
 # holder's process died), and how long a concurrent repeat waits for the first answer.
 LEASE_SECONDS = 300.0
@@ -33,16 +36,21 @@ WAIT_SECONDS = 60.0
 
 
 def key_of(request: Request) -> str | None:
-    """The request's Idempotency-Key, or None; 422 for an empty, overlong or unprintable key."""
+    """The request's Idempotency-Key, or None; 422 for an empty, overlong or non-ASCII key."""
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not 1 <= len(key) <= MAX_KEY_CHARS or not key.isprintable():
+    if not 1 <= len(key) <= MAX_KEY_CHARS or not re.fullmatch(KEY_PATTERN, key):
         raise ApiError(
             422,
             "validation_error",
             "invalid Idempotency-Key",
-            [{"field": "Idempotency-Key", "message": f"must be 1 to {MAX_KEY_CHARS} printable characters"}],
+            [
+                {
+                    "field": "Idempotency-Key",
+                    "message": f"must be 1 to {MAX_KEY_CHARS} visible ASCII characters or spaces",
+                }
+            ],
         )
     return key
 

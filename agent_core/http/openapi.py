@@ -11,6 +11,7 @@ from pydantic.json_schema import models_json_schema
 
 from agent_core.agent.requests import TurnRequest
 from agent_core.http import schemas
+from agent_core.http.idempotency import KEY_PATTERN, MAX_KEY_CHARS
 
 _REF = "#/components/schemas/{model}"
 _MODELS = (
@@ -126,6 +127,23 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             "/api/chat": {
                 "post": {
                     "summary": "Run one agent turn (JSON; or SSE with Accept: text/event-stream)",
+                    "parameters": [
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": False,
+                            "description": (
+                                "Retry safely: a repeat with the same key and body gets the first answer"
+                                " and runs nothing; the same key with another body is 422"
+                            ),
+                            "schema": {
+                                "type": "string",
+                                "minLength": 1,
+                                "maxLength": MAX_KEY_CHARS,
+                                "pattern": KEY_PATTERN,
+                            },
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

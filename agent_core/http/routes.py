@@ -226,8 +226,12 @@ class ApiRoutes:
         turn = runtime.agent.validate(body)
         self.guard.authorize(request, turn.tenant_id)
         keyed = None if key is None else KeyedTurn(runtime.store, turn, key)
-        if keyed is not None and (answered := await keyed.claim()) is not None:
-            return answered
+        if keyed is not None:
+            # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
+            if await run_in_threadpool(runtime.prompts.system_prompt, turn.tenant_id) is None:
+                raise ApiError(404, "not_found", f"unknown tenant {turn.tenant_id}")
+            if (answered := await keyed.claim()) is not None:
+                return answered
         try:
             return await self._run_turn(request, runtime, turn, keyed)
         except (ApiError, AgentCoreError) as exc:

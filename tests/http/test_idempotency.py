@@ -113,3 +113,13 @@ def test_a_streamed_turn_with_a_key_is_answered_again_as_json(api: RunningApi) -
     assert again.headers["idempotent-replayed"] == "true"
     assert again.json() == streamed
     assert api.runtime.store.list_tours(DEMO_TENANT_ID).total == 1
+
+
+def test_a_key_for_an_unknown_tenant_is_a_404_and_stores_nothing(api: RunningApi) -> None:
+    response = api.client.post(
+        "/api/chat",
+        json={"tenantId": "e3e70682-c209-1cac-a29f-6fbed82c07cd", "message": "hi"},
+        headers={"Idempotency-Key": "unknown-tenant"},
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
