@@ -43,7 +43,7 @@ from agent_core.domain import (
 from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
-from agent_core.store.base import Store, TurnOutcome, TurnStart
+from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
 from agent_core.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -396,7 +396,7 @@ class Agent:
         failed = self.events.outbox(
             EventName.TURN_FAILED,
             turn.tenant_id,
-            {"conversation_id": str(turn.conversation_id), "turn_id": str(turn.turn_id), "error": reason},
+            turn_failed_payload(TurnStart(turn.conversation_id, turn.turn_id), reason),
         )
         try:
             self.store.finish_turn(

@@ -76,6 +76,12 @@ class TurnStart:
     turn_id: UUID
 
 
+def turn_failed_payload(turn: TurnStart, error: str) -> JsonDict:
+    """The payload of `chat.turn.failed`, whoever closes the turn (its process or the reaper;
+    the Supabase function app_fail_expired_turns writes the same keys)."""
+    return {"conversation_id": str(turn.conversation_id), "turn_id": str(turn.turn_id), "error": error}
+
+
 @dataclass(frozen=True, slots=True)
 class TurnOutcome:
     """What is recorded about a finished turn."""

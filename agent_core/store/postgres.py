@@ -54,13 +54,9 @@ class PostgresStore(SqlStore):
     _skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0) -> None:
-        try:
-            # One direct attempt first: a wrong URL fails in milliseconds with the server's
-            # own reason, instead of after the pool's full timeout.
-            psycopg.connect(conninfo, connect_timeout=max(1, int(timeout))).close()
-        except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise StoreUnavailableError(f"cannot connect to PostgreSQL at DATABASE_URL: {reason}") from exc
+        # One direct attempt first: a wrong URL fails in milliseconds with the server's own
+        # reason, instead of after the pool's full timeout.
+        _connect(conninfo, timeout).close()
         self._conninfo = conninfo
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
@@ -179,11 +175,14 @@ class PostgresMigrations:
             raise ConfigError(f"migration {migration.label} failed: {exc}") from exc
 
 
-def _connect(conninfo: str) -> psycopg.Connection[Any]:
+def _connect(conninfo: str, timeout: float = 10.0) -> psycopg.Connection[Any]:
+    """One connection outside the pool; StoreUnavailableError with the server's own reason."""
     try:
-        return psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+        return psycopg.connect(conninfo, autocommit=True, connect_timeout=max(1, int(timeout)))
     except psycopg.OperationalError as exc:
-        raise StoreUnavailableError(f"cannot connect to PostgreSQL at DATABASE_URL: {exc}") from exc
+        raise StoreUnavailableError(
+            f"cannot connect to PostgreSQL at DATABASE_URL: {_first_line(exc)}"
+        ) from exc
 
 
 def upgrade_postgres(conninfo: str) -> list[Migration]:

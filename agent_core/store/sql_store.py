@@ -45,6 +45,7 @@ from agent_core.store.base import (
     TurnStart,
     name_key,
     same_booking,
+    turn_failed_payload,
     utcnow,
 )
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
@@ -350,12 +351,9 @@ class SqlStore(RecordPages):
                     " lease_expires_at = NULL WHERE id = :id",
                     {"error": error, "now": now, "id": turn.turn_id},
                 )
-                payload = {
-                    "conversation_id": str(turn.conversation_id),
-                    "turn_id": str(turn.turn_id),
-                    "error": error,
-                }
-                event = Event(uuid4(), tenant_id, EventName.TURN_FAILED, payload, now)
+                event = Event(
+                    uuid4(), tenant_id, EventName.TURN_FAILED, turn_failed_payload(turn, error), now
+                )
                 self._insert_events(session, [OutboxEvent(event, tuple(listeners))])
                 closed.append(turn)
         return closed
