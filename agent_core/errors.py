@@ -25,6 +25,22 @@ class NotFoundError(AgentCoreError):
     """A tenant or conversation does not exist (or belongs to another tenant)."""
 
 
+class ForbiddenError(AgentCoreError):
+    """The acting principal's role or tenants do not allow this; nothing was read or written."""
+
+
+class SignInError(AgentCoreError):
+    """A sign-in failed; the message never says whether the email exists."""
+
+
+class ThrottledError(SignInError):
+    """Too many failed sign-ins for this email lately; try again after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ConversationBusyError(AgentCoreError):
     """The conversation is answering another message; one turn runs at a time."""
 

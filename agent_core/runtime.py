@@ -13,15 +13,15 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from uuid import UUID
 
 import redis
 
-from agent_core.admin import create_tenant, roll_back_prompt, save_prompt
+from agent_core.access.authentication import Authenticator
+from agent_core.access.models import Principal
 from agent_core.agent.leases import TurnLeases
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
-from agent_core.domain import EventName, PromptVersion, Tenant
+from agent_core.domain import EventName
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
@@ -31,6 +31,7 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
+from agent_core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +57,13 @@ class Runtime:
     bus: EventBus
     model: ChatModel
     agent: Agent
+    authenticator: Authenticator
     redis_client: redis.Redis | None = None
     _closed: bool = False
 
-    def create_tenant(self, name: str, prompt: str) -> Tenant:
-        """Validate and add a tenant."""
-        return create_tenant(self.store, name, prompt)
-
-    def save_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
-        """Validate, version and publish a tenant prompt edit."""
-        return save_prompt(self.store, self.prompts, tenant_id, prompt, author)
-
-    def roll_back_prompt(self, tenant_id: UUID, version: int, author: str) -> PromptVersion:
-        """Make an earlier prompt version current again."""
-        return roll_back_prompt(self.store, self.prompts, tenant_id, version, author)
+    def acting_as(self, principal: Principal) -> Workspace:
+        """The operations on tenant data, checked and audited for `principal`."""
+        return Workspace(principal, store=self.store, prompts=self.prompts, bus=self.bus, agent=self.agent)
 
     def health(self) -> list[ComponentHealth]:
         """Check each component now; never raises."""
@@ -245,7 +239,8 @@ def build_runtime(
         ),
         leases=leases,
     )
-    runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, redis_client)
+    authenticator = Authenticator(store, listen_host=settings.host, env_keys=settings.parsed_api_keys)
+    runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, authenticator, redis_client)
     prompts.start()
     bus.start()
     leases.start()

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
+from agent_core.access.models import AuditEntry
 from agent_core.domain import Event, EventName, EventRecord, JsonDict, OutboxEvent, RunStatus
 from agent_core.store.base import Store
 
@@ -253,9 +254,10 @@ class EventBus:
         for worker in self._workers.values():
             worker.thread.join(1.0)
 
-    def replay(self, tenant_id: UUID, event_id: UUID) -> list[str]:
-        """Run this event's failed listeners again; returns their names."""
-        names = self.store.reset_failed_runs(tenant_id, event_id)
+    def replay(self, tenant_id: UUID, event_id: UUID, audit: AuditEntry) -> list[str]:
+        """Run this event's failed listeners again (the replay recorded by `audit`); returns
+        their names."""
+        names = self.store.reset_failed_runs(tenant_id, event_id, audit=audit)
         record = self.store.get_event(tenant_id, event_id)
         if record is not None:
             for name in names:

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from agent_core.errors import (
     AgentCoreError,
     ConversationBusyError,
+    ForbiddenError,
     InvalidInputError,
     ModelError,
     ModelUnavailableError,
@@ -72,6 +73,8 @@ def from_core(error: AgentCoreError) -> ApiError:
         return ApiError(422, "validation_error", str(error), error.details)
     if isinstance(error, NotFoundError):
         return ApiError(404, "not_found", str(error))
+    if isinstance(error, ForbiddenError):
+        return ApiError(403, "forbidden", str(error))
     if isinstance(error, ConversationBusyError):
         return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):

@@ -8,11 +8,12 @@ outputs can choose the tenant.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from agent_core.access.models import AuditEntry
 from agent_core.domain import (
     ChatMessage,
     Contact,
@@ -32,6 +33,7 @@ from agent_core.domain import (
     Tour,
     Usage,
 )
+from agent_core.store.access_store import AccessStore
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 
 
@@ -95,7 +97,7 @@ class TurnOutcome:
     error: str | None = None
 
 
-class Store(Protocol):
+class Store(AccessStore, Protocol):
     """Persistence for tenants, conversations, turns, tool calls and business records."""
 
     backend: str
@@ -116,8 +118,9 @@ class Store(Protocol):
         """All tenants by name."""
         ...
 
-    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
-        """Add a tenant; InvalidInputError when the name is taken."""
+    def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
+        """Add a tenant with its audit entry (completed by `tenant_created`); InvalidInputError
+        when the name is taken."""
         ...
 
     def start_turn(
@@ -231,8 +234,11 @@ class Store(Protocol):
 
     # -- prompts -----------------------------------------------------------------
 
-    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
-        """Save a new prompt version and make it current, together.
+    def update_system_prompt(
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+    ) -> PromptVersion:
+        """Save a new prompt version and make it current, with its audit entry (its `after`
+        gets the version number), together.
 
         NotFoundError when the tenant does not exist.
         """
@@ -274,8 +280,9 @@ class Store(Protocol):
         """Put runs left `running` since before `older_than` (their process died) back to pending."""
         ...
 
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
-        """Set this event's failed runs back to pending; returns their listener names."""
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
+        """Set this event's failed runs back to pending, with the audit entry of the replay;
+        returns their listener names."""
         ...
 
     def list_events(
@@ -319,6 +326,16 @@ def same_booking(tour: Tour, customer_name: str, location: str) -> bool:
     return name_key(tour.customer_name) == name_key(customer_name) and name_key(tour.location) == name_key(
         location
     )
+
+
+def tenant_created(audit: AuditEntry, tenant_id: UUID) -> AuditEntry:
+    """The audit entry of a tenant creation, naming the id the store gave it."""
+    return replace(audit, tenant_id=tenant_id, target=f"tenant {tenant_id}")
+
+
+def with_version(audit: AuditEntry, version: int) -> AuditEntry:
+    """The audit entry of a prompt save, with the version number the store gave it."""
+    return replace(audit, after={**(audit.after or {}), "version": version})
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,8 @@ from agent_core.store.migrations import (
     upgrade,
 )
 from agent_core.store.rows import Row
-from agent_core.store.sql_store import SqlSession, SqlStore
+from agent_core.store.sql_backend import SqlSession
+from agent_core.store.sql_store import SqlStore
 
 # Any number, the same in every release, so that concurrent migrators take turns.
 _MIGRATION_LOCK = 7_245_190_331

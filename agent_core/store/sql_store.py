@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
-from typing import Protocol, cast
+from typing import cast
 from uuid import UUID, uuid4
 
+from agent_core.access.models import AuditEntry
 from agent_core.domain import (
     ChatMessage,
     Contact,
@@ -45,8 +45,10 @@ from agent_core.store.base import (
     TurnStart,
     name_key,
     same_booking,
+    tenant_created,
     turn_failed_payload,
     utcnow,
+    with_version,
 )
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
@@ -64,19 +66,8 @@ from agent_core.store.rows import (
     tool_call_from_row,
     tour_from_row,
 )
-
-
-class SqlSession(Protocol):
-    """A connection inside a transaction (or autocommit read) in one dialect."""
-
-    def query(self, sql: str, params: Mapping[str, object] | None = None) -> list[Row]:
-        """Run a statement and return its rows."""
-        ...
-
-    def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
-        """Run a statement and return the affected row count."""
-        ...
-
+from agent_core.store.sql_access import SqlAccess
+from agent_core.store.sql_backend import SqlSession
 
 _EVENT_JOIN = (
     "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
@@ -185,26 +176,10 @@ class _SqlTenantWriter:
         return contact_from_row(row), not existed
 
 
-class SqlStore(RecordPages):
+class SqlStore(RecordPages, SqlAccess):
     """Store implementation over any `SqlSession`; subclasses supply connections."""
 
     backend: str = "sql"
-
-    @abstractmethod
-    def _transaction(self) -> AbstractContextManager[SqlSession]:
-        """A session whose statements commit together, or not at all."""
-
-    @abstractmethod
-    def _reader(self) -> AbstractContextManager[SqlSession]:
-        """A session for reads."""
-
-    @abstractmethod
-    def _json_param(self, value: object) -> object:
-        """A JSON value in the form this backend's driver stores in a JSON column."""
-
-    @abstractmethod
-    def _is_unique_violation(self, error: Exception) -> bool:
-        """True when the error is a unique-constraint violation."""
 
     _skip_locked = ""
     """Appended to a SELECT whose rows a transaction takes over: PostgreSQL skips rows another
@@ -239,7 +214,7 @@ class SqlStore(RecordPages):
             rows = session.query("SELECT * FROM tenants ORDER BY name")
         return [tenant_from_row(row) for row in rows]
 
-    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
+    def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
         tenant = Tenant(uuid4(), name, system_prompt, utcnow())
         try:
             with self._transaction() as session:
@@ -256,6 +231,7 @@ class SqlStore(RecordPages):
                 self._insert_prompt_version(
                     session, tenant.id, 1, system_prompt, "created", tenant.created_at
                 )
+                self._write_audit(session, tenant_created(audit, tenant.id))
         except Exception as exc:
             if self._is_unique_violation(exc):
                 raise InvalidInputError(f"a tenant named {name!r} already exists") from None
@@ -659,7 +635,9 @@ class SqlStore(RecordPages):
             },
         )
 
-    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+    def update_system_prompt(
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+    ) -> PromptVersion:
         now = utcnow()
         with self._transaction() as session:
             if not session.execute(
@@ -673,6 +651,7 @@ class SqlStore(RecordPages):
             )
             version = int(latest[0]["v"]) + 1
             self._insert_prompt_version(session, tenant_id, version, prompt, author, now)
+            self._write_audit(session, with_version(audit, version))
         return PromptVersion(tenant_id, version, prompt, author, now)
 
     def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
@@ -769,9 +748,10 @@ class SqlStore(RecordPages):
                 {"now": utcnow(), "older_than": older_than},
             )
 
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
         params = {"tenant_id": tenant_id, "event_id": event_id, "now": utcnow()}
         with self._transaction() as session:
+            self._write_audit(session, audit)
             rows = session.query(
                 "SELECT listener FROM listener_runs WHERE tenant_id = :tenant_id"
                 " AND event_id = :event_id AND status = 'failed' ORDER BY listener",

@@ -18,7 +18,8 @@ from agent_core.store.base import utcnow
 from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
 from agent_core.store.rows import Row
-from agent_core.store.sql_store import SqlSession, SqlStore
+from agent_core.store.sql_backend import SqlSession
+from agent_core.store.sql_store import SqlStore
 
 # Explicit adapters: the stdlib's implicit date adapters are deprecated, and UUIDs
 # must be stored as canonical text so equality lookups match.

@@ -18,6 +18,7 @@ import httpx
 from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
+from agent_core.access.models import AuditEntry
 from agent_core.domain import (
     ChatMessage,
     Contact,
@@ -54,6 +55,8 @@ from agent_core.store.base import (
     TurnStart,
     name_key,
     same_booking,
+    tenant_created,
+    with_version,
 )
 from agent_core.store.migrations import require_version
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec
@@ -71,6 +74,7 @@ from agent_core.store.rows import (
     tool_call_from_row,
     tour_from_row,
 )
+from agent_core.store.supabase_access import SupabaseAccess, audit_json, ilike_pattern
 
 _ID_CHUNK = 100
 _STALE_BOOKING_RETRIES = 3
@@ -102,12 +106,6 @@ class _MissingSchema(ConfigError):
 def _quoted(value: str) -> str:
     """A value PostgREST reads literally inside `or=(...)` (commas, parentheses, quotes)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _ilike_pattern(search: str) -> str:
-    # PostgREST turns * into %; LIKE's own wildcards are escaped to match literally.
-    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"*{escaped}*"
 
 
 class _StagedWrites:
@@ -185,7 +183,7 @@ class _StagedWrites:
         return contact, not existing
 
 
-class SupabaseStore(RecordPages):
+class SupabaseStore(RecordPages, SupabaseAccess):
     """Store on a Supabase project through its REST API, with the service-role key."""
 
     backend = "supabase"
@@ -291,10 +289,17 @@ class SupabaseStore(RecordPages):
     def list_tenants(self) -> list[Tenant]:
         return [tenant_from_row(r) for r in self._rows(self._table("tenants").select("*").order("name"))]
 
-    def create_tenant(self, name: str, system_prompt: str) -> Tenant:
+    def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
+        tenant_id = uuid4()
         try:
             rows = self._rpc(
-                "app_create_tenant", {"p_id": str(uuid4()), "p_name": name, "p_prompt": system_prompt}
+                "app_create_tenant",
+                {
+                    "p_id": str(tenant_id),
+                    "p_name": name,
+                    "p_prompt": system_prompt,
+                    "p_audit": audit_json(tenant_created(audit, tenant_id)),
+                },
             )
         except InvalidInputError:
             raise InvalidInputError(f"a tenant named {name!r} already exists") from None
@@ -489,7 +494,7 @@ class SupabaseStore(RecordPages):
         query = query.checked(spec)
         builder = self._table(spec.table).select("*", count="exact").eq("tenant_id", str(tenant_id))
         if search := query.search.strip():
-            pattern = _quoted(_ilike_pattern(search))
+            pattern = _quoted(ilike_pattern(search))
             builder = builder.or_(",".join(f"{column}.ilike.{pattern}" for column in spec.search_columns))
         low, high = query.bounds(spec)
         if low is not None:
@@ -506,9 +511,18 @@ class SupabaseStore(RecordPages):
 
     # -- prompts -------------------------------------------------------------------------
 
-    def update_system_prompt(self, tenant_id: UUID, prompt: str, author: str) -> PromptVersion:
+    def update_system_prompt(
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+    ) -> PromptVersion:
+        # The function puts the version it assigns into the entry's `after`.
         rows = self._rpc(
-            "app_update_prompt", {"p_tenant": str(tenant_id), "p_prompt": prompt, "p_author": author}
+            "app_update_prompt",
+            {
+                "p_tenant": str(tenant_id),
+                "p_prompt": prompt,
+                "p_author": author,
+                "p_audit": audit_json(with_version(audit, 0)),
+            },
         )
         return prompt_version_from_row(rows[0])
 
@@ -611,15 +625,12 @@ class SupabaseStore(RecordPages):
         )
         return len(rows)
 
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID) -> list[str]:
-        rows = self._rows(
-            self._table("listener_runs")
-            .update({"status": "pending", "updated_at": datetime.now(UTC).isoformat()})
-            .eq("tenant_id", str(tenant_id))
-            .eq("event_id", str(event_id))
-            .eq("status", "failed")
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
+        listeners = self._rpc(
+            "app_replay_event",
+            {"p_tenant": str(tenant_id), "p_event": str(event_id), "p_audit": audit_json(audit)},
         )
-        return sorted(r["listener"] for r in rows)
+        return sorted(str(name) for name in listeners or [])
 
     def _with_runs(self, tenant_id: UUID, events: list[Event]) -> list[EventRecord]:
         runs: dict[str, list[ListenerRun]] = {str(e.id): [] for e in events}

@@ -1,0 +1,171 @@
+"""Who is asking: a signed-in dashboard session, a single-sign-on identity, an API key, or
+nobody (local mode, only on loopback before the first user exists)."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from agent_core.access.credentials import new_token, token_hash, verify_password
+from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, User, UserRole
+from agent_core.errors import SignInError, ThrottledError
+from agent_core.settings import ApiKey
+from agent_core.store.base import Store, utcnow
+
+WRONG_CREDENTIALS = "the email or password is wrong"
+LOCAL_PRINCIPAL = Principal(PrincipalKind.LOCAL, "local mode", UserRole.ADMIN)
+_TOUCH_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    """How many failed sign-ins an email gets per window, and how long a session lasts."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    session_lifetime: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A new session: the token for the cookie, its user and when it ends."""
+
+    token: str
+    user: User
+    expires_at: datetime
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Authenticator:
+    """Turns credentials into principals; throttles and audits failed sign-ins."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        listen_host: str,
+        env_keys: Sequence[ApiKey] = (),
+        policy: SignInPolicy | None = None,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._store = store
+        self._loopback = is_loopback(listen_host)
+        self._env_keys = [(key.secret.encode(), key.tenant_id) for key in env_keys]
+        self.policy = policy or SignInPolicy()
+        self._now = now
+        self._users_seen = False
+        self._keys_seen = False
+
+    # -- the dashboard ----------------------------------------------------------------
+
+    def users_exist(self) -> bool:
+        """True once any user exists (remembered: users are disabled, never deleted)."""
+        if not self._users_seen:
+            self._users_seen = self._store.count_users() > 0
+        return self._users_seen
+
+    def local_mode(self) -> bool:
+        """True when the dashboard runs open: on loopback, with no user created yet."""
+        return self._loopback and not self.users_exist()
+
+    def sign_in(self, email: str, password: str, source: str) -> SignedIn:
+        """A new session for the right email and password.
+
+        ThrottledError after `max_failures` failures within `window` (until the window after
+        the last failure has passed); SignInError otherwise, never saying which part was
+        wrong. Every failure leaves an audit entry naming `source` (the client's address).
+        """
+        email = email.strip()[:254]
+        now = self._now()
+        window_start = now - self.policy.window
+        failures, last = self._store.recent_sign_in_failures(email, window_start)
+        if failures >= self.policy.max_failures and last is not None:
+            self._store.record_audit(self._failure(email, source, "throttled"))
+            retry_after = max(1, int((last + self.policy.window - now).total_seconds()) + 1)
+            raise ThrottledError(
+                f"too many failed sign-ins for this email; try again in {-(-retry_after // 60)} min",
+                retry_after,
+            )
+        user = self._store.find_user(email) if email else None
+        matches = verify_password(user.password_hash if user else None, password)
+        if user is None or not matches or user.disabled:
+            reason = "disabled" if user is not None and matches else "wrong email or password"
+            self._store.sign_in_failed(email, now, window_start, self._failure(email, source, reason))
+            raise SignInError(WRONG_CREDENTIALS)
+        self._store.clear_sign_in_failures(email)
+        token = new_token()
+        expires_at = now + self.policy.session_lifetime
+        self._store.add_session(token_hash(token), user.id, expires_at)
+        self._users_seen = True
+        return SignedIn(token, user, expires_at)
+
+    @staticmethod
+    def _failure(email: str, source: str, reason: str) -> AuditEntry:
+        return AuditEntry(
+            f"anonymous from {source}",
+            PrincipalKind.USER,
+            AuditAction.SIGN_IN_FAILED,
+            f"user {email}",
+            after={"reason": reason},
+        )
+
+    def session_principal(self, token: str | None) -> Principal | None:
+        """The user of a live session cookie, or None (no cookie, expired, signed out, disabled)."""
+        if not token:
+            return None
+        user = self._store.session_user(token_hash(token), self._now())
+        return None if user is None or user.disabled else user.principal()
+
+    def sign_out(self, token: str | None) -> None:
+        """End the session of this cookie (nothing when there is none)."""
+        if token:
+            self._store.end_session(token_hash(token))
+
+    def sso_principal(self, email: str | None, email_verified: bool) -> Principal | None:
+        """The user an identity provider vouched for, by its verified email; None for an
+        unverified email or one no admin has added."""
+        if not email or not email_verified:
+            return None
+        user = self._store.find_user(email)
+        return None if user is None or user.disabled else user.principal()
+
+    # -- the API ----------------------------------------------------------------------
+
+    def api_key_principal(self, secret: str) -> Principal | None:
+        """The principal of a bearer token: an `API_KEYS` entry (compared in constant time,
+        every one of them) or a managed key that is not revoked; None otherwise."""
+        presented = secret.encode()
+        bound: list[UUID | None] = [t for s, t in self._env_keys if hmac.compare_digest(s, presented)]
+        if bound:
+            tenant = bound[0]
+            if tenant is None:
+                return Principal(PrincipalKind.API_KEY, "API_KEYS key", UserRole.ADMIN)
+            return Principal(PrincipalKind.API_KEY, "API_KEYS key", UserRole.OPERATOR, frozenset({tenant}))
+        key = self._store.find_api_key(token_hash(secret))
+        if key is None or not key.active:
+            return None
+        now = self._now()
+        if key.last_used_at is None or now - key.last_used_at >= _TOUCH_EVERY:
+            self._store.touch_api_key(key.id, now)
+        return key.principal()
+
+    def api_open(self) -> bool:
+        """True when the API answers without a key: only in local mode, and only while no key
+        exists (`API_KEYS` or managed) — a key, a user or a public address closes it."""
+        if self._env_keys or self._keys_seen or not self.local_mode():
+            return False
+        self._keys_seen = bool(self._store.list_api_keys())
+        return not self._keys_seen

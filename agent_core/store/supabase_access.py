@@ -1,0 +1,177 @@
+"""Users, sessions, API keys and the audit log on Supabase: reads and single writes over REST,
+a change and its audit entry in one SQL function (schema.sql) so they commit together."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from agent_core.access.models import ApiKeyRecord, AuditEntry, AuditQuery, User
+from agent_core.errors import InvalidInputError
+from agent_core.store.access_rows import (
+    api_key_from_row,
+    api_key_values,
+    audit_from_row,
+    audit_values,
+    tenant_ids,
+    user_from_row,
+    user_values,
+)
+from agent_core.store.access_store import email_key
+from agent_core.store.rows import Row
+
+
+def jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as JSON an RPC argument carries (UUIDs and times as text)."""
+    return {
+        k: str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v
+        for k, v in values.items()
+    }
+
+
+def audit_json(entry: AuditEntry) -> dict[str, Any]:
+    """An audit entry as the `p_audit` argument of the functions that write one."""
+    return jsonable(audit_values(entry))
+
+
+def ilike_pattern(search: str) -> str:
+    """A PostgREST `ilike` pattern matching `search` anywhere (PostgREST turns * into %; LIKE's
+    own wildcards are escaped to match literally)."""
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"*{escaped}*"
+
+
+class SupabaseAccess(ABC):
+    """The access half of the Supabase store."""
+
+    @abstractmethod
+    def _table(self, name: str) -> Any: ...
+
+    @abstractmethod
+    def _rows(self, builder: Any) -> list[Row]: ...
+
+    @abstractmethod
+    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any: ...
+
+    def _users(self, rows: list[Row]) -> list[User]:
+        if not rows:
+            return []
+        links = self._rows(
+            self._table("user_tenants")
+            .select("user_id, tenant_id")
+            .in_("user_id", [str(r["id"]) for r in rows])
+        )
+        tenants: dict[str, list[Any]] = {str(r["id"]): [] for r in rows}
+        for link in links:
+            tenants[str(link["user_id"])].append(link["tenant_id"])
+        return [user_from_row(r, tenants[str(r["id"])]) for r in rows]
+
+    def count_users(self) -> int:
+        return len(self._rows(self._table("app_users").select("id").limit(1)))
+
+    def get_user(self, user_id: UUID) -> User | None:
+        found = self._users(self._rows(self._table("app_users").select("*").eq("id", str(user_id))))
+        return found[0] if found else None
+
+    def find_user(self, email: str) -> User | None:
+        found = self._users(
+            self._rows(self._table("app_users").select("*").eq("email_key", email_key(email)))
+        )
+        return found[0] if found else None
+
+    def list_users(self) -> list[User]:
+        return self._users(self._rows(self._table("app_users").select("*").order("email_key")))
+
+    def save_user(self, user: User, audit: AuditEntry, *, end_sessions: bool = False) -> None:
+        try:
+            self._rpc(
+                "app_save_user",
+                {
+                    "p_user": jsonable(user_values(user)),
+                    "p_tenants": tenant_ids(user.tenants),
+                    "p_end_sessions": end_sessions,
+                    "p_audit": audit_json(audit),
+                },
+            )
+        except InvalidInputError:
+            raise InvalidInputError(f"a user with the email {user.email!r} already exists") from None
+
+    def add_session(self, token_hash: str, user_id: UUID, expires_at: datetime) -> None:
+        self._rows(
+            self._table("user_sessions").insert(
+                {"token_hash": token_hash, "user_id": str(user_id), "expires_at": expires_at.isoformat()}
+            )
+        )
+
+    def session_user(self, token_hash: str, now: datetime) -> User | None:
+        rows = self._rows(
+            self._table("user_sessions")
+            .select("user_id")
+            .eq("token_hash", token_hash)
+            .gt("expires_at", now.isoformat())
+        )
+        return self.get_user(UUID(str(rows[0]["user_id"]))) if rows else None
+
+    def end_session(self, token_hash: str) -> None:
+        self._rows(self._table("user_sessions").delete().eq("token_hash", token_hash))
+
+    def sign_in_failed(self, email: str, now: datetime, window_start: datetime, audit: AuditEntry) -> int:
+        failures = self._rpc(
+            "app_sign_in_failed",
+            {
+                "p_email_key": email_key(email),
+                "p_now": now.isoformat(),
+                "p_window_start": window_start.isoformat(),
+                "p_audit": audit_json(audit),
+            },
+        )
+        return int(failures)
+
+    def recent_sign_in_failures(self, email: str, window_start: datetime) -> tuple[int, datetime | None]:
+        rows = self._rows(
+            self._table("sign_in_failures")
+            .select("failures, last_failed_at")
+            .eq("email_key", email_key(email))
+            .gte("last_failed_at", window_start.isoformat())
+        )
+        if not rows:
+            return 0, None
+        return int(rows[0]["failures"]), datetime.fromisoformat(str(rows[0]["last_failed_at"]))
+
+    def clear_sign_in_failures(self, email: str) -> None:
+        self._rows(self._table("sign_in_failures").delete().eq("email_key", email_key(email)))
+
+    def save_api_key(self, key: ApiKeyRecord, audit: AuditEntry) -> None:
+        self._rpc("app_save_api_key", {"p_key": jsonable(api_key_values(key)), "p_audit": audit_json(audit)})
+
+    def find_api_key(self, secret_hash: str) -> ApiKeyRecord | None:
+        rows = self._rows(self._table("api_keys").select("*").eq("secret_hash", secret_hash))
+        return api_key_from_row(rows[0]) if rows else None
+
+    def list_api_keys(self, tenants: frozenset[UUID] | None = None) -> list[ApiKeyRecord]:
+        request = self._table("api_keys").select("*").order("created_at", desc=True).order("name")
+        if tenants is not None:
+            request = request.in_("tenant_id", tenant_ids(tenants))
+        return [api_key_from_row(r) for r in self._rows(request)]
+
+    def touch_api_key(self, key_id: UUID, used_at: datetime) -> None:
+        self._rows(
+            self._table("api_keys").update({"last_used_at": used_at.isoformat()}).eq("id", str(key_id))
+        )
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        self._rpc("app_write_audit", {"p_audit": audit_json(entry)})
+
+    def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
+        request = self._table("audit_log").select("*").order("seq", desc=True).limit(query.limit)
+        if query.tenants is not None:
+            request = request.in_("tenant_id", tenant_ids(query.tenants))
+        if query.actions:
+            request = request.in_("action", list(query.actions))
+        if query.actor.strip():
+            request = request.ilike("actor", ilike_pattern(query.actor.strip()))
+        if query.since is not None:
+            request = request.gte("created_at", query.since.isoformat())
+        return [audit_from_row(r) for r in self._rows(request)]

@@ -1,0 +1,417 @@
+"""Everything a front end does with tenant data, as one acting principal.
+
+Pages, the HTTP API and the CLI reach tenant data only through a `Workspace`: each method
+checks the principal's role and tenants before it reads or writes (ForbiddenError, nothing
+touched), and each change writes its audit entry in the change's own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import replace
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from agent_core.access.credentials import (
+    hash_password,
+    new_api_key,
+    new_password,
+    token_hash,
+    verify_password,
+)
+from agent_core.access.forms import (
+    ApiKeyForm,
+    NewPassword,
+    NewTenant,
+    PromptEdit,
+    UserForm,
+    parse_form,
+)
+from agent_core.access.models import (
+    Action,
+    ApiKeyRecord,
+    AuditAction,
+    AuditEntry,
+    AuditQuery,
+    Principal,
+    PrincipalKind,
+    User,
+    UserRole,
+)
+from agent_core.agent.loop import Agent
+from agent_core.agent.requests import TurnRequest
+from agent_core.agent.steps import TurnStep
+from agent_core.domain import (
+    ChatMessage,
+    Contact,
+    ConversationSummary,
+    EventRecord,
+    Note,
+    PromptVersion,
+    RunStatus,
+    Tenant,
+    ToolCallRecord,
+    Tour,
+)
+from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.events.bus import EventBus
+from agent_core.prompt_cache import PromptCache
+from agent_core.store.base import Store, utcnow
+from agent_core.store.records import DEFAULT, Page, RecordQuery
+
+_REFUSALS = {
+    Action.READ: "see this tenant",
+    Action.CHAT: "chat as this tenant's agent",
+    Action.EDIT_PROMPT: "change this tenant's prompt",
+    Action.REPLAY: "replay this tenant's events",
+    Action.READ_AUDIT: "see this tenant's audit log",
+    Action.ADMINISTER: "manage tenants, users and API keys (admins only)",
+}
+
+
+class Workspace:
+    """The agent runtime's operations, checked and audited for one principal."""
+
+    def __init__(
+        self, principal: Principal, *, store: Store, prompts: PromptCache, bus: EventBus, agent: Agent
+    ) -> None:
+        self.principal = principal
+        self._store = store
+        self._prompts = prompts
+        self._bus = bus
+        self._agent = agent
+
+    # -- checks --------------------------------------------------------------------
+
+    def may(self, action: Action, tenant_id: UUID | None = None) -> bool:
+        """True when the principal may do `action` (on `tenant_id`)."""
+        return self.principal.may(action, tenant_id)
+
+    def require(self, action: Action, tenant_id: UUID | None = None) -> None:
+        """ForbiddenError unless the principal may do `action` (on `tenant_id`)."""
+        if not self.may(action, tenant_id):
+            raise ForbiddenError(f"{self.principal.label} may not {_REFUSALS[action]}")
+
+    def _audit(
+        self,
+        action: AuditAction,
+        target: str,
+        *,
+        tenant_id: UUID | None = None,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+    ) -> AuditEntry:
+        return AuditEntry.by(self.principal, action, target, tenant_id=tenant_id, before=before, after=after)
+
+    # -- tenants -------------------------------------------------------------------
+
+    def tenants(self) -> list[Tenant]:
+        """The tenants this principal may see, by name."""
+        return [t for t in self._store.list_tenants() if self.principal.sees(t.id)]
+
+    def tenant(self, tenant_id: UUID, action: Action = Action.READ) -> Tenant:
+        """The tenant, when the principal may do `action` on it; NotFoundError when it does
+        not exist (asked only once access is settled, so existence leaks to no one)."""
+        self.require(action, tenant_id)
+        tenant = self._store.get_tenant(tenant_id)
+        if tenant is None:
+            raise NotFoundError(f"unknown tenant {tenant_id}")
+        return tenant
+
+    def create_tenant(self, name: str, prompt: str) -> Tenant:
+        """Validate and add a tenant (admins)."""
+        self.require(Action.ADMINISTER)
+        new = parse_form(NewTenant, "tenant", name=name, prompt=prompt)
+        audit = self._audit(AuditAction.TENANT_CREATED, "tenant", after={"name": new.name})
+        return self._store.create_tenant(new.name, new.prompt, audit=audit)
+
+    # -- reads ---------------------------------------------------------------------
+
+    def list_tours(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Tour]:
+        """Tours of a tenant the principal may read."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_tours(tenant_id, query)
+
+    def list_notes(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Note]:
+        """Notes of a tenant the principal may read."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_notes(tenant_id, query)
+
+    def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT) -> Page[Contact]:
+        """Contacts of a tenant the principal may read."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_contacts(tenant_id, query)
+
+    def list_conversations(
+        self, tenant_id: UUID, limit: int = 50, offset: int = 0
+    ) -> list[ConversationSummary]:
+        """Recent conversations of a tenant the principal may read."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_conversations(tenant_id, limit, offset)
+
+    def conversation(
+        self, tenant_id: UUID, conversation_id: UUID
+    ) -> tuple[list[ChatMessage], list[ToolCallRecord]]:
+        """A conversation's messages and tool calls."""
+        self.require(Action.READ, tenant_id)
+        return (
+            self._store.list_messages(tenant_id, conversation_id),
+            self._store.list_tool_calls(tenant_id, conversation_id),
+        )
+
+    def list_events(
+        self,
+        tenant_id: UUID,
+        *,
+        after_seq: int = 0,
+        limit: int = 100,
+        newest_first: bool = False,
+        names: Sequence[str] = (),
+        status: RunStatus | None = None,
+        since: datetime | None = None,
+    ) -> list[EventRecord]:
+        """Events of a tenant the principal may read, with their listener runs."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_events(
+            tenant_id,
+            after_seq=after_seq,
+            limit=limit,
+            newest_first=newest_first,
+            names=names,
+            status=status,
+            since=since,
+        )
+
+    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        """Every prompt version of a tenant the principal may read, newest first."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_prompt_versions(tenant_id)
+
+    # -- the agent -------------------------------------------------------------------
+
+    def stream_turn(
+        self, tenant_id: UUID, message: str, conversation_id: UUID | None = None
+    ) -> Generator[TurnStep, None, None]:
+        """Talk to a tenant's agent (see Agent.stream_turn)."""
+        self.require(Action.CHAT, tenant_id)
+        return self._agent.stream_turn(tenant_id, message, conversation_id)
+
+    def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
+        """Run an already validated turn request (the HTTP API)."""
+        self.require(Action.CHAT, request.tenant_id)
+        return self._agent.stream_request(request)
+
+    # -- changes -----------------------------------------------------------------------
+
+    def save_prompt(self, tenant_id: UUID, prompt: str) -> PromptVersion:
+        """Validate and store a new prompt version, then refresh the cache everywhere.
+
+        The store is written first (with the audit entry), so a cache failure can never
+        leave the new prompt unsaved."""
+        return self._save_prompt(tenant_id, prompt, AuditAction.PROMPT_SAVED, {})
+
+    def roll_back_prompt(self, tenant_id: UUID, version: int) -> PromptVersion:
+        """Make an earlier version current again, as a new version (history is never rewritten)."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
+        if earlier is None:
+            raise InvalidInputError(f"version {version} does not exist for this tenant")
+        return self._save_prompt(
+            tenant_id, earlier.prompt, AuditAction.PROMPT_ROLLED_BACK, {"restored_version": version}
+        )
+
+    def _save_prompt(
+        self, tenant_id: UUID, prompt: str, action: AuditAction, extra: dict[str, object]
+    ) -> PromptVersion:
+        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        audit = self._audit(
+            action,
+            "prompt",
+            tenant_id=tenant_id,
+            before={"prompt": current.system_prompt},
+            after={"prompt": edit.prompt, **extra},
+        )
+        version = self._store.update_system_prompt(tenant_id, edit.prompt, self.principal.label, audit=audit)
+        self._prompts.invalidate(tenant_id, version.prompt)
+        return version
+
+    def replay_event(self, tenant_id: UUID, event_id: UUID) -> list[str]:
+        """Run an event's failed listeners again; returns their names."""
+        self.require(Action.REPLAY, tenant_id)
+        audit = self._audit(AuditAction.EVENT_REPLAYED, f"event {event_id}", tenant_id=tenant_id)
+        return self._bus.replay(tenant_id, event_id, audit)
+
+    # -- users -------------------------------------------------------------------------
+
+    def list_users(self) -> list[User]:
+        """Every user (admins)."""
+        self.require(Action.ADMINISTER)
+        return self._store.list_users()
+
+    def add_user(
+        self,
+        email: str,
+        role: UserRole | str,
+        tenants: Sequence[UUID] = (),
+        *,
+        password: str | None = None,
+        sso_only: bool = False,
+    ) -> tuple[User, str | None]:
+        """Add a user (admins); returns it with the one-time password made for it when none
+        was given (None for single-sign-on-only users)."""
+        self.require(Action.ADMINISTER)
+        form = parse_form(UserForm, "user", email=email, role=role, tenants=frozenset(tenants))
+        self._check_tenants(form)
+        chosen = None if sso_only else password if password is not None else new_password()
+        if password is not None:
+            parse_form(NewPassword, "password", password=password)
+        user = User(
+            uuid4(),
+            str(form.email),
+            form.role,
+            frozenset() if form.role is UserRole.ADMIN else form.tenants,
+            hash_password(chosen) if chosen is not None else None,
+            False,
+            utcnow(),
+        )
+        self._store.save_user(
+            user, self._audit(AuditAction.USER_ADDED, f"user {user.email}", after=user.summary())
+        )
+        return user, chosen if password is None else None
+
+    def change_user(
+        self, user_id: UUID, *, role: UserRole | str, tenants: Sequence[UUID], disabled: bool
+    ) -> User:
+        """Change a user's role, tenants or whether they may sign in (admins). The last
+        active admin cannot be demoted or disabled, so the app always has one."""
+        self.require(Action.ADMINISTER)
+        user = self._user(user_id)
+        form = parse_form(UserForm, "user", email=user.email, role=role, tenants=frozenset(tenants))
+        self._check_tenants(form)
+        changed = replace(
+            user,
+            role=form.role,
+            tenants=frozenset() if form.role is UserRole.ADMIN else form.tenants,
+            disabled=disabled,
+        )
+        if (
+            user.role is UserRole.ADMIN
+            and not user.disabled
+            and (changed.role is not UserRole.ADMIN or disabled)
+        ):
+            admins = [u for u in self._store.list_users() if u.role is UserRole.ADMIN and not u.disabled]
+            if len(admins) <= 1:
+                raise InvalidInputError("this is the last active admin: make another admin first")
+        audit = self._audit(
+            AuditAction.USER_CHANGED, f"user {user.email}", before=user.summary(), after=changed.summary()
+        )
+        self._store.save_user(changed, audit, end_sessions=disabled and not user.disabled)
+        return changed
+
+    def reset_password(self, user_id: UUID) -> str:
+        """Give a user a new one-time password (admins); signs them out everywhere."""
+        self.require(Action.ADMINISTER)
+        user = self._user(user_id)
+        password = new_password()
+        self._set_password(user, password)
+        return password
+
+    def change_own_password(self, current: str, new: str) -> None:
+        """A signed-in user's own password change; signs out their other sessions too."""
+        if self.principal.user_id is None:
+            raise ForbiddenError("only a signed-in user has a password to change")
+        user = self._user(self.principal.user_id)
+        if user.password_hash is None or not verify_password(user.password_hash, current):
+            raise InvalidInputError("the current password is wrong")
+        chosen = parse_form(NewPassword, "password", password=new)
+        self._set_password(user, chosen.password)
+
+    def _set_password(self, user: User, password: str) -> None:
+        changed = replace(user, password_hash=hash_password(password), password_changed_at=utcnow())
+        audit = self._audit(AuditAction.PASSWORD_CHANGED, f"user {user.email}")
+        self._store.save_user(changed, audit, end_sessions=True)
+
+    def _user(self, user_id: UUID) -> User:
+        user = self._store.get_user(user_id)
+        if user is None:
+            raise NotFoundError(f"unknown user {user_id}")
+        return user
+
+    def _check_tenants(self, form: UserForm) -> None:
+        known = {t.id for t in self._store.list_tenants()}
+        if unknown := sorted(str(t) for t in form.tenants - known):
+            raise InvalidInputError(f"unknown tenant(s): {', '.join(unknown)}")
+        if form.role is not UserRole.ADMIN and not form.tenants:
+            raise InvalidInputError(f"an {form.role.value} needs at least one tenant")
+
+    # -- API keys ----------------------------------------------------------------------
+
+    def list_api_keys(self) -> list[ApiKeyRecord]:
+        """Every managed API key (admins); secrets are never kept, only prefixes."""
+        self.require(Action.ADMINISTER)
+        return self._store.list_api_keys()
+
+    def create_api_key(self, name: str, tenant_id: UUID | None) -> tuple[ApiKeyRecord, str]:
+        """A new key (admins): the record and the secret, which is shown this once."""
+        self.require(Action.ADMINISTER)
+        form = parse_form(ApiKeyForm, "API key", name=name, tenant_id=tenant_id)
+        if form.tenant_id is not None:
+            self.tenant(form.tenant_id)
+        secret, prefix = new_api_key()
+        key = ApiKeyRecord(
+            uuid4(), form.tenant_id, form.name, prefix, token_hash(secret), self.principal.label, utcnow()
+        )
+        audit = self._audit(
+            AuditAction.API_KEY_CREATED, f"API key {prefix}", tenant_id=key.tenant_id, after=key.summary()
+        )
+        self._store.save_api_key(key, audit)
+        return key, secret
+
+    def revoke_api_key(self, key_id: UUID) -> ApiKeyRecord:
+        """Revoke a key (admins): from now on it is refused."""
+        self.require(Action.ADMINISTER)
+        key = next((k for k in self._store.list_api_keys() if k.id == key_id), None)
+        if key is None:
+            raise NotFoundError(f"unknown API key {key_id}")
+        if not key.active:
+            return key
+        revoked = replace(key, revoked_at=utcnow())
+        audit = self._audit(
+            AuditAction.API_KEY_REVOKED,
+            f"API key {key.prefix}",
+            tenant_id=key.tenant_id,
+            before=key.summary(),
+            after=revoked.summary(),
+        )
+        self._store.save_api_key(revoked, audit)
+        return revoked
+
+    # -- audit -------------------------------------------------------------------------
+
+    def list_audit(
+        self,
+        tenant_id: UUID | None = None,
+        *,
+        actions: Sequence[str] = (),
+        actor: str = "",
+        since: datetime | None = None,
+        limit: int = 200,
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first: of one tenant, or of every tenant the principal may
+        audit (admins: all, including entries of no tenant such as sign-ins and users)."""
+        if tenant_id is not None:
+            self.require(Action.READ_AUDIT, tenant_id)
+            tenants: frozenset[UUID] | None = frozenset({tenant_id})
+        elif self.may(Action.ADMINISTER):
+            tenants = None
+        else:
+            self.require(Action.READ_AUDIT)
+            tenants = self.principal.tenants or frozenset()
+        return self._store.list_audit(AuditQuery(tenants, tuple(actions), actor, since, limit))
+
+
+def cli_principal(os_user: str) -> Principal:
+    """The principal of the `vam` command: whoever can run it on the server already holds
+    the database's credentials, so it acts as an admin, named in the audit log."""
+    return Principal(PrincipalKind.CLI, f"cli:{os_user}", UserRole.ADMIN)
