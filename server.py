@@ -1,30 +1,36 @@
 """Dashboard and HTTP API in one process: `python server.py` (what `make run` does).
 
-The dashboard (streamlit_app.py) is an ASGI app (`st.App`) with the API routes mounted
-beside it; both use the one shared runtime. Started this way, the runtime is built before
-the server listens, so a configuration error is one line on stderr and exit status 2, and
-the server shuts down as `vam api` does (agent_core.http.serving).
+The dashboard (streamlit_app.py) is an ASGI app (`st.App`) with the API routes and the
+sign-in routes mounted beside it; all use the one shared runtime. Started this way, the
+runtime is built before the server listens, so a configuration error is one line on stderr
+and exit status 2, and the server shuts down as `vam api` does (agent_core.http.serving).
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import streamlit as st
 
 from agent_core.errors import AgentCoreError
-from agent_core.http.app import api_lifespan, api_middleware, api_routes
+from agent_core.http.app import api_lifespan, dashboard_middleware, dashboard_routes, streamlit_secrets
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.serving import serve
 from agent_core.runtime import describe_store, shared_runtime
+from agent_core.settings import Settings
 
-app = st.App(
-    "streamlit_app.py",
-    routes=api_routes(),
-    middleware=api_middleware(),
-    lifespan=api_lifespan,
-    exception_handlers=EXCEPTION_HANDLERS,
-)
+
+def create_app(settings: Settings) -> Any:
+    """The dashboard with the API and sign-in beside it (and single sign-on when configured)."""
+    return st.App(
+        "streamlit_app.py",
+        secrets=streamlit_secrets(settings),
+        routes=dashboard_routes(),
+        middleware=dashboard_middleware(),
+        lifespan=api_lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
+    )
 
 
 def main() -> int:
@@ -36,8 +42,18 @@ def main() -> int:
         return 2
     settings = runtime.settings
     print(f"voice-assistant-mini: {describe_store(settings)}", file=sys.stderr)
+    if runtime.authenticator.local_mode():
+        print(
+            "voice-assistant-mini: local mode: no user yet, the dashboard runs without sign-in",
+            file=sys.stderr,
+        )
     print(f"voice-assistant-mini: dashboard at http://{settings.host}:{settings.port}", file=sys.stderr)
-    serve(app, host=settings.host, port=settings.port, graceful_seconds=settings.shutdown_grace_seconds)
+    serve(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        graceful_seconds=settings.shutdown_grace_seconds,
+    )
     return 0
 
 

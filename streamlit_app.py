@@ -1,4 +1,4 @@
-"""Operator dashboard entry point: page frame, tenant selector, status, navigation."""
+"""Operator dashboard entry point: sign-in, page frame, tenant selector, status, navigation."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ from uuid import UUID
 
 import streamlit as st
 
+from agent_core.access.models import Action, PrincipalKind
 from agent_core.errors import InvalidInputError
+from agent_core.http.account import SIGN_OUT_PATH
 from agent_core.runtime import Runtime
-from dashboard.state import TENANT_KEY, get_runtime
+from agent_core.workspace import Workspace
+from dashboard.state import TENANT_KEY, get_runtime, get_workspace
 
 PICKER_KEY = "tenant_picker"
 
@@ -22,11 +25,16 @@ def _parse(value: str | None) -> UUID | None:
         return None
 
 
-def tenant_selector(runtime: Runtime) -> None:
-    """Pick a tenant by name; the choice lives in the URL (?tenant=<id>) so links reopen it."""
-    tenants = runtime.store.list_tenants()
+def tenant_selector(workspace: Workspace) -> None:
+    """Pick one of the principal's tenants by name; the choice lives in the URL
+    (?tenant=<id>) so links reopen it. A link to a tenant the principal may not see shows
+    nothing of it, and does not say whether it exists."""
+    tenants = workspace.tenants()
     if not tenants:
-        st.sidebar.info("No tenants yet: add one below.")
+        if workspace.may(Action.ADMINISTER):
+            st.sidebar.info("No tenants yet: add one below.")
+        else:
+            st.sidebar.info("No tenant is assigned to you yet: ask an admin.")
         st.session_state.pop(TENANT_KEY, None)
         return
     ids = [t.id for t in tenants]
@@ -35,7 +43,7 @@ def tenant_selector(runtime: Runtime) -> None:
     if current not in names:
         current = _parse(st.query_params.get("tenant"))
         if current is not None and current not in names:
-            st.sidebar.warning("The tenant in the link does not exist; showing the first one.")
+            st.sidebar.warning("The tenant in the link is not one you can open; showing your first one.")
         current = current if current in names else ids[0]
     # The session's tenant is the source of truth; the picker follows it (a tenant chosen
     # elsewhere, e.g. just added, shows here) and a pick in the picker updates it.
@@ -51,8 +59,8 @@ def tenant_selector(runtime: Runtime) -> None:
     st.query_params["tenant"] = str(current)
 
 
-def add_tenant_form(runtime: Runtime) -> None:
-    """A small form to add a tenant with its first system prompt."""
+def add_tenant_form(workspace: Workspace) -> None:
+    """A small form to add a tenant with its first system prompt (admins)."""
     with (
         st.sidebar.popover("Add a tenant", width="stretch"),
         st.form("add_tenant", clear_on_submit=True),
@@ -68,13 +76,28 @@ def add_tenant_form(runtime: Runtime) -> None:
         )
         if st.form_submit_button("Add tenant", type="primary"):
             try:
-                tenant = runtime.create_tenant(name, prompt)
+                tenant = workspace.create_tenant(name, prompt)
             except InvalidInputError as exc:
                 st.error(str(exc))
             else:
                 st.session_state[TENANT_KEY] = str(tenant.id)
                 st.query_params["tenant"] = str(tenant.id)
                 st.rerun()
+
+
+def who_is_signed_in(workspace: Workspace) -> None:
+    """The principal, its role, and the way out; the local-mode banner when nobody signs in."""
+    principal = workspace.principal
+    if principal.kind is PrincipalKind.LOCAL:
+        st.warning(
+            "**Local mode, no sign-in.** Anyone who can open this page on this machine can do"
+            " everything. Create the first admin with `vam users add you@example.com --role admin`"
+            " and sign-in is required from then on.",
+            icon=":material/lock_open:",
+        )
+        return
+    st.sidebar.caption(f"Signed in as **{principal.label}** · {principal.role.value}")
+    st.sidebar.markdown(f'<a href="{SIGN_OUT_PATH}" target="_self">Sign out</a>', unsafe_allow_html=True)
 
 
 @st.fragment(run_every="10s")
@@ -88,9 +111,12 @@ def status_panel(runtime: Runtime) -> None:
 
 
 runtime = get_runtime()
+workspace = get_workspace(runtime)
 st.sidebar.title("Voice Assistant Mini")
-tenant_selector(runtime)
-add_tenant_form(runtime)
+who_is_signed_in(workspace)
+tenant_selector(workspace)
+if workspace.may(Action.ADMINISTER):
+    add_tenant_form(workspace)
 if runtime.agent.model.name.startswith("demo"):
     st.sidebar.caption(
         "Model: offline demo model (rule-based, no API key). Set OPENAI_API_KEY for a real one."
@@ -100,12 +126,17 @@ else:
 with st.sidebar:
     status_panel(runtime)
 
-navigation = st.navigation(
-    [
-        st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-        st.Page("pages/records.py", title="Records", icon=":material/table_view:"),
-        st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
-        st.Page("pages/events.py", title="Events", icon=":material/sensors:"),
-    ]
-)
-navigation.run()
+pages = [
+    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("pages/records.py", title="Records", icon=":material/table_view:"),
+    st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
+    st.Page("pages/events.py", title="Events", icon=":material/sensors:"),
+]
+if workspace.may(Action.READ_AUDIT):
+    pages.append(st.Page("pages/audit.py", title="Audit", icon=":material/policy:"))
+if workspace.may(Action.ADMINISTER):
+    pages.append(st.Page("pages/users.py", title="Users", icon=":material/group:"))
+    pages.append(st.Page("pages/api_keys.py", title="API keys", icon=":material/key:"))
+if workspace.principal.user_id is not None:
+    pages.append(st.Page("pages/account.py", title="Account", icon=":material/account_circle:"))
+st.navigation(pages).run()

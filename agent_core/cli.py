@@ -1,4 +1,8 @@
-"""Command line: talk to a tenant's agent, list tenants, migrate the database, serve the API.
+"""Command line: talk to a tenant's agent, list tenants, manage users and API keys, migrate
+the database, serve the API.
+
+Whoever runs `vam` on the server already holds the database's credentials, so it acts as an
+admin (`cli:<os user>` in the audit log).
 
 Every command says on stderr which store it uses: SQLITE_PATH is relative to the current
 folder, so a command run from elsewhere would otherwise write to another file unnoticed.
@@ -7,15 +11,21 @@ folder, so a command run from elsewhere would otherwise write to another file un
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
 
-from agent_core.errors import AgentCoreError
+from agent_core.access.models import UserRole
+from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.runtime import build_runtime, describe_store
 from agent_core.settings import Settings, load_settings
+from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
+from agent_core.workspace import Workspace, cli_principal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,6 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="PostgreSQL URL to migrate instead of the configured store (e.g. a Supabase project's)",
     )
+    _user_commands(commands)
+    _key_commands(commands)
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
@@ -54,17 +66,127 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AgentCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    workspace = runtime.acting_as(cli_principal(getpass.getuser()))
     try:
         if args.command == "tenants":
-            for tenant in runtime.store.list_tenants():
+            for tenant in workspace.tenants():
                 print(f"{tenant.id}  {tenant.name}")
             return 0
-        result = runtime.agent.run_turn(args.tenant, args.message, args.conversation)
+        if args.command == "users":
+            return manage_users(workspace, args)
+        if args.command == "keys":
+            return manage_keys(workspace, args)
+        return chat_once(workspace, args)
     except AgentCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
         runtime.close()
+
+
+def _user_commands(commands: Any) -> None:
+    users = commands.add_parser("users", help="dashboard users: add, list, change, reset a password")
+    actions = users.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add a user; prints a one-time password unless --ask-password")
+    add.add_argument("email")
+    add.add_argument("--role", required=True, choices=[r.value for r in UserRole])
+    add.add_argument("--tenant", action="append", default=[], help="tenant id (repeat for several)")
+    add.add_argument("--ask-password", action="store_true", help="type the password instead")
+    add.add_argument("--sso", action="store_true", help="single sign-on only: no password")
+    actions.add_parser("list", help="list users")
+    change = actions.add_parser("set", help="change a user's role, tenants or whether they may sign in")
+    change.add_argument("email")
+    change.add_argument("--role", choices=[r.value for r in UserRole])
+    change.add_argument("--tenant", action="append", default=None, help="tenant id (replaces the list)")
+    change.add_argument("--disable", action="store_true")
+    change.add_argument("--enable", action="store_true")
+    reset = actions.add_parser("reset-password", help="print a new one-time password; signs the user out")
+    reset.add_argument("email")
+
+
+def _key_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="API keys: create, list, revoke")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a key and print it (shown this once)")
+    create.add_argument("name", help="who uses it, e.g. 'phone gateway'")
+    create.add_argument("--tenant", default=None, help="tenant id (default: admin-wide)")
+    actions.add_parser("list", help="list keys (prefixes only)")
+    revoke = actions.add_parser("revoke", help="revoke a key by its prefix (vam_…) or id")
+    revoke.add_argument("key")
+
+
+def _uuids(values: Sequence[str]) -> list[UUID]:
+    try:
+        return [UUID(v) for v in values]
+    except ValueError:
+        raise InvalidInputError("--tenant takes a tenant id (a UUID; see `vam tenants`)") from None
+
+
+def manage_users(workspace: Workspace, args: argparse.Namespace) -> int:
+    """`vam users …`."""
+    if args.action == "list":
+        for listed in workspace.list_users():
+            state = " (disabled)" if listed.disabled else ""
+            tenants = ", ".join(sorted(map(str, listed.tenants)))
+            scope = "all tenants" if listed.role is UserRole.ADMIN else tenants
+            print(f"{listed.email}  {listed.role.value}  {scope}{state}")
+        return 0
+    if args.action == "add":
+        password = None
+        if args.ask_password:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                raise InvalidInputError("the two passwords differ")
+        user, one_time = workspace.add_user(
+            args.email, args.role, _uuids(args.tenant), password=password, sso_only=args.sso
+        )
+        print(f"added {user.email} ({user.role.value})")
+        if one_time is not None:
+            print(f"one-time password: {one_time}")
+        return 0
+    found = next((u for u in workspace.list_users() if email_key(u.email) == email_key(args.email)), None)
+    if found is None:
+        raise InvalidInputError(f"no user {args.email}")
+    user = found
+    if args.action == "reset-password":
+        print(f"one-time password for {user.email}: {workspace.reset_password(user.id)}")
+        return 0
+    changed = workspace.change_user(
+        user.id,
+        role=args.role or user.role,
+        tenants=_uuids(args.tenant) if args.tenant is not None else sorted(user.tenants),
+        disabled=args.disable or (user.disabled and not args.enable),
+    )
+    print(f"{changed.email}: {changed.role.value}" + (" (disabled)" if changed.disabled else ""))
+    return 0
+
+
+def manage_keys(workspace: Workspace, args: argparse.Namespace) -> int:
+    """`vam keys …`."""
+    if args.action == "create":
+        tenant = _uuids([args.tenant])[0] if args.tenant else None
+        key, secret = workspace.create_api_key(args.name, tenant)
+        print(f"created {key.name} for {key.tenant_id or 'all tenants'}; the key (shown this once):")
+        print(secret)
+        return 0
+    keys = workspace.list_api_keys()
+    if args.action == "list":
+        for key in keys:
+            used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+            state = "active" if key.active else "revoked"
+            print(f"{key.prefix}…  {key.name}  {key.tenant_id or 'all tenants'}  {state}  last used {used}")
+        return 0
+    match = [k for k in keys if args.key in (k.prefix, str(k.id)) or args.key.startswith(k.prefix)]
+    if len(match) != 1:
+        raise InvalidInputError(f"no single key matches {args.key!r} (see `vam keys list`)")
+    revoked = workspace.revoke_api_key(match[0].id)
+    print(f"revoked {revoked.name} ({revoked.prefix}…)")
+    return 0
+
+
+def chat_once(workspace: Workspace, args: argparse.Namespace) -> int:
+    """`vam chat`: one turn, printed."""
+    result = workspace.run_turn(args.tenant, args.message, args.conversation)
     if args.json:
         print(
             json.dumps(

@@ -71,8 +71,8 @@ class Settings(BaseSettings):
         min_length=1,
         max_length=253,
         description=(
-            "Address `make run` listens on. The default is this machine only; 0.0.0.0 exposes the"
-            " dashboard and API to the network (set API_KEYS; dashboard sign-in is not built yet)."
+            "Address `make run` listens on. The default is this machine only; on any other address"
+            " the dashboard requires sign-in and the API an API key, even before a user exists."
         ),
     )
     port: int = Field(default=8501, ge=1, le=65535, description="Port of `make run` (dashboard and API).")
@@ -165,6 +165,39 @@ class Settings(BaseSettings):
             parse_api_keys(value.get_secret_value())
         return value
 
+    oidc_server_metadata_url: AnyHttpUrl | None = Field(
+        default=None,
+        description=(
+            "Single sign-on: the identity provider's discovery document"
+            " (`https://…/.well-known/openid-configuration`); set with OIDC_CLIENT_ID and OIDC_CLIENT_SECRET."
+        ),
+    )
+    oidc_client_id: str | None = Field(
+        default=None, min_length=1, max_length=500, description="Single sign-on: this app's client id."
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None, description="Single sign-on: this app's client secret."
+    )
+    oidc_redirect_uri: AnyHttpUrl | None = Field(
+        default=None,
+        description=(
+            "Single sign-on: the callback URL registered with the provider"
+            " (default `http://HOST:PORT/oauth2callback`; set it to the public URL behind a proxy)."
+        ),
+    )
+    oidc_cookie_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Single sign-on: the key that signs the identity cookie; set it so restarts keep people"
+            " signed in (default: a random one per start)."
+        ),
+    )
+
+    @property
+    def sso_configured(self) -> bool:
+        """True when single sign-on (OIDC) is set up."""
+        return self.oidc_server_metadata_url is not None
+
     @property
     def host_names(self) -> list[str]:
         """ALLOWED_HOSTS as a list (empty: any host)."""
@@ -190,6 +223,11 @@ class Settings(BaseSettings):
             raise ValueError("SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together")
         if self.database_url is not None and self.supabase_url is not None:
             raise ValueError("set either DATABASE_URL or SUPABASE_URL, not both")
+        sso = (self.oidc_server_metadata_url, self.oidc_client_id, self.oidc_client_secret)
+        if any(v is not None for v in sso) and any(v is None for v in sso):
+            raise ValueError(
+                "OIDC_SERVER_METADATA_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together"
+            )
         return self
 
     @property

@@ -8,11 +8,14 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime
+from uuid import UUID
 
 import pandas as pd
 
+from agent_core.access.models import ApiKeyRecord, AuditEntry, User, UserRole
 from agent_core.domain import (
     ChatMessage,
     Contact,
@@ -119,3 +122,65 @@ def prompt_diff(old: str, new: str, old_label: str, new_label: str) -> str:
         old.splitlines(), new.splitlines(), fromfile=old_label, tofile=new_label, lineterm=""
     )
     return "\n".join(lines)
+
+
+def _when(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value is not None else ""
+
+
+def audit_frame(entries: Sequence[AuditEntry], tenant_names: Mapping[UUID, str]) -> pd.DataFrame:
+    """The audit log as a table: when, who, what, on which tenant, and what changed."""
+    return pd.DataFrame(
+        [
+            {
+                "When": _when(e.created_at),
+                "Who": e.actor,
+                "Action": str(e.action),
+                "What": e.target,
+                "Tenant": tenant_names.get(e.tenant_id, str(e.tenant_id)) if e.tenant_id else "",
+                "Before": json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
+                "After": json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+            }
+            for e in entries
+        ],
+        columns=["When", "Who", "Action", "What", "Tenant", "Before", "After"],
+    )
+
+
+def users_frame(users: Sequence[User], tenant_names: Mapping[UUID, str]) -> pd.DataFrame:
+    """Users as a table (never their password hashes)."""
+    return pd.DataFrame(
+        [
+            {
+                "Email": u.email,
+                "Role": u.role.value,
+                "Tenants": "all"
+                if u.role is UserRole.ADMIN
+                else ", ".join(sorted(tenant_names.get(t, str(t)) for t in u.tenants)),
+                "Sign-in": "disabled" if u.disabled else "password" if u.password_hash else "single sign-on",
+                "Added": _when(u.created_at),
+            }
+            for u in users
+        ],
+        columns=["Email", "Role", "Tenants", "Sign-in", "Added"],
+    )
+
+
+def api_keys_frame(keys: Sequence[ApiKeyRecord], tenant_names: Mapping[UUID, str]) -> pd.DataFrame:
+    """Managed API keys as a table: which, for what, by whom, last used (never the secret)."""
+    return pd.DataFrame(
+        [
+            {
+                "Name": k.name,
+                "Key": f"{k.prefix}…",
+                "Tenant": tenant_names.get(k.tenant_id, str(k.tenant_id))
+                if k.tenant_id
+                else "all (admin-wide)",
+                "Status": "active" if k.active else f"revoked {_when(k.revoked_at)}",
+                "Last used": _when(k.last_used_at) or "never",
+                "Created": f"{_when(k.created_at)} by {k.created_by}",
+            }
+            for k in keys
+        ],
+        columns=["Name", "Key", "Tenant", "Status", "Last used", "Created"],
+    )

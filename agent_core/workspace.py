@@ -52,6 +52,7 @@ from agent_core.domain import (
     Tenant,
     ToolCallRecord,
     Tour,
+    TurnResult,
 )
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
@@ -195,6 +196,16 @@ class Workspace:
         """Talk to a tenant's agent (see Agent.stream_turn)."""
         self.require(Action.CHAT, tenant_id)
         return self._agent.stream_turn(tenant_id, message, conversation_id)
+
+    def run_turn(
+        self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
+    ) -> TurnResult:
+        """Talk to a tenant's agent and wait for the whole turn (see Agent.run_turn)."""
+        request = self._agent.validate(
+            {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
+        )
+        self.require(Action.CHAT, request.tenant_id)
+        return self._agent.run_request(request)
 
     def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
         """Run an already validated turn request (the HTTP API)."""

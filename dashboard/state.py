@@ -1,4 +1,4 @@
-"""The shared runtime and the selected tenant, as every page reads them."""
+"""The shared runtime, who is signed in, and the selected tenant, as every page reads them."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from uuid import UUID
 
 import streamlit as st
 
+from agent_core.access.authentication import LOCAL_PRINCIPAL
+from agent_core.access.models import Action, Principal
 from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError
+from agent_core.http.account import SESSION_COOKIE, SIGN_IN_PATH
 from agent_core.runtime import Runtime, shared_runtime
+from agent_core.workspace import Workspace
 
 TENANT_KEY = "tenant_id"
 
@@ -27,10 +31,48 @@ def get_runtime() -> Runtime:
         st.stop()
 
 
-def current_tenant(runtime: Runtime) -> Tenant:
-    """The tenant picked in the sidebar, read fresh from the store."""
+def _principal(runtime: Runtime) -> Principal | None:
+    authenticator = runtime.authenticator
+    if authenticator.local_mode():
+        return LOCAL_PRINCIPAL
+    principal = authenticator.session_principal(st.context.cookies.get(SESSION_COOKIE))
+    if principal is None and runtime.settings.sso_configured and st.user.is_logged_in:
+        email = st.user.get("email")
+        principal = authenticator.sso_principal(
+            str(email) if email else None, bool(st.user.get("email_verified"))
+        )
+        if principal is None:
+            st.error(
+                f"You are signed in at the identity provider as {email or 'an account without an email'},"
+                " but no user of this dashboard has that verified email. Ask an admin to add you.",
+                icon=":material/no_accounts:",
+            )
+            st.button("Sign out", on_click=st.logout)
+            st.stop()
+    return principal
+
+
+def get_workspace(runtime: Runtime) -> Workspace:
+    """The signed-in principal's workspace, checked again on every run (a session that
+    expired, signed out or was disabled stops here); the sign-in screen otherwise."""
+    principal = _principal(runtime)
+    if principal is None:
+        st.title("Voice Assistant Mini")
+        st.info("Your session has ended or you are not signed in.", icon=":material/lock:")
+        st.markdown(f"[Sign in with email and password]({SIGN_IN_PATH})")
+        if runtime.settings.sso_configured:
+            st.button("Continue with single sign-on", type="primary", on_click=st.login)
+        st.stop()
+    return runtime.acting_as(principal)
+
+
+def current_tenant(workspace: Workspace, action: Action = Action.READ) -> Tenant:
+    """The tenant picked in the sidebar, read fresh from the store and checked for the principal."""
     tenant_id = st.session_state.get(TENANT_KEY)
-    tenant = runtime.store.get_tenant(UUID(str(tenant_id))) if tenant_id else None
+    try:
+        tenant = workspace.tenant(UUID(str(tenant_id)), action) if tenant_id else None
+    except AgentCoreError:
+        tenant = None
     if tenant is None:
         st.warning("Pick a tenant in the sidebar.")
         st.stop()

@@ -6,22 +6,24 @@ from uuid import UUID
 
 import streamlit as st
 
+from agent_core.access.models import Action
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
-from agent_core.runtime import Runtime
 from agent_core.views import chat_items, conversation_label, escape_markdown, run_summary
+from agent_core.workspace import Workspace
 from dashboard import render
-from dashboard.state import current_tenant, get_runtime, session_key
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 runtime = get_runtime()
-tenant = current_tenant(runtime)
+workspace = get_workspace(runtime)
+tenant = current_tenant(workspace)
 conversation_key = session_key(tenant, "conversation")
 
 
-def pick_conversation(runtime: Runtime, tenant: Tenant) -> UUID | None:
+def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
     """New conversation, or one of this tenant's earlier ones."""
-    summaries = runtime.store.list_conversations(tenant.id, limit=30)
+    summaries = workspace.list_conversations(tenant.id, limit=30)
     labels = {s.id: conversation_label(s) for s in summaries}
     current = st.session_state.get(conversation_key)
     options: list[UUID | None] = [None, *labels]
@@ -35,13 +37,13 @@ def pick_conversation(runtime: Runtime, tenant: Tenant) -> UUID | None:
     return choice
 
 
-def run_turn(runtime: Runtime, tenant: Tenant, message: str, conversation_id: UUID | None) -> None:
+def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id: UUID | None) -> None:
     """Send one message and show every step as it happens."""
     with st.chat_message("user"):
         render.text(message)
     with st.chat_message("assistant"):
         try:
-            steps = runtime.agent.stream_turn(tenant.id, message, conversation_id)
+            steps = workspace.stream_turn(tenant.id, message, conversation_id)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
             return
@@ -81,9 +83,9 @@ def run_turn(runtime: Runtime, tenant: Tenant, message: str, conversation_id: UU
 
 
 @st.fragment(run_every="2s")
-def event_log(runtime: Runtime, tenant: Tenant) -> None:
+def event_log(workspace: Workspace, tenant: Tenant) -> None:
     """This tenant's latest events and listener runs, refreshed every two seconds."""
-    records = runtime.store.list_events(tenant.id, newest_first=True, limit=25)
+    records = workspace.list_events(tenant.id, newest_first=True, limit=25)
     if not records:
         st.caption("No events yet. They appear here as the agent works.")
         return
@@ -97,7 +99,7 @@ def event_log(runtime: Runtime, tenant: Tenant) -> None:
 chat_column, log_column = st.columns([3, 2], gap="large")
 with chat_column:
     st.subheader(f"Chat · {tenant.name}")
-    conversation_id = pick_conversation(runtime, tenant)
+    conversation_id = pick_conversation(workspace, tenant)
     history = st.container()
     with history:
         hint = st.empty()
@@ -109,8 +111,7 @@ with chat_column:
                 icon=":material/lightbulb:",
             )
         else:
-            messages = runtime.store.list_messages(tenant.id, conversation_id)
-            calls = runtime.store.list_tool_calls(tenant.id, conversation_id)
+            messages, calls = workspace.conversation(tenant.id, conversation_id)
             for item in chat_items(messages, calls):
                 if item.tool is not None:
                     with st.chat_message("assistant", avatar=":material/build:"):
@@ -118,15 +119,19 @@ with chat_column:
                 else:
                     with st.chat_message(item.role):
                         render.text(item.text)
+    may_chat = workspace.may(Action.CHAT, tenant.id)
     prompt = st.chat_input(
-        f"Message {tenant.name}'s assistant",
+        f"Message {tenant.name}'s assistant"
+        if may_chat
+        else "Viewers read conversations; chatting needs an operator",
         max_chars=runtime.settings.max_message_chars,
         key=session_key(tenant, "chat_input"),
+        disabled=not may_chat,
     )
     if prompt is not None:
         hint.empty()
         with history:
-            run_turn(runtime, tenant, prompt, conversation_id)
+            run_turn(workspace, tenant, prompt, conversation_id)
 with log_column:
     st.subheader("Event log")
-    event_log(runtime, tenant)
+    event_log(workspace, tenant)

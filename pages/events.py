@@ -7,10 +7,11 @@ from uuid import UUID
 
 import streamlit as st
 
+from agent_core.access.models import Action
 from agent_core.domain import EventName, RunStatus
 from agent_core.store.base import utcnow
 from agent_core.views import events_frame
-from dashboard.state import current_tenant, get_runtime, session_key
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 WINDOWS = {
     "Last hour": timedelta(hours=1),
@@ -19,8 +20,8 @@ WINDOWS = {
     "All time": None,
 }
 
-runtime = get_runtime()
-tenant = current_tenant(runtime)
+workspace = get_workspace(get_runtime())
+tenant = current_tenant(workspace)
 st.header(f"Events · {tenant.name}")
 st.caption("Every event the agent emitted and what each background listener did with it. Kept in the store.")
 
@@ -35,7 +36,7 @@ status_label = filters[1].selectbox(
 window = filters[2].selectbox("Time", list(WINDOWS), index=1, key=f"{key}:window")
 limit = filters[3].selectbox("Rows", [100, 250, 1000], key=f"{key}:limit")
 span = WINDOWS[window]
-records = runtime.store.list_events(
+records = workspace.list_events(
     tenant.id,
     newest_first=True,
     limit=limit,
@@ -61,6 +62,8 @@ for record in failed:
             if run.status is RunStatus.FAILED:
                 st.markdown(f"**{run.listener}** failed after {run.attempts} attempt(s)")
                 st.code(run.last_error or "no error recorded", language=None)
-        if st.button("Replay failed listeners", key=f"{key}:replay:{record.event.id}"):
-            replayed = runtime.bus.replay(tenant.id, UUID(str(record.event.id)))
+        if workspace.may(Action.REPLAY, tenant.id) and st.button(
+            "Replay failed listeners", key=f"{key}:replay:{record.event.id}"
+        ):
+            replayed = workspace.replay_event(tenant.id, UUID(str(record.event.id)))
             st.toast(f"Replaying {', '.join(replayed) or 'nothing'}; the log updates as it runs.")

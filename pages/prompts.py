@@ -4,40 +4,46 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agent_core.admin import MAX_PROMPT_CHARS
+from agent_core.access.forms import MAX_PROMPT_CHARS
+from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
 from agent_core.views import prompt_diff
-from dashboard.state import current_tenant, get_runtime, session_key
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
-runtime = get_runtime()
-tenant = current_tenant(runtime)
+workspace = get_workspace(get_runtime())
+tenant = current_tenant(workspace)
+may_edit = workspace.may(Action.EDIT_PROMPT, tenant.id)
 st.header(f"Prompt · {tenant.name}")
 st.caption(
-    "The system prompt tells the agent who it is and how to behave. Saving creates a new version;"
-    " the next chat turn in every session and process uses it."
+    "The system prompt tells the agent who it is and how to behave. Saving creates a new version"
+    f" (kept with your name, {workspace.principal.label}); the next chat turn in every session and"
+    " process uses it."
+    if may_edit
+    else "The system prompt tells the agent who it is and how to behave. Your role may read it only."
 )
 notice_key = session_key(tenant, "prompt_notice")
 if notice := st.session_state.pop(notice_key, None):
     st.success(notice, icon=":material/check_circle:")
 
-versions = runtime.store.list_prompt_versions(tenant.id)
-with st.form(session_key(tenant, "prompt_form")):
-    prompt = st.text_area("System prompt", value=tenant.system_prompt, height=220, max_chars=MAX_PROMPT_CHARS)
-    author = st.text_input(
-        "Your name or email (kept with the version)", value=st.session_state.get("author", "")
-    )
-    if st.form_submit_button("Save new version", type="primary"):
-        if prompt.strip() == tenant.system_prompt.strip():
-            st.info("No change to save.")
-        else:
-            try:
-                saved = runtime.save_prompt(tenant.id, prompt, author)
-            except AgentCoreError as exc:
-                st.error(str(exc), icon=":material/warning:")
+versions = workspace.list_prompt_versions(tenant.id)
+if may_edit:
+    with st.form(session_key(tenant, "prompt_form")):
+        prompt = st.text_area(
+            "System prompt", value=tenant.system_prompt, height=220, max_chars=MAX_PROMPT_CHARS
+        )
+        if st.form_submit_button("Save new version", type="primary"):
+            if prompt.strip() == tenant.system_prompt.strip():
+                st.info("No change to save.")
             else:
-                st.session_state["author"] = author.strip()
-                st.session_state[notice_key] = f"Saved version {saved.version}. The next turn uses it."
-                st.rerun()
+                try:
+                    saved = workspace.save_prompt(tenant.id, prompt)
+                except AgentCoreError as exc:
+                    st.error(str(exc), icon=":material/warning:")
+                else:
+                    st.session_state[notice_key] = f"Saved version {saved.version}. The next turn uses it."
+                    st.rerun()
+else:
+    st.code(tenant.system_prompt, language=None, wrap_lines=True)
 
 st.subheader("History")
 if len(versions) <= 1:
@@ -54,7 +60,7 @@ for newer, older in zip(versions, [*versions[1:], None], strict=True):
                 older.prompt, newer.prompt, f"version {older.version}", f"version {newer.version}"
             )
             st.code(diff or "(same text as the version before)", language="diff", wrap_lines=True)
-        if not current:
+        if not current and may_edit:
             confirm = st.checkbox(
                 f"Yes, make version {newer.version} current again",
                 key=session_key(tenant, f"confirm{newer.version}"),
@@ -65,7 +71,7 @@ for newer, older in zip(versions, [*versions[1:], None], strict=True):
                 key=session_key(tenant, f"rollback{newer.version}"),
             ):
                 try:
-                    restored = runtime.roll_back_prompt(tenant.id, newer.version, author or "dashboard")
+                    restored = workspace.roll_back_prompt(tenant.id, newer.version)
                 except AgentCoreError as exc:
                     st.error(str(exc), icon=":material/warning:")
                 else:

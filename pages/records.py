@@ -14,12 +14,12 @@ from agent_core.domain import Contact, Note, Tour
 from agent_core.errors import InvalidInputError
 from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, Page, RecordQuery, TableSpec
 from agent_core.views import records_frame
-from dashboard.state import current_tenant, get_runtime, session_key
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 CSV_ROW_LIMIT = 200_000
 
-runtime = get_runtime()
-tenant = current_tenant(runtime)
+workspace = get_workspace(get_runtime())
+tenant = current_tenant(workspace)
 st.header(f"Records · {tenant.name}")
 
 Lister = Callable[[Any, RecordQuery], Page[Tour] | Page[Note] | Page[Contact]]
@@ -104,13 +104,13 @@ def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, e
 tours_tab, notes_tab, contacts_tab = st.tabs(["Tours", "Notes", "Contacts"])
 with tours_tab:
     record_table(
-        "tours", TOURS, runtime.store.list_tours, "Tour dates", "No tours yet: book one from the Chat page."
+        "tours", TOURS, workspace.list_tours, "Tour dates", "No tours yet: book one from the Chat page."
     )
 with notes_tab:
     record_table(
         "notes",
         NOTES,
-        runtime.store.list_notes,
+        workspace.list_notes,
         "Created between",
         "No notes yet: ask the agent to note something.",
     )
@@ -118,7 +118,7 @@ with contacts_tab:
     record_table(
         "contacts",
         CONTACTS,
-        runtime.store.list_contacts,
+        workspace.list_contacts,
         "Updated between",
         "No contacts yet: give the agent someone's email or phone.",
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
-
 from agent_core.admin import MAX_PROMPT_CHARS, roll_back_prompt, save_prompt
+
 from agent_core.clock import FixedClock
 from agent_core.domain import Tenant
 from agent_core.errors import InvalidInputError, NotFoundError

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from agent_core.admin import save_prompt
+
 from agent_core.clock import FixedClock
 from agent_core.prompt_cache import PromptCache, _key
 from agent_core.runtime import build_runtime

@@ -6,6 +6,7 @@ mounts the same routes on Streamlit's own server (`st.App`).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,12 +15,14 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from agent_core.http.account import AccountRoutes, DashboardGate
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.hosts import AllowedHosts
 from agent_core.http.routes import ApiRoutes
 from agent_core.runtime import Runtime, close_shared_runtime, shared_runtime
+from agent_core.settings import Settings
 
 
 def api_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[Route]:
@@ -47,6 +50,33 @@ def _size_thread_pool(runtime: Runtime) -> None:
 def api_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
     """Middleware every server of the API (and the dashboard beside it) runs."""
     return [Middleware(AllowedHosts, runtime=runtime)]
+
+
+def dashboard_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[BaseRoute]:
+    """What serves beside the dashboard: sign-in and sign-out, then the API."""
+    return [*AccountRoutes(runtime).routes(), *api_routes(runtime)]
+
+
+def dashboard_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
+    """The API's middleware, then the gate that sends page loads without a session to sign-in."""
+    return [*api_middleware(runtime), Middleware(DashboardGate, runtime=runtime)]
+
+
+def streamlit_secrets(settings: Settings) -> dict[str, Any]:
+    """Streamlit's `[auth]` secrets for `st.login` from OIDC_* settings (empty without SSO)."""
+    if not settings.sso_configured or settings.oidc_client_secret is None:
+        return {}
+    cookie = settings.oidc_cookie_secret.get_secret_value() if settings.oidc_cookie_secret else None
+    redirect = settings.oidc_redirect_uri or f"http://{settings.host}:{settings.port}/oauth2callback"
+    return {
+        "auth": {
+            "redirect_uri": str(redirect),
+            "cookie_secret": cookie or secrets.token_urlsafe(32),
+            "client_id": settings.oidc_client_id,
+            "client_secret": settings.oidc_client_secret.get_secret_value(),
+            "server_metadata_url": str(settings.oidc_server_metadata_url),
+        }
+    }
 
 
 def create_api(runtime: Runtime | None = None) -> Starlette:

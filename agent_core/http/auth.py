@@ -1,46 +1,44 @@
-"""Optional bearer-token API keys, each possibly bound to one tenant."""
+"""Who is calling the API: a bearer API key (managed, or from `API_KEYS`), or nobody while
+the API runs open in local mode."""
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Sequence
-from uuid import UUID
-
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from agent_core.access.authentication import LOCAL_PRINCIPAL, Authenticator
+from agent_core.access.models import Principal
 from agent_core.http.errors import ApiError
-from agent_core.settings import ApiKey
 
 
-class ApiKeyGuard:
-    """Checks `Authorization: Bearer <key>`; open when no keys are configured."""
+def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>`, or None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
-    def __init__(self, keys: Sequence[ApiKey]) -> None:
-        self._keys = [(key.secret.encode(), key.tenant_id) for key in keys]
 
-    def authorize(self, request: Request, tenant_id: UUID | None = None) -> UUID | None:
-        """The tenant the key is bound to (None: any). 401 without a valid key, 403 for a
-        tenant the key does not cover. Keys are compared in constant time, all of them."""
-        if not self._keys:
-            return None
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiError(
-                401,
-                "unauthorized",
-                "send Authorization: Bearer <API key>",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        presented = token.strip().encode()
-        matched: list[UUID | None] = []
-        for secret, bound in self._keys:
-            if hmac.compare_digest(secret, presented):
-                matched.append(bound)
-        if not matched:
-            raise ApiError(
-                401, "unauthorized", "the API key is not valid", headers={"WWW-Authenticate": "Bearer"}
-            )
-        bound = matched[0]
-        if bound is not None and tenant_id is not None and bound != tenant_id:
-            raise ApiError(403, "forbidden", "this API key is not allowed for that tenant")
-        return bound
+async def caller(authenticator: Authenticator, request: Request) -> Principal | None:
+    """The principal of the request; None when it names none and the API is not open.
+    401 for a key that is not valid (or revoked)."""
+    token = bearer_token(request)
+    if token is None:
+        return LOCAL_PRINCIPAL if await run_in_threadpool(authenticator.api_open) else None
+    principal = await run_in_threadpool(authenticator.api_key_principal, token)
+    if principal is None:
+        raise ApiError(
+            401, "unauthorized", "the API key is not valid", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+async def required_caller(authenticator: Authenticator, request: Request) -> Principal:
+    """The principal of the request; 401 without a valid key (unless the API is open)."""
+    principal = await caller(authenticator, request)
+    if principal is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "send Authorization: Bearer <API key> (made with `vam keys create` or on the API keys page)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal

@@ -7,7 +7,6 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from functools import cached_property
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Match, Route
 
+from agent_core.access.models import Action
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import (
     ReplyDelta,
@@ -29,7 +29,7 @@ from agent_core.agent.steps import (
 )
 from agent_core.domain import Tenant, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
-from agent_core.http.auth import ApiKeyGuard
+from agent_core.http.auth import caller, required_caller
 from agent_core.http.errors import ApiError, from_core
 from agent_core.http.idempotency import KeyedTurn, key_of
 from agent_core.http.openapi import openapi_document
@@ -54,6 +54,7 @@ from agent_core.http.schemas import (
 )
 from agent_core.runtime import Runtime
 from agent_core.store.records import Page, RecordQuery
+from agent_core.workspace import Workspace
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 # Positions a cursor may hold: beyond every row count and within what SQL takes as an offset.
@@ -101,9 +102,10 @@ class ApiRoutes:
         self._runtime = runtime
         self._health_threads = anyio.CapacityLimiter(4)
 
-    @cached_property
-    def guard(self) -> ApiKeyGuard:
-        return ApiKeyGuard(self._runtime().settings.parsed_api_keys)
+    async def _workspace(self, request: Request) -> Workspace:
+        """The caller's workspace; 401 without a valid key (unless the API is open)."""
+        runtime = self._runtime()
+        return runtime.acting_as(await required_caller(runtime.authenticator, request))
 
     def routes(self) -> list[Route]:
         """Every route of the API, mounted under /api, then a catch-all for the rest of /api.
@@ -180,8 +182,9 @@ class ApiRoutes:
         except ValidationError as exc:
             raise from_core(invalid_input("query", exc)) from None
 
-    async def _tenant(self, request: Request) -> Tenant:
-        """The path's tenant, authorised and existing."""
+    async def _tenant(self, request: Request) -> tuple[Workspace, Tenant]:
+        """The caller's workspace and the path's tenant, which the caller may read."""
+        workspace = await self._workspace(request)
         raw = request.path_params["tenant_id"]
         try:
             tenant_id = UUID(raw)
@@ -192,27 +195,32 @@ class ApiRoutes:
                 "tenantId is not a UUID",
                 [{"field": "tenantId", "message": "must be a UUID"}],
             ) from None
-        self.guard.authorize(request, tenant_id)
-        tenant = await run_in_threadpool(self._runtime().store.get_tenant, tenant_id)
-        if tenant is None:
-            raise ApiError(404, "not_found", f"unknown tenant {tenant_id}")
-        return tenant
+        return workspace, await run_in_threadpool(workspace.tenant, tenant_id)
 
     # -- routes --------------------------------------------------------------------
 
     async def health(self, request: Request) -> Response:
         # Its own threads: with every worker thread busy in a turn, health still answers.
-        checks = await anyio.to_thread.run_sync(self._runtime().health, limiter=self._health_threads)
+        runtime = self._runtime()
+        checks = await anyio.to_thread.run_sync(runtime.health, limiter=self._health_threads)
         out = {c.name: ComponentOut(ok=c.ok, backend=c.backend, detail=c.detail) for c in checks}
         store_ok = out["store"].ok
         status = "down" if not store_ok else "ok" if all(c.ok for c in out.values()) else "degraded"
-        return json_response(HealthResponse(status=status, checks=out), 200 if store_ok else 503)
+        # Error texts name hosts and causes: only a caller with a key (or local mode) sees them.
+        try:
+            known = store_ok and await caller(runtime.authenticator, request) is not None
+        except ApiError:
+            known = False
+        return json_response(
+            HealthResponse(status=status, checks=out if known else None), 200 if store_ok else 503
+        )
 
     async def openapi(self, request: Request) -> Response:
+        await self._workspace(request)
         return JSONResponse(openapi_document(self._runtime().settings.max_message_chars))
 
     async def chat(self, request: Request) -> Response:
-        self.guard.authorize(request)
+        workspace = await self._workspace(request)
         body = await self._body(request)
         if not isinstance(body, dict):
             raise ApiError(
@@ -224,7 +232,7 @@ class ApiRoutes:
         key = key_of(request)
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
-        self.guard.authorize(request, turn.tenant_id)
+        workspace.require(Action.CHAT, turn.tenant_id)
         keyed = None if key is None else KeyedTurn(runtime.store, turn, key)
         if keyed is not None:
             # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
@@ -233,7 +241,7 @@ class ApiRoutes:
             if (answered := await keyed.claim()) is not None:
                 return answered
         try:
-            return await self._run_turn(request, runtime, turn, keyed)
+            return await self._run_turn(request, workspace, turn, keyed)
         except (ApiError, AgentCoreError) as exc:
             error = exc if isinstance(exc, ApiError) else from_core(exc)
             if keyed is not None:
@@ -245,9 +253,9 @@ class ApiRoutes:
             raise
 
     async def _run_turn(
-        self, request: Request, runtime: Runtime, turn: TurnRequest, keyed: KeyedTurn | None
+        self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedTurn | None
     ) -> Response:
-        stream = await run_in_threadpool(runtime.agent.stream_request, turn)
+        stream = await run_in_threadpool(workspace.stream_request, turn)
         started = await run_in_threadpool(_first_step, stream)
         assert isinstance(started, TurnStarted)
         if "text/event-stream" in request.headers.get("accept", ""):
@@ -266,16 +274,16 @@ class ApiRoutes:
         return json_response(answer)
 
     async def tenants(self, request: Request) -> Response:
-        bound = self.guard.authorize(request)
-        tenants = await run_in_threadpool(self._runtime().store.list_tenants)
-        visible = [t for t in tenants if bound is None or t.id == bound]
+        workspace = await self._workspace(request)
+        visible = await run_in_threadpool(workspace.tenants)
         return json_response(TenantList.model_validate({"data": visible}))
 
     async def tenant(self, request: Request) -> Response:
-        return json_response(TenantOut.model_validate(await self._tenant(request)))
+        _, tenant = await self._tenant(request)
+        return json_response(TenantOut.model_validate(tenant))
 
-    async def _records(self, request: Request) -> tuple[UUID, RecordQuery, int]:
-        tenant_id = (await self._tenant(request)).id
+    async def _records(self, request: Request) -> tuple[Workspace, UUID, RecordQuery, int]:
+        workspace, tenant = await self._tenant(request)
         params = self._params(request, RecordParams)
         offset = decode_cursor("o", params.cursor)
         query = RecordQuery(
@@ -287,26 +295,26 @@ class ApiRoutes:
             limit=params.limit,
             offset=offset,
         )
-        return tenant_id, query, offset
+        return workspace, tenant.id, query, offset
 
     async def tours(self, request: Request) -> Response:
-        return await self._record_page(request, self._runtime().store.list_tours, TourPage)
+        return await self._record_page(request, Workspace.list_tours, TourPage)
 
     async def notes(self, request: Request) -> Response:
-        return await self._record_page(request, self._runtime().store.list_notes, NotePage)
+        return await self._record_page(request, Workspace.list_notes, NotePage)
 
     async def contacts(self, request: Request) -> Response:
-        return await self._record_page(request, self._runtime().store.list_contacts, ContactPage)
+        return await self._record_page(request, Workspace.list_contacts, ContactPage)
 
     async def _record_page(
         self,
         request: Request,
-        lister: Callable[[UUID, RecordQuery], Page[Any]],
+        lister: Callable[[Workspace, UUID, RecordQuery], Page[Any]],
         page_type: type[Shape],
     ) -> Response:
         """One page of tours, notes or contacts with the cursor to the next."""
-        tenant_id, query, offset = await self._records(request)
-        page = await run_in_threadpool(lister, tenant_id, query)
+        workspace, tenant_id, query, offset = await self._records(request)
+        page = await run_in_threadpool(lister, workspace, tenant_id, query)
         shown = len(page.rows)
         following = encode_cursor("o", offset + shown) if offset + shown < page.total else None
         return json_response(
@@ -314,27 +322,23 @@ class ApiRoutes:
         )
 
     async def conversations(self, request: Request) -> Response:
-        tenant_id = (await self._tenant(request)).id
+        workspace, tenant = await self._tenant(request)
         params = self._params(request, PageParams)
         offset = decode_cursor("o", params.cursor)
-        rows = await run_in_threadpool(
-            self._runtime().store.list_conversations, tenant_id, params.limit + 1, offset
-        )
+        rows = await run_in_threadpool(workspace.list_conversations, tenant.id, params.limit + 1, offset)
         shown = rows[: params.limit]
         more = encode_cursor("o", offset + len(shown)) if len(rows) > params.limit else None
         return json_response(ConversationPage.model_validate({"data": shown, "next_cursor": more}))
 
     async def conversation(self, request: Request) -> Response:
-        tenant_id = (await self._tenant(request)).id
+        workspace, tenant = await self._tenant(request)
         try:
             conversation_id = UUID(request.path_params["conversation_id"])
         except ValueError:
             raise ApiError(404, "not_found", "unknown conversation") from None
-        store = self._runtime().store
-        messages = await run_in_threadpool(store.list_messages, tenant_id, conversation_id)
+        messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
             raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
-        calls = await run_in_threadpool(store.list_tool_calls, tenant_id, conversation_id)
         return json_response(
             ConversationDetail(
                 id=conversation_id,
@@ -344,11 +348,11 @@ class ApiRoutes:
         )
 
     async def events(self, request: Request) -> Response:
-        tenant_id = (await self._tenant(request)).id
+        workspace, tenant = await self._tenant(request)
         params = self._params(request, PageParams)
         after = decode_cursor("s", params.cursor)
         records = await run_in_threadpool(
-            lambda: self._runtime().store.list_events(tenant_id, after_seq=after, limit=params.limit)
+            lambda: workspace.list_events(tenant.id, after_seq=after, limit=params.limit)
         )
         # The cursor always advances to the last event seen, so a poller never misses one.
         last = records[-1].event.seq if records else after

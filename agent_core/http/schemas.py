@@ -105,7 +105,9 @@ class ComponentOut(Shape):
 
 class HealthResponse(Shape):
     status: Literal["ok", "degraded", "down"]
-    checks: dict[str, ComponentOut]
+    checks: dict[str, ComponentOut] | None = Field(
+        default=None, description="Each part's state and error text: only for a caller with an API key"
+    )
 
 
 class TenantOut(Shape):

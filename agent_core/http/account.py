@@ -1,0 +1,177 @@
+"""Dashboard sign-in beside the app: a plain HTML form that sets an HttpOnly session cookie
+(a browser script can never read it), sign-out, and a gate that sends page loads without a
+session to the form. The dashboard script checks the session again on every run."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from importlib.resources import files
+from urllib.parse import parse_qs, quote, urlsplit
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from agent_core.errors import SignInError, ThrottledError
+from agent_core.runtime import Runtime
+
+SESSION_COOKIE = "vam_session"
+SSO_COOKIE = "_streamlit_user"
+SIGN_IN_PATH = "/account/sign-in"
+SIGN_OUT_PATH = "/account/sign-out"
+_MAX_FORM_BYTES = 4096
+# Paths the gate lets through: the API (its own keys), sign-in itself, Streamlit's SSO
+# routes, and the assets and socket the app needs (the script checks the session itself).
+_OPEN_PREFIXES = (
+    "/api/",
+    "/account/",
+    "/auth/",
+    "/oauth2callback",
+    "/_stcore/",
+    "/static/",
+    "/media/",
+    "/component/",
+)
+_FAVICON = "/favicon.png"
+
+_PAGE = files("agent_core.http").joinpath("sign_in.html").read_text("utf-8")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (never another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def client_address(scope: Scope) -> str:
+    """The client's address as the server saw it (for the audit log)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def sign_in_page(next_path: str, *, message: str = "", email: str = "", sso: bool = False) -> str:
+    """The sign-in form, with an error message and a single-sign-on link when configured."""
+    return _PAGE.format(
+        action=SIGN_IN_PATH,
+        next=html.escape(safe_next(next_path)),
+        email=html.escape(email),
+        message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "",
+        sso='<p class="hint"><a href="/?sso=1">Sign in with single sign-on</a></p>' if sso else "",
+    )
+
+
+def _same_origin(request: Request) -> bool:
+    """A form post from this site: its Origin (or Referer) names the host it was sent to."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin:
+        return True  # a browser always sends one with a cross-site post; other clients are not CSRF
+    return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+class AccountRoutes:
+    """The sign-in form, its post, and sign-out."""
+
+    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+        self._runtime = runtime
+
+    def routes(self) -> list[Route]:
+        """The account routes to mount beside the dashboard."""
+        return [
+            Route(SIGN_IN_PATH, self.form, methods=["GET"]),
+            Route(SIGN_IN_PATH, self.sign_in, methods=["POST"]),
+            Route(SIGN_OUT_PATH, self.sign_out, methods=["GET", "POST"]),
+        ]
+
+    async def form(self, request: Request) -> Response:
+        runtime = self._runtime()
+        if await run_in_threadpool(runtime.authenticator.local_mode):
+            return RedirectResponse("/", 303)
+        return HTMLResponse(
+            sign_in_page(request.query_params.get("next", "/"), sso=runtime.settings.sso_configured)
+        )
+
+    async def sign_in(self, request: Request) -> Response:
+        runtime = self._runtime()
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > _MAX_FORM_BYTES:
+                return HTMLResponse(sign_in_page("/", message="The form is too large."), 413)
+        fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        email, password = fields.get("email", ""), fields.get("password", "")
+        next_path = safe_next(fields.get("next"))
+        sso = runtime.settings.sso_configured
+        if not _same_origin(request):
+            page = sign_in_page(next_path, message="Sign in from this site's own page.", sso=sso)
+            return HTMLResponse(page, 403)
+        try:
+            signed_in = await run_in_threadpool(
+                runtime.authenticator.sign_in, email, password, client_address(request.scope)
+            )
+        except ThrottledError as exc:
+            page = sign_in_page(next_path, message=f"Sign-in paused: {exc}.", email=email, sso=sso)
+            return HTMLResponse(page, 429, headers={"Retry-After": str(exc.retry_after)})
+        except SignInError as exc:
+            page = sign_in_page(next_path, message=f"Could not sign in: {exc}.", email=email, sso=sso)
+            return HTMLResponse(page, 401)
+        response = RedirectResponse(next_path, 303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            signed_in.token,
+            max_age=int(runtime.authenticator.policy.session_lifetime.total_seconds()),
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    async def sign_out(self, request: Request) -> Response:
+        runtime = self._runtime()
+        await run_in_threadpool(runtime.authenticator.sign_out, request.cookies.get(SESSION_COOKIE))
+        # Streamlit's own logout route clears a single-sign-on identity as well.
+        target = "/auth/logout" if SSO_COOKIE in request.cookies else SIGN_IN_PATH
+        response = RedirectResponse(target, 303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+
+class DashboardGate:
+    """Sends a page load with no live session to the sign-in form (unless in local mode)."""
+
+    def __init__(self, app: ASGIApp, runtime: Callable[[], Runtime]) -> None:
+        self._app = app
+        self._runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in ("GET", "HEAD")
+            or not self._gated(scope["path"])
+        ):
+            await self._app(scope, receive, send)
+            return
+        request = Request(scope)
+        # A single-sign-on identity, or the way to get one (?sso=1), is for the script to check.
+        passes = SSO_COOKIE in request.cookies or request.query_params.get("sso") == "1"
+        if passes or await run_in_threadpool(self._allowed, request):
+            await self._app(scope, receive, send)
+            return
+        query = scope["query_string"].decode("latin-1")
+        target = scope["path"] + (f"?{query}" if query else "")
+        response = RedirectResponse(f"{SIGN_IN_PATH}?next={quote(target, safe='')}", 303)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def _gated(path: str) -> bool:
+        return not path.startswith(_OPEN_PREFIXES) and path != _FAVICON
+
+    def _allowed(self, request: Request) -> bool:
+        authenticator = self._runtime().authenticator
+        if authenticator.local_mode():
+            return True
+        return authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
