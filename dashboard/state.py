@@ -66,6 +66,15 @@ def get_workspace(runtime: Runtime) -> Workspace:
     return runtime.acting_as(principal)
 
 
+def require_page(workspace: Workspace, action: Action) -> None:
+    """Stop a page the principal may not open, saying why (links can reach any page)."""
+    if not workspace.may(action):
+        st.error(
+            f"Your role ({workspace.principal.role.value}) cannot open this page.", icon=":material/block:"
+        )
+        st.stop()
+
+
 def current_tenant(workspace: Workspace, action: Action = Action.READ) -> Tenant:
     """The tenant picked in the sidebar, read fresh from the store and checked for the principal."""
     tenant_id = st.session_state.get(TENANT_KEY)

@@ -8,10 +8,10 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
 from agent_core.views import api_keys_frame
-from dashboard.state import get_runtime, get_workspace
+from dashboard.state import get_runtime, get_workspace, require_page
 
 workspace = get_workspace(get_runtime())
-workspace.require(Action.ADMINISTER)
+require_page(workspace, Action.ADMINISTER)
 tenants = {t.id: t.name for t in workspace.tenants()}
 st.header("API keys")
 st.caption(

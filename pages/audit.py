@@ -9,7 +9,7 @@ import streamlit as st
 from agent_core.access.models import Action, AuditAction
 from agent_core.store.base import utcnow
 from agent_core.views import audit_frame
-from dashboard.state import get_runtime, get_workspace
+from dashboard.state import get_runtime, get_workspace, require_page
 
 WINDOWS = {
     "Last 24 hours": timedelta(days=1),
@@ -19,7 +19,7 @@ WINDOWS = {
 }
 
 workspace = get_workspace(get_runtime())
-workspace.require(Action.READ_AUDIT)
+require_page(workspace, Action.READ_AUDIT)
 st.header("Audit log")
 st.caption(
     "Every change — prompts, tenants, replays, users, API keys, failed sign-ins — with who made it."

@@ -7,10 +7,10 @@ import streamlit as st
 from agent_core.access.models import Action, UserRole
 from agent_core.errors import AgentCoreError
 from agent_core.views import users_frame
-from dashboard.state import get_runtime, get_workspace
+from dashboard.state import get_runtime, get_workspace, require_page
 
 workspace = get_workspace(get_runtime())
-workspace.require(Action.ADMINISTER)
+require_page(workspace, Action.ADMINISTER)
 tenants = {t.id: t.name for t in workspace.tenants()}
 roles = [r.value for r in UserRole]
 st.header("Users")

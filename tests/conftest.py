@@ -15,9 +15,11 @@ import psycopg
 import pytest
 import redis
 
+from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, UserRole
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import FixedClock
 from agent_core.domain import Event, EventName, JsonDict, OutboxEvent, Tenant
+from agent_core.events.bus import EventBus
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
@@ -29,6 +31,7 @@ from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.environment import settings_variables
 from agent_core.testing.postgrest_double import PostgrestDouble, RecordedRequest
 from agent_core.tools import default_registry
+from agent_core.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -115,8 +118,21 @@ def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
 
 
 # Requests the Supabase store may make without a tenant filter: tenant listing, health
-# pings, the schema version check, and the maintenance of every tenant's work (pending
-# listener runs, stale runs put back, turn leases renewed by id, expired turns closed).
+# pings, the schema version check, the maintenance of every tenant's work (pending
+# listener runs, stale runs put back, turn leases renewed by id, expired turns closed), and
+# the access tables, which belong to the app rather than to one tenant.
+ACCESS_TABLES = {
+    "app_users",
+    "user_tenants",
+    "user_sessions",
+    "sign_in_failures",
+    "api_keys",
+    "audit_log",
+    "rpc/app_save_user",
+    "rpc/app_save_api_key",
+    "rpc/app_sign_in_failed",
+    "rpc/app_write_audit",
+}
 UNSCOPED_ALLOWED = {
     ("GET", "tenants"),
     ("GET", "schema_migrations"),
@@ -145,9 +161,13 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
             )
             or (request.target == "messages" and request.method == "POST" and body.get("tenant_id"))
         )
-        maintenance = (request.method, request.target) in UNSCOPED_ALLOWED or (
-            (request.method, request.target) == ("PATCH", "listener_runs")
-            and request.has_param("status", "eq.running")
+        maintenance = (
+            (request.method, request.target) in UNSCOPED_ALLOWED
+            or request.target in ACCESS_TABLES
+            or (
+                (request.method, request.target) == ("PATCH", "listener_runs")
+                and request.has_param("status", "eq.running")
+            )
         )
         if not scoped and not maintenance:
             found.append(request)
@@ -177,15 +197,28 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         assert not stray, f"requests without the tenant filter: {stray}"
 
 
+TEST_ADMIN = Principal(PrincipalKind.CLI, "cli:tests", UserRole.ADMIN)
+
+
+def audit_entry(action: AuditAction = AuditAction.TENANT_CREATED, target: str = "test") -> AuditEntry:
+    """An audit entry for a store call made directly by a test (as the CLI's admin)."""
+    return AuditEntry.by(TEST_ADMIN, action, target)
+
+
+def add_tenant(store: Store, name: str, prompt: str) -> Tenant:
+    """A tenant written straight to the store, audited as the tests' admin."""
+    return store.create_tenant(name, prompt, audit=audit_entry())
+
+
 @pytest.fixture
 def tenant(store: Store) -> Tenant:
     """A new tenant of its own, so tests never share rows."""
-    return store.create_tenant(f"Tenant {uuid4().hex[:8]}", "You are Kim, the assistant of Test Tours.")
+    return add_tenant(store, f"Tenant {uuid4().hex[:8]}", "You are Kim, the assistant of Test Tours.")
 
 
 @pytest.fixture
 def other_tenant(store: Store) -> Tenant:
-    return store.create_tenant(f"Other {uuid4().hex[:8]}", "You are Lee, the assistant of Other Co.")
+    return add_tenant(store, f"Other {uuid4().hex[:8]}", "You are Lee, the assistant of Other Co.")
 
 
 @pytest.fixture
@@ -199,6 +232,20 @@ def redis_url() -> Iterator[str]:
     yield REDIS_TEST_URL
     client.flushdb()
     client.close()
+
+
+def make_workspace(
+    store: Store,
+    principal: Principal = TEST_ADMIN,
+    *,
+    clock: FixedClock | None = None,
+    prompts: PromptCache | None = None,
+) -> Workspace:
+    """A workspace over real components (a bus with no listeners, not started)."""
+    cache = prompts or PromptCache(store)
+    agent = make_agent(store, clock or FixedClock(NOW))
+    agent.prompts = cache
+    return Workspace(principal, store=store, prompts=cache, bus=EventBus(store, []), agent=agent)
 
 
 def make_agent(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import redis
-from agent_core.admin import save_prompt
 
 from agent_core.clock import FixedClock
 from agent_core.prompt_cache import PromptCache, _key
@@ -21,7 +20,7 @@ from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID, DEMO_TENANTS
 from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
-from tests.conftest import ROOT, service_missing
+from tests.conftest import ROOT, TEST_ADMIN, make_workspace, service_missing
 
 DEMO_PROMPT = DEMO_TENANTS[0][2]
 
@@ -127,8 +126,8 @@ def test_a_prompt_edit_reaches_the_next_turn_in_another_process(tmp_path: Path, 
         assert child.stdout.readline().startswith("Hello! I'm Ava, the booking assistant of Demo Tours")
         runtime = build_runtime(load_settings(sqlite_path=db, redis_url=redis_url))
         try:
-            runtime.save_prompt(
-                DEMO_TENANT_ID, "You are Max, the night concierge of Demo Tours.", "ops@example.com"
+            runtime.acting_as(TEST_ADMIN).save_prompt(
+                DEMO_TENANT_ID, "You are Max, the night concierge of Demo Tours."
             )
         finally:
             runtime.close()
@@ -213,7 +212,7 @@ def test_an_edit_redis_could_not_take_reaches_every_process_once_it_can(
         assert old is not None  # and Redis now holds it for every process
         # Redis stops answering for 1.5 s, long enough for the edit's writes to time out.
         redis.Redis.from_url(url).client_pause(1500)
-        save_prompt(store, editor, DEMO_TENANT_ID, "You are Nova, the new assistant.", "ops")
+        make_workspace(store, prompts=editor).save_prompt(DEMO_TENANT_ID, "You are Nova, the new assistant.")
         assert editor.pending_invalidations == 1
         deadline = time.monotonic() + 15
         while editor.pending_invalidations or reader.system_prompt(DEMO_TENANT_ID) == old:

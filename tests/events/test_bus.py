@@ -20,7 +20,7 @@ from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import ROOT, make_agent
+from tests.conftest import ROOT, audit_entry, make_agent
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
@@ -127,8 +127,8 @@ def test_a_failed_event_can_be_replayed(store: Store, tenant: Tenant) -> None:
         time.sleep(0.01)
     outage.clear()
     (record,) = store.list_events(tenant.id)
-    assert bus.replay(tenant.id, record.event.id) == ["crm"]
-    assert bus.replay(tenant.id, record.event.id) == []
+    assert bus.replay(tenant.id, record.event.id, audit_entry()) == ["crm"]
+    assert bus.replay(tenant.id, record.event.id, audit_entry()) == []
     bus.close()
     assert runs_of(store, tenant.id) == [("tour.booked", "crm", RunStatus.SUCCEEDED, 4)]
 

@@ -36,6 +36,7 @@ from agent_core.store.base import (
 )
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.records import RecordQuery
+from tests.conftest import add_tenant, audit_entry
 
 
 def book(name: str = "John Smith") -> ToolCallRequest:
@@ -61,7 +62,7 @@ def test_unknown_tenant_is_none(store: Store) -> None:
 
 def test_tenant_names_are_unique_case_insensitively(store: Store, tenant: Tenant) -> None:
     with pytest.raises(InvalidInputError, match="already exists"):
-        store.create_tenant(tenant.name.upper(), "prompt")
+        add_tenant(store, tenant.name.upper(), "prompt")
 
 
 def test_a_turn_stores_the_user_message_first(store: Store, tenant: Tenant) -> None:
@@ -213,14 +214,14 @@ def test_finishing_a_turn_stores_the_reply(store: Store, tenant: Tenant) -> None
 
 
 def test_prompt_versions_are_kept(store: Store, tenant: Tenant) -> None:
-    store.update_system_prompt(tenant.id, "Second prompt", "ops@example.com")
+    store.update_system_prompt(tenant.id, "Second prompt", "ops@example.com", audit=audit_entry())
     versions = store.list_prompt_versions(tenant.id)
     assert [(v.version, v.prompt) for v in versions] == [(2, "Second prompt"), (1, tenant.system_prompt)]
     current = store.get_tenant(tenant.id)
     assert current is not None
     assert current.system_prompt == "Second prompt"
     with pytest.raises(NotFoundError):
-        store.update_system_prompt(uuid4(), "x", "ops")
+        store.update_system_prompt(uuid4(), "x", "ops", audit=audit_entry())
 
 
 def _event(tenant: Tenant, name: str = "tour.booked") -> Event:
@@ -257,7 +258,7 @@ def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: St
         3,
         "boom",
     )
-    assert store.reset_failed_runs(tenant.id, event.id) == ["confirm"]
+    assert store.reset_failed_runs(tenant.id, event.id, audit=audit_entry()) == ["confirm"]
     assert store.claim_listener_run(tenant.id, event.id, "confirm")
 
 

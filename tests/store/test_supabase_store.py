@@ -19,7 +19,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.net import free_port
 from agent_core.testing.postgrest_double import PostgrestDouble
-from tests.conftest import SUPABASE_TEST_KEY, fresh_database, unscoped
+from tests.conftest import SUPABASE_TEST_KEY, add_tenant, fresh_database, unscoped
 
 pytestmark = pytest.mark.postgres
 
@@ -79,7 +79,7 @@ def test_a_project_without_the_schema_says_to_paste_it(empty_project: str) -> No
 
 def test_a_tool_call_and_its_rows_commit_in_one_rpc(postgrest: PostgrestDouble) -> None:
     store = SupabaseStore(postgrest.url, SUPABASE_TEST_KEY)
-    tenant = store.create_tenant(f"RPC {uuid4().hex[:6]}", "prompt")
+    tenant = add_tenant(store, f"RPC {uuid4().hex[:6]}", "prompt")
     turn = store.start_turn(tenant.id, None, "book")
     call = ToolCallRequest(f"call_{uuid4().hex}", "book_tour", "{}")
     first = len(postgrest.requests)

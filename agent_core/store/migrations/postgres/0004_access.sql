@@ -128,11 +128,17 @@ END
 $$;
 
 CREATE FUNCTION public.app_replay_event(p_tenant uuid, p_event uuid, p_audit jsonb)
-RETURNS SETOF text LANGUAGE plpgsql AS $$
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_listeners jsonb;
 BEGIN
     PERFORM public.app_write_audit(p_audit);
-    RETURN QUERY UPDATE public.listener_runs SET status = 'pending', updated_at = now()
-        WHERE tenant_id = p_tenant AND event_id = p_event AND status = 'failed' RETURNING listener;
+    WITH reset AS (
+        UPDATE public.listener_runs SET status = 'pending', updated_at = now()
+        WHERE tenant_id = p_tenant AND event_id = p_event AND status = 'failed' RETURNING listener
+    )
+    SELECT COALESCE(jsonb_agg(listener ORDER BY listener), '[]'::jsonb) INTO v_listeners FROM reset;
+    RETURN v_listeners;
 END
 $$;
 
