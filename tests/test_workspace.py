@@ -1,0 +1,302 @@
+"""What each principal may do with tenant data, checked in agent_core (not by hiding
+buttons): refusals write nothing, and every change leaves exactly one audit entry naming
+who made it. Prompt edits: validated, versioned, undoable, used by the very next turn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID, uuid4
+
+import pytest
+
+from agent_core.access.forms import MAX_PROMPT_CHARS
+from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
+from agent_core.clock import FixedClock
+from agent_core.domain import EventName, RunStatus, Tenant
+from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.store.base import Store
+from agent_core.workspace import Workspace
+from tests.conftest import make_workspace
+
+Operation = Callable[[Workspace, UUID], object]
+
+READS: dict[str, Operation] = {
+    "see the tenant": lambda w, t: w.tenant(t),
+    "list tours": lambda w, t: w.list_tours(t),
+    "list notes": lambda w, t: w.list_notes(t),
+    "list contacts": lambda w, t: w.list_contacts(t),
+    "list conversations": lambda w, t: w.list_conversations(t),
+    "read a conversation": lambda w, t: w.conversation(t, uuid4()),
+    "list events": lambda w, t: w.list_events(t),
+    "list prompt versions": lambda w, t: w.list_prompt_versions(t),
+}
+CHANGES: dict[str, Operation] = {
+    "chat": lambda w, t: w.run_turn(t, "Hello"),
+    "stream a turn": lambda w, t: w.stream_turn(t, "Hello"),
+    "save the prompt": lambda w, t: w.save_prompt(t, "You are Mallory."),
+    "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
+    "replay an event": lambda w, t: w.replay_event(t, uuid4()),
+    "read its audit log": lambda w, t: w.list_audit(t),
+}
+ADMIN_ONLY: dict[str, Callable[[Workspace], object]] = {
+    "add a tenant": lambda w: w.create_tenant(f"Rogue {uuid4().hex[:6]}", "You are rogue."),
+    "list users": lambda w: w.list_users(),
+    "add a user": lambda w: w.add_user(f"x{uuid4().hex[:6]}@example.com", "admin"),
+    "list API keys": lambda w: w.list_api_keys(),
+    "create an API key": lambda w: w.create_api_key("sneaky", None),
+}
+
+
+def user(role: UserRole, *tenants: Tenant) -> Principal:
+    return Principal(
+        PrincipalKind.USER, f"{role.value}@example.com", role, frozenset(t.id for t in tenants), uuid4()
+    )
+
+
+def snapshot(store: Store, tenant: Tenant) -> tuple[object, ...]:
+    """Everything a refused call could have written."""
+    return (
+        store.list_prompt_versions(tenant.id),
+        store.list_conversations(tenant.id),
+        len(store.list_audit(AuditQuery(limit=10_000))),
+        len(store.list_users()),
+        len(store.list_api_keys()),
+        len(store.list_tenants()),
+    )
+
+
+@pytest.mark.parametrize("operation", [*READS, *CHANGES])
+def test_an_operator_of_one_tenant_can_neither_read_nor_change_another(
+    store: Store, tenant: Tenant, other_tenant: Tenant, operation: str
+) -> None:
+    workspace = make_workspace(store, user(UserRole.OPERATOR, tenant))
+    before = snapshot(store, other_tenant)
+    with pytest.raises(ForbiddenError):
+        {**READS, **CHANGES}[operation](workspace, other_tenant.id)
+    assert snapshot(store, other_tenant) == before
+    assert [t.id for t in workspace.tenants()] == [tenant.id]
+
+
+@pytest.mark.parametrize("operation", list(CHANGES))
+def test_a_viewer_reads_its_tenant_and_changes_nothing(store: Store, tenant: Tenant, operation: str) -> None:
+    workspace = make_workspace(store, user(UserRole.VIEWER, tenant))
+    for read in READS.values():
+        read(workspace, tenant.id)
+    before = snapshot(store, tenant)
+    with pytest.raises(ForbiddenError):
+        CHANGES[operation](workspace, tenant.id)
+    assert snapshot(store, tenant) == before
+
+
+@pytest.mark.parametrize("operation", list(ADMIN_ONLY))
+@pytest.mark.parametrize("role", [UserRole.OPERATOR, UserRole.VIEWER])
+def test_only_admins_manage_tenants_users_and_keys(
+    store: Store, tenant: Tenant, operation: str, role: UserRole
+) -> None:
+    workspace = make_workspace(store, user(role, tenant))
+    before = snapshot(store, tenant)
+    with pytest.raises(ForbiddenError, match="admins only"):
+        ADMIN_ONLY[operation](workspace)
+    assert snapshot(store, tenant) == before
+
+
+def test_an_operator_sees_the_audit_of_its_tenants_only(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    admin = make_workspace(store)
+    admin.save_prompt(tenant.id, "You are Kim, version two.")
+    admin.save_prompt(other_tenant.id, "You are Lee, version two.")
+    operator = make_workspace(store, user(UserRole.OPERATOR, tenant))
+    seen = operator.list_audit()
+    assert seen
+    assert {e.tenant_id for e in seen} == {tenant.id}
+
+
+def audit_rows(store: Store) -> list[tuple[str, str, UUID | None]]:
+    return [(str(e.action), e.actor, e.tenant_id) for e in store.list_audit(AuditQuery(limit=10_000))]
+
+
+def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Store, tenant: Tenant) -> None:
+    admin = make_workspace(store)
+    operator = make_workspace(store, user(UserRole.OPERATOR, tenant))
+
+    def one_entry(
+        change: Callable[[], object], action: AuditAction, actor: str, tenant_id: UUID | None
+    ) -> None:
+        before = audit_rows(store)
+        change()
+        after = audit_rows(store)
+        assert after[1:] == before
+        assert after[0] == (action.value, actor, tenant_id)
+
+    one_entry(
+        lambda: operator.save_prompt(tenant.id, "You are Kim, now brief."),
+        AuditAction.PROMPT_SAVED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.roll_back_prompt(tenant.id, 1),
+        AuditAction.PROMPT_ROLLED_BACK,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.replay_event(tenant.id, uuid4()),
+        AuditAction.EVENT_REPLAYED,
+        "operator@example.com",
+        tenant.id,
+    )
+    before = audit_rows(store)
+    created = admin.create_tenant(f"Audited {uuid4().hex[:6]}", "You are new.")
+    assert audit_rows(store) == [(AuditAction.TENANT_CREATED.value, "cli:tests", created.id), *before]
+    added: list[object] = []
+    email = f"new{uuid4().hex[:6]}@example.com"
+    one_entry(
+        lambda: added.append(admin.add_user(email, "viewer", [tenant.id])),
+        AuditAction.USER_ADDED,
+        "cli:tests",
+        None,
+    )
+    new_user = store.find_user(email)
+    assert new_user is not None
+    one_entry(
+        lambda: admin.change_user(new_user.id, role="operator", tenants=[tenant.id], disabled=False),
+        AuditAction.USER_CHANGED,
+        "cli:tests",
+        None,
+    )
+    one_entry(lambda: admin.reset_password(new_user.id), AuditAction.PASSWORD_CHANGED, "cli:tests", None)
+    keys: list[object] = []
+    one_entry(
+        lambda: keys.append(admin.create_api_key("gateway", tenant.id)),
+        AuditAction.API_KEY_CREATED,
+        "cli:tests",
+        tenant.id,
+    )
+    key = store.list_api_keys(frozenset({tenant.id}))[0]
+    one_entry(lambda: admin.revoke_api_key(key.id), AuditAction.API_KEY_REVOKED, "cli:tests", tenant.id)
+
+    changed = store.list_audit(AuditQuery(actions=(AuditAction.USER_CHANGED.value,), limit=1))[0]
+    assert (changed.before or {})["role"] == "viewer"
+    assert (changed.after or {})["role"] == "operator"
+    saved = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=(AuditAction.PROMPT_SAVED.value,)))[0]
+    assert saved.before == {"prompt": tenant.system_prompt}
+    assert saved.after == {"prompt": "You are Kim, now brief.", "version": 2}
+
+
+def test_a_replayed_event_reruns_its_failed_listeners(store: Store, tenant: Tenant) -> None:
+    from agent_core.events.bus import EventBus
+
+    bus = EventBus(store, [])
+    (event,) = [bus.outbox(EventName.TOUR_BOOKED, tenant.id, {})]
+    store.save_events([type(event)(event.event, ("crm",))])
+    store.claim_listener_run(tenant.id, event.event.id, "crm")
+    store.finish_listener_run(tenant.id, event.event.id, "crm", RunStatus.FAILED, 3, "down", 1.0)
+    workspace = make_workspace(store, user(UserRole.OPERATOR, tenant))
+    assert workspace.replay_event(tenant.id, event.event.id) == ["crm"]
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_disabled(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from agent_core.store.sqlite import SqliteStore
+
+    store = SqliteStore(Path(str(tmp_path)) / "admins.sqlite3")
+    admin = make_workspace(store)
+    only, _ = admin.add_user("boss@example.com", "admin")
+    with pytest.raises(InvalidInputError, match="last active admin"):
+        admin.change_user(only.id, role="viewer", tenants=[store.list_tenants()[0].id], disabled=False)
+    with pytest.raises(InvalidInputError, match="last active admin"):
+        admin.change_user(only.id, role="admin", tenants=[], disabled=True)
+    admin.add_user("second@example.com", "admin")
+    assert admin.change_user(only.id, role="admin", tenants=[], disabled=True).disabled
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("email", "role", "tenants", "problem"),
+    [
+        ("not-an-email", "viewer", "own", "email"),
+        ("a@example.com", "owner", "own", "role"),
+        ("a@example.com", "operator", "none", "needs at least one tenant"),
+        ("a@example.com", "viewer", "unknown", "unknown tenant"),
+    ],
+)
+def test_bad_users_are_refused_with_the_reason(
+    store: Store, tenant: Tenant, email: str, role: str, tenants: str, problem: str
+) -> None:
+    chosen = {"own": [tenant.id], "none": [], "unknown": [uuid4()]}[tenants]
+    users = len(store.list_users())
+    with pytest.raises(InvalidInputError, match=problem):
+        make_workspace(store).add_user(email, role, chosen)
+    assert len(store.list_users()) == users
+
+
+def test_a_chosen_password_must_be_long_enough(store: Store) -> None:
+    with pytest.raises(InvalidInputError, match="at least 12 characters"):
+        make_workspace(store).add_user(f"p{uuid4().hex[:6]}@example.com", "admin", password="short")
+
+
+# -- prompt edits --------------------------------------------------------------------
+
+
+def test_a_saved_prompt_changes_the_next_reply(store: Store, tenant: Tenant, clock: FixedClock) -> None:
+    workspace = make_workspace(store, clock=clock)
+    assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Kim")
+    workspace.save_prompt(tenant.id, "You are Robin, the weekend host.")
+    assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Robin, the weekend host.")
+
+
+@pytest.mark.parametrize(
+    ("prompt", "problem"),
+    [
+        ("   ", "prompt: String should have at least 1 character"),
+        ("x" * (MAX_PROMPT_CHARS + 1), f"prompt: String should have at most {MAX_PROMPT_CHARS} characters"),
+        ("bad\x00prompt", "prompt: must not contain NUL characters"),
+    ],
+)
+def test_bad_prompts_are_refused_and_nothing_changes(
+    store: Store, tenant: Tenant, prompt: str, problem: str
+) -> None:
+    audit = audit_rows(store)
+    with pytest.raises(InvalidInputError, match=problem):
+        make_workspace(store).save_prompt(tenant.id, prompt)
+    assert [v.version for v in store.list_prompt_versions(tenant.id)] == [1]
+    assert audit_rows(store) == audit
+
+
+def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
+    store: Store, tenant: Tenant
+) -> None:
+    ana = make_workspace(store, user(UserRole.OPERATOR, tenant))
+    ana.save_prompt(tenant.id, "Second")
+    ana.save_prompt(tenant.id, "Third")
+    rolled = make_workspace(store).roll_back_prompt(tenant.id, 1)
+    assert rolled.version == 4
+    history = [(v.version, v.prompt, v.author) for v in store.list_prompt_versions(tenant.id)]
+    assert history == [
+        (4, tenant.system_prompt, "cli:tests"),
+        (3, "Third", "operator@example.com"),
+        (2, "Second", "operator@example.com"),
+        (1, tenant.system_prompt, "created"),
+    ]
+    with pytest.raises(InvalidInputError, match="version 9 does not exist"):
+        ana.roll_back_prompt(tenant.id, 9)
+
+
+def test_editing_an_unknown_tenant_is_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        make_workspace(store).save_prompt(uuid4(), "Hello")
+
+
+def test_tenants_are_added_with_a_validated_name_and_prompt(store: Store) -> None:
+    admin = make_workspace(store)
+    name = f"Alpine Walks {uuid4().hex[:6]}"
+    tenant = admin.create_tenant(f"  {name} ", "You are Heidi.")
+    assert tenant.name == name
+    assert store.list_prompt_versions(tenant.id)[0].prompt == "You are Heidi."
+    with pytest.raises(InvalidInputError, match="already exists"):
+        admin.create_tenant(name.lower(), "Another")
+    with pytest.raises(InvalidInputError, match="name: String should have at least 1 character"):
+        admin.create_tenant("   ", "prompt")
