@@ -208,11 +208,12 @@ class ApiRoutes:
         status = "down" if not store_ok else "ok" if all(c.ok for c in out.values()) else "degraded"
         # Error texts name hosts and causes: only a caller with a key (or local mode) sees them.
         try:
-            known = store_ok and await caller(runtime.authenticator, request) is not None
-        except ApiError:
+            known = await caller(runtime.authenticator, request) is not None
+        except (ApiError, AgentCoreError):
             known = False
-        return json_response(
-            HealthResponse(status=status, checks=out if known else None), 200 if store_ok else 503
+        answer = HealthResponse(status=status, checks=out if known else None)
+        return JSONResponse(
+            answer.model_dump(mode="json", by_alias=True, exclude_none=True), 200 if store_ok else 503
         )
 
     async def openapi(self, request: Request) -> Response:

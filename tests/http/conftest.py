@@ -13,7 +13,10 @@ import pytest
 import uvicorn
 
 from agent_core.clock import FixedClock
-from agent_core.http.app import create_api
+from starlette.applications import Starlette
+
+from agent_core.http.app import create_api, dashboard_middleware, dashboard_routes
+from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import Runtime, build_runtime
 from agent_core.settings import load_settings
 from agent_core.testing.net import free_port
@@ -31,14 +34,22 @@ def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Cal
     """Start the API on settings of the test's choosing; stopped and closed afterwards."""
     started: list[tuple[uvicorn.Server, threading.Thread, RunningApi]] = []
 
-    def start(**settings: object) -> RunningApi:
+    def start(*, dashboard: bool = False, **settings: object) -> RunningApi:
+        """`dashboard`: serve the sign-in routes and the page gate too (no Streamlit pages)."""
         runtime = build_runtime(
             load_settings(sqlite_path=tmp_path / f"api{len(started)}.sqlite3", **settings), clock=clock
         )
         port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_api(runtime), host="127.0.0.1", port=port, log_level="warning")
+        app = (
+            Starlette(
+                routes=dashboard_routes(lambda: runtime),
+                middleware=dashboard_middleware(lambda: runtime),
+                exception_handlers=EXCEPTION_HANDLERS,
+            )
+            if dashboard
+            else create_api(runtime)
         )
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20
