@@ -11,6 +11,7 @@ from agent_core.errors import InvalidInputError
 from agent_core.http.account import SIGN_OUT_PATH
 from agent_core.runtime import Runtime
 from agent_core.workspace import Workspace
+from dashboard.navigation import pages_for
 from dashboard.state import TENANT_KEY, get_runtime, get_workspace
 
 PICKER_KEY = "tenant_picker"
@@ -126,17 +127,9 @@ else:
 with st.sidebar:
     status_panel(runtime)
 
-pages = [
-    st.Page("pages/chat.py", title="Chat", icon=":material/chat:", default=True),
-    st.Page("pages/records.py", title="Records", icon=":material/table_view:"),
-    st.Page("pages/prompts.py", title="Prompts", icon=":material/edit_note:"),
-    st.Page("pages/events.py", title="Events", icon=":material/sensors:"),
-]
-if workspace.may(Action.READ_AUDIT):
-    pages.append(st.Page("pages/audit.py", title="Audit", icon=":material/policy:"))
-if workspace.may(Action.ADMINISTER):
-    pages.append(st.Page("pages/users.py", title="Users", icon=":material/group:"))
-    pages.append(st.Page("pages/api_keys.py", title="API keys", icon=":material/key:"))
-if workspace.principal.user_id is not None:
-    pages.append(st.Page("pages/account.py", title="Account", icon=":material/account_circle:"))
-st.navigation(pages).run()
+st.navigation(
+    [
+        st.Page(page.script, title=page.title, icon=page.icon, default=page.script == "pages/chat.py")
+        for page in pages_for(workspace)
+    ]
+).run()

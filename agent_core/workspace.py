@@ -328,6 +328,10 @@ class Workspace:
         self._set_password(user, password)
         return password
 
+    def me(self) -> User | None:
+        """The signed-in user's own account (None for keys, the CLI and local mode)."""
+        return self._store.get_user(self.principal.user_id) if self.principal.user_id else None
+
     def change_own_password(self, current: str, new: str) -> None:
         """A signed-in user's own password change; signs out their other sessions too."""
         if self.principal.user_id is None:

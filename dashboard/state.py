@@ -35,7 +35,9 @@ def _principal(runtime: Runtime) -> Principal | None:
     authenticator = runtime.authenticator
     if authenticator.local_mode():
         return LOCAL_PRINCIPAL
-    principal = authenticator.session_principal(st.context.cookies.get(SESSION_COOKIE))
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    # Outside a browser (AppTest) there are no cookies, and the value is not text.
+    principal = authenticator.session_principal(cookie if isinstance(cookie, str) else None)
     if principal is None and runtime.settings.sso_configured and st.user.is_logged_in:
         email = st.user.get("email")
         principal = authenticator.sso_principal(

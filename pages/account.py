@@ -14,6 +14,10 @@ principal = workspace.principal
 st.header("Your account")
 st.markdown(f"**{principal.label}** · role **{principal.role.value}**")
 
+me = workspace.me()
+if me is None or me.password_hash is None:
+    st.info("You sign in with single sign-on: your identity provider keeps your password.")
+    st.stop()
 st.subheader("Change password")
 st.caption(
     f"At least {MIN_PASSWORD_CHARS} characters. Changing it signs you out everywhere, this browser too."

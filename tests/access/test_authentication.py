@@ -31,7 +31,7 @@ class Clock:
 
 
 @pytest.fixture
-def clock() -> Clock:  # type: ignore[override]
+def now() -> Clock:
     return Clock()
 
 
@@ -40,8 +40,8 @@ def admin(store: Store) -> Workspace:
     return make_workspace(store)
 
 
-def authenticator(store: Store, clock: Clock, host: str = "127.0.0.1", **kwargs: object) -> Authenticator:
-    return Authenticator(store, listen_host=host, now=clock, **kwargs)  # type: ignore[arg-type]
+def authenticator(store: Store, now: Clock, host: str = "127.0.0.1", **kwargs: object) -> Authenticator:
+    return Authenticator(store, listen_host=host, now=now, **kwargs)  # type: ignore[arg-type]
 
 
 def failures(store: Store, email: str) -> list[str]:
@@ -50,11 +50,11 @@ def failures(store: Store, email: str) -> list[str]:
 
 
 def test_the_right_password_opens_a_session_whose_principal_is_the_user(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"op{uuid4().hex[:6]}@example.com"
-    user, _ = admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
-    auth = authenticator(store, clock)
+    admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
+    auth = authenticator(store, now)
     signed_in = auth.sign_in(email.upper(), PASSWORD, "10.0.0.7")
     principal = auth.session_principal(signed_in.token)
     assert principal is not None
@@ -64,18 +64,18 @@ def test_the_right_password_opens_a_session_whose_principal_is_the_user(
         UserRole.OPERATOR,
         frozenset({tenant.id}),
     )
-    assert signed_in.expires_at == clock.now + SignInPolicy().session_lifetime
-    clock.now = signed_in.expires_at + timedelta(seconds=1)
+    assert signed_in.expires_at == now.now + SignInPolicy().session_lifetime
+    now.now = signed_in.expires_at + timedelta(seconds=1)
     assert auth.session_principal(signed_in.token) is None
 
 
 @pytest.mark.parametrize("wrong", ["wrong password", ""])
 def test_a_wrong_password_or_unknown_email_fails_alike_and_is_audited(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock, wrong: str
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock, wrong: str
 ) -> None:
     email = f"v{uuid4().hex[:6]}@example.com"
     admin.add_user(email, "viewer", [tenant.id], password=PASSWORD)
-    auth = authenticator(store, clock)
+    auth = authenticator(store, now)
     with pytest.raises(SignInError, match=WRONG_CREDENTIALS):
         auth.sign_in(email, wrong, "10.0.0.7")
     stranger = f"nobody{uuid4().hex[:6]}@example.com"
@@ -89,20 +89,20 @@ def test_a_wrong_password_or_unknown_email_fails_alike_and_is_audited(
 
 
 def test_after_five_failures_even_the_right_password_waits_out_the_window(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"t{uuid4().hex[:6]}@example.com"
     admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
-    auth = authenticator(store, clock)
+    auth = authenticator(store, now)
     for _ in range(5):
         with pytest.raises(SignInError):
             auth.sign_in(email, "guess", "10.0.0.9")
-        clock.now += timedelta(seconds=10)
+        now.now += timedelta(seconds=10)
     with pytest.raises(ThrottledError) as throttled:
         auth.sign_in(email, PASSWORD, "10.0.0.9")
     assert 0 < throttled.value.retry_after <= 15 * 60
     assert failures(store, email)[0] == "throttled"
-    clock.now += timedelta(seconds=throttled.value.retry_after)
+    now.now += timedelta(seconds=throttled.value.retry_after)
     assert auth.session_principal(auth.sign_in(email, PASSWORD, "10.0.0.9").token) is not None
     # A success forgets the failures: the next mistake starts the count again.
     with pytest.raises(SignInError) as again:
@@ -111,11 +111,11 @@ def test_after_five_failures_even_the_right_password_waits_out_the_window(
 
 
 def test_sign_out_a_disabled_user_and_a_password_change_end_sessions(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"d{uuid4().hex[:6]}@example.com"
     user, _ = admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
-    auth = authenticator(store, clock)
+    auth = authenticator(store, now)
     first, second = auth.sign_in(email, PASSWORD, "ip"), auth.sign_in(email, PASSWORD, "ip")
     auth.sign_out(first.token)
     assert auth.session_principal(first.token) is None
@@ -135,11 +135,11 @@ def test_sign_out_a_disabled_user_and_a_password_change_end_sessions(
 
 
 def test_single_sign_on_maps_only_a_verified_email_of_an_added_user(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"sso{uuid4().hex[:6]}@example.com"
     admin.add_user(email, "viewer", [tenant.id], sso_only=True)
-    auth = authenticator(store, clock)
+    auth = authenticator(store, now)
     principal = auth.sso_principal(email.upper(), email_verified=True)
     assert principal is not None
     assert principal.role is UserRole.VIEWER
@@ -150,10 +150,10 @@ def test_single_sign_on_maps_only_a_verified_email_of_an_added_user(
 
 
 def test_managed_keys_act_for_their_tenant_until_revoked_and_record_their_last_use(
-    store: Store, admin: Workspace, tenant: Tenant, clock: Clock
+    store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     key, secret = admin.create_api_key("phone gateway", tenant.id)
-    auth = authenticator(store, clock)
+    auth = authenticator(store, now)
     principal = auth.api_key_principal(secret)
     assert principal is not None
     assert (principal.role, principal.tenants) == (UserRole.OPERATOR, frozenset({tenant.id}))
@@ -165,8 +165,8 @@ def test_managed_keys_act_for_their_tenant_until_revoked_and_record_their_last_u
     assert auth.api_key_principal(secret) is None
 
 
-def test_keys_from_the_environment_keep_working(store: Store, tenant: Tenant, clock: Clock) -> None:
-    auth = authenticator(store, clock, env_keys=[ApiKey("k" * 20, None), ApiKey("b" * 20, tenant.id)])
+def test_keys_from_the_environment_keep_working(store: Store, tenant: Tenant, now: Clock) -> None:
+    auth = authenticator(store, now, env_keys=[ApiKey("k" * 20, None), ApiKey("b" * 20, tenant.id)])
     wide, bound = auth.api_key_principal("k" * 20), auth.api_key_principal("b" * 20)
     assert wide is not None and wide.role is UserRole.ADMIN  # noqa: PT018
     assert bound is not None and bound.tenants == frozenset({tenant.id})  # noqa: PT018

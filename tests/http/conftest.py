@@ -11,10 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-
-from agent_core.clock import FixedClock
 from starlette.applications import Starlette
 
+from agent_core.clock import FixedClock
 from agent_core.http.app import create_api, dashboard_middleware, dashboard_routes
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import Runtime, build_runtime

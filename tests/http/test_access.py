@@ -77,7 +77,7 @@ def test_a_revoked_key_is_refused_from_the_next_request(guarded: RunningApi) -> 
 def test_on_a_public_address_the_api_is_closed_even_before_a_user_exists(
     serve: Callable[..., RunningApi],
 ) -> None:
-    running = serve(host="0.0.0.0")  # noqa: S104 - the setting, not a bind: the test server is on loopback
+    running = serve(host="0.0.0.0")
     assert running.client.get("/api/tenants").status_code == 401
     assert running.client.get("/api/health").json() == {"status": "ok"}
 

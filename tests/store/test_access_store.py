@@ -107,11 +107,13 @@ def test_api_keys_are_found_by_hash_listed_per_tenant_touched_and_revoked(
     used = utcnow()
     store.touch_api_key(key.id, used)
     touched = store.find_api_key(secret_hash)
-    assert touched is not None and touched.last_used_at is not None
+    assert touched is not None
+    assert touched.last_used_at is not None
     assert abs(touched.last_used_at - used) < timedelta(milliseconds=1)
     store.save_api_key(replace(key, revoked_at=used), audit_entry(AuditAction.API_KEY_REVOKED))
     revoked = store.find_api_key(secret_hash)
-    assert revoked is not None and not revoked.active
+    assert revoked is not None
+    assert not revoked.active
 
 
 def test_the_audit_log_keeps_each_entry_and_filters_by_tenant_action_actor_and_time(
@@ -145,12 +147,12 @@ def test_the_database_refuses_to_rewrite_or_delete_audit_entries(
 ) -> None:
     store.record_audit(audit_entry(AuditAction.PROMPT_SAVED))
     if isinstance(store, SqliteStore):
-        connection = sqlite3.connect(store.path)
+        local = sqlite3.connect(store.path)
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            connection.execute("UPDATE audit_log SET actor = 'someone else'")
+            local.execute("UPDATE audit_log SET actor = 'someone else'")
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            connection.execute("DELETE FROM audit_log")
-        connection.close()
+            local.execute("DELETE FROM audit_log")
+        local.close()
     else:  # PostgreSQL, also under the Supabase store
         with psycopg.connect(request.getfixturevalue("postgres_url")) as connection:
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
