@@ -10,6 +10,7 @@ from agent_core.access.models import Action, PrincipalKind
 from agent_core.errors import InvalidInputError
 from agent_core.http.account import SIGN_OUT_PATH
 from agent_core.runtime import Runtime
+from agent_core.views import escape_markdown
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
 from dashboard.state import TENANT_KEY, get_runtime, get_workspace
@@ -97,7 +98,7 @@ def who_is_signed_in(workspace: Workspace) -> None:
             icon=":material/lock_open:",
         )
         return
-    st.sidebar.caption(f"Signed in as **{principal.label}** · {principal.role.value}")
+    st.sidebar.caption(f"Signed in as **{escape_markdown(principal.label)}** · {principal.role.value}")
     st.sidebar.markdown(f'<a href="{SIGN_OUT_PATH}" target="_self">Sign out</a>', unsafe_allow_html=True)
 
 

@@ -7,82 +7,23 @@ Screenshots of every page are saved under artifacts/screenshots/ (CI keeps them)
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from agent_core.testing.environment import unconfigured_environment
-from agent_core.testing.net import free_port, wait_for_http
-from tests.conftest import ROOT, service_missing
+from tests.e2e.conftest import running_dashboard, shoot
 
 pytestmark = pytest.mark.browser
-
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real app, started as a user would, on a fresh database."""
-    port = free_port()
-    env = unconfigured_environment(
-        SQLITE_PATH=str(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3"), PORT=str(port)
-    )
-    server = subprocess.Popen(
-        [sys.executable, "server.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    if not wait_for_http(f"{url}/_stcore/health"):
-        server.kill()
-        output = server.stdout.read().decode() if server.stdout else ""
-        pytest.fail(f"streamlit did not start:\n{output}")
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        service_missing("Chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """The real app, started as a user would, on a fresh database (local mode: no user)."""
+    with running_dashboard(tmp_path_factory.mktemp("e2e") / "dashboard.sqlite3") as url:
+        yield url
 
 
 def send(page: Page, message: str) -> None:

@@ -1,0 +1,75 @@
+"""The dashboard as a user starts it (`python server.py`), and Chromium from the OS packages
+driven by Playwright. Screenshots land under artifacts/screenshots/ (CI keeps them)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from agent_core.testing.environment import unconfigured_environment
+from agent_core.testing.net import free_port, wait_for_http
+from tests.conftest import ROOT, service_missing
+
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "artifacts" / "screenshots"))
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def running_dashboard(database: Path, **settings: str) -> Iterator[str]:
+    """`python server.py` on a free port over `database`; yields its URL, stops it after."""
+    port = free_port()
+    env = unconfigured_environment(SQLITE_PATH=str(database), PORT=str(port), **settings)
+    server = subprocess.Popen(
+        [sys.executable, "server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    if not wait_for_http(f"{url}/_stcore/health"):
+        server.kill()
+        output = server.stdout.read().decode() if server.stdout else ""
+        pytest.fail(f"the dashboard did not start:\n{output}")
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        service_missing("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
