@@ -13,7 +13,7 @@ from agent_core.runtime import Runtime
 from agent_core.views import escape_markdown
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
-from dashboard.state import TENANT_KEY, get_runtime, get_workspace
+from dashboard.state import TENANT_KEY, find_workspace, get_runtime, signed_out_screen
 
 PICKER_KEY = "tenant_picker"
 
@@ -113,7 +113,12 @@ def status_panel(runtime: Runtime) -> None:
 
 
 runtime = get_runtime()
-workspace = get_workspace(runtime)
+found = find_workspace(runtime)
+if found is None:
+    # A navigation of its own: without one, Streamlit would list every file in pages/.
+    st.navigation([st.Page(lambda: signed_out_screen(runtime), title="Sign in")], position="hidden").run()
+    st.stop()
+workspace: Workspace = found
 st.sidebar.title("Voice Assistant Mini")
 who_is_signed_in(workspace)
 tenant_selector(workspace)

@@ -43,29 +43,41 @@ def _principal(runtime: Runtime) -> Principal | None:
         principal = authenticator.sso_principal(
             str(email) if email else None, bool(st.user.get("email_verified"))
         )
-        if principal is None:
-            st.error(
-                f"You are signed in at the identity provider as {email or 'an account without an email'},"
-                " but no user of this dashboard has that verified email. Ask an admin to add you.",
-                icon=":material/no_accounts:",
-            )
-            st.button("Sign out", on_click=st.logout)
-            st.stop()
     return principal
 
 
-def get_workspace(runtime: Runtime) -> Workspace:
+def signed_out_screen(runtime: Runtime) -> None:
+    """What someone who is not signed in sees: the ways to sign in, nothing else."""
+    st.title("Voice Assistant Mini")
+    if runtime.settings.sso_configured and st.user.is_logged_in:
+        email = st.user.get("email")
+        st.error(
+            f"You are signed in at the identity provider as {email or 'an account without an email'},"
+            " but no user of this dashboard has that verified email. Ask an admin to add you.",
+            icon=":material/no_accounts:",
+        )
+        st.button("Sign out", on_click=st.logout)
+        return
+    st.info("Your session has ended or you are not signed in.", icon=":material/lock:")
+    st.markdown(f"[Sign in with email and password]({SIGN_IN_PATH})")
+    if runtime.settings.sso_configured:
+        st.button("Continue with single sign-on", type="primary", on_click=st.login)
+
+
+def find_workspace(runtime: Runtime) -> Workspace | None:
     """The signed-in principal's workspace, checked again on every run (a session that
-    expired, signed out or was disabled stops here); the sign-in screen otherwise."""
+    expired, signed out or was disabled gives None)."""
     principal = _principal(runtime)
-    if principal is None:
-        st.title("Voice Assistant Mini")
-        st.info("Your session has ended or you are not signed in.", icon=":material/lock:")
-        st.markdown(f"[Sign in with email and password]({SIGN_IN_PATH})")
-        if runtime.settings.sso_configured:
-            st.button("Continue with single sign-on", type="primary", on_click=st.login)
+    return None if principal is None else runtime.acting_as(principal)
+
+
+def get_workspace(runtime: Runtime) -> Workspace:
+    """The workspace a page runs in; the page stops when nobody is signed in."""
+    workspace = find_workspace(runtime)
+    if workspace is None:
+        signed_out_screen(runtime)
         st.stop()
-    return runtime.acting_as(principal)
+    return workspace
 
 
 def require_page(workspace: Workspace, action: Action) -> None:

@@ -35,7 +35,7 @@ _OPEN_PREFIXES = (
     "/media/",
     "/component/",
 )
-_FAVICON = "/favicon.png"
+_FAVICONS = ("/favicon.png", "/favicon.ico")
 
 _PAGE = files("agent_core.http").joinpath("sign_in.html").read_text("utf-8")
 
@@ -168,7 +168,7 @@ class DashboardGate:
 
     @staticmethod
     def _gated(path: str) -> bool:
-        return not path.startswith(_OPEN_PREFIXES) and path != _FAVICON
+        return not path.startswith(_OPEN_PREFIXES) and path not in _FAVICONS
 
     def _allowed(self, request: Request) -> bool:
         authenticator = self._runtime().authenticator

@@ -75,6 +75,9 @@ def streamlit_secrets(settings: Settings) -> dict[str, Any]:
             "client_id": settings.oidc_client_id,
             "client_secret": settings.oidc_client_secret.get_secret_value(),
             "server_metadata_url": str(settings.oidc_server_metadata_url),
+            # Streamlit asks for `select_account`, which many providers refuse; `login` is the
+            # prompt every OpenID provider supports (and an operator proves who they are anew).
+            "client_kwargs": {"scope": "openid email profile", "prompt": "login"},
         }
     }
 

@@ -32,9 +32,10 @@ CHROMIUM_FLAGS = [
 
 @contextmanager
 def running_dashboard(database: Path, **settings: str) -> Iterator[str]:
-    """`python server.py` on a free port over `database`; yields its URL, stops it after."""
-    port = free_port()
-    env = unconfigured_environment(SQLITE_PATH=str(database), PORT=str(port), **settings)
+    """`python server.py` over `database` (on a free port unless PORT is given); yields its
+    URL, stops it after."""
+    port = settings.pop("PORT", None) or str(free_port())
+    env = unconfigured_environment(SQLITE_PATH=str(database), PORT=port, **settings)
     server = subprocess.Popen(
         [sys.executable, "server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
