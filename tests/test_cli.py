@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from pathlib import Path
 
 import pytest
 
+from agent_core.access.authentication import Authenticator
+from agent_core.access.models import AuditQuery, UserRole
 from agent_core.cli import main
+from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import latest_version, migrations
+from agent_core.store.sqlite import SqliteStore
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +83,43 @@ def test_a_configuration_error_is_one_line_and_exit_status_2(
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("error: Invalid configuration — HISTORY_LIMIT: Input should be a valid integer")
+
+
+def test_the_first_admin_is_added_from_the_cli_with_a_one_time_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["users", "add", "Boss@Example.com", "--role", "admin"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("added Boss@example.com (admin)")  # the domain is case-insensitive
+    password = out.split("one-time password: ")[1].strip()
+    store = SqliteStore(tmp_path / "cli.sqlite3")
+    signed_in = Authenticator(store, listen_host="127.0.0.1").sign_in("boss@example.com", password, "cli")
+    assert signed_in.user.role is UserRole.ADMIN
+    (entry,) = store.list_audit(AuditQuery(actions=("user.added",)))
+    assert entry.actor == f"cli:{getpass.getuser()}"
+    store.close()
+
+
+def test_users_are_listed_changed_and_disabled(capsys: pytest.CaptureFixture[str]) -> None:
+    demo = str(DEMO_TENANT_ID)
+    assert main(["users", "add", "ana@example.com", "--role", "operator", "--tenant", demo]) == 0
+    assert main(["users", "set", "ana@example.com", "--role", "viewer", "--disable"]) == 0
+    capsys.readouterr()
+    assert main(["users", "list"]) == 0
+    assert f"ana@example.com  viewer  {demo} (disabled)" in capsys.readouterr().out
+    assert main(["users", "add", "bob@example.com", "--role", "operator"]) == 1
+    assert "an operator needs at least one tenant" in capsys.readouterr().err
+    assert main(["users", "set", "nobody@example.com", "--enable"]) == 1
+
+
+def test_keys_are_created_shown_once_listed_by_prefix_and_revoked(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "phone gateway", "--tenant", str(DEMO_TENANT_ID)]) == 0
+    secret = capsys.readouterr().out.splitlines()[-1]
+    assert secret.startswith("vam_")
+    assert main(["keys", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert secret not in listed
+    assert f"{secret[:12]}…  phone gateway  {DEMO_TENANT_ID}  active  last used never" in listed
+    assert main(["keys", "revoke", secret[:12]]) == 0
+    assert main(["keys", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out

@@ -100,3 +100,36 @@ def test_anon_gets_nothing(postgres_url: str) -> None:
         connection.execute("SET ROLE anon")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("SELECT * FROM tours")
+
+
+@pytest.mark.parametrize(
+    "table", ["app_users", "user_tenants", "user_sessions", "sign_in_failures", "api_keys"]
+)
+def test_a_tenant_role_cannot_touch_credentials(postgres_url: str, table: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        _as_tenant(connection, DEMO_TENANTS[0][0])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(f"SELECT * FROM {table}")
+
+
+def test_a_tenant_role_reads_only_its_own_audit_trail_and_cannot_write_it(
+    postgres_url: str, admin: psycopg.Connection[tuple[object, ...]]
+) -> None:
+    mine, theirs = _tenant(admin), _tenant(admin)
+    for tenant in (mine, theirs):
+        admin.execute(
+            "INSERT INTO audit_log (id, tenant_id, actor, actor_kind, action, target)"
+            " VALUES (%s, %s, 'ops@example.com', 'user', 'prompt.saved', 'prompt')",
+            (uuid4(), tenant),
+        )
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        _as_tenant(connection, mine)
+        assert connection.execute("SELECT DISTINCT tenant_id FROM audit_log").fetchall() == [(mine,)]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute(
+                "INSERT INTO audit_log (id, tenant_id, actor, actor_kind, action, target)"
+                " VALUES (%s, %s, 'forger', 'user', 'prompt.saved', 'prompt')",
+                (uuid4(), mine),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("DELETE FROM audit_log WHERE tenant_id = %s", (mine,))
