@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from agent_core.store.base import Store, utcnow
 WRONG_CREDENTIALS = "the email or password is wrong"
 LOCAL_PRINCIPAL = Principal(PrincipalKind.LOCAL, "local mode", UserRole.ADMIN)
 _TOUCH_EVERY = timedelta(minutes=1)
+_RECHECK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +69,19 @@ class Authenticator:
         self.policy = policy or SignInPolicy()
         self._now = now
         self._users_seen = False
+        self._users_checked = -_RECHECK_SECONDS
         self._keys_seen = False
+        self._keys_checked = -_RECHECK_SECONDS
 
     # -- the dashboard ----------------------------------------------------------------
 
     def users_exist(self) -> bool:
-        """True once any user exists (remembered: users are disabled, never deleted)."""
-        if not self._users_seen:
+        """True once any user exists (remembered: users are disabled, never deleted). While
+        there is none, the store is asked again at most every `_RECHECK_SECONDS`, so local
+        mode costs no query per request yet ends within a second of `vam users add`."""
+        if not self._users_seen and time.monotonic() >= self._users_checked + _RECHECK_SECONDS:
             self._users_seen = self._store.count_users() > 0
+            self._users_checked = time.monotonic()
         return self._users_seen
 
     def local_mode(self) -> bool:
@@ -167,5 +174,7 @@ class Authenticator:
         exists (`API_KEYS` or managed) — a key, a user or a public address closes it."""
         if self._env_keys or self._keys_seen or not self.local_mode():
             return False
-        self._keys_seen = bool(self._store.list_api_keys())
+        if time.monotonic() >= self._keys_checked + _RECHECK_SECONDS:
+            self._keys_seen = bool(self._store.list_api_keys())
+            self._keys_checked = time.monotonic()
         return not self._keys_seen

@@ -17,18 +17,22 @@ def bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def caller(authenticator: Authenticator, request: Request) -> Principal | None:
-    """The principal of the request; None when it names none and the API is not open.
-    401 for a key that is not valid (or revoked)."""
-    token = bearer_token(request)
+def identify(authenticator: Authenticator, token: str | None) -> Principal | None:
+    """The principal of a bearer token (None: no token, and the API is not open); 401 for a
+    key that is not valid (or revoked). Reads the store: call it on a worker thread."""
     if token is None:
-        return LOCAL_PRINCIPAL if await run_in_threadpool(authenticator.api_open) else None
-    principal = await run_in_threadpool(authenticator.api_key_principal, token)
+        return LOCAL_PRINCIPAL if authenticator.api_open() else None
+    principal = authenticator.api_key_principal(token)
     if principal is None:
         raise ApiError(
             401, "unauthorized", "the API key is not valid", headers={"WWW-Authenticate": "Bearer"}
         )
     return principal
+
+
+async def caller(authenticator: Authenticator, request: Request) -> Principal | None:
+    """The principal of the request (see `identify`)."""
+    return await run_in_threadpool(identify, authenticator, bearer_token(request))
 
 
 async def required_caller(authenticator: Authenticator, request: Request) -> Principal:

@@ -29,7 +29,7 @@ from agent_core.agent.steps import (
 )
 from agent_core.domain import Tenant, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
-from agent_core.http.auth import caller, required_caller
+from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
 from agent_core.http.idempotency import KeyedTurn, key_of
 from agent_core.http.openapi import openapi_document
@@ -210,7 +210,10 @@ class ApiRoutes:
         # Telling who calls reads the store, which may be the part that is down: health
         # still answers, to a stranger.
         try:
-            known = await caller(runtime.authenticator, request) is not None
+            principal = await anyio.to_thread.run_sync(
+                identify, runtime.authenticator, bearer_token(request), limiter=self._health_threads
+            )
+            known = principal is not None
         except Exception:
             known = False
         answer = HealthResponse(status=status, checks=out if known else None)
