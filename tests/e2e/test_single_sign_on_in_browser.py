@@ -90,6 +90,12 @@ def test_an_added_user_signs_in_through_the_provider_with_their_role(page: Page,
     expect(page.get_by_text("Signed in as sso.ana@example.com · operator")).to_be_visible()
     expect(page.get_by_role("link", name="Users")).to_have_count(0)
     shoot(page, "signed-in-sso")
+    page.get_by_role("link", name="Sign out").click()
+    # Signing out ends the provider's session too: its page asks to confirm.
+    page.locator("button[autofocus], button[type=submit]").first.click(timeout=30_000)
+    expect(page.get_by_label("Password")).to_be_visible(timeout=30_000)
+    page.goto(site)
+    expect(page.get_by_label("Password")).to_be_visible(timeout=30_000)  # the identity cookie is gone
 
 
 def test_an_identity_no_admin_added_gets_nothing(page: Page, site: str) -> None:

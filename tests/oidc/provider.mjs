@@ -14,6 +14,8 @@ const provider = new Provider(issuer, {
       client_id: clientId,
       client_secret: clientSecret,
       redirect_uris: [redirectUri],
+      // Streamlit's sign-out comes back to the same callback.
+      post_logout_redirect_uris: [redirectUri],
       grant_types: ["authorization_code"],
       response_types: ["code"],
     },
