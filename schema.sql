@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 4), for a new database: paste it into a Supabase
+-- The whole current schema (version 5), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -127,9 +127,26 @@ CREATE TABLE IF NOT EXISTS public.tours (
     tour_date       date NOT NULL,
     location        text NOT NULL,
     conversation_id uuid,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    status          text NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled'))
 );
 CREATE INDEX IF NOT EXISTS tours_tenant_date ON public.tours (tenant_id, tour_date, created_at);
+
+CREATE TABLE IF NOT EXISTS public.tour_changes (
+    id              uuid PRIMARY KEY,
+    tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    tour_id         uuid NOT NULL REFERENCES public.tours (id) ON DELETE CASCADE,
+    kind            text NOT NULL CHECK (kind IN ('cancelled', 'rescheduled')),
+    from_date       date NOT NULL,
+    from_location   text NOT NULL,
+    to_date         date,
+    to_location     text,
+    by_kind         text NOT NULL CHECK (by_kind IN ('agent', 'operator')),
+    by_label        text NOT NULL,
+    conversation_id uuid,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS tour_changes_tour ON public.tour_changes (tenant_id, tour_id, created_at);
 
 CREATE TABLE IF NOT EXISTS public.notes (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -229,6 +246,7 @@ ALTER TABLE public.events        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.listener_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.tour_changes  ENABLE ROW LEVEL SECURITY;
 -- No policy: only the service role (which bypasses RLS) reads the versions.
 ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
@@ -241,7 +259,8 @@ DECLARE
     t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
-                       'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys']
+                       'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys',
+                       'tour_changes']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
         EXECUTE format(
@@ -256,16 +275,18 @@ $$;
 
 REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys FROM anon;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes FROM anon;
 REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
 GRANT SELECT ON public.schema_migrations TO service_role;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys TO authenticated;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes
+    TO authenticated;
 GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys TO service_role;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes
+    TO service_role;
 
 -- Functions the Supabase store calls over RPC where one request must do several writes
 -- together (PostgREST runs each call in one transaction). They take the tenant id as an
@@ -312,6 +333,8 @@ CREATE OR REPLACE FUNCTION public.app_run_tool_call(
 DECLARE
     v_claimed integer;
     v_record public.tool_calls;
+    v_change jsonb;
+    v_changed integer;
 BEGIN
     INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments, arguments_hash,
                                    status, result, error, duration_ms, model_content)
@@ -328,7 +351,7 @@ BEGIN
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
         IF EXISTS (
             SELECT FROM public.tours t, jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w
-            WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date
+            WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date AND t.status = 'booked'
               AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g')) = w->>'customer_key'
               AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g')) = w->>'location_key'
         ) THEN
@@ -338,6 +361,25 @@ BEGIN
         INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
         SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', (w->>'tour_date')::date, w->>'location', p_conversation
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
+        -- A cancellation or move applies to the booking as the tool saw it; if another turn
+        -- changed it since, the tool runs again on what it is now.
+        FOR v_change IN SELECT * FROM jsonb_array_elements(COALESCE(p_writes->'tour_changes', '[]'::jsonb)) LOOP
+            UPDATE public.tours SET
+                status = CASE WHEN v_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
+                tour_date = COALESCE((v_change->>'to_date')::date, tour_date),
+                location = COALESCE(v_change->>'to_location', location)
+            WHERE tenant_id = p_tenant AND id = (v_change->>'tour_id')::uuid AND status = 'booked'
+              AND tour_date = (v_change->>'from_date')::date AND location = v_change->>'from_location';
+            GET DIAGNOSTICS v_changed = ROW_COUNT;
+            IF v_changed = 0 THEN
+                RAISE EXCEPTION 'the booking changed since the tool looked' USING ERRCODE = 'VA412';
+            END IF;
+            INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date,
+                                             to_location, by_kind, by_label, conversation_id)
+            VALUES ((v_change->>'id')::uuid, p_tenant, (v_change->>'tour_id')::uuid, v_change->>'kind',
+                    (v_change->>'from_date')::date, v_change->>'from_location', (v_change->>'to_date')::date,
+                    v_change->>'to_location', 'agent', 'agent', p_conversation);
+        END LOOP;
         INSERT INTO public.notes (id, tenant_id, content, conversation_id)
         SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
         FROM jsonb_array_elements(COALESCE(p_writes->'notes', '[]'::jsonb)) w;
@@ -735,10 +777,11 @@ SELECT id, 1, system_prompt, 'seed' FROM public.tenants
 WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
 ON CONFLICT (tenant_id, version) DO NOTHING;
 
--- This file is migrations 1 to 4.
+-- This file is migrations 1 to 5.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
     (3, 'exactly_once'),
-    (4, 'access')
+    (4, 'access'),
+    (5, 'booking_lifecycle')
 ON CONFLICT (version) DO NOTHING;

@@ -1,0 +1,107 @@
+-- 0005: the life of a booking. A tour is booked or cancelled (never deleted), and every
+-- cancellation or move is kept in tour_changes: from which date and place, to which, when,
+-- and by whom (the agent in a conversation, or an operator). app_run_tool_call applies a
+-- tool's changes (p_writes->'tour_changes') only to a booking still as the tool saw it.
+
+ALTER TABLE public.tours ADD COLUMN status text NOT NULL DEFAULT 'booked'
+    CHECK (status IN ('booked', 'cancelled'));
+
+CREATE TABLE public.tour_changes (
+    id              uuid PRIMARY KEY,
+    tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    tour_id         uuid NOT NULL REFERENCES public.tours (id) ON DELETE CASCADE,
+    kind            text NOT NULL CHECK (kind IN ('cancelled', 'rescheduled')),
+    from_date       date NOT NULL,
+    from_location   text NOT NULL,
+    to_date         date,
+    to_location     text,
+    by_kind         text NOT NULL CHECK (by_kind IN ('agent', 'operator')),
+    by_label        text NOT NULL,
+    conversation_id uuid,
+    created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX tour_changes_tour ON public.tour_changes (tenant_id, tour_id, created_at);
+ALTER TABLE public.tour_changes ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON public.tour_changes FOR ALL TO authenticated
+    USING (tenant_id = public.app_tenant_id()) WITH CHECK (tenant_id = public.app_tenant_id());
+REVOKE ALL ON public.tour_changes FROM anon;
+GRANT SELECT, INSERT, UPDATE, DELETE ON public.tour_changes TO authenticated;
+GRANT ALL ON public.tour_changes TO service_role;
+
+CREATE OR REPLACE FUNCTION public.app_run_tool_call(
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_call jsonb, p_outcome jsonb, p_writes jsonb,
+    p_events jsonb
+) RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+    v_claimed integer;
+    v_record public.tool_calls;
+    v_change jsonb;
+    v_changed integer;
+BEGIN
+    INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments, arguments_hash,
+                                   status, result, error, duration_ms, model_content)
+    VALUES (p_tenant, p_call->>'id', p_turn, p_conversation, p_call->>'name', p_call->>'arguments',
+            p_call->>'arguments_hash', p_outcome->>'status', p_outcome->'result', p_outcome->>'error',
+            (p_outcome->>'duration_ms')::float8, p_outcome->>'model_content')
+    ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
+    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
+        -- The tool looked for a live booking of the same customer, day and place before this
+        -- call; bookings of one day take turns here, and one made since means its answer is
+        -- stale: the caller runs the tool again (and finds that booking).
+        PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (w->>'tour_date'), 0))
+        FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
+        IF EXISTS (
+            SELECT FROM public.tours t, jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w
+            WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date AND t.status = 'booked'
+              AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g')) = w->>'customer_key'
+              AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g')) = w->>'location_key'
+        ) THEN
+            RAISE EXCEPTION 'a booking of the same customer, day and place was just made'
+                USING ERRCODE = 'VA412';
+        END IF;
+        INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', (w->>'tour_date')::date, w->>'location', p_conversation
+        FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
+        -- A cancellation or move applies to the booking as the tool saw it; if another turn
+        -- changed it since, the tool runs again on what it is now.
+        FOR v_change IN SELECT * FROM jsonb_array_elements(COALESCE(p_writes->'tour_changes', '[]'::jsonb)) LOOP
+            UPDATE public.tours SET
+                status = CASE WHEN v_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
+                tour_date = COALESCE((v_change->>'to_date')::date, tour_date),
+                location = COALESCE(v_change->>'to_location', location)
+            WHERE tenant_id = p_tenant AND id = (v_change->>'tour_id')::uuid AND status = 'booked'
+              AND tour_date = (v_change->>'from_date')::date AND location = v_change->>'from_location';
+            GET DIAGNOSTICS v_changed = ROW_COUNT;
+            IF v_changed = 0 THEN
+                RAISE EXCEPTION 'the booking changed since the tool looked' USING ERRCODE = 'VA412';
+            END IF;
+            INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date,
+                                             to_location, by_kind, by_label, conversation_id)
+            VALUES ((v_change->>'id')::uuid, p_tenant, (v_change->>'tour_id')::uuid, v_change->>'kind',
+                    (v_change->>'from_date')::date, v_change->>'from_location', (v_change->>'to_date')::date,
+                    v_change->>'to_location', 'agent', 'agent', p_conversation);
+        END LOOP;
+        INSERT INTO public.notes (id, tenant_id, content, conversation_id)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
+        FROM jsonb_array_elements(COALESCE(p_writes->'notes', '[]'::jsonb)) w;
+        INSERT INTO public.contacts (id, tenant_id, name, name_key, email, phone)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'name', w->>'name_key', w->>'email', w->>'phone'
+        FROM jsonb_array_elements(COALESCE(p_writes->'contacts', '[]'::jsonb)) w
+        ON CONFLICT (tenant_id, name_key) DO UPDATE SET
+            name = excluded.name,
+            email = COALESCE(excluded.email, public.contacts.email),
+            phone = COALESCE(excluded.phone, public.contacts.phone),
+            updated_at = now();
+    END IF;
+    IF v_claimed = 1 THEN
+        PERFORM public.app_save_events(p_events);
+    END IF;
+    SELECT * INTO v_record FROM public.tool_calls
+    WHERE tenant_id = p_tenant AND conversation_id = p_conversation AND call_id = p_call->>'id'
+      AND arguments_hash = p_call->>'arguments_hash';
+    INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content, tool_call_id)
+    VALUES (p_tenant, p_conversation, p_turn, 'tool', v_record.model_content, p_call->>'id');
+    RETURN to_jsonb(v_record) || jsonb_build_object('replayed', v_claimed = 0);
+END
+$$;
