@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, Literal
-from uuid import UUID
+from uuid import UUID, uuid4
 
 JsonDict = dict[str, Any]
 Role = Literal["system", "user", "assistant", "tool"]
@@ -24,9 +24,16 @@ class Tenant:
     created_at: datetime
 
 
+class TourStatus(StrEnum):
+    """A tour is booked until it is cancelled; it is never deleted."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class Tour:
-    """A booked tour."""
+    """A tour: booked (possibly moved since) or cancelled."""
 
     id: UUID
     tenant_id: UUID
@@ -35,6 +42,17 @@ class Tour:
     location: str
     conversation_id: UUID | None
     created_at: datetime
+    status: TourStatus = TourStatus.BOOKED
+
+    def summary(self) -> JsonDict:
+        """The booking as tools answer and events carry it."""
+        return {
+            "booking_id": str(self.id),
+            "name": self.customer_name,
+            "date": self.tour_date.isoformat(),
+            "location": self.location,
+            "status": self.status.value,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +231,8 @@ class EventName(StrEnum):
     TOOL_CALLED = "tool.called"
     TOOL_FAILED = "tool.failed"
     TOUR_BOOKED = "tour.booked"
+    TOUR_CANCELLED = "tour.cancelled"
+    TOUR_RESCHEDULED = "tour.rescheduled"
     NOTE_TAKEN = "note.taken"
     CONTACT_UPDATED = "contact.updated"
     REPLY_SENT = "chat.reply.sent"
@@ -298,3 +318,75 @@ class OutboxMessage:
     event_id: UUID
     payload: JsonDict
     created_at: datetime
+
+
+class TourChangeKind(StrEnum):
+    """What happened to a booking after it was made."""
+
+    CANCELLED = "cancelled"
+    RESCHEDULED = "rescheduled"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedBy:
+    """Who changed a booking: the agent in a conversation, or an operator (by name)."""
+
+    kind: Literal["agent", "operator"]
+    label: str
+    conversation_id: UUID | None = None
+
+
+def by_agent(conversation_id: UUID) -> ChangedBy:
+    """The agent, acting in this conversation."""
+    return ChangedBy("agent", "agent", conversation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class TourChange:
+    """A cancellation or a move of one booking, as the booking's history keeps it."""
+
+    tour_id: UUID
+    kind: TourChangeKind
+    from_date: date
+    from_location: str
+    to_date: date | None
+    to_location: str | None
+    by: ChangedBy
+    id: UUID = field(default_factory=uuid4)
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def cancel(cls, tour: Tour, by: ChangedBy) -> TourChange:
+        """Cancel `tour` as it is now."""
+        return cls(tour.id, TourChangeKind.CANCELLED, tour.tour_date, tour.location, None, None, by)
+
+    @classmethod
+    def move(cls, tour: Tour, new_date: date, new_location: str, by: ChangedBy) -> TourChange:
+        """Move `tour` (as it is now) to another day and/or place."""
+        return cls(
+            tour.id, TourChangeKind.RESCHEDULED, tour.tour_date, tour.location, new_date, new_location, by
+        )
+
+    def applied(self, tour: Tour) -> Tour:
+        """The tour after this change."""
+        if self.kind is TourChangeKind.CANCELLED:
+            return replace(tour, status=TourStatus.CANCELLED)
+        return replace(
+            tour, tour_date=self.to_date or tour.tour_date, location=self.to_location or tour.location
+        )
+
+    def values(self) -> JsonDict:
+        """The change as a row of tour_changes (JSON-ready)."""
+        return {
+            "id": str(self.id),
+            "tour_id": str(self.tour_id),
+            "kind": self.kind.value,
+            "from_date": self.from_date.isoformat(),
+            "from_location": self.from_location,
+            "to_date": self.to_date.isoformat() if self.to_date else None,
+            "to_location": self.to_location,
+            "by_kind": self.by.kind,
+            "by_label": self.by.label,
+            "conversation_id": str(self.by.conversation_id) if self.by.conversation_id else None,
+            "created_at": self.created_at.isoformat(),
+        }

@@ -49,6 +49,21 @@ class TenantWriter(Protocol):
         customer, date and place (that booking is returned and nothing is written)."""
         ...
 
+    def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
+        """This customer's booked (not cancelled) tours from `from_date` on — only those on
+        `on` when given — by date."""
+        ...
+
+    def cancel_tour(self, tour: Tour) -> Tour:
+        """Cancel a booked tour as `find_tours` returned it (its change kept, by the agent);
+        ToolFailure when it changed since."""
+        ...
+
+    def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
+        """Move a booked tour as `find_tours` returned it; ToolFailure when it changed since or
+        the customer already has a booking on that day at that place."""
+        ...
+
     def add_note(self, content: str) -> Note:
         """Insert a note."""
         ...

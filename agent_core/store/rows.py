@@ -25,6 +25,7 @@ from agent_core.domain import (
     ToolCallRequest,
     ToolCallStatus,
     Tour,
+    TourStatus,
     decode_arguments,
 )
 
@@ -64,6 +65,7 @@ def tour_from_row(row: Row) -> Tour:
         location=row["location"],
         conversation_id=as_uuid(row["conversation_id"]) if row["conversation_id"] else None,
         created_at=as_datetime(row["created_at"]),
+        status=TourStatus(row["status"]),
     )
 
 

@@ -34,6 +34,8 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallRequest,
     Tour,
+    TourChange,
+    by_agent,
 )
 from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
 from agent_core.store.base import (
@@ -68,6 +70,7 @@ from agent_core.store.rows import (
 )
 from agent_core.store.sql_access import SqlAccess
 from agent_core.store.sql_backend import SqlSession
+from agent_core.store.tour_changes import apply_tour_change
 
 _EVENT_JOIN = (
     "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
@@ -104,14 +107,9 @@ class _SqlTenantWriter:
     def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
         # Two turns booking the same day take turns, so the second sees the first's booking.
         self._serialize(self._session, f"tours:{self._tenant_id}:{tour_date.isoformat()}")
-        booked = self._session.query(
-            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date",
-            {"tenant_id": self._tenant_id, "tour_date": tour_date},
-        )
-        for row in booked:
-            existing = tour_from_row(row)
-            if same_booking(existing, customer_name, location):
-                return existing, False
+        existing = self._live_booking(customer_name, tour_date, location)
+        if existing is not None:
+            return existing, False
         tour = Tour(
             uuid4(),
             self._tenant_id,
@@ -136,6 +134,41 @@ class _SqlTenantWriter:
             },
         )
         return tour, True
+
+    def _live_booking(self, customer_name: str, tour_date: date, location: str) -> Tour | None:
+        booked = self._session.query(
+            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date"
+            " AND status = 'booked'",
+            {"tenant_id": self._tenant_id, "tour_date": tour_date},
+        )
+        return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
+
+    def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
+        rows = self._session.query(
+            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked'"
+            " AND tour_date >= :from_date" + (" AND tour_date = :on" if on else "") + " ORDER BY tour_date",
+            {"tenant_id": self._tenant_id, "from_date": from_date, "on": on},
+        )
+        return [t for t in map(tour_from_row, rows) if name_key(t.customer_name) == name_key(customer_name)]
+
+    def cancel_tour(self, tour: Tour) -> Tour:
+        return self._change(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
+
+    def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
+        self._serialize(self._session, f"tours:{self._tenant_id}:{new_date.isoformat()}")
+        taken = self._live_booking(tour.customer_name, new_date, new_location)
+        if taken is not None and taken.id != tour.id:
+            raise ToolFailure(
+                f"{tour.customer_name} already has a booking on {new_date.isoformat()} in {taken.location}"
+            )
+        change = TourChange.move(tour, new_date, new_location, by_agent(self._conversation_id))
+        return self._change(tour, change)
+
+    def _change(self, tour: Tour, change: TourChange) -> Tour:
+        changed = apply_tour_change(self._session, self._tenant_id, change)
+        if changed is None:
+            raise ToolFailure("that booking changed in the meantime; look it up again")
+        return changed
 
     def add_note(self, content: str) -> Note:
         note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())

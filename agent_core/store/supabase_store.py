@@ -38,6 +38,8 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallRequest,
     Tour,
+    TourChange,
+    by_agent,
 )
 from agent_core.errors import (
     ConfigError,
@@ -115,19 +117,59 @@ class _StagedWrites:
         self._store = store
         self._tenant_id = tenant_id
         self._conversation_id = conversation_id
-        self.writes: dict[str, list[JsonDict]] = {"tours": [], "notes": [], "contacts": []}
+        self.writes: dict[str, list[JsonDict]] = {
+            "tours": [],
+            "notes": [],
+            "contacts": [],
+            "tour_changes": [],
+        }
 
-    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
+    def _booked(self, customer_name: str, tour_date: date, location: str) -> Tour | None:
         booked = self._store._rows(
             self._store._table("tours")
             .select("*")
             .eq("tenant_id", str(self._tenant_id))
             .eq("tour_date", tour_date.isoformat())
+            .eq("status", "booked")
         )
-        for row in booked:
-            existing = tour_from_row(row)
-            if same_booking(existing, customer_name, location):
-                return existing, False
+        return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
+
+    def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
+        request = (
+            self._store._table("tours")
+            .select("*")
+            .eq("tenant_id", str(self._tenant_id))
+            .eq("status", "booked")
+            .gte("tour_date", from_date.isoformat())
+            .order("tour_date")
+        )
+        if on is not None:
+            request = request.eq("tour_date", on.isoformat())
+        rows = self._store._rows(request)
+        return [t for t in map(tour_from_row, rows) if name_key(t.customer_name) == name_key(customer_name)]
+
+    def cancel_tour(self, tour: Tour) -> Tour:
+        return self._stage(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
+
+    def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
+        taken = self._booked(tour.customer_name, new_date, new_location)
+        if taken is not None and taken.id != tour.id:
+            raise ToolFailure(
+                f"{tour.customer_name} already has a booking on {new_date.isoformat()} in {taken.location}"
+            )
+        return self._stage(
+            tour, TourChange.move(tour, new_date, new_location, by_agent(self._conversation_id))
+        )
+
+    def _stage(self, tour: Tour, change: TourChange) -> Tour:
+        # app_run_tool_call applies it only to the booking as it is now, or asks for a rerun.
+        self.writes["tour_changes"].append(change.values())
+        return change.applied(tour)
+
+    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
+        existing = self._booked(customer_name, tour_date, location)
+        if existing is not None:
+            return existing, False
         tour = Tour(
             uuid4(),
             self._tenant_id,
