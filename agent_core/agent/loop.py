@@ -383,7 +383,7 @@ class Agent:
             self.events.outbox(EventName.TOOL_CALLED, turn.tenant_id, {**payload, "result": record.result})
         ]
         result = record.result or {}
-        if tool is not None and tool.changed(result):
+        if tool is not None and tool.success_event is not None and tool.changed(result):
             events.append(self.events.outbox(tool.success_event, turn.tenant_id, {**payload, **result}))
         return events
 

@@ -14,23 +14,27 @@ class OutboxListener:
     """On one event, queue one outbox message (once per event, however often it runs)."""
 
     name: str
-    event: EventName
+    events: frozenset[EventName]
     kind: str
     store: Store
     build: Callable[[Event], JsonDict]
-
-    @property
-    def events(self) -> frozenset[EventName]:
-        return frozenset({self.event})
 
     def handle(self, event: Event) -> None:
         self.store.add_outbox(event.tenant_id, self.kind, event.id, self.build(event))
 
 
+_TEMPLATES = {
+    EventName.TOUR_BOOKED: "booking_confirmation",
+    EventName.TOUR_CANCELLED: "booking_cancelled",
+    EventName.TOUR_RESCHEDULED: "booking_rescheduled",
+}
+
+
 def _booking_confirmation(event: Event) -> JsonDict:
+    """What the customer is told of a booking, its cancellation, or its new date and place."""
     p = event.payload
     return {
-        "template": "booking_confirmation",
+        "template": _TEMPLATES[EventName(event.name)],
         "customer_name": p.get("name"),
         "date": p.get("date"),
         "location": p.get("location"),
@@ -50,14 +54,14 @@ def _crm_sync(event: Event) -> JsonDict:
 
 
 def default_listeners(store: Store) -> list[OutboxListener]:
-    """Booking confirmations and CRM sync, both queued in the outbox."""
+    """Booking confirmations (made, cancelled, moved) and CRM sync, both queued in the outbox."""
     return [
         OutboxListener(
             "booking_confirmation",
-            EventName.TOUR_BOOKED,
+            frozenset(_TEMPLATES),
             "booking_confirmation",
             store,
             _booking_confirmation,
         ),
-        OutboxListener("crm_sync", EventName.CONTACT_UPDATED, "crm_sync", store, _crm_sync),
+        OutboxListener("crm_sync", frozenset({EventName.CONTACT_UPDATED}), "crm_sync", store, _crm_sync),
     ]

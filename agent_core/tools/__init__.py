@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from agent_core.tools.book_tour import BOOK_TOUR
+from agent_core.tools.manage_tours import CANCEL_TOUR, FIND_TOURS, RESCHEDULE_TOUR
 from agent_core.tools.registry import Tool, ToolContext, ToolRegistry
 from agent_core.tools.take_note import TAKE_NOTE
 from agent_core.tools.update_contact import UPDATE_CONTACT_INFO
@@ -11,5 +12,5 @@ __all__ = ["Tool", "ToolContext", "ToolRegistry", "default_registry"]
 
 
 def default_registry() -> ToolRegistry:
-    """The three business tools every tenant has."""
-    return ToolRegistry([BOOK_TOUR, TAKE_NOTE, UPDATE_CONTACT_INFO])
+    """The business tools every tenant has."""
+    return ToolRegistry([BOOK_TOUR, FIND_TOURS, CANCEL_TOUR, RESCHEDULE_TOUR, TAKE_NOTE, UPDATE_CONTACT_INFO])

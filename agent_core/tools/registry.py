@@ -37,7 +37,8 @@ class Tool(Generic[ArgsT]):
     description: str
     arguments: type[ArgsT]
     handler: Callable[[ArgsT, ToolContext], JsonDict]
-    success_event: EventName
+    success_event: EventName | None
+    """The event of a change (None: the tool only reads)."""
     changed: Callable[[JsonDict], bool] = lambda result: True
     """Whether a successful result changed anything (its success event is emitted only then)."""
 

@@ -73,7 +73,14 @@ def test_streamed_tool_calls_are_reassembled(server: FakeOpenAIServer) -> None:
         ToolCallRequest("call_b", "take_note", note),
     ]
     tools = server.requests[0]["tools"]
-    assert [t["function"]["name"] for t in tools] == ["book_tour", "take_note", "update_contact_info"]
+    assert [t["function"]["name"] for t in tools] == [
+        "book_tour",
+        "find_tours",
+        "cancel_tour",
+        "reschedule_tour",
+        "take_note",
+        "update_contact_info",
+    ]
     assert tools[0]["function"]["parameters"]["required"] == ["name", "date", "location"]
 
 

@@ -154,7 +154,14 @@ def test_unknown_tools_and_malformed_json_are_refused() -> None:
 
 def test_tool_schemas_come_from_the_argument_models() -> None:
     specs = {spec.name: spec for spec in default_registry().specs}
-    assert set(specs) == {"book_tour", "take_note", "update_contact_info"}
+    assert set(specs) == {
+        "book_tour",
+        "find_tours",
+        "cancel_tour",
+        "reschedule_tour",
+        "take_note",
+        "update_contact_info",
+    }
     book = specs["book_tour"].parameters
     assert book["required"] == ["name", "date", "location"]
     assert book["properties"]["date"]["format"] == "date"
