@@ -52,6 +52,19 @@ _CONTACT_NAME = re.compile(
 _OWNER = re.compile(
     r"(?P<name>(?:[^\W\d_][\w'’-]*\s){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:e-?mail|phone|number|contact)"
 )
+_CANCEL = re.compile(r"\b(?:cancel\w*|call\s+off)\b", re.IGNORECASE)
+_MOVE = re.compile(r"\b(?:re-?schedul\w*|move|postpone|change\s+the\s+date)\b", re.IGNORECASE)
+_LOOKUP = re.compile(
+    r"\b(?:what|which|any|find|look\s*up|check|show|list)\b.*\b(?:tours?|bookings?|booked)\b"
+    r"|^\s*(?:is|are)\b.*\bbooked\b",
+    re.IGNORECASE,
+)
+_WHOSE_BOOKING = re.compile(
+    r"(?P<name>(?:[^\W\d_][\w'’-]*\s){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:tour|booking|reservation|trip)"
+)
+_BOOKING_OF = re.compile(r"\b(?:for|of|does|has|is)\s+", re.IGNORECASE)
+_REQUEST_WORDS = {"please", "cancel", "move", "reschedule", "postpone", "change", "find", "check", "show"}
+_MOVE_TO = re.compile(r"\b(?:to|until|till)\s+", re.IGNORECASE)
 _PERSONA = re.compile(r"\bYou are ([^.\n]{2,120})[.\n]")
 _BOOKING_QUESTION = "To book the tour I still need"
 
@@ -97,7 +110,7 @@ class DemoModel:
             return (
                 "I'm the offline demo model: a deterministic, rule-based stand-in for a real"
                 " language model, running without network or API key. I understand requests to"
-                " book tours, take notes and update contact details.",
+                " book, look up, move and cancel tours, take notes and update contact details.",
                 [],
             )
         plan = _Plan()
@@ -105,7 +118,13 @@ class DemoModel:
         note, contact = _NOTE.search(text), _CONTACT.search(text)
         # A reply to "I still need ..." continues the booking unless it asks for something else.
         pending = None if note or contact else _pending_booking(messages)
-        if _BOOKING.search(text) or pending is not None:
+        if _CANCEL.search(text):
+            _plan_change(plan, "cancel_tour", text, today)
+        elif _MOVE.search(text):
+            _plan_change(plan, "reschedule_tour", text, today)
+        elif _LOOKUP.search(text):
+            _plan_change(plan, "find_tours", text, today)
+        elif _BOOKING.search(text) or pending is not None:
             _plan_booking(plan, text, pending, today)
         if note:
             _plan_note(plan, note["content"])
@@ -160,6 +179,44 @@ def _plan_booking(plan: _Plan, text: str, pending: str | None, today: date) -> N
     plan.call("book_tour", {"name": name, "date": mention.iso, "location": location})
 
 
+def _booking_owner(text: str) -> str | None:
+    """Whose booking a request is about: "John Smith's tour", "the booking for John Smith"."""
+    owner = _WHOSE_BOOKING.search(text)
+    if owner is not None:
+        words = owner["name"].split()
+        # The possessive's run may start with the request's verb: "Cancel John Smith's tour".
+        while words and words[0].lower() in _REQUEST_WORDS:
+            words.pop(0)
+        if words and (name := capitalized_run(" ".join(words))):
+            return name
+    return run_after(_BOOKING_OF, text)
+
+
+def _plan_change(plan: _Plan, tool: str, text: str, today: date) -> None:
+    """Look up, cancel or move a booking; the date before "to" is the booking's, after it the new one."""
+    name = _booking_owner(text)
+    if name is None:
+        plan.questions.append("Whose booking is it? Please give the customer's full name.")
+        return
+    arguments: JsonDict = {"name": name}
+    if tool == "reschedule_tour":
+        target = _MOVE_TO.search(text)
+        new = find_date(text[target.end() :], today) if target else None
+        if new is None or new.question:
+            plan.questions.append(f"To which date should I move {name}'s booking?")
+            return
+        arguments["new_date"] = new.iso
+        current = find_date(text[: target.start()], today) if target else None
+        place = run_after(_PLACE, text[target.end() :]) if target else None
+        if place:
+            arguments["new_location"] = place
+    else:
+        current = find_date(text, today)
+    if current is not None and not current.question:
+        arguments["date"] = current.iso
+    plan.call(tool, arguments)
+
+
 def _first(find: Callable[[str], T | None], sources: Sequence[str]) -> T | None:
     return next((found for s in sources if (found := find(s)) is not None), None)
 
@@ -194,7 +251,8 @@ def _greeting(messages: Sequence[ChatMessage]) -> str:
     persona = _PERSONA.search(system)
     intro = f"Hello! I'm {persona.group(1)}." if persona else "Hello!"
     return (
-        f"{intro} I can book a tour, take a note, or update contact details. For example:"
+        f"{intro} I can book a tour, look up, move or cancel a booking, take a note, or update"
+        " contact details. For example:"
         ' "Book a tour for John Smith on March 15 in Paris."'
     )
 
@@ -229,6 +287,24 @@ def _success_sentence(tool: str, result: JsonDict) -> str:
             f"Done: I've booked a tour for {result['name']} on {when} in {result['location']}"
             f" (booking reference {reference})."
         )
+    if tool == "find_tours":
+        if not result["bookings"]:
+            return f"{result['name']} has no upcoming bookings."
+        listed = _join([f"{_when(b['date'])} in {b['location']}" for b in result["bookings"]])
+        return f"{result['name']} is booked on {listed}."
+    if tool in ("cancel_tour", "reschedule_tour") and result.get("ambiguous"):
+        listed = _join([f"{_when(b['date'])} in {b['location']}" for b in result["matches"]])
+        return f"{result['matches'][0]['name']} has several bookings: {listed}. Which one do you mean?"
+    if tool == "cancel_tour":
+        return (
+            f"Done: I've cancelled {result['name']}'s tour on {_when(result['date'])}"
+            f" in {result['location']}; they will be told."
+        )
+    if tool == "reschedule_tour":
+        return (
+            f"Done: {result['name']}'s tour is moved from {_when(result['previous_date'])} to"
+            f" {_when(result['date'])} in {result['location']}; they will be told."
+        )
     if tool == "take_note":
         return f"Noted: \u201c{result['content']}\u201d"
     if tool == "update_contact_info":
@@ -241,10 +317,17 @@ def _success_sentence(tool: str, result: JsonDict) -> str:
 def _failure_sentence(tool: str, error: str) -> str:
     action = {
         "book_tour": "book the tour",
+        "find_tours": "look up the bookings",
+        "cancel_tour": "cancel the booking",
+        "reschedule_tour": "move the booking",
         "take_note": "save the note",
         "update_contact_info": "update the contact",
     }.get(tool, f"run {tool}")
     return f"I couldn't {action}: {error}. Nothing was saved; could you give me the correct details?"
+
+
+def _when(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%A %-d %B %Y")
 
 
 def _join(items: Sequence[str]) -> str:
