@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Generator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID, uuid4
 
 from agent_core.access.credentials import (
@@ -24,8 +24,10 @@ from agent_core.access.forms import (
     NewPassword,
     NewTenant,
     PromptEdit,
+    TourMove,
     UserForm,
     parse_form,
+    parse_like_a_tool,
 )
 from agent_core.access.models import (
     Action,
@@ -42,16 +44,22 @@ from agent_core.agent.loop import Agent
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import TurnStep
 from agent_core.domain import (
+    ChangedBy,
     ChatMessage,
     Contact,
     ConversationSummary,
+    EventName,
     EventRecord,
     Note,
+    OutboxEvent,
     PromptVersion,
     RunStatus,
     Tenant,
     ToolCallRecord,
     Tour,
+    TourChange,
+    TourChangeKind,
+    TourStatus,
     TurnResult,
 )
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -63,6 +71,7 @@ from agent_core.store.records import DEFAULT, Page, RecordQuery
 _REFUSALS = {
     Action.READ: "see this tenant",
     Action.CHAT: "chat as this tenant's agent",
+    Action.CORRECT: "correct this tenant's records",
     Action.EDIT_PROMPT: "change this tenant's prompt",
     Action.REPLAY: "replay this tenant's events",
     Action.READ_AUDIT: "see this tenant's audit log",
@@ -252,6 +261,72 @@ class Workspace:
         self.require(Action.REPLAY, tenant_id)
         audit = self._audit(AuditAction.EVENT_REPLAYED, f"event {event_id}", tenant_id=tenant_id)
         return self._bus.replay(tenant_id, event_id, audit)
+
+    # -- corrections ---------------------------------------------------------------------
+
+    def tour_history(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
+        """A booking's cancellation and moves, oldest first."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_tour_changes(tenant_id, tour_id)
+
+    def cancel_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
+        """Cancel a booking; the customer is told (the confirmation listener)."""
+        tour = self._booked_tour(tenant_id, tour_id)
+        return self._change_tour(
+            tenant_id, TourChange.cancel(tour, self._operator()), AuditAction.TOUR_CANCELLED
+        )
+
+    def reschedule_tour(
+        self, tenant_id: UUID, tour_id: UUID, new_date: date | str, new_location: str | None = None
+    ) -> Tour:
+        """Move a booking to a new date (and place), validated like the agent's tool."""
+        tour = self._booked_tour(tenant_id, tour_id)
+        move = parse_like_a_tool(
+            TourMove, "move", self._agent.clock.today(), new_date=new_date, new_location=new_location
+        )
+        change = TourChange.move(tour, move.new_date, move.new_location or tour.location, self._operator())
+        return self._change_tour(tenant_id, change, AuditAction.TOUR_RESCHEDULED)
+
+    def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
+        self.require(Action.CORRECT, tenant_id)
+        tour = self._store.get_tour(tenant_id, tour_id)
+        if tour is None:
+            raise NotFoundError(f"unknown booking {tour_id}")
+        if tour.status is not TourStatus.BOOKED:
+            raise InvalidInputError("this booking is cancelled already")
+        return tour
+
+    def _operator(self) -> ChangedBy:
+        return ChangedBy("operator", self.principal.label)
+
+    def _change_tour(self, tenant_id: UUID, change: TourChange, action: AuditAction) -> Tour:
+        before = self._store.get_tour(tenant_id, change.tour_id)
+        assert before is not None
+        after = change.applied(before)
+        audit = self._audit(
+            action,
+            f"booking {change.tour_id}",
+            tenant_id=tenant_id,
+            before=before.summary(),
+            after=after.summary(),
+        )
+        name = (
+            EventName.TOUR_CANCELLED
+            if change.kind is TourChangeKind.CANCELLED
+            else EventName.TOUR_RESCHEDULED
+        )
+        events: list[OutboxEvent] = []
+
+        def describe(tour: Tour) -> list[OutboxEvent]:
+            previous = {"previous_date": before.tour_date.isoformat(), "previous_location": before.location}
+            events[:] = [
+                self._bus.outbox(name, tenant_id, {**tour.summary(), **previous, "by": self.principal.label})
+            ]
+            return events
+
+        changed = self._store.change_tour(tenant_id, change, audit=audit, events=describe)
+        self._bus.deliver(events)
+        return changed
 
     # -- users -------------------------------------------------------------------------
 

@@ -240,12 +240,13 @@ def make_workspace(
     *,
     clock: FixedClock | None = None,
     prompts: PromptCache | None = None,
+    bus: EventBus | None = None,
 ) -> Workspace:
-    """A workspace over real components (a bus with no listeners, not started)."""
+    """A workspace over real components (by default a bus with no listeners, not started)."""
     cache = prompts or PromptCache(store)
     agent = make_agent(store, clock or FixedClock(NOW))
     agent.prompts = cache
-    return Workspace(principal, store=store, prompts=cache, bus=EventBus(store, []), agent=agent)
+    return Workspace(principal, store=store, prompts=cache, bus=bus or EventBus(store, []), agent=agent)
 
 
 def make_agent(

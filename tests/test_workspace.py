@@ -12,7 +12,7 @@ import pytest
 from agent_core.access.forms import MAX_PROMPT_CHARS
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.clock import FixedClock
-from agent_core.domain import EventName, RunStatus, Tenant
+from agent_core.domain import EventName, RunStatus, Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.store.base import Store
 from agent_core.workspace import Workspace
@@ -36,6 +36,8 @@ CHANGES: dict[str, Operation] = {
     "save the prompt": lambda w, t: w.save_prompt(t, "You are Mallory."),
     "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
     "replay an event": lambda w, t: w.replay_event(t, uuid4()),
+    "cancel a booking": lambda w, t: w.cancel_tour(t, uuid4()),
+    "move a booking": lambda w, t: w.reschedule_tour(t, uuid4(), "2027-01-01"),
     "read its audit log": lambda w, t: w.list_audit(t),
 }
 ADMIN_ONLY: dict[str, Callable[[Workspace], object]] = {
@@ -177,6 +179,24 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     key = store.list_api_keys(frozenset({tenant.id}))[0]
     one_entry(lambda: admin.revoke_api_key(key.id), AuditAction.API_KEY_REVOKED, "cli:tests", tenant.id)
 
+    booked = operator.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
+    one_entry(
+        lambda: operator.reschedule_tour(tenant.id, booking, "2027-01-17", "Lisbon"),
+        AuditAction.TOUR_RESCHEDULED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.cancel_tour(tenant.id, booking),
+        AuditAction.TOUR_CANCELLED,
+        "operator@example.com",
+        tenant.id,
+    )
+    moved = store.list_audit(AuditQuery(actions=(AuditAction.TOUR_RESCHEDULED.value,), limit=1))[0]
+    assert ((moved.before or {})["date"], (moved.after or {})["date"]) == ("2027-01-10", "2027-01-17")
+    assert [c.by.label for c in store.list_tour_changes(tenant.id, booking)] == ["operator@example.com"] * 2
+
     changed = store.list_audit(AuditQuery(actions=(AuditAction.USER_CHANGED.value,), limit=1))[0]
     assert (changed.before or {})["role"] == "viewer"
     assert (changed.after or {})["role"] == "operator"
@@ -300,3 +320,58 @@ def test_tenants_are_added_with_a_validated_name_and_prompt(store: Store) -> Non
         admin.create_tenant(name.lower(), "Another")
     with pytest.raises(InvalidInputError, match="name: String should have at least 1 character"):
         admin.create_tenant("   ", "prompt")
+
+
+# -- corrections ----------------------------------------------------------------------
+
+
+def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is_told(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    from agent_core.events.bus import EventBus
+    from agent_core.events.listeners import default_listeners
+
+    bus = EventBus(store, default_listeners(store))
+    bus.start()
+    workspace = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock, bus=bus)
+    result = workspace.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    booking = UUID(str((result.tool_calls[0].result or {})["booking_id"]))
+    moved = workspace.reschedule_tour(tenant.id, booking, "2027-01-17")
+    assert (moved.tour_date.isoformat(), moved.location) == ("2027-01-17", "Porto")
+    cancelled = workspace.cancel_tour(tenant.id, booking)
+    assert cancelled.status is TourStatus.CANCELLED
+    bus.close()
+    history = [
+        (c.kind.value, c.from_date.isoformat(), c.by.kind) for c in workspace.tour_history(tenant.id, booking)
+    ]
+    assert history == [("rescheduled", "2027-01-10", "operator"), ("cancelled", "2027-01-17", "operator")]
+    templates = sorted(
+        m.payload["template"] for m in store.list_outbox(tenant.id) if m.kind == "booking_confirmation"
+    )
+    assert templates == [
+        "booking_cancelled",
+        "booking_rescheduled",
+    ]  # the booking itself went through the agent's recorder
+    with pytest.raises(InvalidInputError, match="cancelled already"):
+        workspace.cancel_tour(tenant.id, booking)
+
+
+@pytest.mark.parametrize(
+    ("new_date", "problem"),
+    [("2025-01-01", "is in the past"), ("not a date", "new_date"), ("2027-01-12", "already has a booking")],
+)
+def test_a_bad_move_is_refused_and_changes_nothing(
+    store: Store, tenant: Tenant, clock: FixedClock, new_date: str, problem: str
+) -> None:
+    workspace = make_workspace(store, clock=clock)
+    first = workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
+    workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-12 in Bergen")
+    booking = UUID(str((first.tool_calls[0].result or {})["booking_id"]))
+    audit = audit_rows(store)
+    with pytest.raises(InvalidInputError, match=problem):
+        workspace.reschedule_tour(tenant.id, booking, new_date)
+    tour = store.get_tour(tenant.id, booking)
+    assert tour is not None
+    assert tour.tour_date.isoformat() == "2027-01-10"
+    assert audit_rows(store) == audit
+    assert store.list_tour_changes(tenant.id, booking) == []

@@ -3,6 +3,8 @@ anything is written."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
 from typing import TypeVar
 from uuid import UUID
 
@@ -10,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 
 from agent_core.access.models import UserRole
 from agent_core.errors import check_storable_text, invalid_input
+from agent_core.tools.fields import BookableDate, PlaceName
 
 MAX_PROMPT_CHARS = 8000
 MIN_PASSWORD_CHARS = 12
@@ -22,6 +25,15 @@ def parse_form(form: type[FormT], what: str, **values: object) -> FormT:
     """The submission validated, or InvalidInputError listing every problem."""
     try:
         return form.model_validate(values)
+    except ValidationError as exc:
+        raise invalid_input(what, exc) from None
+
+
+def parse_like_a_tool(form: type[FormT], what: str, today: date, **values: object) -> FormT:
+    """A correction validated exactly as a tool validates the model's arguments: as JSON
+    (dates as YYYY-MM-DD), against today's date."""
+    try:
+        return form.model_validate_json(json.dumps(values, default=str), context={"today": today})
     except ValidationError as exc:
         raise invalid_input(what, exc) from None
 
@@ -71,6 +83,13 @@ class UserForm(_Form):
     email: EmailStr = Field(max_length=254)
     role: UserRole
     tenants: frozenset[UUID] = frozenset()
+
+
+class TourMove(_Form):
+    """A booking's new date and place as an operator gives them (validated like the tools')."""
+
+    new_date: BookableDate
+    new_location: PlaceName | None = None
 
 
 class ApiKeyForm(_Form):

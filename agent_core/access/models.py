@@ -25,6 +25,8 @@ class Action(StrEnum):
     """See a tenant's conversations, records, events and prompt history."""
     CHAT = "chat"
     """Talk to a tenant's agent (its tools write records)."""
+    CORRECT = "correct"
+    """Correct the tenant's records: cancel or move a booking."""
     EDIT_PROMPT = "edit_prompt"
     """Save or roll back a tenant's system prompt."""
     REPLAY = "replay"
@@ -38,7 +40,7 @@ class Action(StrEnum):
 ROLE_ACTIONS: dict[UserRole, frozenset[Action]] = {
     UserRole.ADMIN: frozenset(Action),
     UserRole.OPERATOR: frozenset(
-        {Action.READ, Action.CHAT, Action.EDIT_PROMPT, Action.REPLAY, Action.READ_AUDIT}
+        {Action.READ, Action.CHAT, Action.CORRECT, Action.EDIT_PROMPT, Action.REPLAY, Action.READ_AUDIT}
     ),
     UserRole.VIEWER: frozenset({Action.READ}),
 }
@@ -160,6 +162,8 @@ class AuditAction(StrEnum):
     PROMPT_SAVED = "prompt.saved"
     PROMPT_ROLLED_BACK = "prompt.rolled_back"
     EVENT_REPLAYED = "event.replayed"
+    TOUR_CANCELLED = "tour.cancelled"
+    TOUR_RESCHEDULED = "tour.rescheduled"
     USER_ADDED = "user.added"
     USER_CHANGED = "user.changed"
     PASSWORD_CHANGED = "user.password_changed"

@@ -31,6 +31,7 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallRequest,
     Tour,
+    TourChange,
     Usage,
 )
 from agent_core.store.access_store import AccessStore
@@ -228,6 +229,27 @@ class Store(AccessStore, Protocol):
 
     def list_contacts(self, tenant_id: UUID, query: RecordQuery = DEFAULT_QUERY) -> Page[Contact]:
         """Contacts matching the query (default: by name)."""
+        ...
+
+    def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
+        """One tour of this tenant, or None."""
+        ...
+
+    def list_tour_changes(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
+        """A tour's cancellation and moves, oldest first."""
+        ...
+
+    def change_tour(
+        self,
+        tenant_id: UUID,
+        change: TourChange,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Tour], Sequence[OutboxEvent]],
+    ) -> Tour:
+        """An operator's cancellation or move of a booking, with its history row, its audit
+        entry and its events, together. InvalidInputError when the booking is no longer as
+        `change` saw it, or the customer already has a booking on that day at that place."""
         ...
 
     # -- idempotency keys --------------------------------------------------------

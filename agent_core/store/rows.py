@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from agent_core.domain import (
+    ChangedBy,
     ChatMessage,
     Contact,
     ConversationSummary,
@@ -25,6 +26,8 @@ from agent_core.domain import (
     ToolCallRequest,
     ToolCallStatus,
     Tour,
+    TourChange,
+    TourChangeKind,
     TourStatus,
     decode_arguments,
 )
@@ -177,4 +180,22 @@ def outbox_from_row(row: Row) -> OutboxMessage:
         as_uuid(row["event_id"]),
         as_json(row["payload"]),
         as_datetime(row["created_at"]),
+    )
+
+
+def tour_change_from_row(row: Row) -> TourChange:
+    return TourChange(
+        tour_id=as_uuid(row["tour_id"]),
+        kind=TourChangeKind(row["kind"]),
+        from_date=as_date(row["from_date"]),
+        from_location=row["from_location"],
+        to_date=as_date(row["to_date"]) if row["to_date"] else None,
+        to_location=row["to_location"],
+        by=ChangedBy(
+            row["by_kind"],
+            row["by_label"],
+            as_uuid(row["conversation_id"]) if row["conversation_id"] else None,
+        ),
+        id=as_uuid(row["id"]),
+        created_at=as_datetime(row["created_at"]),
     )

@@ -46,7 +46,6 @@ from agent_core.store.base import (
     TurnOutcome,
     TurnStart,
     name_key,
-    same_booking,
     tenant_created,
     turn_failed_payload,
     utcnow,
@@ -66,11 +65,12 @@ from agent_core.store.rows import (
     records_from_joined_rows,
     tenant_from_row,
     tool_call_from_row,
+    tour_change_from_row,
     tour_from_row,
 )
 from agent_core.store.sql_access import SqlAccess
 from agent_core.store.sql_backend import SqlSession
-from agent_core.store.tour_changes import apply_tour_change
+from agent_core.store.tour_changes import apply_tour_change, live_booking
 
 _EVENT_JOIN = (
     "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
@@ -136,12 +136,7 @@ class _SqlTenantWriter:
         return tour, True
 
     def _live_booking(self, customer_name: str, tour_date: date, location: str) -> Tour | None:
-        booked = self._session.query(
-            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date"
-            " AND status = 'booked'",
-            {"tenant_id": self._tenant_id, "tour_date": tour_date},
-        )
-        return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
+        return live_booking(self._session, self._tenant_id, customer_name, tour_date, location)
 
     def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
         rows = self._session.query(
@@ -587,6 +582,51 @@ class SqlStore(RecordPages, SqlAccess):
             )
             total = session.query(f"SELECT count(*) AS n FROM {spec.table} WHERE {where}", params)
         return rows, int(total[0]["n"])
+
+    def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM tours WHERE tenant_id = :tenant_id AND id = :id",
+                {"tenant_id": tenant_id, "id": tour_id},
+            )
+        return tour_from_row(rows[0]) if rows else None
+
+    def list_tour_changes(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM tour_changes WHERE tenant_id = :tenant_id AND tour_id = :tour_id"
+                " ORDER BY created_at",
+                {"tenant_id": tenant_id, "tour_id": tour_id},
+            )
+        return [tour_change_from_row(r) for r in rows]
+
+    def change_tour(
+        self,
+        tenant_id: UUID,
+        change: TourChange,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Tour], Sequence[OutboxEvent]],
+    ) -> Tour:
+        with self._transaction() as session:
+            if change.to_date is not None and change.to_location is not None:
+                self._serialize(session, f"tours:{tenant_id}:{change.to_date.isoformat()}")
+                moving = session.query(
+                    "SELECT * FROM tours WHERE tenant_id = :tenant_id AND id = :id",
+                    {"tenant_id": tenant_id, "id": change.tour_id},
+                )
+                if moving:
+                    name = tour_from_row(moving[0]).customer_name
+                    taken = live_booking(session, tenant_id, name, change.to_date, change.to_location)
+                    if taken is not None and taken.id != change.tour_id:
+                        on = change.to_date.isoformat()
+                        raise InvalidInputError(f"{name} already has a booking on {on} in {taken.location}")
+            tour = apply_tour_change(session, tenant_id, change)
+            if tour is None:
+                raise InvalidInputError("the booking was cancelled or changed in the meantime; reload it")
+            self._write_audit(session, audit)
+            self._insert_events(session, events(tour))
+        return tour
 
     # -- idempotency keys --------------------------------------------------------
 

@@ -74,6 +74,7 @@ from agent_core.store.rows import (
     prompt_version_from_row,
     tenant_from_row,
     tool_call_from_row,
+    tour_change_from_row,
     tour_from_row,
 )
 from agent_core.store.supabase_access import SupabaseAccess, audit_json, ilike_pattern
@@ -276,6 +277,8 @@ class SupabaseStore(RecordPages, SupabaseAccess):
             return InvalidInputError(message)
         if code == "P0002":
             return NotFoundError(message)
+        if code == "VA422":
+            return InvalidInputError(message)
         if code == "VA412":
             return _StaleBooking(message)
         if code == "VA409":
@@ -550,6 +553,47 @@ class SupabaseStore(RecordPages, SupabaseAccess):
         builder = builder.order("id", desc=query.descending)
         response = self._call(builder.range(query.offset, query.offset + query.limit - 1))
         return list(response.data or []), int(response.count or 0)
+
+    # -- booking corrections ---------------------------------------------------------------
+
+    def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
+        rows = self._rows(
+            self._table("tours").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(tour_id))
+        )
+        return tour_from_row(rows[0]) if rows else None
+
+    def list_tour_changes(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
+        rows = self._rows(
+            self._table("tour_changes")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .eq("tour_id", str(tour_id))
+            .order("created_at")
+        )
+        return [tour_change_from_row(r) for r in rows]
+
+    def change_tour(
+        self,
+        tenant_id: UUID,
+        change: TourChange,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Tour], Sequence[OutboxEvent]],
+    ) -> Tour:
+        tour = self.get_tour(tenant_id, change.tour_id)
+        if tour is None:
+            raise NotFoundError(f"unknown booking {change.tour_id}")
+        rows = self._rpc(
+            "app_change_tour",
+            {
+                "p_tenant": str(tenant_id),
+                "p_change": change.values(),
+                "p_audit": audit_json(audit),
+                # The events describe the booking as the change leaves it.
+                "p_events": _events_json(events(change.applied(tour))),
+            },
+        )
+        return tour_from_row(rows[0])
 
     # -- prompts -------------------------------------------------------------------------
 

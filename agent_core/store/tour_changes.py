@@ -3,11 +3,24 @@ change saw it, and kept in tour_changes, in the caller's transaction."""
 
 from __future__ import annotations
 
+from datetime import date
 from uuid import UUID
 
 from agent_core.domain import Tour, TourChange, TourChangeKind
+from agent_core.store.base import same_booking
 from agent_core.store.rows import tour_from_row
 from agent_core.store.sql_backend import SqlSession
+
+
+def live_booking(
+    session: SqlSession, tenant_id: UUID, customer_name: str, tour_date: date, location: str
+) -> Tour | None:
+    """The booked (not cancelled) tour of this customer on that day at that place, if any."""
+    booked = session.query(
+        "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date AND status = 'booked'",
+        {"tenant_id": tenant_id, "tour_date": tour_date},
+    )
+    return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
 
 
 def apply_tour_change(session: SqlSession, tenant_id: UUID, change: TourChange) -> Tour | None:

@@ -105,3 +105,49 @@ BEGIN
     RETURN to_jsonb(v_record) || jsonb_build_object('replayed', v_claimed = 0);
 END
 $$;
+
+-- An operator's correction of a booking: the change (only to the booking as the operator
+-- saw it), its history row, its audit entry and its events, together.
+CREATE FUNCTION public.app_change_tour(p_tenant uuid, p_change jsonb, p_audit jsonb, p_events jsonb)
+RETURNS SETOF public.tours LANGUAGE plpgsql AS $$
+DECLARE
+    v_changed integer;
+BEGIN
+    IF p_change->>'kind' = 'rescheduled' THEN
+        PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (p_change->>'to_date'), 0));
+        IF EXISTS (
+            SELECT FROM public.tours t, public.tours moving
+            WHERE moving.tenant_id = p_tenant AND moving.id = (p_change->>'tour_id')::uuid
+              AND t.tenant_id = p_tenant AND t.id <> moving.id AND t.status = 'booked'
+              AND t.tour_date = (p_change->>'to_date')::date
+              AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g'))
+                  = lower(regexp_replace(btrim(moving.customer_name), '\s+', ' ', 'g'))
+              AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g'))
+                  = lower(regexp_replace(btrim(p_change->>'to_location'), '\s+', ' ', 'g'))
+        ) THEN
+            RAISE EXCEPTION 'the customer already has a booking on that day at that place' USING ERRCODE = 'VA422';
+        END IF;
+    END IF;
+    UPDATE public.tours SET
+        status = CASE WHEN p_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
+        tour_date = COALESCE((p_change->>'to_date')::date, tour_date),
+        location = COALESCE(p_change->>'to_location', location)
+    WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid AND status = 'booked'
+      AND tour_date = (p_change->>'from_date')::date AND location = p_change->>'from_location';
+    GET DIAGNOSTICS v_changed = ROW_COUNT;
+    IF v_changed = 0 THEN
+        RAISE EXCEPTION 'the booking was cancelled or changed in the meantime' USING ERRCODE = 'VA422';
+    END IF;
+    INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date, to_location,
+                                     by_kind, by_label, conversation_id, created_at)
+    VALUES ((p_change->>'id')::uuid, p_tenant, (p_change->>'tour_id')::uuid, p_change->>'kind',
+            (p_change->>'from_date')::date, p_change->>'from_location', (p_change->>'to_date')::date,
+            p_change->>'to_location', p_change->>'by_kind', p_change->>'by_label',
+            (p_change->>'conversation_id')::uuid, (p_change->>'created_at')::timestamptz);
+    PERFORM public.app_write_audit(p_audit);
+    PERFORM public.app_save_events(p_events);
+    RETURN QUERY SELECT * FROM public.tours WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_change_tour(uuid, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_change_tour(uuid, jsonb, jsonb, jsonb) TO service_role;
