@@ -1,6 +1,6 @@
-"""`Idempotency-Key` on POST /api/chat: a client may always retry.
+"""`Idempotency-Key` on POST /api/chat and the booking corrections: a client may always retry.
 
-The first request with a key runs the turn and its answer is stored with the request's
+The first request with a key runs the turn (or the correction) and its answer is stored with the request's
 fingerprint; a repeat gets that answer again (header `Idempotent-Replayed: true`), a repeat
 sent while the first still runs waits for it, and the same key with a different body is a
 422. An answer a retry may improve (a 5xx, a 409) is not kept: the key is released, so the
@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agent_core.agent.requests import TurnRequest
 from agent_core.domain import JsonDict, KeyState, fingerprint
 from agent_core.http.errors import ApiError
 from agent_core.store.base import Store
@@ -55,14 +54,17 @@ def key_of(request: Request) -> str | None:
     return key
 
 
-class KeyedTurn:
-    """One chat request sent with a key: claims it, then stores or releases its answer."""
+class KeyedRequest:
+    """One request sent with a key: claims it, then stores or releases its answer.
 
-    def __init__(self, store: Store, turn: TurnRequest, key: str) -> None:
+    `request` is what identifies the request (its route and body): the same key sent with
+    another is refused."""
+
+    def __init__(self, store: Store, tenant_id: UUID, key: str, request: JsonDict) -> None:
         self._store = store
-        self._tenant_id: UUID = turn.tenant_id
+        self._tenant_id = tenant_id
         self._key = key
-        self._fingerprint = fingerprint(json.dumps(turn.model_dump(mode="json"), sort_keys=True))
+        self._fingerprint = fingerprint(json.dumps(request, sort_keys=True, default=str))
 
     async def claim(self) -> Response | None:
         """None when this request runs the turn; otherwise the answer to send instead."""

@@ -26,6 +26,8 @@ _MODELS = (
     schemas.ConversationPage,
     schemas.ConversationDetail,
     schemas.EventPage,
+    schemas.TourOut,
+    schemas.RescheduleBody,
 )
 
 
@@ -80,6 +82,33 @@ _PAGE = query_parameters(schemas.PageParams)
 _RECORDS = query_parameters(schemas.RecordParams)
 
 
+_IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Retry safely: a repeat with the same key and body gets the first answer"
+        " and runs nothing; the same key with another body is 422"
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": KEY_PATTERN},
+}
+_TOUR = {"name": "tourId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+
+def _correction(summary: str, body: type | None) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [_TENANT, _TOUR, _IDEMPOTENCY_KEY],
+        "responses": {
+            "200": _json(schemas.TourOut, "The booking as the change left it"),
+            **_errors(400, 401, 403, 404, 415, 422),
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return {"post": operation}
+
+
 def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "get": {
@@ -127,23 +156,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             "/api/chat": {
                 "post": {
                     "summary": "Run one agent turn (JSON; or SSE with Accept: text/event-stream)",
-                    "parameters": [
-                        {
-                            "name": "Idempotency-Key",
-                            "in": "header",
-                            "required": False,
-                            "description": (
-                                "Retry safely: a repeat with the same key and body gets the first answer"
-                                " and runs nothing; the same key with another body is 422"
-                            ),
-                            "schema": {
-                                "type": "string",
-                                "minLength": 1,
-                                "maxLength": MAX_KEY_CHARS,
-                                "pattern": KEY_PATTERN,
-                            },
-                        }
-                    ],
+                    "parameters": [_IDEMPOTENCY_KEY],
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -173,6 +186,13 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             },
             "/api/tenants/{tenantId}": _read("One tenant", schemas.TenantOut, []),
             "/api/tenants/{tenantId}/tours": _read("Tours of a tenant", schemas.TourPage, _RECORDS),
+            "/api/tenants/{tenantId}/tours/{tourId}/cancel": _correction(
+                "Cancel a booking (the customer is told)", None
+            ),
+            "/api/tenants/{tenantId}/tours/{tourId}/reschedule": _correction(
+                "Move a booking to a new date and optionally a new place (the customer is told)",
+                schemas.RescheduleBody,
+            ),
             "/api/tenants/{tenantId}/notes": _read("Notes of a tenant", schemas.NotePage, _RECORDS),
             "/api/tenants/{tenantId}/contacts": _read("Contacts of a tenant", schemas.ContactPage, _RECORDS),
             "/api/tenants/{tenantId}/conversations": _read(

@@ -27,11 +27,11 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.domain import Tenant, TurnResult
+from agent_core.domain import Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
 from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
-from agent_core.http.idempotency import KeyedTurn, key_of
+from agent_core.http.idempotency import KeyedRequest, key_of
 from agent_core.http.openapi import openapi_document
 from agent_core.http.schemas import (
     ChatResponse,
@@ -46,10 +46,12 @@ from agent_core.http.schemas import (
     NotePage,
     PageParams,
     RecordParams,
+    RescheduleBody,
     Shape,
     TenantList,
     TenantOut,
     ToolCallOut,
+    TourOut,
     TourPage,
 )
 from agent_core.runtime import Runtime
@@ -124,6 +126,10 @@ class ApiRoutes:
             Route("/api/tenants", self.tenants, methods=["GET"]),
             Route("/api/tenants/{tenant_id}", self.tenant, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/tours", self.tours, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/tours/{tour_id}/cancel", self.cancel_tour, methods=["POST"]),
+            Route(
+                "/api/tenants/{tenant_id}/tours/{tour_id}/reschedule", self.reschedule_tour, methods=["POST"]
+            ),
             Route("/api/tenants/{tenant_id}/notes", self.notes, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/contacts", self.contacts, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/conversations", self.conversations, methods=["GET"]),
@@ -239,7 +245,11 @@ class ApiRoutes:
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
         workspace.require(Action.CHAT, turn.tenant_id)
-        keyed = None if key is None else KeyedTurn(runtime.store, turn, key)
+        keyed = (
+            None
+            if key is None
+            else KeyedRequest(runtime.store, turn.tenant_id, key, turn.model_dump(mode="json"))
+        )
         if keyed is not None:
             # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
             if await run_in_threadpool(runtime.prompts.system_prompt, turn.tenant_id) is None:
@@ -259,7 +269,7 @@ class ApiRoutes:
             raise
 
     async def _run_turn(
-        self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedTurn | None
+        self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedRequest | None
     ) -> Response:
         stream = await run_in_threadpool(workspace.stream_request, turn)
         started = await run_in_threadpool(_first_step, stream)
@@ -327,6 +337,50 @@ class ApiRoutes:
             page_type.model_validate({"data": page.rows, "total": page.total, "next_cursor": following})
         )
 
+    async def cancel_tour(self, request: Request) -> Response:
+        return await self._correct_tour(request, None, lambda w, t, tour, _: w.cancel_tour(t, tour))
+
+    async def reschedule_tour(self, request: Request) -> Response:
+        return await self._correct_tour(
+            request,
+            RescheduleBody,
+            lambda w, t, tour, body: w.reschedule_tour(t, tour, body.new_date, body.new_location),
+        )
+
+    async def _correct_tour(
+        self,
+        request: Request,
+        body_type: type[RescheduleBody] | None,
+        apply: Callable[[Workspace, UUID, UUID, Any], Tour],
+    ) -> Response:
+        """An operator's correction of a booking, retried safely with an Idempotency-Key."""
+        workspace, tenant = await self._tenant(request)
+        try:
+            tour_id = UUID(request.path_params["tour_id"])
+        except ValueError:
+            raise ApiError(404, "not_found", "unknown booking") from None
+        raw = await self._body(request) if body_type is not None else None
+        try:
+            body = body_type.model_validate(raw) if body_type is not None else None
+        except ValidationError as exc:
+            raise from_core(invalid_input("body", exc)) from None
+        key = key_of(request)
+        identity = {"route": request.url.path, "body": raw}
+        keyed = None if key is None else KeyedRequest(self._runtime().store, tenant.id, key, identity)
+        if keyed is not None and (answered := await keyed.claim()) is not None:
+            return answered
+        try:
+            tour = await run_in_threadpool(apply, workspace, tenant.id, tour_id, body)
+        except (ApiError, AgentCoreError) as exc:
+            error = exc if isinstance(exc, ApiError) else from_core(exc)
+            if keyed is not None:
+                await keyed.failed(error)
+            raise error from exc
+        answer = TourOut.model_validate(tour).model_dump(mode="json", by_alias=True)
+        if keyed is not None:
+            await keyed.succeeded(answer)
+        return JSONResponse(answer)
+
     async def conversations(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         params = self._params(request, PageParams)
@@ -379,7 +433,7 @@ def _last_result(stream: Generator[TurnStep, None, None]) -> TurnResult:
 
 
 async def _sse_steps(
-    started: TurnStarted, stream: Generator[TurnStep, None, None], keyed: KeyedTurn | None
+    started: TurnStarted, stream: Generator[TurnStep, None, None], keyed: KeyedRequest | None
 ) -> AsyncIterator[str]:
     """The turn's steps as server-sent events; an error after the start ends the stream with
     `error`. With an idempotency key, the finished turn is what a repeat gets (as JSON)."""

@@ -123,6 +123,16 @@ class TourOut(Shape):
     location: str
     conversation_id: UUID | None
     created_at: datetime
+    status: Literal["booked", "cancelled"]
+
+
+class RescheduleBody(BaseModel):
+    """A booking's new date and, optionally, its new place."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    new_date: str = Field(description="The new date, YYYY-MM-DD; today or later")
+    new_location: str | None = Field(default=None, description="The new place, if it changes")
 
 
 class NoteOut(Shape):

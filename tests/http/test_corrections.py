@@ -1,0 +1,93 @@
+"""Correcting bookings over HTTP: cancel and move with the API's error shape, retried safely
+with an Idempotency-Key, and never across tenants."""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid4
+
+import httpx
+
+from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from tests.conftest import TEST_ADMIN
+from tests.http.conftest import RunningApi
+
+DEMO, CLINIC = str(DEMO_TENANT_ID), str(SECOND_DEMO_TENANT_ID)
+
+
+def book(api: RunningApi, tenant: str = DEMO) -> str:
+    answer = api.client.post(
+        "/api/chat", json={"tenantId": tenant, "message": "Book a tour for Ana Silva on 2027-01-10 in Porto"}
+    ).json()
+    return str(answer["toolCalls"][0]["result"]["booking_id"])
+
+
+def post(api: RunningApi, path: str, body: object | None = None, **headers: str) -> httpx.Response:
+    if body is None:
+        return api.client.post(path, headers=headers)
+    return api.client.post(path, json=body, headers=headers)
+
+
+def test_a_booking_is_moved_then_cancelled_and_a_second_cancel_is_refused(api: RunningApi) -> None:
+    booking = book(api)
+    moved = post(
+        api,
+        f"/api/tenants/{DEMO}/tours/{booking}/reschedule",
+        {"newDate": "2027-01-17", "newLocation": "Lisbon"},
+    )
+    assert moved.status_code == 200
+    assert {k: moved.json()[k] for k in ("tourDate", "location", "status")} == {
+        "tourDate": "2027-01-17",
+        "location": "Lisbon",
+        "status": "booked",
+    }
+    cancelled = post(api, f"/api/tenants/{DEMO}/tours/{booking}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    again = post(api, f"/api/tenants/{DEMO}/tours/{booking}/cancel")
+    assert again.status_code == 422
+    assert again.json()["error"]["message"] == "this booking is cancelled already"
+    listed = api.client.get(f"/api/tenants/{DEMO}/tours").json()["data"]
+    assert [(t["tourDate"], t["status"]) for t in listed] == [("2027-01-17", "cancelled")]
+
+
+def test_a_retried_cancel_with_its_key_gets_the_first_answer(api: RunningApi) -> None:
+    booking = book(api)
+    path = f"/api/tenants/{DEMO}/tours/{booking}/cancel"
+    first = post(api, path, **{"Idempotency-Key": "cancel-ana-1"})
+    repeat = post(api, path, **{"Idempotency-Key": "cancel-ana-1"})
+    assert (first.status_code, repeat.status_code) == (200, 200)
+    assert repeat.json() == first.json()
+    assert repeat.headers["idempotent-replayed"] == "true"
+    other = post(api, f"/api/tenants/{DEMO}/tours/{uuid4()}/cancel", **{"Idempotency-Key": "cancel-ana-1"})
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_bad_moves_get_the_reason_and_change_nothing(api: RunningApi) -> None:
+    booking = book(api)
+    path = f"/api/tenants/{DEMO}/tours/{booking}/reschedule"
+    past = post(api, path, {"newDate": "2025-01-01"})
+    assert past.status_code == 422
+    assert "is in the past" in past.json()["error"]["message"]
+    assert post(api, path, {"date": "2027-02-01"}).status_code == 422
+    assert post(api, path, ["2027-02-01"]).status_code == 422
+    assert (
+        post(api, f"/api/tenants/{DEMO}/tours/not-a-uuid/reschedule", {"newDate": "2027-02-01"}).status_code
+        == 404
+    )
+    assert post(api, f"/api/tenants/{DEMO}/tours/{uuid4()}/cancel").status_code == 404
+    (tour,) = api.client.get(f"/api/tenants/{DEMO}/tours").json()["data"]
+    assert (tour["tourDate"], tour["status"]) == ("2027-01-10", "booked")
+
+
+def test_a_booking_of_another_tenant_is_out_of_reach(api: RunningApi) -> None:
+    clinic_booking = book(api, CLINIC)
+    admin = api.runtime.acting_as(TEST_ADMIN)
+    _, demo_key = admin.create_api_key("demo only", DEMO_TENANT_ID)
+    auth = {"Authorization": f"Bearer {demo_key}"}
+    # Through the demo tenant's path: not its booking.
+    assert post(api, f"/api/tenants/{DEMO}/tours/{clinic_booking}/cancel", **auth).status_code == 404
+    # Through the clinic's path: not its key.
+    assert post(api, f"/api/tenants/{CLINIC}/tours/{clinic_booking}/cancel", **auth).status_code == 403
+    tour = api.runtime.store.get_tour(SECOND_DEMO_TENANT_ID, UUID(clinic_booking))
+    assert tour is not None
+    assert tour.status.value == "booked"
