@@ -26,6 +26,8 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallStatus,
     Tour,
+    TourChange,
+    TourChangeKind,
 )
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
@@ -79,14 +81,50 @@ def conversation_label(summary: ConversationSummary) -> str:
     return f"{summary.created_at:%d %b %H:%M} · {summary.message_count} msgs · {opening}"
 
 
+_COLUMN_LABELS = {
+    "customer_name": "Customer",
+    "tour_date": "Date",
+    "location": "Place",
+    "status": "Status",
+    "content": "Note",
+    "name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "created_at": "Created (UTC)",
+    "updated_at": "Updated (UTC)",
+    "id": "Reference",
+}
+
+
 def records_frame(rows: Sequence[Tour | Note | Contact]) -> pd.DataFrame:
-    """Records as a table, without internal columns."""
-    hidden = {"tenant_id", "conversation_id"}
-    data = [{k: v for k, v in asdict(row).items() if k not in hidden} for row in rows]
+    """Records as a table people read: human column names, what matters first, the reference
+    last, no internal columns."""
+    data = [{k: v for k, v in asdict(row).items() if k in _COLUMN_LABELS} for row in rows]
     frame = pd.DataFrame(data)
-    if not frame.empty and "id" in frame:
-        frame["id"] = frame["id"].astype(str)
-    return frame
+    if frame.empty:
+        return frame
+    frame["id"] = frame["id"].astype(str)
+    if "status" in frame:
+        frame["status"] = frame["status"].map(lambda s: getattr(s, "value", s))
+    for column in ("created_at", "updated_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True).dt.strftime("%Y-%m-%d %H:%M")
+    ordered = [c for c in _COLUMN_LABELS if c in frame]
+    return frame[ordered].rename(columns=_COLUMN_LABELS)
+
+
+def tour_change_line(change: TourChange) -> str:
+    """One line of a booking's history, e.g. 'moved from 2027-01-10 in Porto to 2027-01-17 in
+    Lisbon by ana@example.com, 24 Nov 2026 10:02 UTC'."""
+    who = "the agent" if change.by.kind == "agent" else change.by.label
+    when = f"{change.created_at:%d %b %Y %H:%M} UTC"
+    if change.kind is TourChangeKind.CANCELLED:
+        return f"cancelled ({change.from_date.isoformat()} in {change.from_location}) by {who}, {when}"
+    return (
+        f"moved from {change.from_date.isoformat()} in {change.from_location} to"
+        f" {(change.to_date or change.from_date).isoformat()} in {change.to_location or change.from_location}"
+        f" by {who}, {when}"
+    )
 
 
 def run_summary(record: EventRecord) -> str:

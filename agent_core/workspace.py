@@ -65,7 +65,7 @@ from agent_core.domain import (
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store, name_key, utcnow
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 
 _REFUSALS = {
@@ -284,7 +284,10 @@ class Workspace:
         move = parse_like_a_tool(
             TourMove, "move", self._agent.clock.today(), new_date=new_date, new_location=new_location
         )
-        change = TourChange.move(tour, move.new_date, move.new_location or tour.location, self._operator())
+        new_location = move.new_location or tour.location
+        if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
+            raise InvalidInputError("the booking is already on that day at that place")
+        change = TourChange.move(tour, move.new_date, new_location, self._operator())
         return self._change_tour(tenant_id, change, AuditAction.TOUR_RESCHEDULED)
 
     def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:

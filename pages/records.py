@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import streamlit as st
 
-from agent_core.domain import Contact, Note, Tour
-from agent_core.errors import InvalidInputError
+from agent_core.access.models import Action
+from agent_core.domain import Contact, Note, Tour, TourStatus
+from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, Page, RecordQuery, TableSpec
-from agent_core.views import records_frame
+from agent_core.views import records_frame, tour_change_line
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 CSV_ROW_LIMIT = 200_000
@@ -46,8 +47,11 @@ def csv_export(lister: Lister, query: RecordQuery) -> Callable[[], str]:
     return build
 
 
-def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, empty_hint: str) -> None:
-    """Filters, the current page, counts and a CSV download for one kind of record."""
+def record_table(
+    label: str, spec: TableSpec, lister: Lister, date_label: str, empty_hint: str
+) -> Page[Tour] | Page[Note] | Page[Contact] | None:
+    """Filters, the current page, counts and a CSV download for one kind of record; returns
+    the page shown."""
     key = session_key(tenant, spec.table)
     top = st.columns([3, 3, 2, 1, 1])
     search = top[0].text_input("Search", key=f"{key}:search", placeholder="name, place, text…")
@@ -74,14 +78,14 @@ def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, e
             page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))
     except InvalidInputError as exc:
         st.error(str(exc))
-        return
+        return None
     total = page.total
     if total == 0:
         st.info(
             empty_hint if not (search or chosen) else f"No {label} match these filters.",
             icon=":material/search_off:",
         )
-        return
+        return None
     pages = -(-total // size)
     if st.session_state.get(page_key, 1) != page_number:
         st.session_state[page_key] = page_number
@@ -99,13 +103,72 @@ def record_table(label: str, spec: TableSpec, lister: Lister, date_label: str, e
         mime="text/csv",
         help=f"All matching {label} (up to {CSV_ROW_LIMIT:,} rows)",
     )
+    return page
+
+
+def booking_corrections(tours: Sequence[Tour]) -> None:
+    """Cancel or move one of the bookings shown, with a confirmation; its history and the
+    conversation that made it."""
+    notice_key = session_key(tenant, "correction_notice")
+    if notice := st.session_state.pop(notice_key, None):
+        st.success(notice, icon=":material/check_circle:")
+    if not tours:
+        return
+    with st.expander("Correct a booking", icon=":material/edit_calendar:"):
+        chosen = st.selectbox(
+            "Booking",
+            tours,
+            format_func=lambda t: (
+                f"{t.customer_name} · {t.tour_date:%d %b %Y} · {t.location} · {t.status.value}"
+            ),
+            key=session_key(tenant, "correct_booking"),
+        )
+        history = workspace.tour_history(tenant.id, chosen.id)
+        for change in history:
+            st.caption(tour_change_line(change))
+        if chosen.conversation_id is not None and st.button(
+            "Open the conversation that booked it", key=session_key(tenant, "open_conversation")
+        ):
+            st.session_state[session_key(tenant, "conversation")] = chosen.conversation_id
+            st.switch_page("pages/chat.py")
+        if chosen.status is not TourStatus.BOOKED:
+            st.info("This booking is cancelled.", icon=":material/event_busy:")
+            return
+        if not workspace.may(Action.CORRECT, tenant.id):
+            st.caption("Your role can read bookings, not change them.")
+            return
+        action = st.radio(
+            "Change", ["Move", "Cancel"], horizontal=True, key=session_key(tenant, "correct_action")
+        )
+        with st.form(session_key(tenant, f"correct:{chosen.id}")):
+            if action == "Move":
+                new_date = st.date_input("New date", value=chosen.tour_date, format="YYYY-MM-DD")
+                new_place = st.text_input("New place", value=chosen.location, max_chars=100)
+            confirm = st.checkbox(f"Yes, {action.lower()} this booking; {chosen.customer_name} will be told")
+            if st.form_submit_button(f"{action} booking", type="primary"):
+                if not confirm:
+                    st.warning("Tick the confirmation first.")
+                    return
+                try:
+                    if action == "Move":
+                        changed = workspace.reschedule_tour(tenant.id, chosen.id, new_date, new_place)
+                        done = f"Moved to {changed.tour_date:%d %b %Y} in {changed.location}."
+                    else:
+                        workspace.cancel_tour(tenant.id, chosen.id)
+                        done = "Cancelled."
+                except AgentCoreError as exc:
+                    st.error(str(exc), icon=":material/warning:")
+                else:
+                    st.session_state[notice_key] = f"{chosen.customer_name}'s booking: {done}"
+                    st.rerun()
 
 
 tours_tab, notes_tab, contacts_tab = st.tabs(["Tours", "Notes", "Contacts"])
 with tours_tab:
-    record_table(
+    shown = record_table(
         "tours", TOURS, workspace.list_tours, "Tour dates", "No tours yet: book one from the Chat page."
     )
+    booking_corrections([r for r in shown.rows if isinstance(r, Tour)] if shown else [])
 with notes_tab:
     record_table(
         "notes",

@@ -358,7 +358,12 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
 
 @pytest.mark.parametrize(
     ("new_date", "problem"),
-    [("2025-01-01", "is in the past"), ("not a date", "new_date"), ("2027-01-12", "already has a booking")],
+    [
+        ("2025-01-01", "is in the past"),
+        ("not a date", "new_date"),
+        ("2027-01-12", "already has a booking"),
+        ("2027-01-10", "already on that day at that place"),
+    ],
 )
 def test_a_bad_move_is_refused_and_changes_nothing(
     store: Store, tenant: Tenant, clock: FixedClock, new_date: str, problem: str

@@ -14,7 +14,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_core.domain import EventName, JsonDict, Tour
-from agent_core.store.base import ToolFailure
+from agent_core.store.base import ToolFailure, name_key
 from agent_core.tools.fields import BookableDate, PersonName, PlaceName
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -84,7 +84,10 @@ def reschedule_tour(args: RescheduleTourArgs, context: ToolContext) -> JsonDict:
     tour = _one(args, context)
     if isinstance(tour, dict):
         return tour
-    moved = context.writer.reschedule_tour(tour, args.new_date, args.new_location or tour.location)
+    new_location = args.new_location or tour.location
+    if args.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
+        raise ToolFailure("the booking is already on that day at that place")
+    moved = context.writer.reschedule_tour(tour, args.new_date, new_location)
     return {
         **moved.summary(),
         "previous_date": tour.tour_date.isoformat(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from uuid import UUID, uuid4
 
 import pytest
@@ -66,9 +67,12 @@ def test_each_seed_message_shows_its_tool_call_and_the_record_appears(app: AppTe
     app.switch_page("pages/records.py").run()
     assert not app.exception
     tours, notes, contacts = (frame.value for frame in app.dataframe)
-    assert tours["customer_name"].tolist() == ["John Smith"]
-    assert notes["content"].tolist() == ["The client prefers morning tours and vegetarian meals."]
-    assert contacts[["name", "email", "phone"]].values.tolist() == [
+    assert tours[["Customer", "Date", "Place", "Status"]].values.tolist() == [
+        ["John Smith", date(2027, 3, 15), "Paris", "booked"]
+    ]
+    assert tours.columns[-1] == "Reference"
+    assert notes["Note"].tolist() == ["The client prefers morning tours and vegetarian meals."]
+    assert contacts[["Name", "Email", "Phone"]].values.tolist() == [
         ["Sarah Jones", "sarah@example.com", "+1-555-0123"]
     ]
 
@@ -84,7 +88,7 @@ def test_switching_tenants_never_shows_the_other_tenants_chat_or_records(app: Ap
     assert len(app.dataframe) == 0
     assert "No tours yet" in "\n".join(i.value for i in app.info)
     pick_tenant(app, DEMO_TENANT_ID)
-    assert app.dataframe[0].value["customer_name"].tolist() == ["John Smith"]
+    assert app.dataframe[0].value["Customer"].tolist() == ["John Smith"]
 
 
 def test_a_prompt_edit_changes_the_next_reply(app: AppTest) -> None:
@@ -158,3 +162,45 @@ def test_a_model_that_is_down_is_explained_and_the_message_kept(
     finally:
         close_shared_runtime()
         _runtime.clear()
+
+
+def test_an_operator_moves_then_cancels_a_booking_from_the_records_page_and_it_is_audited(
+    app: AppTest,
+) -> None:
+    app.run()
+    send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    app.switch_page("pages/records.py").run()
+    app.radio[0].set_value("Move").run()
+    (new_date,) = [d for d in app.date_input if d.label == "New date"]
+    new_date.set_value(date(2027, 3, 22))
+    app.checkbox[-1].check()
+    _submit(app, "Move booking")
+    assert not app.exception
+    assert "John Smith's booking: Moved to 22 Mar 2027 in Paris." in app.success[0].value
+    assert app.dataframe[0].value["Date"].tolist() == [date(2027, 3, 22)]
+    app.radio[0].set_value("Cancel").run()
+    app.checkbox[-1].check()
+    _submit(app, "Cancel booking")
+    assert "John Smith's booking: Cancelled." in app.success[0].value
+    assert app.dataframe[0].value["Status"].tolist() == ["cancelled"]
+    assert any(
+        "moved from 2027-03-15 in Paris to 2027-03-22 in Paris by local mode" in c.value for c in app.caption
+    )
+    app.switch_page("pages/audit.py").run()
+    actions = app.dataframe[0].value[["Action", "Who"]].values.tolist()
+    assert actions[:2] == [["tour.cancelled", "local mode"], ["tour.rescheduled", "local mode"]]
+
+
+def test_a_correction_needs_its_confirmation(app: AppTest) -> None:
+    app.run()
+    send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    app.switch_page("pages/records.py").run()
+    app.radio[0].set_value("Cancel").run()
+    _submit(app, "Cancel booking")
+    assert "Tick the confirmation first." in app.warning[0].value
+    assert app.dataframe[0].value["Status"].tolist() == ["booked"]
+
+
+def _submit(app: AppTest, label: str) -> None:
+    (button,) = [b for b in app.button if b.label == label]
+    button.click().run()

@@ -109,6 +109,11 @@ def test_several_matches_change_nothing_and_are_listed_until_the_caller_says_whi
         ("cancel_tour", {"name": "John Smith", "date": "2027-03-16"}, "no upcoming booking on 2027-03-16"),
         ("reschedule_tour", {"name": "John Smith", "new_date": "2025-01-01"}, "in the past"),
         ("reschedule_tour", {"name": "John Smith"}, "new_date: Field required"),
+        (
+            "reschedule_tour",
+            {"name": "John Smith", "new_date": "2027-03-15"},
+            "already on that day at that place",
+        ),
         ("cancel_tour", {"name": "John Smith", "tenant_id": str(uuid4())}, "Extra inputs are not permitted"),
     ],
 )
