@@ -585,6 +585,55 @@ BEGIN
     RETURN QUERY SELECT * FROM public.tours WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid;
 END
 $$;
+-- An operator's corrections of contacts and notes, each with its audit entry (and, for a
+-- contact, its events: the CRM learns of the change), together.
+CREATE OR REPLACE FUNCTION public.app_update_contact(p_tenant uuid, p_contact jsonb, p_audit jsonb, p_events jsonb)
+RETURNS SETOF public.contacts LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE public.contacts SET name = p_contact->>'name', name_key = p_contact->>'name_key',
+        email = p_contact->>'email', phone = p_contact->>'phone', updated_at = now()
+    WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown contact %', p_contact->>'id' USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    PERFORM public.app_save_events(p_events);
+    RETURN QUERY SELECT * FROM public.contacts WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_merge_contacts(p_tenant uuid, p_keep uuid, p_drop uuid, p_audit jsonb, p_events jsonb)
+RETURNS SETOF public.contacts LANGUAGE plpgsql AS $$
+DECLARE
+    v_drop public.contacts;
+BEGIN
+    DELETE FROM public.contacts WHERE tenant_id = p_tenant AND id = p_drop AND id <> p_keep RETURNING * INTO v_drop;
+    IF v_drop.id IS NULL THEN
+        RAISE EXCEPTION 'unknown contact %', p_drop USING ERRCODE = 'P0002';
+    END IF;
+    UPDATE public.contacts SET email = COALESCE(email, v_drop.email), phone = COALESCE(phone, v_drop.phone),
+        updated_at = now()
+    WHERE tenant_id = p_tenant AND id = p_keep;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown contact %', p_keep USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    PERFORM public.app_save_events(p_events);
+    RETURN QUERY SELECT * FROM public.contacts WHERE tenant_id = p_tenant AND id = p_keep;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_delete_note(p_tenant uuid, p_note uuid, p_audit jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM public.notes WHERE tenant_id = p_tenant AND id = p_note;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown note %', p_note USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+END
+$$;
+
 DO $$
 DECLARE
     f text;
@@ -596,7 +645,8 @@ BEGIN
         'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
         'app_pending_runs(bigint, integer)', 'app_claim_idempotency_key(uuid, text, text, float8)',
         'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
-        'app_list_conversations(uuid, integer, integer)', 'app_change_tour(uuid, jsonb, jsonb, jsonb)']
+        'app_list_conversations(uuid, integer, integer)', 'app_change_tour(uuid, jsonb, jsonb, jsonb)',
+        'app_update_contact(uuid, jsonb, jsonb, jsonb)', 'app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb)', 'app_delete_note(uuid, uuid, jsonb)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);

@@ -7,7 +7,7 @@ touched), and each change writes its audit entry in the change's own transaction
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from uuid import UUID, uuid4
@@ -67,6 +67,7 @@ from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store, name_key, utcnow
 from agent_core.store.records import DEFAULT, Page, RecordQuery
+from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
 
 _REFUSALS = {
     Action.READ: "see this tenant",
@@ -289,6 +290,81 @@ class Workspace:
             raise InvalidInputError("the booking is already on that day at that place")
         change = TourChange.move(tour, move.new_date, new_location, self._operator())
         return self._change_tour(tenant_id, change, AuditAction.TOUR_RESCHEDULED)
+
+    def correct_contact(
+        self, tenant_id: UUID, contact_id: UUID, name: str, email: str | None, phone: str | None
+    ) -> Contact:
+        """Replace a contact's name, email and phone (blank clears one), validated like the
+        agent's tool; the CRM learns of it."""
+        self.require(Action.CORRECT, tenant_id)
+        before = self._contact(tenant_id, contact_id)
+        fields = parse_like_a_tool(
+            UpdateContactArgs, "contact", self._agent.clock.today(), name=name, email=email, phone=phone
+        )
+        after = replace(before, name=fields.name, email=fields.email, phone=fields.phone)
+        audit = self._audit(
+            AuditAction.CONTACT_CORRECTED,
+            f"contact {contact_id}",
+            tenant_id=tenant_id,
+            before=contact_summary(before),
+            after=contact_summary(after),
+        )
+        return self._contact_change(
+            tenant_id,
+            lambda describe: self._store.update_contact(tenant_id, after, audit=audit, events=describe),
+        )
+
+    def merge_contacts(self, tenant_id: UUID, keep_id: UUID, drop_id: UUID) -> Contact:
+        """Fold `drop_id` into `keep_id` (one person, one contact): the kept one takes the
+        email and phone it lacks."""
+        self.require(Action.CORRECT, tenant_id)
+        kept, dropped = self._contact(tenant_id, keep_id), self._contact(tenant_id, drop_id)
+        if keep_id == drop_id:
+            raise InvalidInputError("pick two different contacts to merge")
+        audit = self._audit(
+            AuditAction.CONTACTS_MERGED,
+            f"contact {keep_id}",
+            tenant_id=tenant_id,
+            before={"kept": contact_summary(kept), "merged": contact_summary(dropped)},
+        )
+        return self._contact_change(
+            tenant_id,
+            lambda describe: self._store.merge_contacts(
+                tenant_id, keep_id, drop_id, audit=audit, events=describe
+            ),
+        )
+
+    def delete_note(self, tenant_id: UUID, note_id: UUID) -> None:
+        """Remove a note the agent should not have taken."""
+        self.require(Action.CORRECT, tenant_id)
+        note = self._store.get_note(tenant_id, note_id)
+        if note is None:
+            raise NotFoundError(f"unknown note {note_id}")
+        audit = self._audit(
+            AuditAction.NOTE_DELETED, f"note {note_id}", tenant_id=tenant_id, before={"content": note.content}
+        )
+        self._store.delete_note(tenant_id, note_id, audit=audit)
+
+    def _contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
+        contact = self._store.get_contact(tenant_id, contact_id)
+        if contact is None:
+            raise NotFoundError(f"unknown contact {contact_id}")
+        return contact
+
+    def _contact_change(
+        self, tenant_id: UUID, write: Callable[[Callable[[Contact], list[OutboxEvent]]], Contact]
+    ) -> Contact:
+        """Run a contact correction whose `contact.updated` event the CRM sync picks up."""
+        events: list[OutboxEvent] = []
+
+        def describe(contact: Contact) -> list[OutboxEvent]:
+            payload = {**contact_summary(contact), "by": self.principal.label}
+            events[:] = [self._bus.outbox(EventName.CONTACT_UPDATED, tenant_id, payload)]
+            return events
+
+        changed = write(describe)
+        self._bus.deliver(events)
+        return changed
 
     def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
         self.require(Action.CORRECT, tenant_id)

@@ -38,6 +38,9 @@ CHANGES: dict[str, Operation] = {
     "replay an event": lambda w, t: w.replay_event(t, uuid4()),
     "cancel a booking": lambda w, t: w.cancel_tour(t, uuid4()),
     "move a booking": lambda w, t: w.reschedule_tour(t, uuid4(), "2027-01-01"),
+    "correct a contact": lambda w, t: w.correct_contact(t, uuid4(), "Bob Lee", None, None),
+    "merge contacts": lambda w, t: w.merge_contacts(t, uuid4(), uuid4()),
+    "delete a note": lambda w, t: w.delete_note(t, uuid4()),
     "read its audit log": lambda w, t: w.list_audit(t),
 }
 ADMIN_ONLY: dict[str, Callable[[Workspace], object]] = {
@@ -380,3 +383,59 @@ def test_a_bad_move_is_refused_and_changes_nothing(
     assert tour.tour_date.isoformat() == "2027-01-10"
     assert audit_rows(store) == audit
     assert store.list_tour_changes(tenant.id, booking) == []
+
+
+def test_an_operator_repairs_a_contact_the_agent_got_wrong_and_the_crm_learns_of_it(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    from agent_core.events.bus import EventBus
+    from agent_core.events.listeners import default_listeners
+
+    bus = EventBus(store, default_listeners(store))
+    bus.start()
+    operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock, bus=bus)
+    wrong = operator.run_turn(tenant.id, "Update contact info for Change Bob Lee: phone is +44 20 7946 0958")
+    contact_id = UUID(str((wrong.tool_calls[0].result or {})["contact_id"]))
+    fixed = operator.correct_contact(
+        tenant.id, contact_id, " Bob   Lee ", "bob@example.com", "+44 20 7946 0958"
+    )
+    assert (fixed.name, fixed.email, fixed.phone) == ("Bob Lee", "bob@example.com", "+44 20 7946 0958")
+    bus.close()
+    crm = [m.payload for m in store.list_outbox(tenant.id) if m.kind == "crm_sync"]
+    assert any(p["name"] == "Bob Lee" and p["email"] == "bob@example.com" for p in crm)
+    entry = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=("contact.corrected",)))[0]
+    assert ((entry.before or {})["name"], (entry.after or {})["name"]) == ("Change Bob Lee", "Bob Lee")
+    with pytest.raises(InvalidInputError, match="email"):
+        operator.correct_contact(tenant.id, contact_id, "Bob Lee", "not-an-email", None)
+
+
+def test_two_contacts_of_one_person_are_merged_into_one(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock)
+    first = operator.run_turn(tenant.id, "Update contact info for Sarah Jones: email is sarah@example.com")
+    second = operator.run_turn(tenant.id, "Update contact info for Sara Jones: phone is +1-555-0123")
+    keep = UUID(str((first.tool_calls[0].result or {})["contact_id"]))
+    drop = UUID(str((second.tool_calls[0].result or {})["contact_id"]))
+    with pytest.raises(InvalidInputError, match="merge the two instead"):
+        operator.correct_contact(tenant.id, drop, "Sarah Jones", None, "+1-555-0123")
+    merged = operator.merge_contacts(tenant.id, keep, drop)
+    assert (merged.name, merged.email, merged.phone) == ("Sarah Jones", "sarah@example.com", "+1-555-0123")
+    assert [c.name for c in store.list_contacts(tenant.id).rows] == ["Sarah Jones"]
+    with pytest.raises(NotFoundError):
+        operator.merge_contacts(tenant.id, keep, drop)
+
+
+def test_a_note_is_deleted_with_its_text_kept_in_the_audit_log(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock)
+    noted = operator.run_turn(tenant.id, "Please note that the caller is rude")
+    (note,) = store.list_notes(tenant.id).rows
+    assert noted.tool_calls[0].result is not None
+    operator.delete_note(tenant.id, note.id)
+    assert store.list_notes(tenant.id).total == 0
+    entry = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=("note.deleted",)))[0]
+    assert entry.before == {"content": "The caller is rude"}
+    with pytest.raises(NotFoundError):
+        operator.delete_note(tenant.id, note.id)

@@ -252,6 +252,45 @@ class Store(AccessStore, Protocol):
         `change` saw it, or the customer already has a booking on that day at that place."""
         ...
 
+    def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
+        """One contact of this tenant, or None."""
+        ...
+
+    def update_contact(
+        self,
+        tenant_id: UUID,
+        contact: Contact,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        """Replace a contact's name, email and phone (an operator's correction) with its audit
+        entry and events. NotFoundError for an unknown contact; InvalidInputError when the name
+        is another contact's (merge them instead)."""
+        ...
+
+    def merge_contacts(
+        self,
+        tenant_id: UUID,
+        keep_id: UUID,
+        drop_id: UUID,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        """Fold one contact into another: the kept one takes the email and phone it lacks, the
+        other is removed; with the audit entry and events, together."""
+        ...
+
+    def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
+        """One note of this tenant, or None."""
+        ...
+
+    def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
+        """Remove a note (an operator's correction) with its audit entry; NotFoundError when
+        there is no such note."""
+        ...
+
     # -- idempotency keys --------------------------------------------------------
 
     def claim_idempotency_key(

@@ -60,6 +60,7 @@ from agent_core.store.rows import (
     conversation_from_row,
     event_from_row,
     message_from_row,
+    note_from_row,
     outbox_from_row,
     prompt_version_from_row,
     records_from_joined_rows,
@@ -627,6 +628,104 @@ class SqlStore(RecordPages, SqlAccess):
             self._write_audit(session, audit)
             self._insert_events(session, events(tour))
         return tour
+
+    def _one(self, session: SqlSession, table: str, tenant_id: UUID, row_id: UUID) -> Row | None:
+        rows = session.query(
+            f"SELECT * FROM {table} WHERE tenant_id = :tenant_id AND id = :id",
+            {"tenant_id": tenant_id, "id": row_id},
+        )
+        return rows[0] if rows else None
+
+    def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
+        with self._reader() as session:
+            row = self._one(session, "contacts", tenant_id, contact_id)
+        return contact_from_row(row) if row else None
+
+    def update_contact(
+        self,
+        tenant_id: UUID,
+        contact: Contact,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        try:
+            with self._transaction() as session:
+                if not session.execute(
+                    "UPDATE contacts SET name = :name, name_key = :name_key, email = :email, phone = :phone,"
+                    " updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                    {
+                        "name": contact.name,
+                        "name_key": name_key(contact.name),
+                        "email": contact.email,
+                        "phone": contact.phone,
+                        "now": utcnow(),
+                        "tenant_id": tenant_id,
+                        "id": contact.id,
+                    },
+                ):
+                    raise NotFoundError(f"unknown contact {contact.id}")
+                row = self._one(session, "contacts", tenant_id, contact.id)
+                assert row is not None
+                updated = contact_from_row(row)
+                self._write_audit(session, audit)
+                self._insert_events(session, events(updated))
+        except Exception as exc:
+            if self._is_unique_violation(exc):
+                raise InvalidInputError(
+                    f"another contact is already named {contact.name!r}: merge the two instead"
+                ) from None
+            raise
+        return updated
+
+    def merge_contacts(
+        self,
+        tenant_id: UUID,
+        keep_id: UUID,
+        drop_id: UUID,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        with self._transaction() as session:
+            kept, dropped = (self._one(session, "contacts", tenant_id, i) for i in (keep_id, drop_id))
+            if kept is None or dropped is None or keep_id == drop_id:
+                raise NotFoundError("unknown contact, or the same contact twice")
+            session.execute(
+                "DELETE FROM contacts WHERE tenant_id = :tenant_id AND id = :id",
+                {"tenant_id": tenant_id, "id": drop_id},
+            )
+            session.execute(
+                "UPDATE contacts SET email = COALESCE(email, :email), phone = COALESCE(phone, :phone),"
+                " updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
+                {
+                    "email": dropped["email"],
+                    "phone": dropped["phone"],
+                    "now": utcnow(),
+                    "tenant_id": tenant_id,
+                    "id": keep_id,
+                },
+            )
+            row = self._one(session, "contacts", tenant_id, keep_id)
+            assert row is not None
+            merged = contact_from_row(row)
+            self._write_audit(session, audit)
+            self._insert_events(session, events(merged))
+        return merged
+
+    def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
+        with self._reader() as session:
+            row = self._one(session, "notes", tenant_id, note_id)
+        return note_from_row(row) if row else None
+
+    def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
+        with self._transaction() as session:
+            if not session.execute(
+                "DELETE FROM notes WHERE tenant_id = :tenant_id AND id = :id",
+                {"tenant_id": tenant_id, "id": note_id},
+            ):
+                raise NotFoundError(f"unknown note {note_id}")
+            self._write_audit(session, audit)
 
     # -- idempotency keys --------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -70,6 +71,7 @@ from agent_core.store.rows import (
     event_from_row,
     listener_run_from_row,
     message_from_row,
+    note_from_row,
     outbox_from_row,
     prompt_version_from_row,
     tenant_from_row,
@@ -594,6 +596,80 @@ class SupabaseStore(RecordPages, SupabaseAccess):
             },
         )
         return tour_from_row(rows[0])
+
+    def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
+        rows = self._rows(
+            self._table("contacts").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(contact_id))
+        )
+        return contact_from_row(rows[0]) if rows else None
+
+    def update_contact(
+        self,
+        tenant_id: UUID,
+        contact: Contact,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        values = {
+            "id": str(contact.id),
+            "name": contact.name,
+            "name_key": name_key(contact.name),
+            "email": contact.email,
+            "phone": contact.phone,
+        }
+        try:
+            rows = self._rpc(
+                "app_update_contact",
+                {
+                    "p_tenant": str(tenant_id),
+                    "p_contact": values,
+                    "p_audit": audit_json(audit),
+                    "p_events": _events_json(events(contact)),
+                },
+            )
+        except InvalidInputError:
+            raise InvalidInputError(
+                f"another contact is already named {contact.name!r}: merge the two instead"
+            ) from None
+        return contact_from_row(rows[0])
+
+    def merge_contacts(
+        self,
+        tenant_id: UUID,
+        keep_id: UUID,
+        drop_id: UUID,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        kept, dropped = self.get_contact(tenant_id, keep_id), self.get_contact(tenant_id, drop_id)
+        if kept is None or dropped is None or keep_id == drop_id:
+            raise NotFoundError("unknown contact, or the same contact twice")
+        merged = replace(kept, email=kept.email or dropped.email, phone=kept.phone or dropped.phone)
+        rows = self._rpc(
+            "app_merge_contacts",
+            {
+                "p_tenant": str(tenant_id),
+                "p_keep": str(keep_id),
+                "p_drop": str(drop_id),
+                "p_audit": audit_json(audit),
+                "p_events": _events_json(events(merged)),
+            },
+        )
+        return contact_from_row(rows[0])
+
+    def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
+        rows = self._rows(
+            self._table("notes").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(note_id))
+        )
+        return note_from_row(rows[0]) if rows else None
+
+    def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
+        self._rpc(
+            "app_delete_note",
+            {"p_tenant": str(tenant_id), "p_note": str(note_id), "p_audit": audit_json(audit)},
+        )
 
     # -- prompts -------------------------------------------------------------------------
 

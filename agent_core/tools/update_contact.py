@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from agent_core.domain import EventName, JsonDict
+from agent_core.domain import Contact, EventName, JsonDict
 from agent_core.tools.fields import PersonName, PhoneNumber
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -24,16 +24,20 @@ class UpdateContactArgs(BaseModel):
         return None if isinstance(value, str) and not value.strip() else value
 
 
-def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDict:
-    """Create the contact (matched by name, case-insensitively) or update the given fields."""
-    contact, created = context.writer.upsert_contact(args.name, args.email, args.phone)
+def contact_summary(contact: Contact) -> JsonDict:
+    """A contact as tools answer, events carry and the CRM sync reads it."""
     return {
         "contact_id": str(contact.id),
         "name": contact.name,
         "email": contact.email,
         "phone": contact.phone,
-        "created": created,
     }
+
+
+def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDict:
+    """Create the contact (matched by name, case-insensitively) or update the given fields."""
+    contact, created = context.writer.upsert_contact(args.name, args.email, args.phone)
+    return {**contact_summary(contact), "created": created}
 
 
 UPDATE_CONTACT_INFO = Tool(

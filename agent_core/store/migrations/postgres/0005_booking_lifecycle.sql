@@ -151,3 +151,58 @@ END
 $$;
 REVOKE ALL ON FUNCTION public.app_change_tour(uuid, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.app_change_tour(uuid, jsonb, jsonb, jsonb) TO service_role;
+
+-- An operator's corrections of contacts and notes, each with its audit entry (and, for a
+-- contact, its events: the CRM learns of the change), together.
+CREATE FUNCTION public.app_update_contact(p_tenant uuid, p_contact jsonb, p_audit jsonb, p_events jsonb)
+RETURNS SETOF public.contacts LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE public.contacts SET name = p_contact->>'name', name_key = p_contact->>'name_key',
+        email = p_contact->>'email', phone = p_contact->>'phone', updated_at = now()
+    WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown contact %', p_contact->>'id' USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    PERFORM public.app_save_events(p_events);
+    RETURN QUERY SELECT * FROM public.contacts WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
+END
+$$;
+
+CREATE FUNCTION public.app_merge_contacts(p_tenant uuid, p_keep uuid, p_drop uuid, p_audit jsonb, p_events jsonb)
+RETURNS SETOF public.contacts LANGUAGE plpgsql AS $$
+DECLARE
+    v_drop public.contacts;
+BEGIN
+    DELETE FROM public.contacts WHERE tenant_id = p_tenant AND id = p_drop AND id <> p_keep RETURNING * INTO v_drop;
+    IF v_drop.id IS NULL THEN
+        RAISE EXCEPTION 'unknown contact %', p_drop USING ERRCODE = 'P0002';
+    END IF;
+    UPDATE public.contacts SET email = COALESCE(email, v_drop.email), phone = COALESCE(phone, v_drop.phone),
+        updated_at = now()
+    WHERE tenant_id = p_tenant AND id = p_keep;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown contact %', p_keep USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    PERFORM public.app_save_events(p_events);
+    RETURN QUERY SELECT * FROM public.contacts WHERE tenant_id = p_tenant AND id = p_keep;
+END
+$$;
+
+CREATE FUNCTION public.app_delete_note(p_tenant uuid, p_note uuid, p_audit jsonb)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM public.notes WHERE tenant_id = p_tenant AND id = p_note;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown note %', p_note USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_update_contact(uuid, jsonb, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_update_contact(uuid, jsonb, jsonb, jsonb) TO service_role;
+REVOKE ALL ON FUNCTION public.app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb) TO service_role;
+REVOKE ALL ON FUNCTION public.app_delete_note(uuid, uuid, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_delete_note(uuid, uuid, jsonb) TO service_role;
