@@ -345,6 +345,11 @@ class Workspace:
         )
         self._store.delete_note(tenant_id, note_id, audit=audit)
 
+    def contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
+        """One contact of a tenant the principal may read."""
+        self.require(Action.READ, tenant_id)
+        return self._contact(tenant_id, contact_id)
+
     def _contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
         contact = self._store.get_contact(tenant_id, contact_id)
         if contact is None:

@@ -28,6 +28,8 @@ _MODELS = (
     schemas.EventPage,
     schemas.TourOut,
     schemas.RescheduleBody,
+    schemas.ContactOut,
+    schemas.ContactPatch,
 )
 
 
@@ -193,6 +195,28 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                 "Move a booking to a new date and optionally a new place (the customer is told)",
                 schemas.RescheduleBody,
             ),
+            "/api/tenants/{tenantId}/contacts/{contactId}": {
+                "patch": {
+                    "summary": "Correct a contact: the fields sent replace the stored ones (the CRM is told)",
+                    "parameters": [
+                        _TENANT,
+                        {
+                            "name": "contactId",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "format": "uuid"},
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(schemas.ContactPatch)}},
+                    },
+                    "responses": {
+                        "200": _json(schemas.ContactOut, "The contact as corrected"),
+                        **_errors(400, 401, 403, 404, 415, 422),
+                    },
+                }
+            },
             "/api/tenants/{tenantId}/notes": _read("Notes of a tenant", schemas.NotePage, _RECORDS),
             "/api/tenants/{tenantId}/contacts": _read("Contacts of a tenant", schemas.ContactPage, _RECORDS),
             "/api/tenants/{tenantId}/conversations": _read(

@@ -27,7 +27,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.domain import Tenant, Tour, TurnResult
+from agent_core.domain import Contact, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError, invalid_input
 from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
@@ -36,7 +36,9 @@ from agent_core.http.openapi import openapi_document
 from agent_core.http.schemas import (
     ChatResponse,
     ComponentOut,
+    ContactOut,
     ContactPage,
+    ContactPatch,
     ConversationDetail,
     ConversationPage,
     EventOut,
@@ -131,6 +133,7 @@ class ApiRoutes:
                 "/api/tenants/{tenant_id}/tours/{tour_id}/reschedule", self.reschedule_tour, methods=["POST"]
             ),
             Route("/api/tenants/{tenant_id}/notes", self.notes, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/contacts/{contact_id}", self.patch_contact, methods=["PATCH"]),
             Route("/api/tenants/{tenant_id}/contacts", self.contacts, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/conversations", self.conversations, methods=["GET"]),
             Route(
@@ -380,6 +383,34 @@ class ApiRoutes:
         if keyed is not None:
             await keyed.succeeded(answer)
         return JSONResponse(answer)
+
+    async def patch_contact(self, request: Request) -> Response:
+        """Correct a contact: the fields sent replace the stored ones."""
+        workspace, tenant = await self._tenant(request)
+        try:
+            contact_id = UUID(request.path_params["contact_id"])
+        except ValueError:
+            raise ApiError(404, "not_found", "unknown contact") from None
+        raw = await self._body(request)
+        try:
+            patch = ContactPatch.model_validate(raw)
+        except ValidationError as exc:
+            raise from_core(invalid_input("body", exc)) from None
+
+        def apply() -> Contact:
+            current = workspace.contact(tenant.id, contact_id)
+            sent = patch.model_fields_set
+            return workspace.correct_contact(
+                tenant.id,
+                contact_id,
+                patch.name if "name" in sent and patch.name is not None else current.name,
+                patch.email if "email" in sent else current.email,
+                patch.phone if "phone" in sent else current.phone,
+            )
+
+        return JSONResponse(
+            ContactOut.model_validate(await run_in_threadpool(apply)).model_dump(mode="json", by_alias=True)
+        )
 
     async def conversations(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)

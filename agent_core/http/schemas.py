@@ -126,6 +126,16 @@ class TourOut(Shape):
     status: Literal["booked", "cancelled"]
 
 
+class ContactPatch(BaseModel):
+    """A contact's corrected details: the fields sent replace the stored ones (null clears)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    name: str | None = Field(default=None, description="The person's full name")
+    email: str | None = Field(default=None, description="Email address; null clears it")
+    phone: str | None = Field(default=None, description="Phone number; null clears it")
+
+
 class RescheduleBody(BaseModel):
     """A booking's new date and, optionally, its new place."""
 

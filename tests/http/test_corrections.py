@@ -91,3 +91,35 @@ def test_a_booking_of_another_tenant_is_out_of_reach(api: RunningApi) -> None:
     tour = api.runtime.store.get_tour(SECOND_DEMO_TENANT_ID, UUID(clinic_booking))
     assert tour is not None
     assert tour.status.value == "booked"
+
+
+def test_a_contact_is_corrected_field_by_field(api: RunningApi) -> None:
+    wrong = api.client.post(
+        "/api/chat",
+        json={
+            "tenantId": DEMO,
+            "message": "Update contact info for Change Bob Lee: phone is +44 20 7946 0958",
+        },
+    ).json()
+    contact = wrong["toolCalls"][0]["result"]["contact_id"]
+    path = f"/api/tenants/{DEMO}/contacts/{contact}"
+    fixed = api.client.patch(path, json={"name": "Bob Lee", "email": "bob@example.com"})
+    assert fixed.status_code == 200
+    assert {k: fixed.json()[k] for k in ("name", "email", "phone")} == {
+        "name": "Bob Lee",
+        "email": "bob@example.com",
+        "phone": "+44 20 7946 0958",
+    }
+    cleared = api.client.patch(path, json={"phone": None})
+    assert cleared.json()["phone"] is None
+    bad = api.client.patch(path, json={"email": "not-an-email"})
+    assert bad.status_code == 422
+    assert "email" in bad.json()["error"]["message"]
+    assert api.client.patch(path, json={"nickname": "Bobby"}).status_code == 422
+    assert (
+        api.client.patch(f"/api/tenants/{DEMO}/contacts/{uuid4()}", json={"name": "X Y"}).status_code == 404
+    )
+    assert (
+        api.client.patch(f"/api/tenants/{CLINIC}/contacts/{contact}", json={"name": "Bob Lee"}).status_code
+        == 404
+    )
