@@ -106,12 +106,96 @@ def record_table(
     return page
 
 
+def corrected(message: str) -> None:
+    """Remember what was done for the next run, and rerun so every table shows it."""
+    st.session_state[session_key(tenant, "correction_notice")] = message
+    st.rerun()
+
+
+def show_notice() -> None:
+    """What the last correction did."""
+    if notice := st.session_state.pop(session_key(tenant, "correction_notice"), None):
+        st.success(notice, icon=":material/check_circle:")
+
+
+def may_correct() -> bool:
+    """Whether the principal may correct this tenant's records (a caption says so when not)."""
+    if workspace.may(Action.CORRECT, tenant.id):
+        return True
+    st.caption("Your role can read these records, not change them.")
+    return False
+
+
+def contact_corrections(contacts: Sequence[Contact]) -> None:
+    """Edit a contact the agent got wrong, or merge two contacts of one person."""
+    if not contacts:
+        return
+    with st.expander("Correct a contact", icon=":material/person_edit:"):
+        if not may_correct():
+            return
+        chosen = st.selectbox(
+            "Contact", contacts, format_func=lambda c: c.name, key=session_key(tenant, "correct_contact")
+        )
+        with st.form(session_key(tenant, f"contact:{chosen.id}")):
+            name = st.text_input("Name", value=chosen.name, max_chars=100)
+            email = st.text_input("Email (blank: none)", value=chosen.email or "", max_chars=254)
+            phone = st.text_input("Phone (blank: none)", value=chosen.phone or "", max_chars=32)
+            if st.form_submit_button("Save contact", type="primary"):
+                try:
+                    saved = workspace.correct_contact(
+                        tenant.id, chosen.id, name, email.strip() or None, phone.strip() or None
+                    )
+                except AgentCoreError as exc:
+                    st.error(str(exc), icon=":material/warning:")
+                else:
+                    corrected(f"Saved {saved.name}; the CRM is told.")
+        others = [c for c in contacts if c.id != chosen.id]
+        if others:
+            duplicate = st.selectbox(
+                f"Same person as {chosen.name}?",
+                others,
+                format_func=lambda c: f"{c.name} · {c.email or 'no email'} · {c.phone or 'no phone'}",
+                key=session_key(tenant, "merge_contact"),
+            )
+            confirm = st.checkbox(
+                f"Yes, merge {duplicate.name} into {chosen.name} ({duplicate.name} is removed)",
+                key=session_key(tenant, f"merge_confirm:{chosen.id}:{duplicate.id}"),
+            )
+            if st.button("Merge contacts", disabled=not confirm, key=session_key(tenant, "merge_button")):
+                try:
+                    merged = workspace.merge_contacts(tenant.id, chosen.id, duplicate.id)
+                except AgentCoreError as exc:
+                    st.error(str(exc), icon=":material/warning:")
+                else:
+                    corrected(f"Merged {duplicate.name} into {merged.name}.")
+
+
+def note_corrections(notes: Sequence[Note]) -> None:
+    """Delete a note the agent should not have taken (its text stays in the audit log)."""
+    if not notes:
+        return
+    with st.expander("Delete a note", icon=":material/delete:"):
+        if not may_correct():
+            return
+        chosen = st.selectbox(
+            "Note",
+            notes,
+            format_func=lambda n: n.content if len(n.content) <= 80 else n.content[:79] + "…",
+            key=session_key(tenant, "delete_note"),
+        )
+        confirm = st.checkbox("Yes, delete this note", key=session_key(tenant, f"delete_confirm:{chosen.id}"))
+        if st.button("Delete note", disabled=not confirm, key=session_key(tenant, "delete_button")):
+            try:
+                workspace.delete_note(tenant.id, chosen.id)
+            except AgentCoreError as exc:
+                st.error(str(exc), icon=":material/warning:")
+            else:
+                corrected("Note deleted (its text is kept in the audit log).")
+
+
 def booking_corrections(tours: Sequence[Tour]) -> None:
     """Cancel or move one of the bookings shown, with a confirmation; its history and the
     conversation that made it."""
-    notice_key = session_key(tenant, "correction_notice")
-    if notice := st.session_state.pop(notice_key, None):
-        st.success(notice, icon=":material/check_circle:")
     if not tours:
         return
     with st.expander("Correct a booking", icon=":material/edit_calendar:"):
@@ -134,8 +218,7 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
         if chosen.status is not TourStatus.BOOKED:
             st.info("This booking is cancelled.", icon=":material/event_busy:")
             return
-        if not workspace.may(Action.CORRECT, tenant.id):
-            st.caption("Your role can read bookings, not change them.")
+        if not may_correct():
             return
         action = st.radio(
             "Change", ["Move", "Cancel"], horizontal=True, key=session_key(tenant, "correct_action")
@@ -159,10 +242,10 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
                 except AgentCoreError as exc:
                     st.error(str(exc), icon=":material/warning:")
                 else:
-                    st.session_state[notice_key] = f"{chosen.customer_name}'s booking: {done}"
-                    st.rerun()
+                    corrected(f"{chosen.customer_name}'s booking: {done}")
 
 
+show_notice()
 tours_tab, notes_tab, contacts_tab = st.tabs(["Tours", "Notes", "Contacts"])
 with tours_tab:
     shown = record_table(
@@ -170,18 +253,20 @@ with tours_tab:
     )
     booking_corrections([r for r in shown.rows if isinstance(r, Tour)] if shown else [])
 with notes_tab:
-    record_table(
+    shown_notes = record_table(
         "notes",
         NOTES,
         workspace.list_notes,
         "Created between",
         "No notes yet: ask the agent to note something.",
     )
+    note_corrections([r for r in shown_notes.rows if isinstance(r, Note)] if shown_notes else [])
 with contacts_tab:
-    record_table(
+    shown_contacts = record_table(
         "contacts",
         CONTACTS,
         workspace.list_contacts,
         "Updated between",
         "No contacts yet: give the agent someone's email or phone.",
     )
+    contact_corrections([r for r in shown_contacts.rows if isinstance(r, Contact)] if shown_contacts else [])

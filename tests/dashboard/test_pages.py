@@ -204,3 +204,27 @@ def test_a_correction_needs_its_confirmation(app: AppTest) -> None:
 def _submit(app: AppTest, label: str) -> None:
     (button,) = [b for b in app.button if b.label == label]
     button.click().run()
+
+
+def test_a_wrong_contact_is_fixed_and_a_duplicate_merged_from_the_records_page(app: AppTest) -> None:
+    app.run()
+    send(app, "Update contact info for Change Bob Lee: phone is +44 20 7946 0958")
+    send(app, "Update contact info for Bob Lee: email is bob@example.com")
+    app.switch_page("pages/records.py").run()
+    (name,) = [t for t in app.text_input if t.label == "Name"]
+    assert name.value == "Bob Lee"  # contacts are listed by name
+    (contacts,) = [s for s in app.selectbox if s.label == "Contact"]
+    contacts.set_value(next(o for o in contacts.options if o == "Change Bob Lee")).run()
+    (name,) = [t for t in app.text_input if t.label == "Name"]
+    name.input("Robert Lee")
+    _submit(app, "Save contact")
+    assert "Saved Robert Lee; the CRM is told." in app.success[0].value
+    (contacts,) = [s for s in app.selectbox if s.label == "Contact"]
+    contacts.set_value("Bob Lee").run()
+    app.checkbox[-1].check().run()
+    _submit(app, "Merge contacts")
+    assert "Merged Robert Lee into Bob Lee." in app.success[0].value
+    frame = app.dataframe[-1].value  # no tours or notes: the only table
+    assert frame[["Name", "Email", "Phone"]].values.tolist() == [
+        ["Bob Lee", "bob@example.com", "+44 20 7946 0958"]
+    ]
