@@ -36,14 +36,17 @@ def running_dashboard(database: Path, **settings: str) -> Iterator[str]:
     URL, stops it after."""
     port = settings.pop("PORT", None) or str(free_port())
     env = unconfigured_environment(SQLITE_PATH=str(database), PORT=port, **settings)
-    server = subprocess.Popen(
-        [sys.executable, "server.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    # A file, not a pipe: nobody reads a pipe while the tests run, and a server whose access
+    # log fills the pipe's buffer stops answering.
+    log = database.with_suffix(".log")
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "server.py"], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     if not wait_for_http(f"{url}/_stcore/health"):
         server.kill()
-        output = server.stdout.read().decode() if server.stdout else ""
-        pytest.fail(f"the dashboard did not start:\n{output}")
+        pytest.fail(f"the dashboard did not start:\n{log.read_text(errors='replace')}")
     try:
         yield url
     finally:

@@ -81,3 +81,29 @@ def test_a_new_tenant_starts_empty_and_the_link_remembers_it(page: Page, dashboa
     fresh = page.context.new_page()
     fresh.goto(link)
     expect(fresh.get_by_role("heading", name="Chat · Alpine Walks")).to_be_visible(timeout=30_000)
+
+
+def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows_it(
+    page: Page, dashboard_url: str
+) -> None:
+    page.goto(f"{dashboard_url}/?tenant={DEMO_TENANT_ID}")
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    send(page, "Book a tour for Maria Garcia on 2027-06-01 in Rome")
+    expect(page.get_by_text("book_tour succeeded")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Records").click()
+    expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_text("Correct a booking").click()
+    page.get_by_label("Booking").click()
+    page.get_by_role("option", name="Maria Garcia", exact=False).click()
+    page.get_by_text("Cancel", exact=True).click()
+    page.get_by_text("Yes, cancel this booking; Maria Garcia will be told").click()
+    page.get_by_role("button", name="Cancel booking").click()
+    expect(page.get_by_text("Maria Garcia's booking: Cancelled.")).to_be_visible(timeout=30_000)
+    shoot(page, "records-correction")
+    page.get_by_role("link", name="Audit").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible(timeout=30_000)
+    page.get_by_label("Actions").click()
+    page.get_by_role("option", name="tour.cancelled").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("1 entry (newest first", exact=False)).to_be_visible(timeout=10_000)
+    shoot(page, "audit-correction")
