@@ -265,6 +265,11 @@ class Workspace:
 
     # -- corrections ---------------------------------------------------------------------
 
+    def tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
+        """One booking of a tenant the principal may read, or None."""
+        self.require(Action.READ, tenant_id)
+        return self._store.get_tour(tenant_id, tour_id)
+
     def tour_history(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
         """A booking's cancellation and moves, oldest first."""
         self.require(Action.READ, tenant_id)

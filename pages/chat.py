@@ -8,9 +8,9 @@ import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
-from agent_core.domain import Tenant
+from agent_core.domain import Tenant, ToolCallRecord
 from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
-from agent_core.views import chat_items, conversation_label, escape_markdown, run_summary
+from agent_core.views import chat_items, conversation_label, escape_markdown, records_touched, run_summary
 from agent_core.workspace import Workspace
 from dashboard import render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
@@ -82,6 +82,24 @@ def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id
             st.error(str(exc), icon=":material/warning:")
 
 
+def records_panel(tenant: Tenant, calls: list[ToolCallRecord]) -> None:
+    """The records this conversation wrote, each booking with its status now."""
+    touched = records_touched(calls)
+    if not touched:
+        return
+    with st.expander(f"Records this conversation wrote ({len(touched)})", icon=":material/folder_open:"):
+        for record in touched:
+            now = ""
+            if record.booking_id is not None:
+                tour = workspace.tour(tenant.id, UUID(record.booking_id))
+                now = (
+                    f" — now {tour.status.value} on {tour.tour_date:%Y-%m-%d} in {tour.location}"
+                    if tour
+                    else ""
+                )
+            st.markdown(f"- {escape_markdown(record.line + now)}")
+
+
 @st.fragment(run_every="2s")
 def event_log(workspace: Workspace, tenant: Tenant) -> None:
     """This tenant's latest events and listener runs, refreshed every two seconds."""
@@ -112,6 +130,7 @@ with chat_column:
             )
         else:
             messages, calls = workspace.conversation(tenant.id, conversation_id)
+            records_panel(tenant, calls)
             for item in chat_items(messages, calls):
                 if item.tool is not None:
                     with st.chat_message("assistant", avatar=":material/build:"):

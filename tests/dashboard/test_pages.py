@@ -228,3 +228,17 @@ def test_a_wrong_contact_is_fixed_and_a_duplicate_merged_from_the_records_page(a
     assert frame[["Name", "Email", "Phone"]].values.tolist() == [
         ["Bob Lee", "bob@example.com", "+44 20 7946 0958"]
     ]
+
+
+def test_a_conversation_lists_the_records_it_wrote_with_their_state_now(app: AppTest) -> None:
+    app.run()
+    send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    send(app, "Please note that John prefers mornings")
+    send(app, "Can you cancel the booking for John Smith?")
+    app.run()  # reopen the conversation from the store
+    (panel,) = [e for e in app.expander if e.label.startswith("Records this conversation wrote")]
+    assert panel.label == "Records this conversation wrote (3)"
+    lines = texts(app)
+    assert "booked John Smith · 2027-03-15 · Paris — now cancelled on 2027-03-15 in Paris" in lines
+    assert "noted: John prefers mornings" in lines
+    assert "cancelled John Smith · 2027-03-15 · Paris — now cancelled" in lines
