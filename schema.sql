@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS public.tenants (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name          text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 100),
     system_prompt text NOT NULL,
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    settings      jsonb NOT NULL DEFAULT '{}'::jsonb
 );
 CREATE UNIQUE INDEX IF NOT EXISTS tenants_name_key ON public.tenants (lower(name));
 
@@ -634,6 +635,18 @@ BEGIN
 END
 $$;
 
+CREATE OR REPLACE FUNCTION public.app_update_tenant_settings(p_tenant uuid, p_settings jsonb, p_audit jsonb)
+RETURNS SETOF public.tenants LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE public.tenants SET settings = p_settings WHERE id = p_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    RETURN QUERY SELECT * FROM public.tenants WHERE id = p_tenant;
+END
+$$;
+
 DO $$
 DECLARE
     f text;
@@ -646,7 +659,8 @@ BEGIN
         'app_pending_runs(bigint, integer)', 'app_claim_idempotency_key(uuid, text, text, float8)',
         'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
         'app_list_conversations(uuid, integer, integer)', 'app_change_tour(uuid, jsonb, jsonb, jsonb)',
-        'app_update_contact(uuid, jsonb, jsonb, jsonb)', 'app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb)', 'app_delete_note(uuid, uuid, jsonb)']
+        'app_update_contact(uuid, jsonb, jsonb, jsonb)', 'app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb)', 'app_delete_note(uuid, uuid, jsonb)',
+        'app_update_tenant_settings(uuid, jsonb, jsonb)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);

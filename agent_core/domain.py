@@ -22,6 +22,8 @@ class Tenant:
     name: str
     system_prompt: str
     created_at: datetime
+    settings: JsonDict = field(default_factory=dict)
+    """Stored settings; read them with `tenant_settings.settings_from`."""
 
 
 class TourStatus(StrEnum):

@@ -67,6 +67,7 @@ from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store, name_key, utcnow
 from agent_core.store.records import DEFAULT, Page, RecordQuery
+from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
 
 _REFUSALS = {
@@ -135,6 +136,20 @@ class Workspace:
         new = parse_form(NewTenant, "tenant", name=name, prompt=prompt)
         audit = self._audit(AuditAction.TENANT_CREATED, "tenant", after={"name": new.name})
         return self._store.create_tenant(new.name, new.prompt, audit=audit)
+
+    def update_tenant_settings(self, tenant_id: UUID, **values: object) -> Tenant:
+        """Replace a tenant's settings (admins); every field not given takes its default."""
+        self.require(Action.ADMINISTER)
+        before = self.tenant(tenant_id)
+        chosen = parse_form(TenantSettings, "settings", **values)
+        audit = self._audit(
+            AuditAction.TENANT_SETTINGS_CHANGED,
+            "settings",
+            tenant_id=tenant_id,
+            before=settings_from(before.settings).model_dump(mode="json"),
+            after=chosen.model_dump(mode="json"),
+        )
+        return self._store.update_tenant_settings(tenant_id, chosen.stored(), audit=audit)
 
     # -- reads ---------------------------------------------------------------------
 

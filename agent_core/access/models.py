@@ -159,6 +159,7 @@ class AuditAction(StrEnum):
     """What an audit entry records."""
 
     TENANT_CREATED = "tenant.created"
+    TENANT_SETTINGS_CHANGED = "tenant.settings_changed"
     PROMPT_SAVED = "prompt.saved"
     PROMPT_ROLLED_BACK = "prompt.rolled_back"
     EVENT_REPLAYED = "event.replayed"

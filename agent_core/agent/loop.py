@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date
 from functools import partial
 from typing import Any, Protocol
 from uuid import UUID
@@ -44,6 +44,7 @@ from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, 
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
 from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
+from agent_core.tenant_settings import DEFAULT_SETTINGS, TenantSettings, settings_from
 from agent_core.tools.registry import Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class _Turn:
     started: float
     model_name: str
     messages: list[ChatMessage]
+    settings: TenantSettings = DEFAULT_SETTINGS
     usage: Usage = field(default_factory=Usage)
     model_calls: int = 0
     reply_chars: int = 0
@@ -205,7 +207,8 @@ class Agent:
             yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
             for step in range(self.limits.max_steps):
                 # The last allowed call gets no tools, so the turn always ends in a reply.
-                tools = self.tools.specs if step < self.limits.max_steps - 1 else ()
+                enabled = tuple(s for s in self.tools.specs if turn.settings.allows(s.name))
+                tools = enabled if step < self.limits.max_steps - 1 else ()
                 self._before_step(turn)
                 calls = yield from self._call_model(turn, tools)
                 if not calls or not tools:
@@ -241,10 +244,14 @@ class Agent:
         )
         self.leases.hold(opened.turn_id)
         self.events.deliver(written)
-        today = self.clock.today()
+        # The business's own day: "tomorrow" said in Sydney is not tomorrow in UTC.
+        tenant = self.store.get_tenant(request.tenant_id)
+        settings = settings_from(tenant.settings if tenant else None)
+        now = self.clock.now()
+        zone = settings.zone(now.tzinfo or UTC)
+        today = now.astimezone(zone).date()
         system = ChatMessage(
-            "system",
-            f"{prompt}\n\n{GUARDRAILS.format(today=today, zone=self.clock.now().tzname())}",
+            "system", f"{prompt}\n\n{GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname())}"
         )
         try:
             history = self.store.load_history(
@@ -258,6 +265,7 @@ class Agent:
             conversation_id=opened.conversation_id,
             turn_id=opened.turn_id,
             today=today,
+            settings=settings,
             started=started,
             model_name=self.model.name,
             messages=[system, *model_ready(history)],
@@ -299,7 +307,7 @@ class Agent:
         started = time.perf_counter()
         for call in calls:
             self._before_step(turn)
-            prepared = self.tools.prepare(call, turn.today)
+            prepared = self.tools.prepare(call, turn.today, allowed=turn.settings.allows)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []
             record, replayed = self.store.run_tool_call(

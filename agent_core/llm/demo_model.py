@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 
 from agent_core.clock import Clock
@@ -65,6 +65,7 @@ _WHOSE_BOOKING = re.compile(
 _BOOKING_OF = re.compile(r"\b(?:for|of|does|has|is)\s+", re.IGNORECASE)
 _REQUEST_WORDS = {"please", "cancel", "move", "reschedule", "postpone", "change", "find", "check", "show"}
 _MOVE_TO = re.compile(r"\b(?:to|until|till)\s+", re.IGNORECASE)
+_TODAY = re.compile(r"\bToday is \w+ (?P<day>\d{1,2} \w+ \d{4})")
 _PERSONA = re.compile(r"\bYou are ([^.\n]{2,120})[.\n]")
 _BOOKING_QUESTION = "To book the tour I still need"
 
@@ -114,7 +115,8 @@ class DemoModel:
                 [],
             )
         plan = _Plan()
-        today = self._clock.today()
+        # Like a real model, it takes "today" from what the agent tells it: the business's day.
+        today = _told_today(messages) or self._clock.today()
         note, contact = _NOTE.search(text), _CONTACT.search(text)
         # A reply to "I still need ..." continues the booking unless it asks for something else.
         pending = None if note or contact else _pending_booking(messages)
@@ -136,6 +138,18 @@ class DemoModel:
         if plan.calls:
             return "", plan.calls
         return _greeting(messages), []
+
+
+def _told_today(messages: Sequence[ChatMessage]) -> date | None:
+    """The date the system message says today is ("Today is Monday 24 November 2026")."""
+    system = next((m.content for m in messages if m.role == "system"), "")
+    told = _TODAY.search(system)
+    if told is None:
+        return None
+    try:
+        return datetime.strptime(told["day"], "%d %B %Y").date()
+    except ValueError:
+        return None
 
 
 def _pending_booking(messages: Sequence[ChatMessage]) -> str | None:

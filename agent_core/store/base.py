@@ -139,6 +139,10 @@ class Store(AccessStore, Protocol):
         when the name is taken."""
         ...
 
+    def update_tenant_settings(self, tenant_id: UUID, settings: JsonDict, *, audit: AuditEntry) -> Tenant:
+        """Replace a tenant's settings with its audit entry; NotFoundError for an unknown tenant."""
+        ...
+
     def start_turn(
         self,
         tenant_id: UUID,

@@ -56,7 +56,13 @@ def as_json(value: Any) -> Any:
 
 
 def tenant_from_row(row: Row) -> Tenant:
-    return Tenant(as_uuid(row["id"]), row["name"], row["system_prompt"], as_datetime(row["created_at"]))
+    return Tenant(
+        as_uuid(row["id"]),
+        row["name"],
+        row["system_prompt"],
+        as_datetime(row["created_at"]),
+        as_json(row.get("settings")) or {},
+    )
 
 
 def tour_from_row(row: Row) -> Tour:

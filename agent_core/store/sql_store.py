@@ -267,6 +267,17 @@ class SqlStore(RecordPages, SqlAccess):
             raise
         return tenant
 
+    def update_tenant_settings(self, tenant_id: UUID, settings: JsonDict, *, audit: AuditEntry) -> Tenant:
+        with self._transaction() as session:
+            if not session.execute(
+                "UPDATE tenants SET settings = :settings WHERE id = :id",
+                {"settings": self._json_param(settings), "id": tenant_id},
+            ):
+                raise NotFoundError(f"unknown tenant {tenant_id}")
+            self._write_audit(session, audit)
+            rows = session.query("SELECT * FROM tenants WHERE id = :id", {"id": tenant_id})
+        return tenant_from_row(rows[0])
+
     # -- turns -------------------------------------------------------------------
 
     def start_turn(

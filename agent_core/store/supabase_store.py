@@ -352,6 +352,13 @@ class SupabaseStore(RecordPages, SupabaseAccess):
             raise InvalidInputError(f"a tenant named {name!r} already exists") from None
         return tenant_from_row(rows[0])
 
+    def update_tenant_settings(self, tenant_id: UUID, settings: JsonDict, *, audit: AuditEntry) -> Tenant:
+        rows = self._rpc(
+            "app_update_tenant_settings",
+            {"p_tenant": str(tenant_id), "p_settings": settings, "p_audit": audit_json(audit)},
+        )
+        return tenant_from_row(rows[0])
+
     # -- turns ------------------------------------------------------------------------
 
     def start_turn(

@@ -68,10 +68,15 @@ class ToolRegistry:
             self._tools[tool.name] = tool
         self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
 
-    def prepare(self, call: ToolCallRequest, today: date) -> PreparedCall:
-        """Bind a call to its tool; invalid arguments become a ToolFailure at execution."""
+    def prepare(
+        self, call: ToolCallRequest, today: date, allowed: Callable[[str], bool] = lambda name: True
+    ) -> PreparedCall:
+        """Bind a call to its tool; invalid arguments, or a tool the business has not enabled,
+        become a ToolFailure at execution."""
         arguments = decode_arguments(call.arguments)
         tool = self._tools.get(call.name)
+        if tool is not None and not allowed(call.name):
+            return PreparedCall(tool, arguments, _refuse(f"{call.name} is not enabled for this business"))
         if tool is None:
             known = ", ".join(sorted(self._tools))
             return PreparedCall(None, arguments, _refuse(f"unknown tool {call.name!r}; available: {known}"))

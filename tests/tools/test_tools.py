@@ -168,3 +168,10 @@ def test_tool_schemas_come_from_the_argument_models() -> None:
     assert book["additionalProperties"] is False
     assert "title" not in json.dumps(book)
     assert specs["update_contact_info"].parameters["required"] == ["name"]
+
+
+def test_a_tool_the_business_did_not_enable_is_refused_even_if_a_model_calls_it() -> None:
+    call = ToolCallRequest("c1", "cancel_tour", '{"name": "Eve Adams"}')
+    prepared = default_registry().prepare(call, TODAY, allowed=lambda name: name != "cancel_tour")
+    with pytest.raises(ToolFailure, match="cancel_tour is not enabled for this business"):
+        prepared.execute(None)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
--- 0005: the life of a booking. A tour is booked or cancelled (never deleted), and every
+-- 0005: the life of a booking, and each tenant's settings. A tour is booked or cancelled (never deleted), and every
 -- cancellation or move is kept in tour_changes: from which date and place, to which, when,
 -- and by whom (the agent in a conversation, or an operator). app_run_tool_call applies a
 -- tool's changes (p_writes->'tour_changes') only to a booking still as the tool saw it.
@@ -206,3 +206,21 @@ REVOKE ALL ON FUNCTION public.app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb)
 GRANT EXECUTE ON FUNCTION public.app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb) TO service_role;
 REVOKE ALL ON FUNCTION public.app_delete_note(uuid, uuid, jsonb) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.app_delete_note(uuid, uuid, jsonb) TO service_role;
+
+-- Per-tenant settings (timezone, date order, enabled tools, what a booking is called, the
+-- example hint), validated by the app; {} means every default.
+ALTER TABLE public.tenants ADD COLUMN settings jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+CREATE FUNCTION public.app_update_tenant_settings(p_tenant uuid, p_settings jsonb, p_audit jsonb)
+RETURNS SETOF public.tenants LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE public.tenants SET settings = p_settings WHERE id = p_tenant;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    RETURN QUERY SELECT * FROM public.tenants WHERE id = p_tenant;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_update_tenant_settings(uuid, jsonb, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_update_tenant_settings(uuid, jsonb, jsonb) TO service_role;

@@ -17,3 +17,5 @@ CREATE TABLE tour_changes (
     created_at      TEXT NOT NULL
 );
 CREATE INDEX tour_changes_tour ON tour_changes (tenant_id, tour_id, created_at);
+
+ALTER TABLE tenants ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';

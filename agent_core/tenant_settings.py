@@ -1,0 +1,97 @@
+"""What each business sets for itself: its timezone and date order, the tools its agent may
+use, what it calls a booking, and the example its chat suggests."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, tzinfo
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from agent_core.domain import JsonDict
+from agent_core.errors import check_storable_text
+
+log = logging.getLogger(__name__)
+
+TOOL_NAMES = (
+    "book_tour",
+    "find_tours",
+    "cancel_tour",
+    "reschedule_tour",
+    "take_note",
+    "update_contact_info",
+)
+
+
+class TenantSettings(BaseModel):
+    """A tenant's settings; every field has a default, so `{}` is a complete set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    timezone: str | None = Field(
+        default=None, description="IANA zone for 'today' and the times shown (default: TIMEZONE)"
+    )
+    date_order: Literal["day_first", "month_first"] = Field(
+        default="day_first", description="How numeric dates like 03/04/2027 are read"
+    )
+    enabled_tools: tuple[str, ...] | None = Field(
+        default=None, description="The tools the agent may use (default: all of them)"
+    )
+    booking_noun: str = Field(default="tour", min_length=1, max_length=30, description="e.g. appointment")
+    booking_noun_plural: str = Field(default="tours", min_length=1, max_length=30)
+    example: str | None = Field(default=None, max_length=300, description="The chat's example request")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
+        return value or None
+
+    @field_validator("enabled_tools")
+    @classmethod
+    def _known_tools(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and (unknown := sorted(set(value) - set(TOOL_NAMES))):
+            raise ValueError(f"unknown tools {unknown}; choose from {list(TOOL_NAMES)}")
+        return value
+
+    @field_validator("booking_noun", "booking_noun_plural", "example")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        return check_storable_text(value) if value else value
+
+    def zone(self, default: tzinfo) -> tzinfo:
+        """The tenant's zone, or `default`."""
+        return ZoneInfo(self.timezone) if self.timezone else default
+
+    def today(self, now: datetime, default: tzinfo) -> date:
+        """Today's date where the business is."""
+        return now.astimezone(self.zone(default)).date()
+
+    def allows(self, tool: str) -> bool:
+        """True when the agent may use this tool."""
+        return self.enabled_tools is None or tool in self.enabled_tools
+
+    def stored(self) -> JsonDict:
+        """What the store keeps: only what differs from the defaults."""
+        return self.model_dump(mode="json", exclude_defaults=True)
+
+
+DEFAULT_SETTINGS = TenantSettings()
+
+
+def settings_from(raw: object) -> TenantSettings:
+    """Stored settings read back; anything unreadable falls back to the defaults (logged),
+    so one bad value can never stop a tenant's agent."""
+    if not raw:
+        return DEFAULT_SETTINGS
+    try:
+        return TenantSettings.model_validate(raw)
+    except ValidationError as exc:
+        log.warning("ignoring invalid tenant settings: %s", exc.errors(include_input=False))
+        return DEFAULT_SETTINGS

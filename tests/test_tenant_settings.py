@@ -1,0 +1,83 @@
+"""Each business's settings: validated, audited, and obeyed by its agent on every backend —
+its own "today", only the tools it enabled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
+from agent_core.clock import FixedClock
+from agent_core.domain import Tenant, TourStatus
+from agent_core.errors import ForbiddenError, InvalidInputError
+from agent_core.store.base import Store
+from agent_core.tenant_settings import DEFAULT_SETTINGS, settings_from
+from tests.conftest import make_workspace
+
+# 10:00 UTC on 24 November is already 25 November in Kiritimati (UTC+14).
+LATE_EVENING = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+
+
+def test_settings_are_saved_validated_and_audited(store: Store, tenant: Tenant) -> None:
+    admin = make_workspace(store)
+    saved = admin.update_tenant_settings(
+        tenant.id, timezone="Europe/Lisbon", booking_noun="appointment", booking_noun_plural="appointments"
+    )
+    settings = settings_from(saved.settings)
+    assert (settings.timezone, settings.booking_noun, settings.date_order) == (
+        "Europe/Lisbon",
+        "appointment",
+        "day_first",
+    )
+    reread = store.get_tenant(tenant.id)
+    assert reread is not None
+    assert settings_from(reread.settings) == settings
+    (entry,) = store.list_audit(
+        AuditQuery(frozenset({tenant.id}), actions=(AuditAction.TENANT_SETTINGS_CHANGED.value,))
+    )
+    assert (entry.before or {})["timezone"] is None
+    assert (entry.after or {})["booking_noun"] == "appointment"
+    for bad, problem in (
+        ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+        ({"enabled_tools": ["launch_rocket"]}, "unknown tools"),
+        ({"date_order": "year_first"}, "date_order"),
+        ({"booking_noun": ""}, "booking_noun"),
+        ({"colour": "red"}, "Extra inputs"),
+    ):
+        with pytest.raises(InvalidInputError, match=problem):
+            admin.update_tenant_settings(tenant.id, **bad)
+    assert settings_from(store.get_tenant(tenant.id).settings) == settings  # type: ignore[union-attr]
+
+
+def test_only_admins_change_settings(store: Store, tenant: Tenant) -> None:
+    operator = Principal(
+        PrincipalKind.USER, "ana@example.com", UserRole.OPERATOR, frozenset({tenant.id}), uuid4()
+    )
+    with pytest.raises(ForbiddenError):
+        make_workspace(store, operator).update_tenant_settings(tenant.id, timezone="Europe/Paris")
+    assert settings_from((store.get_tenant(tenant.id) or tenant).settings) == DEFAULT_SETTINGS
+
+
+def test_tomorrow_is_the_businesss_tomorrow(store: Store, tenant: Tenant, other_tenant: Tenant) -> None:
+    make_workspace(store).update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
+    far_east = make_workspace(store, clock=LATE_EVENING).run_turn(
+        tenant.id, "Book a tour for John Smith tomorrow in Paris"
+    )
+    utc = make_workspace(store, clock=LATE_EVENING).run_turn(
+        other_tenant.id, "Book a tour for John Smith tomorrow in Paris"
+    )
+    assert (far_east.tool_calls[0].arguments or {})["date"] == "2026-11-26"
+    assert (utc.tool_calls[0].arguments or {})["date"] == "2026-11-25"
+
+
+def test_a_tool_the_business_did_not_enable_is_neither_offered_nor_run(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    workspace = make_workspace(store, clock=clock)
+    workspace.run_turn(tenant.id, "Book a tour for Eve Adams on 2027-05-01 in Oslo")
+    workspace.update_tenant_settings(tenant.id, enabled_tools=["book_tour", "find_tours", "take_note"])
+    asked = workspace.run_turn(tenant.id, "Can you cancel the booking for Eve Adams?")
+    assert asked.tool_calls == ()
+    assert [t.status for t in store.list_tours(tenant.id).rows] == [TourStatus.BOOKED]
