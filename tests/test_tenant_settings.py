@@ -68,8 +68,8 @@ def test_tomorrow_is_the_businesss_tomorrow(store: Store, tenant: Tenant, other_
     utc = make_workspace(store, clock=LATE_EVENING).run_turn(
         other_tenant.id, "Book a tour for John Smith tomorrow in Paris"
     )
-    assert (far_east.tool_calls[0].arguments or {})["date"] == "2026-11-26"
-    assert (utc.tool_calls[0].arguments or {})["date"] == "2026-11-25"
+    assert (far_east.tool_calls[0].result or {})["date"] == "2026-11-26"
+    assert (utc.tool_calls[0].result or {})["date"] == "2026-11-25"
 
 
 def test_a_tool_the_business_did_not_enable_is_neither_offered_nor_run(
