@@ -28,6 +28,7 @@ def pages_for(workspace: Workspace) -> list[PageEntry]:
     if workspace.may(Action.READ_AUDIT):
         pages.append(PageEntry("pages/audit.py", "Audit", ":material/policy:"))
     if workspace.may(Action.ADMINISTER):
+        pages.append(PageEntry("pages/settings.py", "Settings", ":material/tune:"))
         pages.append(PageEntry("pages/users.py", "Users", ":material/group:"))
         pages.append(PageEntry("pages/api_keys.py", "API keys", ":material/key:"))
     if workspace.principal.user_id is not None:

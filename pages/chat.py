@@ -10,6 +10,7 @@ from agent_core.access.models import Action
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.domain import Tenant, ToolCallRecord
 from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
+from agent_core.tenant_settings import settings_from
 from agent_core.views import chat_items, conversation_label, escape_markdown, records_touched, run_summary
 from agent_core.workspace import Workspace
 from dashboard import render
@@ -35,6 +36,19 @@ def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
     )
     st.session_state[conversation_key] = choice
     return choice
+
+
+def example_hint(tenant: Tenant) -> str:
+    """What to try first: the business's own example, or one in its words."""
+    settings = settings_from(tenant.settings)
+    if settings.example:
+        return f"Start a conversation. Try: “{settings.example}”"
+    noun = settings.booking_noun
+    return (
+        f"Start a conversation. Try: “I want to book a {noun} for John Smith on 2027-03-15 in Paris.”,"
+        f" “Please note that the client prefers mornings.” or"
+        " “Update contact info for Sarah Jones: email is sarah@example.com.”"
+    )
 
 
 def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id: UUID | None) -> None:
@@ -122,12 +136,7 @@ with chat_column:
     with history:
         hint = st.empty()
         if conversation_id is None:
-            hint.info(
-                "Start a conversation. Try: “I want to book a tour for John Smith on 2027-03-15 in Paris.”, "
-                "“Please note that the client prefers morning tours.” or "
-                "“Update contact info for Sarah Jones: email is sarah@example.com.”",
-                icon=":material/lightbulb:",
-            )
+            hint.info(example_hint(tenant), icon=":material/lightbulb:")
         else:
             messages, calls = workspace.conversation(tenant.id, conversation_id)
             records_panel(tenant, calls)

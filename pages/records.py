@@ -14,6 +14,7 @@ from agent_core.access.models import Action
 from agent_core.domain import Contact, Note, Tour, TourStatus
 from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, Page, RecordQuery, TableSpec
+from agent_core.tenant_settings import settings_from
 from agent_core.views import records_frame, tour_change_line
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
@@ -198,7 +199,7 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
     conversation that made it."""
     if not tours:
         return
-    with st.expander("Correct a booking", icon=":material/edit_calendar:"):
+    with st.expander(f"Correct a {settings.booking_noun}", icon=":material/edit_calendar:"):
         chosen = st.selectbox(
             "Booking",
             tours,
@@ -246,10 +247,16 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
 
 
 show_notice()
-tours_tab, notes_tab, contacts_tab = st.tabs(["Tours", "Notes", "Contacts"])
+settings = settings_from(tenant.settings)
+bookings = settings.booking_noun_plural
+tours_tab, notes_tab, contacts_tab = st.tabs([bookings.capitalize(), "Notes", "Contacts"])
 with tours_tab:
     shown = record_table(
-        "tours", TOURS, workspace.list_tours, "Tour dates", "No tours yet: book one from the Chat page."
+        bookings,
+        TOURS,
+        workspace.list_tours,
+        f"{settings.booking_noun.capitalize()} dates",
+        f"No {bookings} yet: book one from the Chat page.",
     )
     booking_corrections([r for r in shown.rows if isinstance(r, Tour)] if shown else [])
 with notes_tab:

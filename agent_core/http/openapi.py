@@ -30,6 +30,7 @@ _MODELS = (
     schemas.RescheduleBody,
     schemas.ContactOut,
     schemas.ContactPatch,
+    schemas.TenantSettingsBody,
 )
 
 
@@ -188,6 +189,28 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             },
             "/api/tenants/{tenantId}": _read("One tenant", schemas.TenantOut, []),
             "/api/tenants/{tenantId}/tours": _read("Tours of a tenant", schemas.TourPage, _RECORDS),
+            "/api/tenants/{tenantId}/settings": {
+                "get": {
+                    "summary": "A tenant's settings",
+                    "parameters": [_TENANT],
+                    "responses": {
+                        "200": _json(schemas.TenantSettingsBody, "The settings"),
+                        **_errors(401, 403, 404, 422),
+                    },
+                },
+                "put": {
+                    "summary": "Replace a tenant's settings (admin keys); missing fields take their defaults",
+                    "parameters": [_TENANT],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref(schemas.TenantSettingsBody)}},
+                    },
+                    "responses": {
+                        "200": _json(schemas.TenantSettingsBody, "The settings as saved"),
+                        **_errors(400, 401, 403, 404, 415, 422),
+                    },
+                },
+            },
             "/api/tenants/{tenantId}/tours/{tourId}/cancel": _correction(
                 "Cancel a booking (the customer is told)", None
             ),

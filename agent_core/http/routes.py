@@ -52,12 +52,14 @@ from agent_core.http.schemas import (
     Shape,
     TenantList,
     TenantOut,
+    TenantSettingsBody,
     ToolCallOut,
     TourOut,
     TourPage,
 )
 from agent_core.runtime import Runtime
 from agent_core.store.records import Page, RecordQuery
+from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -127,6 +129,7 @@ class ApiRoutes:
             Route("/api/chat", self.chat, methods=["POST"]),
             Route("/api/tenants", self.tenants, methods=["GET"]),
             Route("/api/tenants/{tenant_id}", self.tenant, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/settings", self.settings, methods=["GET", "PUT"]),
             Route("/api/tenants/{tenant_id}/tours", self.tours, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/tours/{tour_id}/cancel", self.cancel_tour, methods=["POST"]),
             Route(
@@ -339,6 +342,21 @@ class ApiRoutes:
         return json_response(
             page_type.model_validate({"data": page.rows, "total": page.total, "next_cursor": following})
         )
+
+    async def settings(self, request: Request) -> Response:
+        """A tenant's settings (GET), or all of them replaced (PUT, admins)."""
+        workspace, tenant = await self._tenant(request)
+        if request.method == "PUT":
+            raw = await self._body(request)
+            try:
+                body = TenantSettingsBody.model_validate(raw)
+            except ValidationError as exc:
+                raise from_core(invalid_input("body", exc)) from None
+            tenant = await run_in_threadpool(
+                lambda: workspace.update_tenant_settings(tenant.id, **body.model_dump())
+            )
+        out = TenantSettingsBody.model_validate(settings_from(tenant.settings))
+        return JSONResponse(out.model_dump(mode="json", by_alias=True))
 
     async def cancel_tour(self, request: Request) -> Response:
         return await self._correct_tour(request, None, lambda w, t, tour, _: w.cancel_tour(t, tour))

@@ -126,6 +126,22 @@ class TourOut(Shape):
     status: Literal["booked", "cancelled"]
 
 
+class TenantSettingsBody(BaseModel):
+    """A tenant's settings on the wire (camelCase); a PUT replaces them, missing fields take
+    their defaults."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True
+    )
+
+    timezone: str | None = Field(default=None, description="IANA zone; null: the server's TIMEZONE")
+    date_order: Literal["day_first", "month_first"] = "day_first"
+    enabled_tools: list[str] | None = Field(default=None, description="null: every tool")
+    booking_noun: str = "tour"
+    booking_noun_plural: str = "tours"
+    example: str | None = None
+
+
 class ContactPatch(BaseModel):
     """A contact's corrected details: the fields sent replace the stored ones (null clears)."""
 

@@ -89,7 +89,10 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
 @pytest.mark.parametrize(
     ("role", "pages"),
     [
-        ("admin", ["Chat", "Records", "Prompts", "Events", "Audit", "Users", "API keys", "Account"]),
+        (
+            "admin",
+            ["Chat", "Records", "Prompts", "Events", "Audit", "Settings", "Users", "API keys", "Account"],
+        ),
         ("operator", ["Chat", "Records", "Prompts", "Events", "Audit", "Account"]),
         ("viewer", ["Chat", "Records", "Prompts", "Events", "Account"]),
     ],

@@ -242,3 +242,26 @@ def test_a_conversation_lists_the_records_it_wrote_with_their_state_now(app: App
     assert "booked John Smith · 2027-03-15 · Paris — now cancelled on 2027-03-15 in Paris" in lines
     assert "noted: John prefers mornings" in lines
     assert "cancelled John Smith · 2027-03-15 · Paris — now cancelled" in lines
+
+
+def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(app: AppTest) -> None:
+    app.run()
+    pick_tenant(app, SECOND_DEMO_TENANT_ID)
+    app.switch_page("pages/settings.py").run()
+    assert not app.exception
+    (noun,) = [t for t in app.text_input if t.label == "A booking is called"]
+    noun.input("appointment")
+    (plural,) = [t for t in app.text_input if t.label == "Plural"]
+    plural.input("appointments")
+    app.text_area[0].input("Book an appointment for Ana Silva on 2027-01-10 at the Harbour Clinic.")
+    _submit(app, "Save settings")
+    assert app.success[0].value == "Settings saved."
+    app.switch_page("pages/records.py").run()
+    assert [t.label for t in app.tabs] == ["Appointments", "Notes", "Contacts"]
+    assert "No appointments yet" in app.info[0].value
+    app.switch_page("pages/chat.py").run()
+    assert (
+        "Try: “Book an appointment for Ana Silva on 2027-01-10 at the Harbour Clinic.”" in app.info[0].value
+    )
+    app.switch_page("pages/audit.py").run()
+    assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"

@@ -123,3 +123,31 @@ def test_a_contact_is_corrected_field_by_field(api: RunningApi) -> None:
         api.client.patch(f"/api/tenants/{CLINIC}/contacts/{contact}", json={"name": "Bob Lee"}).status_code
         == 404
     )
+
+
+def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: RunningApi) -> None:
+    path = f"/api/tenants/{CLINIC}/settings"
+    assert api.client.get(path).json() == {
+        "timezone": None,
+        "dateOrder": "day_first",
+        "enabledTools": None,
+        "bookingNoun": "tour",
+        "bookingNounPlural": "tours",
+        "example": None,
+    }
+    saved = api.client.put(
+        path,
+        json={"bookingNoun": "appointment", "bookingNounPlural": "appointments", "timezone": "Europe/Lisbon"},
+    )
+    assert saved.status_code == 200
+    assert (saved.json()["bookingNoun"], saved.json()["timezone"]) == ("appointment", "Europe/Lisbon")
+    bad = api.client.put(path, json={"timezone": "Mars/Olympus"})
+    assert bad.status_code == 422
+    assert "unknown time zone" in bad.json()["error"]["message"]
+    assert api.client.put(path, json={"colour": "red"}).status_code == 422
+    _, clinic_key = api.runtime.acting_as(TEST_ADMIN).create_api_key("clinic", SECOND_DEMO_TENANT_ID)
+    auth = {"Authorization": f"Bearer {clinic_key}"}
+    assert api.client.get(path, headers=auth).json()["bookingNoun"] == "appointment"
+    refused = api.client.put(path, json={"bookingNoun": "visit"}, headers=auth)
+    assert refused.status_code == 403
+    assert api.client.get(path, headers=auth).json()["bookingNoun"] == "appointment"
