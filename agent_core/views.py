@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from uuid import UUID
 
 import pandas as pd
@@ -90,15 +90,20 @@ _COLUMN_LABELS = {
     "name": "Name",
     "email": "Email",
     "phone": "Phone",
-    "created_at": "Created (UTC)",
-    "updated_at": "Updated (UTC)",
+    "created_at": "Created",
+    "updated_at": "Updated",
     "id": "Reference",
 }
 
 
-def records_frame(rows: Sequence[Tour | Note | Contact]) -> pd.DataFrame:
+def local_time(value: datetime, zone: tzinfo) -> str:
+    """A stored (UTC) time as the business reads it, e.g. '2026-11-24 11:00 CET'."""
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def records_frame(rows: Sequence[Tour | Note | Contact], zone: tzinfo = UTC) -> pd.DataFrame:
     """Records as a table people read: human column names, what matters first, the reference
-    last, no internal columns."""
+    last, no internal columns, times in the business's zone."""
     data = [{k: v for k, v in asdict(row).items() if k in _COLUMN_LABELS} for row in rows]
     frame = pd.DataFrame(data)
     if frame.empty:
@@ -108,7 +113,7 @@ def records_frame(rows: Sequence[Tour | Note | Contact]) -> pd.DataFrame:
         frame["status"] = frame["status"].map(lambda s: getattr(s, "value", s))
     for column in ("created_at", "updated_at"):
         if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True).dt.strftime("%Y-%m-%d %H:%M")
+            frame[column] = frame[column].map(lambda value: local_time(value, zone))
     ordered = [c for c in _COLUMN_LABELS if c in frame]
     return frame[ordered].rename(columns=_COLUMN_LABELS)
 
@@ -175,13 +180,13 @@ def run_summary(record: EventRecord) -> str:
     return ", ".join(parts) or "no listeners"
 
 
-def events_frame(records: Sequence[EventRecord]) -> pd.DataFrame:
-    """The event log as a table."""
+def events_frame(records: Sequence[EventRecord], zone: tzinfo = UTC) -> pd.DataFrame:
+    """The event log as a table, times in the business's zone."""
     return pd.DataFrame(
         [
             {
                 "seq": r.event.seq,
-                "time": r.event.created_at,
+                "time": local_time(r.event.created_at, zone),
                 "event": r.event.name,
                 "listeners": run_summary(r),
                 "failed": any(run.status is RunStatus.FAILED for run in r.runs),

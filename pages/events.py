@@ -10,7 +10,8 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.domain import EventName, RunStatus
 from agent_core.store.base import utcnow
-from agent_core.views import events_frame
+from agent_core.tenant_settings import settings_from
+from agent_core.views import events_frame, local_time
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 WINDOWS = {
@@ -20,8 +21,10 @@ WINDOWS = {
     "All time": None,
 }
 
-workspace = get_workspace(get_runtime())
+runtime = get_runtime()
+workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
+zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 st.header(f"Events · {tenant.name}")
 st.caption("Every event the agent emitted and what each background listener did with it. Kept in the store.")
 
@@ -48,7 +51,7 @@ if not records:
     st.info("No events match. Chat with the agent to create some.", icon=":material/inbox:")
     st.stop()
 st.caption(f"{len(records)} events (newest first)")
-st.dataframe(events_frame(records), hide_index=True, width="stretch")
+st.dataframe(events_frame(records, zone), hide_index=True, width="stretch")
 
 failed = [r for r in records if any(run.status is RunStatus.FAILED for run in r.runs)]
 st.subheader(f"Failed listener runs ({len(failed)})")
@@ -56,7 +59,7 @@ if not failed:
     st.caption("None: every listener run succeeded or is still pending.")
 for record in failed:
     with st.expander(
-        f"#{record.event.seq} {record.event.name} · {record.event.created_at:%Y-%m-%d %H:%M:%S}"
+        f"#{record.event.seq} {record.event.name} · {local_time(record.event.created_at, zone)}"
     ):
         for run in record.runs:
             if run.status is RunStatus.FAILED:

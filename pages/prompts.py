@@ -7,11 +7,14 @@ import streamlit as st
 from agent_core.access.forms import MAX_PROMPT_CHARS
 from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
-from agent_core.views import prompt_diff
+from agent_core.tenant_settings import settings_from
+from agent_core.views import local_time, prompt_diff
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
-workspace = get_workspace(get_runtime())
+runtime = get_runtime()
+workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
+zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 may_edit = workspace.may(Action.EDIT_PROMPT, tenant.id)
 st.header(f"Prompt · {tenant.name}")
 st.caption(
@@ -50,7 +53,7 @@ if len(versions) <= 1:
     st.caption("Only the original version so far.")
 for newer, older in zip(versions, [*versions[1:], None], strict=True):
     current = newer is versions[0]
-    title = f"Version {newer.version} · {newer.created_at:%Y-%m-%d %H:%M} UTC · {newer.author}"
+    title = f"Version {newer.version} · {local_time(newer.created_at, zone)} · {newer.author}"
     with st.expander(title + (" · current" if current else ""), expanded=current and older is not None):
         if older is None:
             st.caption("First version")

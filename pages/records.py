@@ -23,6 +23,8 @@ CSV_ROW_LIMIT = 200_000
 workspace = get_workspace(get_runtime())
 tenant = current_tenant(workspace)
 st.header(f"Records · {tenant.name}")
+settings = settings_from(tenant.settings)
+ZONE = settings.zone(get_runtime().settings.zone)
 
 Lister = Callable[[Any, RecordQuery], Page[Tour] | Page[Note] | Page[Contact]]
 
@@ -35,7 +37,7 @@ def csv_export(lister: Lister, query: RecordQuery) -> Callable[[], str]:
         offset, header_written = 0, False
         while offset < CSV_ROW_LIMIT:
             page = lister(tenant.id, replace(query, limit=MAX_PAGE_SIZE, offset=offset))
-            frame = records_frame(page.rows)
+            frame = records_frame(page.rows, ZONE)
             if frame.empty:
                 break
             frame.to_csv(buffer, index=False, header=not header_written, quoting=csv.QUOTE_MINIMAL)
@@ -93,7 +95,7 @@ def record_table(
     first = (page_number - 1) * size + 1
     noun = label if total != 1 else label.removesuffix("s")
     st.caption(f"{total:,} {noun} · showing {first:,}–{first + len(page.rows) - 1:,}")
-    st.dataframe(records_frame(page.rows), hide_index=True, width="stretch")
+    st.dataframe(records_frame(page.rows, ZONE), hide_index=True, width="stretch")
     bottom = st.columns([4, 2])
     with bottom[0]:
         st.pagination(pages, key=page_key)
@@ -247,7 +249,6 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
 
 
 show_notice()
-settings = settings_from(tenant.settings)
 bookings = settings.booking_noun_plural
 tours_tab, notes_tab, contacts_tab = st.tabs([bookings.capitalize(), "Notes", "Contacts"])
 with tours_tab:

@@ -74,3 +74,32 @@ def test_prompt_diffs_show_changed_lines_only() -> None:
     assert "-You are Ava." in diff
     assert "+You are Max." in diff
     assert prompt_diff("same", "same", "a", "b") == ""
+
+
+def test_record_times_are_shown_in_the_businesss_zone() -> None:
+    from datetime import UTC, date, datetime
+    from uuid import uuid4
+    from zoneinfo import ZoneInfo
+
+    from agent_core.domain import Tour
+    from agent_core.views import records_frame
+
+    tour = Tour(
+        uuid4(),
+        uuid4(),
+        "Ana Silva",
+        date(2027, 1, 10),
+        "Porto",
+        None,
+        datetime(2026, 11, 24, 23, 30, tzinfo=UTC),
+    )
+    assert records_frame([tour], ZoneInfo("Europe/Lisbon"))["Created"].tolist() == ["2026-11-24 23:30 WET"]
+    assert records_frame([tour], ZoneInfo("Asia/Tokyo"))["Created"].tolist() == ["2026-11-25 08:30 JST"]
+    assert list(records_frame([tour]).columns) == [
+        "Customer",
+        "Date",
+        "Place",
+        "Status",
+        "Created",
+        "Reference",
+    ]
