@@ -92,7 +92,7 @@ def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows
     expect(page.get_by_text("book_tour succeeded")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Records").click()
     expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
-    page.get_by_text("Correct a booking").click()
+    page.get_by_text("Correct a tour").click()
     page.get_by_label("Booking").click()
     page.get_by_role("option", name="Maria Garcia", exact=False).click()
     page.get_by_text("Cancel", exact=True).click()
