@@ -327,6 +327,30 @@ $$;
 -- Executes a tool call at most once per (tenant, call id): the tool's rows, the call's
 -- record and its result message commit together. Returns the record and whether it was a
 -- replay of an earlier execution.
+CREATE OR REPLACE FUNCTION public.app_apply_tour_change(p_tenant uuid, p_change jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+-- Cancel or move a booking only as the change saw it, and keep the change in its history;
+-- false (nothing written) when the booking is no longer booked there and then.
+BEGIN
+    UPDATE public.tours SET
+        status = CASE WHEN p_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
+        tour_date = COALESCE((p_change->>'to_date')::date, tour_date),
+        location = COALESCE(p_change->>'to_location', location)
+    WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid AND status = 'booked'
+      AND tour_date = (p_change->>'from_date')::date AND location = p_change->>'from_location';
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date, to_location,
+                                     by_kind, by_label, conversation_id, created_at)
+    VALUES ((p_change->>'id')::uuid, p_tenant, (p_change->>'tour_id')::uuid, p_change->>'kind',
+            (p_change->>'from_date')::date, p_change->>'from_location', (p_change->>'to_date')::date,
+            p_change->>'to_location', p_change->>'by_kind', p_change->>'by_label',
+            (p_change->>'conversation_id')::uuid, (p_change->>'created_at')::timestamptz);
+    RETURN true;
+END
+$$;
+
 CREATE OR REPLACE FUNCTION public.app_run_tool_call(
     p_tenant uuid, p_conversation uuid, p_turn uuid, p_call jsonb, p_outcome jsonb, p_writes jsonb,
     p_events jsonb
@@ -335,7 +359,6 @@ DECLARE
     v_claimed integer;
     v_record public.tool_calls;
     v_change jsonb;
-    v_changed integer;
 BEGIN
     INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments, arguments_hash,
                                    status, result, error, duration_ms, model_content)
@@ -365,21 +388,9 @@ BEGIN
         -- A cancellation or move applies to the booking as the tool saw it; if another turn
         -- changed it since, the tool runs again on what it is now.
         FOR v_change IN SELECT * FROM jsonb_array_elements(COALESCE(p_writes->'tour_changes', '[]'::jsonb)) LOOP
-            UPDATE public.tours SET
-                status = CASE WHEN v_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
-                tour_date = COALESCE((v_change->>'to_date')::date, tour_date),
-                location = COALESCE(v_change->>'to_location', location)
-            WHERE tenant_id = p_tenant AND id = (v_change->>'tour_id')::uuid AND status = 'booked'
-              AND tour_date = (v_change->>'from_date')::date AND location = v_change->>'from_location';
-            GET DIAGNOSTICS v_changed = ROW_COUNT;
-            IF v_changed = 0 THEN
+            IF NOT public.app_apply_tour_change(p_tenant, v_change) THEN
                 RAISE EXCEPTION 'the booking changed since the tool looked' USING ERRCODE = 'VA412';
             END IF;
-            INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date,
-                                             to_location, by_kind, by_label, conversation_id)
-            VALUES ((v_change->>'id')::uuid, p_tenant, (v_change->>'tour_id')::uuid, v_change->>'kind',
-                    (v_change->>'from_date')::date, v_change->>'from_location', (v_change->>'to_date')::date,
-                    v_change->>'to_location', 'agent', 'agent', p_conversation);
         END LOOP;
         INSERT INTO public.notes (id, tenant_id, content, conversation_id)
         SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
@@ -547,8 +558,6 @@ $$;
 -- saw it), its history row, its audit entry and its events, together.
 CREATE OR REPLACE FUNCTION public.app_change_tour(p_tenant uuid, p_change jsonb, p_audit jsonb, p_events jsonb)
 RETURNS SETOF public.tours LANGUAGE plpgsql AS $$
-DECLARE
-    v_changed integer;
 BEGIN
     IF p_change->>'kind' = 'rescheduled' THEN
         PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (p_change->>'to_date'), 0));
@@ -565,22 +574,9 @@ BEGIN
             RAISE EXCEPTION 'the customer already has a booking on that day at that place' USING ERRCODE = 'VA422';
         END IF;
     END IF;
-    UPDATE public.tours SET
-        status = CASE WHEN p_change->>'kind' = 'cancelled' THEN 'cancelled' ELSE status END,
-        tour_date = COALESCE((p_change->>'to_date')::date, tour_date),
-        location = COALESCE(p_change->>'to_location', location)
-    WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid AND status = 'booked'
-      AND tour_date = (p_change->>'from_date')::date AND location = p_change->>'from_location';
-    GET DIAGNOSTICS v_changed = ROW_COUNT;
-    IF v_changed = 0 THEN
+    IF NOT public.app_apply_tour_change(p_tenant, p_change) THEN
         RAISE EXCEPTION 'the booking was cancelled or changed in the meantime' USING ERRCODE = 'VA422';
     END IF;
-    INSERT INTO public.tour_changes (id, tenant_id, tour_id, kind, from_date, from_location, to_date, to_location,
-                                     by_kind, by_label, conversation_id, created_at)
-    VALUES ((p_change->>'id')::uuid, p_tenant, (p_change->>'tour_id')::uuid, p_change->>'kind',
-            (p_change->>'from_date')::date, p_change->>'from_location', (p_change->>'to_date')::date,
-            p_change->>'to_location', p_change->>'by_kind', p_change->>'by_label',
-            (p_change->>'conversation_id')::uuid, (p_change->>'created_at')::timestamptz);
     PERFORM public.app_write_audit(p_audit);
     PERFORM public.app_save_events(p_events);
     RETURN QUERY SELECT * FROM public.tours WHERE tenant_id = p_tenant AND id = (p_change->>'tour_id')::uuid;
@@ -660,7 +656,7 @@ BEGIN
         'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
         'app_list_conversations(uuid, integer, integer)', 'app_change_tour(uuid, jsonb, jsonb, jsonb)',
         'app_update_contact(uuid, jsonb, jsonb, jsonb)', 'app_merge_contacts(uuid, uuid, uuid, jsonb, jsonb)', 'app_delete_note(uuid, uuid, jsonb)',
-        'app_update_tenant_settings(uuid, jsonb, jsonb)']
+        'app_update_tenant_settings(uuid, jsonb, jsonb)', 'app_apply_tour_change(uuid, jsonb)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);
