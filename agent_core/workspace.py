@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 from agent_core.access.credentials import (
@@ -303,7 +303,7 @@ class Workspace:
         """Move a booking to a new date (and place), validated like the agent's tool."""
         tour = self._booked_tour(tenant_id, tour_id)
         move = parse_like_a_tool(
-            TourMove, "move", self._agent.clock.today(), new_date=new_date, new_location=new_location
+            TourMove, "move", self._business_today(tenant_id), new_date=new_date, new_location=new_location
         )
         new_location = move.new_location or tour.location
         if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
@@ -390,6 +390,11 @@ class Workspace:
         changed = write(describe)
         self._bus.deliver(events)
         return changed
+
+    def _business_today(self, tenant_id: UUID) -> date:
+        """Today where the business is (its timezone setting), as the agent's tools see it."""
+        now = self._agent.clock.now()
+        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
 
     def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
         self.require(Action.CORRECT, tenant_id)

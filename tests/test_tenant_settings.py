@@ -4,7 +4,7 @@ its own "today", only the tools it enabled."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -81,3 +81,14 @@ def test_a_tool_the_business_did_not_enable_is_neither_offered_nor_run(
     asked = workspace.run_turn(tenant.id, "Can you cancel the booking for Eve Adams?")
     assert asked.tool_calls == ()
     assert [t.status for t in store.list_tours(tenant.id).rows] == [TourStatus.BOOKED]
+
+
+def test_an_operators_move_is_checked_against_the_businesss_today(store: Store, tenant: Tenant) -> None:
+    workspace = make_workspace(store, clock=LATE_EVENING)
+    booked = workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
+    booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
+    workspace.update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
+    # 24 November is still today in UTC, but already yesterday where this business is.
+    with pytest.raises(InvalidInputError, match="2026-11-24 is in the past"):
+        workspace.reschedule_tour(tenant.id, booking, "2026-11-24")
+    assert workspace.reschedule_tour(tenant.id, booking, "2026-11-25").tour_date.isoformat() == "2026-11-25"
