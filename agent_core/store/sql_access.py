@@ -41,12 +41,15 @@ class SqlAccess(SqlBackend):
     def _users(self, session: SqlSession, rows: list[Row]) -> list[User]:
         if not rows:
             return []
-        ids = {str(r["id"]) for r in rows}
-        links = session.query("SELECT user_id, tenant_id FROM user_tenants ORDER BY user_id")
-        tenants: dict[str, list[object]] = {i: [] for i in ids}
+        # Only these users' assignments: a session check reads one user on every dashboard run.
+        names = [f":user{i}" for i in range(len(rows))]
+        links = session.query(
+            f"SELECT user_id, tenant_id FROM user_tenants WHERE user_id IN ({', '.join(names)})",
+            {n[1:]: r["id"] for n, r in zip(names, rows, strict=True)},
+        )
+        tenants: dict[str, list[object]] = {str(r["id"]): [] for r in rows}
         for link in links:
-            if str(link["user_id"]) in tenants:
-                tenants[str(link["user_id"])].append(link["tenant_id"])
+            tenants[str(link["user_id"])].append(link["tenant_id"])
         return [user_from_row(r, tenants[str(r["id"])]) for r in rows]
 
     def count_users(self) -> int:

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from typing import Protocol
+from uuid import UUID
 
 from agent_core.store.rows import Row
 
@@ -20,6 +21,15 @@ class SqlSession(Protocol):
     def execute(self, sql: str, params: Mapping[str, object] | None = None) -> int:
         """Run a statement and return the affected row count."""
         ...
+
+
+def fetch_one(session: SqlSession, table: str, tenant_id: UUID, row_id: UUID) -> Row | None:
+    """One row of a tenant's table by its id, or None (`table` is one of ours, never input)."""
+    rows = session.query(
+        f"SELECT * FROM {table} WHERE tenant_id = :tenant_id AND id = :id",
+        {"tenant_id": tenant_id, "id": row_id},
+    )
+    return rows[0] if rows else None
 
 
 class SqlBackend(ABC):

@@ -70,7 +70,7 @@ from agent_core.store.rows import (
     tour_from_row,
 )
 from agent_core.store.sql_access import SqlAccess
-from agent_core.store.sql_backend import SqlSession
+from agent_core.store.sql_backend import SqlSession, fetch_one
 from agent_core.store.tour_changes import apply_tour_change, live_booking
 
 _EVENT_JOIN = (
@@ -597,11 +597,8 @@ class SqlStore(RecordPages, SqlAccess):
 
     def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
         with self._reader() as session:
-            rows = session.query(
-                "SELECT * FROM tours WHERE tenant_id = :tenant_id AND id = :id",
-                {"tenant_id": tenant_id, "id": tour_id},
-            )
-        return tour_from_row(rows[0]) if rows else None
+            row = fetch_one(session, "tours", tenant_id, tour_id)
+        return tour_from_row(row) if row else None
 
     def list_tour_changes(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
         with self._reader() as session:
@@ -623,12 +620,9 @@ class SqlStore(RecordPages, SqlAccess):
         with self._transaction() as session:
             if change.to_date is not None and change.to_location is not None:
                 self._serialize(session, f"tours:{tenant_id}:{change.to_date.isoformat()}")
-                moving = session.query(
-                    "SELECT * FROM tours WHERE tenant_id = :tenant_id AND id = :id",
-                    {"tenant_id": tenant_id, "id": change.tour_id},
-                )
+                moving = fetch_one(session, "tours", tenant_id, change.tour_id)
                 if moving:
-                    name = tour_from_row(moving[0]).customer_name
+                    name = tour_from_row(moving).customer_name
                     taken = live_booking(session, tenant_id, name, change.to_date, change.to_location)
                     if taken is not None and taken.id != change.tour_id:
                         on = change.to_date.isoformat()
@@ -640,16 +634,9 @@ class SqlStore(RecordPages, SqlAccess):
             self._insert_events(session, events(tour))
         return tour
 
-    def _one(self, session: SqlSession, table: str, tenant_id: UUID, row_id: UUID) -> Row | None:
-        rows = session.query(
-            f"SELECT * FROM {table} WHERE tenant_id = :tenant_id AND id = :id",
-            {"tenant_id": tenant_id, "id": row_id},
-        )
-        return rows[0] if rows else None
-
     def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
         with self._reader() as session:
-            row = self._one(session, "contacts", tenant_id, contact_id)
+            row = fetch_one(session, "contacts", tenant_id, contact_id)
         return contact_from_row(row) if row else None
 
     def update_contact(
@@ -676,7 +663,7 @@ class SqlStore(RecordPages, SqlAccess):
                     },
                 ):
                     raise NotFoundError(f"unknown contact {contact.id}")
-                row = self._one(session, "contacts", tenant_id, contact.id)
+                row = fetch_one(session, "contacts", tenant_id, contact.id)
                 assert row is not None
                 updated = contact_from_row(row)
                 self._write_audit(session, audit)
@@ -699,7 +686,7 @@ class SqlStore(RecordPages, SqlAccess):
         events: Callable[[Contact], Sequence[OutboxEvent]],
     ) -> Contact:
         with self._transaction() as session:
-            kept, dropped = (self._one(session, "contacts", tenant_id, i) for i in (keep_id, drop_id))
+            kept, dropped = (fetch_one(session, "contacts", tenant_id, i) for i in (keep_id, drop_id))
             if kept is None or dropped is None or keep_id == drop_id:
                 raise NotFoundError("unknown contact, or the same contact twice")
             session.execute(
@@ -717,7 +704,7 @@ class SqlStore(RecordPages, SqlAccess):
                     "id": keep_id,
                 },
             )
-            row = self._one(session, "contacts", tenant_id, keep_id)
+            row = fetch_one(session, "contacts", tenant_id, keep_id)
             assert row is not None
             merged = contact_from_row(row)
             self._write_audit(session, audit)
@@ -726,7 +713,7 @@ class SqlStore(RecordPages, SqlAccess):
 
     def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
         with self._reader() as session:
-            row = self._one(session, "notes", tenant_id, note_id)
+            row = fetch_one(session, "notes", tenant_id, note_id)
         return note_from_row(row) if row else None
 
     def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 from agent_core.domain import Tour, TourChange, TourChangeKind
 from agent_core.store.base import same_booking
 from agent_core.store.rows import tour_from_row
-from agent_core.store.sql_backend import SqlSession
+from agent_core.store.sql_backend import SqlSession, fetch_one
 
 
 def live_booking(
@@ -62,7 +62,6 @@ def apply_tour_change(session: SqlSession, tenant_id: UUID, change: TourChange) 
             "created_at": change.created_at,
         },
     )
-    rows = session.query(
-        "SELECT * FROM tours WHERE tenant_id = :t AND id = :id", {"t": tenant_id, "id": change.tour_id}
-    )
-    return tour_from_row(rows[0])
+    row = fetch_one(session, "tours", tenant_id, change.tour_id)
+    assert row is not None  # just updated in this transaction
+    return tour_from_row(row)
