@@ -12,17 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent_core.domain import JsonDict
 from agent_core.errors import check_storable_text
+from agent_core.tools import TOOL_NAMES
 
 log = logging.getLogger(__name__)
-
-TOOL_NAMES = (
-    "book_tour",
-    "find_tours",
-    "cancel_tour",
-    "reschedule_tour",
-    "take_note",
-    "update_contact_info",
-)
 
 
 class TenantSettings(BaseModel):

@@ -9,7 +9,8 @@ import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
-from agent_core.tenant_settings import TOOL_NAMES, settings_from
+from agent_core.tenant_settings import settings_from
+from agent_core.tools import TOOL_NAMES
 from dashboard.state import current_tenant, get_runtime, get_workspace, require_page, session_key
 
 runtime = get_runtime()
