@@ -189,10 +189,7 @@ class ApiRoutes:
             raise ApiError(400, "invalid_json", "the body's JSON is nested too deeply") from None
 
     def _params(self, request: Request, model: type[ParamsT]) -> ParamsT:
-        try:
-            return model.model_validate(dict(request.query_params))
-        except ValidationError as exc:
-            raise from_core(invalid_input("query", exc)) from None
+        return _validated(model, dict(request.query_params), "query")
 
     async def _tenant(self, request: Request) -> tuple[Workspace, Tenant]:
         """The caller's workspace and the path's tenant, which the caller may read."""
@@ -347,11 +344,7 @@ class ApiRoutes:
         """A tenant's settings (GET), or all of them replaced (PUT, admins)."""
         workspace, tenant = await self._tenant(request)
         if request.method == "PUT":
-            raw = await self._body(request)
-            try:
-                body = TenantSettingsBody.model_validate(raw)
-            except ValidationError as exc:
-                raise from_core(invalid_input("body", exc)) from None
+            body = _validated(TenantSettingsBody, await self._body(request), "body")
             tenant = await run_in_threadpool(
                 lambda: workspace.update_tenant_settings(tenant.id, **body.model_dump())
             )
@@ -376,15 +369,9 @@ class ApiRoutes:
     ) -> Response:
         """An operator's correction of a booking, retried safely with an Idempotency-Key."""
         workspace, tenant = await self._tenant(request)
-        try:
-            tour_id = UUID(request.path_params["tour_id"])
-        except ValueError:
-            raise ApiError(404, "not_found", "unknown booking") from None
+        tour_id = _path_id(request, "tour_id", "booking")
         raw = await self._body(request) if body_type is not None else None
-        try:
-            body = body_type.model_validate(raw) if body_type is not None else None
-        except ValidationError as exc:
-            raise from_core(invalid_input("body", exc)) from None
+        body = _validated(body_type, raw, "body") if body_type is not None else None
         key = key_of(request)
         identity = {"route": request.url.path, "body": raw}
         keyed = None if key is None else KeyedRequest(self._runtime().store, tenant.id, key, identity)
@@ -405,15 +392,8 @@ class ApiRoutes:
     async def patch_contact(self, request: Request) -> Response:
         """Correct a contact: the fields sent replace the stored ones."""
         workspace, tenant = await self._tenant(request)
-        try:
-            contact_id = UUID(request.path_params["contact_id"])
-        except ValueError:
-            raise ApiError(404, "not_found", "unknown contact") from None
-        raw = await self._body(request)
-        try:
-            patch = ContactPatch.model_validate(raw)
-        except ValidationError as exc:
-            raise from_core(invalid_input("body", exc)) from None
+        contact_id = _path_id(request, "contact_id", "contact")
+        patch = _validated(ContactPatch, await self._body(request), "body")
 
         def apply() -> Contact:
             current = workspace.contact(tenant.id, contact_id)
@@ -441,10 +421,7 @@ class ApiRoutes:
 
     async def conversation(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
-        try:
-            conversation_id = UUID(request.path_params["conversation_id"])
-        except ValueError:
-            raise ApiError(404, "not_found", "unknown conversation") from None
+        conversation_id = _path_id(request, "conversation_id", "conversation")
         messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
             raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
@@ -468,6 +445,22 @@ class ApiRoutes:
         return json_response(
             EventPage(data=[EventOut.of(r) for r in records], next_cursor=encode_cursor("s", last))
         )
+
+
+def _validated(model: type[ParamsT], data: object, what: str) -> ParamsT:
+    """`data` parsed by `model`; 422 listing every problem (`what`: query or body)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise from_core(invalid_input(what, exc)) from None
+
+
+def _path_id(request: Request, name: str, what: str) -> UUID:
+    """A record's id from the path; 404 for one that cannot be an id (no such record)."""
+    try:
+        return UUID(request.path_params[name])
+    except ValueError:
+        raise ApiError(404, "not_found", f"unknown {what}") from None
 
 
 def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:
