@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 from agent_core.access.credentials import (
@@ -50,6 +51,7 @@ from agent_core.domain import (
     ConversationSummary,
     EventName,
     EventRecord,
+    JsonDict,
     Note,
     OutboxEvent,
     PromptVersion,
@@ -69,6 +71,8 @@ from agent_core.store.base import Store, name_key, utcnow
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
+
+RecordT = TypeVar("RecordT")
 
 _REFUSALS = {
     Action.READ: "see this tenant",
@@ -293,9 +297,7 @@ class Workspace:
     def cancel_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
         """Cancel a booking; the customer is told (the confirmation listener)."""
         tour = self._booked_tour(tenant_id, tour_id)
-        return self._change_tour(
-            tenant_id, TourChange.cancel(tour, self._operator()), AuditAction.TOUR_CANCELLED
-        )
+        return self._change_tour(tour, TourChange.cancel(tour, self._operator()), AuditAction.TOUR_CANCELLED)
 
     def reschedule_tour(
         self, tenant_id: UUID, tour_id: UUID, new_date: date | str, new_location: str | None = None
@@ -309,7 +311,7 @@ class Workspace:
         if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
             raise InvalidInputError("the booking is already on that day at that place")
         change = TourChange.move(tour, move.new_date, new_location, self._operator())
-        return self._change_tour(tenant_id, change, AuditAction.TOUR_RESCHEDULED)
+        return self._change_tour(tour, change, AuditAction.TOUR_RESCHEDULED)
 
     def correct_contact(
         self, tenant_id: UUID, contact_id: UUID, name: str, email: str | None, phone: str | None
@@ -329,8 +331,10 @@ class Workspace:
             before=contact_summary(before),
             after=contact_summary(after),
         )
-        return self._contact_change(
+        return self._write_with_event(
             tenant_id,
+            EventName.CONTACT_UPDATED,
+            contact_summary,
             lambda describe: self._store.update_contact(tenant_id, after, audit=audit, events=describe),
         )
 
@@ -347,8 +351,10 @@ class Workspace:
             tenant_id=tenant_id,
             before={"kept": contact_summary(kept), "merged": contact_summary(dropped)},
         )
-        return self._contact_change(
+        return self._write_with_event(
             tenant_id,
+            EventName.CONTACT_UPDATED,
+            contact_summary,
             lambda describe: self._store.merge_contacts(
                 tenant_id, keep_id, drop_id, audit=audit, events=describe
             ),
@@ -376,20 +382,25 @@ class Workspace:
             raise NotFoundError(f"unknown contact {contact_id}")
         return contact
 
-    def _contact_change(
-        self, tenant_id: UUID, write: Callable[[Callable[[Contact], list[OutboxEvent]]], Contact]
-    ) -> Contact:
-        """Run a contact correction whose `contact.updated` event the CRM sync picks up."""
+    def _write_with_event(
+        self,
+        tenant_id: UUID,
+        name: EventName,
+        payload: Callable[[RecordT], JsonDict],
+        write: Callable[[Callable[[RecordT], list[OutboxEvent]]], RecordT],
+    ) -> RecordT:
+        """Run a correction whose event — described from what it wrote, naming who did it —
+        commits with it; deliver the event once committed."""
         events: list[OutboxEvent] = []
 
-        def describe(contact: Contact) -> list[OutboxEvent]:
-            payload = {**contact_summary(contact), "by": self.principal.label}
-            events[:] = [self._bus.outbox(EventName.CONTACT_UPDATED, tenant_id, payload)]
+        def describe(record: RecordT) -> list[OutboxEvent]:
+            body = {**payload(record), "by": self.principal.label}
+            events[:] = [self._bus.outbox(name, tenant_id, body)]
             return events
 
-        changed = write(describe)
+        written = write(describe)
         self._bus.deliver(events)
-        return changed
+        return written
 
     def _business_today(self, tenant_id: UUID) -> date:
         """Today where the business is (its timezone setting), as the agent's tools see it."""
@@ -408,34 +419,23 @@ class Workspace:
     def _operator(self) -> ChangedBy:
         return ChangedBy("operator", self.principal.label)
 
-    def _change_tour(self, tenant_id: UUID, change: TourChange, action: AuditAction) -> Tour:
-        before = self._store.get_tour(tenant_id, change.tour_id)
-        assert before is not None
-        after = change.applied(before)
+    def _change_tour(self, before: Tour, change: TourChange, action: AuditAction) -> Tour:
+        tenant_id = before.tenant_id
         audit = self._audit(
             action,
             f"booking {change.tour_id}",
             tenant_id=tenant_id,
             before=before.summary(),
-            after=after.summary(),
+            after=change.applied(before).summary(),
         )
-        name = (
-            EventName.TOUR_CANCELLED
-            if change.kind is TourChangeKind.CANCELLED
-            else EventName.TOUR_RESCHEDULED
+        cancelled = change.kind is TourChangeKind.CANCELLED
+        previous = {"previous_date": before.tour_date.isoformat(), "previous_location": before.location}
+        return self._write_with_event(
+            tenant_id,
+            EventName.TOUR_CANCELLED if cancelled else EventName.TOUR_RESCHEDULED,
+            lambda tour: {**tour.summary(), **previous},
+            lambda describe: self._store.change_tour(tenant_id, change, audit=audit, events=describe),
         )
-        events: list[OutboxEvent] = []
-
-        def describe(tour: Tour) -> list[OutboxEvent]:
-            previous = {"previous_date": before.tour_date.isoformat(), "previous_location": before.location}
-            events[:] = [
-                self._bus.outbox(name, tenant_id, {**tour.summary(), **previous, "by": self.principal.label})
-            ]
-            return events
-
-        changed = self._store.change_tour(tenant_id, change, audit=audit, events=describe)
-        self._bus.deliver(events)
-        return changed
 
     # -- users -------------------------------------------------------------------------
 
