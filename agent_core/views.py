@@ -118,20 +118,13 @@ def records_frame(rows: Sequence[Tour | Note | Contact], zone: tzinfo = UTC) -> 
     return frame[ordered].rename(columns=_COLUMN_LABELS)
 
 
-_TOUCHED = {
-    "book_tour": "booked",
-    "cancel_tour": "cancelled",
-    "reschedule_tour": "moved",
-    "take_note": "noted",
-    "update_contact_info": "contact",
-}
+_TOUR_VERBS = {"book_tour": "booked", "cancel_tour": "cancelled", "reschedule_tour": "moved"}
 
 
 @dataclass(frozen=True, slots=True)
 class TouchedRecord:
-    """A record a conversation's tool calls wrote: what was done, and the record's reference."""
+    """A record a conversation's tool calls wrote: what was done, and the booking's reference."""
 
-    kind: str
     line: str
     booking_id: str | None = None
 
@@ -140,20 +133,17 @@ def records_touched(calls: Sequence[ToolCallRecord]) -> list[TouchedRecord]:
     """What a conversation wrote, one line per successful writing tool call, in order."""
     touched = []
     for call in calls:
-        verb = _TOUCHED.get(call.name)
         result = call.result or {}
-        if verb is None or call.status is not ToolCallStatus.SUCCEEDED or result.get("ambiguous"):
+        if call.status is not ToolCallStatus.SUCCEEDED or result.get("ambiguous"):
             continue
         if call.name == "take_note":
-            touched.append(TouchedRecord("note", f"noted: {result.get('content', '')}"))
+            touched.append(TouchedRecord(f"noted: {result.get('content', '')}"))
         elif call.name == "update_contact_info":
             details = ", ".join(str(result[k]) for k in ("email", "phone") if result.get(k))
-            touched.append(
-                TouchedRecord("contact", f"contact {result.get('name')} ({details or 'no details'})")
-            )
-        else:
+            touched.append(TouchedRecord(f"contact {result.get('name')} ({details or 'no details'})"))
+        elif verb := _TOUR_VERBS.get(call.name):
             line = f"{verb} {result.get('name')} · {result.get('date')} · {result.get('location')}"
-            touched.append(TouchedRecord("tour", line, str(result.get("booking_id"))))
+            touched.append(TouchedRecord(line, str(result.get("booking_id"))))
     return touched
 
 
