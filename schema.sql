@@ -167,8 +167,12 @@ CREATE TABLE IF NOT EXISTS public.contacts (
     phone      text,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
+    email_key  text,
+    phone_key  text,
     UNIQUE (tenant_id, name_key)
 );
+CREATE INDEX IF NOT EXISTS contacts_email_key ON public.contacts (tenant_id, email_key);
+CREATE INDEX IF NOT EXISTS contacts_phone_key ON public.contacts (tenant_id, phone_key);
 
 CREATE TABLE IF NOT EXISTS public.prompt_versions (
     tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
@@ -368,16 +372,15 @@ BEGIN
     ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
-        -- The tool looked for a live booking of the same customer, day and place before this
-        -- call; bookings of one day take turns here, and one made since means its answer is
-        -- stale: the caller runs the tool again (and finds that booking).
+        -- The tool looked at the day's live bookings before this call (`seen`); bookings of
+        -- one day take turns here, and one made since means its answer may be stale: the
+        -- caller runs the tool again (and finds that booking if it is the same).
         PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (w->>'tour_date'), 0))
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
         IF EXISTS (
             SELECT FROM public.tours t, jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w
             WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date AND t.status = 'booked'
-              AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g')) = w->>'customer_key'
-              AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g')) = w->>'location_key'
+              AND NOT (COALESCE(w->'seen', '[]'::jsonb) ? t.id::text)
         ) THEN
             RAISE EXCEPTION 'a booking of the same customer, day and place was just made'
                 USING ERRCODE = 'VA412';
@@ -395,14 +398,32 @@ BEGIN
         INSERT INTO public.notes (id, tenant_id, content, conversation_id)
         SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
         FROM jsonb_array_elements(COALESCE(p_writes->'notes', '[]'::jsonb)) w;
-        INSERT INTO public.contacts (id, tenant_id, name, name_key, email, phone)
-        SELECT (w->>'id')::uuid, p_tenant, w->>'name', w->>'name_key', w->>'email', w->>'phone'
+        -- Contacts likewise: saves of a tenant's contacts take turns, and a contact matching
+        -- the details given (`lookup`) that the tool did not see makes it run again.
+        PERFORM pg_advisory_xact_lock(hashtextextended('contacts:' || p_tenant, 0))
+        WHERE jsonb_array_length(COALESCE(p_writes->'contacts', '[]'::jsonb)) > 0;
+        IF EXISTS (
+            SELECT FROM public.contacts c, jsonb_array_elements(COALESCE(p_writes->'contacts', '[]'::jsonb)) w
+            WHERE c.tenant_id = p_tenant
+              AND (c.name_key = w->'lookup'->>'name_key' OR c.email_key = w->'lookup'->>'email_key'
+                   OR c.phone_key = w->'lookup'->>'phone_key')
+              AND NOT (COALESCE(w->'seen', '[]'::jsonb) ? c.id::text)
+        ) THEN
+            RAISE EXCEPTION 'a contact with these details was just saved' USING ERRCODE = 'VA412';
+        END IF;
+        INSERT INTO public.contacts (id, tenant_id, name, name_key, email, email_key, phone, phone_key)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'name', w->>'name_key', w->>'email', w->>'email_key',
+               w->>'phone', w->>'phone_key'
         FROM jsonb_array_elements(COALESCE(p_writes->'contacts', '[]'::jsonb)) w
-        ON CONFLICT (tenant_id, name_key) DO UPDATE SET
+        ON CONFLICT (id) DO UPDATE SET
+            -- A name left as it is keeps its key (a contact kept apart by migration 6 keeps its own).
             name = excluded.name,
-            email = COALESCE(excluded.email, public.contacts.email),
-            phone = COALESCE(excluded.phone, public.contacts.phone),
-            updated_at = now();
+            name_key = CASE WHEN public.contacts.name = excluded.name THEN public.contacts.name_key
+                            ELSE excluded.name_key END,
+            email = excluded.email,
+            email_key = excluded.email_key, phone = excluded.phone, phone_key = excluded.phone_key,
+            updated_at = now()
+        WHERE public.contacts.tenant_id = p_tenant;
     END IF;
     IF v_claimed = 1 THEN
         PERFORM public.app_save_events(p_events);
@@ -561,17 +582,15 @@ RETURNS SETOF public.tours LANGUAGE plpgsql AS $$
 BEGIN
     IF p_change->>'kind' = 'rescheduled' THEN
         PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (p_change->>'to_date'), 0));
+        -- The app checked the day's live bookings (`seen`) for one the move would duplicate;
+        -- one booked since it looked means it must look again.
         IF EXISTS (
-            SELECT FROM public.tours t, public.tours moving
-            WHERE moving.tenant_id = p_tenant AND moving.id = (p_change->>'tour_id')::uuid
-              AND t.tenant_id = p_tenant AND t.id <> moving.id AND t.status = 'booked'
+            SELECT FROM public.tours t
+            WHERE t.tenant_id = p_tenant AND t.id <> (p_change->>'tour_id')::uuid AND t.status = 'booked'
               AND t.tour_date = (p_change->>'to_date')::date
-              AND lower(regexp_replace(btrim(t.customer_name), '\s+', ' ', 'g'))
-                  = lower(regexp_replace(btrim(moving.customer_name), '\s+', ' ', 'g'))
-              AND lower(regexp_replace(btrim(t.location), '\s+', ' ', 'g'))
-                  = lower(regexp_replace(btrim(p_change->>'to_location'), '\s+', ' ', 'g'))
+              AND NOT (COALESCE(p_change->'seen', '[]'::jsonb) ? t.id::text)
         ) THEN
-            RAISE EXCEPTION 'the customer already has a booking on that day at that place' USING ERRCODE = 'VA422';
+            RAISE EXCEPTION 'that day''s bookings changed in the meantime: try again' USING ERRCODE = 'VA422';
         END IF;
     END IF;
     IF NOT public.app_apply_tour_change(p_tenant, p_change) THEN
@@ -587,8 +606,10 @@ $$;
 CREATE OR REPLACE FUNCTION public.app_update_contact(p_tenant uuid, p_contact jsonb, p_audit jsonb, p_events jsonb)
 RETURNS SETOF public.contacts LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE public.contacts SET name = p_contact->>'name', name_key = p_contact->>'name_key',
-        email = p_contact->>'email', phone = p_contact->>'phone', updated_at = now()
+    UPDATE public.contacts SET name = p_contact->>'name',
+        name_key = CASE WHEN name = p_contact->>'name' THEN name_key ELSE p_contact->>'name_key' END,
+        email = p_contact->>'email', email_key = p_contact->>'email_key',
+        phone = p_contact->>'phone', phone_key = p_contact->>'phone_key', updated_at = now()
     WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown contact %', p_contact->>'id' USING ERRCODE = 'P0002';
@@ -608,8 +629,9 @@ BEGIN
     IF v_drop.id IS NULL THEN
         RAISE EXCEPTION 'unknown contact %', p_drop USING ERRCODE = 'P0002';
     END IF;
-    UPDATE public.contacts SET email = COALESCE(email, v_drop.email), phone = COALESCE(phone, v_drop.phone),
-        updated_at = now()
+    -- A detail and its match key are null together, so they are taken over together.
+    UPDATE public.contacts SET email = COALESCE(email, v_drop.email), email_key = COALESCE(email_key, v_drop.email_key),
+        phone = COALESCE(phone, v_drop.phone), phone_key = COALESCE(phone_key, v_drop.phone_key), updated_at = now()
     WHERE tenant_id = p_tenant AND id = p_keep;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown contact %', p_keep USING ERRCODE = 'P0002';
@@ -880,11 +902,12 @@ SELECT id, 1, system_prompt, 'seed' FROM public.tenants
 WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
 ON CONFLICT (tenant_id, version) DO NOTHING;
 
--- This file is migrations 1 to 5.
+-- This file is migrations 1 to 6.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
     (3, 'exactly_once'),
     (4, 'access'),
-    (5, 'booking_lifecycle')
+    (5, 'booking_lifecycle'),
+    (6, 'contact_keys')
 ON CONFLICT (version) DO NOTHING;

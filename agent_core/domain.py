@@ -70,7 +70,8 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """A person the business keeps details for; unique per tenant by case-folded name."""
+    """A person the business keeps details for: one per tenant per name, email or phone
+    (as `agent_core.store.matching` compares them)."""
 
     id: UUID
     tenant_id: UUID

@@ -67,7 +67,8 @@ from agent_core.domain import (
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
-from agent_core.store.base import Store, name_key, utcnow
+from agent_core.store.base import Store, utcnow
+from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary

@@ -18,13 +18,22 @@ import redis
 from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, UserRole
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import FixedClock
-from agent_core.domain import Event, EventName, JsonDict, OutboxEvent, Tenant
+from agent_core.domain import (
+    Contact,
+    Event,
+    EventName,
+    JsonDict,
+    OutboxEvent,
+    Tenant,
+    ToolCallRequest,
+    ToolCallStatus,
+)
 from agent_core.events.bus import EventBus
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.prompt_cache import PromptCache
-from agent_core.store.base import Store
+from agent_core.store.base import Store, TenantWriter, ToolFailure
 from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
@@ -266,3 +275,20 @@ def make_agent(
         clock=clock,
         limits=limits,
     )
+
+
+def save_contact(store: Store, tenant_id: UUID, name: str, email: str | None, phone: str | None) -> Contact:
+    """Save contact details in a turn of their own, as update_contact_info does; the contact
+    they landed on, or ToolFailure with the store's refusal."""
+    turn = store.start_turn(tenant_id, None, f"Save {name}")
+    saved: list[Contact] = []
+
+    def upsert(writer: TenantWriter) -> JsonDict:
+        saved.append(writer.upsert_contact(name, email, phone)[0])
+        return {}
+
+    request = ToolCallRequest(f"call_{uuid4().hex}", "update_contact_info", "{}")
+    record, _ = store.run_tool_call(tenant_id, turn.conversation_id, turn.turn_id, request, upsert)
+    if record.status is not ToolCallStatus.SUCCEEDED:
+        raise ToolFailure(record.error)
+    return saved[0]

@@ -396,18 +396,6 @@ class Store(AccessStore, Protocol):
         ...
 
 
-def name_key(name: str) -> str:
-    """The case- and space-insensitive key contacts (and bookings' customers and places) match by."""
-    return " ".join(name.casefold().split())
-
-
-def same_booking(tour: Tour, customer_name: str, location: str) -> bool:
-    """True when a tour on the asked date already is this customer's at this place."""
-    return name_key(tour.customer_name) == name_key(customer_name) and name_key(tour.location) == name_key(
-        location
-    )
-
-
 def tenant_created(audit: AuditEntry, tenant_id: UUID) -> AuditEntry:
     """The audit entry of a tenant creation, naming the id the store gave it."""
     return replace(audit, tenant_id=tenant_id, target=f"tenant {tenant_id}")

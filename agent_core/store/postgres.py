@@ -148,7 +148,7 @@ class PostgresMigrations:
 
     dialect: Dialect = "postgres"
 
-    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+    def __init__(self, connection: psycopg.Connection[Row]) -> None:
         self._connection = connection
 
     def _scalar(self, sql: str, params: tuple[object, ...] = ()) -> object:
@@ -168,6 +168,8 @@ class PostgresMigrations:
                 self._connection.execute(CREATE_VERSION_TABLE["postgres"])
                 if migration.sql:
                     self._connection.execute(migration.sql.encode())
+                if migration.backfill is not None:
+                    migration.backfill(_PostgresSession(self._connection))
                 self._connection.execute(
                     "INSERT INTO public.schema_migrations (version, name) VALUES (%s, %s)",
                     (migration.version, migration.name),
@@ -176,10 +178,12 @@ class PostgresMigrations:
             raise ConfigError(f"migration {migration.label} failed: {exc}") from exc
 
 
-def _connect(conninfo: str, timeout: float = 10.0) -> psycopg.Connection[Any]:
+def _connect(conninfo: str, timeout: float = 10.0) -> psycopg.Connection[Row]:
     """One connection outside the pool; StoreUnavailableError with the server's own reason."""
     try:
-        return psycopg.connect(conninfo, autocommit=True, connect_timeout=max(1, int(timeout)))
+        return psycopg.connect(
+            conninfo, autocommit=True, row_factory=dict_row, connect_timeout=max(1, int(timeout))
+        )
     except psycopg.OperationalError as exc:
         raise StoreUnavailableError(
             f"cannot connect to PostgreSQL at DATABASE_URL: {_first_line(exc)}"

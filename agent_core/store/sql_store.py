@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import cast
 from uuid import UUID, uuid4
@@ -45,12 +46,12 @@ from agent_core.store.base import (
     ToolFailure,
     TurnOutcome,
     TurnStart,
-    name_key,
     tenant_created,
     turn_failed_payload,
     utcnow,
     with_version,
 )
+from agent_core.store.matching import already_booked, contact_keys, detail_keys, name_key, resolve_contact
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
@@ -154,9 +155,7 @@ class _SqlTenantWriter:
         self._serialize(self._session, f"tours:{self._tenant_id}:{new_date.isoformat()}")
         taken = self._live_booking(tour.customer_name, new_date, new_location)
         if taken is not None and taken.id != tour.id:
-            raise ToolFailure(
-                f"{tour.customer_name} already has a booking on {new_date.isoformat()} in {taken.location}"
-            )
+            raise ToolFailure(already_booked(taken))
         change = TourChange.move(tour, new_date, new_location, by_agent(self._conversation_id))
         return self._change(tour, change)
 
@@ -182,27 +181,49 @@ class _SqlTenantWriter:
         return note
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
-        key = name_key(name)
-        params = {"tenant_id": self._tenant_id, "name_key": key}
-        existed = bool(
-            self._session.query(
-                "SELECT 1 AS found FROM contacts WHERE tenant_id = :tenant_id AND name_key = :name_key",
-                params,
+        # Saves of one tenant's contacts take turns, so two turns cannot both create one person.
+        self._serialize(self._session, f"contacts:{self._tenant_id}")
+        rows = self._session.query(
+            "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND (name_key = :name_key"
+            " OR email_key = :email_key OR phone_key = :phone_key)",
+            {"tenant_id": self._tenant_id, **detail_keys(name, email, phone)},
+        )
+        match = resolve_contact(
+            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, utcnow()
+        )
+        values = _contact_values(self._tenant_id, match.contact, match.contact.updated_at)
+        if match.created:
+            self._session.execute(
+                "INSERT INTO contacts (id, tenant_id, name, name_key, email, email_key, phone, phone_key,"
+                " created_at, updated_at) VALUES (:id, :tenant_id, :name, :name_key, :email, :email_key,"
+                " :phone, :phone_key, :now, :now)",
+                values,
             )
-        )
-        now = utcnow()
-        self._session.execute(
-            "INSERT INTO contacts (id, tenant_id, name, name_key, email, phone, created_at, updated_at)"
-            " VALUES (:id, :tenant_id, :name, :name_key, :email, :phone, :now, :now)"
-            " ON CONFLICT (tenant_id, name_key) DO UPDATE SET name = excluded.name,"
-            " email = COALESCE(excluded.email, contacts.email),"
-            " phone = COALESCE(excluded.phone, contacts.phone), updated_at = excluded.updated_at",
-            {**params, "id": uuid4(), "name": name, "email": email, "phone": phone, "now": now},
-        )
-        row = self._session.query(
-            "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND name_key = :name_key", params
-        )[0]
-        return contact_from_row(row), not existed
+        else:
+            self._session.execute(UPDATE_CONTACT, values)
+        return match.contact, match.created
+
+
+def _contact_values(tenant_id: UUID, contact: Contact, now: datetime) -> dict[str, object]:
+    """The parameters of `UPDATE_CONTACT` for a contact as it is to be stored at `now`."""
+    return {
+        "id": contact.id,
+        "tenant_id": tenant_id,
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "now": now,
+        **contact_keys(contact),
+    }
+
+
+UPDATE_CONTACT = (
+    "UPDATE contacts SET name_key = CASE WHEN name = :name THEN name_key ELSE :name_key END, name = :name,"
+    " email = :email, email_key = :email_key, phone = :phone, phone_key = :phone_key, updated_at = :now"
+    " WHERE tenant_id = :tenant_id AND id = :id"
+)
+"""Write a contact's values and match keys (`contact_keys`) by its id. A name left as it is
+keeps its key: a contact that migration 6 kept apart from its accentless twin keeps its own."""
 
 
 class SqlStore(RecordPages, SqlAccess):
@@ -625,8 +646,7 @@ class SqlStore(RecordPages, SqlAccess):
                     name = tour_from_row(moving).customer_name
                     taken = live_booking(session, tenant_id, name, change.to_date, change.to_location)
                     if taken is not None and taken.id != change.tour_id:
-                        on = change.to_date.isoformat()
-                        raise InvalidInputError(f"{name} already has a booking on {on} in {taken.location}")
+                        raise InvalidInputError(already_booked(taken))
             tour = apply_tour_change(session, tenant_id, change)
             if tour is None:
                 raise InvalidInputError("the booking was cancelled or changed in the meantime; reload it")
@@ -649,19 +669,7 @@ class SqlStore(RecordPages, SqlAccess):
     ) -> Contact:
         try:
             with self._transaction() as session:
-                if not session.execute(
-                    "UPDATE contacts SET name = :name, name_key = :name_key, email = :email, phone = :phone,"
-                    " updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
-                    {
-                        "name": contact.name,
-                        "name_key": name_key(contact.name),
-                        "email": contact.email,
-                        "phone": contact.phone,
-                        "now": utcnow(),
-                        "tenant_id": tenant_id,
-                        "id": contact.id,
-                    },
-                ):
+                if not session.execute(UPDATE_CONTACT, _contact_values(tenant_id, contact, utcnow())):
                     raise NotFoundError(f"unknown contact {contact.id}")
                 row = fetch_one(session, "contacts", tenant_id, contact.id)
                 assert row is not None
@@ -693,16 +701,18 @@ class SqlStore(RecordPages, SqlAccess):
                 "DELETE FROM contacts WHERE tenant_id = :tenant_id AND id = :id",
                 {"tenant_id": tenant_id, "id": drop_id},
             )
+            kept_contact, dropped_contact = contact_from_row(kept), contact_from_row(dropped)
             session.execute(
-                "UPDATE contacts SET email = COALESCE(email, :email), phone = COALESCE(phone, :phone),"
-                " updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
-                {
-                    "email": dropped["email"],
-                    "phone": dropped["phone"],
-                    "now": utcnow(),
-                    "tenant_id": tenant_id,
-                    "id": keep_id,
-                },
+                UPDATE_CONTACT,
+                _contact_values(
+                    tenant_id,
+                    replace(
+                        kept_contact,
+                        email=kept_contact.email or dropped_contact.email,
+                        phone=kept_contact.phone or dropped_contact.phone,
+                    ),
+                    utcnow(),
+                ),
             )
             row = fetch_one(session, "contacts", tenant_id, keep_id)
             assert row is not None

@@ -148,15 +148,18 @@ class SqliteMigrations:
 
     def apply(self, migration: Migration) -> None:
         # executescript commits whatever is open and runs the statements as they come, so the
-        # transaction is part of the script; after an error it is still open: roll it back.
-        record = (
-            f"INSERT INTO schema_migrations (version, name) VALUES ({migration.version}, '{migration.name}')"
-        )
-        script = (
-            f"BEGIN IMMEDIATE;\n{CREATE_VERSION_TABLE['sqlite']};\n{migration.sql}\n;\n{record};\nCOMMIT;"
-        )
+        # transaction is part of the script, left open for the Python step and the record;
+        # after an error it is still open: roll it back.
+        script = f"BEGIN IMMEDIATE;\n{CREATE_VERSION_TABLE['sqlite']};\n{migration.sql}\n;"
         try:
             self._connection.executescript(script)
+            if migration.backfill is not None:
+                migration.backfill(_SqliteSession(self._connection))
+            self._connection.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                (migration.version, migration.name),
+            )
+            self._connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if self._connection.in_transaction:
                 self._connection.execute("ROLLBACK")

@@ -56,10 +56,16 @@ from agent_core.store.base import (
     ToolFailure,
     TurnOutcome,
     TurnStart,
-    name_key,
-    same_booking,
     tenant_created,
     with_version,
+)
+from agent_core.store.matching import (
+    already_booked,
+    contact_keys,
+    detail_keys,
+    name_key,
+    resolve_contact,
+    same_booking,
 )
 from agent_core.store.migrations import require_version
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec
@@ -128,14 +134,7 @@ class _StagedWrites:
         }
 
     def _booked(self, customer_name: str, tour_date: date, location: str) -> Tour | None:
-        booked = self._store._rows(
-            self._store._table("tours")
-            .select("*")
-            .eq("tenant_id", str(self._tenant_id))
-            .eq("tour_date", tour_date.isoformat())
-            .eq("status", "booked")
-        )
-        return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
+        return self._store._same_booking(self._tenant_id, customer_name, tour_date, location)[0]
 
     def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
         request = (
@@ -157,9 +156,7 @@ class _StagedWrites:
     def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
         taken = self._booked(tour.customer_name, new_date, new_location)
         if taken is not None and taken.id != tour.id:
-            raise ToolFailure(
-                f"{tour.customer_name} already has a booking on {new_date.isoformat()} in {taken.location}"
-            )
+            raise ToolFailure(already_booked(taken))
         return self._stage(
             tour, TourChange.move(tour, new_date, new_location, by_agent(self._conversation_id))
         )
@@ -170,7 +167,7 @@ class _StagedWrites:
         return change.applied(tour)
 
     def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
-        existing = self._booked(customer_name, tour_date, location)
+        existing, seen = self._store._same_booking(self._tenant_id, customer_name, tour_date, location)
         if existing is not None:
             return existing, False
         tour = Tour(
@@ -188,9 +185,8 @@ class _StagedWrites:
                 "customer_name": customer_name,
                 "tour_date": tour_date.isoformat(),
                 "location": location,
-                # What app_run_tool_call compares with the bookings made since this check.
-                "customer_key": name_key(customer_name),
-                "location_key": name_key(location),
+                # app_run_tool_call asks for a rerun if the day has a booking this check missed.
+                "seen": seen,
             }
         )
         return tour, True
@@ -201,31 +197,37 @@ class _StagedWrites:
         return note
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
-        key = name_key(name)
-        existing = self._store._rows(
+        lookup = detail_keys(name, email, phone)
+        rows = self._store._rows(
             self._store._table("contacts")
             .select("*")
             .eq("tenant_id", str(self._tenant_id))
-            .eq("name_key", key)
+            .or_(",".join(f"{column}.eq.{_quoted(key)}" for column, key in lookup.items() if key))
         )
-        now = datetime.now(UTC)
-        if existing:
-            before = contact_from_row(existing[0])
-            contact = Contact(
-                before.id,
-                self._tenant_id,
-                name,
-                email or before.email,
-                phone or before.phone,
-                before.created_at,
-                now,
-            )
-        else:
-            contact = Contact(uuid4(), self._tenant_id, name, email, phone, now, now)
+        match = resolve_contact(
+            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, datetime.now(UTC)
+        )
         self.writes["contacts"].append(
-            {"id": str(contact.id), "name": name, "name_key": key, "email": email, "phone": phone}
+            {
+                **_contact_json(match.contact),
+                # app_run_tool_call asks for a rerun if a contact matching these details
+                # appeared after this look.
+                "lookup": lookup,
+                "seen": [str(r["id"]) for r in rows],
+            }
         )
-        return contact, not existing
+        return match.contact, match.created
+
+
+def _contact_json(contact: Contact) -> JsonDict:
+    """A contact's values and match keys as the SQL functions read them."""
+    return {
+        "id": str(contact.id),
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        **contact_keys(contact),
+    }
 
 
 class SupabaseStore(RecordPages, SupabaseAccess):
@@ -565,6 +567,23 @@ class SupabaseStore(RecordPages, SupabaseAccess):
 
     # -- booking corrections ---------------------------------------------------------------
 
+    def _same_booking(
+        self, tenant_id: UUID, customer_name: str, tour_date: date, location: str
+    ) -> tuple[Tour | None, list[str]]:
+        """This customer's live booking on that day at that place, if any, and the ids of
+        all the day's live bookings: what the SQL functions compare with what is there
+        when they write, since they do not match names themselves."""
+        rows = self._rows(
+            self._table("tours")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .eq("tour_date", tour_date.isoformat())
+            .eq("status", "booked")
+        )
+        booked = [tour_from_row(r) for r in rows]
+        same = next((t for t in booked if same_booking(t, customer_name, location)), None)
+        return same, [str(t.id) for t in booked]
+
     def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
         rows = self._rows(
             self._table("tours").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(tour_id))
@@ -592,11 +611,18 @@ class SupabaseStore(RecordPages, SupabaseAccess):
         tour = self.get_tour(tenant_id, change.tour_id)
         if tour is None:
             raise NotFoundError(f"unknown booking {change.tour_id}")
+        seen: list[str] = []
+        if change.to_date is not None and change.to_location is not None:
+            to_date, to_location = change.to_date, change.to_location
+            taken, seen = self._same_booking(tenant_id, tour.customer_name, to_date, to_location)
+            if taken is not None and taken.id != tour.id:
+                raise InvalidInputError(already_booked(taken))
         rows = self._rpc(
             "app_change_tour",
             {
                 "p_tenant": str(tenant_id),
-                "p_change": change.values(),
+                # app_change_tour refuses if the day has a booking this check missed.
+                "p_change": {**change.values(), "seen": seen},
                 "p_audit": audit_json(audit),
                 # The events describe the booking as the change leaves it.
                 "p_events": _events_json(events(change.applied(tour))),
@@ -618,19 +644,12 @@ class SupabaseStore(RecordPages, SupabaseAccess):
         audit: AuditEntry,
         events: Callable[[Contact], Sequence[OutboxEvent]],
     ) -> Contact:
-        values = {
-            "id": str(contact.id),
-            "name": contact.name,
-            "name_key": name_key(contact.name),
-            "email": contact.email,
-            "phone": contact.phone,
-        }
         try:
             rows = self._rpc(
                 "app_update_contact",
                 {
                     "p_tenant": str(tenant_id),
-                    "p_contact": values,
+                    "p_contact": _contact_json(contact),
                     "p_audit": audit_json(audit),
                     "p_events": _events_json(events(contact)),
                 },

@@ -7,7 +7,7 @@ from datetime import date
 from uuid import UUID
 
 from agent_core.domain import Tour, TourChange, TourChangeKind
-from agent_core.store.base import same_booking
+from agent_core.store.matching import same_booking
 from agent_core.store.rows import tour_from_row
 from agent_core.store.sql_backend import SqlSession, fetch_one
 

@@ -14,7 +14,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_core.domain import EventName, JsonDict, Tour
-from agent_core.store.base import ToolFailure, name_key
+from agent_core.store.base import ToolFailure
+from agent_core.store.matching import name_key
 from agent_core.tools.fields import BookableDate, PersonName, PlaceName
 from agent_core.tools.registry import Tool, ToolContext
 

@@ -35,7 +35,8 @@ def contact_summary(contact: Contact) -> JsonDict:
 
 
 def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDict:
-    """Create the contact (matched by name, case-insensitively) or update the given fields."""
+    """Create the contact or update the given fields of the one these details find (by name
+    ignoring case, accents and spacing, or by an email or phone number on file)."""
     contact, created = context.writer.upsert_contact(args.name, args.email, args.phone)
     return {**contact_summary(contact), "created": created}
 
@@ -43,8 +44,9 @@ def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDi
 UPDATE_CONTACT_INFO = Tool(
     name="update_contact_info",
     description=(
-        "Create a contact or update an existing one (matched by name). Pass only the"
-        " fields the caller gave; omitted fields keep their stored values."
+        "Create a contact or update an existing one: the same name (ignoring case and accents),"
+        " or an email or phone number already on file, is the same person, who keeps the stored"
+        " name. Pass only the fields the caller gave; omitted fields keep their stored values."
     ),
     arguments=UpdateContactArgs,
     handler=update_contact_info,

@@ -25,7 +25,7 @@ from agent_core.store.postgres import PostgresStore, postgres_version, to_pyform
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.postgrest_double import PostgrestDouble
-from tests.conftest import ROOT, SUPABASE_TEST_KEY, fresh_database
+from tests.conftest import ROOT, SUPABASE_TEST_KEY, fresh_database, save_contact
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -43,12 +43,13 @@ class Filled:
     tour: UUID
     note: UUID
     contact: UUID
+    accentless_twin: UUID
     event: UUID
 
 
 def fill_release_0_1_0(execute: Callable[[str, dict[str, Any]], object]) -> Filled:
     """One row in each table, written as release 0.1.0 wrote them (statements with :names)."""
-    ids = Filled(uuid4(), uuid4(), uuid4(), "call_0", "", uuid4(), uuid4(), uuid4(), uuid4())
+    ids = Filled(uuid4(), uuid4(), uuid4(), "call_0", "", uuid4(), uuid4(), uuid4(), uuid4(), uuid4())
     result = {"booking_id": str(ids.tour), "name": "Zoë Brandt", "date": "2027-03-15", "location": "Paris"}
     tool_message = json.dumps({"ok": True, "result": result}, ensure_ascii=False)
     p = {
@@ -59,6 +60,7 @@ def fill_release_0_1_0(execute: Callable[[str, dict[str, Any]], object]) -> Fill
         "tour": ids.tour,
         "note": ids.note,
         "contact": ids.contact,
+        "twin": ids.accentless_twin,
         "event": ids.event,
         "now": T0,
         "day": date(2027, 3, 15),
@@ -92,6 +94,9 @@ def fill_release_0_1_0(execute: Callable[[str, dict[str, Any]], object]) -> Fill
         " VALUES (:note, :tenant, 'Prefers mornings', :conversation, :now)",
         "INSERT INTO contacts (id, tenant_id, name, name_key, email, phone, created_at, updated_at)"
         " VALUES (:contact, :tenant, 'Zoë Brandt', 'zoë brandt', 'zoe@example.com', NULL, :now, :now)",
+        # Two contacts then, one now (accents are ignored since migration 6).
+        "INSERT INTO contacts (id, tenant_id, name, name_key, email, phone, created_at, updated_at)"
+        " VALUES (:twin, :tenant, 'Zoe Brandt', 'zoe brandt', NULL, '+44 20 7946 0958', :now, :now)",
         "INSERT INTO events (id, tenant_id, name, payload, created_at) VALUES (:event, :tenant, 'tour.booked',"
         " :payload, :now)",
         "INSERT INTO listener_runs (event_id, listener, tenant_id, status, attempts, updated_at)"
@@ -102,6 +107,18 @@ def fill_release_0_1_0(execute: Callable[[str, dict[str, Any]], object]) -> Fill
     for statement in statements:
         execute(statement, p)
     return Filled(**{**ids.__dict__, "tool_message": tool_message})
+
+
+def assert_contacts_are_rekeyed_without_merging(store: Store, filled: Filled) -> None:
+    contacts = {c.id: c for c in store.list_contacts(filled.tenant).rows}
+    assert {c.name for c in contacts.values()} == {"Zoë Brandt", "Zoe Brandt"}
+    assert contacts[filled.contact].email == "zoe@example.com"
+    # The contact whose key did not change keeps it: "zoe brandt" finds what it found before.
+    assert save_contact(store, filled.tenant, "ZOE  brandt", None, None).id == filled.accentless_twin
+    # Emails and phone numbers stored before the migration find their contact now.
+    assert save_contact(store, filled.tenant, "Z. Brandt", "ZOE@example.com", None).id == filled.contact
+    assert save_contact(store, filled.tenant, "Z. B.", None, "0044 20 7946 0958").id == filled.accentless_twin
+    assert store.list_contacts(filled.tenant).total == 2
 
 
 def assert_every_row_is_found(store: Store, filled: Filled) -> None:
@@ -123,7 +140,7 @@ def assert_every_row_is_found(store: Store, filled: Filled) -> None:
     assert [t.id for t in store.list_tours(filled.tenant).rows] == [filled.tour]
     assert store.list_tours(filled.tenant).rows[0].tour_date == date(2027, 3, 15)
     assert [n.id for n in store.list_notes(filled.tenant).rows] == [filled.note]
-    assert [c.email for c in store.list_contacts(filled.tenant).rows] == ["zoe@example.com"]
+    assert_contacts_are_rekeyed_without_merging(store, filled)
     [event] = store.list_events(filled.tenant)
     assert (event.event.id, event.runs[0].status) == (filled.event, RunStatus.SUCCEEDED)
     assert [o.kind for o in store.list_outbox(filled.tenant)] == ["confirmation_email"]
@@ -150,10 +167,13 @@ def _release_0_1_0_sqlite(path: Path) -> Filled:
     return filled
 
 
-def test_a_release_0_1_0_sqlite_file_is_upgraded_at_start_and_keeps_every_row(tmp_path: Path) -> None:
+def test_a_release_0_1_0_sqlite_file_is_upgraded_at_start_and_keeps_every_row(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = tmp_path / "old.sqlite3"
     filled = _release_0_1_0_sqlite(path)
     store = SqliteStore(path)
+    assert f"contact 'Zoë Brandt' ({filled.contact}) now has the same name as another contact" in caplog.text
     try:
         assert [m.label for m in store.applied_migrations] == [m.label for m in migrations("sqlite")[1:]]
         assert_every_row_is_found(store, filled)

@@ -36,7 +36,7 @@ from agent_core.store.base import (
 )
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.records import RecordQuery
-from tests.conftest import add_tenant, audit_entry
+from tests.conftest import add_tenant, audit_entry, save_contact
 
 
 def book(name: str = "John Smith") -> ToolCallRequest:
@@ -194,6 +194,47 @@ def test_contacts_are_matched_by_name_case_insensitively(store: Store, tenant: T
     assert contacts.total == 1
     only = contacts.rows[0]
     assert (only.email, only.phone) == ("sarah@example.com", "+1-555-0123")
+
+
+def test_contacts_match_whatever_the_accents_case_and_spacing(store: Store, tenant: Tenant) -> None:
+    first = save_contact(store, tenant.id, "José  Núñez", None, None)
+    again = save_contact(store, tenant.id, "jose nunez", "jose@example.com", None)
+    assert again.id == first.id
+    assert (again.name, again.email) == ("jose nunez", "jose@example.com")
+    assert store.list_contacts(tenant.id).total == 1
+
+
+def test_an_email_or_phone_on_file_finds_its_contact_which_keeps_its_name(
+    store: Store, tenant: Tenant
+) -> None:
+    bob = save_contact(store, tenant.id, "Bob Lee", "bob@example.com", "+44 20 7946 0958")
+    by_email = save_contact(store, tenant.id, "Robert Lee", " BOB@Example.com", "+1 555 0100")
+    assert (by_email.id, by_email.name, by_email.phone) == (bob.id, "Bob Lee", "+1 555 0100")
+    by_phone = save_contact(store, tenant.id, "Rob", "rob@example.org", "001 (555) 0100")
+    assert (by_phone.id, by_phone.name, by_phone.email) == (bob.id, "Bob Lee", "rob@example.org")
+    assert store.list_contacts(tenant.id).total == 1
+
+
+def test_details_of_two_different_contacts_are_refused_and_nothing_is_written(
+    store: Store, tenant: Tenant
+) -> None:
+    save_contact(store, tenant.id, "Bob Lee", "bob@example.com", None)
+    save_contact(store, tenant.id, "Sarah Jones", None, "+1 555 0123")
+    before = store.list_contacts(tenant.id).rows
+    with pytest.raises(ToolFailure, match=r"more than one contact \(Bob Lee and Sarah Jones\)"):
+        save_contact(store, tenant.id, "Sarah Jones", "bob@example.com", None)
+    with pytest.raises(ToolFailure, match="ask the caller which person"):
+        save_contact(store, tenant.id, "Bob Lee", None, "+15550123")
+    assert store.list_contacts(tenant.id).rows == before
+
+
+def test_contacts_of_another_tenant_are_never_matched(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    theirs = save_contact(store, other_tenant.id, "Bob Lee", "bob@example.com", "+1 555 0100")
+    ours = save_contact(store, tenant.id, "Robert Lee", "bob@example.com", "+1 555 0100")
+    assert ours.id != theirs.id
+    assert [c.name for c in store.list_contacts(other_tenant.id).rows] == ["Bob Lee"]
 
 
 def test_records_are_scoped_to_their_tenant(store: Store, tenant: Tenant, other_tenant: Tenant) -> None:
@@ -580,29 +621,41 @@ def test_a_released_or_abandoned_idempotency_key_can_be_claimed_again(store: Sto
     assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING
 
 
-def test_concurrent_bookings_of_the_same_customer_day_and_place_make_one(
-    store: Store, tenant: Tenant
-) -> None:
-    turns = [store.start_turn(tenant.id, None, f"book, caller {i}") for i in range(8)]
-    created: list[bool] = []
+def run_at_once(store: Store, tenant: Tenant, executions: list[ToolExecution]) -> list[ToolCallRecord]:
+    """Run each execution as a tool call of its own turn, all released at the same moment."""
+    turns = [store.start_turn(tenant.id, None, f"caller {i}") for i in range(len(executions))]
+    records: list[ToolCallRecord] = []
     barrier = threading.Barrier(len(turns))
 
-    def book_it(turn: TurnStart) -> None:
+    def run(turn: TurnStart, execute: ToolExecution) -> None:
         barrier.wait()
-        record, _ = store.run_tool_call(
-            tenant.id,
-            turn.conversation_id,
-            turn.turn_id,
-            book(),
-            booking_of("Ana Silva", "2027-05-01", "Porto"),
-        )
-        assert record.result is not None
-        created.append(bool(record.result["created"]))
+        record, _ = store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), execute)
+        records.append(record)
 
-    workers = [threading.Thread(target=book_it, args=(turn,)) for turn in turns]
+    workers = [threading.Thread(target=run, args=pair) for pair in zip(turns, executions, strict=True)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join(timeout=60)
-    assert sorted(created) == [False] * 7 + [True]
+    return records
+
+
+def test_concurrent_bookings_of_the_same_customer_day_and_place_make_one(
+    store: Store, tenant: Tenant
+) -> None:
+    records = run_at_once(store, tenant, [booking_of("Ana Silva", "2027-05-01", "Porto")] * 8)
+    assert sorted(bool(r.result and r.result["created"]) for r in records) == [False] * 7 + [True]
     assert store.list_tours(tenant.id).total == 1
+
+
+def test_concurrent_saves_of_one_person_make_one_contact(store: Store, tenant: Tenant) -> None:
+    def saving(name: str) -> ToolExecution:
+        def upsert(writer: TenantWriter) -> JsonDict:
+            return {"created": writer.upsert_contact(name, "ana@example.com", None)[1]}
+
+        return upsert
+
+    spellings = ["Ana Silva", "ÁNA SILVA", "ana  silva", "Anã Sílva"] * 2
+    records = run_at_once(store, tenant, [saving(name) for name in spellings])
+    assert sorted(bool(r.result and r.result["created"]) for r in records) == [False] * 7 + [True]
+    assert store.list_contacts(tenant.id).total == 1

@@ -2,7 +2,9 @@
 in the database's `schema_migrations` table.
 
 Each migration runs in its own transaction together with the row that records it, so a
-failed migration leaves the database at the previous version. A database created before
+failed migration leaves the database at the previous version. A migration may have a Python
+step (`backfills.BACKFILLS`), run in the same transaction after its SQL, for data only the
+application can compute (match keys, say). A database created before
 versions were recorded (release 0.1.0, whose schema is migration 1) is adopted as version 1.
 
 Why not yoyo-migrations or Alembic: the embedded store is often a single `:memory:`
@@ -15,12 +17,15 @@ What remains is a loop over files in a transaction, kept here in one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Literal, Protocol
 
 from agent_core.errors import ConfigError
+from agent_core.store.migrations.backfills import BACKFILLS
+from agent_core.store.sql_backend import SqlSession
 
 Dialect = Literal["postgres", "sqlite"]
 
@@ -46,6 +51,8 @@ class Migration:
     version: int
     name: str
     sql: str
+    backfill: Callable[[SqlSession], None] | None = None
+    """Run after the SQL in the same transaction, on rows that existed before it."""
 
     @property
     def label(self) -> str:
@@ -60,7 +67,8 @@ def migrations(dialect: Dialect) -> tuple[Migration, ...]:
     for entry in files("agent_core.store.migrations").joinpath(dialect).iterdir():
         match = _FILE_NAME.match(entry.name)
         if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text("utf-8")))
+            version = int(match[1])
+            found.append(Migration(version, match[2], entry.read_text("utf-8"), BACKFILLS.get(version)))
     found.sort(key=lambda m: m.version)
     if [m.version for m in found] != list(range(1, len(found) + 1)):
         raise RuntimeError(f"{dialect} migrations are not numbered 1..n: {[m.label for m in found]}")

@@ -1,0 +1,69 @@
+"""The Python steps of migrations: data the application computes, which SQL cannot
+reproduce exactly on every backend (see `agent_core.store.matching`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from agent_core.store.matching import detail_keys
+from agent_core.store.sql_backend import SqlSession
+
+log = logging.getLogger(__name__)
+
+
+def rekey_contacts(session: SqlSession) -> None:
+    """Migration 6: give every contact the keys it now matches by (accents ignored in names,
+    email and phone keys).
+
+    Two contacts of a tenant whose names differ only by accents ("José Silva", "Jose Silva")
+    would now share a key, which the table keeps unique. A contact whose key does not change
+    keeps it, then the older one takes it; the other keeps its previous key, so no row is
+    changed beyond its keys, none is lost, and no name finds another contact than before.
+    Those are logged for staff to merge on the Records page.
+    """
+    rows = session.query(
+        "SELECT id, tenant_id, name, name_key, email, phone FROM contacts ORDER BY tenant_id, created_at, id"
+    )
+    wanted = {row["id"]: detail_keys(row["name"], row["email"], row["phone"]) for row in rows}
+    unchanged_first = sorted(rows, key=lambda row: wanted[row["id"]]["name_key"] != row["name_key"])
+    claimed: set[tuple[object, str | None]] = set()
+    keys: dict[object, dict[str, str | None]] = {}
+    kept_apart = []
+    for row in unchanged_first:
+        key = (row["tenant_id"], wanted[row["id"]]["name_key"])
+        if key in claimed:
+            kept_apart.append(row)
+        else:
+            claimed.add(key)
+            keys[row["id"]] = wanted[row["id"]]
+    for row in kept_apart:
+        old = row["name_key"]
+        name = old if (row["tenant_id"], old) not in claimed else f"{old} #{row['id']}"
+        claimed.add((row["tenant_id"], name))
+        keys[row["id"]] = {**wanted[row["id"]], "name_key": name}
+    changing = [row for row in rows if keys[row["id"]]["name_key"] != row["name_key"]]
+    # Keys move in two steps so that no intermediate state repeats one (the unique index
+    # is checked row by row).
+    for row in changing:
+        session.execute(
+            "UPDATE contacts SET name_key = :placeholder WHERE id = :id",
+            {"placeholder": f"#rekeying {row['id']}", "id": row["id"]},
+        )
+    for row in rows:
+        session.execute(
+            "UPDATE contacts SET name_key = :name_key, email_key = :email_key, phone_key = :phone_key"
+            " WHERE id = :id",
+            {**keys[row["id"]], "id": row["id"]},
+        )
+    for row in kept_apart:
+        log.warning(
+            "contact %r (%s) now has the same name as another contact of its tenant; merge the two"
+            " on the Records page",
+            row["name"],
+            row["id"],
+        )
+
+
+BACKFILLS: dict[int, Callable[[SqlSession], None]] = {6: rekey_contacts}
+"""Python steps by migration version."""
