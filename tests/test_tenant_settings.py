@@ -14,6 +14,7 @@ from agent_core.domain import Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError
 from agent_core.store.base import Store
 from agent_core.tenant_settings import DEFAULT_SETTINGS, settings_from
+from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
 
 # 10:00 UTC on 24 November is already 25 November in Kiritimati (UTC+14).
@@ -60,16 +61,31 @@ def test_only_admins_change_settings(store: Store, tenant: Tenant) -> None:
     assert settings_from((store.get_tenant(tenant.id) or tenant).settings) == DEFAULT_SETTINGS
 
 
+def booked_after_confirming(workspace: Workspace, tenant_id: UUID, message: str) -> str:
+    """The date the agent books after confirming a date it had to work out."""
+    asked = workspace.run_turn(tenant_id, message)
+    assert asked.reply.startswith("Just to confirm:")
+    assert asked.tool_calls == ()
+    booked = workspace.run_turn(tenant_id, "yes", asked.conversation_id)
+    return str((booked.tool_calls[0].result or {})["date"])
+
+
 def test_tomorrow_is_the_businesss_tomorrow(store: Store, tenant: Tenant, other_tenant: Tenant) -> None:
     make_workspace(store).update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
-    far_east = make_workspace(store, clock=LATE_EVENING).run_turn(
-        tenant.id, "Book a tour for John Smith tomorrow in Paris"
-    )
-    utc = make_workspace(store, clock=LATE_EVENING).run_turn(
-        other_tenant.id, "Book a tour for John Smith tomorrow in Paris"
-    )
-    assert (far_east.tool_calls[0].result or {})["date"] == "2026-11-26"
-    assert (utc.tool_calls[0].result or {})["date"] == "2026-11-25"
+    workspace = make_workspace(store, clock=LATE_EVENING)
+    message = "Book a tour for John Smith tomorrow in Paris"
+    assert booked_after_confirming(workspace, tenant.id, message) == "2026-11-26"
+    assert booked_after_confirming(workspace, other_tenant.id, message) == "2026-11-25"
+
+
+def test_numeric_dates_are_read_in_the_businesss_order(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    make_workspace(store).update_tenant_settings(tenant.id, date_order="month_first")
+    workspace = make_workspace(store)
+    message = "Book a tour for John Smith on 03/04/2027 in Paris"
+    assert booked_after_confirming(workspace, tenant.id, message) == "2027-03-04"
+    assert booked_after_confirming(workspace, other_tenant.id, message) == "2027-04-03"
 
 
 def test_a_tool_the_business_did_not_enable_is_neither_offered_nor_run(

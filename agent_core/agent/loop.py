@@ -50,7 +50,8 @@ from agent_core.tools.registry import Tool, ToolRegistry
 log = logging.getLogger(__name__)
 
 GUARDRAILS = (
-    "Today is {today:%A %-d %B %Y} ({zone}). Use the tools to act. Never say that something"
+    "Today is {today:%A %-d %B %Y} ({zone}). Numeric dates like 03/04 are {order}."
+    " Use the tools to act. Never say that something"
     " was booked, noted or updated unless a tool result in this conversation says it"
     " succeeded; if a tool fails, say so plainly and ask for what is needed. Ask for missing"
     " details instead of guessing."
@@ -250,9 +251,9 @@ class Agent:
         now = self.clock.now()
         zone = settings.zone(now.tzinfo or UTC)
         today = now.astimezone(zone).date()
-        system = ChatMessage(
-            "system", f"{prompt}\n\n{GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname())}"
-        )
+        order = "day/month" if settings.date_order == "day_first" else "month/day"
+        guardrails = GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname(), order=order)
+        system = ChatMessage("system", f"{prompt}\n\n{guardrails}")
         try:
             history = self.store.load_history(
                 request.tenant_id, opened.conversation_id, self.limits.history_limit

@@ -13,17 +13,21 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TypeVar
 
 from agent_core.clock import Clock
 from agent_core.domain import ChatMessage, JsonDict, ToolCallRequest, ToolSpec, Usage
 from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
 from agent_core.llm.demo_parsing import (
-    capitalized_run,
+    STOP_WORDS,
+    DateMention,
+    DateOrder,
     find_date,
     find_email,
     find_phone,
     run_after,
+    run_at,
 )
 
 DEMO_MODEL_NAME = "demo (offline, rule-based)"
@@ -34,40 +38,162 @@ _IDENTITY = re.compile(
     r"|\b(?:which|what)\s+(?:ai\s+|language\s+)?model\b",
     re.IGNORECASE,
 )
-_BOOKING = re.compile(r"\b(?:book|reserve|schedule)\w*\b", re.IGNORECASE)
+_BOOKING = re.compile(
+    r"\b(?:book|reserve|schedule|sign\s+(?:\w+\s+){0,3}up|put\s+(?:\w+\s+){0,3}down\s+for)\w*\b"
+    r"|\b(?:want|like|need|get)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+(?:\w+\s+)?(?:tour|booking|spot|place)\b",
+    re.IGNORECASE,
+)
 _NOTE = re.compile(
     r"\b(?:please\s+)?(?:make\s+a\s+note|take\s+a\s+note|note\s+down|jot\s+down|note|remember)\b"
-    r"\s*(?:that\b|:|-)?\s*(?P<content>.+)",
+    r"\s*(?:of\s+)?(?:that\b|:|-)?\s*(?P<content>.*)",
     re.IGNORECASE | re.DOTALL,
 )
 _CONTACT = re.compile(
-    r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=)", re.IGNORECASE
+    r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=|\bnow\b|@|\+?\d{3})"
+    r"|\bnew\s+(?:e-?mail|phone|mobile|number)\b",
+    re.IGNORECASE,
 )
-_FOR = re.compile(r"\bfor\s+", re.IGNORECASE)
+_FOR = re.compile(r"\b(?:for|book|reserve|sign|put|of|does|did|is|add)\s+", re.IGNORECASE)
+_VERB_OBJECT = re.compile(r"\b(?:cancel|move|reschedule|postpone|update|save|store)\s+", re.IGNORECASE)
+"""A capitalised name right after a request's verb ("Reschedule Anna Novak to ...")."""
 _PLACE = re.compile(r"\b(?:in|at|to)\s+(?:the\s+)?", re.IGNORECASE)
+_PLACE_BEFORE_TOUR = re.compile(
+    r"\b(?:a|the|an)\s+(?P<place>[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)?)\s+(?:tour|trip)\b"
+)
+_LOWER_PLACE_BEFORE_TOUR = re.compile(r"\b(?P<place>[^\W\d_][\w'’-]+)\s+(?:tour|trip)\b")
 _CONTACT_NAME = re.compile(
     r"\b(?:contact(?:\s+(?:info(?:rmation)?|details))?\s+(?:for|of)|details\s+(?:for|of)|for)\s+",
     re.IGNORECASE,
 )
-_OWNER = re.compile(
-    r"(?P<name>(?:[^\W\d_][\w'’-]*\s){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:e-?mail|phone|number|contact)"
-)
-_CANCEL = re.compile(r"\b(?:cancel\w*|call\s+off)\b", re.IGNORECASE)
-_MOVE = re.compile(r"\b(?:re-?schedul\w*|move|postpone|change\s+the\s+date)\b", re.IGNORECASE)
-_LOOKUP = re.compile(
-    r"\b(?:what|which|any|find|look\s*up|check|show|list)\b.*\b(?:tours?|bookings?|booked)\b"
-    r"|^\s*(?:is|are)\b.*\bbooked\b",
+_POSSESSIVE = re.compile(
+    r"(?P<name>(?:[^\W\d_][\w'’-]*\s{1,2}){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:new\s+)?"
+    r"(?P<thing>e-?mail|phone|mobile|number|contact|details|tour|booking|reservation|trip)",
     re.IGNORECASE,
 )
-_WHOSE_BOOKING = re.compile(
-    r"(?P<name>(?:[^\W\d_][\w'’-]*\s){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:tour|booking|reservation|trip)"
+_SUBJECT_VERB = re.compile(
+    r"\s*(?:has|have|got|'s|’s|changed|updated|is\s+now|now\s+has|new|can'?t|won'?t|cannot|will\s+not)\b",
+    re.IGNORECASE,
 )
-_BOOKING_OF = re.compile(r"\b(?:for|of|does|has|is)\s+", re.IGNORECASE)
-_REQUEST_WORDS = {"please", "cancel", "move", "reschedule", "postpone", "change", "find", "check", "show"}
-_MOVE_TO = re.compile(r"\b(?:to|until|till)\s+", re.IGNORECASE)
+_FILLER = re.compile(
+    r"^(?:\W*(?:um+|uh+|er+|so|hi|hey|hello|ok|okay|oh|right|well|yes|yeah|no|nope|sorry|actually|and)\b[\s,.!-]*)+",
+    re.IGNORECASE,
+)
+_BARE_LEAD = re.compile(
+    r"^(?:(?:it'?s|it\s+is|that'?s|the\s+name\s+is|name\s+is|the\s+name'?s|for|in|at|make\s+it|to)\s+)+",
+    re.IGNORECASE,
+)
+_CANCEL = re.compile(r"\b(?:cancel\w*|call\s+off|can'?t\s+make\s+it|won'?t\s+make\s+it)\b", re.IGNORECASE)
+_MOVE = re.compile(
+    r"\b(?:re-?schedul\w*|move|postpone|push\s+back|bring\s+forward|change\s+the\s+(?:date|day))\b",
+    re.IGNORECASE,
+)
+_LOOKUP = re.compile(
+    r"\b(?:what|whats|what's|which|any|find|look\s*up|check|show|list|when)\b.*\b(?:tours?|bookings?|booked|reservations?)\b"
+    r"|^\s*(?:is|are|do|does|did)\b.*\b(?:booked|booking|tour|reservation)s?\b",
+    re.IGNORECASE,
+)
+_ABORT = re.compile(
+    r"^\W*(?:never\s*mind|forget\s+(?:it|that|about\s+it)|cancel\s+that|stop|scratch\s+that)\b", re.IGNORECASE
+)
+_YES = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|correct|right|sure|ok|okay|please\s+do|go\s+ahead|confirm\w*|that'?s\s+right)\b",
+    re.IGNORECASE,
+)
+_NO = re.compile(r"^\W*(?:no|nope|nah|wrong|not\s+quite|incorrect)\b", re.IGNORECASE)
+_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|good\s+night|see\s+you|that'?s\s+all|that\s+is\s+all|nothing\s+else)\b", re.IGNORECASE
+)
+_THANKS = re.compile(r"^\W*(?:thanks|thank\s+you|cheers|great|perfect|awesome)\b", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\?\s*$|^\W*(?:what|when|where|why|how|who|do|does|can|could|is|are)\b", re.IGNORECASE
+)
+_GREETING = re.compile(r"^\W*(?:hi|hello|hey|good\s+(?:morning|afternoon|evening))\b", re.IGNORECASE)
+_REQUEST_WORDS = frozenset(
+    [
+        "please",
+        "cancel",
+        "move",
+        "reschedule",
+        "postpone",
+        "change",
+        "find",
+        "check",
+        "show",
+        "update",
+        "set",
+        "save",
+        "store",
+        "add",
+        "can",
+        "could",
+        "you",
+        "will",
+        "would",
+        "and",
+        "also",
+        "so",
+        "ok",
+        "okay",
+        "hi",
+        "um",
+        "we",
+        "push",
+        "back",
+        "call",
+        "off",
+        "look",
+        "up",
+        "list",
+        "when",
+        "is",
+    ]
+)
+_MOVE_TO = re.compile(r"\b(?:to|until|till|for)\s+(?!the\s+(?:booking|tour))", re.IGNORECASE)
 _TODAY = re.compile(r"\bToday is \w+ (?P<day>\d{1,2} \w+ \d{4})")
+_ORDER = re.compile(r"\bNumeric dates like \S+ are (?P<order>day/month|month/day)\b")
+_CONFIRMED_NAME = re.compile(r"book a tour for (?P<name>.+?) on ")
 _PERSONA = re.compile(r"\bYou are ([^.\n]{2,120})[.\n]")
+
+# The model's questions start with one of these; an answer to one continues that request.
 _BOOKING_QUESTION = "To book the tour I still need"
+_CONFIRM = "Just to confirm:"
+_CHANGE_WHAT = "OK, nothing is saved yet. What should I change?"
+_WHOSE_CONTACT = "Whose contact details are these?"
+_WHICH_DETAILS = "What should I update for"
+_WHOSE_BOOKING = "Whose booking is it?"
+_WHICH_DATE = "To which date should I move"
+_QUESTIONS = (
+    _BOOKING_QUESTION,
+    _CONFIRM,
+    _CHANGE_WHAT,
+    _WHOSE_CONTACT,
+    _WHICH_DETAILS,
+    _WHOSE_BOOKING,
+    _WHICH_DATE,
+)
+
+
+class Task(StrEnum):
+    """What a request asks for; each is one tool."""
+
+    BOOK = "book_tour"
+    NOTE = "take_note"
+    CONTACT = "update_contact_info"
+    LOOKUP = "find_tours"
+    CANCEL = "cancel_tour"
+    RESCHEDULE = "reschedule_tour"
+
+
+@dataclass(frozen=True, slots=True)
+class _Said:
+    """One message of an open request and the question of ours it answers ("" for the first)."""
+
+    text: str
+    asked: str
+
+    @property
+    def lower_case(self) -> bool:
+        return self.text == self.text.lower()
 
 
 @dataclass(slots=True)
@@ -81,8 +207,15 @@ class _Plan:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    today: date
+    order: DateOrder | None
+    confirmed: bool
+
+
 class DemoModel:
-    """Rule-based model for book_tour, take_note and update_contact_info."""
+    """Rule-based model for the booking, note and contact tools."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -114,35 +247,77 @@ class DemoModel:
                 " book, look up, move and cancel tours, take notes and update contact details.",
                 [],
             )
+        system = next((m.content for m in messages if m.role == "system"), "")
+        # Like a real model, it takes "today" and the date order from what the agent tells it.
+        asked = _last_reply(messages)
+        context = _Context(
+            _told_today(system) or self._clock.today(),
+            _told_order(system),
+            asked.startswith(_CONFIRM) and bool(_YES.match(text)),
+        )
+        open_request = _open_request(messages)
+        if open_request and _ABORT.match(text):
+            return "OK, I've left everything as it was. What else can I do for you?", []
+        tasks = _tasks(text)
+        first = _tasks(open_request[0].text) if open_request else []
+        if open_request and first and (not tasks or tasks == first[:1]):
+            tasks, said = first[:1], [_Said(text, asked), *reversed(open_request)]
+        else:
+            said = [_Said(text, "")]
+        if asked.startswith(_CONFIRM) and _NO.match(text) and not _correction(said[0], context.today):
+            return _CHANGE_WHAT, []
         plan = _Plan()
-        # Like a real model, it takes "today" from what the agent tells it: the business's day.
-        today = _told_today(messages) or self._clock.today()
-        note, contact = _NOTE.search(text), _CONTACT.search(text)
-        # A reply to "I still need ..." continues the booking unless it asks for something else.
-        pending = None if note or contact else _pending_booking(messages)
-        if _CANCEL.search(text):
-            _plan_change(plan, "cancel_tour", text, today)
-        elif _MOVE.search(text):
-            _plan_change(plan, "reschedule_tour", text, today)
-        elif _LOOKUP.search(text):
-            _plan_change(plan, "find_tours", text, today)
-        elif _BOOKING.search(text) or pending is not None:
-            _plan_booking(plan, text, pending, today)
-        if note:
-            _plan_note(plan, note["content"])
-        if contact:
-            _plan_contact(plan, text)
+        for task in tasks:
+            _PLANNERS[task](plan, said, context)
         plan.calls = [c for c in plan.calls if c.name in tools]
         if plan.questions:
             return " ".join(plan.questions), plan.calls
         if plan.calls:
             return "", plan.calls
-        return _greeting(messages), []
+        return _small_talk(system, text), []
 
 
-def _told_today(messages: Sequence[ChatMessage]) -> date | None:
+def _last_reply(messages: Sequence[ChatMessage]) -> str:
+    """What the assistant said last before the message being answered."""
+    earlier = [m for m in messages[:-1] if m.role == "assistant" and m.content]
+    return earlier[-1].content if earlier else ""
+
+
+def _open_request(messages: Sequence[ChatMessage]) -> list[_Said]:
+    """The earlier messages of the request the last one may continue, oldest first: while
+    each reply of ours was one of our questions, the message before it belongs to it."""
+    said: list[_Said] = []
+    index = len(messages) - 1
+    while index >= 2:
+        reply, before = messages[index - 1], messages[index - 2]
+        if reply.role != "assistant" or before.role != "user" or not reply.content.startswith(_QUESTIONS):
+            break
+        earlier = messages[index - 3] if index >= 3 and messages[index - 3].role == "assistant" else None
+        said.insert(0, _Said(before.content, earlier.content if earlier else ""))
+        index -= 2
+    return said
+
+
+def _tasks(text: str) -> list[Task]:
+    """The tasks a message states, in the order they are planned."""
+    found: list[Task] = []
+    if _CANCEL.search(text):
+        found.append(Task.CANCEL)
+    elif _MOVE.search(text):
+        found.append(Task.RESCHEDULE)
+    elif _LOOKUP.search(text):
+        found.append(Task.LOOKUP)
+    elif _BOOKING.search(text):
+        found.append(Task.BOOK)
+    if _NOTE.search(text):
+        found.append(Task.NOTE)
+    if _CONTACT.search(text) and Task.CANCEL not in found:
+        found.append(Task.CONTACT)
+    return found
+
+
+def _told_today(system: str) -> date | None:
     """The date the system message says today is ("Today is Monday 24 November 2026")."""
-    system = next((m.content for m in messages if m.role == "system"), "")
     told = _TODAY.search(system)
     if told is None:
         return None
@@ -152,28 +327,122 @@ def _told_today(messages: Sequence[ChatMessage]) -> date | None:
         return None
 
 
-def _pending_booking(messages: Sequence[ChatMessage]) -> str | None:
-    """The earlier booking request when the last reply asked for missing booking details."""
-    if len(messages) < 3:
+def _told_order(system: str) -> DateOrder | None:
+    """How the system message says numeric dates are read, if it says."""
+    told = _ORDER.search(system)
+    if told is None:
         return None
-    previous_reply, previous_request = messages[-2], messages[-3]
-    if (
-        previous_reply.role == "assistant"
-        and previous_reply.content.startswith(_BOOKING_QUESTION)
-        and previous_request.role == "user"
-    ):
-        return previous_request.content
+    return "day_first" if told["order"] == "day/month" else "month_first"
+
+
+def _stripped(text: str) -> str:
+    return _FILLER.sub("", text.strip())
+
+
+def _possessive_name(said: _Said) -> str | None:
+    """The name before "'s email", "'s tour": the words right before it that can be a name
+    ("Can we push back Emma Wilson's tour", "Change Bob Lee's phone"), request verbs left out."""
+    owner = _POSSESSIVE.search(said.text)
+    if owner is None:
+        return None
+    words = owner["name"].split()
+    kept: list[str] = []
+    for word in reversed(words):
+        if word.lower() in _REQUEST_WORDS or word.lower() in STOP_WORDS:
+            break
+        if not said.lower_case and not word[0].isupper():
+            break
+        kept.insert(0, word)
+        if said.lower_case and len(kept) == 2:
+            break
+    return run_at(" ".join(kept), lower_case=said.lower_case) if kept else None
+
+
+def _name_in(said: _Said) -> str | None:
+    """The person a message names: "for X", "book X", "X's email", "X has a new number"."""
+    text = said.text
+    if name := _possessive_name(said):
+        return name
+    if name := run_after(_FOR, text, lower_case=said.lower_case, at_most=2):
+        return name
+    if not said.lower_case and (name := run_after(_VERB_OBJECT, text)):
+        return name
+    if name := run_after(_CONTACT_NAME, text, lower_case=said.lower_case, at_most=2):
+        return name
+    rest = _stripped(text)
+    subject = run_at(rest, lower_case=said.lower_case, at_most=2)
+    if subject and _SUBJECT_VERB.match(rest[len(subject) :]):
+        return subject
     return None
 
 
-def _plan_booking(plan: _Plan, text: str, pending: str | None, today: date) -> None:
-    # Each detail is read from this message first, then from the request it completes.
-    sources = [text] if pending is None else [text, pending]
-    name = _first(lambda s: run_after(_FOR, s), sources) or (
-        capitalized_run(text.strip()) if pending else None
-    )
-    mention = _first(lambda s: find_date(s, today), sources)
-    location = _first(lambda s: run_after(_PLACE, s), sources)
+def _place_in(said: _Said) -> str | None:
+    """The place a message names: "in Rome", "at the Louvre", "a Lisbon tour"."""
+    if place := run_after(_PLACE, said.text, lower_case=said.lower_case, at_most=2):
+        return place
+    pattern = _LOWER_PLACE_BEFORE_TOUR if said.lower_case else _PLACE_BEFORE_TOUR
+    for before_tour in pattern.finditer(said.text):
+        if before_tour["place"].lower() not in STOP_WORDS:
+            return run_at(before_tour["place"], lower_case=said.lower_case)
+    return None
+
+
+def _bare(said: _Said) -> str | None:
+    """A name or place given alone, as an answer: "Maria Garcia", "no, Porto", "Rome, Friday"."""
+    rest = _BARE_LEAD.sub("", _stripped(_YES.sub("", said.text, count=1)))
+    return run_at(rest, lower_case=said.lower_case, at_most=3)
+
+
+def _correction(said: _Said, today: date) -> bool:
+    """True when a "no" also says what to change ("no, Porto")."""
+    return _bare(said) is not None or find_date(said.text, today) is not None
+
+
+def _answered_slot(said: _Said, run: str) -> str:
+    """Which detail a bare answer gives: what the question asked for, else a full name for
+    two words or more and a place for one."""
+    wants_name = "name" in said.asked or said.asked.startswith(_WHOSE_CONTACT)
+    wants_place = "location" in said.asked
+    if wants_name != wants_place:
+        return "name" if wants_name else "location"
+    if confirmed := _CONFIRMED_NAME.search(said.asked):
+        # Correcting a confirmed booking: a name shares its first word with the one it
+        # corrects ("no, Maria Lopez"); anything else corrects the place ("no, Tel Aviv").
+        same_person = run.split(maxsplit=1)[0].casefold() == confirmed["name"].split()[0].casefold()
+        return "name" if same_person else "location"
+    return "name" if len(run.split()) >= 2 else "location"
+
+
+def _details(said: list[_Said], context: _Context) -> tuple[str | None, DateMention | None, str | None]:
+    """Name, date and place of a request, each from the latest message that gives it."""
+    name: str | None = None
+    mention: DateMention | None = None
+    location: str | None = None
+    for index, message in enumerate(said):
+        found_date = find_date(message.text, context.today, context.order)
+        found_name, found_place = _name_in(message), _place_in(message)
+        if index < len(said) - 1 and not found_name:
+            text = message.text.replace(found_date.span, " ") if found_date else message.text
+            run = _bare(_Said(text, message.asked))
+            if run is not None and run != found_place:
+                if _answered_slot(message, run) == "name":
+                    found_name = run
+                else:
+                    found_place = run
+        name, location = name or found_name, location or found_place
+        mention = mention or found_date
+    return name, mention, location
+
+
+def _when(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%A %-d %B %Y")
+    except ValueError:
+        return iso
+
+
+def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    name, mention, location = _details(said, context)
     if mention is not None and mention.question:
         plan.questions.append(f"{_BOOKING_QUESTION} a clear date. {mention.question}")
         return
@@ -190,67 +459,95 @@ def _plan_booking(plan: _Plan, text: str, pending: str | None, today: date) -> N
         plan.questions.append(f"{_BOOKING_QUESTION} {_join(missing)}. Could you tell me?")
         return
     assert mention is not None
+    assert mention.iso is not None
+    assert name is not None
+    if (mention.inferred or len(name.split()) < 2) and not context.confirmed:
+        plan.questions.append(
+            f"{_CONFIRM} book a tour for {name} on {_when(mention.iso)} in {location}? Please say yes or no."
+        )
+        return
     plan.call("book_tour", {"name": name, "date": mention.iso, "location": location})
 
 
-def _booking_owner(text: str) -> str | None:
-    """Whose booking a request is about: "John Smith's tour", "the booking for John Smith"."""
-    owner = _WHOSE_BOOKING.search(text)
-    if owner is not None:
-        words = owner["name"].split()
-        # The possessive's run may start with the request's verb: "Cancel John Smith's tour".
-        while words and words[0].lower() in _REQUEST_WORDS:
-            words.pop(0)
-        if words and (name := capitalized_run(" ".join(words))):
-            return name
-    return run_after(_BOOKING_OF, text)
-
-
-def _plan_change(plan: _Plan, tool: str, text: str, today: date) -> None:
+def _plan_change(plan: _Plan, said: list[_Said], context: _Context, tool: str) -> None:
     """Look up, cancel or move a booking; the date before "to" is the booking's, after it the new one."""
-    name = _booking_owner(text)
+    name = next((n for s in said if (n := _name_in(s) or _bare_if_asked(s, _WHOSE_BOOKING))), None)
     if name is None:
-        plan.questions.append("Whose booking is it? Please give the customer's full name.")
+        plan.questions.append(f"{_WHOSE_BOOKING} Please give the customer's full name.")
         return
     arguments: JsonDict = {"name": name}
-    if tool == "reschedule_tour":
-        target = _MOVE_TO.search(text)
-        new = find_date(text[target.end() :], today) if target else None
-        if new is None or new.question:
-            plan.questions.append(f"To which date should I move {name}'s booking?")
+    text = said[-1].text
+    current: DateMention | None
+    if tool == Task.RESCHEDULE:
+        new, place, current = _move_target(said, context)
+        if new is None or new.question or new.iso is None:
+            plan.questions.append(f"{_WHICH_DATE} {name}'s booking?")
             return
         arguments["new_date"] = new.iso
-        current = find_date(text[: target.start()], today) if target else None
-        place = run_after(_PLACE, text[target.end() :]) if target else None
         if place:
             arguments["new_location"] = place
+        if new.inferred and not context.confirmed:
+            where = f" in {place}" if place else ""
+            plan.questions.append(
+                f"{_CONFIRM} move {name}'s booking to {_when(new.iso)}{where}? Please say yes or no."
+            )
+            return
     else:
-        current = find_date(text, today)
+        current = find_date(text, context.today, context.order)
     if current is not None and not current.question:
         arguments["date"] = current.iso
-    plan.call(tool, arguments)
+    plan.call(str(tool), arguments)
 
 
-def _first(find: Callable[[str], T | None], sources: Sequence[str]) -> T | None:
-    return next((found for s in sources if (found := find(s)) is not None), None)
+def _bare_if_asked(said: _Said, question: str) -> str | None:
+    return _bare(said) if said.asked.startswith(question) else None
 
 
-def _plan_note(plan: _Plan, content: str) -> None:
-    content = content.strip()
+def _move_target(
+    said: list[_Said], context: _Context
+) -> tuple[DateMention | None, str | None, DateMention | None]:
+    """The new date and place of a move (after "to"), and the booking's current date."""
+    for message in said:
+        text = message.text
+        target = _MOVE_TO.search(text) if not message.asked.startswith(_WHICH_DATE) else None
+        after = text[target.end() :] if target else text
+        new = find_date(after, context.today, context.order)
+        if new is not None:
+            place = run_after(_PLACE, after, lower_case=message.lower_case, at_most=2)
+            current = find_date(text[: target.start()], context.today, context.order) if target else None
+            return new, place, current
+    return None, None, None
+
+
+def _plan_lookup(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    _plan_change(plan, said, context, Task.LOOKUP)
+
+
+def _plan_cancel(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    _plan_change(plan, said, context, Task.CANCEL)
+
+
+def _plan_reschedule(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    _plan_change(plan, said, context, Task.RESCHEDULE)
+
+
+def _plan_note(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    note = _NOTE.search(said[0].text)
+    content = note["content"].strip() if note else said[0].text.strip()
     if not content:
         plan.questions.append("What should I note down?")
         return
     plan.call("take_note", {"content": content[0].upper() + content[1:]})
 
 
-def _plan_contact(plan: _Plan, text: str) -> None:
-    owner = _OWNER.search(text)
-    name = run_after(_CONTACT_NAME, text) or (capitalized_run(owner["name"]) if owner else None)
-    email, phone = find_email(text), find_phone(text)
+def _plan_contact(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    name = next((n for s in said if (n := _name_in(s) or _bare_if_asked(s, _WHOSE_CONTACT))), None)
+    email = next((e for s in said if (e := find_email(s.text))), None)
+    phone = next((p for s in said if (p := find_phone(s.text))), None)
     if name is None:
-        plan.questions.append("Whose contact details are these? Please give the full name.")
+        plan.questions.append(f"{_WHOSE_CONTACT} Please give the full name.")
     elif email is None and phone is None:
-        plan.questions.append(f"What should I update for {name}: the email, the phone number, or both?")
+        plan.questions.append(f"{_WHICH_DETAILS} {name}: the email, the phone number, or both?")
     else:
         arguments: JsonDict = {"name": name}
         if email:
@@ -260,8 +557,32 @@ def _plan_contact(plan: _Plan, text: str) -> None:
         plan.call("update_contact_info", arguments)
 
 
-def _greeting(messages: Sequence[ChatMessage]) -> str:
-    system = next((m.content for m in messages if m.role == "system"), "")
+_PLANNERS: dict[Task, Callable[[_Plan, list[_Said], _Context], None]] = {
+    Task.BOOK: _plan_booking,
+    Task.NOTE: _plan_note,
+    Task.CONTACT: _plan_contact,
+    Task.LOOKUP: _plan_lookup,
+    Task.CANCEL: _plan_cancel,
+    Task.RESCHEDULE: _plan_reschedule,
+}
+
+
+def _small_talk(system: str, text: str) -> str:
+    """The answer to anything that is not a request: goodbye, thanks, a question it cannot
+    answer (it says what it can do), or the greeting."""
+    if _GOODBYE.search(text):
+        return "Goodbye, and thank you for calling!"
+    if _THANKS.match(text):
+        return "You're welcome! Is there anything else I can do for you?"
+    if _QUESTION.search(text) and not _GREETING.match(text) and "help" not in text.lower():
+        return (
+            "I'm afraid I can't answer that. I can book a tour, look up, move or cancel a"
+            " booking, take a note, or update contact details."
+        )
+    return _greeting(system)
+
+
+def _greeting(system: str) -> str:
     persona = _PERSONA.search(system)
     intro = f"Hello! I'm {persona.group(1)}." if persona else "Hello!"
     return (
@@ -338,10 +659,6 @@ def _failure_sentence(tool: str, error: str) -> str:
         "update_contact_info": "update the contact",
     }.get(tool, f"run {tool}")
     return f"I couldn't {action}: {error}. Nothing was saved; could you give me the correct details?"
-
-
-def _when(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%A %-d %B %Y")
 
 
 def _join(items: Sequence[str]) -> str:
