@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import partial
 from typing import TypeVar
 
 from agent_core.clock import Clock
@@ -61,10 +62,6 @@ _PLACE_BEFORE_TOUR = re.compile(
     r"\b(?:a|the|an)\s+(?P<place>[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)?)\s+(?:tour|trip)\b"
 )
 _LOWER_PLACE_BEFORE_TOUR = re.compile(r"\b(?P<place>[^\W\d_][\w'’-]+)\s+(?:tour|trip)\b")
-_CONTACT_NAME = re.compile(
-    r"\b(?:contact(?:\s+(?:info(?:rmation)?|details))?\s+(?:for|of)|details\s+(?:for|of)|for)\s+",
-    re.IGNORECASE,
-)
 _POSSESSIVE = re.compile(
     r"(?P<name>(?:[^\W\d_][\w'’-]*\s{1,2}){0,3}[^\W\d_][\w'’-]*)['’]s\s+(?:new\s+)?"
     r"(?P<thing>e-?mail|phone|mobile|number|contact|details|tour|booking|reservation|trip)",
@@ -367,8 +364,6 @@ def _name_in(said: _Said) -> str | None:
         return name
     if not said.lower_case and (name := run_after(_VERB_OBJECT, text)):
         return name
-    if name := run_after(_CONTACT_NAME, text, lower_case=said.lower_case, at_most=2):
-        return name
     rest = _stripped(text)
     subject = run_at(rest, lower_case=said.lower_case, at_most=2)
     if subject and _SUBJECT_VERB.match(rest[len(subject) :]):
@@ -469,7 +464,7 @@ def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
     plan.call("book_tour", {"name": name, "date": mention.iso, "location": location})
 
 
-def _plan_change(plan: _Plan, said: list[_Said], context: _Context, tool: str) -> None:
+def _plan_change(plan: _Plan, said: list[_Said], context: _Context, *, tool: Task) -> None:
     """Look up, cancel or move a booking; the date before "to" is the booking's, after it the new one."""
     name = next((n for s in said if (n := _name_in(s) or _bare_if_asked(s, _WHOSE_BOOKING))), None)
     if name is None:
@@ -496,7 +491,7 @@ def _plan_change(plan: _Plan, said: list[_Said], context: _Context, tool: str) -
         current = find_date(text, context.today, context.order)
     if current is not None and not current.question:
         arguments["date"] = current.iso
-    plan.call(str(tool), arguments)
+    plan.call(tool.value, arguments)
 
 
 def _bare_if_asked(said: _Said, question: str) -> str | None:
@@ -517,18 +512,6 @@ def _move_target(
             current = find_date(text[: target.start()], context.today, context.order) if target else None
             return new, place, current
     return None, None, None
-
-
-def _plan_lookup(plan: _Plan, said: list[_Said], context: _Context) -> None:
-    _plan_change(plan, said, context, Task.LOOKUP)
-
-
-def _plan_cancel(plan: _Plan, said: list[_Said], context: _Context) -> None:
-    _plan_change(plan, said, context, Task.CANCEL)
-
-
-def _plan_reschedule(plan: _Plan, said: list[_Said], context: _Context) -> None:
-    _plan_change(plan, said, context, Task.RESCHEDULE)
 
 
 def _plan_note(plan: _Plan, said: list[_Said], context: _Context) -> None:
@@ -561,9 +544,9 @@ _PLANNERS: dict[Task, Callable[[_Plan, list[_Said], _Context], None]] = {
     Task.BOOK: _plan_booking,
     Task.NOTE: _plan_note,
     Task.CONTACT: _plan_contact,
-    Task.LOOKUP: _plan_lookup,
-    Task.CANCEL: _plan_cancel,
-    Task.RESCHEDULE: _plan_reschedule,
+    Task.LOOKUP: partial(_plan_change, tool=Task.LOOKUP),
+    Task.CANCEL: partial(_plan_change, tool=Task.CANCEL),
+    Task.RESCHEDULE: partial(_plan_change, tool=Task.RESCHEDULE),
 }
 
 

@@ -64,6 +64,11 @@ def already_booked(taken: Tour) -> str:
     return f"{taken.customer_name} already has a booking on {taken.tour_date.isoformat()} in {taken.location}"
 
 
+def merge_details(kept: Contact, dropped: Contact) -> Contact:
+    """The contact that stays when two are merged: its own details, the other's where it has none."""
+    return replace(kept, email=kept.email or dropped.email, phone=kept.phone or dropped.phone)
+
+
 def contact_keys(contact: Contact) -> dict[str, str | None]:
     """The stored match keys of a contact."""
     return detail_keys(contact.name, contact.email, contact.phone)

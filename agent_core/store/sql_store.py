@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import cast
 from uuid import UUID, uuid4
@@ -51,7 +50,14 @@ from agent_core.store.base import (
     utcnow,
     with_version,
 )
-from agent_core.store.matching import already_booked, contact_keys, detail_keys, name_key, resolve_contact
+from agent_core.store.matching import (
+    already_booked,
+    contact_keys,
+    detail_keys,
+    merge_details,
+    name_key,
+    resolve_contact,
+)
 from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
@@ -701,17 +707,10 @@ class SqlStore(RecordPages, SqlAccess):
                 "DELETE FROM contacts WHERE tenant_id = :tenant_id AND id = :id",
                 {"tenant_id": tenant_id, "id": drop_id},
             )
-            kept_contact, dropped_contact = contact_from_row(kept), contact_from_row(dropped)
             session.execute(
                 UPDATE_CONTACT,
                 _contact_values(
-                    tenant_id,
-                    replace(
-                        kept_contact,
-                        email=kept_contact.email or dropped_contact.email,
-                        phone=kept_contact.phone or dropped_contact.phone,
-                    ),
-                    utcnow(),
+                    tenant_id, merge_details(contact_from_row(kept), contact_from_row(dropped)), utcnow()
                 ),
             )
             row = fetch_one(session, "contacts", tenant_id, keep_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -63,6 +62,7 @@ from agent_core.store.matching import (
     already_booked,
     contact_keys,
     detail_keys,
+    merge_details,
     name_key,
     resolve_contact,
     same_booking,
@@ -133,9 +133,6 @@ class _StagedWrites:
             "tour_changes": [],
         }
 
-    def _booked(self, customer_name: str, tour_date: date, location: str) -> Tour | None:
-        return self._store._same_booking(self._tenant_id, customer_name, tour_date, location)[0]
-
     def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
         request = (
             self._store._table("tours")
@@ -154,7 +151,7 @@ class _StagedWrites:
         return self._stage(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
 
     def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
-        taken = self._booked(tour.customer_name, new_date, new_location)
+        taken, _ = self._store._same_booking(self._tenant_id, tour.customer_name, new_date, new_location)
         if taken is not None and taken.id != tour.id:
             raise ToolFailure(already_booked(taken))
         return self._stage(
@@ -672,7 +669,6 @@ class SupabaseStore(RecordPages, SupabaseAccess):
         kept, dropped = self.get_contact(tenant_id, keep_id), self.get_contact(tenant_id, drop_id)
         if kept is None or dropped is None or keep_id == drop_id:
             raise NotFoundError("unknown contact, or the same contact twice")
-        merged = replace(kept, email=kept.email or dropped.email, phone=kept.phone or dropped.phone)
         rows = self._rpc(
             "app_merge_contacts",
             {
@@ -680,7 +676,7 @@ class SupabaseStore(RecordPages, SupabaseAccess):
                 "p_keep": str(keep_id),
                 "p_drop": str(drop_id),
                 "p_audit": audit_json(audit),
-                "p_events": _events_json(events(merged)),
+                "p_events": _events_json(events(merge_details(kept, dropped))),
             },
         )
         return contact_from_row(rows[0])
