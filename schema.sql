@@ -237,6 +237,37 @@ CREATE TABLE IF NOT EXISTS public.schema_migrations (
     applied_at timestamptz NOT NULL DEFAULT now()
 );
 
+CREATE TABLE IF NOT EXISTS public.prompt_drafts (
+    tenant_id    uuid PRIMARY KEY REFERENCES public.tenants (id) ON DELETE CASCADE,
+    prompt       text NOT NULL,
+    base_version integer NOT NULL,
+    author       text NOT NULL,
+    updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE IF NOT EXISTS public.scenarios (
+    id         uuid PRIMARY KEY,
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    name       text NOT NULL,
+    spec       jsonb NOT NULL,
+    author     text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS public.scenario_runs (
+    id         uuid PRIMARY KEY,
+    tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    target     text NOT NULL,
+    model      text NOT NULL,
+    passed     boolean NOT NULL,
+    summary    text NOT NULL,
+    report     jsonb NOT NULL,
+    started_by text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS scenario_runs_recent ON public.scenario_runs (tenant_id, created_at DESC);
+
 -- Row-level security: every table is confined to the caller's tenant.
 ALTER TABLE public.tenants       ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
@@ -252,6 +283,9 @@ ALTER TABLE public.listener_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.tour_changes  ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.prompt_drafts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.scenarios     ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.scenario_runs ENABLE ROW LEVEL SECURITY;
 -- No policy: only the service role (which bypasses RLS) reads the versions.
 ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
@@ -265,7 +299,7 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
                        'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys',
-                       'tour_changes']
+                       'tour_changes', 'prompt_drafts', 'scenarios', 'scenario_runs']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
         EXECUTE format(
@@ -280,17 +314,20 @@ $$;
 
 REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes FROM anon;
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
+    public.prompt_drafts, public.scenarios, public.scenario_runs FROM anon;
 REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
 GRANT SELECT ON public.schema_migrations TO service_role;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
+    public.prompt_drafts, public.scenarios, public.scenario_runs
     TO authenticated;
 GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
-    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes
+    public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
+    public.prompt_drafts, public.scenarios, public.scenario_runs
     TO service_role;
 
 -- Functions the Supabase store calls over RPC where one request must do several writes
@@ -803,6 +840,7 @@ BEGIN
     END IF;
     SELECT COALESCE(MAX(version), 0) + 1 INTO v_version FROM public.prompt_versions WHERE tenant_id = p_tenant;
     PERFORM public.app_write_audit(jsonb_set(p_audit, '{after,version}', to_jsonb(v_version)));
+    DELETE FROM public.prompt_drafts WHERE tenant_id = p_tenant AND prompt = p_prompt;
     RETURN QUERY INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
         VALUES (p_tenant, v_version, p_prompt, p_author) RETURNING *;
 END
@@ -874,6 +912,57 @@ BEGIN
 END
 $$;
 
+-- Prompt drafts and scenarios (migration 0007).
+
+CREATE OR REPLACE FUNCTION public.app_save_prompt_draft(p_tenant uuid, p_draft jsonb, p_audit jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.prompt_drafts (tenant_id, prompt, base_version, author, updated_at)
+    VALUES (p_tenant, p_draft->>'prompt', (p_draft->>'base_version')::integer,
+            p_draft->>'author', (p_draft->>'updated_at')::timestamptz)
+    ON CONFLICT (tenant_id) DO UPDATE SET prompt = EXCLUDED.prompt, base_version = EXCLUDED.base_version,
+        author = EXCLUDED.author, updated_at = EXCLUDED.updated_at;
+    PERFORM public.app_write_audit(p_audit);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_discard_prompt_draft(p_tenant uuid, p_audit jsonb) RETURNS boolean
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM public.prompt_drafts WHERE tenant_id = p_tenant;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+    RETURN true;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_save_scenarios(p_tenant uuid, p_scenarios jsonb, p_audit jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+-- All or none: a name taken by another of the tenant's scenarios fails the whole save (23505).
+BEGIN
+    INSERT INTO public.scenarios (id, tenant_id, name, spec, author, updated_at)
+    SELECT (s->>'id')::uuid, p_tenant, s->>'name', s->'spec', s->>'author', (s->>'updated_at')::timestamptz
+    FROM jsonb_array_elements(p_scenarios) AS s
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, spec = EXCLUDED.spec, author = EXCLUDED.author,
+        updated_at = EXCLUDED.updated_at
+    WHERE public.scenarios.tenant_id = p_tenant;
+    PERFORM public.app_write_audit(p_audit);
+END
+$$;
+
+CREATE OR REPLACE FUNCTION public.app_delete_scenario(p_tenant uuid, p_scenario uuid, p_audit jsonb) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM public.scenarios WHERE tenant_id = p_tenant AND id = p_scenario;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown scenario %', p_scenario USING ERRCODE = 'P0002';
+    END IF;
+    PERFORM public.app_write_audit(p_audit);
+END
+$$;
+
 DO $$
 DECLARE
     f text;
@@ -881,7 +970,9 @@ BEGIN
     FOREACH f IN ARRAY ARRAY['app_write_audit(jsonb)', 'app_create_tenant(uuid, text, text, jsonb)',
         'app_update_prompt(uuid, text, text, jsonb)', 'app_replay_event(uuid, uuid, jsonb)',
         'app_save_user(jsonb, uuid[], boolean, jsonb)', 'app_save_api_key(jsonb, jsonb)',
-        'app_sign_in_failed(text, timestamptz, timestamptz, jsonb)', 'app_audit_append_only()']
+        'app_sign_in_failed(text, timestamptz, timestamptz, jsonb)', 'app_audit_append_only()',
+        'app_save_prompt_draft(uuid, jsonb, jsonb)', 'app_discard_prompt_draft(uuid, jsonb)',
+        'app_save_scenarios(uuid, jsonb, jsonb)', 'app_delete_scenario(uuid, uuid, jsonb)']
     LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION public.%s FROM PUBLIC, anon, authenticated', f);
         EXECUTE format('GRANT EXECUTE ON FUNCTION public.%s TO service_role', f);
@@ -902,12 +993,37 @@ SELECT id, 1, system_prompt, 'seed' FROM public.tenants
 WHERE id IN ('00000000-0000-0000-0000-000000000001', '00000000-0000-0000-0000-000000000002')
 ON CONFLICT (tenant_id, version) DO NOTHING;
 
--- This file is migrations 1 to 6.
+-- Demo scenarios (same rows as agent_core/store/demo_data.py: demo_scenario_rows).
+INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
+    ('f3519438-c0c2-57ed-ab24-410b39f870d8', '00000000-0000-0000-0000-000000000001', 'Greets without using a tool',
+     '{"description": "The seed''s first curl example: a greeting names the business and writes nothing.", "steps": [{"say": "Hello, what can you help me with?", "expect": {"no_tools": true, "reply_contains": ["Demo Tours", "book"]}}]}', 'seed'),
+    ('e7838461-625f-5cde-81b7-5585f77b7b3b', '00000000-0000-0000-0000-000000000001', 'Books a tour from one complete message',
+     '{"description": "The seed''s book_tour example, with a date a month ahead so it never lies in the past.", "steps": [{"say": "I want to book a tour for John Smith on {today+30} in Paris.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "John Smith"}, "date": {"days_from_today": 30}, "location": {"equals": "Paris"}}}], "reply_contains": ["booked"]}}]}', 'seed'),
+    ('5bf7fc4a-1d1a-579e-a341-804514739fa0', '00000000-0000-0000-0000-000000000001', 'Takes a note about the caller',
+     '{"description": "The seed''s take_note example.", "steps": [{"say": "Please note that the client prefers morning tours and vegetarian meals.", "expect": {"tools": [{"name": "take_note", "arguments": {"content": {"contains": "morning tours and vegetarian meals"}}}], "not_tools": ["book_tour"]}}]}', 'seed'),
+    ('65d63d5f-237b-5771-a840-b4720e08b288', '00000000-0000-0000-0000-000000000001', 'Updates a contact''s email and phone',
+     '{"description": "The seed''s update_contact_info example.", "steps": [{"say": "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123.", "expect": {"tools": [{"name": "update_contact_info", "arguments": {"name": {"equals": "Sarah Jones"}, "email": {"equals": "sarah@example.com"}, "phone": {"contains": "555"}}}]}}]}', 'seed'),
+    ('66e159bf-03bb-5546-a0f3-323392bc8e6e', '00000000-0000-0000-0000-000000000001', 'Confirms a date said in words before booking',
+     '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed'),
+    ('cc013e0c-5e39-520f-89a1-153b54cf90f6', '00000000-0000-0000-0000-000000000002', 'Greets without using a tool',
+     '{"description": "The seed''s first curl example: a greeting names the business and writes nothing.", "steps": [{"say": "Hello, what can you help me with?", "expect": {"no_tools": true, "reply_contains": ["Harbour Clinic", "book"]}}]}', 'seed'),
+    ('e010de9f-a886-50e3-9233-c67f17a16291', '00000000-0000-0000-0000-000000000002', 'Books a tour from one complete message',
+     '{"description": "The seed''s book_tour example, with a date a month ahead so it never lies in the past.", "steps": [{"say": "I want to book a tour for John Smith on {today+30} in Paris.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "John Smith"}, "date": {"days_from_today": 30}, "location": {"equals": "Paris"}}}], "reply_contains": ["booked"]}}]}', 'seed'),
+    ('29fdf90e-e27d-55e2-be63-53903579b14b', '00000000-0000-0000-0000-000000000002', 'Takes a note about the caller',
+     '{"description": "The seed''s take_note example.", "steps": [{"say": "Please note that the client prefers morning tours and vegetarian meals.", "expect": {"tools": [{"name": "take_note", "arguments": {"content": {"contains": "morning tours and vegetarian meals"}}}], "not_tools": ["book_tour"]}}]}', 'seed'),
+    ('0d8bf8ad-a5c9-51a0-835e-bda4594e4da9', '00000000-0000-0000-0000-000000000002', 'Updates a contact''s email and phone',
+     '{"description": "The seed''s update_contact_info example.", "steps": [{"say": "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123.", "expect": {"tools": [{"name": "update_contact_info", "arguments": {"name": {"equals": "Sarah Jones"}, "email": {"equals": "sarah@example.com"}, "phone": {"contains": "555"}}}]}}]}', 'seed'),
+    ('c63c8a0b-1a08-5b57-bc14-9184bafad2d7', '00000000-0000-0000-0000-000000000002', 'Confirms a date said in words before booking',
+     '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
+ON CONFLICT DO NOTHING;
+
+-- This file is migrations 1 to 7.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
     (3, 'exactly_once'),
     (4, 'access'),
     (5, 'booking_lifecycle'),
-    (6, 'contact_keys')
+    (6, 'contact_keys'),
+    (7, 'prompt_safety')
 ON CONFLICT (version) DO NOTHING;

@@ -227,6 +227,45 @@ class PromptVersion:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PromptDraft:
+    """A tenant's unpublished prompt: tried in the sandbox and tested before it goes live."""
+
+    tenant_id: UUID
+    prompt: str
+    base_version: int
+    """The live version the draft was started from (the publish screen diffs against it)."""
+    author: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScenario:
+    """A tenant's scenario as stored; `spec` is validated by `agent_core.scenarios.spec`."""
+
+    id: UUID
+    tenant_id: UUID
+    name: str
+    spec: JsonDict
+    author: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioRunRecord:
+    """One kept run of a tenant's scenarios; `report` is a `SuiteReport` as JSON."""
+
+    id: UUID
+    tenant_id: UUID
+    target: str
+    model: str
+    passed: bool
+    summary: str
+    report: JsonDict
+    started_by: str
+    created_at: datetime
+
+
 class EventName(StrEnum):
     """Every event the agent emits: what listeners subscribe to and the event log filters by."""
 

@@ -36,6 +36,7 @@ from agent_core.domain import (
 )
 from agent_core.store.access_store import AccessStore
 from agent_core.store.records import DEFAULT, Page, RecordQuery
+from agent_core.store.scenario_store import ScenarioStore
 
 
 class ToolFailure(Exception):
@@ -113,7 +114,7 @@ class TurnOutcome:
     error: str | None = None
 
 
-class Store(AccessStore, Protocol):
+class Store(AccessStore, ScenarioStore, Protocol):
     """Persistence for tenants, conversations, turns, tool calls and business records."""
 
     backend: str

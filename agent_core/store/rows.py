@@ -19,8 +19,11 @@ from agent_core.domain import (
     ListenerRun,
     Note,
     OutboxMessage,
+    PromptDraft,
     PromptVersion,
     RunStatus,
+    ScenarioRunRecord,
+    StoredScenario,
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
@@ -204,4 +207,39 @@ def tour_change_from_row(row: Row) -> TourChange:
         ),
         id=as_uuid(row["id"]),
         created_at=as_datetime(row["created_at"]),
+    )
+
+
+def draft_from_row(row: Row) -> PromptDraft:
+    return PromptDraft(
+        as_uuid(row["tenant_id"]),
+        row["prompt"],
+        int(row["base_version"]),
+        row["author"],
+        as_datetime(row["updated_at"]),
+    )
+
+
+def scenario_from_row(row: Row) -> StoredScenario:
+    return StoredScenario(
+        as_uuid(row["id"]),
+        as_uuid(row["tenant_id"]),
+        row["name"],
+        as_json(row["spec"]),
+        row["author"],
+        as_datetime(row["updated_at"]),
+    )
+
+
+def scenario_run_from_row(row: Row) -> ScenarioRunRecord:
+    return ScenarioRunRecord(
+        as_uuid(row["id"]),
+        as_uuid(row["tenant_id"]),
+        row["target"],
+        row["model"],
+        bool(row["passed"]),
+        row["summary"],
+        as_json(row["report"]),
+        row["started_by"],
+        as_datetime(row["created_at"]),
     )

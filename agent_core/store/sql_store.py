@@ -76,8 +76,8 @@ from agent_core.store.rows import (
     tour_change_from_row,
     tour_from_row,
 )
-from agent_core.store.sql_access import SqlAccess
 from agent_core.store.sql_backend import SqlSession, fetch_one
+from agent_core.store.sql_scenarios import SqlScenarios
 from agent_core.store.tour_changes import apply_tour_change, live_booking
 
 _EVENT_JOIN = (
@@ -232,7 +232,7 @@ UPDATE_CONTACT = (
 keeps its key: a contact that migration 6 kept apart from its accentless twin keeps its own."""
 
 
-class SqlStore(RecordPages, SqlAccess):
+class SqlStore(RecordPages, SqlScenarios):
     """Store implementation over any `SqlSession`; subclasses supply connections."""
 
     backend: str = "sql"
@@ -831,6 +831,11 @@ class SqlStore(RecordPages, SqlAccess):
             version = int(latest[0]["v"]) + 1
             self._insert_prompt_version(session, tenant_id, version, prompt, author, now)
             self._write_audit(session, with_version(audit, version))
+            # The draft that held this text is what was just published.
+            session.execute(
+                "DELETE FROM prompt_drafts WHERE tenant_id = :tenant_id AND prompt = :prompt",
+                {"tenant_id": tenant_id, "prompt": prompt},
+            )
         return PromptVersion(tenant_id, version, prompt, author, now)
 
     def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:

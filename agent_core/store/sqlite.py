@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from agent_core.domain import fingerprint
+from agent_core.domain import Tenant, fingerprint
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.base import utcnow
 from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
+from agent_core.store.migrations.backfills import SCENARIOS_VERSION, seed_demo_scenarios
 from agent_core.store.rows import Row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
@@ -75,6 +76,26 @@ class SqliteStore(SqlStore):
         self._connection.execute("PRAGMA foreign_keys = ON")
         self._create_schema()
 
+    @classmethod
+    def scratch(cls, tenant: Tenant) -> SqliteStore:
+        """An in-memory store holding only a copy of `tenant` (same id, name, prompt and
+        settings) and no records: where sandbox turns run, so they write nothing real."""
+        store = cls(":memory:")
+        with store._transaction() as session:
+            session.execute("DELETE FROM tenants")
+            session.execute(
+                "INSERT INTO tenants (id, name, system_prompt, created_at, settings)"
+                " VALUES (:id, :name, :prompt, :created_at, :settings)",
+                {
+                    "id": str(tenant.id),
+                    "name": tenant.name,
+                    "prompt": tenant.system_prompt,
+                    "created_at": tenant.created_at,
+                    "settings": json.dumps(tenant.settings),
+                },
+            )
+        return store
+
     def _create_schema(self) -> None:
         with self._lock:
             self.applied_migrations = upgrade(SqliteMigrations(self._connection))
@@ -89,6 +110,9 @@ class SqliteStore(SqlStore):
                 " VALUES (?, 1, ?, 'seed', ?)",
                 [(tenant_id, prompt, now) for tenant_id, _, prompt, now in seeds],
             )
+            if any(m.version == SCENARIOS_VERSION for m in self.applied_migrations):
+                # A new file: its demo tenants came after the migration that seeds their scenarios.
+                seed_demo_scenarios(_SqliteSession(self._connection))
 
     def schema_version(self) -> int:
         """The applied schema version."""

@@ -86,6 +86,7 @@ from agent_core.store.rows import (
     tour_from_row,
 )
 from agent_core.store.supabase_access import SupabaseAccess, audit_json, ilike_pattern
+from agent_core.store.supabase_scenarios import SupabaseScenarios
 
 _ID_CHUNK = 100
 _STALE_BOOKING_RETRIES = 3
@@ -227,7 +228,7 @@ def _contact_json(contact: Contact) -> JsonDict:
     }
 
 
-class SupabaseStore(RecordPages, SupabaseAccess):
+class SupabaseStore(RecordPages, SupabaseScenarios, SupabaseAccess):
     """Store on a Supabase project through its REST API, with the service-role key."""
 
     backend = "supabase"

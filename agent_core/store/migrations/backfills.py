@@ -3,9 +3,12 @@ reproduce exactly on every backend (see `agent_core.store.matching`)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 
+from agent_core.store.demo_data import demo_scenario_rows
 from agent_core.store.matching import detail_keys
 from agent_core.store.sql_backend import SqlSession
 
@@ -65,5 +68,24 @@ def rekey_contacts(session: SqlSession) -> None:
         )
 
 
-BACKFILLS: dict[int, Callable[[SqlSession], None]] = {6: rekey_contacts}
+def seed_demo_scenarios(session: SqlSession) -> None:
+    """Migration 7: the demo tenants' scenarios (`demo_data.DEMO_SCENARIOS`), for those demo
+    tenants the database holds; a scenario already there by name is left as it is."""
+    present = {str(row["id"]) for row in session.query("SELECT id FROM tenants")}
+    now = datetime.now(UTC)
+    for row in demo_scenario_rows():
+        if str(row["tenant_id"]) in present:
+            session.execute(
+                "INSERT INTO scenarios (id, tenant_id, name, spec, author, updated_at)"
+                " VALUES (:id, :tenant_id, :name, :spec, 'seed', :now) ON CONFLICT DO NOTHING",
+                {**row, "spec": json.dumps(row["spec"]), "now": now},
+            )
+
+
+SCENARIOS_VERSION = 7
+
+BACKFILLS: dict[int, Callable[[SqlSession], None]] = {
+    6: rekey_contacts,
+    SCENARIOS_VERSION: seed_demo_scenarios,
+}
 """Python steps by migration version."""

@@ -1,0 +1,1 @@
+"""Scenario tests for tenant prompts: specs, the sandbox they run in, checks, and results."""

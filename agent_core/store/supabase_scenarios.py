@@ -1,0 +1,111 @@
+"""Prompt drafts, scenarios and scenario runs on Supabase: changes through database functions
+that write their audit row in the same transaction, reads through PostgREST."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from agent_core.access.models import AuditEntry
+from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario
+from agent_core.store.rows import Row, draft_from_row, scenario_from_row, scenario_run_from_row
+from agent_core.store.scenario_store import MAX_KEPT_RUNS
+from agent_core.store.supabase_access import audit_json, jsonable
+
+
+class SupabaseScenarios(ABC):
+    """The prompt-safety part of the Supabase store."""
+
+    @abstractmethod
+    def _table(self, name: str) -> Any: ...
+
+    @abstractmethod
+    def _rows(self, builder: Any) -> list[Row]: ...
+
+    @abstractmethod
+    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any: ...
+
+    def get_prompt_draft(self, tenant_id: UUID) -> PromptDraft | None:
+        rows = self._rows(self._table("prompt_drafts").select("*").eq("tenant_id", str(tenant_id)))
+        return draft_from_row(rows[0]) if rows else None
+
+    def save_prompt_draft(self, draft: PromptDraft, *, audit: AuditEntry) -> None:
+        values = {
+            "prompt": draft.prompt,
+            "base_version": draft.base_version,
+            "author": draft.author,
+            "updated_at": draft.updated_at,
+        }
+        self._rpc(
+            "app_save_prompt_draft",
+            {"p_tenant": str(draft.tenant_id), "p_draft": jsonable(values), "p_audit": audit_json(audit)},
+        )
+
+    def discard_prompt_draft(self, tenant_id: UUID, *, audit: AuditEntry) -> bool:
+        return bool(
+            self._rpc("app_discard_prompt_draft", {"p_tenant": str(tenant_id), "p_audit": audit_json(audit)})
+        )
+
+    def list_scenarios(self, tenant_id: UUID) -> list[StoredScenario]:
+        rows = self._rows(self._table("scenarios").select("*").eq("tenant_id", str(tenant_id)).order("name"))
+        return [scenario_from_row(row) for row in rows]
+
+    def save_scenarios(
+        self, tenant_id: UUID, scenarios: Sequence[StoredScenario], *, audit: AuditEntry
+    ) -> None:
+        values = [
+            {"id": s.id, "name": s.name, "spec": s.spec, "author": s.author, "updated_at": s.updated_at}
+            for s in scenarios
+        ]
+        self._rpc(
+            "app_save_scenarios",
+            {
+                "p_tenant": str(tenant_id),
+                "p_scenarios": [jsonable(v) for v in values],
+                "p_audit": audit_json(audit),
+            },
+        )
+
+    def delete_scenario(self, tenant_id: UUID, scenario_id: UUID, *, audit: AuditEntry) -> None:
+        self._rpc(
+            "app_delete_scenario",
+            {"p_tenant": str(tenant_id), "p_scenario": str(scenario_id), "p_audit": audit_json(audit)},
+        )
+
+    def save_scenario_run(self, run: ScenarioRunRecord) -> None:
+        self._rows(
+            self._table("scenario_runs").insert(
+                jsonable(
+                    {
+                        "id": run.id,
+                        "tenant_id": run.tenant_id,
+                        "target": run.target,
+                        "model": run.model,
+                        "passed": run.passed,
+                        "summary": run.summary,
+                        "report": run.report,
+                        "started_by": run.started_by,
+                        "created_at": run.created_at,
+                    }
+                )
+            )
+        )
+
+    def list_scenario_runs(self, tenant_id: UUID, limit: int = MAX_KEPT_RUNS) -> list[ScenarioRunRecord]:
+        rows = self._rows(
+            self._table("scenario_runs")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .order("created_at", desc=True)
+            .order("id")
+            .limit(limit)
+        )
+        return [scenario_run_from_row(row) for row in rows]
+
+    def get_scenario_run(self, tenant_id: UUID, run_id: UUID) -> ScenarioRunRecord | None:
+        rows = self._rows(
+            self._table("scenario_runs").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(run_id))
+        )
+        return scenario_run_from_row(rows[0]) if rows else None
