@@ -96,7 +96,7 @@ def test_a_name_clash_saves_none_of_the_batch(store: Store, tenant: Tenant) -> N
     saved = AuditEntry.by(TEST_ADMIN, AuditAction.SCENARIOS_SAVED, "scenarios", tenant_id=tenant.id)
     store.save_scenarios(tenant.id, [scenario(tenant, "Greets")], audit=saved)
     before = audit_actions(store, tenant)
-    assert before == [AuditAction.SCENARIOS_SAVED]
+    assert AuditAction.SCENARIOS_SAVED in before
     with pytest.raises(InvalidInputError):
         store.save_scenarios(
             tenant.id,
