@@ -24,7 +24,6 @@ from agent_core.access.forms import (
     ApiKeyForm,
     NewPassword,
     NewTenant,
-    PromptEdit,
     TourMove,
     UserForm,
     parse_form,
@@ -54,7 +53,6 @@ from agent_core.domain import (
     JsonDict,
     Note,
     OutboxEvent,
-    PromptVersion,
     RunStatus,
     Tenant,
     ToolCallRecord,
@@ -67,6 +65,9 @@ from agent_core.domain import (
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
+from agent_core.prompt_changes import PromptChanges
+from agent_core.scenarios.runner import ScenarioRunner
+from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.base import Store, utcnow
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
@@ -79,14 +80,15 @@ _REFUSALS = {
     Action.READ: "see this tenant",
     Action.CHAT: "chat as this tenant's agent",
     Action.CORRECT: "correct this tenant's records",
-    Action.EDIT_PROMPT: "change this tenant's prompt",
+    Action.EDIT_PROMPT: "change this tenant's prompt or its scenarios",
+    Action.OVERRIDE_GATE: "publish a prompt whose scenarios fail (admins only)",
     Action.REPLAY: "replay this tenant's events",
     Action.READ_AUDIT: "see this tenant's audit log",
     Action.ADMINISTER: "manage tenants, users and API keys (admins only)",
 }
 
 
-class Workspace:
+class Workspace(PromptChanges):
     """The agent runtime's operations, checked and audited for one principal."""
 
     def __init__(
@@ -97,6 +99,7 @@ class Workspace:
         self._prompts = prompts
         self._bus = bus
         self._agent = agent
+        self._runner = ScenarioRunner(AgentParts.of(agent))
 
     # -- checks --------------------------------------------------------------------
 
@@ -213,13 +216,6 @@ class Workspace:
             since=since,
         )
 
-    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
-        """Every prompt version of a tenant the principal may read, newest first."""
-        self.require(Action.READ, tenant_id)
-        return self._store.list_prompt_versions(tenant_id)
-
-    # -- the agent -------------------------------------------------------------------
-
     def stream_turn(
         self, tenant_id: UUID, message: str, conversation_id: UUID | None = None
     ) -> Generator[TurnStep, None, None]:
@@ -243,39 +239,6 @@ class Workspace:
         return self._agent.stream_request(request)
 
     # -- changes -----------------------------------------------------------------------
-
-    def save_prompt(self, tenant_id: UUID, prompt: str) -> PromptVersion:
-        """Validate and store a new prompt version, then refresh the cache everywhere.
-
-        The store is written first (with the audit entry), so a cache failure can never
-        leave the new prompt unsaved."""
-        return self._save_prompt(tenant_id, prompt, AuditAction.PROMPT_SAVED, {})
-
-    def roll_back_prompt(self, tenant_id: UUID, version: int) -> PromptVersion:
-        """Make an earlier version current again, as a new version (history is never rewritten)."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
-        earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
-        if earlier is None:
-            raise InvalidInputError(f"version {version} does not exist for this tenant")
-        return self._save_prompt(
-            tenant_id, earlier.prompt, AuditAction.PROMPT_ROLLED_BACK, {"restored_version": version}
-        )
-
-    def _save_prompt(
-        self, tenant_id: UUID, prompt: str, action: AuditAction, extra: dict[str, object]
-    ) -> PromptVersion:
-        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
-        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
-        audit = self._audit(
-            action,
-            "prompt",
-            tenant_id=tenant_id,
-            before={"prompt": current.system_prompt},
-            after={"prompt": edit.prompt, **extra},
-        )
-        version = self._store.update_system_prompt(tenant_id, edit.prompt, self.principal.label, audit=audit)
-        self._prompts.invalidate(tenant_id, version.prompt)
-        return version
 
     def replay_event(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         """Run an event's failed listeners again; returns their names."""

@@ -246,10 +246,12 @@ def make_workspace(
     clock: FixedClock | None = None,
     prompts: PromptCache | None = None,
     bus: EventBus | None = None,
+    model: ChatModel | None = None,
 ) -> Workspace:
-    """A workspace over real components (by default a bus with no listeners, not started)."""
+    """A workspace over real components (by default a bus with no listeners, not started,
+    and the demo model)."""
     cache = prompts or PromptCache(store)
-    agent = make_agent(store, clock or FixedClock(NOW))
+    agent = make_agent(store, clock or FixedClock(NOW), model)
     agent.prompts = cache
     return Workspace(principal, store=store, prompts=cache, bus=bus or EventBus(store, []), agent=agent)
 

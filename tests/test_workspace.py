@@ -12,7 +12,7 @@ import pytest
 from agent_core.access.forms import MAX_PROMPT_CHARS
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.clock import FixedClock
-from agent_core.domain import EventName, RunStatus, Tenant, TourStatus
+from agent_core.domain import EventName, RunStatus, StoredScenario, Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.store.base import Store
 from agent_core.workspace import Workspace
@@ -29,12 +29,23 @@ READS: dict[str, Operation] = {
     "read a conversation": lambda w, t: w.conversation(t, uuid4()),
     "list events": lambda w, t: w.list_events(t),
     "list prompt versions": lambda w, t: w.list_prompt_versions(t),
+    "read the prompt draft": lambda w, t: w.prompt_draft(t),
+    "list scenarios": lambda w, t: w.scenarios(t),
+    "list scenario runs": lambda w, t: w.scenario_runs(t),
+    "export scenarios": lambda w, t: w.export_scenarios(t),
 }
 CHANGES: dict[str, Operation] = {
     "chat": lambda w, t: w.run_turn(t, "Hello"),
     "stream a turn": lambda w, t: w.stream_turn(t, "Hello"),
-    "save the prompt": lambda w, t: w.save_prompt(t, "You are Mallory."),
+    "save the prompt": lambda w, t: w.publish_prompt(t, "You are Mallory."),
     "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
+    "save a prompt draft": lambda w, t: w.save_prompt_draft(t, "You are Mallory."),
+    "discard the prompt draft": lambda w, t: w.discard_prompt_draft(t),
+    "publish the draft": lambda w, t: w.publish_draft(t),
+    "save a scenario": lambda w, t: w.save_scenario(t, {"name": "x", "steps": [{"say": "hi"}]}),
+    "delete a scenario": lambda w, t: w.delete_scenario(t, uuid4()),
+    "import scenarios": lambda w, t: w.import_scenarios(t, "[]"),
+    "run scenarios": lambda w, t: w.run_scenarios(t),
     "replay an event": lambda w, t: w.replay_event(t, uuid4()),
     "cancel a booking": lambda w, t: w.cancel_tour(t, uuid4()),
     "move a booking": lambda w, t: w.reschedule_tour(t, uuid4(), "2027-01-01"),
@@ -109,8 +120,8 @@ def test_an_operator_sees_the_audit_of_its_tenants_only(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     admin = make_workspace(store)
-    admin.save_prompt(tenant.id, "You are Kim, version two.")
-    admin.save_prompt(other_tenant.id, "You are Lee, version two.")
+    admin.publish_prompt(tenant.id, "You are Kim, version two.")
+    admin.publish_prompt(other_tenant.id, "You are Lee, version two.")
     operator = make_workspace(store, user(UserRole.OPERATOR, tenant))
     seen = operator.list_audit()
     assert seen
@@ -135,8 +146,39 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
         assert after[0] == (action.value, actor, tenant_id)
 
     one_entry(
-        lambda: operator.save_prompt(tenant.id, "You are Kim, now brief."),
-        AuditAction.PROMPT_SAVED,
+        lambda: operator.publish_prompt(tenant.id, "You are Kim, now brief."),
+        AuditAction.PROMPT_PUBLISHED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.save_prompt_draft(tenant.id, "You are Kim, drafted."),
+        AuditAction.PROMPT_DRAFT_SAVED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.discard_prompt_draft(tenant.id),
+        AuditAction.PROMPT_DRAFT_DISCARDED,
+        "operator@example.com",
+        tenant.id,
+    )
+    saved: list[StoredScenario] = []
+    one_entry(
+        lambda: saved.append(operator.save_scenario(tenant.id, {"name": "Greets", "steps": [{"say": "Hi"}]})),
+        AuditAction.SCENARIOS_SAVED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.import_scenarios(tenant.id, "- name: Books\n  steps: [{say: Book}]\n"),
+        AuditAction.SCENARIOS_SAVED,
+        "operator@example.com",
+        tenant.id,
+    )
+    one_entry(
+        lambda: operator.delete_scenario(tenant.id, saved[0].id),
+        AuditAction.SCENARIO_DELETED,
         "operator@example.com",
         tenant.id,
     )
@@ -203,9 +245,13 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     changed = store.list_audit(AuditQuery(actions=(AuditAction.USER_CHANGED.value,), limit=1))[0]
     assert (changed.before or {})["role"] == "viewer"
     assert (changed.after or {})["role"] == "operator"
-    saved = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=(AuditAction.PROMPT_SAVED.value,)))[0]
-    assert saved.before == {"prompt": tenant.system_prompt}
-    assert saved.after == {"prompt": "You are Kim, now brief.", "version": 2}
+    published = store.list_audit(
+        AuditQuery(frozenset({tenant.id}), actions=(AuditAction.PROMPT_PUBLISHED.value,))
+    )[0]
+    assert published.before == {"prompt": tenant.system_prompt}
+    assert published.after is not None
+    assert (published.after["prompt"], published.after["version"]) == ("You are Kim, now brief.", 2)
+    assert published.after["run_summary"] == "no scenarios to run"
 
 
 def test_a_replayed_event_reruns_its_failed_listeners(store: Store, tenant: Tenant) -> None:
@@ -267,7 +313,7 @@ def test_a_chosen_password_must_be_long_enough(store: Store) -> None:
 def test_a_saved_prompt_changes_the_next_reply(store: Store, tenant: Tenant, clock: FixedClock) -> None:
     workspace = make_workspace(store, clock=clock)
     assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Kim")
-    workspace.save_prompt(tenant.id, "You are Robin, the weekend host.")
+    workspace.publish_prompt(tenant.id, "You are Robin, the weekend host.")
     assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Robin, the weekend host.")
 
 
@@ -284,7 +330,7 @@ def test_bad_prompts_are_refused_and_nothing_changes(
 ) -> None:
     audit = audit_rows(store)
     with pytest.raises(InvalidInputError, match=problem):
-        make_workspace(store).save_prompt(tenant.id, prompt)
+        make_workspace(store).publish_prompt(tenant.id, prompt)
     assert [v.version for v in store.list_prompt_versions(tenant.id)] == [1]
     assert audit_rows(store) == audit
 
@@ -293,10 +339,10 @@ def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
     store: Store, tenant: Tenant
 ) -> None:
     ana = make_workspace(store, user(UserRole.OPERATOR, tenant))
-    ana.save_prompt(tenant.id, "Second")
-    ana.save_prompt(tenant.id, "Third")
+    ana.publish_prompt(tenant.id, "Second")
+    ana.publish_prompt(tenant.id, "Third")
     rolled = make_workspace(store).roll_back_prompt(tenant.id, 1)
-    assert rolled.version == 4
+    assert rolled.version.version == 4
     history = [(v.version, v.prompt, v.author) for v in store.list_prompt_versions(tenant.id)]
     assert history == [
         (4, tenant.system_prompt, "cli:tests"),
@@ -310,7 +356,7 @@ def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
 
 def test_editing_an_unknown_tenant_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
-        make_workspace(store).save_prompt(uuid4(), "Hello")
+        make_workspace(store).publish_prompt(uuid4(), "Hello")
 
 
 def test_tenants_are_added_with_a_validated_name_and_prompt(store: Store) -> None:

@@ -53,6 +53,17 @@ class PromptEdit(_Form):
         return check_storable_text(value)
 
 
+class OverrideReason(_Form):
+    """Why an admin publishes a prompt whose scenarios failed (kept in the audit log)."""
+
+    reason: str = Field(min_length=5, max_length=500)
+
+    @field_validator("reason")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        return check_storable_text(value)
+
+
 class NewTenant(PromptEdit):
     """A tenant with its first system prompt."""
 

@@ -163,6 +163,7 @@ class AuditAction(StrEnum):
     TENANT_CREATED = "tenant.created"
     TENANT_SETTINGS_CHANGED = "tenant.settings_changed"
     PROMPT_SAVED = "prompt.saved"
+    """Written before drafts existed (a save went live at once); older logs hold it."""
     PROMPT_ROLLED_BACK = "prompt.rolled_back"
     PROMPT_DRAFT_SAVED = "prompt.draft_saved"
     PROMPT_DRAFT_DISCARDED = "prompt.draft_discarded"

@@ -46,7 +46,7 @@ class ScenarioRunner:
         if not 1 <= repetitions <= MAX_REPETITIONS:
             raise InvalidInputError(f"repetitions must be between 1 and {MAX_REPETITIONS}")
         started = time.perf_counter()
-        today = self._today(tenant)
+        today = self.today(tenant)
         total = len(scenarios) * repetitions
         results = []
         for index, scenario in enumerate(scenarios):
@@ -68,7 +68,8 @@ class ScenarioRunner:
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
         )
 
-    def _today(self, tenant: Tenant) -> date:
+    def today(self, tenant: Tenant) -> date:
+        """The tenant's date now, which scenario dates are relative to."""
         now = self._parts.clock.now()
         return settings_from(tenant.settings).today(now, now.tzinfo or UTC)
 
@@ -78,7 +79,7 @@ class ScenarioRunner:
         try:
             for step in scenario.steps:
                 # Each message's own day: a run that crosses midnight reads dates as a caller would.
-                today = self._today(tenant)
+                today = self.today(tenant)
                 message = step.message(today)
                 try:
                     result = sandbox.say(message)

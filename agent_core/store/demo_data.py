@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
 from uuid import UUID, uuid5
 
 from agent_core.domain import JsonDict
@@ -151,7 +152,16 @@ def _seed_scenarios(business: str) -> tuple[tuple[str, JsonDict], ...]:
     )
 
 
-def demo_scenario_rows() -> list[dict[str, object]]:
+class ScenarioRow(TypedDict):
+    """A demo scenario as a row of the scenarios table."""
+
+    id: UUID
+    tenant_id: UUID
+    name: str
+    spec: JsonDict
+
+
+def demo_scenario_rows() -> list[ScenarioRow]:
     """The demo tenants' scenarios as rows: ids derive from tenant and name, so every store
     (and schema.sql) holds the same rows."""
     return [

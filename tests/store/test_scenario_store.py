@@ -39,7 +39,9 @@ def audit_actions(store: Store, tenant: Tenant) -> list[AuditAction]:
 
 def test_the_demo_tenants_ship_their_scenarios(store: Store) -> None:
     stored = {(s.id, s.name): s.spec for s in store.list_scenarios(DEMO_TENANT_ID)}
-    seeded = {(r["id"], r["name"]): r["spec"] for r in demo_scenario_rows() if r["tenant_id"] == DEMO_TENANT_ID}
+    seeded = {
+        (r["id"], r["name"]): r["spec"] for r in demo_scenario_rows() if r["tenant_id"] == DEMO_TENANT_ID
+    }
     assert stored == seeded
 
 
@@ -64,7 +66,9 @@ def test_publishing_the_drafts_text_consumes_the_draft_but_another_text_does_not
 ) -> None:
     audit = audit_entry(AuditAction.PROMPT_DRAFT_SAVED, "prompt draft")
     store.save_prompt_draft(PromptDraft(tenant.id, "The draft", 1, "kim", utcnow()), audit=audit)
-    store.update_system_prompt(tenant.id, "Something else", "lee", audit=audit_entry(AuditAction.PROMPT_SAVED))
+    store.update_system_prompt(
+        tenant.id, "Something else", "lee", audit=audit_entry(AuditAction.PROMPT_SAVED)
+    )
     assert store.get_prompt_draft(tenant.id) is not None
     store.update_system_prompt(tenant.id, "The draft", "kim", audit=audit_entry(AuditAction.PROMPT_PUBLISHED))
     assert store.get_prompt_draft(tenant.id) is None

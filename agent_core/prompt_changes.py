@@ -1,0 +1,462 @@
+"""Changing a tenant's prompt safely: drafts, scenarios, runs, and the publish gate.
+
+An edit is a draft until someone publishes it. Publishing (and rolling back) first runs the
+tenant's scenarios against the text about to go live, keeps the run, and goes on only when
+every scenario passed — or when an admin overrides the failure with a reason, which the
+audit entry of the publication carries. Part of the `Workspace`: every method checks the
+acting principal first and every change is audited.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from agent_core.access.forms import OverrideReason, PromptEdit, parse_form
+from agent_core.access.models import Action, AuditAction, AuditEntry, Principal
+from agent_core.domain import (
+    ChatMessage,
+    PromptDraft,
+    PromptVersion,
+    ScenarioRunRecord,
+    StoredScenario,
+    Tenant,
+    ToolCallRecord,
+    ToolCallStatus,
+)
+from agent_core.errors import AgentCoreError, InvalidInputError, NotFoundError
+from agent_core.prompt_cache import PromptCache
+from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
+from agent_core.scenarios.runner import Progress, ScenarioRunner
+from agent_core.scenarios.spec import (
+    Scenario,
+    ScenarioFile,
+    SuiteTenant,
+    dump_scenario_file,
+    parse_scenario,
+    parse_scenario_file,
+    scenario_json,
+)
+from agent_core.store.base import Store, utcnow
+
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+LIVE = "live"
+DRAFT = "draft"
+
+
+class GateBlockedError(AgentCoreError):
+    """The scenarios failed against the prompt about to go live; nothing was published."""
+
+    def __init__(self, message: str, run: ScenarioRunRecord) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSuite:
+    """A tenant's scenarios as stored, each parsed (or why it cannot be)."""
+
+    stored: list[StoredScenario]
+    parsed: dict[UUID, Scenario]
+    unreadable: dict[UUID, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """A prompt that went live, with the run that let it through."""
+
+    version: PromptVersion
+    run: ScenarioRunRecord
+    overridden: bool
+
+
+class PromptChanges:
+    """The prompt-safety half of the Workspace."""
+
+    principal: Principal
+    _store: Store
+    _prompts: PromptCache
+    _runner: ScenarioRunner
+
+    if TYPE_CHECKING:
+        # Provided by the Workspace this class is part of.
+        def require(self, action: Action, tenant_id: UUID | None = None) -> None: ...
+
+        def tenant(self, tenant_id: UUID, action: Action = Action.READ) -> Tenant: ...
+
+        def _audit(
+            self,
+            action: AuditAction,
+            target: str,
+            *,
+            tenant_id: UUID | None = None,
+            before: dict[str, object] | None = None,
+            after: dict[str, object] | None = None,
+        ) -> AuditEntry: ...
+
+    # -- versions and drafts ---------------------------------------------------------
+
+    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        """Every prompt version of a tenant the principal may read, newest first."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_prompt_versions(tenant_id)
+
+    def prompt_draft(self, tenant_id: UUID) -> PromptDraft | None:
+        """The tenant's unpublished draft, or None."""
+        self.require(Action.READ, tenant_id)
+        return self._store.get_prompt_draft(tenant_id)
+
+    def save_prompt_draft(self, tenant_id: UUID, prompt: str) -> PromptDraft:
+        """Keep `prompt` as the tenant's draft; the live prompt does not change."""
+        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        if edit.prompt == current.system_prompt.strip():
+            raise InvalidInputError("the draft is the same as the live prompt; change something first")
+        versions = self._store.list_prompt_versions(tenant_id)
+        draft = PromptDraft(
+            tenant_id, edit.prompt, versions[0].version if versions else 0, self.principal.label, utcnow()
+        )
+        before = self._store.get_prompt_draft(tenant_id)
+        audit = self._audit(
+            AuditAction.PROMPT_DRAFT_SAVED,
+            "prompt draft",
+            tenant_id=tenant_id,
+            before={"prompt": before.prompt} if before else None,
+            after={"prompt": draft.prompt, "base_version": draft.base_version},
+        )
+        self._store.save_prompt_draft(draft, audit=audit)
+        return draft
+
+    def discard_prompt_draft(self, tenant_id: UUID) -> bool:
+        """Drop the draft; False when there was none."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        draft = self._store.get_prompt_draft(tenant_id)
+        if draft is None:
+            return False
+        audit = self._audit(
+            AuditAction.PROMPT_DRAFT_DISCARDED,
+            "prompt draft",
+            tenant_id=tenant_id,
+            before={"prompt": draft.prompt},
+        )
+        return self._store.discard_prompt_draft(tenant_id, audit=audit)
+
+    # -- publishing ------------------------------------------------------------------
+
+    def publish_draft(
+        self,
+        tenant_id: UUID,
+        *,
+        override_reason: str | None = None,
+        repetitions: int = 1,
+        on_progress: Progress | None = None,
+    ) -> Publication:
+        """Run the scenarios against the draft and make it live if they pass (or an admin
+        overrides); GateBlockedError otherwise, with the run kept."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        draft = self._store.get_prompt_draft(tenant_id)
+        if draft is None:
+            raise InvalidInputError("there is no draft to publish; save one first")
+        return self.publish_prompt(
+            tenant_id,
+            draft.prompt,
+            target=DRAFT,
+            override_reason=override_reason,
+            repetitions=repetitions,
+            on_progress=on_progress,
+        )
+
+    def roll_back_prompt(
+        self,
+        tenant_id: UUID,
+        version: int,
+        *,
+        override_reason: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> Publication:
+        """Make an earlier version live again as a new version, through the same gate."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
+        if earlier is None:
+            raise InvalidInputError(f"version {version} does not exist for this tenant")
+        return self.publish_prompt(
+            tenant_id,
+            earlier.prompt,
+            target=f"version {version}",
+            override_reason=override_reason,
+            on_progress=on_progress,
+            action=AuditAction.PROMPT_ROLLED_BACK,
+            extra={"restored_version": version},
+        )
+
+    def publish_prompt(
+        self,
+        tenant_id: UUID,
+        prompt: str,
+        *,
+        target: str = "new text",
+        override_reason: str | None = None,
+        repetitions: int = 1,
+        on_progress: Progress | None = None,
+        action: AuditAction = AuditAction.PROMPT_PUBLISHED,
+        extra: dict[str, object] | None = None,
+    ) -> Publication:
+        """The gate: test `prompt`, then store it as the next live version and refresh every
+        process's cache — or refuse (GateBlockedError) when a scenario failed and no admin
+        gave a reason to publish anyway."""
+        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        reason = None
+        if override_reason is not None:
+            self.require(Action.OVERRIDE_GATE, tenant_id)
+            reason = parse_form(OverrideReason, "override", reason=override_reason).reason
+        run = self._run(current, edit.prompt, target, repetitions, on_progress)
+        if not run.passed and reason is None:
+            raise GateBlockedError(
+                f"not published: {run.summary} against the {target}. Fix the prompt or the scenarios,"
+                " or an admin can publish anyway with a reason",
+                run,
+            )
+        after: dict[str, object] = {"prompt": edit.prompt, "run": str(run.id), "run_summary": run.summary}
+        if reason is not None and not run.passed:
+            after["override_reason"] = reason
+        audit = self._audit(
+            action,
+            "prompt",
+            tenant_id=tenant_id,
+            before={"prompt": current.system_prompt},
+            after={**after, **(extra or {})},
+        )
+        version = self._store.update_system_prompt(tenant_id, edit.prompt, self.principal.label, audit=audit)
+        self._prompts.invalidate(tenant_id, version.prompt)
+        return Publication(version, run, overridden="override_reason" in after)
+
+    # -- scenarios --------------------------------------------------------------------
+
+    def scenarios(self, tenant_id: UUID) -> StoredSuite:
+        """The tenant's scenarios, parsed; one that no longer parses is reported, not hidden."""
+        self.require(Action.READ, tenant_id)
+        stored = self._store.list_scenarios(tenant_id)
+        parsed: dict[UUID, Scenario] = {}
+        unreadable: dict[UUID, str] = {}
+        for row in stored:
+            try:
+                parsed[row.id] = parse_scenario({**row.spec, "name": row.name})
+            except InvalidInputError as exc:
+                unreadable[row.id] = str(exc)
+        return StoredSuite(stored, parsed, unreadable)
+
+    def save_scenario(self, tenant_id: UUID, data: object, scenario_id: UUID | None = None) -> StoredScenario:
+        """Validate and store one scenario (a new one, or `scenario_id` replaced)."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        scenario = parse_scenario(data)
+        existing = {s.id: s for s in self._store.list_scenarios(tenant_id)}
+        if scenario_id is not None and scenario_id not in existing:
+            raise NotFoundError(f"unknown scenario {scenario_id}")
+        clash = next(
+            (
+                s
+                for s in existing.values()
+                if s.name.casefold() == scenario.name.casefold() and s.id != scenario_id
+            ),
+            None,
+        )
+        if clash is not None:
+            raise InvalidInputError(f"another scenario is already called {clash.name!r}")
+        row = self._stored(tenant_id, scenario, scenario_id or uuid4())
+        self._save(tenant_id, [row], created=0 if scenario_id else 1)
+        return row
+
+    def delete_scenario(self, tenant_id: UUID, scenario_id: UUID) -> None:
+        """Delete one scenario of the tenant."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        name = next((s.name for s in self._store.list_scenarios(tenant_id) if s.id == scenario_id), None)
+        if name is None:
+            raise NotFoundError(f"unknown scenario {scenario_id}")
+        audit = self._audit(
+            AuditAction.SCENARIO_DELETED, f"scenario {name}", tenant_id=tenant_id, before={"name": name}
+        )
+        self._store.delete_scenario(tenant_id, scenario_id, audit=audit)
+
+    def import_scenarios(self, tenant_id: UUID, text: str) -> tuple[int, int]:
+        """Store every scenario of a YAML suite, all or none; one with the name of an
+        existing scenario replaces it. Returns (added, replaced)."""
+        self.require(Action.EDIT_PROMPT, tenant_id)
+        suite = parse_scenario_file(text)
+        if not suite.scenarios:
+            raise InvalidInputError("the file holds no scenarios")
+        by_name = {s.name.casefold(): s.id for s in self._store.list_scenarios(tenant_id)}
+        rows = [self._stored(tenant_id, s, by_name.get(s.name.casefold(), uuid4())) for s in suite.scenarios]
+        replaced = sum(s.name.casefold() in by_name for s in suite.scenarios)
+        self._save(tenant_id, rows, created=len(rows) - replaced)
+        return len(rows) - replaced, replaced
+
+    def export_scenarios(self, tenant_id: UUID) -> str:
+        """The tenant's suite as YAML, with its live prompt and settings, for review, another
+        tenant, or pytest (which runs it in a sandbox)."""
+        tenant = self.tenant(tenant_id)
+        suite = self.scenarios(tenant_id)
+        return dump_scenario_file(
+            ScenarioFile(
+                tenant=SuiteTenant(name=tenant.name, settings=tenant.settings),
+                prompt=tenant.system_prompt,
+                scenarios=[suite.parsed[s.id] for s in suite.stored if s.id in suite.parsed],
+            )
+        )
+
+    def scenario_from_conversation(self, tenant_id: UUID, conversation_id: UUID, name: str) -> StoredScenario:
+        """A scenario that replays a real conversation's messages and expects the tool calls
+        that succeeded in it. ISO dates the caller typed become `{today+N}` (still N days
+        ahead whenever it runs); other dates are expected N days from today as well."""
+        self.require(Action.READ, tenant_id)
+        messages = self._store.list_messages(tenant_id, conversation_id)
+        if not messages:
+            raise NotFoundError(f"unknown conversation {conversation_id}")
+        records = {r.call_id: r for r in self._store.list_tool_calls(tenant_id, conversation_id)}
+        today = self._runner.today(self.tenant(tenant_id))
+        steps = _steps_of(messages, records, today)
+        if not steps:
+            raise InvalidInputError("the conversation has no message from the caller to replay")
+        return self.save_scenario(
+            tenant_id,
+            {"name": name, "description": f"From conversation {conversation_id}.", "steps": steps[:20]},
+        )
+
+    def _stored(self, tenant_id: UUID, scenario: Scenario, scenario_id: UUID) -> StoredScenario:
+        spec = scenario_json(scenario)
+        spec.pop("name", None)
+        return StoredScenario(scenario_id, tenant_id, scenario.name, spec, self.principal.label, utcnow())
+
+    def _save(self, tenant_id: UUID, rows: Sequence[StoredScenario], *, created: int) -> None:
+        audit = self._audit(
+            AuditAction.SCENARIOS_SAVED,
+            "scenarios",
+            tenant_id=tenant_id,
+            after={"names": [r.name for r in rows], "added": created, "replaced": len(rows) - created},
+        )
+        self._store.save_scenarios(tenant_id, rows, audit=audit)
+
+    # -- runs ------------------------------------------------------------------------
+
+    def run_scenarios(
+        self,
+        tenant_id: UUID,
+        target: str | int = LIVE,
+        *,
+        repetitions: int = 1,
+        on_progress: Progress | None = None,
+    ) -> ScenarioRunRecord:
+        """Run the scenarios against the live prompt, the draft or a version number, in
+        sandboxes, and keep the run."""
+        tenant = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        if target == DRAFT:
+            draft = self._store.get_prompt_draft(tenant_id)
+            if draft is None:
+                raise InvalidInputError("there is no draft; save one first")
+            prompt, label = draft.prompt, DRAFT
+        elif target == LIVE:
+            versions = self._store.list_prompt_versions(tenant_id)
+            prompt = tenant.system_prompt
+            label = f"live (version {versions[0].version})" if versions else LIVE
+        else:
+            number = int(target)
+            earlier = next(
+                (v for v in self._store.list_prompt_versions(tenant_id) if v.version == number), None
+            )
+            if earlier is None:
+                raise InvalidInputError(f"version {number} does not exist for this tenant")
+            prompt, label = earlier.prompt, f"version {number}"
+        return self._run(tenant, prompt, label, repetitions, on_progress)
+
+    def scenario_runs(self, tenant_id: UUID) -> list[ScenarioRunRecord]:
+        """The tenant's latest runs, newest first."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_scenario_runs(tenant_id)
+
+    def scenario_run(self, tenant_id: UUID, run_id: UUID) -> ScenarioRunRecord:
+        """One run with its full report."""
+        self.require(Action.READ, tenant_id)
+        run = self._store.get_scenario_run(tenant_id, run_id)
+        if run is None:
+            raise NotFoundError(f"unknown run {run_id}")
+        return run
+
+    def _run(
+        self, tenant: Tenant, prompt: str, target: str, repetitions: int, on_progress: Progress | None
+    ) -> ScenarioRunRecord:
+        suite = self.scenarios(tenant.id)
+        runnable = [suite.parsed[s.id] for s in suite.stored if s.id in suite.parsed]
+        report = self._runner.run(
+            tenant, prompt, runnable, target=target, repetitions=repetitions, on_progress=on_progress
+        )
+        broken = [
+            ScenarioResult(
+                name=s.name,
+                attempts=[AttemptResult(steps=[StepResult(said="", error=suite.unreadable[s.id])])],
+            )
+            for s in suite.stored
+            if s.id in suite.unreadable
+        ]
+        if broken:
+            report = report.model_copy(update={"results": [*report.results, *broken]})
+        run = record_of(report, tenant.id, self.principal.label)
+        self._store.save_scenario_run(run)
+        return run
+
+
+def record_of(report: SuiteReport, tenant_id: UUID, started_by: str) -> ScenarioRunRecord:
+    """A run as kept by the store."""
+    return ScenarioRunRecord(
+        uuid4(),
+        tenant_id,
+        report.target,
+        report.model,
+        report.passed,
+        report.summary,
+        report.model_dump(mode="json"),
+        started_by,
+        utcnow(),
+    )
+
+
+def _steps_of(
+    messages: list[ChatMessage], records: dict[str, ToolCallRecord], today: date
+) -> list[dict[str, object]]:
+    steps: list[dict[str, object]] = []
+    for message in messages:
+        if message.role == "user":
+            steps.append({"say": message.content, "expect": {"tools": []}})
+        elif message.role == "assistant" and steps:
+            expected = steps[-1]["expect"]
+            assert isinstance(expected, dict)
+            for call in message.tool_calls:
+                record = records.get(call.id)
+                if record is not None and record.status is ToolCallStatus.SUCCEEDED:
+                    expected["tools"].append(_expectation(record, steps[-1], today))
+    for step in steps:
+        expected = step["expect"]
+        assert isinstance(expected, dict)
+        if not expected["tools"]:
+            step["expect"] = {"no_tools": True}
+    return steps
+
+
+def _expectation(record: ToolCallRecord, step: dict[str, object], today: date) -> dict[str, object]:
+    arguments = record.arguments if isinstance(record.arguments, dict) else {}
+    checks: dict[str, object] = {}
+    for key, value in arguments.items():
+        if value is None:
+            continue
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+            days = (date.fromisoformat(value) - today).days
+            said = str(step["say"])
+            if value in said:
+                step["say"] = said.replace(value, f"{{today{days:+d}}}")
+            checks[key] = {"days_from_today": days}
+        else:
+            checks[key] = {"equals": value}
+    return {"name": record.name, "arguments": checks}
