@@ -15,12 +15,16 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import UserRole
 from agent_core.errors import AgentCoreError, InvalidInputError
-from agent_core.runtime import build_runtime, describe_store
+from agent_core.runtime import build_runtime, describe_store, scenario_parts
+from agent_core.scenarios.files import read_suite, suite_tenant
+from agent_core.scenarios.results import SuiteReport
+from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.settings import Settings, load_settings
 from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -48,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _user_commands(commands)
     _key_commands(commands)
+    _scenario_commands(commands)
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
@@ -57,6 +62,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "api":
         return serve_api(args.host, args.port, args.graceful_seconds)
+    if args.command == "scenarios" and args.action == "run" and args.file is not None:
+        return run_scenario_file(Path(args.file), args.repeat)
     try:
         settings = load_settings()
         if args.command == "migrate":
@@ -76,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return manage_users(workspace, args)
         if args.command == "keys":
             return manage_keys(workspace, args)
+        if args.command == "scenarios":
+            return manage_scenarios(workspace, args)
         return chat_once(workspace, args)
     except AgentCoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -113,6 +122,65 @@ def _key_commands(commands: Any) -> None:
     actions.add_parser("list", help="list keys (prefixes only)")
     revoke = actions.add_parser("revoke", help="revoke a key by its prefix (vam_…) or id")
     revoke.add_argument("key")
+
+
+def _scenario_commands(commands: Any) -> None:
+    scenarios = commands.add_parser("scenarios", help="a tenant's prompt scenarios: run, export, import")
+    actions = scenarios.add_subparsers(dest="action", required=True)
+    run = actions.add_parser(
+        "run", help="run a tenant's scenarios (or a file's) in sandboxes; exits 1 when one fails"
+    )
+    run.add_argument("--tenant", default=str(DEMO_TENANT_ID), help="tenant id (default: the demo tenant)")
+    target = run.add_mutually_exclusive_group()
+    target.add_argument("--draft", action="store_true", help="test the tenant's unpublished draft")
+    target.add_argument("--version", type=int, default=None, help="test this prompt version")
+    target.add_argument("--file", default=None, help="run a scenario YAML file on its own (no database)")
+    run.add_argument(
+        "--repeat", type=int, default=1, help="runs of each scenario (for a non-deterministic model)"
+    )
+    export = actions.add_parser("export", help="print a tenant's scenarios as YAML")
+    export.add_argument("--tenant", default=str(DEMO_TENANT_ID))
+    load = actions.add_parser("import", help="add or replace scenarios from a YAML file (all or none)")
+    load.add_argument("file")
+    load.add_argument("--tenant", default=str(DEMO_TENANT_ID))
+
+
+def manage_scenarios(workspace: Workspace, args: argparse.Namespace) -> int:
+    """`vam scenarios run|export|import` against a stored tenant."""
+    [tenant_id] = _uuids([args.tenant])
+    if args.action == "export":
+        print(workspace.export_scenarios(tenant_id), end="")
+        return 0
+    if args.action == "import":
+        added, replaced = workspace.import_scenarios(tenant_id, _read(Path(args.file)))
+        print(f"{added} added, {replaced} replaced")
+        return 0
+    target: str | int = "draft" if args.draft else args.version if args.version is not None else "live"
+    run = workspace.run_scenarios(tenant_id, target, repetitions=args.repeat)
+    print("\n".join(SuiteReport.model_validate(run.report).lines()))
+    return 0 if run.passed else 1
+
+
+def run_scenario_file(path: Path, repetitions: int) -> int:
+    """`vam scenarios run --file F`: the file's scenarios against its own prompt, in sandboxes."""
+    try:
+        suite = read_suite(path)
+        tenant = suite_tenant(suite)
+        report = ScenarioRunner(scenario_parts()).run(
+            tenant, tenant.system_prompt, suite.scenarios, target=str(path), repetitions=repetitions
+        )
+    except AgentCoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(report.lines()))
+    return 0 if report.passed else 1
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"cannot read {path}: {exc}") from None
 
 
 def _uuids(values: Sequence[str]) -> list[UUID]:

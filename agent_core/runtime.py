@@ -27,6 +27,7 @@ from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
 from agent_core.prompt_cache import PromptCache
+from agent_core.scenarios.sandbox import AgentParts
 from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
@@ -182,6 +183,24 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
     return OpenAIChatModel(client, settings.openai_model, deadline_seconds=settings.openai_deadline_seconds)
 
 
+def agent_limits(settings: Settings) -> AgentLimits:
+    """The bounds of a turn the settings give."""
+    return AgentLimits(
+        settings.agent_max_steps,
+        settings.history_limit,
+        settings.max_message_chars,
+        deadline_seconds=settings.turn_deadline_seconds,
+    )
+
+
+def scenario_parts(settings: Settings | None = None) -> AgentParts:
+    """What a scenario sandbox needs, without a store, cache or bus: running a suite file
+    (pytest, `vam scenarios run --file`) needs no database."""
+    settings = settings or load_settings()
+    clock = SystemClock(settings.zone)
+    return AgentParts(build_model(settings, clock), default_registry(), clock, agent_limits(settings))
+
+
 def build_redis(settings: Settings) -> redis.Redis | None:
     """A Redis client for REDIS_URL, with short timeouts so an outage degrades quickly."""
     if settings.redis_url is None:
@@ -231,12 +250,7 @@ def build_runtime(
         prompts=prompts,
         events=bus,
         clock=clock,
-        limits=AgentLimits(
-            settings.agent_max_steps,
-            settings.history_limit,
-            settings.max_message_chars,
-            deadline_seconds=settings.turn_deadline_seconds,
-        ),
+        limits=agent_limits(settings),
         leases=leases,
     )
     authenticator = Authenticator(store, listen_host=settings.host, env_keys=settings.parsed_api_keys)

@@ -140,3 +140,14 @@ class SuiteReport(_Result):
             return "no scenarios to run"
         noun = "scenario" if total == 1 else "scenarios"
         return f"{passed} of {total} {noun} passed"
+
+    def lines(self) -> list[str]:
+        """The report as text: one line per scenario, its failures indented under it."""
+        out = [f"{self.target} · model {self.model} · {self.repetitions} run(s) each · today {self.today}"]
+        for result in self.results:
+            mark = "PASS" if result.passed else "FAIL"
+            out.append(f"{mark}  {result.name} ({result.passes}/{len(result.attempts)})")
+            failed = next((a for a in result.attempts if not a.passed), None)
+            out += [f"      {line}" for line in (failed.failures if failed else [])]
+        out.append(self.summary)
+        return out

@@ -179,8 +179,7 @@ def parse_scenario_file(text: str) -> ScenarioFile:
 
 def dump_scenario_file(suite: ScenarioFile) -> str:
     """YAML that `parse_scenario_file` reads back to the same suite."""
-    data = suite.model_dump(mode="json", exclude_unset=True)
-    data["version"] = suite.version
+    data = {"version": suite.version, **suite.model_dump(mode="json", exclude_unset=True)}
     text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return text
 
