@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 from agent_core.agent.requests import TurnRequest
 from agent_core.http import schemas
 from agent_core.http.idempotency import KEY_PATTERN, MAX_KEY_CHARS
+from agent_core.scenarios.spec import Scenario
 
 _REF = "#/components/schemas/{model}"
 _MODELS = (
@@ -31,6 +32,19 @@ _MODELS = (
     schemas.ContactOut,
     schemas.ContactPatch,
     schemas.TenantSettingsBody,
+    schemas.PromptDraftBody,
+    schemas.PromptDraftOut,
+    schemas.PublishBody,
+    schemas.RollbackBody,
+    schemas.PublicationOut,
+    schemas.RunBody,
+    schemas.RunOut,
+    schemas.RunList,
+    schemas.ScenarioList,
+    schemas.ScenarioOut,
+    schemas.ScenarioFileBody,
+    schemas.ImportOut,
+    Scenario,
 )
 
 
@@ -48,7 +62,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "Missing or invalid API key",
         403: "The API key is not allowed for this tenant",
         404: "Unknown tenant, conversation or route",
-        409: "The conversation is answering another message (retry after Retry-After)",
+        409: "The conversation is busy (retry after Retry-After), or scenarios failed (`gate_blocked`)",
         413: "Body too large",
         415: "The body is not sent as application/json",
         422: "Validation failed; `details` lists each problem",
@@ -95,6 +109,12 @@ _IDEMPOTENCY_KEY = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": KEY_PATTERN},
 }
+_SCENARIO = {
+    "name": "scenarioId",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
 _TOUR = {"name": "tourId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
@@ -110,6 +130,28 @@ def _correction(summary: str, body: type | None) -> dict[str, Any]:
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
     return {"post": operation}
+
+
+def _write(
+    summary: str,
+    body: type | None,
+    status: int,
+    answer: type | None,
+    *errors: int,
+    path: tuple[dict[str, Any], ...] = (),
+) -> dict[str, Any]:
+    """A POST/PUT/DELETE operation on a tenant: its body, its answer, its errors."""
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [_TENANT, *path],
+        "responses": {
+            str(status): _json(answer, summary) if answer is not None else {"description": summary},
+            **_errors(401, 403, 404, *errors),
+        },
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
 
 
 def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[str, Any]:
@@ -252,6 +294,91 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             ),
             "/api/tenants/{tenantId}/events": _read(
                 "Events of a tenant after the cursor, oldest first", schemas.EventPage, _PAGE
+            ),
+            "/api/tenants/{tenantId}/prompt/draft": {
+                "get": _read("The tenant's unpublished prompt draft", schemas.PromptDraftOut, [])["get"],
+                "put": _write(
+                    "Save the draft (the live prompt does not change)",
+                    schemas.PromptDraftBody,
+                    200,
+                    schemas.PromptDraftOut,
+                    400,
+                    415,
+                    422,
+                ),
+                "delete": _write("Discard the draft", None, 204, None),
+            },
+            "/api/tenants/{tenantId}/prompt/publish": {
+                "post": _write(
+                    "Run the scenarios against the draft and make it live if they pass",
+                    schemas.PublishBody,
+                    200,
+                    schemas.PublicationOut,
+                    400,
+                    409,
+                    415,
+                    422,
+                )
+            },
+            "/api/tenants/{tenantId}/prompt/rollback": {
+                "post": _write(
+                    "Make an earlier version live again, through the same scenario gate",
+                    schemas.RollbackBody,
+                    200,
+                    schemas.PublicationOut,
+                    400,
+                    409,
+                    415,
+                    422,
+                )
+            },
+            "/api/tenants/{tenantId}/scenarios": {
+                "get": _read("The tenant's scenarios by name", schemas.ScenarioList, [])["get"],
+                "post": _write("Add a scenario", Scenario, 201, schemas.ScenarioOut, 400, 415, 422),
+            },
+            "/api/tenants/{tenantId}/scenarios/export": _read(
+                "The tenant's scenarios, prompt and settings as YAML", schemas.ScenarioFileBody, []
+            ),
+            "/api/tenants/{tenantId}/scenarios/import": {
+                "post": _write(
+                    "Add or replace (by name) every scenario of a YAML suite, all or none",
+                    schemas.ScenarioFileBody,
+                    200,
+                    schemas.ImportOut,
+                    400,
+                    415,
+                    422,
+                )
+            },
+            "/api/tenants/{tenantId}/scenarios/{scenarioId}": {
+                "put": _write(
+                    "Replace a scenario", Scenario, 200, schemas.ScenarioOut, 400, 415, 422, path=(_SCENARIO,)
+                ),
+                "delete": _write("Delete a scenario", None, 204, None, path=(_SCENARIO,)),
+            },
+            "/api/tenants/{tenantId}/scenario-runs": {
+                "get": _read("The tenant's latest scenario runs, newest first", schemas.RunList, [])["get"],
+                "post": _write(
+                    "Run the scenarios (in sandboxes: nothing real is written) and keep the run",
+                    schemas.RunBody,
+                    201,
+                    schemas.RunOut,
+                    400,
+                    415,
+                    422,
+                ),
+            },
+            "/api/tenants/{tenantId}/scenario-runs/{runId}": _read(
+                "One scenario run with every attempt",
+                schemas.RunOut,
+                [
+                    {
+                        "name": "runId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "format": "uuid"},
+                    }
+                ],
             ),
         },
     }

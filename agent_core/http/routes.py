@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import anyio.to_thread
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -28,11 +28,13 @@ from agent_core.agent.steps import (
     TurnStep,
 )
 from agent_core.domain import Contact, Tenant, Tour, TurnResult
-from agent_core.errors import AgentCoreError, invalid_input
+from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
 from agent_core.http.idempotency import KeyedRequest, key_of
 from agent_core.http.openapi import openapi_document
+from agent_core.http.parsing import path_id, validated
+from agent_core.http.prompt_routes import PromptRoutes
 from agent_core.http.schemas import (
     ChatResponse,
     ComponentOut,
@@ -101,7 +103,7 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
-class ApiRoutes:
+class ApiRoutes(PromptRoutes):
     """The API's handlers over a runtime provider (the shared runtime, or one given in tests)."""
 
     def __init__(self, runtime: Callable[[], Runtime]) -> None:
@@ -143,6 +145,7 @@ class ApiRoutes:
                 "/api/tenants/{tenant_id}/conversations/{conversation_id}", self.conversation, methods=["GET"]
             ),
             Route("/api/tenants/{tenant_id}/events", self.events, methods=["GET"]),
+            *self.prompt_routes(),
         ]
 
     @staticmethod
@@ -189,7 +192,7 @@ class ApiRoutes:
             raise ApiError(400, "invalid_json", "the body's JSON is nested too deeply") from None
 
     def _params(self, request: Request, model: type[ParamsT]) -> ParamsT:
-        return _validated(model, dict(request.query_params), "query")
+        return validated(model, dict(request.query_params), "query")
 
     async def _tenant(self, request: Request) -> tuple[Workspace, Tenant]:
         """The caller's workspace and the path's tenant, which the caller may read."""
@@ -344,7 +347,7 @@ class ApiRoutes:
         """A tenant's settings (GET), or all of them replaced (PUT, admins)."""
         workspace, tenant = await self._tenant(request)
         if request.method == "PUT":
-            body = _validated(TenantSettingsBody, await self._body(request), "body")
+            body = validated(TenantSettingsBody, await self._body(request), "body")
             tenant = await run_in_threadpool(
                 lambda: workspace.update_tenant_settings(tenant.id, **body.model_dump())
             )
@@ -369,9 +372,9 @@ class ApiRoutes:
     ) -> Response:
         """An operator's correction of a booking, retried safely with an Idempotency-Key."""
         workspace, tenant = await self._tenant(request)
-        tour_id = _path_id(request, "tour_id", "booking")
+        tour_id = path_id(request, "tour_id", "booking")
         raw = await self._body(request) if body_type is not None else None
-        body = _validated(body_type, raw, "body") if body_type is not None else None
+        body = validated(body_type, raw, "body") if body_type is not None else None
         key = key_of(request)
         identity = {"route": request.url.path, "body": raw}
         keyed = None if key is None else KeyedRequest(self._runtime().store, tenant.id, key, identity)
@@ -392,8 +395,8 @@ class ApiRoutes:
     async def patch_contact(self, request: Request) -> Response:
         """Correct a contact: the fields sent replace the stored ones."""
         workspace, tenant = await self._tenant(request)
-        contact_id = _path_id(request, "contact_id", "contact")
-        patch = _validated(ContactPatch, await self._body(request), "body")
+        contact_id = path_id(request, "contact_id", "contact")
+        patch = validated(ContactPatch, await self._body(request), "body")
 
         def apply() -> Contact:
             current = workspace.contact(tenant.id, contact_id)
@@ -421,7 +424,7 @@ class ApiRoutes:
 
     async def conversation(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
-        conversation_id = _path_id(request, "conversation_id", "conversation")
+        conversation_id = path_id(request, "conversation_id", "conversation")
         messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
             raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
@@ -445,22 +448,6 @@ class ApiRoutes:
         return json_response(
             EventPage(data=[EventOut.of(r) for r in records], next_cursor=encode_cursor("s", last))
         )
-
-
-def _validated(model: type[ParamsT], data: object, what: str) -> ParamsT:
-    """`data` parsed by `model`; 422 listing every problem (`what`: query or body)."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise from_core(invalid_input(what, exc)) from None
-
-
-def _path_id(request: Request, name: str, what: str) -> UUID:
-    """A record's id from the path; 404 for one that cannot be an id (no such record)."""
-    try:
-        return UUID(request.path_params[name])
-    except ValueError:
-        raise ApiError(404, "not_found", f"unknown {what}") from None
 
 
 def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:

@@ -266,3 +266,96 @@ class ConversationPage(Shape):
 class EventPage(Shape):
     data: list[EventOut]
     next_cursor: str | None
+
+
+class PromptDraftBody(BaseModel):
+    """A new draft of the tenant's prompt (the live prompt does not change)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompt: str = Field(description="The whole prompt text, up to 8000 characters")
+
+
+class PromptDraftOut(Shape):
+    prompt: str
+    base_version: int = Field(description="The live version the draft was started from")
+    author: str
+    updated_at: datetime
+
+
+class PublishBody(BaseModel):
+    """Publishing runs the tenant's scenarios first; an admin may publish past a failure."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    override_reason: str | None = Field(
+        default=None, description="Admins only: publish even if scenarios fail; kept in the audit log"
+    )
+
+
+class RollbackBody(PublishBody):
+    """Make an earlier version live again (as a new version), through the same gate."""
+
+    version: int = Field(ge=1, description="The version to restore")
+
+
+class RunBody(BaseModel):
+    """What to run the tenant's scenarios against, and how often."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    target: Literal["live", "draft"] | int = Field(
+        default="live", description='"live", "draft", or a version number'
+    )
+    repetitions: int = Field(default=1, ge=1, le=20, description="Runs of each scenario; all must pass")
+
+
+class RunSummaryOut(Shape):
+    id: UUID
+    target: str
+    model: str
+    passed: bool
+    summary: str
+    started_by: str
+    created_at: datetime
+
+
+class RunOut(RunSummaryOut):
+    report: dict[str, Any] = Field(
+        description="Every scenario's attempts: messages, replies, tool calls, checks"
+    )
+
+
+class RunList(Shape):
+    data: list[RunSummaryOut]
+
+
+class PublicationOut(Shape):
+    version: int
+    overridden: bool = Field(description="True when an admin published past failing scenarios")
+    run: RunSummaryOut
+
+
+class ScenarioOut(Shape):
+    id: UUID
+    name: str
+    spec: dict[str, Any] = Field(description="Description and steps (see the scenario format in the README)")
+    author: str
+    updated_at: datetime
+
+
+class ScenarioList(Shape):
+    data: list[ScenarioOut]
+
+
+class ScenarioFileBody(Shape):
+    """A suite as YAML text inside JSON (import and export)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+    yaml: str = Field(description="The scenarios file, as `vam scenarios export` writes it")
+
+
+class ImportOut(Shape):
+    added: int
+    replaced: int
