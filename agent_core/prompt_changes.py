@@ -32,6 +32,7 @@ from agent_core.errors import AgentCoreError, InvalidInputError, NotFoundError
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
+from agent_core.scenarios.sandbox import Sandbox
 from agent_core.scenarios.spec import (
     Scenario,
     ScenarioFile,
@@ -144,6 +145,13 @@ class PromptChanges:
             before={"prompt": draft.prompt},
         )
         return self._store.discard_prompt_draft(tenant_id, audit=audit)
+
+    def sandbox(self, tenant_id: UUID, prompt: str) -> Sandbox:
+        """A sandboxed conversation with `prompt` in place of the live one: tools run on a
+        throwaway copy of the tenant, so trying a draft writes nothing real."""
+        tenant = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        return Sandbox(tenant, edit.prompt, self._runner.parts)
 
     # -- publishing ------------------------------------------------------------------
 

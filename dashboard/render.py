@@ -7,6 +7,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from agent_core.domain import JsonDict, ToolCallRecord, ToolCallStatus
+from agent_core.scenarios.results import SuiteReport
 from agent_core.views import escape_markdown, tool_call_label
 
 
@@ -66,3 +67,36 @@ def _outcome(record: ToolCallRecord, replayed: bool) -> None:
     else:
         st.caption("Error (nothing was written)")
         st.code(record.error or "unknown error", language=None)
+
+
+def suite_report(report: SuiteReport) -> None:
+    """A run's scenarios, failed ones open: each attempt's messages, tool calls, replies and checks."""
+    for result in report.results:
+        mark = ":material/check_circle:" if result.passed else ":material/cancel:"
+        label = f"{result.name} · {result.passes}/{len(result.attempts)} passed"
+        with st.expander(label, icon=mark, expanded=not result.passed):
+            shown = next((a for a in result.attempts if not a.passed), result.attempts[0])
+            if len(result.attempts) > 1:
+                st.caption(
+                    "Showing the first failed attempt" if not shown.passed else "Showing the first attempt"
+                )
+            for number, step in enumerate(shown.steps, 1):
+                st.markdown(f"**{number}. Caller:** {escape_markdown(step.said)}")
+                for call in step.tool_calls:
+                    st.markdown(
+                        f"- `{call.name}` {call.status}"
+                        + (f": {escape_markdown(call.error)}" if call.error else "")
+                        + f" · {call.duration_ms:.0f} ms"
+                    )
+                    st.json(call.arguments, expanded=False)
+                if step.error is not None:
+                    st.error(f"The turn failed: {step.error}", icon=":material/error:")
+                else:
+                    st.markdown(f"**Agent** ({step.latency_ms:.0f} ms): {escape_markdown(step.reply)}")
+                for check in step.checks:
+                    line = f"{'✅' if check.passed else '❌'} {check.check}"
+                    st.markdown(
+                        escape_markdown(
+                            line + (f" — {check.detail}" if check.detail and not check.passed else "")
+                        )
+                    )

@@ -25,6 +25,11 @@ class ScenarioRunner:
         self._parts = parts
 
     @property
+    def parts(self) -> AgentParts:
+        """The model, tools, clock and limits every sandbox of this runner uses."""
+        return self._parts
+
+    @property
     def model(self) -> str:
         """The model the scenarios run against."""
         return self._parts.model.name

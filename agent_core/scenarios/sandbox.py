@@ -16,7 +16,7 @@ from uuid import UUID
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.agent.steps import TurnFinished, TurnStarted, TurnStep
 from agent_core.clock import Clock
-from agent_core.domain import Tenant, TurnResult
+from agent_core.domain import ChatMessage, Tenant, ToolCallRecord, TurnResult
 from agent_core.events.bus import EventBus
 from agent_core.llm.base import ChatModel
 from agent_core.store.sqlite import SqliteStore
@@ -81,6 +81,15 @@ class Sandbox:
             if isinstance(step, TurnFinished):
                 return step.result
         raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
+
+    def transcript(self) -> tuple[list[ChatMessage], list[ToolCallRecord]]:
+        """The sandboxed conversation so far: its messages and tool calls."""
+        if self.conversation_id is None:
+            return [], []
+        return (
+            self._store.list_messages(self.tenant.id, self.conversation_id),
+            self._store.list_tool_calls(self.tenant.id, self.conversation_id),
+        )
 
     def close(self) -> None:
         """Drop the sandbox's store and everything written in it."""

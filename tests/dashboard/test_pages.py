@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -91,24 +92,72 @@ def test_switching_tenants_never_shows_the_other_tenants_chat_or_records(app: Ap
     assert app.dataframe[0].value["Customer"].tolist() == ["John Smith"]
 
 
-def test_a_prompt_edit_changes_the_next_reply(app: AppTest) -> None:
-    app.run()
+def button(app: AppTest, label: str) -> Any:
+    return next(b for b in app.button if b.label == label)
+
+
+def save_draft(app: AppTest, prompt: str) -> AppTest:
     app.switch_page("pages/prompts.py").run()
-    app.text_area[0].input("You are Max, the night concierge of Demo Tours.")
-    app.button[0].click().run()
+    app.text_area[0].input(prompt)
+    return button(app, "Save draft").click().run()
+
+
+def publish(app: AppTest) -> AppTest:
+    app.checkbox[0].check().run()
+    return button(app, "Publish draft").click().run()
+
+
+def test_a_draft_goes_live_only_when_published_after_its_scenarios_pass(app: AppTest) -> None:
+    app.run()
+    save_draft(app, "You are Max, the night concierge of Demo Tours.")
     assert not app.exception
-    assert "Saved version 2" in app.success[0].value
+    assert "Draft saved" in app.success[0].value
+    app.switch_page("pages/chat.py").run()
+    send(app, "Hello")
+    assert "I'm Max" not in texts(app)
+    app.switch_page("pages/prompts.py").run()
+    publish(app)
+    assert not app.exception
+    assert "Version 2 is live: 5 of 5 scenarios passed" in app.success[0].value
     assert any("Version 2" in e.label and "local mode" in e.label for e in app.expander)
     app.switch_page("pages/chat.py").run()
     send(app, "Hello")
     assert "Hello! I'm Max, the night concierge of Demo Tours." in texts(app)
 
 
+def test_a_failing_draft_is_blocked_with_its_failures_and_an_admin_overrides_with_a_reason(app: AppTest) -> None:
+    app.run()
+    save_draft(app, "You are Max, the concierge of Acme.")
+    publish(app)
+    assert not app.exception
+    assert "not published: 4 of 5 scenarios passed against the draft" in app.error[0].value
+    assert any(e.label.startswith("Greets without using a tool · 0/1") for e in app.expander)
+    assert "❌ reply contains 'Demo Tours'" in texts(app)
+    app.text_input[0].input("Rebranding to Acme today")
+    button(app, "Publish anyway").click().run()
+    assert "Version 2 is live: 4 of 5 scenarios passed (published past failing scenarios" in app.success[0].value
+    app.switch_page("pages/audit.py").run()
+    assert "Rebranding to Acme today" in app.dataframe[0].value.to_csv()
+
+
+def test_the_sandbox_answers_with_the_draft_beside_the_live_prompt_and_writes_nothing(app: AppTest) -> None:
+    app.run()
+    save_draft(app, "You are Max, the night concierge of Demo Tours.")
+    app.chat_input[0].set_value("Hello").run()
+    assert not app.exception
+    assert [s.value for s in app.subheader] == ["Draft", "Live (version 1)"]
+    page = texts(app)
+    assert "I'm Max, the night concierge" in page
+    assert "I'm Ava, the booking assistant" in page
+    app.chat_input[0].set_value("Book a tour for Ana Silva on 2027-01-10 in Porto").run()
+    assert [s.label.split(" ·")[0] for s in app.status] == ["book_tour succeeded"] * 2
+    app.switch_page("pages/records.py").run()
+    assert "No tours yet" in "\n".join(i.value for i in app.info)
+
+
 def test_an_empty_prompt_is_refused(app: AppTest) -> None:
     app.run()
-    app.switch_page("pages/prompts.py").run()
-    app.text_area[0].input("   ")
-    app.button[0].click().run()
+    save_draft(app, "   ")
     assert "prompt: String should have at least 1 character" in app.error[0].value
 
 
