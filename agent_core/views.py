@@ -23,12 +23,14 @@ from agent_core.domain import (
     EventRecord,
     Note,
     RunStatus,
+    ScenarioRunRecord,
     ToolCallRecord,
     ToolCallStatus,
     Tour,
     TourChange,
     TourChangeKind,
 )
+from agent_core.scenarios.results import SuiteReport
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
 
@@ -256,3 +258,49 @@ def api_keys_frame(keys: Sequence[ApiKeyRecord], tenant_names: Mapping[UUID, str
         ],
         columns=["Name", "Key", "Tenant", "Status", "Last used", "Created"],
     )
+
+
+def runs_frame(runs: Sequence[ScenarioRunRecord], zone: tzinfo = UTC) -> pd.DataFrame:
+    """Scenario runs as a table, newest first: when, against what, with which model, the verdict."""
+    return pd.DataFrame(
+        [
+            {
+                "When": local_time(r.created_at, zone),
+                "Tested": r.target,
+                "Result": ("✅ " if r.passed else "❌ ") + r.summary,
+                "Model": r.model,
+                "By": r.started_by,
+            }
+            for r in runs
+        ],
+        columns=["When", "Tested", "Result", "Model", "By"],
+    )
+
+
+def comparison_frame(report: SuiteReport, live: SuiteReport | None) -> pd.DataFrame:
+    """Each scenario's pass rate in this run beside the latest run against the live prompt."""
+    live_rates = {r.name: f"{r.passes}/{len(r.attempts)}" for r in live.results} if live else {}
+    return pd.DataFrame(
+        [
+            {
+                "Scenario": r.name,
+                "This run": ("✅ " if r.passed else "❌ ") + f"{r.passes}/{len(r.attempts)}",
+                "Live": live_rates.get(r.name, "not run"),
+            }
+            for r in report.results
+        ],
+        columns=["Scenario", "This run", "Live"],
+    )
+
+
+def scenario_outline(spec: Mapping[str, object]) -> str:
+    """A stored scenario in one line per message, for lists: what is said, what is expected."""
+    lines = []
+    steps = spec.get("steps")
+    for number, step in enumerate(steps if isinstance(steps, list) else [], 1):
+        expect = step.get("expect") or {}
+        wanted = [t["name"] for t in expect.get("tools", [])] or (
+            ["no tool"] if expect.get("no_tools") else []
+        )
+        lines.append(f"{number}. “{step.get('say', '')}”" + (f" → {', '.join(wanted)}" if wanted else ""))
+    return "\n".join(lines)

@@ -23,6 +23,7 @@ def pages_for(workspace: Workspace) -> list[PageEntry]:
         PageEntry("pages/chat.py", "Chat", ":material/chat:"),
         PageEntry("pages/records.py", "Records", ":material/table_view:"),
         PageEntry("pages/prompts.py", "Prompts", ":material/edit_note:"),
+        PageEntry("pages/scenarios.py", "Scenarios", ":material/fact_check:"),
         PageEntry("pages/events.py", "Events", ":material/sensors:"),
     ]
     if workspace.may(Action.READ_AUDIT):

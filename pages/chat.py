@@ -114,6 +114,29 @@ def records_panel(tenant: Tenant, calls: list[ToolCallRecord]) -> None:
             st.markdown(f"- {escape_markdown(record.line + now)}")
 
 
+def scenario_button(tenant: Tenant, conversation_id: UUID) -> None:
+    """Keep this conversation as a scenario: its messages replayed, its completed tool calls expected."""
+    if not workspace.may(Action.EDIT_PROMPT, tenant.id):
+        return
+    with (
+        st.popover("Turn into a scenario", icon=":material/fact_check:"),
+        st.form(session_key(tenant, f"to_scenario{conversation_id}")),
+    ):
+        st.caption(
+            "Replays these messages whenever the scenarios run, expecting the tool calls that"
+            " succeeded here; you can edit it on the Scenarios page."
+        )
+        name = st.text_input("Scenario name", max_chars=120)
+        if st.form_submit_button("Save scenario"):
+            try:
+                saved = workspace.scenario_from_conversation(tenant.id, conversation_id, name)
+            except AgentCoreError as exc:
+                st.error(str(exc), icon=":material/warning:")
+            else:
+                st.success(f"Saved scenario “{saved.name}”.", icon=":material/check_circle:")
+                st.page_link("pages/scenarios.py", label="Open the Scenarios page")
+
+
 @st.fragment(run_every="2s")
 def event_log(workspace: Workspace, tenant: Tenant) -> None:
     """This tenant's latest events and listener runs, refreshed every two seconds."""
@@ -140,6 +163,7 @@ with chat_column:
         else:
             messages, calls = workspace.conversation(tenant.id, conversation_id)
             records_panel(tenant, calls)
+            scenario_button(tenant, conversation_id)
             for item in chat_items(messages, calls):
                 if item.tool is not None:
                     with st.chat_message("assistant", avatar=":material/build:"):

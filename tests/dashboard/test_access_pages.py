@@ -80,6 +80,11 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
     assert not app.exception
     assert len(app.text_area) == 0
     assert len(app.button) == 0
+    assert "Trying a draft needs an operator or admin role." in [i.value for i in app.info]
+    app.switch_page("pages/scenarios.py").run()
+    assert not app.exception
+    assert [b.disabled for b in app.button if b.label == "Run scenarios"] == [True]
+    assert len(app.text_area) == 0
     app.switch_page("pages/records.py").run()
     assert not app.exception
     audit = as_user(AppTest.from_file(str(ROOT / "pages" / "audit.py")), "vic@example.com").run()
@@ -91,10 +96,10 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
     [
         (
             "admin",
-            ["Chat", "Records", "Prompts", "Events", "Audit", "Settings", "Users", "API keys", "Account"],
+            ["Chat", "Records", "Prompts", "Scenarios", "Events", "Audit", "Settings", "Users", "API keys", "Account"],
         ),
-        ("operator", ["Chat", "Records", "Prompts", "Events", "Audit", "Account"]),
-        ("viewer", ["Chat", "Records", "Prompts", "Events", "Account"]),
+        ("operator", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Audit", "Account"]),
+        ("viewer", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Account"]),
     ],
 )
 def test_the_menu_offers_each_role_its_pages(tmp_path: Path, role: str, pages: list[str]) -> None:

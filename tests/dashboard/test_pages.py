@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Button
 
 from agent_core.runtime import close_shared_runtime
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
@@ -92,8 +94,13 @@ def test_switching_tenants_never_shows_the_other_tenants_chat_or_records(app: Ap
     assert app.dataframe[0].value["Customer"].tolist() == ["John Smith"]
 
 
-def button(app: AppTest, label: str) -> Any:
+def button(app: AppTest, label: str) -> Button:
     return next(b for b in app.button if b.label == label)
+
+
+def labelled(elements: Iterable[Any], label: str) -> Any:
+    """The widget with this label (pages hold several of a kind)."""
+    return next(e for e in elements if e.label == label)
 
 
 def save_draft(app: AppTest, prompt: str) -> AppTest:
@@ -125,7 +132,9 @@ def test_a_draft_goes_live_only_when_published_after_its_scenarios_pass(app: App
     assert "Hello! I'm Max, the night concierge of Demo Tours." in texts(app)
 
 
-def test_a_failing_draft_is_blocked_with_its_failures_and_an_admin_overrides_with_a_reason(app: AppTest) -> None:
+def test_a_failing_draft_is_blocked_with_its_failures_and_an_admin_overrides_with_a_reason(
+    app: AppTest,
+) -> None:
     app.run()
     save_draft(app, "You are Max, the concierge of Acme.")
     publish(app)
@@ -135,7 +144,9 @@ def test_a_failing_draft_is_blocked_with_its_failures_and_an_admin_overrides_wit
     assert "❌ reply contains 'Demo Tours'" in texts(app)
     app.text_input[0].input("Rebranding to Acme today")
     button(app, "Publish anyway").click().run()
-    assert "Version 2 is live: 4 of 5 scenarios passed (published past failing scenarios" in app.success[0].value
+    assert (
+        "Version 2 is live: 4 of 5 scenarios passed (published past failing scenarios" in app.success[0].value
+    )
     app.switch_page("pages/audit.py").run()
     assert "Rebranding to Acme today" in app.dataframe[0].value.to_csv()
 
@@ -314,3 +325,48 @@ def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(a
     )
     app.switch_page("pages/audit.py").run()
     assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"
+
+
+def test_the_scenarios_page_runs_the_demo_suite_and_shows_the_run(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/scenarios.py").run()
+    assert not app.exception
+    assert app.header[0].value == "Scenarios · Demo Tours"
+    assert app.tabs[0].label == "Scenarios (5)"
+    button(app, "Run scenarios").click().run()
+    assert not app.exception
+    runs = app.dataframe[0].value
+    assert runs["Result"].tolist() == ["✅ 5 of 5 scenarios passed"]
+    assert runs["Tested"].tolist() == ["live (version 1)"]
+    comparison = app.dataframe[1].value
+    assert comparison["This run"].tolist() == ["✅ 1/1"] * 5
+    assert "✅ reply contains 'Demo Tours'" in texts(app)
+
+
+def test_a_scenario_is_added_from_the_form_and_a_nameless_one_is_refused(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/scenarios.py").run()
+    labelled(app.text_input, "Name").input("Notes a diet")
+    labelled(app.text_area, "The caller says").input("Please note that Ana is vegan.")
+    labelled(app.selectbox, "The agent must call").select("take_note")
+    button(app, "Add scenario").click().run()
+    assert not app.exception
+    assert app.success[0].value == "Scenario added."
+    assert app.tabs[0].label == "Scenarios (6)"
+    labelled(app.text_input, "Name").input(" ")
+    labelled(app.text_area, "The caller says").input("Hello")
+    button(app, "Add scenario").click().run()
+    assert "name: String should have at least 1 character" in app.error[0].value
+
+
+def test_a_conversation_is_turned_into_a_scenario_from_the_chat_page(app: AppTest) -> None:
+    app.run()
+    send(app, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    app.run()
+    app.text_input[0].input("Ana books Porto")
+    button(app, "Save scenario").click().run()
+    assert not app.exception
+    assert "Saved scenario “Ana books Porto”" in app.success[0].value
+    app.switch_page("pages/scenarios.py").run()
+    assert app.tabs[0].label == "Scenarios (6)"
+    assert any(e.label == "Ana books Porto" for e in app.expander)
