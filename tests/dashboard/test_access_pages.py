@@ -96,7 +96,18 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
     [
         (
             "admin",
-            ["Chat", "Records", "Prompts", "Scenarios", "Events", "Audit", "Settings", "Users", "API keys", "Account"],
+            [
+                "Chat",
+                "Records",
+                "Prompts",
+                "Scenarios",
+                "Events",
+                "Audit",
+                "Settings",
+                "Users",
+                "API keys",
+                "Account",
+            ],
         ),
         ("operator", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Audit", "Account"]),
         ("viewer", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Account"]),
