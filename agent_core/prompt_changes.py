@@ -225,7 +225,7 @@ class PromptChanges:
         run = self._run(current, edit.prompt, target, repetitions, on_progress)
         if not run.passed and reason is None:
             raise GateBlockedError(
-                f"not published: {run.summary} against the {target}. Fix the prompt or the scenarios,"
+                f"Not published: {run.summary} against the {target}. Fix the prompt or the scenarios,"
                 " or an admin can publish anyway with a reason",
                 run,
             )

@@ -74,6 +74,9 @@ def draft_editor(draft: PromptDraft | None) -> None:
                 except AgentCoreError as exc:
                     st.error(str(exc), icon=":material/warning:")
                 else:
+                    # A new text is a new decision: confirm it again; the last refusal was of the old one.
+                    st.session_state[session_key(tenant, "confirm_publish")] = False
+                    st.session_state.pop(session_key(tenant, "gate_blocked"), None)
                     st.session_state[notice_key] = (
                         "Draft saved. The live prompt is unchanged: try it, then publish."
                     )
@@ -212,7 +215,13 @@ def history(versions: list[PromptVersion]) -> None:
                     gate.attempt(workspace, tenant, label, publishers[label])
 
 
-draft_tab, sandbox_tab, history_tab = st.tabs(["Draft and publish", "Try it (sandbox)", "History"])
+# Bound to the link, so the open tab stays open when a rerun adds or drops a notice above
+# it, and a shared link opens the same tab.
+draft_tab, sandbox_tab, history_tab = st.tabs(
+    ["Draft and publish", "Try it (sandbox)", "History"],
+    key="tab",
+    bind="query-params",
+)
 with draft_tab:
     draft_editor(draft)
 with sandbox_tab:

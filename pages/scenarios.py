@@ -19,6 +19,7 @@ from dashboard import gate, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 NO_TOOL = "no tool"
+TABS, SCENARIOS_TAB, RUNS_TAB = "tab", "Scenarios", "Runs"
 TEMPLATE = """name: Books a tour from one message
 description: What this scenario protects.
 steps:
@@ -84,6 +85,7 @@ def run_panel() -> None:
             st.error(str(exc), icon=":material/warning:")
         else:
             st.session_state[session_key(tenant, "open_run")] = run.id
+            st.session_state[TABS] = RUNS_TAB  # show what the run found
             st.rerun()
 
 
@@ -140,7 +142,9 @@ def save_yaml(text: str, scenario_id: UUID | None, notice: str) -> None:
 def scenario_list(stored: list[StoredScenario], latest: SuiteReport | None) -> None:
     """Each scenario with its last result, editable as YAML and deletable."""
     if not stored:
-        st.info("No scenarios yet. Add one below, or import a file.", icon=":material/fact_check:")
+        st.info("No scenarios yet. Add one, or import a file.", icon=":material/fact_check:")
+        return
+    st.caption(f"{len(stored)} scenario{'s' if len(stored) != 1 else ''}, by name.")
     verdicts = {r.name: r.passed for r in latest.results} if latest else {}
     for row in stored:
         verdict = verdicts.get(row.name)
@@ -206,6 +210,7 @@ def runs_panel() -> None:
     if not runs:
         st.caption("No runs yet.")
         return
+    st.caption(f"The latest {len(runs)} run{'s' if len(runs) != 1 else ''}, newest first.")
     st.dataframe(runs_frame(runs, zone), hide_index=True, use_container_width=True)
     labels = {r.id: f"{local_time(r.created_at, zone)} · {r.target} · {r.summary}" for r in runs}
     opened = st.session_state.get(session_key(tenant, "open_run"), runs[0].id)
@@ -230,7 +235,9 @@ def runs_panel() -> None:
 latest_live = next((SuiteReport.model_validate(r.report) for r in runs if r.target.startswith("live")), None)
 run_panel()
 scenarios_tab, add_tab, runs_tab = st.tabs(
-    [f"Scenarios ({len(suite.stored)})", "Add or import", f"Runs ({len(runs)})"]
+    [SCENARIOS_TAB, "Add or import", RUNS_TAB],
+    key=TABS,
+    bind="query-params",
 )
 with scenarios_tab:
     scenario_list(suite.stored, latest_live)

@@ -36,7 +36,7 @@ def check_turn(expect: StepExpectation, result: TurnResult, today: date) -> list
             CheckResult(
                 check=f"reply contains {text!r}",
                 passed=found,
-                detail="" if found else f"reply: {result.reply!r}",
+                detail="" if found else f"reply: “{result.reply}”",
             )
         )
     for text in expect.reply_excludes:
@@ -45,7 +45,7 @@ def check_turn(expect: StepExpectation, result: TurnResult, today: date) -> list
             CheckResult(
                 check=f"reply does not contain {text!r}",
                 passed=not found,
-                detail=f"reply: {result.reply!r}" if found else "",
+                detail=f"reply: “{result.reply}”" if found else "",
             )
         )
     if expect.max_latency_ms is not None:

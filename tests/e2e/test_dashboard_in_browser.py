@@ -103,7 +103,66 @@ def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible(timeout=30_000)
     page.get_by_label("Actions").click()
+    page.keyboard.type("tour.cancelled")  # the list is longer than its drop-down shows
     page.get_by_role("option", name="tour.cancelled").click()
     page.keyboard.press("Escape")
     expect(page.get_by_text("1 entry (newest first", exact=False)).to_be_visible(timeout=10_000)
     shoot(page, "audit-correction")
+
+
+def save_draft(page: Page, prompt: str) -> None:
+    page.locator("textarea[aria-label='Draft prompt']").fill(prompt)
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft saved.")).to_be_visible(timeout=30_000)
+
+
+def publish(page: Page) -> None:
+    label = "Publish to every conversation once the scenarios pass"
+    expect(page.get_by_text(label)).to_be_visible(timeout=30_000)
+    page.get_by_text(label).click()
+    expect(page.get_by_role("checkbox", name=label)).to_be_checked()
+    button = page.get_by_role("button", name="Publish draft")
+    expect(button).to_be_enabled(timeout=30_000)
+    button.click()
+
+
+def test_a_draft_is_tried_in_the_sandbox_blocked_by_its_scenarios_then_fixed_and_published(
+    page: Page, dashboard_url: str
+) -> None:
+    page.goto(f"{dashboard_url}/?tenant={DEMO_TENANT_ID}")
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_role("link", name="Prompts").click()
+    expect(page.get_by_role("heading", name="Prompt · Demo Tours")).to_be_visible(timeout=30_000)
+    save_draft(page, "You are Max, the concierge of Acme.")
+
+    page.get_by_role("tab", name="Try it (sandbox)").click()
+    expect(page.get_by_text("Send a message to compare the answers.").first).to_be_visible(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    box = page.get_by_placeholder("Message both versions")
+    box.fill("Hello")
+    box.press("Enter")
+    expect(page.get_by_text("Hello! I'm Max, the concierge of Acme.", exact=False)).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_text("I'm Ava, the booking assistant of Demo Tours", exact=False)).to_be_visible()
+    shoot(page, "prompt-sandbox")
+
+    page.get_by_role("tab", name="Draft and publish").click()
+    publish(page)
+    expect(page.get_by_text("Not published: 4 of 5 scenarios passed against the draft")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_text("reply contains 'Demo Tours'", exact=False).first).to_be_visible()
+    shoot(page, "prompt-gate-blocked")
+
+    save_draft(page, "You are Max, the concierge of Demo Tours.")
+    publish(page)
+    expect(page.get_by_text("Version 2 is live: 5 of 5 scenarios passed")).to_be_visible(timeout=30_000)
+
+    page.get_by_role("link", name="Scenarios").click()
+    expect(page.get_by_role("heading", name="Scenarios · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Run scenarios").click()
+    expect(page.get_by_text("5 of 5 scenarios passed · live (version 2)", exact=False)).to_be_visible(
+        timeout=30_000
+    )
+    shoot(page, "scenarios")
