@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import Annotated
+
+from pydantic import BeforeValidator, ValidationError
 
 
 class AgentCoreError(Exception):
@@ -75,6 +77,10 @@ def check_storable_text(value: str) -> str:
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text (unpaired surrogate)") from None
     return value
+
+
+StorableText = Annotated[str, BeforeValidator(lambda v: check_storable_text(v) if isinstance(v, str) else v)]
+"""Text a person submits, refused when a database could not store it."""
 
 
 def storable_text(value: str) -> str:

@@ -221,3 +221,25 @@ def test_scenarios_of_another_tenant_cannot_be_reached(
             attempt()
     with pytest.raises(Exception, match="unknown scenario"):
         ops.delete_scenario(tenant.id, theirs.id)
+
+
+def test_a_model_that_is_down_blocks_the_publication_instead_of_passing_it(
+    store: Store, tenant: Tenant
+) -> None:
+    from collections.abc import Sequence
+
+    from agent_core.domain import ChatMessage, ToolSpec
+    from agent_core.errors import ModelUnavailableError
+    from agent_core.llm.scripted import ScriptedModel, ScriptedReply
+
+    def down(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ScriptedReply:
+        raise ModelUnavailableError("the model server did not answer")
+
+    workspace = make_workspace(store, operator(tenant), model=ScriptedModel(down))
+    workspace.save_scenario(tenant.id, GREETS_KIM)
+    workspace.save_prompt_draft(tenant.id, "You are Kim, the calm host.")
+    with pytest.raises(GateBlockedError) as blocked:
+        workspace.publish_draft(tenant.id)
+    step = blocked.value.run.report["results"][0]["attempts"][0]["steps"][0]
+    assert step["error"] == "the model server did not answer"
+    assert live_prompt(store, tenant) == tenant.system_prompt

@@ -11,7 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
 
 from agent_core.access.models import UserRole
-from agent_core.errors import check_storable_text, invalid_input
+from agent_core.errors import StorableText, check_storable_text, invalid_input
 from agent_core.tools.fields import BookableDate, PlaceName
 
 MAX_PROMPT_CHARS = 8000
@@ -56,12 +56,7 @@ class PromptEdit(_Form):
 class OverrideReason(_Form):
     """Why an admin publishes a prompt whose scenarios failed (kept in the audit log)."""
 
-    reason: str = Field(min_length=5, max_length=500)
-
-    @field_validator("reason")
-    @classmethod
-    def _storable(cls, value: str) -> str:
-        return check_storable_text(value)
+    reason: StorableText = Field(min_length=5, max_length=500)
 
 
 class NewTenant(PromptEdit):

@@ -17,14 +17,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from agent_core.errors import InvalidInputError, check_storable_text, invalid_input
+from agent_core.errors import InvalidInputError, StorableText, invalid_input
 
 MAX_STEPS = 20
 MAX_SCENARIOS = 200
 MAX_REPETITIONS = 20
 _PLACEHOLDER = re.compile(r"\{today(?:([+-])(\d{1,4}))?\}")
-
-StorableText = Annotated[str, BeforeValidator(lambda v: check_storable_text(v) if isinstance(v, str) else v)]
 
 
 class _Spec(BaseModel):

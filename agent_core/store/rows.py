@@ -243,3 +243,18 @@ def scenario_run_from_row(row: Row) -> ScenarioRunRecord:
         row["started_by"],
         as_datetime(row["created_at"]),
     )
+
+
+def scenario_run_values(run: ScenarioRunRecord) -> Row:
+    """A run as the row every backend writes."""
+    return {
+        "id": run.id,
+        "tenant_id": run.tenant_id,
+        "target": run.target,
+        "model": run.model,
+        "passed": run.passed,
+        "summary": run.summary,
+        "report": run.report,
+        "started_by": run.started_by,
+        "created_at": run.created_at,
+    }

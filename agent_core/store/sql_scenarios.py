@@ -8,7 +8,12 @@ from uuid import UUID
 from agent_core.access.models import AuditEntry
 from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario
 from agent_core.errors import InvalidInputError, NotFoundError
-from agent_core.store.rows import draft_from_row, scenario_from_row, scenario_run_from_row
+from agent_core.store.rows import (
+    draft_from_row,
+    scenario_from_row,
+    scenario_run_from_row,
+    scenario_run_values,
+)
 from agent_core.store.scenario_store import MAX_KEPT_RUNS
 from agent_core.store.sql_access import SqlAccess
 
@@ -95,17 +100,7 @@ class SqlScenarios(SqlAccess):
             session.execute(
                 f"INSERT INTO scenario_runs ({_RUN_COLUMNS}) VALUES (:id, :tenant_id, :target, :model,"
                 " :passed, :summary, :report, :started_by, :created_at)",
-                {
-                    "id": run.id,
-                    "tenant_id": run.tenant_id,
-                    "target": run.target,
-                    "model": run.model,
-                    "passed": run.passed,
-                    "summary": run.summary,
-                    "report": self._json_param(run.report),
-                    "started_by": run.started_by,
-                    "created_at": run.created_at,
-                },
+                {**scenario_run_values(run), "report": self._json_param(run.report)},
             )
 
     def list_scenario_runs(self, tenant_id: UUID, limit: int = MAX_KEPT_RUNS) -> list[ScenarioRunRecord]:

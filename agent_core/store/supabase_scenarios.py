@@ -3,29 +3,23 @@ that write their audit row in the same transaction, reads through PostgREST."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario
-from agent_core.store.rows import Row, draft_from_row, scenario_from_row, scenario_run_from_row
+from agent_core.store.rows import (
+    draft_from_row,
+    scenario_from_row,
+    scenario_run_from_row,
+    scenario_run_values,
+)
 from agent_core.store.scenario_store import MAX_KEPT_RUNS
-from agent_core.store.supabase_access import audit_json, jsonable
+from agent_core.store.supabase_access import SupabaseAccess, audit_json, jsonable
 
 
-class SupabaseScenarios(ABC):
+class SupabaseScenarios(SupabaseAccess):
     """The prompt-safety part of the Supabase store."""
-
-    @abstractmethod
-    def _table(self, name: str) -> Any: ...
-
-    @abstractmethod
-    def _rows(self, builder: Any) -> list[Row]: ...
-
-    @abstractmethod
-    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any: ...
 
     def get_prompt_draft(self, tenant_id: UUID) -> PromptDraft | None:
         rows = self._rows(self._table("prompt_drafts").select("*").eq("tenant_id", str(tenant_id)))
@@ -75,23 +69,7 @@ class SupabaseScenarios(ABC):
         )
 
     def save_scenario_run(self, run: ScenarioRunRecord) -> None:
-        self._rows(
-            self._table("scenario_runs").insert(
-                jsonable(
-                    {
-                        "id": run.id,
-                        "tenant_id": run.tenant_id,
-                        "target": run.target,
-                        "model": run.model,
-                        "passed": run.passed,
-                        "summary": run.summary,
-                        "report": run.report,
-                        "started_by": run.started_by,
-                        "created_at": run.created_at,
-                    }
-                )
-            )
-        )
+        self._rows(self._table("scenario_runs").insert(jsonable(scenario_run_values(run))))
 
     def list_scenario_runs(self, tenant_id: UUID, limit: int = MAX_KEPT_RUNS) -> list[ScenarioRunRecord]:
         rows = self._rows(

@@ -85,7 +85,7 @@ from agent_core.store.rows import (
     tour_change_from_row,
     tour_from_row,
 )
-from agent_core.store.supabase_access import SupabaseAccess, audit_json, ilike_pattern
+from agent_core.store.supabase_access import audit_json, ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
 
 _ID_CHUNK = 100
@@ -228,7 +228,7 @@ def _contact_json(contact: Contact) -> JsonDict:
     }
 
 
-class SupabaseStore(RecordPages, SupabaseScenarios, SupabaseAccess):
+class SupabaseStore(RecordPages, SupabaseScenarios):
     """Store on a Supabase project through its REST API, with the service-role key."""
 
     backend = "supabase"
