@@ -34,6 +34,8 @@ from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResu
 from agent_core.scenarios.runner import Progress, ScenarioRunner
 from agent_core.scenarios.sandbox import Sandbox
 from agent_core.scenarios.spec import (
+    MAX_SCENARIOS,
+    MAX_STEPS,
     Scenario,
     ScenarioFile,
     SuiteTenant,
@@ -276,6 +278,7 @@ class PromptChanges:
         if clash is not None:
             raise InvalidInputError(f"another scenario is already called {clash.name!r}")
         row = self._stored(tenant_id, scenario, scenario_id or uuid4())
+        _check_room(len(existing), 0 if scenario_id else 1)
         self._save(tenant_id, [row], created=0 if scenario_id else 1)
         return row
 
@@ -300,6 +303,7 @@ class PromptChanges:
         by_name = {s.name.casefold(): s.id for s in self._store.list_scenarios(tenant_id)}
         rows = [self._stored(tenant_id, s, by_name.get(s.name.casefold(), uuid4())) for s in suite.scenarios]
         replaced = sum(s.name.casefold() in by_name for s in suite.scenarios)
+        _check_room(len(by_name), len(rows) - replaced)
         self._save(tenant_id, rows, created=len(rows) - replaced)
         return len(rows) - replaced, replaced
 
@@ -331,7 +335,12 @@ class PromptChanges:
             raise InvalidInputError("the conversation has no message from the caller to replay")
         return self.save_scenario(
             tenant_id,
-            {"name": name, "description": f"From conversation {conversation_id}.", "steps": steps[:20]},
+            {
+                "name": name,
+                "description": f"From conversation {conversation_id}"
+                + (f" (its first {MAX_STEPS} of {len(steps)} messages)." if len(steps) > MAX_STEPS else "."),
+                "steps": steps[:MAX_STEPS],
+            },
         )
 
     def _stored(self, tenant_id: UUID, scenario: Scenario, scenario_id: UUID) -> StoredScenario:
@@ -414,6 +423,14 @@ class PromptChanges:
         run = record_of(report, tenant.id, self.principal.label)
         self._store.save_scenario_run(run)
         return run
+
+
+def _check_room(stored: int, added: int) -> None:
+    """A tenant keeps at most MAX_SCENARIOS: every publication runs them all."""
+    if stored + added > MAX_SCENARIOS:
+        raise InvalidInputError(
+            f"a tenant keeps at most {MAX_SCENARIOS} scenarios (it has {stored}); delete some first"
+        )
 
 
 def record_of(report: SuiteReport, tenant_id: UUID, started_by: str) -> ScenarioRunRecord:

@@ -243,3 +243,19 @@ def test_a_model_that_is_down_blocks_the_publication_instead_of_passing_it(
     step = blocked.value.run.report["results"][0]["attempts"][0]["steps"][0]
     assert step["error"] == "the model server did not answer"
     assert live_prompt(store, tenant) == tenant.system_prompt
+
+
+def test_a_tenant_keeps_a_bounded_number_of_scenarios(
+    store: Store, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agent_core.prompt_changes
+
+    monkeypatch.setattr(agent_core.prompt_changes, "MAX_SCENARIOS", 2)
+    admin = make_workspace(store, TEST_ADMIN)
+    admin.save_scenario(tenant.id, GREETS_KIM)
+    with pytest.raises(InvalidInputError, match="at most 2 scenarios"):
+        admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: a}]}\n- {name: B, steps: [{say: b}]}")
+    admin.save_scenario(tenant.id, {"name": "A", "steps": [{"say": "a"}]})
+    with pytest.raises(InvalidInputError, match="at most 2 scenarios"):
+        admin.save_scenario(tenant.id, {"name": "B", "steps": [{"say": "b"}]})
+    assert admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: again}]}") == (0, 1)
