@@ -26,6 +26,12 @@ def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
     """New conversation, or one of this tenant's earlier ones."""
     summaries = workspace.list_conversations(tenant.id, limit=30)
     labels = {s.id: conversation_label(s) for s in summaries}
+    if conversation_key not in st.session_state:
+        # A reload or a shared link reopens the conversation it names, if it is this tenant's.
+        linked = _conversation_in_link(workspace, tenant)
+        if linked is not None:
+            st.session_state[conversation_key] = linked
+            labels.setdefault(linked, "Conversation from the link")
     current = st.session_state.get(conversation_key)
     options: list[UUID | None] = [None, *labels]
     choice = st.selectbox(
@@ -35,7 +41,26 @@ def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
         format_func=lambda c: "➕ New conversation" if c is None else labels[c],
     )
     st.session_state[conversation_key] = choice
+    if choice is None:
+        st.query_params.pop("conversation", None)
+    else:
+        st.query_params["conversation"] = str(choice)
     return choice
+
+
+def _conversation_in_link(workspace: Workspace, tenant: Tenant) -> UUID | None:
+    raw = st.query_params.get("conversation")
+    try:
+        conversation_id = UUID(str(raw)) if raw else None
+    except ValueError:
+        conversation_id = None
+    if conversation_id is None:
+        return None
+    messages, _ = workspace.conversation(tenant.id, conversation_id)
+    if not messages:
+        st.warning("The conversation in the link is not one of this tenant's; starting a new one.")
+        return None
+    return conversation_id
 
 
 def example_hint(tenant: Tenant) -> str:
@@ -69,6 +94,7 @@ def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id
                 for step in steps:
                     if isinstance(step, TurnStarted):
                         st.session_state[conversation_key] = step.conversation_id
+                        st.query_params["conversation"] = str(step.conversation_id)
                     elif isinstance(step, ToolCallStarted):
                         running[step.call_id] = render.tool_call_started(step.name, step.arguments)
                     elif isinstance(step, ToolCallFinished):
@@ -172,11 +198,12 @@ with chat_column:
                     with st.chat_message(item.role):
                         render.text(item.text)
     may_chat = workspace.may(Action.CHAT, tenant.id)
+    # No max_chars: the browser would silently drop a longer paste; the turn's validation
+    # says instead how long the message was and what the limit is.
     prompt = st.chat_input(
         f"Message {tenant.name}'s assistant"
         if may_chat
         else "Viewers read conversations; chatting needs an operator",
-        max_chars=runtime.settings.max_message_chars,
         key=session_key(tenant, "chat_input"),
         disabled=not may_chat,
     )

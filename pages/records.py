@@ -72,6 +72,11 @@ def record_table(
         limit=size,
     )
     page_key = f"{key}:page"
+    # New filters are a new list: it starts on its first page, not on the old page number.
+    filters = (search, tuple(chosen), sort, descending, size)
+    if st.session_state.get(f"{key}:filters") != filters:
+        st.session_state[f"{key}:filters"] = filters
+        st.session_state[page_key] = 1
     page_number = max(1, int(st.session_state.get(page_key, 1)))
     try:
         page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,6 +15,7 @@ from streamlit.testing.v1.element_tree import Button
 
 from agent_core.runtime import close_shared_runtime
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
 from dashboard.state import TENANT_KEY, _runtime
 from tests.conftest import ROOT
@@ -370,3 +372,45 @@ def test_a_conversation_is_turned_into_a_scenario_from_the_chat_page(app: AppTes
     app.switch_page("pages/scenarios.py").run()
     assert "6 scenarios, by name." in texts(app)
     assert any(e.label == "Ana books Porto" for e in app.expander)
+
+
+def test_a_reload_or_a_shared_link_reopens_the_open_conversation(app: AppTest) -> None:
+    app.run()
+    send(app, "Please note that Zoë prefers boats.")
+    conversation = app.query_params["conversation"]
+    assert UUID(conversation)
+    reopened = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
+    reopened.query_params["conversation"] = conversation
+    reopened.run()
+    assert not reopened.exception
+    assert "Noted: “Zoë prefers boats.”" in texts(reopened)
+    stranger = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
+    stranger.query_params["conversation"] = str(uuid4())
+    stranger.run()
+    assert any("not one of this tenant's" in w.value for w in stranger.warning)
+    assert "conversation" not in stranger.query_params
+
+
+def test_a_message_over_the_limit_is_refused_saying_the_limit(app: AppTest) -> None:
+    app.run()
+    send(app, "x" * 4_321)
+    assert "is 4321 characters long; the limit is 4000" in app.error[0].value
+
+
+def test_a_new_search_starts_on_the_first_page_of_its_results(app: AppTest, app_env: Path) -> None:
+    store = SqliteStore(app_env)
+    with store._transaction() as session:
+        for number in range(60):
+            session.execute(
+                "INSERT INTO notes (id, tenant_id, content, created_at) VALUES (:id, :t, :c, :at)",
+                {"id": uuid4(), "t": DEMO_TENANT_ID, "c": f"Note {number:02d}", "at": datetime.now(UTC)},
+            )
+    store.close()
+    app.run()
+    app.switch_page("pages/records.py").run()
+    app.session_state[f"notes:{DEMO_TENANT_ID}:page"] = 2
+    app.run()
+    assert "60 notes · showing 51–60" in texts(app)
+    labelled_search = next(t for t in app.text_input if t.key == f"notes:{DEMO_TENANT_ID}:search")
+    labelled_search.input("Note 1").run()
+    assert "10 notes · showing 1–10" in texts(app)
