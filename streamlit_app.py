@@ -105,11 +105,20 @@ def who_is_signed_in(workspace: Workspace) -> None:
 @st.fragment(run_every="10s")
 def status_panel(runtime: Runtime) -> None:
     """What the app runs on, each part healthy or not (refreshes by itself)."""
-    with st.expander("System status", expanded=False):
-        for part in runtime.health():
-            icon = ":material/check_circle:" if part.ok else ":material/error:"
-            st.markdown(f"{icon} **{part.name}**: `{part.backend}`")
-            st.caption(part.detail)
+    parts = runtime.health()
+    failing = [part.name for part in parts if not part.ok]
+    # A part that is down opens the panel in red: the people watching must not have to look.
+    with st.expander(
+        f"System status: {', '.join(failing)} not working" if failing else "System status",
+        expanded=bool(failing),
+        icon=":material/error:" if failing else ":material/check_circle:",
+    ):
+        for part in parts:
+            if part.ok:
+                st.markdown(f":material/check_circle: **{part.name}**: `{part.backend}`")
+                st.caption(part.detail)
+            else:
+                st.error(f"**{part.name}** (`{part.backend}`): {part.detail}", icon=":material/error:")
 
 
 runtime = get_runtime()

@@ -26,6 +26,7 @@ from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
+from agent_core.llm.health import ModelStatus
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.settings import Settings, load_settings
@@ -59,6 +60,7 @@ class Runtime:
     model: ChatModel
     agent: Agent
     authenticator: Authenticator
+    model_status: ModelStatus
     redis_client: redis.Redis | None = None
     _closed: bool = False
 
@@ -84,15 +86,13 @@ class Runtime:
                 checks.append(
                     ComponentHealth("cache", "redis", False, f"unreachable, using the store: {exc}")
                 )
-        offline = isinstance(self.model, DemoModel)
-        checks.append(
-            ComponentHealth(
-                "model",
-                self.model.name,
-                True,
-                "offline demo model (no OPENAI_API_KEY)" if offline else "configured",
+        if isinstance(self.model, DemoModel):
+            checks.append(
+                ComponentHealth("model", self.model.name, True, "offline demo model (no OPENAI_API_KEY)")
             )
-        )
+        else:
+            ok, detail = self.model_status.check()
+            checks.append(ComponentHealth("model", self.model.name, ok, detail))
         checks.append(
             ComponentHealth(
                 "bus",
@@ -254,7 +254,18 @@ def build_runtime(
         leases=leases,
     )
     authenticator = Authenticator(store, listen_host=settings.host, env_keys=settings.parsed_api_keys)
-    runtime = Runtime(settings, clock, store, prompts, bus, agent.model, agent, authenticator, redis_client)
+    runtime = Runtime(
+        settings,
+        clock,
+        store,
+        prompts,
+        bus,
+        agent.model,
+        agent,
+        authenticator,
+        ModelStatus(agent.model, agent.health),
+        redis_client,
+    )
     prompts.start()
     bus.start()
     leases.start()

@@ -43,6 +43,7 @@ from agent_core.domain import (
 from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
+from agent_core.llm.health import ModelHealth
 from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
 from agent_core.tenant_settings import DEFAULT_SETTINGS, TenantSettings, settings_from
 from agent_core.tools.registry import Tool, ToolRegistry
@@ -121,6 +122,7 @@ class Agent:
         clock: Clock,
         limits: AgentLimits | None = None,
         leases: TurnLeases | None = None,
+        health: ModelHealth | None = None,
     ) -> None:
         self.store = store
         self.model = model
@@ -131,6 +133,9 @@ class Agent:
         self.limits = limits or AgentLimits()
         # Without a started TurnLeases nobody renews: fine for turns shorter than the lease.
         self.leases = leases or TurnLeases(store)
+        # Sandboxes share the live agent's model but get their own record: a scenario that
+        # scripts failures must not turn the live status red.
+        self.health = health or ModelHealth()
         self._accepting = True
         self._cancelled = threading.Event()
 
@@ -280,20 +285,27 @@ class Agent:
         text_parts: list[str] = []
         calls: dict[str, ToolCallRequest] = {}
         turn.model_calls += 1
-        for event in self.model.stream(turn.messages, tools):
-            if isinstance(event, TextDelta):
-                text_parts.append(event.text)
-                turn.reply_chars += len(event.text)
-                if turn.reply_chars > self.limits.max_reply_chars:
-                    raise ModelError(f"the model's reply ran over {self.limits.max_reply_chars} characters")
-                yield ReplyDelta(event.text)
-            elif isinstance(event, ModelDone):
-                turn.usage, turn.model_name = turn.usage + event.usage, event.model
-            else:
-                limit = self.limits.max_argument_chars
-                if len(event.arguments) > limit:
-                    raise ModelError(f"the model sent {event.name} arguments over {limit} characters")
-                calls.setdefault(event.id, event)  # a duplicated call id runs once
+        try:
+            for event in self.model.stream(turn.messages, tools):
+                if isinstance(event, TextDelta):
+                    text_parts.append(event.text)
+                    turn.reply_chars += len(event.text)
+                    if turn.reply_chars > self.limits.max_reply_chars:
+                        raise ModelError(
+                            f"the model's reply ran over {self.limits.max_reply_chars} characters"
+                        )
+                    yield ReplyDelta(event.text)
+                elif isinstance(event, ModelDone):
+                    turn.usage, turn.model_name = turn.usage + event.usage, event.model
+                else:
+                    limit = self.limits.max_argument_chars
+                    if len(event.arguments) > limit:
+                        raise ModelError(f"the model sent {event.name} arguments over {limit} characters")
+                    calls.setdefault(event.id, event)  # a duplicated call id runs once
+        except (ModelUnavailableError, ModelError) as exc:
+            self.health.failed(str(exc))
+            raise
+        self.health.succeeded()
         turn.timings["model_ms"] += (time.perf_counter() - started) * 1000
         text = "".join(text_parts)
         turn.reply_parts.append(text)

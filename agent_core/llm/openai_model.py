@@ -9,6 +9,7 @@ response that is not a complete stream is a model error, never a successful turn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -88,7 +89,7 @@ class OpenAIChatModel:
             "stream_options": {"include_usage": True},
             "extra_body": body,
         }
-        try:
+        with _translated_errors():
             # The raw stream, parsed here: building a typed object for every chunk was the
             # next largest CPU cost per turn. Status errors and retries stay the client's.
             deadline = time.monotonic() + self._deadline_seconds
@@ -97,20 +98,12 @@ class OpenAIChatModel:
                 if not kind.startswith("text/event-stream"):
                     raise ModelError(f"the model server did not stream its answer (got {kind or 'no type'})")
                 yield from self._consume(_sse_chunks(response.iter_lines(), deadline))
-        except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
-            raise ModelUnavailableError("the model did not answer in time") from exc
-        except (openai.APIConnectionError, httpx2.TransportError) as exc:
-            raise ModelUnavailableError("cannot reach the model server (check OPENAI_BASE_URL)") from exc
-        except openai.AuthenticationError as exc:
-            raise ModelError("the model server rejected OPENAI_API_KEY") from exc
-        except openai.RateLimitError as exc:
-            raise ModelUnavailableError("the model is rate-limited; try again shortly") from exc
-        except openai.InternalServerError as exc:
-            raise ModelUnavailableError(f"the model server failed (HTTP {exc.status_code})") from exc
-        except openai.APIStatusError as exc:
-            raise ModelError(
-                f"the model server refused the request (HTTP {exc.status_code}): {exc.message}"
-            ) from exc
+
+    def probe(self) -> None:
+        """List the server's models, once, within 3 s: cheap, and proof that it answers with
+        this key (ModelUnavailableError or ModelError when it does not)."""
+        with _translated_errors():
+            self._client.with_options(timeout=3.0, max_retries=0).models.list()
 
     def _consume(self, chunks: Iterator[dict[str, Any]]) -> Iterator[ModelEvent]:
         calls: dict[int, dict[str, str]] = {}
@@ -178,3 +171,24 @@ def _until_cut(lines: Iterator[str]) -> Iterator[str]:
         yield from lines
     except (httpx2.RemoteProtocolError, httpx2.ReadError):
         return
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """The client's errors as ours, each with a message that says what to do."""
+    try:
+        yield
+    except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
+        raise ModelUnavailableError("the model did not answer in time") from exc
+    except (openai.APIConnectionError, httpx2.TransportError) as exc:
+        raise ModelUnavailableError("cannot reach the model server (check OPENAI_BASE_URL)") from exc
+    except openai.AuthenticationError as exc:
+        raise ModelError("the model server rejected OPENAI_API_KEY") from exc
+    except openai.RateLimitError as exc:
+        raise ModelUnavailableError("the model is rate-limited; try again shortly") from exc
+    except openai.InternalServerError as exc:
+        raise ModelUnavailableError(f"the model server failed (HTTP {exc.status_code})") from exc
+    except openai.APIStatusError as exc:
+        raise ModelError(
+            f"the model server refused the request (HTTP {exc.status_code}): {exc.message}"
+        ) from exc

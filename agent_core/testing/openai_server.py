@@ -113,6 +113,13 @@ class FakeOpenAIServer:
                 with contextlib.suppress(ConnectionResetError, BrokenPipeError):
                     super().handle()
 
+            def do_GET(self) -> None:
+                # What a health probe asks for: cheap, and proof the server answers.
+                if self.path.endswith("/models"):
+                    self._send_json(200, {"object": "list", "data": [{"id": "fake", "object": "model"}]})
+                else:
+                    self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
             def do_POST(self) -> None:
                 if not self.path.endswith("/chat/completions"):
                     self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
