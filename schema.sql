@@ -79,6 +79,8 @@ CREATE TABLE IF NOT EXISTS public.turns (
     finished_at       timestamptz,
     -- A running turn's process renews this; once it passes, any process closes the turn as failed.
     lease_expires_at  timestamptz,
+    -- The failed turn this one answers again (migration 0008).
+    retry_of          uuid,
     FOREIGN KEY (tenant_id, conversation_id)
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
@@ -334,9 +336,11 @@ GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages
 -- together (PostgREST runs each call in one transaction). They take the tenant id as an
 -- argument and scope every statement by it; only the service role may call them.
 
+-- Before migration 0008 it had no p_retry_of: drop that one, or both would exist.
+DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
 CREATE OR REPLACE FUNCTION public.app_start_turn(
     p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
-    p_lease_seconds float8, p_events jsonb
+    p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL
 ) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_conversation uuid := p_conversation;
@@ -355,11 +359,24 @@ BEGIN
             RAISE EXCEPTION 'conversation % is answering another message', v_conversation USING ERRCODE = 'VA409';
         END IF;
     END IF;
-    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at)
+    IF p_retry_of IS NOT NULL THEN
+        -- A retry answers the stored message again: only the conversation's last turn, failed.
+        IF NOT EXISTS (SELECT FROM (SELECT id, status, user_message FROM public.turns
+                                    WHERE tenant_id = p_tenant AND conversation_id = v_conversation
+                                    ORDER BY started_at DESC, id DESC LIMIT 1) AS latest
+                       WHERE latest.id = p_retry_of AND latest.status = 'failed'
+                         AND latest.user_message = p_message) THEN
+            RAISE EXCEPTION 'only the last message of a conversation can be retried, once it failed'
+                USING ERRCODE = 'VA422';
+        END IF;
+    END IF;
+    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of)
         VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
-                now() + make_interval(secs => p_lease_seconds));
-    INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
-        VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
+                now() + make_interval(secs => p_lease_seconds), p_retry_of);
+    IF p_retry_of IS NULL THEN
+        INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
+            VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
+    END IF;
     PERFORM public.app_save_events(p_events);
     RETURN v_conversation;
 END
@@ -707,7 +724,7 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
-        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb)',
+        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
         'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)', 'app_save_events(jsonb)',
         'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
@@ -1017,7 +1034,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 7.
+-- This file is migrations 1 to 8.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1025,5 +1042,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (4, 'access'),
     (5, 'booking_lifecycle'),
     (6, 'contact_keys'),
-    (7, 'prompt_safety')
+    (7, 'prompt_safety'),
+    (8, 'turn_retries')
 ON CONFLICT (version) DO NOTHING;

@@ -188,6 +188,19 @@ class TurnResult:
 
 
 @dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One turn of a conversation as stored: how it ended, and the failed turn it retried."""
+
+    id: UUID
+    status: str
+    """running, succeeded or failed."""
+    user_message: str
+    error: str | None
+    retry_of: UUID | None
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationSummary:
     """A conversation as listed for a tenant."""
 

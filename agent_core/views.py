@@ -29,6 +29,7 @@ from agent_core.domain import (
     Tour,
     TourChange,
     TourChangeKind,
+    TurnRecord,
 )
 from agent_core.scenarios.results import SuiteReport
 
@@ -304,3 +305,15 @@ def scenario_outline(spec: Mapping[str, object]) -> str:
         )
         lines.append(f"{number}. “{step.get('say', '')}”" + (f" → {', '.join(wanted)}" if wanted else ""))
     return "\n".join(lines)
+
+
+def unanswered_messages(turns: Sequence[TurnRecord]) -> dict[int, TurnRecord]:
+    """The user messages (by their order in the conversation) whose last attempt failed,
+    with that attempt: a retry answers the same message, so it does not start a new one."""
+    last: dict[int, TurnRecord] = {}
+    index = -1
+    for turn in turns:
+        if turn.retry_of is None:
+            index += 1
+        last[index] = turn
+    return {number: turn for number, turn in last.items() if turn.status == "failed"}

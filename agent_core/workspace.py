@@ -60,6 +60,7 @@ from agent_core.domain import (
     TourChange,
     TourChangeKind,
     TourStatus,
+    TurnRecord,
     TurnResult,
 )
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
@@ -222,6 +223,29 @@ class Workspace(PromptChanges):
         """Talk to a tenant's agent (see Agent.stream_turn)."""
         self.require(Action.CHAT, tenant_id)
         return self._agent.stream_turn(tenant_id, message, conversation_id)
+
+    def turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
+        """A conversation's turns, oldest first: which failed, and which retried which."""
+        self.require(Action.READ, tenant_id)
+        return self._store.list_turns(tenant_id, conversation_id)
+
+    def retry_turn(self, tenant_id: UUID, conversation_id: UUID) -> Generator[TurnStep, None, None]:
+        """Answer again the conversation's last message, whose turn failed, without storing
+        the message a second time; InvalidInputError when the last turn did not fail."""
+        self.require(Action.CHAT, tenant_id)
+        turns = self._store.list_turns(tenant_id, conversation_id)
+        if not turns or turns[-1].status != "failed":
+            raise InvalidInputError("only the last message of a conversation can be retried, once it failed")
+        return self._agent.stream_request(
+            self._agent.validate(
+                {
+                    "tenant_id": tenant_id,
+                    "message": turns[-1].user_message,
+                    "conversation_id": conversation_id,
+                    "retry_of": turns[-1].id,
+                }
+            )
+        )
 
     def run_turn(
         self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None

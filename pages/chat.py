@@ -8,10 +8,17 @@ import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
-from agent_core.domain import Tenant, ToolCallRecord
+from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
 from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
 from agent_core.tenant_settings import settings_from
-from agent_core.views import chat_items, conversation_label, escape_markdown, records_touched, run_summary
+from agent_core.views import (
+    chat_items,
+    conversation_label,
+    escape_markdown,
+    records_touched,
+    run_summary,
+    unanswered_messages,
+)
 from agent_core.workspace import Workspace
 from dashboard import render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
@@ -76,13 +83,18 @@ def example_hint(tenant: Tenant) -> str:
     )
 
 
-def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id: UUID | None) -> None:
-    """Send one message and show every step as it happens."""
-    with st.chat_message("user"):
-        render.text(message)
+def run_turn(workspace: Workspace, tenant: Tenant, message: str | None, conversation_id: UUID | None) -> None:
+    """Send one message (None: answer the failed last one again) and show every step as it
+    happens."""
+    if message is not None:
+        with st.chat_message("user"):
+            render.text(message)
     with st.chat_message("assistant"):
         try:
-            steps = workspace.stream_turn(tenant.id, message, conversation_id)
+            if message is None and conversation_id is not None:
+                steps = workspace.retry_turn(tenant.id, conversation_id)
+            else:
+                steps = workspace.stream_turn(tenant.id, message or "", conversation_id)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
             return
@@ -113,13 +125,29 @@ def run_turn(workspace: Workspace, tenant: Tenant, message: str, conversation_id
                             f"{result.model} · {result.latency_ms:.0f} ms"
                             f" · {result.model_calls} model call(s) · {result.usage.total_tokens} tokens"
                         )
-        except (ModelUnavailableError, ModelError) as exc:
-            st.error(
-                f"The model could not answer: {exc}. Your message is saved; send it again to retry.",
-                icon=":material/warning:",
-            )
+        except (ModelUnavailableError, ModelError):
+            # The conversation now shows the message as not answered, with Retry.
+            st.rerun()
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
+            return
+    if message is None:
+        # Answered now: redraw the conversation without its "Not answered" mark.
+        st.rerun()
+
+
+def failed_turn_marker(turn: TurnRecord, *, retryable: bool) -> bool:
+    """A message that was never answered, in red; Retry (True when pressed) when it is the
+    conversation's last and the principal may chat."""
+    st.error(f"Not answered: {turn.error or 'the turn failed'}", icon=":material/error:")
+    if not (retryable and workspace.may(Action.CHAT, tenant.id)):
+        return False
+    return st.button(
+        "Retry",
+        icon=":material/refresh:",
+        key=session_key(tenant, f"retry{turn.id}"),
+        help="Answer this message again; it is not stored a second time.",
+    )
 
 
 def records_panel(tenant: Tenant, calls: list[ToolCallRecord]) -> None:
@@ -183,6 +211,7 @@ with chat_column:
     conversation_id = pick_conversation(workspace, tenant)
     history = st.container()
     with history:
+        retry = False
         hint = st.empty()
         if conversation_id is None:
             hint.info(example_hint(tenant), icon=":material/lightbulb:")
@@ -190,13 +219,21 @@ with chat_column:
             messages, calls = workspace.conversation(tenant.id, conversation_id)
             records_panel(tenant, calls)
             scenario_button(tenant, conversation_id)
+            turns = workspace.turns(tenant.id, conversation_id)
+            unanswered = unanswered_messages(turns)
+            asked = -1
             for item in chat_items(messages, calls):
                 if item.tool is not None:
                     with st.chat_message("assistant", avatar=":material/build:"):
                         render.tool_call(item.tool)
-                else:
-                    with st.chat_message(item.role):
-                        render.text(item.text)
+                    continue
+                with st.chat_message(item.role):
+                    render.text(item.text)
+                if item.role == "user":
+                    asked += 1
+                    if asked in unanswered:
+                        failed = unanswered[asked]
+                        retry = failed_turn_marker(failed, retryable=failed.id == turns[-1].id) or retry
     may_chat = workspace.may(Action.CHAT, tenant.id)
     # No max_chars: the browser would silently drop a longer paste; the turn's validation
     # says instead how long the message was and what the limit is.
@@ -207,7 +244,7 @@ with chat_column:
         key=session_key(tenant, "chat_input"),
         disabled=not may_chat,
     )
-    if prompt is not None:
+    if prompt is not None or retry:
         hint.empty()
         with history:
             run_turn(workspace, tenant, prompt, conversation_id)

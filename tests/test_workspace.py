@@ -485,3 +485,46 @@ def test_a_note_is_deleted_with_its_text_kept_in_the_audit_log(
     assert entry.before == {"content": "The caller is rude"}
     with pytest.raises(NotFoundError):
         operator.delete_note(tenant.id, note.id)
+
+
+def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
+    store: Store, tenant: Tenant
+) -> None:
+    from collections.abc import Sequence
+
+    from agent_core.agent.steps import TurnStarted
+    from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec
+    from agent_core.errors import ModelUnavailableError
+    from agent_core.llm.scripted import ScriptedModel, ScriptedReply
+    from agent_core.store.records import RecordQuery
+
+    down = [True]
+    booking = '{"name": "Ana Silva", "date": "2027-01-10", "location": "Porto"}'
+
+    def respond(messages: Sequence[ChatMessage], _: Sequence[ToolSpec]) -> ScriptedReply:
+        if messages[-1].role == "user":
+            return ScriptedReply(tool_calls=(ToolCallRequest("call_1", "book_tour", booking),))
+        if down[0]:
+            raise ModelUnavailableError("the model server did not answer")
+        return ScriptedReply("Booked Ana Silva for Porto.")
+
+    workspace = make_workspace(store, model=ScriptedModel(respond))
+    seen: list[object] = []
+    steps = workspace.stream_turn(tenant.id, "Book Ana Silva in Porto on 2027-01-10")
+    with pytest.raises(ModelUnavailableError):
+        seen.extend(steps)
+    started = seen[0]
+    assert isinstance(started, TurnStarted)
+    conversation = started.conversation_id
+    down[0] = False
+    result = None
+    for step in workspace.retry_turn(tenant.id, conversation):
+        result = getattr(step, "result", result)
+    assert result is not None
+    assert result.reply == "Booked Ana Silva for Porto."
+    messages = store.list_messages(tenant.id, conversation)
+    assert [m.role for m in messages].count("user") == 1
+    assert store.list_tours(tenant.id, RecordQuery()).total == 1
+    assert [t.status for t in workspace.turns(tenant.id, conversation)] == ["failed", "succeeded"]
+    with pytest.raises(InvalidInputError, match="only the last message"):
+        list(workspace.retry_turn(tenant.id, conversation))

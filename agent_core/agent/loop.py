@@ -247,6 +247,7 @@ class Agent:
             request.message,
             lease_seconds=self.leases.lease_seconds,
             events=received,
+            retry_of=request.retry_of,
         )
         self.leases.hold(opened.turn_id)
         self.events.deliver(written)

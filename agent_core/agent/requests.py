@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from agent_core.errors import check_storable_text, invalid_input
 
@@ -16,7 +24,20 @@ class TurnRequest(BaseModel):
     Field aliases match the HTTP API's JSON (`tenantId`, `conversationId`).
     """
 
-    model_config = ConfigDict(populate_by_name=True, frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        frozen=True,
+        str_strip_whitespace=True,
+        # The document says what the validator below checks: a retry names its conversation.
+        json_schema_extra={
+            "dependentSchemas": {
+                "retryOf": {
+                    "required": ["conversationId"],
+                    "properties": {"conversationId": {"type": "string", "format": "uuid"}},
+                }
+            }
+        },
+    )
 
     tenant_id: UUID = Field(alias="tenantId", description="The tenant the caller speaks to")
     message: str = Field(
@@ -29,6 +50,14 @@ class TurnRequest(BaseModel):
     conversation_id: UUID | None = Field(
         default=None, alias="conversationId", description="Continue this conversation"
     )
+    retry_of: UUID | None = Field(
+        default=None,
+        alias="retryOf",
+        description=(
+            "Answer again the conversation's last message, whose turn (this id) failed; `message`"
+            " must be that message. It is not stored a second time."
+        ),
+    )
 
     @field_validator("message")
     @classmethod
@@ -38,6 +67,12 @@ class TurnRequest(BaseModel):
         if isinstance(limit, int) and len(value) > limit:
             raise ValueError(f"is {len(value)} characters long; the limit is {limit}")
         return value
+
+    @model_validator(mode="after")
+    def _retry_in_its_conversation(self) -> TurnRequest:
+        if self.retry_of is not None and self.conversation_id is None:
+            raise ValueError("retryOf needs the conversationId of the turn it retries")
+        return self
 
 
 def parse_turn_request(data: Mapping[str, object], max_chars: int) -> TurnRequest:

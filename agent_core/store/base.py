@@ -32,6 +32,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnRecord,
     Usage,
 )
 from agent_core.store.access_store import AccessStore
@@ -152,13 +153,20 @@ class Store(AccessStore, ScenarioStore, Protocol):
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+        retry_of: UUID | None = None,
     ) -> TurnStart:
         """Open a turn: create the conversation if none is given, store the user message and
         the events `events` describes, together; the turn's lease runs `lease_seconds`.
 
+        With `retry_of`, the turn answers again the message of that failed turn — the
+        conversation's last — and stores no second copy of it (InvalidInputError otherwise).
         NotFoundError when the conversation does not exist for this tenant;
         ConversationBusyError while another turn of it holds a live lease.
         """
+        ...
+
+    def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
+        """A conversation's turns, oldest first (empty for another tenant's)."""
         ...
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:

@@ -32,6 +32,7 @@ from agent_core.domain import (
     TourChange,
     TourChangeKind,
     TourStatus,
+    TurnRecord,
     decode_arguments,
 )
 
@@ -258,3 +259,14 @@ def scenario_run_values(run: ScenarioRunRecord) -> Row:
         "started_by": run.started_by,
         "created_at": run.created_at,
     }
+
+
+def turn_from_row(row: Row) -> TurnRecord:
+    return TurnRecord(
+        as_uuid(row["id"]),
+        row["status"],
+        row["user_message"],
+        row["error"],
+        as_uuid(row["retry_of"]) if row.get("retry_of") else None,
+        as_datetime(row["started_at"]),
+    )

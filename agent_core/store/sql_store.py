@@ -35,6 +35,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnRecord,
     by_agent,
 )
 from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
@@ -75,6 +76,7 @@ from agent_core.store.rows import (
     tool_call_from_row,
     tour_change_from_row,
     tour_from_row,
+    turn_from_row,
 )
 from agent_core.store.sql_backend import SqlSession, fetch_one
 from agent_core.store.sql_scenarios import SqlScenarios
@@ -315,6 +317,7 @@ class SqlStore(RecordPages, SqlScenarios):
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+        retry_of: UUID | None = None,
     ) -> TurnStart:
         now = utcnow()
         turn_id = uuid4()
@@ -343,10 +346,12 @@ class SqlStore(RecordPages, SqlScenarios):
                     raise ConversationBusyError(
                         f"conversation {conversation_id} is still answering another message"
                     )
+            if retry_of is not None:
+                self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)
             session.execute(
                 "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at,"
-                " lease_expires_at) VALUES (:id, :tenant_id, :conversation_id, 'running', :message, :now,"
-                " :lease)",
+                " lease_expires_at, retry_of) VALUES (:id, :tenant_id, :conversation_id, 'running',"
+                " :message, :now, :lease, :retry_of)",
                 {
                     "id": turn_id,
                     "tenant_id": tenant_id,
@@ -354,14 +359,33 @@ class SqlStore(RecordPages, SqlScenarios):
                     "message": user_message,
                     "now": now,
                     "lease": now + timedelta(seconds=lease_seconds),
+                    "retry_of": retry_of,
                 },
             )
-            self._insert_message(
-                session, tenant_id, conversation_id, turn_id, ChatMessage("user", user_message), now
-            )
+            if retry_of is None:
+                # A retry answers the message already stored: one message, however many tries.
+                self._insert_message(
+                    session, tenant_id, conversation_id, turn_id, ChatMessage("user", user_message), now
+                )
             start = TurnStart(conversation_id, turn_id)
             self._insert_events(session, events(start))
         return start
+
+    def _check_retry(
+        self, session: SqlSession, tenant_id: UUID, conversation_id: UUID, retry_of: UUID, message: str
+    ) -> None:
+        latest = session.query(
+            "SELECT id, status, user_message FROM turns WHERE tenant_id = :tenant_id"
+            " AND conversation_id = :conversation_id ORDER BY started_at DESC, id DESC LIMIT 1",
+            {"tenant_id": tenant_id, "conversation_id": conversation_id},
+        )
+        if not (
+            latest
+            and str(latest[0]["id"]) == str(retry_of)
+            and latest[0]["status"] == "failed"
+            and latest[0]["user_message"] == message
+        ):
+            raise InvalidInputError("only the last message of a conversation can be retried, once it failed")
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
         if not turn_ids:
@@ -571,6 +595,16 @@ class SqlStore(RecordPages, SqlScenarios):
                 {"tenant_id": tenant_id, "conversation_id": conversation_id},
             )
         return [message_from_row(row) for row in rows]
+
+    def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT id, status, user_message, error, retry_of, started_at FROM turns"
+                " WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id"
+                " ORDER BY started_at, id",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id},
+            )
+        return [turn_from_row(row) for row in rows]
 
     def list_conversations(
         self, tenant_id: UUID, limit: int = 50, offset: int = 0

@@ -39,6 +39,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnRecord,
     by_agent,
 )
 from agent_core.errors import (
@@ -84,6 +85,7 @@ from agent_core.store.rows import (
     tool_call_from_row,
     tour_change_from_row,
     tour_from_row,
+    turn_from_row,
 )
 from agent_core.store.supabase_access import audit_json, ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
@@ -369,6 +371,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
+        retry_of: UUID | None = None,
     ) -> TurnStart:
         start = TurnStart(conversation_id or uuid4(), uuid4())
         self._rpc(
@@ -381,6 +384,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "p_message": user_message,
                 "p_lease_seconds": lease_seconds,
                 "p_events": _events_json(events(start)),
+                "p_retry_of": None if retry_of is None else str(retry_of),
             },
         )
         return start
@@ -396,6 +400,17 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
         rows = self._rpc("app_fail_expired_turns", {"p_error": error, "p_listeners": list(listeners)}) or []
         return [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows]
+
+    def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
+        rows = self._rows(
+            self._table("turns")
+            .select("id,status,user_message,error,retry_of,started_at")
+            .eq("tenant_id", str(tenant_id))
+            .eq("conversation_id", str(conversation_id))
+            .order("started_at")
+            .order("id")
+        )
+        return [turn_from_row(row) for row in rows]
 
     def _messages(self, tenant_id: UUID, conversation_id: UUID) -> Any:
         return (

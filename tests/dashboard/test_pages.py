@@ -17,8 +17,9 @@ from agent_core.runtime import close_shared_runtime
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from dashboard.state import TENANT_KEY, _runtime
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_ADMIN
 
 SEED_MESSAGES = {
     "Hello, what can you help me with?": None,
@@ -414,3 +415,34 @@ def test_a_new_search_starts_on_the_first_page_of_its_results(app: AppTest, app_
     labelled_search = next(t for t in app.text_input if t.key == f"notes:{DEMO_TENANT_ID}:search")
     labelled_search.input("Note 1").run()
     assert "10 notes · showing 1–10" in texts(app)
+
+
+def test_a_failed_turn_is_marked_and_retry_answers_it_without_a_second_copy(
+    app_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeOpenAIServer() as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
+        _runtime.clear()
+        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
+        try:
+            app.run()
+            server.enqueue(FakeCompletion(status=500, text="boom"))
+            send(app, "Hello there")
+            assert not app.exception
+            assert app.error[0].value == "Not answered: the model server failed (HTTP 500)"
+            server.enqueue(FakeCompletion(text="Hello! How can I help?"))
+            button(app, "Retry").click().run()
+            assert not app.exception
+            assert "Hello! How can I help?" in texts(app)
+            assert not [e for e in app.error if e.value.startswith("Not answered")]
+            messages, _ = (
+                _runtime()
+                .acting_as(TEST_ADMIN)
+                .conversation(DEMO_TENANT_ID, UUID(app.query_params["conversation"]))
+            )
+            assert [m.role for m in messages] == ["user", "assistant"]
+        finally:
+            close_shared_runtime()
+            _runtime.clear()
