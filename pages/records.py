@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
+from uuid import UUID
 
 import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.domain import Contact, Note, Tour, TourStatus
 from agent_core.errors import AgentCoreError, InvalidInputError
-from agent_core.store.records import CONTACTS, MAX_PAGE_SIZE, NOTES, TOURS, Page, RecordQuery, TableSpec
+from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, TableSpec, all_pages
 from agent_core.tenant_settings import settings_from
-from agent_core.views import records_frame, tour_change_line
+from agent_core.views import records_csv, records_frame, tour_change_line
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 CSV_ROW_LIMIT = 200_000
@@ -29,25 +28,9 @@ ZONE = settings.zone(get_runtime().settings.zone)
 Lister = Callable[[Any, RecordQuery], Page[Tour] | Page[Note] | Page[Contact]]
 
 
-def csv_export(lister: Lister, query: RecordQuery) -> Callable[[], str]:
-    """Every matching row as CSV, fetched page by page only when the download is clicked."""
-
-    def build() -> str:
-        buffer = io.StringIO()
-        offset, header_written = 0, False
-        while offset < CSV_ROW_LIMIT:
-            page = lister(tenant.id, replace(query, limit=MAX_PAGE_SIZE, offset=offset))
-            frame = records_frame(page.rows, ZONE)
-            if frame.empty:
-                break
-            frame.to_csv(buffer, index=False, header=not header_written, quoting=csv.QUOTE_MINIMAL)
-            header_written = True
-            offset += MAX_PAGE_SIZE
-            if offset >= page.total:
-                break
-        return buffer.getvalue()
-
-    return build
+def csv_export(lister: Callable[[UUID, RecordQuery], Page[Any]], query: RecordQuery) -> Callable[[], str]:
+    """Every matching row as CSV, read in batches only when the download is clicked."""
+    return lambda: "".join(records_csv(all_pages(lister, tenant.id, query, CSV_ROW_LIMIT), ZONE))
 
 
 def record_table(

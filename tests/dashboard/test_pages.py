@@ -219,7 +219,8 @@ def test_a_model_that_is_down_is_explained_and_the_message_kept(
         app.run()
         assert "Model: openai:gpt-4o-mini" in "\n".join(c.value for c in app.sidebar.caption)
         send(app, "Hello")
-        assert "The model could not answer: cannot reach the model server" in app.error[0].value
+        assert app.error[0].value == "Not answered: cannot reach the model server (check OPENAI_BASE_URL)"
+        assert [b.label for b in app.button if b.label == "Retry"] == ["Retry"]
         app.run()
         assert "Hello" in texts(app), "the message is in the conversation's history after a rerun"
     finally:
