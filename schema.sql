@@ -546,6 +546,67 @@ LANGUAGE sql STABLE AS $$
     ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
 
+-- The conversation log for the Supabase store: the query of agent_core/store/conversation_log.py.
+-- p_text and p_customer are LIKE patterns of case-folded text; every filter is optional.
+CREATE OR REPLACE FUNCTION public.app_search_conversations(
+    p_tenant uuid, p_text text, p_customer text, p_low timestamptz, p_high timestamptz, p_outcome text,
+    p_tool text, p_limit integer, p_offset integer
+) RETURNS TABLE (
+    id uuid, created_at timestamptz, updated_at timestamptz, first_message text, turns bigint,
+    failed_turns bigint, tokens bigint, duration_ms double precision, booked boolean, cancelled boolean,
+    moved boolean, noted boolean, updated boolean, total bigint
+) LANGUAGE sql STABLE AS $$
+    WITH matching AS (
+        SELECT c.* FROM public.conversations c
+        WHERE c.tenant_id = p_tenant
+          AND (p_text IS NULL OR EXISTS (
+              SELECT 1 FROM public.messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id
+                AND m.role IN ('user', 'assistant') AND lower(m.content) LIKE p_text ESCAPE '\'))
+          AND (p_customer IS NULL OR EXISTS (
+              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND lower(k.arguments) LIKE p_customer ESCAPE '\'))
+          AND (p_low IS NULL OR c.created_at >= p_low)
+          AND (p_high IS NULL OR c.created_at < p_high)
+          AND (p_tool IS NULL OR EXISTS (
+              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = p_tool))
+          AND (p_outcome IS NULL OR CASE p_outcome
+              WHEN 'failed' THEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = c.tenant_id
+                                         AND t.conversation_id = c.id AND t.status = 'failed')
+              ELSE EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id
+                           AND k.conversation_id = c.id AND k.status = 'succeeded'
+                           AND k.name = CASE p_outcome WHEN 'booked' THEN 'book_tour'
+                               WHEN 'cancelled' THEN 'cancel_tour' WHEN 'moved' THEN 'reschedule_tour'
+                               WHEN 'noted' THEN 'take_note' WHEN 'updated' THEN 'update_contact_info' END)
+          END)
+    ), page AS (
+        SELECT c.*, count(*) OVER () AS total FROM matching c
+        ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset
+    )
+    SELECT c.id, c.created_at, c.updated_at,
+        COALESCE((SELECT m.content FROM public.messages m WHERE m.tenant_id = c.tenant_id
+                  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
+        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
+        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
+         AND t.status = 'failed'),
+        (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0)::bigint
+         FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
+        (SELECT COALESCE(sum(t.latency_ms), 0) FROM public.turns t WHERE t.tenant_id = c.tenant_id
+         AND t.conversation_id = c.id),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'book_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'cancel_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'reschedule_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'take_note' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'update_contact_info' AND k.status = 'succeeded'),
+        c.total
+    FROM page c ORDER BY c.updated_at DESC, c.id;
+$$;
+
 -- The running process extends the leases of its turns.
 CREATE OR REPLACE FUNCTION public.app_renew_turns(p_turns uuid[], p_lease_seconds float8)
 RETURNS integer LANGUAGE sql AS $$
@@ -725,6 +786,7 @@ DECLARE
 BEGIN
     FOREACH f IN ARRAY ARRAY[
         'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid)',
+        'app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
         'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)', 'app_save_events(jsonb)',
         'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
@@ -1043,5 +1105,5 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (5, 'booking_lifecycle'),
     (6, 'contact_keys'),
     (7, 'prompt_safety'),
-    (8, 'turn_retries')
+    (8, 'conversation_log')
 ON CONFLICT (version) DO NOTHING;

@@ -51,6 +51,13 @@ from agent_core.store.base import (
     utcnow,
     with_version,
 )
+from agent_core.store.conversation_log import (
+    COLUMNS,
+    ConversationOverview,
+    ConversationQuery,
+    filters,
+    overview_from_row,
+)
 from agent_core.store.matching import (
     already_booked,
     contact_keys,
@@ -59,7 +66,7 @@ from agent_core.store.matching import (
     name_key,
     resolve_contact,
 )
-from agent_core.store.records import RecordPages, RecordQuery, TableSpec, like_pattern
+from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
     as_json,
@@ -595,6 +602,20 @@ class SqlStore(RecordPages, SqlScenarios):
                 {"tenant_id": tenant_id, "conversation_id": conversation_id},
             )
         return [message_from_row(row) for row in rows]
+
+    def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
+        query = query.checked()
+        conditions, params = filters(query, self._fold)
+        params |= {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
+        where = " AND ".join(conditions)
+        with self._reader() as session:
+            rows = session.query(
+                f"SELECT {COLUMNS} FROM conversations c WHERE {where}"
+                " ORDER BY c.updated_at DESC, c.id LIMIT :limit OFFSET :offset",
+                params,
+            )
+            total = session.query(f"SELECT count(*) AS n FROM conversations c WHERE {where}", params)
+        return Page([overview_from_row(row) for row in rows], int(total[0]["n"]))
 
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         with self._reader() as session:

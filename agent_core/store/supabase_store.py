@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -59,6 +60,7 @@ from agent_core.store.base import (
     tenant_created,
     with_version,
 )
+from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
 from agent_core.store.matching import (
     already_booked,
     contact_keys,
@@ -69,7 +71,7 @@ from agent_core.store.matching import (
     same_booking,
 )
 from agent_core.store.migrations import require_version
-from agent_core.store.records import RecordPages, RecordQuery, TableSpec
+from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
     Row,
     as_uuid,
@@ -400,6 +402,36 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
         rows = self._rpc("app_fail_expired_turns", {"p_error": error, "p_listeners": list(listeners)}) or []
         return [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows]
+
+    def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
+        query = query.checked()
+        low, high = query.bounds()
+        rows = (
+            self._rpc(
+                "app_search_conversations",
+                {
+                    "p_tenant": str(tenant_id),
+                    "p_text": like_pattern(query.text.strip()) if query.text.strip() else None,
+                    "p_customer": like_pattern(query.customer.strip()) if query.customer.strip() else None,
+                    "p_low": low.isoformat() if low else None,
+                    "p_high": high.isoformat() if high else None,
+                    "p_outcome": query.outcome.value if query.outcome else None,
+                    "p_tool": query.tool.strip() or None,
+                    "p_limit": query.limit,
+                    "p_offset": query.offset,
+                },
+            )
+            or []
+        )
+        if rows:
+            total = int(rows[0]["total"])
+        else:  # past the last page the window count has no row to ride on
+            total = (
+                self.search_conversations(tenant_id, replace(query, offset=0, limit=1)).total
+                if query.offset
+                else 0
+            )
+        return Page([overview_from_row(row) for row in rows], total)
 
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         rows = self._rows(

@@ -1,0 +1,118 @@
+-- 0008: the conversation log. A failed turn can be retried: the retry is a new turn that
+-- answers the stored user message again (it stores no second copy of it) and names the turn
+-- it retries. The log is searched by app_search_conversations (the Supabase store's query).
+
+ALTER TABLE public.turns ADD COLUMN retry_of uuid;
+
+DROP FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
+CREATE FUNCTION public.app_start_turn(
+    p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
+    p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL
+) RETURNS uuid LANGUAGE plpgsql AS $$
+DECLARE
+    v_conversation uuid := p_conversation;
+BEGIN
+    IF v_conversation IS NULL THEN
+        v_conversation := p_new_conversation;
+        INSERT INTO public.conversations (id, tenant_id) VALUES (v_conversation, p_tenant);
+    ELSE
+        -- The row lock this takes makes concurrent starts on one conversation take turns.
+        UPDATE public.conversations SET updated_at = now() WHERE tenant_id = p_tenant AND id = v_conversation;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'conversation % not found for this tenant', v_conversation USING ERRCODE = 'P0002';
+        END IF;
+        IF EXISTS (SELECT FROM public.turns WHERE tenant_id = p_tenant AND conversation_id = v_conversation
+                   AND status = 'running' AND lease_expires_at > now()) THEN
+            RAISE EXCEPTION 'conversation % is answering another message', v_conversation USING ERRCODE = 'VA409';
+        END IF;
+    END IF;
+    IF p_retry_of IS NOT NULL THEN
+        -- A retry answers the stored message again: only the conversation's last turn, failed.
+        IF NOT EXISTS (SELECT FROM (SELECT id, status, user_message FROM public.turns
+                                    WHERE tenant_id = p_tenant AND conversation_id = v_conversation
+                                    ORDER BY started_at DESC, id DESC LIMIT 1) AS latest
+                       WHERE latest.id = p_retry_of AND latest.status = 'failed'
+                         AND latest.user_message = p_message) THEN
+            RAISE EXCEPTION 'only the last message of a conversation can be retried, once it failed'
+                USING ERRCODE = 'VA422';
+        END IF;
+    END IF;
+    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of)
+        VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
+                now() + make_interval(secs => p_lease_seconds), p_retry_of);
+    IF p_retry_of IS NULL THEN
+        INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
+            VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
+    END IF;
+    PERFORM public.app_save_events(p_events);
+    RETURN v_conversation;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid)
+    FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid) TO service_role;
+
+-- The conversation log for the Supabase store: the query of agent_core/store/conversation_log.py.
+-- p_text and p_customer are LIKE patterns of case-folded text; every filter is optional.
+CREATE FUNCTION public.app_search_conversations(
+    p_tenant uuid, p_text text, p_customer text, p_low timestamptz, p_high timestamptz, p_outcome text,
+    p_tool text, p_limit integer, p_offset integer
+) RETURNS TABLE (
+    id uuid, created_at timestamptz, updated_at timestamptz, first_message text, turns bigint,
+    failed_turns bigint, tokens bigint, duration_ms double precision, booked boolean, cancelled boolean,
+    moved boolean, noted boolean, updated boolean, total bigint
+) LANGUAGE sql STABLE AS $$
+    WITH matching AS (
+        SELECT c.* FROM public.conversations c
+        WHERE c.tenant_id = p_tenant
+          AND (p_text IS NULL OR EXISTS (
+              SELECT 1 FROM public.messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id
+                AND m.role IN ('user', 'assistant') AND lower(m.content) LIKE p_text ESCAPE '\'))
+          AND (p_customer IS NULL OR EXISTS (
+              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND lower(k.arguments) LIKE p_customer ESCAPE '\'))
+          AND (p_low IS NULL OR c.created_at >= p_low)
+          AND (p_high IS NULL OR c.created_at < p_high)
+          AND (p_tool IS NULL OR EXISTS (
+              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = p_tool))
+          AND (p_outcome IS NULL OR CASE p_outcome
+              WHEN 'failed' THEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = c.tenant_id
+                                         AND t.conversation_id = c.id AND t.status = 'failed')
+              ELSE EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id
+                           AND k.conversation_id = c.id AND k.status = 'succeeded'
+                           AND k.name = CASE p_outcome WHEN 'booked' THEN 'book_tour'
+                               WHEN 'cancelled' THEN 'cancel_tour' WHEN 'moved' THEN 'reschedule_tour'
+                               WHEN 'noted' THEN 'take_note' WHEN 'updated' THEN 'update_contact_info' END)
+          END)
+    ), page AS (
+        SELECT c.*, count(*) OVER () AS total FROM matching c
+        ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset
+    )
+    SELECT c.id, c.created_at, c.updated_at,
+        COALESCE((SELECT m.content FROM public.messages m WHERE m.tenant_id = c.tenant_id
+                  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
+        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
+        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
+         AND t.status = 'failed'),
+        (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0)::bigint
+         FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
+        (SELECT COALESCE(sum(t.latency_ms), 0) FROM public.turns t WHERE t.tenant_id = c.tenant_id
+         AND t.conversation_id = c.id),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'book_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'cancel_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'reschedule_tour' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'take_note' AND k.status = 'succeeded'),
+        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
+                AND k.name = 'update_contact_info' AND k.status = 'succeeded'),
+        c.total
+    FROM page c ORDER BY c.updated_at DESC, c.id;
+$$;
+REVOKE ALL ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)
+    FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)
+    TO service_role;

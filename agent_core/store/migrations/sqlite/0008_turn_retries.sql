@@ -1,3 +1,0 @@
--- 0008: a failed turn can be retried (see the PostgreSQL migration of the same number).
-
-ALTER TABLE turns ADD COLUMN retry_of TEXT;

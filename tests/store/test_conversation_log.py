@@ -1,0 +1,104 @@
+"""The conversation log on every backend: what each conversation did, searched by text,
+customer, date, outcome and tool, paged, and never another tenant's."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from uuid import uuid4
+
+import pytest
+
+from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
+from agent_core.errors import InvalidInputError
+from agent_core.store.base import Store, TenantWriter, TurnOutcome, utcnow
+from agent_core.store.conversation_log import ConversationQuery, Outcome
+
+
+def converse(store: Store, tenant: Tenant, message: str, tool: str | None = None, fails: bool = False) -> str:
+    """One conversation of one turn; `tool` runs (and succeeds) with a customer's name."""
+    turn = store.start_turn(tenant.id, None, message)
+    if tool is not None:
+        call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps({"name": "Ana Silva"}))
+
+        def run(writer: TenantWriter) -> JsonDict:
+            return {"ok": True}
+
+        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, run)
+    status = "failed" if fails else "succeeded"
+    outcome = TurnOutcome(
+        status, None if fails else "Done.", "m", Usage(10, 5), 1, 120.0, "down" if fails else None
+    )
+    reply = None if fails else ChatMessage("assistant", "Done.")
+    store.finish_turn(tenant.id, turn.conversation_id, turn.turn_id, reply, outcome)
+    return str(turn.conversation_id)
+
+
+def ids(store: Store, tenant: Tenant, **query: object) -> set[str]:
+    return {str(c.id) for c in store.search_conversations(tenant.id, ConversationQuery(**query)).rows}  # type: ignore[arg-type]
+
+
+def test_each_conversation_says_what_it_did(store: Store, tenant: Tenant) -> None:
+    booked = converse(store, tenant, "Book Ana Silva in Porto", "book_tour")
+    failed = converse(store, tenant, "Hello?", fails=True)
+    page = store.search_conversations(tenant.id, ConversationQuery())
+    assert page.total == 2
+    assert [str(c.id) for c in page.rows] == [failed, booked]
+    latest, first = page.rows
+    assert (first.first_message, first.turns, first.failed_turns, first.tokens) == (
+        "Book Ana Silva in Porto",
+        1,
+        0,
+        15,
+    )
+    assert first.outcomes == (Outcome.BOOKED,)
+    assert first.duration_ms == pytest.approx(120.0)
+    assert (latest.failed_turns, latest.outcomes) == (1, ())
+
+
+def test_the_log_is_searched_by_text_customer_outcome_tool_and_date(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    booked = converse(store, tenant, "Book Ana Silva in Porto", "book_tour")
+    noted = converse(store, tenant, "Please note that ZOË likes boats", "take_note")
+    failed = converse(store, tenant, "Is anyone there?", fails=True)
+    converse(store, other_tenant, "Book Ana Silva in Porto", "book_tour")
+    assert ids(store, tenant, text="porto") == {booked}
+    assert ids(store, tenant, text="zoë") == {noted}
+    assert ids(store, tenant, text="done.") == {booked, noted}  # replies are searched too
+    assert ids(store, tenant, customer="ana silva") == {booked, noted}
+    assert ids(store, tenant, outcome=Outcome.BOOKED) == {booked}
+    assert ids(store, tenant, outcome=Outcome.NOTED) == {noted}
+    assert ids(store, tenant, outcome=Outcome.FAILED) == {failed}
+    assert ids(store, tenant, tool="take_note") == {noted}
+    today = utcnow().date()
+    assert ids(store, tenant, date_from=today, date_to=today) == {booked, noted, failed}
+    assert ids(store, tenant, date_to=today - timedelta(days=1)) == set()
+    assert ids(store, tenant, text="100%_") == set()
+
+
+def test_the_log_pages_and_counts(store: Store, tenant: Tenant) -> None:
+    made = [converse(store, tenant, f"Message {n}") for n in range(5)]
+    first = store.search_conversations(tenant.id, ConversationQuery(limit=2))
+    last = store.search_conversations(tenant.id, ConversationQuery(limit=2, offset=4))
+    beyond = store.search_conversations(tenant.id, ConversationQuery(limit=2, offset=10))
+    assert (first.total, last.total, beyond.total) == (5, 5, 5)
+    assert [str(c.id) for c in first.rows] == made[:-3:-1]
+    assert [str(c.id) for c in last.rows] == [made[0]]
+    assert beyond.rows == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (ConversationQuery(limit=0), "page size"),
+        (ConversationQuery(offset=-1), "offset"),
+        (ConversationQuery(text="x" * 201), "limited"),
+        (ConversationQuery(date_from=date(2027, 2, 1), date_to=date(2027, 1, 1)), "start date"),
+    ],
+)
+def test_a_query_that_makes_no_sense_is_refused(
+    store: Store, tenant: Tenant, query: ConversationQuery, message: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=message):
+        store.search_conversations(tenant.id, query)
