@@ -34,6 +34,7 @@ from agent_core.domain import (
     TurnRecord,
 )
 from agent_core.scenarios.results import SuiteReport
+from agent_core.store.conversation_log import ConversationOverview
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
 
@@ -345,3 +346,33 @@ def unanswered_messages(turns: Sequence[TurnRecord]) -> dict[int, TurnRecord]:
             index += 1
         last[index] = turn
     return {number: turn for number, turn in last.items() if turn.status == "failed"}
+
+
+def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC) -> pd.DataFrame:
+    """The conversation log as a table people read: when, what was asked, what came of it."""
+    return pd.DataFrame(
+        [
+            {
+                "Last activity": local_time(c.updated_at, zone),
+                "First message": c.first_message,
+                "Turns": c.turns,
+                "Outcome": ", ".join(o.value for o in c.outcomes)
+                or ("failed" if c.failed_turns else "talked"),
+                "Failed turns": c.failed_turns,
+                "Tokens": c.tokens,
+                "Duration": f"{c.duration_ms / 1000:.1f} s",
+            }
+            for c in rows
+        ],
+        columns=["Last activity", "First message", "Turns", "Outcome", "Failed turns", "Tokens", "Duration"],
+    )
+
+
+def _outcome_words(conversation: ConversationOverview) -> str:
+    done = ", ".join(outcome.value for outcome in conversation.outcomes)
+    return done or ("failed" if conversation.failed_turns else "talked")
+
+
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """`1 conversation`, `2 conversations`, `1,204 turns`: the noun agrees with its number."""
+    return f"{number:,} {noun if number == 1 else plural or noun + 's'}"

@@ -70,6 +70,7 @@ from agent_core.prompt_changes import PromptChanges
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.base import Store, utcnow
+from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.tenant_settings import TenantSettings, settings_from
@@ -223,6 +224,11 @@ class Workspace(PromptChanges):
         """Talk to a tenant's agent (see Agent.stream_turn)."""
         self.require(Action.CHAT, tenant_id)
         return self._agent.stream_turn(tenant_id, message, conversation_id)
+
+    def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
+        """The tenant's conversation log: every conversation, whatever channel it came through."""
+        self.require(Action.READ, tenant_id)
+        return self._store.search_conversations(tenant_id, query)
 
     def turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         """A conversation's turns, oldest first: which failed, and which retried which."""

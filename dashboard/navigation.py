@@ -21,6 +21,7 @@ def pages_for(workspace: Workspace) -> list[PageEntry]:
     """The dashboard's pages for this principal, in menu order."""
     pages = [
         PageEntry("pages/chat.py", "Chat", ":material/chat:"),
+        PageEntry("pages/conversations.py", "Conversations", ":material/forum:"),
         PageEntry("pages/records.py", "Records", ":material/table_view:"),
         PageEntry("pages/prompts.py", "Prompts", ":material/edit_note:"),
         PageEntry("pages/scenarios.py", "Scenarios", ":material/fact_check:"),

@@ -8,19 +8,16 @@ import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
-from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
+from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
 from agent_core.tenant_settings import settings_from
 from agent_core.views import (
-    chat_items,
     conversation_label,
     escape_markdown,
-    records_touched,
     run_summary,
-    unanswered_messages,
 )
 from agent_core.workspace import Workspace
-from dashboard import render
+from dashboard import conversation_view, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 runtime = get_runtime()
@@ -136,61 +133,6 @@ def run_turn(workspace: Workspace, tenant: Tenant, message: str | None, conversa
         st.rerun()
 
 
-def failed_turn_marker(turn: TurnRecord, *, retryable: bool) -> bool:
-    """A message that was never answered, in red; Retry (True when pressed) when it is the
-    conversation's last and the principal may chat."""
-    st.error(f"Not answered: {turn.error or 'the turn failed'}", icon=":material/error:")
-    if not (retryable and workspace.may(Action.CHAT, tenant.id)):
-        return False
-    return st.button(
-        "Retry",
-        icon=":material/refresh:",
-        key=session_key(tenant, f"retry{turn.id}"),
-        help="Answer this message again; it is not stored a second time.",
-    )
-
-
-def records_panel(tenant: Tenant, calls: list[ToolCallRecord]) -> None:
-    """The records this conversation wrote, each booking with its status now."""
-    touched = records_touched(calls)
-    if not touched:
-        return
-    with st.expander(f"Records this conversation wrote ({len(touched)})", icon=":material/folder_open:"):
-        for record in touched:
-            now = ""
-            if record.booking_id is not None:
-                tour = workspace.tour(tenant.id, UUID(record.booking_id))
-                now = (
-                    f" — now {tour.status.value} on {tour.tour_date:%Y-%m-%d} in {tour.location}"
-                    if tour
-                    else ""
-                )
-            st.markdown(f"- {escape_markdown(record.line + now)}")
-
-
-def scenario_button(tenant: Tenant, conversation_id: UUID) -> None:
-    """Keep this conversation as a scenario: its messages replayed, its completed tool calls expected."""
-    if not workspace.may(Action.EDIT_PROMPT, tenant.id):
-        return
-    with (
-        st.popover("Turn into a scenario", icon=":material/fact_check:"),
-        st.form(session_key(tenant, f"to_scenario{conversation_id}")),
-    ):
-        st.caption(
-            "Replays these messages whenever the scenarios run, expecting the tool calls that"
-            " succeeded here; you can edit it on the Scenarios page."
-        )
-        name = st.text_input("Scenario name", max_chars=120)
-        if st.form_submit_button("Save scenario"):
-            try:
-                saved = workspace.scenario_from_conversation(tenant.id, conversation_id, name)
-            except AgentCoreError as exc:
-                st.error(str(exc), icon=":material/warning:")
-            else:
-                st.success(f"Saved scenario “{saved.name}”.", icon=":material/check_circle:")
-                st.page_link("pages/scenarios.py", label="Open the Scenarios page")
-
-
 @st.fragment(run_every="2s")
 def event_log(workspace: Workspace, tenant: Tenant) -> None:
     """This tenant's latest events and listener runs, refreshed every two seconds."""
@@ -216,24 +158,7 @@ with chat_column:
         if conversation_id is None:
             hint.info(example_hint(tenant), icon=":material/lightbulb:")
         else:
-            messages, calls = workspace.conversation(tenant.id, conversation_id)
-            records_panel(tenant, calls)
-            scenario_button(tenant, conversation_id)
-            turns = workspace.turns(tenant.id, conversation_id)
-            unanswered = unanswered_messages(turns)
-            asked = -1
-            for item in chat_items(messages, calls):
-                if item.tool is not None:
-                    with st.chat_message("assistant", avatar=":material/build:"):
-                        render.tool_call(item.tool)
-                    continue
-                with st.chat_message(item.role):
-                    render.text(item.text)
-                if item.role == "user":
-                    asked += 1
-                    if asked in unanswered:
-                        failed = unanswered[asked]
-                        retry = failed_turn_marker(failed, retryable=failed.id == turns[-1].id) or retry
+            retry = conversation_view.show(workspace, tenant, conversation_id, retry=True)
     may_chat = workspace.may(Action.CHAT, tenant.id)
     # No max_chars: the browser would silently drop a longer paste; the turn's validation
     # says instead how long the message was and what the limit is.

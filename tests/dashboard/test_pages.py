@@ -447,3 +447,27 @@ def test_a_failed_turn_is_marked_and_retry_answers_it_without_a_second_copy(
         finally:
             close_shared_runtime()
             _runtime.clear()
+
+
+def test_the_conversations_page_lists_filters_and_opens_a_conversation(app: AppTest) -> None:
+    app.run()
+    send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    booked = app.query_params["conversation"]
+    app.session_state[f"conversation:{DEMO_TENANT_ID}"] = None
+    app.run()
+    send(app, "Please note that the client prefers boats.")
+    app.switch_page("pages/conversations.py").run()
+    assert not app.exception
+    assert app.header[0].value == "Conversations · Demo Tours"
+    assert "2 conversations · showing 1–2" in texts(app)
+    log = app.dataframe[0].value
+    assert log["Outcome"].tolist() == ["noted", "booked"]
+    assert log["Turns"].tolist() == [1, 1]
+    labelled(app.selectbox, "Outcome").select("booked").run()
+    assert "1 conversation · showing 1–1" in texts(app)
+    labelled(app.text_input, "Customer").input("nobody").run()
+    assert "No conversation matches these filters." in [i.value for i in app.info]
+    app.query_params["conversation"] = booked
+    app.run()
+    assert [s.label.split(" ·")[0] for s in app.status] == ["book_tour succeeded"]
+    assert "I've booked a tour for John Smith" in texts(app)

@@ -1,0 +1,100 @@
+"""One conversation as the Chat and Conversations pages show it: the records it wrote, its
+messages and tool calls, every message that was never answered marked in red (with Retry
+for the last one where the principal may chat), and "Turn into a scenario"."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import streamlit as st
+
+from agent_core.access.models import Action
+from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
+from agent_core.errors import AgentCoreError
+from agent_core.views import chat_items, escape_markdown, records_touched, unanswered_messages
+from agent_core.workspace import Workspace
+from dashboard import render
+from dashboard.state import session_key
+
+
+def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: bool) -> bool:
+    """Render the conversation; True when Retry was pressed (only offered with `retry`)."""
+    messages, calls = workspace.conversation(tenant.id, conversation_id)
+    if not messages:
+        st.warning("This conversation is not one of this tenant's.", icon=":material/search_off:")
+        return False
+    records_panel(workspace, tenant, calls)
+    scenario_button(workspace, tenant, conversation_id)
+    turns = workspace.turns(tenant.id, conversation_id)
+    unanswered = unanswered_messages(turns)
+    may_retry = retry and workspace.may(Action.CHAT, tenant.id)
+    pressed = False
+    asked = -1
+    for item in chat_items(messages, calls):
+        if item.tool is not None:
+            with st.chat_message("assistant", avatar=":material/build:"):
+                render.tool_call(item.tool)
+            continue
+        with st.chat_message(item.role):
+            render.text(item.text)
+        if item.role == "user":
+            asked += 1
+            if asked in unanswered:
+                failed = unanswered[asked]
+                offered = may_retry and failed.id == turns[-1].id
+                pressed = failed_turn_marker(tenant, failed, retryable=offered) or pressed
+    return pressed
+
+
+def failed_turn_marker(tenant: Tenant, turn: TurnRecord, *, retryable: bool) -> bool:
+    """A message that was never answered, in red; Retry (True when pressed) when offered."""
+    st.error(f"Not answered: {turn.error or 'the turn failed'}", icon=":material/error:")
+    if not retryable:
+        return False
+    return st.button(
+        "Retry",
+        icon=":material/refresh:",
+        key=session_key(tenant, f"retry{turn.id}"),
+        help="Answer this message again; it is not stored a second time.",
+    )
+
+
+def records_panel(workspace: Workspace, tenant: Tenant, calls: list[ToolCallRecord]) -> None:
+    """The records this conversation wrote, each booking with its status now."""
+    touched = records_touched(calls)
+    if not touched:
+        return
+    with st.expander(f"Records this conversation wrote ({len(touched)})", icon=":material/folder_open:"):
+        for record in touched:
+            now = ""
+            if record.booking_id is not None:
+                tour = workspace.tour(tenant.id, UUID(record.booking_id))
+                now = (
+                    f" — now {tour.status.value} on {tour.tour_date:%Y-%m-%d} in {tour.location}"
+                    if tour
+                    else ""
+                )
+            st.markdown(f"- {escape_markdown(record.line + now)}")
+
+
+def scenario_button(workspace: Workspace, tenant: Tenant, conversation_id: UUID) -> None:
+    """Keep this conversation as a scenario: its messages replayed, its completed tool calls expected."""
+    if not workspace.may(Action.EDIT_PROMPT, tenant.id):
+        return
+    with (
+        st.popover("Turn into a scenario", icon=":material/fact_check:"),
+        st.form(session_key(tenant, f"to_scenario{conversation_id}")),
+    ):
+        st.caption(
+            "Replays these messages whenever the scenarios run, expecting the tool calls that"
+            " succeeded here; you can edit it on the Scenarios page."
+        )
+        name = st.text_input("Scenario name", max_chars=120)
+        if st.form_submit_button("Save scenario"):
+            try:
+                saved = workspace.scenario_from_conversation(tenant.id, conversation_id, name)
+            except AgentCoreError as exc:
+                st.error(str(exc), icon=":material/warning:")
+            else:
+                st.success(f"Saved scenario “{saved.name}”.", icon=":material/check_circle:")
+                st.page_link("pages/scenarios.py", label="Open the Scenarios page")

@@ -1,0 +1,94 @@
+"""Every conversation of the tenant — from the dashboard, the API or the CLI — searched and
+opened: the transcript with each tool call, failures marked, the records it wrote."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import streamlit as st
+
+from agent_core.errors import AgentCoreError
+from agent_core.store.conversation_log import ConversationQuery, Outcome
+from agent_core.tenant_settings import settings_from
+from agent_core.views import conversations_frame, counted
+from dashboard import conversation_view
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+
+ANY = "any"
+PAGE_SIZE = 50
+
+runtime = get_runtime()
+workspace = get_workspace(runtime)
+tenant = current_tenant(workspace)
+zone = settings_from(tenant.settings).zone(runtime.settings.zone)
+key = session_key(tenant, "log")
+st.header(f"Conversations · {tenant.name}")
+st.caption("Every conversation of this tenant, whatever it came through, latest activity first.")
+
+top = st.columns([3, 3, 2, 2, 2])
+text = top[0].text_input("Search the messages", key=f"{key}:text", placeholder="words said or answered")
+customer = top[1].text_input("Customer", key=f"{key}:customer", placeholder="name, email or phone")
+outcome = top[2].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"{key}:outcome")
+tool = top[3].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
+dates = top[4].date_input("Started", value=[], key=f"{key}:dates", format="YYYY-MM-DD")
+chosen = [d for d in (dates if isinstance(dates, tuple) else (dates,)) if isinstance(d, date)]
+filters = (text, customer, outcome, tool, tuple(chosen))
+if st.session_state.get(f"{key}:filters") != filters:
+    # New filters are a new list: it starts on its first page.
+    st.session_state[f"{key}:filters"] = filters
+    st.session_state[f"{key}:page"] = 1
+page_number = max(1, int(st.session_state.get(f"{key}:page", 1)))
+query = ConversationQuery(
+    text=text,
+    customer=customer,
+    date_from=chosen[0] if chosen else None,
+    date_to=chosen[-1] if chosen else None,
+    outcome=None if outcome == ANY else Outcome(outcome),
+    tool="" if tool == ANY else tool,
+    limit=PAGE_SIZE,
+    offset=(page_number - 1) * PAGE_SIZE,
+)
+try:
+    page = workspace.search_conversations(tenant.id, query)
+except AgentCoreError as exc:
+    st.error(str(exc), icon=":material/warning:")
+    st.stop()
+
+if page.total == 0:
+    filtered = any((text, customer, chosen)) or outcome != ANY or tool != ANY
+    st.info(
+        "No conversation matches these filters."
+        if filtered
+        else "No conversations yet. They appear here from the Chat page, the API and the CLI.",
+        icon=":material/forum:",
+    )
+else:
+    first = query.offset + 1
+    st.caption(f"{counted(page.total, 'conversation')} · showing {first:,}–{first + len(page.rows) - 1:,}")
+    picked = st.dataframe(
+        conversations_frame(page.rows, zone),
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"{key}:table",
+    )
+    st.pagination(-(-page.total // PAGE_SIZE), key=f"{key}:page")
+    if picked.selection.rows:
+        st.query_params["conversation"] = str(page.rows[picked.selection.rows[0]].id)
+
+opened = st.query_params.get("conversation")
+if opened:
+    try:
+        conversation_id = UUID(opened)
+    except ValueError:
+        st.warning("The conversation in the link is not a conversation id.")
+    else:
+        st.divider()
+        st.subheader("Transcript")
+        st.caption(
+            f"Link to this conversation: add `?conversation={conversation_id}` to this page's address,"
+            " or open it in the Chat page to continue it."
+        )
+        conversation_view.show(workspace, tenant, conversation_id, retry=False)
