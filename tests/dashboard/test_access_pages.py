@@ -98,6 +98,7 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
             "admin",
             [
                 "Chat",
+                "Conversations",
                 "Records",
                 "Prompts",
                 "Scenarios",
@@ -109,8 +110,11 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
                 "Account",
             ],
         ),
-        ("operator", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Audit", "Account"]),
-        ("viewer", ["Chat", "Records", "Prompts", "Scenarios", "Events", "Account"]),
+        (
+            "operator",
+            ["Chat", "Conversations", "Records", "Prompts", "Scenarios", "Events", "Audit", "Account"],
+        ),
+        ("viewer", ["Chat", "Conversations", "Records", "Prompts", "Scenarios", "Events", "Account"]),
     ],
 )
 def test_the_menu_offers_each_role_its_pages(tmp_path: Path, role: str, pages: list[str]) -> None:
