@@ -358,13 +358,13 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
                 "Turns": c.turns,
                 "Outcome": ", ".join(o.value for o in c.outcomes)
                 or ("failed" if c.failed_turns else "talked"),
-                "Failed turns": c.failed_turns,
+                "Unanswered": c.failed_turns,
                 "Tokens": c.tokens,
                 "Duration": f"{c.duration_ms / 1000:.1f} s",
             }
             for c in rows
         ],
-        columns=["Last activity", "First message", "Turns", "Outcome", "Failed turns", "Tokens", "Duration"],
+        columns=["Last activity", "First message", "Turns", "Outcome", "Unanswered", "Tokens", "Duration"],
     )
 
 

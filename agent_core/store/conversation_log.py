@@ -84,9 +84,18 @@ class ConversationOverview:
     first_message: str
     turns: int
     failed_turns: int
+    """Turns that failed and were not retried: messages still unanswered."""
     tokens: int
     duration_ms: float
     outcomes: tuple[Outcome, ...]
+
+
+# A failed turn nobody retried: its message is still unanswered (a retry that failed too
+# is the one that counts then).
+_UNANSWERED = (
+    "t.status = 'failed' AND NOT EXISTS (SELECT 1 FROM turns r WHERE r.tenant_id = t.tenant_id"
+    " AND r.conversation_id = t.conversation_id AND r.retry_of = t.id)"
+)
 
 
 def _has(tool: str) -> str:
@@ -101,8 +110,8 @@ COLUMNS = (
     " COALESCE((SELECT m.content FROM messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id"
     "  AND m.role = 'user' ORDER BY m.id LIMIT 1), '') AS first_message,"
     " (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id) AS turns,"
-    " (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id"
-    "  AND t.status = 'failed') AS failed_turns,"
+    f" (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id"
+    f"  AND {_UNANSWERED}) AS failed_turns,"
     " (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0) FROM turns t"
     "  WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id) AS tokens,"
     " (SELECT COALESCE(sum(t.latency_ms), 0) FROM turns t WHERE t.tenant_id = c.tenant_id"
@@ -138,7 +147,7 @@ def filters(query: ConversationQuery, fold: Any) -> tuple[list[str], dict[str, o
     if query.outcome is Outcome.FAILED:
         conditions.append(
             "EXISTS (SELECT 1 FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id"
-            " AND t.status = 'failed')"
+            f" AND {_UNANSWERED})"
         )
     elif query.outcome is not None:
         conditions.append(_has(OUTCOME_TOOLS[query.outcome]))

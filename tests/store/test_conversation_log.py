@@ -102,3 +102,18 @@ def test_a_query_that_makes_no_sense_is_refused(
 ) -> None:
     with pytest.raises(InvalidInputError, match=message):
         store.search_conversations(tenant.id, query)
+
+
+def test_a_failure_answered_by_a_retry_no_longer_counts(store: Store, tenant: Tenant) -> None:
+    failed = store.start_turn(tenant.id, None, "Hello?")
+    down = TurnOutcome("failed", None, "m", Usage(), 1, 5.0, "down")
+    store.finish_turn(tenant.id, failed.conversation_id, failed.turn_id, None, down)
+    assert ids(store, tenant, outcome=Outcome.FAILED) == {str(failed.conversation_id)}
+    retry = store.start_turn(tenant.id, failed.conversation_id, "Hello?", retry_of=failed.turn_id)
+    answered = TurnOutcome("succeeded", "Hi!", "m", Usage(), 1, 5.0, None)
+    store.finish_turn(
+        tenant.id, failed.conversation_id, retry.turn_id, ChatMessage("assistant", "Hi!"), answered
+    )
+    [row] = store.search_conversations(tenant.id, ConversationQuery()).rows
+    assert (row.turns, row.failed_turns) == (2, 0)
+    assert ids(store, tenant, outcome=Outcome.FAILED) == set()

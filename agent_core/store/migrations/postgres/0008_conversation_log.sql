@@ -78,7 +78,9 @@ CREATE FUNCTION public.app_search_conversations(
                 AND k.name = p_tool))
           AND (p_outcome IS NULL OR CASE p_outcome
               WHEN 'failed' THEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = c.tenant_id
-                                         AND t.conversation_id = c.id AND t.status = 'failed')
+                                         AND t.conversation_id = c.id AND t.status = 'failed'
+                                         AND NOT EXISTS (SELECT 1 FROM public.turns r WHERE r.tenant_id = t.tenant_id
+                                                         AND r.conversation_id = t.conversation_id AND r.retry_of = t.id))
               ELSE EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id
                            AND k.conversation_id = c.id AND k.status = 'succeeded'
                            AND k.name = CASE p_outcome WHEN 'booked' THEN 'book_tour'
@@ -94,7 +96,8 @@ CREATE FUNCTION public.app_search_conversations(
                   AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
         (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
         (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
-         AND t.status = 'failed'),
+         AND t.status = 'failed' AND NOT EXISTS (SELECT 1 FROM public.turns r WHERE r.tenant_id = t.tenant_id
+             AND r.conversation_id = t.conversation_id AND r.retry_of = t.id)),
         (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0)::bigint
          FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
         (SELECT COALESCE(sum(t.latency_ms), 0) FROM public.turns t WHERE t.tenant_id = c.tenant_id

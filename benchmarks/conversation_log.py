@@ -1,0 +1,154 @@
+"""Server time of the conversation log with 1,000,000 turns in one tenant (SQLite file).
+
+Run: `.venv/bin/python -m benchmarks.conversation_log` (`LOG_TURNS` sets the number of turns;
+seeding a million takes about a minute). 250,000 conversations of four turns, each turn a
+user message and a reply; a quarter of the conversations book a tour, one turn in fifty
+failed. Times the store's query behind the Conversations page (what the page waits for).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from uuid import uuid4
+
+from agent_core.store.conversation_log import ConversationQuery, Outcome
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.sqlite import SqliteStore
+
+TURNS = int(os.environ.get("LOG_TURNS", "1000000"))
+TURNS_PER_CONVERSATION = 4
+NAMES = ["Ana Silva", "John Smith", "Zoë Martin", "Li Wei", "Omar Haddad", "Sara Berg"]
+WORDS = ["tour", "boat", "museum", "Porto", "Paris", "tomorrow", "vegetarian", "family", "refund"]
+
+
+def seed(path: Path) -> None:
+    SqliteStore(path).close()  # the schema and the demo tenants
+    rng = random.Random(11)
+    tenant = str(DEMO_TENANT_ID)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    conversations, turns, messages, calls = [], [], [], []
+    for number in range(TURNS // TURNS_PER_CONVERSATION):
+        conversation = str(uuid4())
+        began = start + timedelta(seconds=number * 30)
+        conversations.append(
+            (conversation, tenant, began.isoformat(), (began + timedelta(minutes=3)).isoformat())
+        )
+        books = number % 4 == 0
+        for step in range(TURNS_PER_CONVERSATION):
+            turn = str(uuid4())
+            at = (began + timedelta(seconds=step * 40)).isoformat()
+            failed = rng.random() < 0.02
+            said = f"{rng.choice(WORDS)} {rng.choice(WORDS)} for {rng.choice(NAMES)} #{number}-{step}"
+            turns.append(
+                (
+                    turn,
+                    tenant,
+                    conversation,
+                    "failed" if failed else "succeeded",
+                    said,
+                    None if failed else "Sure.",
+                    "m",
+                    120,
+                    40,
+                    1,
+                    800.0,
+                    "down" if failed else None,
+                    at,
+                    at,
+                )
+            )
+            messages.append((tenant, conversation, turn, "user", said, at))
+            if not failed:
+                messages.append((tenant, conversation, turn, "assistant", "Sure, done.", at))
+            if books and step == 1:
+                chosen = {"name": rng.choice(NAMES), "date": "2027-03-15", "location": "Paris"}
+                arguments = json.dumps(chosen, ensure_ascii=False)  # as models send them
+                calls.append(
+                    (
+                        tenant,
+                        f"call_{turn}",
+                        turn,
+                        conversation,
+                        "book_tour",
+                        arguments,
+                        turn,
+                        "succeeded",
+                        "{}",
+                        None,
+                        3.0,
+                        at,
+                        "{}",
+                    )
+                )
+    with sqlite3.connect(path) as connection:
+        connection.executemany(
+            "INSERT INTO conversations (id, tenant_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
+            conversations,
+        )
+        connection.executemany(
+            "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, reply, model,"
+            " prompt_tokens, completion_tokens, model_calls, latency_ms, error, started_at, finished_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            turns,
+        )
+        connection.executemany(
+            "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            messages,
+        )
+        connection.executemany(
+            "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+            " arguments_hash, status, result, error, duration_ms, created_at, model_content)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            calls,
+        )
+    connection.close()
+
+
+def timed(action: Callable[[], object], runs: int = 5) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return samples[len(samples) // 2], samples[-1]
+
+
+def main() -> None:
+    """Seed, then print the table."""
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / "log.sqlite3"
+        started = time.perf_counter()
+        seed(database)
+        print(f"seeded {TURNS:,} turns in {time.perf_counter() - started:.0f} s\n")
+        store = SqliteStore(database)
+        views = {
+            "first page (50 conversations)": ConversationQuery(),
+            "page 100": ConversationQuery(offset=99 * 50),
+            "outcome: booked": ConversationQuery(outcome=Outcome.BOOKED),
+            "outcome: failed": ConversationQuery(outcome=Outcome.FAILED),
+            "text search 'refund'": ConversationQuery(text="refund"),
+            "text search, rare ('#4711-2')": ConversationQuery(text="#4711-2"),
+            "customer 'zoë'": ConversationQuery(customer="zoë"),
+        }
+        print(f"Conversation log, {TURNS:,} turns in one tenant, SQLite file; store query in ms")
+        print("| view | median ms | max ms | matches |\n|---|---:|---:|---:|")
+        for label, query in views.items():
+            total = store.search_conversations(DEMO_TENANT_ID, query).total
+            median, worst = timed(partial(store.search_conversations, DEMO_TENANT_ID, query))
+            print(f"| {label} | {median:,.0f} | {worst:,.0f} | {total:,} |")
+        store.close()
+
+
+if __name__ == "__main__":
+    main()

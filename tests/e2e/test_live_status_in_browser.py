@@ -1,0 +1,57 @@
+"""What the dashboard says while the model fails, in Chromium: the message marked not
+answered, the model red in the status panel, Retry answering it once the model is back, and
+the conversation in the Conversations page. The model is a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from tests.e2e.conftest import running_dashboard, shoot
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def model() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def dashboard_url(tmp_path: Path, model: FakeOpenAIServer) -> Iterator[str]:
+    settings = {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": model.base_url, "OPENAI_MAX_RETRIES": "0"}
+    with running_dashboard(tmp_path / "dashboard.sqlite3", **settings) as url:
+        yield url
+
+
+def test_a_failed_answer_is_marked_red_and_retried_once_the_model_is_back(
+    page: Page, dashboard_url: str, model: FakeOpenAIServer
+) -> None:
+    page.goto(dashboard_url)
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    model.enqueue(FakeCompletion(status=500, text="boom"))
+    box = page.get_by_placeholder("assistant", exact=False)
+    box.fill("Hello there")
+    box.press("Enter")
+    expect(page.get_by_text("Not answered: the model server failed (HTTP 500)")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("System status: model not working")).to_be_visible(timeout=30_000)
+    shoot(page, "chat-not-answered")
+
+    model.enqueue(FakeCompletion(text="Hello! How can I help you today?"))
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_text("Hello! How can I help you today?")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Not answered", exact=False)).to_have_count(0)
+    conversation = page.url.split("conversation=")[1].split("&")[0]
+
+    # The link to a conversation opens it in the Conversations page.
+    page.goto(f"{dashboard_url}/conversations?conversation={conversation}")
+    expect(page.get_by_role("heading", name="Conversations · Demo Tours")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("1 conversation · showing 1–1")).to_be_visible()
+    expect(page.locator("td[role=gridcell]", has_text="Hello there")).to_have_count(1)
+    expect(page.get_by_text("Hello! How can I help you today?")).to_be_visible(timeout=30_000)
+    shoot(page, "conversations")
