@@ -610,6 +610,45 @@ CREATE OR REPLACE FUNCTION public.app_search_conversations(
     FROM page c ORDER BY c.updated_at DESC, c.id;
 $$;
 
+-- Analytics for the Supabase store: the queries of agent_core/store/analytics.py. p_tenant
+-- NULL means every tenant (the app allows it to admins only). Percentiles are the value at
+-- rank ceil(p x n), as there (percentile_disc).
+CREATE OR REPLACE FUNCTION public.app_analytics(p_tenant uuid, p_low timestamptz, p_high timestamptz)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    WITH t AS (
+        SELECT * FROM public.turns
+        WHERE started_at >= p_low AND started_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
+    ), k AS (
+        SELECT * FROM public.tool_calls
+        WHERE created_at >= p_low AND created_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
+    )
+    SELECT jsonb_build_object(
+        'days', COALESCE((SELECT jsonb_agg(d ORDER BY d.day) FROM (
+            SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                   count(DISTINCT conversation_id) AS conversations, count(*) AS turns,
+                   sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed_turns,
+                   sum(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0)) AS tokens
+            FROM t GROUP BY 1) d), '[]'::jsonb),
+        'tools', COALESCE((SELECT jsonb_agg(x ORDER BY x.name) FROM (
+            SELECT name, count(*) AS calls, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
+            FROM k GROUP BY name) x), '[]'::jsonb),
+        'models', COALESCE((SELECT jsonb_agg(m) FROM (
+            SELECT COALESCE(model, 'unknown') AS model, sum(prompt_tokens) AS prompt,
+                   sum(completion_tokens) AS completion
+            FROM t GROUP BY 1) m), '[]'::jsonb),
+        'turn_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms))
+            FROM t WHERE latency_ms IS NOT NULL HAVING count(*) > 0),
+        'tool_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY duration_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))
+            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0)
+    );
+$$;
+
 -- The running process extends the leases of its turns.
 CREATE OR REPLACE FUNCTION public.app_renew_turns(p_turns uuid[], p_lease_seconds float8)
 RETURNS integer LANGUAGE sql AS $$
@@ -790,6 +829,7 @@ BEGIN
     FOREACH f IN ARRAY ARRAY[
         'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid)',
         'app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)',
+        'app_analytics(uuid, timestamptz, timestamptz)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
         'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)', 'app_save_events(jsonb)',
         'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
@@ -1108,5 +1148,5 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (5, 'booking_lifecycle'),
     (6, 'contact_keys'),
     (7, 'prompt_safety'),
-    (8, 'conversation_log')
+    (8, 'activity_log')
 ON CONFLICT (version) DO NOTHING;

@@ -59,6 +59,25 @@ def parse_api_keys(text: str) -> list[ApiKey]:
     return keys
 
 
+def parse_model_prices(text: str) -> dict[str, tuple[float, float]]:
+    """`gpt-4o-mini=0.15/0.60,gpt-4o=2.5/10` (USD per million prompt/completion tokens) into
+    a price per model; ValueError naming the entry when malformed."""
+    prices: dict[str, tuple[float, float]] = {}
+    for entry in (e.strip() for e in text.split(",")):
+        if not entry:
+            continue
+        model, _, pair = entry.partition("=")
+        prompt, _, completion = pair.partition("/")
+        try:
+            price = (float(prompt), float(completion))
+        except ValueError:
+            raise ValueError(f"{entry!r} is not model=prompt/completion (USD per million tokens)") from None
+        if not model.strip() or min(price) < 0:
+            raise ValueError(f"{entry!r} needs a model name and prices of 0 or more")
+        prices[model.strip()] = price
+    return prices
+
+
 class Settings(BaseSettings):
     """Every knob of the runtime; the field name upper-cased is its environment variable."""
 
@@ -157,6 +176,25 @@ class Settings(BaseSettings):
     api_threads: int = Field(
         default=64, ge=4, le=1024, description="Worker threads running turns for the HTTP API."
     )
+
+    model_prices: str = Field(
+        default="",
+        description=(
+            "Prices for the Analytics page's cost estimate, USD per million prompt/completion"
+            " tokens per model: `gpt-4o-mini=0.15/0.60,gpt-4o=2.5/10`."
+        ),
+    )
+
+    @field_validator("model_prices")
+    @classmethod
+    def _well_formed_prices(cls, value: str) -> str:
+        parse_model_prices(value)
+        return value
+
+    @property
+    def parsed_model_prices(self) -> dict[str, tuple[float, float]]:
+        """Price per model: (prompt, completion) USD per million tokens."""
+        return parse_model_prices(self.model_prices)
 
     @field_validator("api_keys")
     @classmethod

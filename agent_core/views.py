@@ -34,6 +34,7 @@ from agent_core.domain import (
     TurnRecord,
 )
 from agent_core.scenarios.results import SuiteReport
+from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import ConversationOverview
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
@@ -376,3 +377,40 @@ def _outcome_words(conversation: ConversationOverview) -> str:
 def counted(number: int, noun: str, plural: str | None = None) -> str:
     """`1 conversation`, `2 conversations`, `1,204 turns`: the noun agrees with its number."""
     return f"{number:,} {noun if number == 1 else plural or noun + 's'}"
+
+
+def analytics_days_frame(result: Analytics) -> pd.DataFrame:
+    """Activity per day, for charts: every day of the data, oldest first."""
+    return pd.DataFrame(
+        [
+            {
+                "Day": d.day,
+                "Conversations": d.conversations,
+                "Turns": d.turns,
+                "Failed turns": d.failed_turns,
+                "Tokens": d.tokens,
+            }
+            for d in result.days
+        ],
+        columns=["Day", "Conversations", "Turns", "Failed turns", "Tokens"],
+    )
+
+
+def analytics_tools_frame(result: Analytics) -> pd.DataFrame:
+    """Calls and failures per tool."""
+    return pd.DataFrame(
+        [
+            {"Tool": t.name, "Calls": t.calls, "Failed": t.failed, "Failure rate": f"{t.failure_rate:.1%}"}
+            for t in result.tools
+        ],
+        columns=["Tool", "Calls", "Failed", "Failure rate"],
+    )
+
+
+def analytics_latency_frame(result: Analytics) -> pd.DataFrame:
+    """p50 / p90 / p99 of whole turns and of tool calls, in ms."""
+    rows = []
+    for label, values in (("Whole turn", result.turn_latency_ms), ("Tool call", result.tool_latency_ms)):
+        if values:
+            rows.append({"What": label, **{f"p{p}": round(v, 1) for p, v in sorted(values.items())}})
+    return pd.DataFrame(rows, columns=["What", "p50", "p90", "p99"])

@@ -69,6 +69,7 @@ from agent_core.prompt_cache import PromptCache
 from agent_core.prompt_changes import PromptChanges
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
+from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.base import Store, utcnow
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
@@ -224,6 +225,14 @@ class Workspace(PromptChanges):
         """Talk to a tenant's agent (see Agent.stream_turn)."""
         self.require(Action.CHAT, tenant_id)
         return self._agent.stream_turn(tenant_id, message, conversation_id)
+
+    def analytics(self, tenant_id: UUID | None, first_day: date, last_day: date) -> Analytics:
+        """A tenant's activity over the days (both included), or every tenant's (admins)."""
+        if tenant_id is None:
+            self.require(Action.ADMINISTER)
+        else:
+            self.require(Action.READ, tenant_id)
+        return self._store.analytics(AnalyticsQuery(tenant_id, first_day, last_day))
 
     def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
         """The tenant's conversation log: every conversation, whatever channel it came through."""

@@ -22,6 +22,7 @@ def pages_for(workspace: Workspace) -> list[PageEntry]:
     pages = [
         PageEntry("pages/chat.py", "Chat", ":material/chat:"),
         PageEntry("pages/conversations.py", "Conversations", ":material/forum:"),
+        PageEntry("pages/analytics.py", "Analytics", ":material/insights:"),
         PageEntry("pages/records.py", "Records", ":material/table_view:"),
         PageEntry("pages/prompts.py", "Prompts", ":material/edit_note:"),
         PageEntry("pages/scenarios.py", "Scenarios", ":material/fact_check:"),

@@ -152,6 +152,28 @@ def test_malformed_api_keys_stop_start_up_without_echoing_them(
     assert "a-long-enough-key-1" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("gpt-4o-mini=0.15", "is not model=prompt/completion"),
+        ("gpt-4o-mini=cheap/0.6", "is not model=prompt/completion"),
+        ("=1/2", "needs a model name"),
+        ("gpt-4o=-1/2", "prices of 0 or more"),
+    ],
+)
+def test_malformed_model_prices_stop_start_up_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("MODEL_PRICES", value)
+    with pytest.raises(ConfigError, match=f"MODEL_PRICES: .*{message}"):
+        load_settings()
+
+
+def test_model_prices_are_read_per_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_PRICES", "gpt-4o-mini=0.15/0.60, gpt-4o=2.5/10")
+    assert load_settings().parsed_model_prices == {"gpt-4o-mini": (0.15, 0.6), "gpt-4o": (2.5, 10.0)}
+
+
 def test_every_variable_is_documented_in_the_readme_and_env_example() -> None:
     from agent_core.testing.environment import settings_variables
     from tests.conftest import ROOT

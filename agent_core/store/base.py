@@ -36,6 +36,7 @@ from agent_core.domain import (
     Usage,
 )
 from agent_core.store.access_store import AccessStore
+from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
@@ -168,6 +169,10 @@ class Store(AccessStore, ScenarioStore, Protocol):
 
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         """A conversation's turns, oldest first (empty for another tenant's)."""
+        ...
+
+    def analytics(self, query: AnalyticsQuery) -> Analytics:
+        """Activity of one tenant (or of all) over the query's days, computed in the database."""
         ...
 
     def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:

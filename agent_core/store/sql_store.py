@@ -39,6 +39,7 @@ from agent_core.domain import (
     by_agent,
 )
 from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
+from agent_core.store.analytics import Analytics, AnalyticsQuery, compute
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
     ToolEvents,
@@ -254,6 +255,15 @@ class SqlStore(RecordPages, SqlScenarios):
         """Make transactions that pass the same key run one after the other from here on.
 
         SQLite already runs one writer at a time; PostgreSQL takes a transaction lock."""
+
+    def _day_of(self, column: str) -> str:
+        """SQL for the UTC day of a timestamp column as YYYY-MM-DD text."""
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+    def analytics(self, query: AnalyticsQuery) -> Analytics:
+        query = query.checked()
+        with self._reader() as session:
+            return compute(session, query, self._day_of)
 
     def _fold(self, expression: str, search: str) -> str:
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""

@@ -50,6 +50,7 @@ from agent_core.errors import (
     NotFoundError,
     StoreUnavailableError,
 )
+from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
     ToolEvents,
@@ -402,6 +403,19 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
         rows = self._rpc("app_fail_expired_turns", {"p_error": error, "p_listeners": list(listeners)}) or []
         return [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows]
+
+    def analytics(self, query: AnalyticsQuery) -> Analytics:
+        query = query.checked()
+        low, high = query.bounds()
+        data = self._rpc(
+            "app_analytics",
+            {
+                "p_tenant": None if query.tenant_id is None else str(query.tenant_id),
+                "p_low": low.isoformat(),
+                "p_high": high.isoformat(),
+            },
+        )
+        return from_json(data if isinstance(data, dict) else {})
 
     def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
         query = query.checked()

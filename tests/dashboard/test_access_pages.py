@@ -99,6 +99,7 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
             [
                 "Chat",
                 "Conversations",
+                "Analytics",
                 "Records",
                 "Prompts",
                 "Scenarios",
@@ -112,9 +113,22 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
         ),
         (
             "operator",
-            ["Chat", "Conversations", "Records", "Prompts", "Scenarios", "Events", "Audit", "Account"],
+            [
+                "Chat",
+                "Conversations",
+                "Analytics",
+                "Records",
+                "Prompts",
+                "Scenarios",
+                "Events",
+                "Audit",
+                "Account",
+            ],
         ),
-        ("viewer", ["Chat", "Conversations", "Records", "Prompts", "Scenarios", "Events", "Account"]),
+        (
+            "viewer",
+            ["Chat", "Conversations", "Analytics", "Records", "Prompts", "Scenarios", "Events", "Account"],
+        ),
     ],
 )
 def test_the_menu_offers_each_role_its_pages(tmp_path: Path, role: str, pages: list[str]) -> None:

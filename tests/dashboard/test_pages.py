@@ -471,3 +471,24 @@ def test_the_conversations_page_lists_filters_and_opens_a_conversation(app: AppT
     app.run()
     assert [s.label.split(" ·")[0] for s in app.status] == ["book_tour succeeded"]
     assert "I've booked a tour for John Smith" in texts(app)
+
+
+def test_the_analytics_page_counts_the_tenants_activity_and_admins_see_every_tenant(app: AppTest) -> None:
+    app.run()
+    app.switch_page("pages/analytics.py").run()
+    assert "No activity in these days." in [i.value for i in app.info]
+    app.switch_page("pages/chat.py").run()
+    send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    send(app, "Please note that the client prefers boats.")
+    pick_tenant(app, SECOND_DEMO_TENANT_ID)
+    send(app, "Hello")
+    pick_tenant(app, DEMO_TENANT_ID)
+    app.switch_page("pages/analytics.py").run()
+    assert not app.exception
+    metrics = {m.label: m.value for m in app.metric}
+    assert (metrics["Turns"], metrics["Bookings"], metrics["Failed turns"]) == ("2", "1", "0")
+    assert metrics["Estimated cost"] == "$0.00"  # the demo model uses no tokens
+    assert app.dataframe[0].value["Tool"].tolist() == ["book_tour", "take_note"]
+    app.toggle[0].set_value(True).run()
+    assert app.header[0].value == "Analytics · all tenants"
+    assert {m.label: m.value for m in app.metric}["Turns"] == "3"

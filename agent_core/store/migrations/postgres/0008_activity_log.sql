@@ -1,6 +1,7 @@
--- 0008: the conversation log. A failed turn can be retried: the retry is a new turn that
+-- 0008: the conversation log and analytics. A failed turn can be retried: the retry is a new turn that
 -- answers the stored user message again (it stores no second copy of it) and names the turn
--- it retries. The log is searched by app_search_conversations (the Supabase store's query).
+-- it retries. The log is searched by app_search_conversations and analytics computed by
+-- app_analytics (the Supabase store's queries).
 
 ALTER TABLE public.turns ADD COLUMN retry_of uuid;
 
@@ -119,3 +120,44 @@ REVOKE ALL ON FUNCTION public.app_search_conversations(uuid, text, text, timesta
     FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)
     TO service_role;
+
+-- Analytics for the Supabase store: the queries of agent_core/store/analytics.py. p_tenant
+-- NULL means every tenant (the app allows it to admins only). Percentiles are the value at
+-- rank ceil(p x n), as there (percentile_disc).
+CREATE FUNCTION public.app_analytics(p_tenant uuid, p_low timestamptz, p_high timestamptz)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+    WITH t AS (
+        SELECT * FROM public.turns
+        WHERE started_at >= p_low AND started_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
+    ), k AS (
+        SELECT * FROM public.tool_calls
+        WHERE created_at >= p_low AND created_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
+    )
+    SELECT jsonb_build_object(
+        'days', COALESCE((SELECT jsonb_agg(d ORDER BY d.day) FROM (
+            SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+                   count(DISTINCT conversation_id) AS conversations, count(*) AS turns,
+                   sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed_turns,
+                   sum(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0)) AS tokens
+            FROM t GROUP BY 1) d), '[]'::jsonb),
+        'tools', COALESCE((SELECT jsonb_agg(x ORDER BY x.name) FROM (
+            SELECT name, count(*) AS calls, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
+            FROM k GROUP BY name) x), '[]'::jsonb),
+        'models', COALESCE((SELECT jsonb_agg(m) FROM (
+            SELECT COALESCE(model, 'unknown') AS model, sum(prompt_tokens) AS prompt,
+                   sum(completion_tokens) AS completion
+            FROM t GROUP BY 1) m), '[]'::jsonb),
+        'turn_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms))
+            FROM t WHERE latency_ms IS NOT NULL HAVING count(*) > 0),
+        'tool_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY duration_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))
+            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0)
+    );
+$$;
+REVOKE ALL ON FUNCTION public.app_analytics(uuid, timestamptz, timestamptz) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_analytics(uuid, timestamptz, timestamptz) TO service_role;

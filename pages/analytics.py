@@ -1,0 +1,86 @@
+"""What the agent did over a range of days: conversations and turns per day, tool calls and
+their failure rates, bookings and cancellations, latency percentiles, tokens and cost —
+for the selected tenant, or for every tenant (admins)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import streamlit as st
+
+from agent_core.access.models import Action
+from agent_core.errors import AgentCoreError
+from agent_core.tenant_settings import settings_from
+from agent_core.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+
+runtime = get_runtime()
+workspace = get_workspace(runtime)
+tenant = current_tenant(workspace)
+today = datetime.now(settings_from(tenant.settings).zone(runtime.settings.zone)).date()
+everyone = workspace.may(Action.ADMINISTER) and st.toggle(
+    "All tenants",
+    key=session_key(tenant, "analytics_all"),
+    help="Admins see every tenant's activity together.",
+)
+st.header("Analytics · all tenants" if everyone else f"Analytics · {tenant.name}")
+chosen = st.date_input(
+    "Days (UTC)",
+    value=(today - timedelta(days=29), today),
+    max_value=today,
+    key=session_key(tenant, "analytics_days"),
+    format="YYYY-MM-DD",
+)
+days = [d for d in (chosen if isinstance(chosen, tuple) else (chosen,)) if d is not None]
+if not days:
+    st.info("Pick the first and last day.")
+    st.stop()
+try:
+    result = workspace.analytics(None if everyone else tenant.id, days[0], days[-1])
+except AgentCoreError as exc:
+    st.error(str(exc), icon=":material/warning:")
+    st.stop()
+
+if not result.days:
+    st.info("No activity in these days.", icon=":material/insights:")
+    st.stop()
+
+per_day = analytics_days_frame(result)
+failed_share = result.failed_turns / result.turns if result.turns else 0.0
+cost = result.cost(runtime.settings.parsed_model_prices)
+columns = st.columns(6)
+columns[0].metric("Conversations", f"{int(per_day['Conversations'].sum()):,}")
+columns[1].metric("Turns", f"{result.turns:,}")
+columns[2].metric("Failed turns", f"{result.failed_turns:,}", f"{failed_share:.1%}", delta_color="inverse")
+columns[3].metric("Bookings", f"{result.succeeded('book_tour'):,}")
+columns[4].metric("Cancellations", f"{result.succeeded('cancel_tour'):,}")
+columns[5].metric(
+    "Estimated cost",
+    "—" if cost is None else f"${cost:,.2f}",
+    help="From MODEL_PRICES (USD per million prompt/completion tokens per model)."
+    + (" A model that used tokens has no price there." if cost is None else ""),
+)
+st.caption(
+    f"{counted(len(result.days), 'day')} with activity · {counted(int(per_day['Tokens'].sum()), 'token')}"
+)
+
+st.subheader("Per day")
+st.line_chart(per_day, x="Day", y=["Turns", "Failed turns"], color=["#1f77b4", "#d62728"])
+st.bar_chart(per_day, x="Day", y="Conversations")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Tools")
+    tools = analytics_tools_frame(result)
+    if tools.empty:
+        st.caption("No tool calls in these days.")
+    else:
+        st.bar_chart(tools, x="Tool", y=["Calls", "Failed"], stack=False)
+        st.dataframe(tools, hide_index=True, width="stretch")
+with right:
+    st.subheader("Latency (ms)")
+    st.dataframe(analytics_latency_frame(result), hide_index=True, width="stretch")
+    st.caption(
+        "Whole turns (model, tools and store together) and tool calls alone; the model's own"
+        " share is not recorded separately yet."
+    )

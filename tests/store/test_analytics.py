@@ -1,0 +1,62 @@
+"""Analytics on every backend: per day, per tool, tokens per model and latency percentiles,
+computed in the database, alike everywhere, for one tenant or for all."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from uuid import uuid4
+
+import pytest
+
+from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
+from agent_core.errors import InvalidInputError
+from agent_core.store.analytics import AnalyticsQuery
+from agent_core.store.base import Store, TenantWriter, TurnOutcome, utcnow
+
+
+def turn(store: Store, tenant: Tenant, latency: float, tool: str | None = None, fails: bool = False) -> None:
+    started = store.start_turn(tenant.id, None, "Hello")
+    if tool is not None:
+        call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps({"name": "Ana"}))
+
+        def run(writer: TenantWriter) -> JsonDict:
+            return {"ok": True}
+
+        store.run_tool_call(tenant.id, started.conversation_id, started.turn_id, call, run)
+    outcome = TurnOutcome(
+        "failed" if fails else "succeeded", None, "openai:gpt-test", Usage(100, 20), 1, latency
+    )
+    reply = None if fails else ChatMessage("assistant", "Done.")
+    store.finish_turn(tenant.id, started.conversation_id, started.turn_id, reply, outcome)
+
+
+def test_a_tenants_day_tools_tokens_and_percentiles(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    for latency in range(1, 11):
+        turn(store, tenant, latency * 100.0, "book_tour" if latency <= 3 else None, fails=latency == 10)
+    turn(store, other_tenant, 5000.0, "take_note")
+    today = utcnow().date()
+    result = store.analytics(AnalyticsQuery(tenant.id, today, today))
+    [day] = result.days
+    assert (day.day, day.conversations, day.turns, day.failed_turns, day.tokens) == (today, 10, 10, 1, 1200)
+    assert [(t.name, t.calls, t.failed) for t in result.tools] == [("book_tour", 3, 0)]
+    assert result.succeeded("book_tour") == 3
+    assert result.tokens_by_model == {"openai:gpt-test": (1000, 200)}
+    assert result.turn_latency_ms == {50: 500.0, 90: 900.0, 99: 1000.0}
+    assert result.cost({"gpt-test": (1.0, 2.0)}) == pytest.approx(0.0014)
+    assert result.cost({}) is None
+    everyone = store.analytics(AnalyticsQuery(None, today, today))  # other tests' tenants too
+    assert everyone.turns >= 11
+    assert {"book_tour", "take_note"} <= {t.name for t in everyone.tools}
+    earlier = store.analytics(AnalyticsQuery(tenant.id, today - timedelta(days=9), today - timedelta(days=1)))
+    assert (earlier.days, earlier.tools, earlier.turn_latency_ms) == ([], [], {})
+
+
+def test_a_range_that_makes_no_sense_is_refused(store: Store, tenant: Tenant) -> None:
+    today = utcnow().date()
+    with pytest.raises(InvalidInputError, match="first day is after"):
+        store.analytics(AnalyticsQuery(tenant.id, today, today - timedelta(days=1)))
+    with pytest.raises(InvalidInputError, match="at most 366 days"):
+        store.analytics(AnalyticsQuery(tenant.id, today - timedelta(days=400), today))
