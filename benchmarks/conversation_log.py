@@ -1,4 +1,5 @@
-"""Server time of the conversation log with 1,000,000 turns in one tenant (SQLite file).
+"""Server time of the conversation log and of analytics with 1,000,000 turns in one tenant
+(SQLite file).
 
 Run: `.venv/bin/python -m benchmarks.conversation_log` (`LOG_TURNS` sets the number of turns;
 seeding a million takes about a minute). 250,000 conversations of four turns, each turn a
@@ -20,6 +21,7 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+from agent_core.store.analytics import AnalyticsQuery
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
@@ -147,6 +149,11 @@ def main() -> None:
             total = store.search_conversations(DEMO_TENANT_ID, query).total
             median, worst = timed(partial(store.search_conversations, DEMO_TENANT_ID, query))
             print(f"| {label} | {median:,.0f} | {worst:,.0f} | {total:,} |")
+        first = datetime(2026, 1, 1, tzinfo=UTC).date()
+        month = AnalyticsQuery(DEMO_TENANT_ID, first, first + timedelta(days=29))
+        turns = store.analytics(month).turns
+        median, worst = timed(partial(store.analytics, month))
+        print(f"| Analytics, 30 days | {median:,.0f} | {worst:,.0f} | {turns:,} turns |")
         store.close()
 
 

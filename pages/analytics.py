@@ -45,13 +45,17 @@ if not result.days:
     st.info("No activity in these days.", icon=":material/insights:")
     st.stop()
 
-per_day = analytics_days_frame(result)
+per_day = analytics_days_frame(result, days[0], days[-1])
 failed_share = result.failed_turns / result.turns if result.turns else 0.0
 cost = result.cost(runtime.settings.parsed_model_prices)
 columns = st.columns(6)
 columns[0].metric("Conversations", f"{int(per_day['Conversations'].sum()):,}")
 columns[1].metric("Turns", f"{result.turns:,}")
-columns[2].metric("Failed turns", f"{result.failed_turns:,}", f"{failed_share:.1%}", delta_color="inverse")
+columns[2].metric(
+    "Failed turns",
+    f"{result.failed_turns:,} ({failed_share:.1%})",
+    help="Turns that ended without an answer (the model down, a deadline); a retry is a turn of its own.",
+)
 columns[3].metric("Bookings", f"{result.succeeded('book_tour'):,}")
 columns[4].metric("Cancellations", f"{result.succeeded('cancel_tour'):,}")
 columns[5].metric(
@@ -61,11 +65,12 @@ columns[5].metric(
     + (" A model that used tokens has no price there." if cost is None else ""),
 )
 st.caption(
-    f"{counted(len(result.days), 'day')} with activity · {counted(int(per_day['Tokens'].sum()), 'token')}"
+    f"{counted(len(result.days), 'day')} with activity of {counted(len(per_day), 'day')}"
+    f" · {counted(int(per_day['Tokens'].sum()), 'token')}"
 )
 
 st.subheader("Per day")
-st.line_chart(per_day, x="Day", y=["Turns", "Failed turns"], color=["#1f77b4", "#d62728"])
+st.bar_chart(per_day, x="Day", y=["Turns", "Failed turns"], color=["#1f77b4", "#d62728"], stack=False)
 st.bar_chart(per_day, x="Day", y="Conversations")
 
 left, right = st.columns(2)

@@ -486,7 +486,7 @@ def test_the_analytics_page_counts_the_tenants_activity_and_admins_see_every_ten
     app.switch_page("pages/analytics.py").run()
     assert not app.exception
     metrics = {m.label: m.value for m in app.metric}
-    assert (metrics["Turns"], metrics["Bookings"], metrics["Failed turns"]) == ("2", "1", "0")
+    assert (metrics["Turns"], metrics["Bookings"], metrics["Failed turns"]) == ("2", "1", "0 (0.0%)")
     assert metrics["Estimated cost"] == "$0.00"  # the demo model uses no tokens
     assert app.dataframe[0].value["Tool"].tolist() == ["book_tour", "take_note"]
     app.toggle[0].set_value(True).run()

@@ -55,3 +55,9 @@ def test_a_failed_answer_is_marked_red_and_retried_once_the_model_is_back(
     expect(page.locator("td[role=gridcell]", has_text="Hello there")).to_have_count(1)
     expect(page.get_by_text("Hello! How can I help you today?")).to_be_visible(timeout=30_000)
     shoot(page, "conversations")
+
+    page.get_by_role("link", name="Analytics").click()
+    expect(page.get_by_role("heading", name="Analytics · Demo Tours")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("1 (50.0%)")).to_be_visible()
+    expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible(timeout=30_000)
+    shoot(page, "analytics")
