@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS public.turns (
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS turns_conversation ON public.turns (tenant_id, conversation_id, started_at);
+CREATE INDEX IF NOT EXISTS turns_tenant_started ON public.turns (tenant_id, started_at);
 CREATE INDEX IF NOT EXISTS turns_running_lease ON public.turns (lease_expires_at) WHERE status = 'running';
 
 CREATE TABLE IF NOT EXISTS public.messages (
@@ -122,6 +123,7 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
     CONSTRAINT tool_calls_finished_have_content CHECK (status = 'running' OR model_content IS NOT NULL)
 );
 CREATE INDEX IF NOT EXISTS tool_calls_turn ON public.tool_calls (tenant_id, turn_id);
+CREATE INDEX IF NOT EXISTS tool_calls_tenant_created ON public.tool_calls (tenant_id, created_at);
 
 CREATE TABLE IF NOT EXISTS public.tours (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -172,15 +172,17 @@ def _percentiles(
     session: SqlSession, table: str, column: str, where: str, params: dict[str, object]
 ) -> dict[int, float]:
     count = int(session.query(f"SELECT count(*) AS n FROM {table} WHERE {where}", params)[0]["n"])
-    found: dict[int, float] = {}
-    for p in PERCENTILES if count else ():
-        rank = max(1, math.ceil(p / 100 * count))
-        rows = session.query(
-            f"SELECT {column} AS v FROM {table} WHERE {where} ORDER BY {column} LIMIT 1 OFFSET :skip",
-            {**params, "skip": rank - 1},
-        )
-        found[p] = float(rows[0]["v"])
-    return found
+    if not count:
+        return {}
+    ranks = {p: max(1, math.ceil(p / 100 * count)) for p in PERCENTILES}
+    # One sort for every percentile: each is the value at its rank.
+    rows = session.query(
+        f"SELECT v, rn FROM (SELECT {column} AS v, row_number() OVER (ORDER BY {column}) AS rn"
+        f" FROM {table} WHERE {where}) ranked WHERE rn IN ({', '.join(f':r{p}' for p in ranks)})",
+        {**params, **{f"r{p}": rank for p, rank in ranks.items()}},
+    )
+    by_rank = {int(row["rn"]): float(row["v"]) for row in rows}
+    return {p: by_rank[rank] for p, rank in ranks.items()}
 
 
 def from_json(data: Mapping[str, object]) -> Analytics:

@@ -5,6 +5,10 @@
 
 ALTER TABLE public.turns ADD COLUMN retry_of uuid;
 
+-- Analytics read a tenant's turns and tool calls by time.
+CREATE INDEX turns_tenant_started ON public.turns (tenant_id, started_at);
+CREATE INDEX tool_calls_tenant_created ON public.tool_calls (tenant_id, created_at);
+
 DROP FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
 CREATE FUNCTION public.app_start_turn(
     p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
