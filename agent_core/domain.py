@@ -187,6 +187,24 @@ class TurnResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+class Channel(StrEnum):
+    """Where a turn came from."""
+
+    DASHBOARD = "dashboard"
+    API = "api"
+    CLI = "cli"
+    UNKNOWN = "unknown"
+    """Turns from before channels were recorded, or run by the agent directly (tests)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOrigin:
+    """Who started a turn, and through which channel (kept with the turn)."""
+
+    channel: Channel
+    started_by: str
+
+
 @dataclass(frozen=True, slots=True)
 class TurnRecord:
     """One turn of a conversation as stored: how it ended, and the failed turn it retried."""

@@ -355,6 +355,8 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
         [
             {
                 "Last activity": local_time(c.updated_at, zone),
+                "Channel": c.channel.value,
+                "Started by": c.started_by,
                 "First message": c.first_message,
                 "Turns": c.turns,
                 "Outcome": ", ".join(o.value for o in c.outcomes)
@@ -365,7 +367,17 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
             }
             for c in rows
         ],
-        columns=["Last activity", "First message", "Turns", "Outcome", "Unanswered", "Tokens", "Duration"],
+        columns=[
+            "Last activity",
+            "Channel",
+            "Started by",
+            "First message",
+            "Turns",
+            "Outcome",
+            "Unanswered",
+            "Tokens",
+            "Duration",
+        ],
     )
 
 

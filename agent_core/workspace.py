@@ -45,6 +45,7 @@ from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import TurnStep
 from agent_core.domain import (
     ChangedBy,
+    Channel,
     ChatMessage,
     Contact,
     ConversationSummary,
@@ -60,6 +61,7 @@ from agent_core.domain import (
     TourChange,
     TourChangeKind,
     TourStatus,
+    TurnOrigin,
     TurnRecord,
     TurnResult,
 )
@@ -224,7 +226,10 @@ class Workspace(PromptChanges):
     ) -> Generator[TurnStep, None, None]:
         """Talk to a tenant's agent (see Agent.stream_turn)."""
         self.require(Action.CHAT, tenant_id)
-        return self._agent.stream_turn(tenant_id, message, conversation_id)
+        request = self._agent.validate(
+            {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
+        )
+        return self._agent.stream_request(request, self._origin())
 
     def analytics(self, tenant_id: UUID | None, first_day: date, last_day: date) -> Analytics:
         """A tenant's activity over the days (both included), or every tenant's (admins)."""
@@ -238,6 +243,14 @@ class Workspace(PromptChanges):
         """The tenant's conversation log: every conversation, whatever channel it came through."""
         self.require(Action.READ, tenant_id)
         return self._store.search_conversations(tenant_id, query)
+
+    def _origin(self, channel: Channel | None = None) -> TurnOrigin:
+        """Who starts a turn, and through which channel: the HTTP API names itself; otherwise
+        the principal tells (the `vam` command, or someone in the dashboard)."""
+        if channel is None:
+            kinds = {PrincipalKind.CLI: Channel.CLI, PrincipalKind.API_KEY: Channel.API}
+            channel = kinds.get(self.principal.kind, Channel.DASHBOARD)
+        return TurnOrigin(channel, self.principal.label)
 
     def turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         """A conversation's turns, oldest first: which failed, and which retried which."""
@@ -259,7 +272,8 @@ class Workspace(PromptChanges):
                     "conversation_id": conversation_id,
                     "retry_of": turns[-1].id,
                 }
-            )
+            ),
+            self._origin(),
         )
 
     def run_turn(
@@ -270,12 +284,12 @@ class Workspace(PromptChanges):
             {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
         )
         self.require(Action.CHAT, request.tenant_id)
-        return self._agent.run_request(request)
+        return self._agent.run_request(request, self._origin())
 
     def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
         """Run an already validated turn request (the HTTP API)."""
         self.require(Action.CHAT, request.tenant_id)
-        return self._agent.stream_request(request)
+        return self._agent.stream_request(request, self._origin(Channel.API))
 
     # -- changes -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import streamlit as st
 
+from agent_core.domain import Channel
 from agent_core.errors import AgentCoreError
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.tenant_settings import settings_from
@@ -26,14 +27,15 @@ key = session_key(tenant, "log")
 st.header(f"Conversations · {tenant.name}")
 st.caption("Every conversation of this tenant, whatever it came through, latest activity first.")
 
-top = st.columns([3, 3, 2, 2, 2])
+top = st.columns([3, 3, 2, 2, 2, 2])
 text = top[0].text_input("Search the messages", key=f"{key}:text", placeholder="words said or answered")
 customer = top[1].text_input("Customer", key=f"{key}:customer", placeholder="name, email or phone")
 outcome = top[2].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"{key}:outcome")
 tool = top[3].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
-dates = top[4].date_input("Started", value=[], key=f"{key}:dates", format="YYYY-MM-DD")
+channel = top[4].selectbox("Channel", [ANY, *(c.value for c in Channel)], key=f"{key}:channel")
+dates = top[5].date_input("Started", value=[], key=f"{key}:dates", format="YYYY-MM-DD")
 chosen = [d for d in (dates if isinstance(dates, tuple) else (dates,)) if isinstance(d, date)]
-filters = (text, customer, outcome, tool, tuple(chosen))
+filters = (text, customer, outcome, tool, channel, tuple(chosen))
 if st.session_state.get(f"{key}:filters") != filters:
     # New filters are a new list: it starts on its first page.
     st.session_state[f"{key}:filters"] = filters
@@ -46,6 +48,7 @@ query = ConversationQuery(
     date_to=chosen[-1] if chosen else None,
     outcome=None if outcome == ANY else Outcome(outcome),
     tool="" if tool == ANY else tool,
+    channel=None if channel == ANY else Channel(channel),
     limit=PAGE_SIZE,
     offset=(page_number - 1) * PAGE_SIZE,
 )
@@ -56,7 +59,7 @@ except AgentCoreError as exc:
     st.stop()
 
 if page.total == 0:
-    filtered = any((text, customer, chosen)) or outcome != ANY or tool != ANY
+    filtered = any((text, customer, chosen)) or any(v != ANY for v in (outcome, tool, channel))
     st.info(
         "No conversation matches these filters."
         if filtered

@@ -528,3 +528,17 @@ def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
     assert [t.status for t in workspace.turns(tenant.id, conversation)] == ["failed", "succeeded"]
     with pytest.raises(InvalidInputError, match="only the last message"):
         list(workspace.retry_turn(tenant.id, conversation))
+
+
+def test_a_turn_records_its_channel_and_who_started_it(store: Store, tenant: Tenant) -> None:
+    from agent_core.domain import Channel
+    from agent_core.store.conversation_log import ConversationQuery
+    from agent_core.workspace import cli_principal
+
+    make_workspace(store, user(UserRole.OPERATOR, tenant)).run_turn(tenant.id, "Hello from the dashboard")
+    make_workspace(store, cli_principal("ops")).run_turn(tenant.id, "Hello from the shell")
+    rows = store.search_conversations(tenant.id, ConversationQuery()).rows
+    assert {(r.channel, r.started_by) for r in rows} == {
+        (Channel.DASHBOARD, "operator@example.com"),
+        (Channel.CLI, "cli:ops"),
+    }

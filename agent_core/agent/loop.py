@@ -37,6 +37,7 @@ from agent_core.domain import (
     ToolCallRequest,
     ToolCallStatus,
     ToolSpec,
+    TurnOrigin,
     TurnResult,
     Usage,
 )
@@ -178,9 +179,9 @@ class Agent:
             self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
         )
 
-    def run_request(self, request: TurnRequest) -> TurnResult:
+    def run_request(self, request: TurnRequest, origin: TurnOrigin | None = None) -> TurnResult:
         """Run an already validated turn to completion."""
-        for step in self.stream_request(request):
+        for step in self.stream_request(request, origin):
             if isinstance(step, TurnFinished):
                 return step.result
         raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
@@ -198,17 +199,22 @@ class Agent:
             self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
         )
 
-    def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
-        """Stream an already validated turn; NotFoundError at once for an unknown tenant."""
+    def stream_request(
+        self, request: TurnRequest, origin: TurnOrigin | None = None
+    ) -> Generator[TurnStep, None, None]:
+        """Stream an already validated turn; NotFoundError at once for an unknown tenant.
+        `origin` says who started it and through which channel (kept with the turn)."""
         if not self._accepting:
             raise ShuttingDownError("the server is shutting down; send the message again shortly")
         prompt = self.prompts.system_prompt(request.tenant_id)
         if prompt is None:
             raise NotFoundError(f"unknown tenant {request.tenant_id}")
-        return self._run(request, prompt)
+        return self._run(request, prompt, origin)
 
-    def _run(self, request: TurnRequest, prompt: str) -> Generator[TurnStep, None, None]:
-        turn = self._begin(request, prompt)
+    def _run(
+        self, request: TurnRequest, prompt: str, origin: TurnOrigin | None
+    ) -> Generator[TurnStep, None, None]:
+        turn = self._begin(request, prompt, origin)
         try:
             yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
             for step in range(self.limits.max_steps):
@@ -227,7 +233,7 @@ class Agent:
             raise
         yield TurnFinished(result)
 
-    def _begin(self, request: TurnRequest, prompt: str) -> _Turn:
+    def _begin(self, request: TurnRequest, prompt: str, origin: TurnOrigin | None) -> _Turn:
         """Store the user message with its event, and assemble what the model reads first."""
         started = time.perf_counter()
         written: list[OutboxEvent] = []
@@ -248,6 +254,7 @@ class Agent:
             lease_seconds=self.leases.lease_seconds,
             events=received,
             retry_of=request.retry_of,
+            origin=origin,
         )
         self.leases.hold(opened.turn_id)
         self.events.deliver(written)

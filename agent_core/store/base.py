@@ -32,6 +32,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnOrigin,
     TurnRecord,
     Usage,
 )
@@ -156,9 +157,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
+        origin: TurnOrigin | None = None,
     ) -> TurnStart:
         """Open a turn: create the conversation if none is given, store the user message and
-        the events `events` describes, together; the turn's lease runs `lease_seconds`.
+        the events `events` describes, together; the turn's lease runs `lease_seconds`;
+        `origin` (channel, who) is kept with the turn.
 
         With `retry_of`, the turn answers again the message of that failed turn — the
         conversation's last — and stores no second copy of it (InvalidInputError otherwise).

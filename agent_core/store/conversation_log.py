@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from agent_core.domain import Channel
 from agent_core.errors import InvalidInputError
 from agent_core.store.records import like_pattern
 from agent_core.store.rows import Row, as_datetime, as_uuid
@@ -52,6 +53,8 @@ class ConversationQuery:
     date_to: date | None = None
     outcome: Outcome | None = None
     tool: str = ""
+    channel: Channel | None = None
+    """Where the conversation's first turn came from."""
     limit: int = 50
     offset: int = 0
 
@@ -88,6 +91,10 @@ class ConversationOverview:
     tokens: int
     duration_ms: float
     outcomes: tuple[Outcome, ...]
+    channel: Channel
+    """Where its first turn came from."""
+    started_by: str
+    """Who sent its first message (a user, an API key, `cli:…`), when recorded."""
 
 
 # A failed turn nobody retried: its message is still unanswered (a retry that failed too
@@ -105,8 +112,15 @@ def _has(tool: str) -> str:
     )
 
 
+_FIRST_TURN = (
+    "FROM turns f WHERE f.tenant_id = c.tenant_id AND f.conversation_id = c.id"
+    " ORDER BY f.started_at, f.id LIMIT 1"
+)
+
 COLUMNS = (
     "c.id, c.created_at, c.updated_at,"
+    f" COALESCE((SELECT f.channel {_FIRST_TURN}), 'unknown') AS channel,"
+    f" COALESCE((SELECT f.started_by {_FIRST_TURN}), '') AS started_by,"
     " COALESCE((SELECT m.content FROM messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id"
     "  AND m.role = 'user' ORDER BY m.id LIMIT 1), '') AS first_message,"
     " (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id) AS turns,"
@@ -151,6 +165,9 @@ def filters(query: ConversationQuery, fold: Any) -> tuple[list[str], dict[str, o
         )
     elif query.outcome is not None:
         conditions.append(_has(OUTCOME_TOOLS[query.outcome]))
+    if query.channel is not None:
+        params["channel"] = query.channel.value
+        conditions.append(f"COALESCE((SELECT f.channel {_FIRST_TURN}), 'unknown') = :channel")
     if tool := query.tool.strip():
         params["tool"] = tool
         conditions.append(
@@ -172,4 +189,6 @@ def overview_from_row(row: Row) -> ConversationOverview:
         int(row["tokens"]),
         float(row["duration_ms"] or 0),
         tuple(outcome for outcome in OUTCOME_TOOLS if row[outcome.value]),
+        Channel(row["channel"]),
+        row["started_by"] or "",
     )

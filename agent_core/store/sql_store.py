@@ -16,6 +16,7 @@ from uuid import UUID, uuid4
 
 from agent_core.access.models import AuditEntry
 from agent_core.domain import (
+    Channel,
     ChatMessage,
     Contact,
     ConversationSummary,
@@ -35,6 +36,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnOrigin,
     TurnRecord,
     by_agent,
 )
@@ -335,6 +337,7 @@ class SqlStore(RecordPages, SqlScenarios):
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
+        origin: TurnOrigin | None = None,
     ) -> TurnStart:
         now = utcnow()
         turn_id = uuid4()
@@ -367,8 +370,8 @@ class SqlStore(RecordPages, SqlScenarios):
                 self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)
             session.execute(
                 "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at,"
-                " lease_expires_at, retry_of) VALUES (:id, :tenant_id, :conversation_id, 'running',"
-                " :message, :now, :lease, :retry_of)",
+                " lease_expires_at, retry_of, channel, started_by) VALUES (:id, :tenant_id,"
+                " :conversation_id, 'running', :message, :now, :lease, :retry_of, :channel, :started_by)",
                 {
                     "id": turn_id,
                     "tenant_id": tenant_id,
@@ -377,6 +380,8 @@ class SqlStore(RecordPages, SqlScenarios):
                     "now": now,
                     "lease": now + timedelta(seconds=lease_seconds),
                     "retry_of": retry_of,
+                    "channel": (origin.channel if origin else Channel.UNKNOWN).value,
+                    "started_by": origin.started_by if origin else None,
                 },
             )
             if retry_of is None:

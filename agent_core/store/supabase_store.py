@@ -21,6 +21,7 @@ from supabase import Client, ClientOptions, create_client
 
 from agent_core.access.models import AuditEntry
 from agent_core.domain import (
+    Channel,
     ChatMessage,
     Contact,
     ConversationSummary,
@@ -40,6 +41,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
     TourChange,
+    TurnOrigin,
     TurnRecord,
     by_agent,
 )
@@ -375,6 +377,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
+        origin: TurnOrigin | None = None,
     ) -> TurnStart:
         start = TurnStart(conversation_id or uuid4(), uuid4())
         self._rpc(
@@ -388,6 +391,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "p_lease_seconds": lease_seconds,
                 "p_events": _events_json(events(start)),
                 "p_retry_of": None if retry_of is None else str(retry_of),
+                "p_channel": (origin.channel if origin else Channel.UNKNOWN).value,
+                "p_started_by": origin.started_by if origin else None,
             },
         )
         return start
@@ -431,6 +436,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                     "p_high": high.isoformat() if high else None,
                     "p_outcome": query.outcome.value if query.outcome else None,
                     "p_tool": query.tool.strip() or None,
+                    "p_channel": query.channel.value if query.channel else None,
                     "p_limit": query.limit,
                     "p_offset": query.offset,
                 },

@@ -117,3 +117,25 @@ def test_a_failure_answered_by_a_retry_no_longer_counts(store: Store, tenant: Te
     [row] = store.search_conversations(tenant.id, ConversationQuery()).rows
     assert (row.turns, row.failed_turns) == (2, 0)
     assert ids(store, tenant, outcome=Outcome.FAILED) == set()
+
+
+def test_each_conversation_says_where_it_came_from_and_who_started_it(store: Store, tenant: Tenant) -> None:
+    from agent_core.domain import Channel, TurnOrigin
+
+    api = store.start_turn(tenant.id, None, "Hi from a phone", origin=TurnOrigin(Channel.API, "key:gateway"))
+    dashboard = store.start_turn(
+        tenant.id, None, "Hi", origin=TurnOrigin(Channel.DASHBOARD, "ana@example.com")
+    )
+    older = store.start_turn(tenant.id, None, "Before channels were kept")
+    rows = {str(c.id): c for c in store.search_conversations(tenant.id, ConversationQuery()).rows}
+    assert (rows[str(api.conversation_id)].channel, rows[str(api.conversation_id)].started_by) == (
+        Channel.API,
+        "key:gateway",
+    )
+    assert rows[str(dashboard.conversation_id)].channel is Channel.DASHBOARD
+    assert (rows[str(older.conversation_id)].channel, rows[str(older.conversation_id)].started_by) == (
+        Channel.UNKNOWN,
+        "",
+    )
+    assert ids(store, tenant, channel=Channel.API) == {str(api.conversation_id)}
+    assert ids(store, tenant, channel=Channel.UNKNOWN) == {str(older.conversation_id)}

@@ -4,6 +4,10 @@
 -- app_analytics (the Supabase store's queries).
 
 ALTER TABLE public.turns ADD COLUMN retry_of uuid;
+-- Where each turn came from and who started it; older turns are 'unknown'.
+ALTER TABLE public.turns ADD COLUMN channel text NOT NULL DEFAULT 'unknown'
+    CHECK (channel IN ('dashboard', 'api', 'cli', 'unknown'));
+ALTER TABLE public.turns ADD COLUMN started_by text;
 
 -- Analytics read a tenant's turns and tool calls by time.
 CREATE INDEX turns_tenant_started ON public.turns (tenant_id, started_at);
@@ -12,7 +16,8 @@ CREATE INDEX tool_calls_tenant_created ON public.tool_calls (tenant_id, created_
 DROP FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
 CREATE FUNCTION public.app_start_turn(
     p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
-    p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL
+    p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL, p_channel text DEFAULT 'unknown',
+    p_started_by text DEFAULT NULL
 ) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_conversation uuid := p_conversation;
@@ -42,9 +47,10 @@ BEGIN
                 USING ERRCODE = 'VA422';
         END IF;
     END IF;
-    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of)
+    INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of,
+                              channel, started_by)
         VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
-                now() + make_interval(secs => p_lease_seconds), p_retry_of);
+                now() + make_interval(secs => p_lease_seconds), p_retry_of, p_channel, p_started_by);
     IF p_retry_of IS NULL THEN
         INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
             VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
@@ -53,17 +59,18 @@ BEGIN
     RETURN v_conversation;
 END
 $$;
-REVOKE ALL ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid)
+REVOKE ALL ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text)
     FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid) TO service_role;
+GRANT EXECUTE ON FUNCTION public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text) TO service_role;
 
 -- The conversation log for the Supabase store: the query of agent_core/store/conversation_log.py.
 -- p_text and p_customer are LIKE patterns of case-folded text; every filter is optional.
 CREATE FUNCTION public.app_search_conversations(
     p_tenant uuid, p_text text, p_customer text, p_low timestamptz, p_high timestamptz, p_outcome text,
-    p_tool text, p_limit integer, p_offset integer
+    p_tool text, p_channel text, p_limit integer, p_offset integer
 ) RETURNS TABLE (
-    id uuid, created_at timestamptz, updated_at timestamptz, first_message text, turns bigint,
+    id uuid, created_at timestamptz, updated_at timestamptz, channel text, started_by text,
+    first_message text, turns bigint,
     failed_turns bigint, tokens bigint, duration_ms double precision, booked boolean, cancelled boolean,
     moved boolean, noted boolean, updated boolean, total bigint
 ) LANGUAGE sql STABLE AS $$
@@ -76,6 +83,9 @@ CREATE FUNCTION public.app_search_conversations(
           AND (p_customer IS NULL OR EXISTS (
               SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
                 AND lower(k.arguments) LIKE p_customer ESCAPE '\'))
+          AND (p_channel IS NULL OR COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = c.tenant_id
+                                     AND f.conversation_id = c.id ORDER BY f.started_at, f.id LIMIT 1),
+                                    'unknown') = p_channel)
           AND (p_low IS NULL OR c.created_at >= p_low)
           AND (p_high IS NULL OR c.created_at < p_high)
           AND (p_tool IS NULL OR EXISTS (
@@ -97,6 +107,10 @@ CREATE FUNCTION public.app_search_conversations(
         ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset
     )
     SELECT c.id, c.created_at, c.updated_at,
+        COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = c.tenant_id AND f.conversation_id = c.id
+                  ORDER BY f.started_at, f.id LIMIT 1), 'unknown'),
+        COALESCE((SELECT f.started_by FROM public.turns f WHERE f.tenant_id = c.tenant_id
+                  AND f.conversation_id = c.id ORDER BY f.started_at, f.id LIMIT 1), ''),
         COALESCE((SELECT m.content FROM public.messages m WHERE m.tenant_id = c.tenant_id
                   AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
         (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
@@ -120,9 +134,9 @@ CREATE FUNCTION public.app_search_conversations(
         c.total
     FROM page c ORDER BY c.updated_at DESC, c.id;
 $$;
-REVOKE ALL ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)
+REVOKE ALL ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, text, integer, integer)
     FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, integer, integer)
+GRANT EXECUTE ON FUNCTION public.app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, text, integer, integer)
     TO service_role;
 
 -- Analytics for the Supabase store: the queries of agent_core/store/analytics.py. p_tenant
