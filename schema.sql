@@ -81,6 +81,9 @@ CREATE TABLE IF NOT EXISTS public.turns (
     lease_expires_at  timestamptz,
     -- The failed turn this one answers again (migration 0008).
     retry_of          uuid,
+    -- Of latency_ms, the model's and the tools' time (migration 0008).
+    model_ms          double precision,
+    tools_ms          double precision,
     -- Where the turn came from and who started it (migration 0008).
     channel           text NOT NULL DEFAULT 'unknown' CHECK (channel IN ('dashboard', 'api', 'cli', 'unknown')),
     started_by        text,
@@ -515,6 +518,8 @@ BEGIN
         model_calls = (p_outcome->>'model_calls')::integer,
         latency_ms = (p_outcome->>'latency_ms')::float8,
         error = p_outcome->>'error',
+        model_ms = (p_outcome->>'model_ms')::float8,
+        tools_ms = (p_outcome->>'tools_ms')::float8,
         finished_at = now(),
         lease_expires_at = NULL
     WHERE tenant_id = p_tenant AND id = p_turn;
@@ -660,7 +665,22 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
             '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
             '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY duration_ms),
             '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))
-            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0)
+            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0),
+        'model_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY model_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY model_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY model_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
+        'tools_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY tools_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY tools_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY tools_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
+        'store_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0)
     );
 $$;
 

@@ -424,9 +424,17 @@ def analytics_tools_frame(result: Analytics) -> pd.DataFrame:
 
 
 def analytics_latency_frame(result: Analytics) -> pd.DataFrame:
-    """p50 / p90 / p99 of whole turns and of tool calls, in ms."""
+    """p50 / p90 / p99 of whole turns, of their parts (model, tools, the rest), and of single
+    tool calls, in ms. Each part's percentile is its own: they do not add up."""
     rows = []
-    for label, values in (("Whole turn", result.turn_latency_ms), ("Tool call", result.tool_latency_ms)):
+    split = result.split_latency_ms
+    for label, values in (
+        ("Whole turn", result.turn_latency_ms),
+        ("… the model", split.get("model", {})),
+        ("… the tools", split.get("tools", {})),
+        ("… the store and the loop", split.get("store", {})),
+        ("One tool call", result.tool_latency_ms),
+    ):
         if values:
             rows.append({"What": label, **{f"p{p}": round(v, 1) for p, v in sorted(values.items())}})
     return pd.DataFrame(rows, columns=["What", "p50", "p90", "p99"])

@@ -86,6 +86,7 @@ with right:
     st.subheader("Latency (ms)")
     st.dataframe(analytics_latency_frame(result), hide_index=True, width="stretch")
     st.caption(
-        "Whole turns (model, tools and store together) and tool calls alone; the model's own"
-        " share is not recorded separately yet."
+        "A turn's time split into waiting for the model, running the tools, and the rest (the"
+        " store and the loop); each row's percentiles are its own, so they do not add up."
+        " Turns from before the split was recorded count in the first row only."
     )

@@ -351,7 +351,16 @@ class Agent:
         # Text from tool steps and the final answer are separate paragraphs of one reply.
         reply = "\n\n".join(part.strip() for part in turn.reply_parts if part.strip()) or NO_REPLY
         latency_ms = turn.elapsed_ms()
-        outcome = TurnOutcome("succeeded", reply, turn.model_name, turn.usage, turn.model_calls, latency_ms)
+        outcome = TurnOutcome(
+            "succeeded",
+            reply,
+            turn.model_name,
+            turn.usage,
+            turn.model_calls,
+            latency_ms,
+            model_ms=turn.timings["model_ms"],
+            tools_ms=turn.timings["tools_ms"],
+        )
         sent = self.events.outbox(
             EventName.REPLY_SENT,
             turn.tenant_id,
@@ -420,7 +429,15 @@ class Agent:
         """Mark the turn failed; the original error keeps propagating whatever happens here."""
         reason = "interrupted" if isinstance(error, GeneratorExit) else str(error) or type(error).__name__
         outcome = TurnOutcome(
-            "failed", None, turn.model_name, turn.usage, turn.model_calls, turn.elapsed_ms(), reason
+            "failed",
+            None,
+            turn.model_name,
+            turn.usage,
+            turn.model_calls,
+            turn.elapsed_ms(),
+            reason,
+            model_ms=turn.timings["model_ms"],
+            tools_ms=turn.timings["tools_ms"],
         )
         failed = self.events.outbox(
             EventName.TURN_FAILED,

@@ -81,6 +81,9 @@ class Analytics:
     """model -> (prompt tokens, completion tokens)."""
     turn_latency_ms: dict[int, float] = field(default_factory=dict)
     tool_latency_ms: dict[int, float] = field(default_factory=dict)
+    split_latency_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Of whole turns: "model", "tools" and "store" (the rest: store and loop), for turns
+    that recorded their split."""
 
     @property
     def turns(self) -> int:
@@ -152,6 +155,11 @@ def compute(session: SqlSession, query: AnalyticsQuery, day_of: Callable[[str], 
     turn_latency = _percentiles(
         session, "turns t", "t.latency_ms", f"{where} AND t.latency_ms IS NOT NULL", params
     )
+    split_where = f"{where} AND t.model_ms IS NOT NULL AND t.tools_ms IS NOT NULL"
+    split = {
+        part: _percentiles(session, "turns t", expression, split_where, params)
+        for part, expression in _SPLIT.items()
+    }
     call_where, call_params = _scope(query, "k", "created_at")
     tools = [
         ToolCounts(str(row["name"]), int(row["calls"]), int(row["failed"]))
@@ -165,7 +173,10 @@ def compute(session: SqlSession, query: AnalyticsQuery, day_of: Callable[[str], 
     tool_latency = _percentiles(
         session, "tool_calls k", "k.duration_ms", f"{call_where} AND k.duration_ms IS NOT NULL", call_params
     )
-    return Analytics(days, tools, tokens, turn_latency, tool_latency)
+    return Analytics(days, tools, tokens, turn_latency, tool_latency, split)
+
+
+_SPLIT = {"model": "t.model_ms", "tools": "t.tools_ms", "store": "(t.latency_ms - t.model_ms - t.tools_ms)"}
 
 
 def _percentiles(
@@ -216,4 +227,5 @@ def from_json(data: Mapping[str, object]) -> Analytics:
         },
         latency("turn_latency"),
         latency("tool_latency"),
+        {part: found for part in _SPLIT if (found := latency(f"{part}_latency"))},
     )

@@ -116,6 +116,10 @@ class TurnOutcome:
     model_calls: int
     latency_ms: float
     error: str | None = None
+    model_ms: float | None = None
+    """Of `latency_ms`, the time spent waiting for the model."""
+    tools_ms: float | None = None
+    """Of `latency_ms`, the time the tools ran; the rest is the store and the loop itself."""
 
 
 class Store(AccessStore, ScenarioStore, Protocol):

@@ -558,6 +558,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 "UPDATE turns SET status = :status, reply = :reply, model = :model,"
                 " prompt_tokens = :prompt_tokens, completion_tokens = :completion_tokens,"
                 " model_calls = :model_calls, latency_ms = :latency_ms, error = :error,"
+                " model_ms = :model_ms, tools_ms = :tools_ms,"
                 " finished_at = :now, lease_expires_at = NULL WHERE tenant_id = :tenant_id AND id = :id",
                 {
                     "status": outcome.status,
@@ -568,6 +569,8 @@ class SqlStore(RecordPages, SqlScenarios):
                     "model_calls": outcome.model_calls,
                     "latency_ms": outcome.latency_ms,
                     "error": outcome.error,
+                    "model_ms": outcome.model_ms,
+                    "tools_ms": outcome.tools_ms,
                     "now": now,
                     "tenant_id": tenant_id,
                     "id": turn_id,

@@ -583,6 +583,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                     "completion_tokens": outcome.usage.completion_tokens,
                     "model_calls": outcome.model_calls,
                     "latency_ms": outcome.latency_ms,
+                    "model_ms": outcome.model_ms,
+                    "tools_ms": outcome.tools_ms,
                     "error": outcome.error,
                 },
                 "p_events": _events_json(events),

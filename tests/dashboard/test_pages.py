@@ -489,6 +489,13 @@ def test_the_analytics_page_counts_the_tenants_activity_and_admins_see_every_ten
     assert (metrics["Turns"], metrics["Bookings"], metrics["Failed turns"]) == ("2", "1", "0 (0.0%)")
     assert metrics["Estimated cost"] == "$0.00"  # the demo model uses no tokens
     assert app.dataframe[0].value["Tool"].tolist() == ["book_tour", "take_note"]
+    assert app.dataframe[1].value["What"].tolist() == [
+        "Whole turn",
+        "… the model",
+        "… the tools",
+        "… the store and the loop",
+        "One tool call",
+    ]
     app.toggle[0].set_value(True).run()
     assert app.header[0].value == "Analytics · all tenants"
     assert {m.label: m.value for m in app.metric}["Turns"] == "3"

@@ -25,7 +25,14 @@ def turn(store: Store, tenant: Tenant, latency: float, tool: str | None = None, 
 
         store.run_tool_call(tenant.id, started.conversation_id, started.turn_id, call, run)
     outcome = TurnOutcome(
-        "failed" if fails else "succeeded", None, "openai:gpt-test", Usage(100, 20), 1, latency
+        "failed" if fails else "succeeded",
+        None,
+        "openai:gpt-test",
+        Usage(100, 20),
+        1,
+        latency,
+        model_ms=latency / 2,
+        tools_ms=10.0,
     )
     reply = None if fails else ChatMessage("assistant", "Done.")
     store.finish_turn(tenant.id, started.conversation_id, started.turn_id, reply, outcome)
@@ -45,6 +52,11 @@ def test_a_tenants_day_tools_tokens_and_percentiles(
     assert result.succeeded("book_tour") == 3
     assert result.tokens_by_model == {"openai:gpt-test": (1000, 200)}
     assert result.turn_latency_ms == {50: 500.0, 90: 900.0, 99: 1000.0}
+    assert result.split_latency_ms == {
+        "model": {50: 250.0, 90: 450.0, 99: 500.0},
+        "tools": {50: 10.0, 90: 10.0, 99: 10.0},
+        "store": {50: 240.0, 90: 440.0, 99: 490.0},
+    }
     assert result.cost({"gpt-test": (1.0, 2.0)}) == pytest.approx(0.0014)
     assert result.cost({}) is None
     everyone = store.analytics(AnalyticsQuery(None, today, today))  # other tests' tenants too

@@ -8,6 +8,9 @@ ALTER TABLE public.turns ADD COLUMN retry_of uuid;
 ALTER TABLE public.turns ADD COLUMN channel text NOT NULL DEFAULT 'unknown'
     CHECK (channel IN ('dashboard', 'api', 'cli', 'unknown'));
 ALTER TABLE public.turns ADD COLUMN started_by text;
+-- Of latency_ms, the model's and the tools' time; the rest is the store and the loop.
+ALTER TABLE public.turns ADD COLUMN model_ms double precision;
+ALTER TABLE public.turns ADD COLUMN tools_ms double precision;
 
 -- Analytics read a tenant's turns and tool calls by time.
 CREATE INDEX turns_tenant_started ON public.turns (tenant_id, started_at);
@@ -174,8 +177,49 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
             '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
             '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY duration_ms),
             '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))
-            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0)
+            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0),
+        'model_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY model_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY model_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY model_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
+        'tools_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY tools_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY tools_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY tools_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
+        'store_latency', (SELECT jsonb_build_object(
+            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
+            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
+            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms))
+            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0)
     );
 $$;
 REVOKE ALL ON FUNCTION public.app_analytics(uuid, timestamptz, timestamptz) FROM PUBLIC, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.app_analytics(uuid, timestamptz, timestamptz) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.app_finish_turn(
+    p_tenant uuid, p_conversation uuid, p_turn uuid, p_reply text, p_outcome jsonb, p_events jsonb
+) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF p_reply IS NOT NULL THEN
+        INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
+        VALUES (p_tenant, p_conversation, p_turn, 'assistant', p_reply);
+    END IF;
+    UPDATE public.turns SET
+        status = p_outcome->>'status',
+        reply = p_outcome->>'reply',
+        model = p_outcome->>'model',
+        prompt_tokens = (p_outcome->>'prompt_tokens')::integer,
+        completion_tokens = (p_outcome->>'completion_tokens')::integer,
+        model_calls = (p_outcome->>'model_calls')::integer,
+        latency_ms = (p_outcome->>'latency_ms')::float8,
+        error = p_outcome->>'error',
+        model_ms = (p_outcome->>'model_ms')::float8,
+        tools_ms = (p_outcome->>'tools_ms')::float8,
+        finished_at = now(),
+        lease_expires_at = NULL
+    WHERE tenant_id = p_tenant AND id = p_turn;
+    PERFORM public.app_save_events(p_events);
+END
+$$;
