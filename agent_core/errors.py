@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BeforeValidator, ValidationError
+
+if TYPE_CHECKING:
+    from agent_core.domain import ScenarioRunRecord
 
 
 class AgentCoreError(Exception):
@@ -45,6 +48,14 @@ class ThrottledError(SignInError):
 
 class ConversationBusyError(AgentCoreError):
     """The conversation is answering another message; one turn runs at a time."""
+
+
+class GateBlockedError(AgentCoreError):
+    """The scenarios failed against the prompt about to go live; nothing was published."""
+
+    def __init__(self, message: str, run: ScenarioRunRecord) -> None:
+        super().__init__(message)
+        self.run = run
 
 
 class ModelUnavailableError(AgentCoreError):

@@ -28,7 +28,7 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallStatus,
 )
-from agent_core.errors import AgentCoreError, InvalidInputError, NotFoundError
+from agent_core.errors import GateBlockedError, InvalidInputError, NotFoundError
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
@@ -49,14 +49,6 @@ from agent_core.store.base import Store, utcnow
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 LIVE = "live"
 DRAFT = "draft"
-
-
-class GateBlockedError(AgentCoreError):
-    """The scenarios failed against the prompt about to go live; nothing was published."""
-
-    def __init__(self, message: str, run: ScenarioRunRecord) -> None:
-        super().__init__(message)
-        self.run = run
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,8 @@ import streamlit as st
 
 from agent_core.access.models import Action
 from agent_core.domain import Tenant
-from agent_core.errors import AgentCoreError
-from agent_core.prompt_changes import GateBlockedError, Publication
+from agent_core.errors import AgentCoreError, GateBlockedError
+from agent_core.prompt_changes import Publication
 from agent_core.scenarios.results import SuiteReport
 from agent_core.scenarios.runner import Progress
 from agent_core.workspace import Workspace

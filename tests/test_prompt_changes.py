@@ -9,8 +9,7 @@ import pytest
 
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.domain import StoredScenario, Tenant
-from agent_core.errors import ForbiddenError, InvalidInputError
-from agent_core.prompt_changes import GateBlockedError
+from agent_core.errors import ForbiddenError, GateBlockedError, InvalidInputError
 from agent_core.store.base import Store, utcnow
 from agent_core.workspace import Workspace
 from tests.conftest import TEST_ADMIN, audit_entry, make_workspace

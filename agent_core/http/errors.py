@@ -14,6 +14,7 @@ from agent_core.errors import (
     AgentCoreError,
     ConversationBusyError,
     ForbiddenError,
+    GateBlockedError,
     InvalidInputError,
     ModelError,
     ModelUnavailableError,
@@ -75,6 +76,9 @@ def from_core(error: AgentCoreError) -> ApiError:
         return ApiError(404, "not_found", str(error))
     if isinstance(error, ForbiddenError):
         return ApiError(403, "forbidden", str(error))
+    if isinstance(error, GateBlockedError):
+        # The kept run says which scenario failed and why.
+        return ApiError(409, "gate_blocked", str(error), [{"field": "runId", "message": str(error.run.id)}])
     if isinstance(error, ConversationBusyError):
         return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):

@@ -3,8 +3,7 @@ roll-back, scenarios (one by one or as a YAML suite) and runs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
@@ -13,8 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agent_core.domain import ScenarioRunRecord, Tenant
-from agent_core.errors import AgentCoreError
-from agent_core.http.errors import ApiError, from_core
+from agent_core.http.errors import ApiError
 from agent_core.http.parsing import ParamsT, path_id, validated
 from agent_core.http.schemas import (
     ImportOut,
@@ -32,19 +30,12 @@ from agent_core.http.schemas import (
     ScenarioOut,
     Shape,
 )
-from agent_core.prompt_changes import GateBlockedError, Publication
+from agent_core.prompt_changes import Publication
 from agent_core.workspace import Workspace
-
-T = TypeVar("T")
 
 
 def _out(model: Shape, status: int = 200) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json", by_alias=True), status)
-
-
-def gate_blocked(error: GateBlockedError) -> ApiError:
-    """409 naming the kept run, whose report says which scenario failed and why."""
-    return ApiError(409, "gate_blocked", str(error), [{"field": "runId", "message": str(error.run.id)}])
 
 
 class PromptRoutes:
@@ -71,29 +62,20 @@ class PromptRoutes:
             Route(f"{base}/scenario-runs/{{run_id}}", self.run, methods=["GET"]),
         ]
 
-    async def _call(self, work: Callable[[], T]) -> T:
-        """Run workspace work on a thread, with the gate's refusal as a 409."""
-        try:
-            return await run_in_threadpool(work)
-        except GateBlockedError as exc:
-            raise gate_blocked(exc) from exc
-        except AgentCoreError as exc:
-            raise from_core(exc) from exc
-
     async def _json_body(self, request: Request, model: type[ParamsT]) -> ParamsT:
         return validated(model, await self._body(request), "body")
 
     async def draft(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         if request.method == "DELETE":
-            if not await self._call(lambda: workspace.discard_prompt_draft(tenant.id)):
+            if not await run_in_threadpool(lambda: workspace.discard_prompt_draft(tenant.id)):
                 raise ApiError(404, "not_found", "this tenant has no draft")
             return Response(status_code=204)
         if request.method == "PUT":
             body: PromptDraftBody = await self._json_body(request, PromptDraftBody)
-            draft = await self._call(lambda: workspace.save_prompt_draft(tenant.id, body.prompt))
+            draft = await run_in_threadpool(lambda: workspace.save_prompt_draft(tenant.id, body.prompt))
         else:
-            found = await self._call(lambda: workspace.prompt_draft(tenant.id))
+            found = await run_in_threadpool(lambda: workspace.prompt_draft(tenant.id))
             if found is None:
                 raise ApiError(404, "not_found", "this tenant has no draft")
             draft = found
@@ -102,7 +84,7 @@ class PromptRoutes:
     async def publish(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         body: PublishBody = await self._json_body(request, PublishBody)
-        published = await self._call(
+        published = await run_in_threadpool(
             lambda: workspace.publish_draft(tenant.id, override_reason=body.override_reason)
         )
         return _publication(published)
@@ -110,7 +92,7 @@ class PromptRoutes:
     async def rollback(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         body: RollbackBody = await self._json_body(request, RollbackBody)
-        published = await self._call(
+        published = await run_in_threadpool(
             lambda: workspace.roll_back_prompt(tenant.id, body.version, override_reason=body.override_reason)
         )
         return _publication(published)
@@ -119,47 +101,47 @@ class PromptRoutes:
         workspace, tenant = await self._tenant(request)
         if request.method == "POST":
             data = await self._body(request)
-            saved = await self._call(lambda: workspace.save_scenario(tenant.id, data))
+            saved = await run_in_threadpool(lambda: workspace.save_scenario(tenant.id, data))
             return _out(ScenarioOut.model_validate(saved), 201)
-        suite = await self._call(lambda: workspace.scenarios(tenant.id))
+        suite = await run_in_threadpool(lambda: workspace.scenarios(tenant.id))
         return _out(ScenarioList.model_validate({"data": suite.stored}))
 
     async def scenario(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         scenario_id = path_id(request, "scenario_id", "scenario")
         if request.method == "DELETE":
-            await self._call(lambda: workspace.delete_scenario(tenant.id, scenario_id))
+            await run_in_threadpool(lambda: workspace.delete_scenario(tenant.id, scenario_id))
             return Response(status_code=204)
         data = await self._body(request)
-        saved = await self._call(lambda: workspace.save_scenario(tenant.id, data, scenario_id))
+        saved = await run_in_threadpool(lambda: workspace.save_scenario(tenant.id, data, scenario_id))
         return _out(ScenarioOut.model_validate(saved))
 
     async def export_scenarios(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
-        text = await self._call(lambda: workspace.export_scenarios(tenant.id))
+        text = await run_in_threadpool(lambda: workspace.export_scenarios(tenant.id))
         return _out(ScenarioFileBody(yaml=text))
 
     async def import_scenarios(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         body: ScenarioFileBody = await self._json_body(request, ScenarioFileBody)
-        added, replaced = await self._call(lambda: workspace.import_scenarios(tenant.id, body.yaml))
+        added, replaced = await run_in_threadpool(lambda: workspace.import_scenarios(tenant.id, body.yaml))
         return _out(ImportOut(added=added, replaced=replaced))
 
     async def runs(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         if request.method == "POST":
             body: RunBody = await self._json_body(request, RunBody)
-            run = await self._call(
+            run = await run_in_threadpool(
                 lambda: workspace.run_scenarios(tenant.id, body.target, repetitions=body.repetitions)
             )
             return _out(RunOut.model_validate(run), 201)
-        runs = await self._call(lambda: workspace.scenario_runs(tenant.id))
+        runs = await run_in_threadpool(lambda: workspace.scenario_runs(tenant.id))
         return _out(RunList.model_validate({"data": runs}))
 
     async def run(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         run_id: UUID = path_id(request, "run_id", "run")
-        found: ScenarioRunRecord = await self._call(lambda: workspace.scenario_run(tenant.id, run_id))
+        found: ScenarioRunRecord = await run_in_threadpool(lambda: workspace.scenario_run(tenant.id, run_id))
         return _out(RunOut.model_validate(found))
 
 
