@@ -12,10 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 from agent_core.errors import InvalidInputError
+from agent_core.store.records import day_bounds
 from agent_core.store.sql_backend import SqlSession
 
 MAX_DAYS = 366
@@ -40,10 +41,7 @@ class AnalyticsQuery:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[start of the first day, start of the day after the last) in UTC."""
-        return (
-            datetime.combine(self.first_day, time(), UTC),
-            datetime.combine(self.last_day + timedelta(days=1), time(), UTC),
-        )
+        return day_bounds(self.first_day, self.last_day)
 
 
 @dataclass(frozen=True, slots=True)

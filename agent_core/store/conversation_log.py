@@ -8,14 +8,14 @@ One SQL text serves SQLite and PostgreSQL (`SqlStore`); `app_search_conversation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from agent_core.domain import Channel
 from agent_core.errors import InvalidInputError
-from agent_core.store.records import like_pattern
+from agent_core.store.records import day_bounds, like_pattern
 from agent_core.store.rows import Row, as_datetime, as_uuid
 
 MAX_SEARCH_CHARS = 200
@@ -72,9 +72,7 @@ class ConversationQuery:
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """The date range as UTC instants: from the start of the first day to the end of the last."""
-        low = datetime.combine(self.date_from, time(), UTC) if self.date_from else None
-        high = datetime.combine(self.date_to + timedelta(days=1), time(), UTC) if self.date_to else None
-        return low, high
+        return day_bounds(self.date_from, self.date_to)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 from uuid import UUID
 
 from agent_core.domain import Contact, Note, Tour
@@ -115,9 +115,23 @@ class RecordQuery:
         """
         if not spec.date_is_timestamp:
             return self.date_from, self.date_to
-        low = datetime.combine(self.date_from, time(), UTC) if self.date_from else None
-        high = datetime.combine(self.date_to + timedelta(days=1), time(), UTC) if self.date_to else None
-        return low, high
+        return day_bounds(self.date_from, self.date_to)
+
+
+@overload
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]: ...
+
+
+@overload
+def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]: ...
+
+
+def day_bounds(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """Days as instants in UTC: from midnight of `first` (inclusive) to midnight after `last`
+    (exclusive); None for an open end."""
+    low = datetime.combine(first, time(), UTC) if first else None
+    high = datetime.combine(last + timedelta(days=1), time(), UTC) if last else None
+    return low, high
 
 
 DEFAULT = RecordQuery()
