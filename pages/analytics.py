@@ -12,6 +12,7 @@ from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
 from agent_core.tenant_settings import settings_from
 from agent_core.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
+from dashboard.filters import picked_days
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 runtime = get_runtime()
@@ -31,7 +32,7 @@ chosen = st.date_input(
     key=session_key(tenant, "analytics_days"),
     format="YYYY-MM-DD",
 )
-days = [d for d in (chosen if isinstance(chosen, tuple) else (chosen,)) if d is not None]
+days = picked_days(chosen)
 if not days:
     st.info("Pick the first and last day.")
     st.stop()

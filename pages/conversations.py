@@ -3,7 +3,6 @@ opened: the transcript with each tool call, failures marked, the records it wrot
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 import streamlit as st
@@ -14,6 +13,7 @@ from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.tenant_settings import settings_from
 from agent_core.views import conversations_frame, counted
 from dashboard import conversation_view
+from dashboard.filters import current_page, picked_days
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 ANY = "any"
@@ -34,13 +34,8 @@ outcome = top[2].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"
 tool = top[3].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
 channel = top[4].selectbox("Channel", [ANY, *(c.value for c in Channel)], key=f"{key}:channel")
 dates = top[5].date_input("Started", value=[], key=f"{key}:dates", format="YYYY-MM-DD")
-chosen = [d for d in (dates if isinstance(dates, tuple) else (dates,)) if isinstance(d, date)]
-filters = (text, customer, outcome, tool, channel, tuple(chosen))
-if st.session_state.get(f"{key}:filters") != filters:
-    # New filters are a new list: it starts on its first page.
-    st.session_state[f"{key}:filters"] = filters
-    st.session_state[f"{key}:page"] = 1
-page_number = max(1, int(st.session_state.get(f"{key}:page", 1)))
+chosen = picked_days(dates)
+page_number = current_page(key, (text, customer, outcome, tool, channel, tuple(chosen)))
 query = ConversationQuery(
     text=text,
     customer=customer,

@@ -15,6 +15,7 @@ from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, TableSpec, all_pages
 from agent_core.tenant_settings import settings_from
 from agent_core.views import records_csv, records_frame, tour_change_line
+from dashboard.filters import current_page, picked_days
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 CSV_ROW_LIMIT = 200_000
@@ -45,7 +46,7 @@ def record_table(
     sort = top[2].selectbox("Sort by", list(spec.sortable), key=f"{key}:sort")
     descending = top[3].toggle("Desc.", key=f"{key}:desc")
     size = top[4].selectbox("Rows", [25, 50, 100, 250], index=1, key=f"{key}:size")
-    chosen = [d for d in (dates if isinstance(dates, tuple) else (dates,)) if d is not None]
+    chosen = picked_days(dates)
     query = RecordQuery(
         search=search,
         date_from=chosen[0] if chosen else None,
@@ -55,12 +56,7 @@ def record_table(
         limit=size,
     )
     page_key = f"{key}:page"
-    # New filters are a new list: it starts on its first page, not on the old page number.
-    filters = (search, tuple(chosen), sort, descending, size)
-    if st.session_state.get(f"{key}:filters") != filters:
-        st.session_state[f"{key}:filters"] = filters
-        st.session_state[page_key] = 1
-    page_number = max(1, int(st.session_state.get(page_key, 1)))
+    page_number = current_page(key, (search, tuple(chosen), sort, descending, size))
     try:
         page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))
         if not page.rows and page.total:
