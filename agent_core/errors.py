@@ -67,6 +67,10 @@ class ShuttingDownError(AgentCoreError):
     shutdown budget are stopped (and recorded as failed) at their next step."""
 
 
+class TurnStoppedError(AgentCoreError):
+    """Someone stopped the turn while it ran; it is recorded as failed with who stopped it."""
+
+
 class ModelError(AgentCoreError):
     """The language model rejected the request (bad key, bad model name, bad request)."""
 

@@ -106,6 +106,11 @@ class Workspace(PromptChanges):
         self._agent = agent
         self._runner = ScenarioRunner(AgentParts.of(agent))
 
+    @property
+    def turn_deadline_seconds(self) -> float:
+        """How long a turn may run before it gives up."""
+        return self._agent.limits.deadline_seconds
+
     # -- checks --------------------------------------------------------------------
 
     def may(self, action: Action, tenant_id: UUID | None = None) -> bool:
@@ -275,6 +280,13 @@ class Workspace(PromptChanges):
             ),
             self._origin(),
         )
+
+    def stop_turn(self, tenant_id: UUID, turn_id: UUID) -> bool:
+        """Stop a turn of the tenant that this server runs, even while it waits on the model; the
+        conversation shows its message as not answered, stopped by this principal, with Retry.
+        False when no such turn runs here."""
+        self.require(Action.CHAT, tenant_id)
+        return self._agent.stop_turn(tenant_id, turn_id, f"stopped by {self.principal.label}")
 
     def run_turn(
         self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit.elements.lib.mutable_status_container import StatusContainer
 
 from agent_core.domain import JsonDict, ToolCallRecord, ToolCallStatus
 from agent_core.scenarios.results import SuiteReport
@@ -16,28 +15,14 @@ def text(message: str, target: DeltaGenerator | None = None) -> None:
     (target or st).markdown(escape_markdown(message))
 
 
-def tool_call_started(name: str, arguments: JsonDict | str) -> StatusContainer:
-    """A running tool call, to be completed by `tool_call_finished`."""
-    status = st.status(tool_call_label(name, None), state="running", expanded=True)
-    with status:
+def tool_call_running(name: str, arguments: JsonDict | str) -> None:
+    """A tool call that has not finished yet."""
+    with st.status(tool_call_label(name, None), state="running", expanded=True):
         _arguments(arguments)
-    return status
 
 
-def tool_call_finished(status: StatusContainer, record: ToolCallRecord, replayed: bool = False) -> None:
-    """Complete a running tool call with its result or error and duration."""
-    with status:
-        _outcome(record, replayed)
-    failed = record.status is ToolCallStatus.FAILED
-    status.update(
-        label=tool_call_label(record.name, record.status, record.duration_ms),
-        state="error" if failed else "complete",
-        expanded=failed,
-    )
-
-
-def tool_call(record: ToolCallRecord) -> None:
-    """A tool call from the history, collapsed unless it failed."""
+def tool_call(record: ToolCallRecord, replayed: bool = False) -> None:
+    """A finished tool call, collapsed unless it failed."""
     failed = record.status is ToolCallStatus.FAILED
     with st.status(
         tool_call_label(record.name, record.status, record.duration_ms),
@@ -45,7 +30,7 @@ def tool_call(record: ToolCallRecord) -> None:
         expanded=failed,
     ):
         _arguments(record.arguments)
-        _outcome(record, replayed=False)
+        _outcome(record, replayed)
 
 
 def _arguments(arguments: JsonDict | str) -> None:

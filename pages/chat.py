@@ -1,4 +1,5 @@
-"""Chat with the selected tenant's agent; tool calls show live; the event log refreshes itself."""
+"""Chat with the selected tenant's agent: the answer and its tool calls show as they come, a
+running answer can be stopped, and the event log keeps refreshing meanwhile."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from uuid import UUID
 import streamlit as st
 
 from agent_core.access.models import Action
-from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
+from agent_core.agent.background import BackgroundTurn
+from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.domain import Tenant
-from agent_core.errors import AgentCoreError, ModelError, ModelUnavailableError
+from agent_core.errors import ModelError, ModelUnavailableError, TurnStoppedError
 from agent_core.tenant_settings import settings_from
 from agent_core.views import (
     conversation_label,
@@ -24,6 +26,8 @@ runtime = get_runtime()
 workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
 conversation_key = session_key(tenant, "conversation")
+# The turn this session is answering, if any: it runs on its own thread (BackgroundTurn).
+running_key = session_key(tenant, "running_turn")
 
 
 def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
@@ -80,57 +84,76 @@ def example_hint(tenant: Tenant) -> str:
     )
 
 
-def run_turn(workspace: Workspace, tenant: Tenant, message: str | None, conversation_id: UUID | None) -> None:
-    """Send one message (None: answer the failed last one again) and show every step as it
-    happens."""
-    if message is not None:
-        with st.chat_message("user"):
-            render.text(message)
+def start_turn(
+    workspace: Workspace, tenant: Tenant, message: str | None, conversation_id: UUID | None
+) -> None:
+    """Send one message (None: answer the failed last one again) on a thread of its own, then
+    redraw the page: the conversation with the stored message, and the answer as it comes."""
+    if message is None and conversation_id is not None:
+        turn = BackgroundTurn(lambda: workspace.retry_turn(tenant.id, conversation_id))
+    else:
+        turn = BackgroundTurn(lambda: workspace.stream_turn(tenant.id, message or "", conversation_id))
+    st.session_state[running_key] = turn
+    # The message is stored within milliseconds, and the offline model answers about as fast:
+    # such a turn is drawn finished, without a live pane that would only flash.
+    turn.wait_began(5.0)
+    turn.wait_done(0.25)
+    if turn.conversation_id is not None:
+        st.session_state[conversation_key] = turn.conversation_id
+        st.query_params["conversation"] = str(turn.conversation_id)
+    st.rerun()
+
+
+def finished_turn_notice(turn: BackgroundTurn) -> str | None:
+    """What to say about a turn that ended, beyond what the conversation shows: an error that
+    left nothing stored (refused input, busy conversation) or that the conversation cannot show."""
+    error = turn.error
+    if error is None:
+        return None
+    marked = (ModelUnavailableError, ModelError, TurnStoppedError)
+    return None if turn.started is not None and isinstance(error, marked) else str(error)
+
+
+@st.fragment(run_every="0.5s")
+def live_turn(workspace: Workspace, tenant: Tenant, turn: BackgroundTurn) -> None:
+    """The answer being written: text and tool calls as they come, how long it has been
+    thinking, and Stop. Redraws the whole page once the turn has ended."""
+    if turn.done:
+        st.rerun(scope="app")
+    finished: dict[str, ToolCallFinished] = {}
+    text = ""
     with st.chat_message("assistant"):
-        try:
-            if message is None and conversation_id is not None:
-                steps = workspace.retry_turn(tenant.id, conversation_id)
-            else:
-                steps = workspace.stream_turn(tenant.id, message or "", conversation_id)
-        except AgentCoreError as exc:
-            st.error(str(exc), icon=":material/warning:")
-            return
-        reply = None
-        text = ""
-        running = {}
-        try:
-            with st.spinner("Thinking…"):
-                for step in steps:
-                    if isinstance(step, TurnStarted):
-                        st.session_state[conversation_key] = step.conversation_id
-                        st.query_params["conversation"] = str(step.conversation_id)
-                    elif isinstance(step, ToolCallStarted):
-                        running[step.call_id] = render.tool_call_started(step.name, step.arguments)
-                    elif isinstance(step, ToolCallFinished):
-                        render.tool_call_finished(
-                            running.pop(step.record.call_id), step.record, step.replayed
-                        )
-                    elif isinstance(step, ReplyDelta):
-                        # Created on the first words, so tool calls stay above the reply.
-                        reply = reply or st.empty()
-                        text += step.text
-                        reply.markdown(escape_markdown(text) + " ▌")
-                    elif isinstance(step, TurnFinished):
-                        result = step.result
-                        render.text(result.reply, reply or st.empty())
-                        st.caption(
-                            f"{result.model} · {result.latency_ms:.0f} ms"
-                            f" · {result.model_calls} model call(s) · {result.usage.total_tokens} tokens"
-                        )
-        except (ModelUnavailableError, ModelError):
-            # The conversation now shows the message as not answered, with Retry.
-            st.rerun()
-        except AgentCoreError as exc:
-            st.error(str(exc), icon=":material/warning:")
-            return
-    if message is None:
-        # Answered now: redraw the conversation without its "Not answered" mark.
-        st.rerun()
+        for step in turn.steps():
+            if isinstance(step, ToolCallFinished):
+                finished[step.record.call_id] = step
+        for step in turn.steps():
+            if isinstance(step, ToolCallStarted):
+                done = finished.get(step.call_id)
+                if done is None:
+                    render.tool_call_running(step.name, step.arguments)
+                else:
+                    render.tool_call(done.record, done.replayed)
+            elif isinstance(step, ReplyDelta):
+                text += step.text
+        if text:
+            st.markdown(escape_markdown(text) + " ▌")
+        waiting, stop = st.columns([4, 1], vertical_alignment="center")
+        waiting.caption(
+            f":material/hourglass_top: Thinking… {turn.elapsed_seconds:.0f} s"
+            f" (it gives up after {workspace.turn_deadline_seconds:g} s)"
+        )
+        started = turn.started
+        if (
+            stop.button(
+                "Stop",
+                icon=":material/stop_circle:",
+                disabled=started is None,
+                help="Stop answering; the message stays, marked not answered, with Retry.",
+            )
+            and started is not None
+        ):
+            workspace.stop_turn(tenant.id, started.turn_id)
+            st.caption("Stopping…")
 
 
 @st.fragment(run_every="2s")
@@ -147,32 +170,49 @@ def event_log(workspace: Workspace, tenant: Tenant) -> None:
             st.caption(run_summary(record))
 
 
+running = st.session_state.get(running_key)
+notice = None
+if running is not None and running.done:
+    del st.session_state[running_key]
+    notice = finished_turn_notice(running)
+    running = None
+
 chat_column, log_column = st.columns([3, 2], gap="large")
 with chat_column:
     st.subheader(f"Chat · {tenant.name}")
     conversation_id = pick_conversation(workspace, tenant)
-    history = st.container()
-    with history:
-        retry = False
-        hint = st.empty()
-        if conversation_id is None:
-            hint.info(example_hint(tenant), icon=":material/lightbulb:")
+    retry = False
+    if conversation_id is None:
+        st.info(example_hint(tenant), icon=":material/lightbulb:")
+    else:
+        retry = conversation_view.show(workspace, tenant, conversation_id, retry=running is None)
+    if notice is not None:
+        st.error(notice, icon=":material/warning:")
+    if running is not None:
+        if running.conversation_id in (None, conversation_id):
+            live_turn(workspace, tenant, running)
         else:
-            retry = conversation_view.show(workspace, tenant, conversation_id, retry=True)
+            st.info(
+                "Another conversation of this tenant is still being answered; open it to follow"
+                " the answer or stop it.",
+                icon=":material/hourglass_top:",
+            )
     may_chat = workspace.may(Action.CHAT, tenant.id)
     # No max_chars: the browser would silently drop a longer paste; the turn's validation
     # says instead how long the message was and what the limit is.
+    if not may_chat:
+        placeholder = "Viewers read conversations; chatting needs an operator"
+    elif running is not None:
+        placeholder = "Answering… wait for the answer or stop it"
+    else:
+        placeholder = f"Message {tenant.name}'s assistant"
     prompt = st.chat_input(
-        f"Message {tenant.name}'s assistant"
-        if may_chat
-        else "Viewers read conversations; chatting needs an operator",
+        placeholder,
         key=session_key(tenant, "chat_input"),
-        disabled=not may_chat,
+        disabled=not may_chat or running is not None,
     )
     if prompt is not None or retry:
-        hint.empty()
-        with history:
-            run_turn(workspace, tenant, prompt, conversation_id)
+        start_turn(workspace, tenant, prompt, conversation_id)
 with log_column:
     st.subheader("Event log")
     event_log(workspace, tenant)

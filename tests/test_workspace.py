@@ -37,6 +37,7 @@ READS: dict[str, Operation] = {
 CHANGES: dict[str, Operation] = {
     "chat": lambda w, t: w.run_turn(t, "Hello"),
     "stream a turn": lambda w, t: w.stream_turn(t, "Hello"),
+    "stop a turn": lambda w, t: w.stop_turn(t, uuid4()),
     "save the prompt": lambda w, t: w.publish_prompt(t, "You are Mallory."),
     "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
     "save a prompt draft": lambda w, t: w.save_prompt_draft(t, "You are Mallory."),

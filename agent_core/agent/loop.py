@@ -28,6 +28,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
+from agent_core.agent.stopping import RunningTurns, StopFlag, interruptible
 from agent_core.clock import Clock
 from agent_core.domain import (
     ChatMessage,
@@ -96,6 +97,7 @@ class _Turn:
     started: float
     model_name: str
     messages: list[ChatMessage]
+    stop: StopFlag
     settings: TenantSettings = DEFAULT_SETTINGS
     usage: Usage = field(default_factory=Usage)
     model_calls: int = 0
@@ -139,6 +141,7 @@ class Agent:
         self.health = health or ModelHealth()
         self._accepting = True
         self._cancelled = threading.Event()
+        self.running = RunningTurns()
 
     def stop_accepting(self) -> None:
         """Refuse new turns (ShuttingDownError); running ones go on."""
@@ -148,6 +151,12 @@ class Agent:
         """Stop running turns at their next step; each is recorded as failed before it ends."""
         self._accepting = False
         self._cancelled.set()
+
+    def stop_turn(self, tenant_id: UUID, turn_id: UUID, reason: str) -> bool:
+        """Stop one of the tenant's turns that this process runs, at once even while it waits
+        on the model; it is recorded as failed with `reason`. False when no such turn runs
+        here (it ended already, or runs in another process)."""
+        return self.running.stop(tenant_id, turn_id, reason)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until this process runs no turn; False when `timeout` seconds pass first."""
@@ -159,9 +168,11 @@ class Agent:
         return True
 
     def _before_step(self, turn: _Turn) -> None:
-        """A step starts only while the server runs and the turn is within its deadline."""
+        """A step starts (and a model answer is waited for) only while the server runs, nobody
+        stopped the turn and it is within its deadline."""
         if self._cancelled.is_set():
             raise ShuttingDownError("the server is shutting down; the turn was stopped, send it again")
+        turn.stop.check()
         if turn.elapsed_ms() > self.limits.deadline_seconds * 1000:
             raise ModelUnavailableError(
                 f"the turn ran past its deadline of {self.limits.deadline_seconds:g} s; send it again"
@@ -257,6 +268,7 @@ class Agent:
             origin=origin,
         )
         self.leases.hold(opened.turn_id)
+        stop = self.running.add(request.tenant_id, opened.turn_id)
         self.events.deliver(written)
         # The business's own day: "tomorrow" said in Sydney is not tomorrow in UTC.
         tenant = self.store.get_tenant(request.tenant_id)
@@ -272,7 +284,7 @@ class Agent:
                 request.tenant_id, opened.conversation_id, self.limits.history_limit
             )
         except BaseException:
-            self.leases.release(opened.turn_id)  # the reaper closes it when the lease runs out
+            self._release(opened.turn_id)  # the reaper closes it when the lease runs out
             raise
         return _Turn(
             tenant_id=request.tenant_id,
@@ -283,6 +295,7 @@ class Agent:
             started=started,
             model_name=self.model.name,
             messages=[system, *model_ready(history)],
+            stop=stop,
         )
 
     def _call_model(
@@ -294,7 +307,10 @@ class Agent:
         calls: dict[str, ToolCallRequest] = {}
         turn.model_calls += 1
         try:
-            for event in self.model.stream(turn.messages, tools):
+            # On a helper thread: a stop, the deadline or a shutdown ends the wait even while the
+            # model sends nothing.
+            answer = partial(self.model.stream, list(turn.messages), tools)
+            for event in interruptible(answer, partial(self._before_step, turn)):
                 if isinstance(event, TextDelta):
                     text_parts.append(event.text)
                     turn.reply_chars += len(event.text)
@@ -380,7 +396,7 @@ class Agent:
             outcome,
             [sent],
         )
-        self.leases.release(turn.turn_id)
+        self._release(turn.turn_id)
         self.events.deliver([sent])
         return TurnResult(
             tenant_id=turn.tenant_id,
@@ -454,4 +470,9 @@ class Agent:
         else:
             self.events.deliver([failed])
         finally:
-            self.leases.release(turn.turn_id)
+            self._release(turn.turn_id)
+
+    def _release(self, turn_id: UUID) -> None:
+        """The turn no longer runs here: no lease to renew, nothing to stop."""
+        self.leases.release(turn_id)
+        self.running.remove(turn_id)

@@ -1,0 +1,121 @@
+"""Stopping a turn while it runs: the turns this process runs, each with a flag someone
+allowed to may raise, and a way to wait on a model that may block without waiting past a
+stop."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+from uuid import UUID
+
+from agent_core.errors import TurnStoppedError
+
+# How long the turn waits on a silent model before it looks again for a stop or its deadline.
+POLL_SECONDS = 0.05
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class StopFlag:
+    """Raised once by whoever stops the turn; the turn looks at it before every step and
+    while it waits on the model."""
+
+    tenant_id: UUID
+    reason: str = ""
+    _raised: threading.Event = field(default_factory=threading.Event)
+
+    def raise_flag(self, reason: str) -> None:
+        """Ask the turn to stop; `reason` is what the conversation shows as why."""
+        if not self._raised.is_set():
+            self.reason = reason
+            self._raised.set()
+
+    def check(self) -> None:
+        """TurnStoppedError when someone stopped the turn."""
+        if self._raised.is_set():
+            raise TurnStoppedError(self.reason)
+
+
+class RunningTurns:
+    """The turns this process is running, by turn id, so they can be stopped from another
+    thread (the dashboard's Stop button, the API's stop route)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._flags: dict[UUID, StopFlag] = {}
+
+    def add(self, tenant_id: UUID, turn_id: UUID) -> StopFlag:
+        """Register a turn that just started; its flag."""
+        flag = StopFlag(tenant_id)
+        with self._lock:
+            self._flags[turn_id] = flag
+        return flag
+
+    def remove(self, turn_id: UUID) -> None:
+        """Forget a turn that ended (no-op when it is not registered)."""
+        with self._lock:
+            self._flags.pop(turn_id, None)
+
+    def stop(self, tenant_id: UUID, turn_id: UUID, reason: str) -> bool:
+        """Stop the tenant's turn if this process runs it; False otherwise (ended already, or
+        another tenant's: a stop never reaches across tenants)."""
+        with self._lock:
+            flag = self._flags.get(turn_id)
+        if flag is None or flag.tenant_id != tenant_id:
+            return False
+        flag.raise_flag(reason)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    error: BaseException
+
+
+class _Ended:
+    pass
+
+
+def interruptible(source: Callable[[], Iterator[T]], check: Callable[[], None]) -> Iterator[T]:
+    """The items of `source()`, read on a helper thread so that `check` runs at least every
+    POLL_SECONDS even while the source blocks (a model that does not answer): whatever `check`
+    raises ends the wait at once. An abandoned source is closed as soon as it yields again
+    or fails, so its connection is released."""
+    items: queue.SimpleQueue[T | _Failed | _Ended] = queue.SimpleQueue()
+    abandoned = threading.Event()
+
+    def pump() -> None:
+        iterator = source()
+        try:
+            for item in iterator:
+                if abandoned.is_set():
+                    break
+                items.put(item)
+        except BaseException as error:
+            items.put(_Failed(error))
+        else:
+            items.put(_Ended())
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    threading.Thread(target=pump, name="model-stream", daemon=True).start()
+    try:
+        while True:
+            check()
+            try:
+                got = items.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if isinstance(got, _Ended):
+                return
+            if isinstance(got, _Failed):
+                raise got.error
+            yield got
+    finally:
+        abandoned.set()

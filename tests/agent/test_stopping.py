@@ -1,0 +1,217 @@
+"""Stopping a running turn: at once even while the model sends nothing, recorded as failed
+with who stopped it, the conversation free for the next message, never across tenants."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from uuid import uuid4
+
+import pytest
+from openai import OpenAI
+
+from agent_core.access.models import Principal, PrincipalKind, UserRole
+from agent_core.agent.background import BackgroundTurn
+from agent_core.agent.loop import Agent, AgentLimits
+from agent_core.agent.steps import TurnStarted
+from agent_core.agent.stopping import interruptible
+from agent_core.clock import FixedClock
+from agent_core.domain import ChatMessage, Tenant, ToolSpec, Usage
+from agent_core.errors import ModelUnavailableError, TurnStoppedError
+from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.llm.openai_model import OpenAIChatModel
+from agent_core.store.base import Store
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from tests.conftest import make_agent, make_workspace
+
+
+class SilentModel:
+    """Sends nothing until released, then one sentence; says whether its stream was closed."""
+
+    name = "silent"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.closed = threading.Event()
+
+    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        try:
+            # The bound only keeps a broken test from hanging the suite.
+            self.release.wait(30)
+            yield TextDelta("Late answer.")
+            yield ModelDone(Usage(), self.name)
+        finally:
+            self.closed.set()
+
+
+class ChattyModel:
+    """Streams words without end, a little at a time."""
+
+    name = "chatty"
+
+    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        pause = threading.Event()
+        while True:
+            pause.wait(0.001)
+            yield TextDelta("word ")
+
+
+def started(turn: BackgroundTurn) -> TurnStarted:
+    assert turn.wait_began(10)
+    first = turn.started
+    assert first is not None, turn.error
+    return first
+
+
+def test_a_turn_waiting_on_a_silent_model_stops_at_once_and_is_marked_with_who_stopped_it(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    model = SilentModel()
+    agent = make_agent(store, clock, model)
+    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+    first = started(turn)
+
+    assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ana@example.com")
+    assert turn.wait_done(10)
+    assert not model.release.is_set()  # it ended while the model was still silent
+    assert isinstance(turn.error, TurnStoppedError)
+    [record] = store.list_turns(tenant.id, first.conversation_id)
+    assert (record.status, record.error) == ("failed", "stopped by ana@example.com")
+    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    assert failed.event.payload["error"] == "stopped by ana@example.com"
+    assert agent.leases.held == []
+
+    # The conversation takes the next message; the abandoned answer is dropped and closed.
+    model.release.set()
+    assert model.closed.wait(10)
+    assert [m.role for m in store.list_messages(tenant.id, first.conversation_id)] == ["user"]
+    assert agent.run_turn(tenant.id, "Hello again", first.conversation_id).reply == "Late answer."
+
+
+def test_an_operator_stops_a_turn_of_their_tenant_and_the_conversation_names_them(
+    store: Store, tenant: Tenant
+) -> None:
+    model = SilentModel()
+    operator = Principal(PrincipalKind.USER, "ops@example.com", UserRole.OPERATOR, frozenset({tenant.id}))
+    workspace = make_workspace(store, operator, model=model)
+    turn = BackgroundTurn(lambda: workspace.stream_turn(tenant.id, "Hello?"))
+    first = started(turn)
+    try:
+        assert workspace.stop_turn(tenant.id, first.turn_id)
+        assert turn.wait_done(10)
+    finally:
+        model.release.set()
+    assert [t.error for t in workspace.turns(tenant.id, first.conversation_id)] == [
+        "stopped by ops@example.com"
+    ]
+
+
+def test_a_turn_streaming_without_end_stops_between_words(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    agent = make_agent(store, clock, ChattyModel(), limits=AgentLimits(max_reply_chars=10**9))
+    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Talk to me"))
+    first = started(turn)
+    assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
+    assert turn.wait_done(10)
+    assert isinstance(turn.error, TurnStoppedError)
+
+
+def test_nobody_stops_another_tenants_turn_or_one_that_ended(
+    store: Store, tenant: Tenant, other_tenant: Tenant, clock: FixedClock
+) -> None:
+    model = SilentModel()
+    agent = make_agent(store, clock, model)
+    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+    first = started(turn)
+    try:
+        assert not agent.stop_turn(other_tenant.id, first.turn_id, "stopped by a stranger")
+        assert not agent.stop_turn(tenant.id, uuid4(), "stopped by ops")
+        assert not turn.wait_done(0.2)
+    finally:
+        model.release.set()
+    assert turn.wait_done(10)
+    assert turn.error is None
+    assert not agent.stop_turn(tenant.id, first.turn_id, "too late")
+
+
+def test_a_silent_model_cannot_hold_a_turn_past_its_deadline(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    model = SilentModel()
+    agent = make_agent(store, clock, model, limits=AgentLimits(deadline_seconds=0.2))
+    try:
+        with pytest.raises(ModelUnavailableError, match=r"ran past its deadline of 0\.2 s"):
+            agent.run_turn(tenant.id, "Hello?")
+        assert not model.release.is_set()
+    finally:
+        model.release.set()
+
+
+def test_a_stop_ends_the_wait_on_the_real_client_reading_from_a_server_that_does_not_answer(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(text="Too late.", delay=20))
+        client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0)
+        agent: Agent = make_agent(store, clock, OpenAIChatModel(client, "gpt-4o-mini"))
+        turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+        first = started(turn)
+        assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
+        assert turn.wait_done(10)
+        assert isinstance(turn.error, TurnStoppedError)
+        [record] = store.list_turns(tenant.id, first.conversation_id)
+        assert record.error == "stopped by ops"
+
+
+def test_interruptible_passes_items_and_errors_through_and_stops_waiting_when_asked() -> None:
+    assert list(interruptible(lambda: iter([1, 2, 3]), lambda: None)) == [1, 2, 3]
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("broken source")
+
+    with pytest.raises(ValueError, match="broken source"):
+        list(interruptible(failing, lambda: None))
+
+    blocked = threading.Event()
+    asked = threading.Event()
+
+    def check() -> None:
+        if asked.is_set():
+            raise TurnStoppedError("stopped")
+
+    def silent() -> Iterator[int]:
+        blocked.wait(30)
+        yield 1
+
+    items = interruptible(silent, check)
+    threading.Timer(0.1, asked.set).start()
+    with pytest.raises(TurnStoppedError):
+        next(items)
+    assert not blocked.is_set()
+    blocked.set()
+
+
+def test_a_background_turn_keeps_every_step_and_the_error_that_ended_it(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    agent = make_agent(store, clock)
+    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello"))
+    assert turn.wait_done(10)
+    steps = turn.steps()
+    assert isinstance(steps[0], TurnStarted)
+    assert turn.conversation_id == steps[0].conversation_id
+    assert turn.error is None
+
+    refused = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "   "))
+    assert refused.wait_done(10)
+    assert refused.started is None
+    assert "at least 1 character" in str(refused.error)
+
+    def broken() -> Iterator[TurnStarted]:
+        raise RuntimeError("secret internals")
+
+    crashed = BackgroundTurn(broken)
+    assert crashed.wait_done(10)
+    assert str(crashed.error) == "the turn failed unexpectedly; the server log has the details"
