@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
-from agent_core.runtime import close_shared_runtime
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
@@ -208,24 +206,16 @@ def test_user_text_is_shown_literally_never_as_html(app: AppTest) -> None:
 
 
 def test_a_model_that_is_down_is_explained_and_the_message_kept(
-    app_env: object, monkeypatch: pytest.MonkeyPatch
+    app_on_model: Callable[[str], AppTest],
 ) -> None:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_port()}/v1")
-    monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
-    _runtime.clear()
-    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
-    try:
-        app.run()
-        assert "Model: openai:gpt-4o-mini" in "\n".join(c.value for c in app.sidebar.caption)
-        send(app, "Hello")
-        assert app.error[0].value == "Not answered: cannot reach the model server (check OPENAI_BASE_URL)"
-        assert [b.label for b in app.button if b.label == "Retry"] == ["Retry"]
-        app.run()
-        assert "Hello" in texts(app), "the message is in the conversation's history after a rerun"
-    finally:
-        close_shared_runtime()
-        _runtime.clear()
+    app = app_on_model(f"http://127.0.0.1:{free_port()}/v1")
+    app.run()
+    assert "Model: openai:gpt-4o-mini" in "\n".join(c.value for c in app.sidebar.caption)
+    send(app, "Hello")
+    assert app.error[0].value == "Not answered: cannot reach the model server (check OPENAI_BASE_URL)"
+    assert [b.label for b in app.button if b.label == "Retry"] == ["Retry"]
+    app.run()
+    assert "Hello" in texts(app), "the message is in the conversation's history after a rerun"
 
 
 def test_an_operator_moves_then_cancels_a_booking_from_the_records_page_and_it_is_audited(
@@ -419,34 +409,50 @@ def test_a_new_search_starts_on_the_first_page_of_its_results(app: AppTest, app_
 
 
 def test_a_failed_turn_is_marked_and_retry_answers_it_without_a_second_copy(
-    app_env: Path, monkeypatch: pytest.MonkeyPatch
+    app_on_model: Callable[[str], AppTest],
 ) -> None:
     with FakeOpenAIServer() as server:
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_MAX_RETRIES", "0")
-        _runtime.clear()
-        app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=30)
-        try:
-            app.run()
-            server.enqueue(FakeCompletion(status=500, text="boom"))
-            send(app, "Hello there")
-            assert not app.exception
-            assert app.error[0].value == "Not answered: the model server failed (HTTP 500)"
-            server.enqueue(FakeCompletion(text="Hello! How can I help?"))
-            button(app, "Retry").click().run()
-            assert not app.exception
-            assert "Hello! How can I help?" in texts(app)
-            assert not [e for e in app.error if e.value.startswith("Not answered")]
-            messages, _ = (
-                _runtime()
-                .acting_as(TEST_ADMIN)
-                .conversation(DEMO_TENANT_ID, UUID(app.query_params["conversation"]))
-            )
-            assert [m.role for m in messages] == ["user", "assistant"]
-        finally:
-            close_shared_runtime()
-            _runtime.clear()
+        app = app_on_model(server.base_url)
+        app.run()
+        server.enqueue(FakeCompletion(status=500, text="boom"))
+        send(app, "Hello there")
+        assert not app.exception
+        assert app.error[0].value == "Not answered: the model server failed (HTTP 500)"
+        server.enqueue(FakeCompletion(text="Hello! How can I help?"))
+        button(app, "Retry").click().run()
+        assert not app.exception
+        assert "Hello! How can I help?" in texts(app)
+        assert not [e for e in app.error if e.value.startswith("Not answered")]
+        messages, _ = (
+            _runtime()
+            .acting_as(TEST_ADMIN)
+            .conversation(DEMO_TENANT_ID, UUID(app.query_params["conversation"]))
+        )
+        assert [m.role for m in messages] == ["user", "assistant"]
+
+
+def test_a_turn_waiting_on_the_model_shows_its_progress_and_stops_when_asked(
+    app_on_model: Callable[[str], AppTest],
+) -> None:
+    with FakeOpenAIServer() as server:
+        app = app_on_model(server.base_url)
+        app.run()
+        server.enqueue(FakeCompletion(text="Far too late.", delay=20))
+        send(app, "Hello?")
+        assert not app.exception
+        assert "Thinking…" in texts(app)
+        assert app.chat_input[0].disabled, "one message at a time"
+        assert "Hello?" in texts(app), "the message is stored and shown while it is answered"
+        button(app, "Stop").click().run()
+        turn = app.session_state[f"running_turn:{DEMO_TENANT_ID}"]
+        assert turn.wait_done(10)
+        app.run()
+        assert app.error[0].value == "Not answered: stopped by local mode"
+        assert [b.label for b in app.button if b.label == "Retry"] == ["Retry"]
+        assert not app.chat_input[0].disabled
+        server.enqueue(FakeCompletion(text="Here now."))
+        button(app, "Retry").click().run()
+        assert "Here now." in texts(app)
 
 
 def test_the_conversations_page_lists_filters_and_opens_a_conversation(app: AppTest) -> None:

@@ -1,6 +1,7 @@
-"""What the dashboard says while the model fails, in Chromium: the message marked not
-answered, the model red in the status panel, Retry answering it once the model is back, and
-the conversation in the Conversations page. The model is a local OpenAI-compatible server."""
+"""What the dashboard says while the model fails or hangs, in Chromium: the message marked
+not answered, the model red in the status panel, Retry answering it once the model is back,
+the conversation in the Conversations page, and a hanging answer stopped while the event log
+keeps updating. The model is a local OpenAI-compatible server."""
 
 from __future__ import annotations
 
@@ -62,3 +63,29 @@ def test_a_failed_answer_is_marked_red_and_retried_once_the_model_is_back(
     expect(page.get_by_text("1 (50.0%)")).to_be_visible()
     expect(page.locator("[data-testid=stVegaLiteChart]").first).to_be_visible(timeout=30_000)
     shoot(page, "analytics")
+
+
+def test_a_hanging_model_can_be_stopped_while_the_event_log_keeps_updating(
+    page: Page, dashboard_url: str, model: FakeOpenAIServer
+) -> None:
+    page.goto(dashboard_url)
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    model.enqueue(FakeCompletion(text="Far too late.", delay=30))
+    box = page.get_by_placeholder("assistant", exact=False)
+    box.fill("Is anyone there?")
+    box.press("Enter")
+    thinking = page.get_by_text("Thinking…", exact=False)
+    expect(thinking).to_be_visible(timeout=30_000)
+    # The event log redraws on its own while the answer is awaited.
+    expect(page.get_by_text("chat.message.received")).to_be_visible(timeout=30_000)
+    expect(page.get_by_placeholder("Answering…", exact=False)).to_be_disabled()
+    shoot(page, "chat-thinking")
+
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("Not answered: stopped by local mode")).to_be_visible(timeout=30_000)
+    expect(thinking).to_have_count(0)
+    expect(page.get_by_text("chat.turn.failed")).to_be_visible(timeout=30_000)
+    model.enqueue(FakeCompletion(text="Yes, I am here."))
+    page.get_by_role("button", name="Retry").click()
+    expect(page.get_by_text("Yes, I am here.")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_text("Far too late.")).to_have_count(0)
