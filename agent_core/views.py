@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from uuid import UUID
 
 import pandas as pd
@@ -392,24 +392,20 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
 
 
 def analytics_days_frame(result: Analytics, first_day: date, last_day: date) -> pd.DataFrame:
-    """Activity per day over the whole range, oldest first: a day without activity is a row of
-    zeros, so a chart shows the quiet days instead of joining their neighbours."""
-    found = {d.day: d for d in result.days}
-    rows = []
-    day = first_day
-    while day <= last_day:
-        counts = found.get(day)
-        rows.append(
+    """Activity per day over the whole range, oldest first, quiet days as zeros."""
+    return pd.DataFrame(
+        [
             {
-                "Day": day,
-                "Conversations": counts.conversations if counts else 0,
-                "Turns": counts.turns if counts else 0,
-                "Failed turns": counts.failed_turns if counts else 0,
-                "Tokens": counts.tokens if counts else 0,
+                "Day": d.day,
+                "Conversations": d.conversations,
+                "Turns": d.turns,
+                "Failed turns": d.failed_turns,
+                "Tokens": d.tokens,
             }
-        )
-        day += timedelta(days=1)
-    return pd.DataFrame(rows, columns=["Day", "Conversations", "Turns", "Failed turns", "Tokens"])
+            for d in result.every_day(first_day, last_day)
+        ],
+        columns=["Day", "Conversations", "Turns", "Failed turns", "Tokens"],
+    )
 
 
 def analytics_tools_frame(result: Analytics) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from agent_core.errors import (
     NotFoundError,
     ShuttingDownError,
     StoreUnavailableError,
+    TurnStoppedError,
 )
 from agent_core.http.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
@@ -79,6 +80,8 @@ def from_core(error: AgentCoreError) -> ApiError:
     if isinstance(error, GateBlockedError):
         # The kept run says which scenario failed and why.
         return ApiError(409, "gate_blocked", str(error), [{"field": "runId", "message": str(error.run.id)}])
+    if isinstance(error, TurnStoppedError):
+        return ApiError(409, "turn_stopped", str(error))
     if isinstance(error, ConversationBusyError):
         return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):

@@ -27,6 +27,8 @@ _MODELS = (
     schemas.ConversationPage,
     schemas.ConversationDetail,
     schemas.EventPage,
+    schemas.AnalyticsOut,
+    schemas.StopOut,
     schemas.TourOut,
     schemas.RescheduleBody,
     schemas.ContactOut,
@@ -62,7 +64,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
         401: "Missing or invalid API key",
         403: "The API key is not allowed for this tenant",
         404: "Unknown tenant, conversation or route",
-        409: "The conversation is busy (retry after Retry-After), or scenarios failed (`gate_blocked`)",
+        409: (
+            "The conversation is busy (retry after Retry-After), someone stopped the turn"
+            " (`turn_stopped`), or scenarios failed (`gate_blocked`)"
+        ),
         413: "Body too large",
         415: "The body is not sent as application/json",
         422: "Validation failed; `details` lists each problem",
@@ -97,6 +102,7 @@ def chat_request_schema(max_message_chars: int) -> dict[str, Any]:
 
 _PAGE = query_parameters(schemas.PageParams)
 _RECORDS = query_parameters(schemas.RecordParams)
+_ANALYTICS = query_parameters(schemas.AnalyticsParams)
 
 
 _IDEMPOTENCY_KEY = {
@@ -115,6 +121,7 @@ _SCENARIO = {
     "required": True,
     "schema": {"type": "string", "format": "uuid"},
 }
+_TURN = {"name": "turnId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 _TOUR = {"name": "tourId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
@@ -174,7 +181,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "voice-assistant-mini",
-            "version": "0.1.0",
+            "version": "0.2.0",
             "description": "Multi-tenant tool-calling agent: chat turns and the records they produce.",
         },
         "components": {
@@ -285,7 +292,9 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             "/api/tenants/{tenantId}/notes": _read("Notes of a tenant", schemas.NotePage, _RECORDS),
             "/api/tenants/{tenantId}/contacts": _read("Contacts of a tenant", schemas.ContactPage, _RECORDS),
             "/api/tenants/{tenantId}/conversations": _read(
-                "Conversations of a tenant, most recent first", schemas.ConversationPage, _PAGE
+                "The tenant's conversation log, latest activity first, from every channel",
+                schemas.ConversationPage,
+                query_parameters(schemas.ConversationParams),
             ),
             "/api/tenants/{tenantId}/conversations/{conversationId}": _read(
                 "One conversation with its messages and tool calls",
@@ -295,6 +304,28 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             "/api/tenants/{tenantId}/events": _read(
                 "Events of a tenant after the cursor, oldest first", schemas.EventPage, _PAGE
             ),
+            "/api/tenants/{tenantId}/analytics": _read(
+                "What the tenant's agent did over a range of days", schemas.AnalyticsOut, _ANALYTICS
+            ),
+            "/api/analytics": {
+                "get": {
+                    "summary": "What every tenant's agent did over a range of days (admins)",
+                    "parameters": _ANALYTICS,
+                    "responses": {
+                        "200": _json(schemas.AnalyticsOut, "Every tenant's activity"),
+                        **_errors(401, 403, 422),
+                    },
+                }
+            },
+            "/api/tenants/{tenantId}/turns/{turnId}/stop": {
+                "post": _write(
+                    "Stop a turn this server runs; its message stays, marked not answered",
+                    None,
+                    202,
+                    schemas.StopOut,
+                    path=(_TURN,),
+                )
+            },
             "/api/tenants/{tenantId}/prompt/draft": {
                 "get": _read("The tenant's unpublished prompt draft", schemas.PromptDraftOut, [])["get"],
                 "put": _write(

@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -36,6 +37,8 @@ from agent_core.http.openapi import openapi_document
 from agent_core.http.parsing import path_id, validated
 from agent_core.http.prompt_routes import PromptRoutes
 from agent_core.http.schemas import (
+    AnalyticsOut,
+    AnalyticsParams,
     ChatResponse,
     ComponentOut,
     ContactOut,
@@ -43,6 +46,7 @@ from agent_core.http.schemas import (
     ContactPatch,
     ConversationDetail,
     ConversationPage,
+    ConversationParams,
     EventOut,
     EventPage,
     HealthResponse,
@@ -52,6 +56,7 @@ from agent_core.http.schemas import (
     RecordParams,
     RescheduleBody,
     Shape,
+    StopOut,
     TenantList,
     TenantOut,
     TenantSettingsBody,
@@ -60,6 +65,7 @@ from agent_core.http.schemas import (
     TourPage,
 )
 from agent_core.runtime import Runtime
+from agent_core.store.conversation_log import ConversationQuery
 from agent_core.store.records import Page, RecordQuery
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
@@ -145,6 +151,9 @@ class ApiRoutes(PromptRoutes):
                 "/api/tenants/{tenant_id}/conversations/{conversation_id}", self.conversation, methods=["GET"]
             ),
             Route("/api/tenants/{tenant_id}/events", self.events, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/analytics", self.analytics, methods=["GET"]),
+            Route("/api/analytics", self.analytics, methods=["GET"]),
+            Route("/api/tenants/{tenant_id}/turns/{turn_id}/stop", self.stop_turn, methods=["POST"]),
             *self.prompt_routes(),
         ]
 
@@ -415,12 +424,55 @@ class ApiRoutes(PromptRoutes):
 
     async def conversations(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
-        params = self._params(request, PageParams)
+        params = self._params(request, ConversationParams)
         offset = decode_cursor("o", params.cursor)
-        rows = await run_in_threadpool(workspace.list_conversations, tenant.id, params.limit + 1, offset)
-        shown = rows[: params.limit]
-        more = encode_cursor("o", offset + len(shown)) if len(rows) > params.limit else None
-        return json_response(ConversationPage.model_validate({"data": shown, "next_cursor": more}))
+        query = ConversationQuery(
+            text=params.q,
+            customer=params.customer,
+            date_from=params.date_from,
+            date_to=params.date_to,
+            outcome=params.outcome,
+            tool=params.tool,
+            channel=params.channel,
+            limit=params.limit,
+            offset=offset,
+        )
+        page = await run_in_threadpool(workspace.search_conversations, tenant.id, query)
+        shown = len(page.rows)
+        more = encode_cursor("o", offset + shown) if offset + shown < page.total else None
+        return json_response(
+            ConversationPage.model_validate({"data": page.rows, "total": page.total, "next_cursor": more})
+        )
+
+    async def analytics(self, request: Request) -> Response:
+        """One tenant's analytics (`/api/tenants/{id}/analytics`) or every tenant's
+        (`/api/analytics`, admins)."""
+        if "tenant_id" in request.path_params:
+            workspace, tenant = await self._tenant(request)
+            tenant_id: UUID | None = tenant.id
+        else:
+            workspace, tenant_id = await self._workspace(request), None
+        params = self._params(request, AnalyticsParams)
+        # Turns are stamped by the store's clock, which is the wall clock.
+        last = params.date_to or datetime.now(UTC).date()
+        # 30 days by default, never before the calendar's first day.
+        first = params.date_from or last - timedelta(days=min(29, (last - date.min).days))
+        result = await run_in_threadpool(workspace.analytics, tenant_id, first, last)
+        prices = self._runtime().settings.parsed_model_prices
+        return json_response(AnalyticsOut.of(result, tenant_id, (first, last), prices))
+
+    async def stop_turn(self, request: Request) -> Response:
+        """Stop a turn this server runs for the tenant; it is recorded as not answered."""
+        workspace, tenant = await self._tenant(request)
+        turn_id = path_id(request, "turn_id", "turn")
+        if not await run_in_threadpool(workspace.stop_turn, tenant.id, turn_id):
+            raise ApiError(
+                404,
+                "not_found",
+                f"turn {turn_id} is not running on this server for this tenant (it ended, or another"
+                " server runs it)",
+            )
+        return json_response(StopOut(stopped=True), 202)
 
     async def conversation(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)

@@ -8,6 +8,7 @@ field the record does not have fails the first test that serves it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -15,7 +16,9 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from agent_core.domain import ChatMessage, EventRecord
+from agent_core.domain import Channel, ChatMessage, EventRecord
+from agent_core.store.analytics import Analytics
+from agent_core.store.conversation_log import MAX_SEARCH_CHARS, Outcome
 
 Millis = Annotated[float, AfterValidator(lambda value: round(value, 3))]
 """A duration in milliseconds, to the microsecond."""
@@ -177,11 +180,38 @@ class ContactOut(Shape):
     updated_at: datetime
 
 
+class ConversationParams(PageParams):
+    """Query parameters of the conversation log."""
+
+    q: str = Field(
+        default="", max_length=MAX_SEARCH_CHARS, description="Text in any of its messages (any case)"
+    )
+    customer: str = Field(
+        default="",
+        max_length=MAX_SEARCH_CHARS,
+        description="A name, email or phone in the arguments of any of its tool calls",
+    )
+    date_from: date | None = Field(
+        default=None, alias="from", description="Started on or after this day (UTC)"
+    )
+    date_to: date | None = Field(default=None, alias="to", description="Started on or before this day (UTC)")
+    outcome: Outcome | None = Field(default=None, description="What it did")
+    tool: str = Field(default="", max_length=MAX_SEARCH_CHARS, description="A tool it called")
+    channel: Channel | None = Field(default=None, description="Where its first message came from")
+
+
 class ConversationOut(Shape):
     id: UUID
     created_at: datetime
-    message_count: int
-    last_message: str
+    updated_at: datetime = Field(description="Its last activity")
+    channel: Channel = Field(description="Where its first message came from")
+    started_by: str = Field(description="Who sent its first message (a user, an API key, `cli:…`)")
+    first_message: str
+    turns: int
+    failed_turns: int = Field(description="Its messages that were never answered")
+    tokens: int
+    duration_ms: Millis
+    outcomes: list[Outcome] = Field(description="What it did, from the tool calls that succeeded in it")
 
 
 class MessageOut(Shape):
@@ -260,7 +290,121 @@ class ContactPage(Shape):
 
 class ConversationPage(Shape):
     data: list[ConversationOut]
+    total: int
     next_cursor: str | None
+
+
+class AnalyticsParams(BaseModel):
+    """Query parameters of analytics: a range of UTC days, the last 30 by default."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    date_from: date | None = Field(
+        default=None, alias="from", description="First day (UTC), inclusive; 29 days before `to` by default"
+    )
+    date_to: date | None = Field(
+        default=None, alias="to", description="Last day (UTC), inclusive; today by default"
+    )
+
+
+class DayOut(Shape):
+    day: date
+    conversations: int
+    turns: int
+    failed_turns: int
+    tokens: int
+
+
+class ToolOut(Shape):
+    name: str
+    calls: int
+    failed: int
+    failure_rate: float
+
+
+class ModelTokensOut(Shape):
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class PercentilesOut(Shape):
+    """Milliseconds at the 50th, 90th and 99th percentile (null: nothing measured)."""
+
+    p50: Millis | None = None
+    p90: Millis | None = None
+    p99: Millis | None = None
+
+    @classmethod
+    def of(cls, values: dict[int, float]) -> PercentilesOut:
+        """From {50: ms, 90: ms, 99: ms}."""
+        return cls(p50=values.get(50), p90=values.get(90), p99=values.get(99))
+
+
+class LatencyOut(Shape):
+    """Whole turns, their parts (each part's percentiles are its own: they do not add up),
+    and single tool calls."""
+
+    turn: PercentilesOut
+    model: PercentilesOut
+    tools: PercentilesOut
+    store: PercentilesOut = Field(description="The rest of a turn: the store and the loop")
+    tool_call: PercentilesOut
+
+
+class AnalyticsOut(Shape):
+    tenant_id: UUID | None = Field(description="null: every tenant (admins)")
+    first_day: date
+    last_day: date
+    turns: int
+    failed_turns: int
+    bookings: int
+    cancellations: int
+    estimated_cost_usd: float | None = Field(
+        description="From MODEL_PRICES; null when a model that used tokens has no price there"
+    )
+    days: list[DayOut] = Field(description="Every day of the range, quiet days as zeros")
+    tools: list[ToolOut]
+    tokens_by_model: list[ModelTokensOut]
+    latency_ms: LatencyOut
+
+    @classmethod
+    def of(
+        cls,
+        result: Analytics,
+        tenant_id: UUID | None,
+        days: tuple[date, date],
+        prices: Mapping[str, tuple[float, float]],
+    ) -> AnalyticsOut:
+        """The wire shape of one analytics query over `days` (first, last)."""
+        split = result.split_latency_ms
+        return cls(
+            tenant_id=tenant_id,
+            first_day=days[0],
+            last_day=days[1],
+            turns=result.turns,
+            failed_turns=result.failed_turns,
+            bookings=result.succeeded("book_tour"),
+            cancellations=result.succeeded("cancel_tour"),
+            estimated_cost_usd=result.cost(prices),
+            days=[DayOut.model_validate(d) for d in result.every_day(*days)],
+            tools=[ToolOut.model_validate(t) for t in result.tools],
+            tokens_by_model=[
+                ModelTokensOut(model=model, prompt_tokens=prompt, completion_tokens=completion)
+                for model, (prompt, completion) in sorted(result.tokens_by_model.items())
+            ],
+            latency_ms=LatencyOut(
+                turn=PercentilesOut.of(result.turn_latency_ms),
+                model=PercentilesOut.of(split.get("model", {})),
+                tools=PercentilesOut.of(split.get("tools", {})),
+                store=PercentilesOut.of(split.get("store", {})),
+                tool_call=PercentilesOut.of(result.tool_latency_ms),
+            ),
+        )
+
+
+class StopOut(Shape):
+    stopped: bool
 
 
 class EventPage(Shape):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from agent_core.errors import InvalidInputError
@@ -92,6 +92,16 @@ class Analytics:
     def failed_turns(self) -> int:
         """Turns that failed in the range (a retried one counts as the failure it was)."""
         return sum(d.failed_turns for d in self.days)
+
+    def every_day(self, first_day: date, last_day: date) -> list[DayCounts]:
+        """Activity per day over the whole range, oldest first: a day without activity is
+        zeros, so a chart shows the quiet days instead of joining their neighbours."""
+        found = {d.day: d for d in self.days}
+        span = range((last_day - first_day).days + 1)
+        return [
+            found.get(day) or DayCounts(day, 0, 0, 0, 0)
+            for day in (first_day + timedelta(days=n) for n in span)
+        ]
 
     def succeeded(self, tool: str) -> int:
         """Calls of `tool` that succeeded (bookings, cancellations…)."""

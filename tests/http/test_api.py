@@ -14,7 +14,6 @@ import pytest
 
 from agent_core.domain import (
     Contact,
-    ConversationSummary,
     ListenerRun,
     Note,
     Tenant,
@@ -27,14 +26,18 @@ from agent_core.http.schemas import (
     ChatResponse,
     ContactOut,
     ConversationOut,
+    DayOut,
     ListenerRunOut,
     NoteOut,
     Shape,
     TenantOut,
     ToolCallOut,
+    ToolOut,
     TourOut,
     UsageOut,
 )
+from agent_core.store.analytics import DayCounts, ToolCounts
+from agent_core.store.conversation_log import ConversationOverview
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from tests.http.conftest import RunningApi
 
@@ -337,7 +340,9 @@ def test_text_a_database_cannot_store_is_refused_not_a_server_error(api: Running
         (TourOut, Tour),
         (NoteOut, Note),
         (ContactOut, Contact),
-        (ConversationOut, ConversationSummary),
+        (ConversationOut, ConversationOverview),
+        (DayOut, DayCounts),
+        (ToolOut, ToolCounts),
         (ToolCallOut, ToolCallRecord),
         (ChatResponse, TurnResult),
         (UsageOut, Usage),
