@@ -58,6 +58,19 @@ CREATE TABLE IF NOT EXISTS public.conversations (
     tenant_id  uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
+    -- Its summary, kept by triggers (migration 0009): the conversation log reads only these.
+    turn_count    integer NOT NULL DEFAULT 0,
+    unanswered    integer NOT NULL DEFAULT 0,
+    tokens        bigint NOT NULL DEFAULT 0,
+    duration_ms   double precision NOT NULL DEFAULT 0,
+    channel       text NOT NULL DEFAULT 'unknown',
+    started_by    text,
+    first_message text NOT NULL DEFAULT '',
+    booked        boolean NOT NULL DEFAULT false,
+    cancelled     boolean NOT NULL DEFAULT false,
+    moved         boolean NOT NULL DEFAULT false,
+    noted         boolean NOT NULL DEFAULT false,
+    updated       boolean NOT NULL DEFAULT false,
     UNIQUE (tenant_id, id)
 );
 CREATE INDEX IF NOT EXISTS conversations_tenant_recent ON public.conversations (tenant_id, updated_at);
@@ -108,6 +121,12 @@ CREATE TABLE IF NOT EXISTS public.messages (
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS messages_conversation ON public.messages (tenant_id, conversation_id, id);
+-- Messages that contain a text: trigrams of their case-folded content (pg_trgm, in the
+-- `extensions` schema as on Supabase).
+CREATE SCHEMA IF NOT EXISTS extensions;
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions;
+CREATE INDEX IF NOT EXISTS messages_content_trigrams
+    ON public.messages USING gin (lower(content) extensions.gin_trgm_ops);
 
 CREATE TABLE IF NOT EXISTS public.tool_calls (
     tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
@@ -130,6 +149,8 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
 );
 CREATE INDEX IF NOT EXISTS tool_calls_turn ON public.tool_calls (tenant_id, turn_id);
 CREATE INDEX IF NOT EXISTS tool_calls_tenant_created ON public.tool_calls (tenant_id, created_at);
+CREATE INDEX IF NOT EXISTS tool_calls_tenant_name ON public.tool_calls (tenant_id, name, conversation_id);
+CREATE INDEX IF NOT EXISTS tool_calls_conversation ON public.tool_calls (tenant_id, conversation_id);
 
 CREATE TABLE IF NOT EXISTS public.tours (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -558,8 +579,76 @@ LANGUAGE sql STABLE AS $$
     ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
 
--- The conversation log for the Supabase store: the query of agent_core/store/conversation_log.py.
--- p_text and p_customer are LIKE patterns of case-folded text; every filter is optional.
+-- Each conversation's summary, recomputed by triggers from its own rows (migration 0009).
+-- Recomputed, not incremented: a trigger that runs twice, or a turn closed by the reaper,
+-- still leaves exactly what the turns say.
+CREATE OR REPLACE FUNCTION public.app_summarise_conversation(p_tenant uuid, p_conversation uuid)
+RETURNS void LANGUAGE sql AS $$
+    UPDATE public.conversations c SET
+        turn_count = s.turn_count, unanswered = s.unanswered, tokens = s.tokens,
+        duration_ms = s.duration_ms,
+        channel = COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = p_tenant
+                            AND f.conversation_id = p_conversation ORDER BY f.started_at, f.id LIMIT 1),
+                           'unknown'),
+        started_by = (SELECT f.started_by FROM public.turns f WHERE f.tenant_id = p_tenant
+                      AND f.conversation_id = p_conversation ORDER BY f.started_at, f.id LIMIT 1)
+    FROM (
+        SELECT count(*) AS turn_count,
+               count(*) FILTER (WHERE t.status = 'failed' AND NOT EXISTS (
+                   SELECT 1 FROM public.turns r WHERE r.tenant_id = t.tenant_id
+                   AND r.conversation_id = t.conversation_id AND r.retry_of = t.id)) AS unanswered,
+               COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0) AS tokens,
+               COALESCE(sum(t.latency_ms), 0) AS duration_ms
+        FROM public.turns t WHERE t.tenant_id = p_tenant AND t.conversation_id = p_conversation
+    ) s
+    WHERE c.tenant_id = p_tenant AND c.id = p_conversation;
+$$;
+REVOKE ALL ON FUNCTION public.app_summarise_conversation(uuid, uuid) FROM PUBLIC, anon, authenticated;
+
+CREATE OR REPLACE FUNCTION public.app_turns_summarise() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM public.app_summarise_conversation(NEW.tenant_id, NEW.conversation_id);
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_turns_summarise() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER turns_summarise
+    AFTER INSERT OR UPDATE OF status, prompt_tokens, completion_tokens, latency_ms, retry_of ON public.turns
+    FOR EACH ROW EXECUTE FUNCTION public.app_turns_summarise();
+
+CREATE OR REPLACE FUNCTION public.app_tool_calls_summarise() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'succeeded' THEN
+        UPDATE public.conversations SET
+            booked = booked OR NEW.name = 'book_tour',
+            cancelled = cancelled OR NEW.name = 'cancel_tour',
+            moved = moved OR NEW.name = 'reschedule_tour',
+            noted = noted OR NEW.name = 'take_note',
+            updated = updated OR NEW.name = 'update_contact_info'
+        WHERE tenant_id = NEW.tenant_id AND id = NEW.conversation_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_tool_calls_summarise() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER tool_calls_summarise AFTER INSERT OR UPDATE OF status ON public.tool_calls
+    FOR EACH ROW EXECUTE FUNCTION public.app_tool_calls_summarise();
+
+CREATE OR REPLACE FUNCTION public.app_messages_first_user_message() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.role = 'user' THEN
+        UPDATE public.conversations SET first_message = NEW.content
+        WHERE tenant_id = NEW.tenant_id AND id = NEW.conversation_id AND first_message = '';
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_messages_first_user_message() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER messages_first_user_message AFTER INSERT ON public.messages
+    FOR EACH ROW EXECUTE FUNCTION public.app_messages_first_user_message();
+
+-- The conversation log for the Supabase store: the query of agent_core/store/conversation_log.py,
+-- on the summary. p_text and p_customer are LIKE patterns of case-folded text; every filter is optional.
 CREATE OR REPLACE FUNCTION public.app_search_conversations(
     p_tenant uuid, p_text text, p_customer text, p_low timestamptz, p_high timestamptz, p_outcome text,
     p_tool text, p_channel text, p_limit integer, p_offset integer
@@ -569,65 +658,26 @@ CREATE OR REPLACE FUNCTION public.app_search_conversations(
     failed_turns bigint, tokens bigint, duration_ms double precision, booked boolean, cancelled boolean,
     moved boolean, noted boolean, updated boolean, total bigint
 ) LANGUAGE sql STABLE AS $$
-    WITH matching AS (
-        SELECT c.* FROM public.conversations c
-        WHERE c.tenant_id = p_tenant
-          AND (p_text IS NULL OR EXISTS (
-              SELECT 1 FROM public.messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id
-                AND m.role IN ('user', 'assistant') AND lower(m.content) LIKE p_text ESCAPE '\'))
-          AND (p_customer IS NULL OR EXISTS (
-              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND lower(k.arguments) LIKE p_customer ESCAPE '\'))
-          AND (p_channel IS NULL OR COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = c.tenant_id
-                                     AND f.conversation_id = c.id ORDER BY f.started_at, f.id LIMIT 1),
-                                    'unknown') = p_channel)
-          AND (p_low IS NULL OR c.created_at >= p_low)
-          AND (p_high IS NULL OR c.created_at < p_high)
-          AND (p_tool IS NULL OR EXISTS (
-              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = p_tool))
-          AND (p_outcome IS NULL OR CASE p_outcome
-              WHEN 'failed' THEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = c.tenant_id
-                                         AND t.conversation_id = c.id AND t.status = 'failed'
-                                         AND NOT EXISTS (SELECT 1 FROM public.turns r WHERE r.tenant_id = t.tenant_id
-                                                         AND r.conversation_id = t.conversation_id AND r.retry_of = t.id))
-              ELSE EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id
-                           AND k.conversation_id = c.id AND k.status = 'succeeded'
-                           AND k.name = CASE p_outcome WHEN 'booked' THEN 'book_tour'
-                               WHEN 'cancelled' THEN 'cancel_tour' WHEN 'moved' THEN 'reschedule_tour'
-                               WHEN 'noted' THEN 'take_note' WHEN 'updated' THEN 'update_contact_info' END)
-          END)
-    ), page AS (
-        SELECT c.*, count(*) OVER () AS total FROM matching c
-        ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset
-    )
-    SELECT c.id, c.created_at, c.updated_at,
-        COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = c.tenant_id AND f.conversation_id = c.id
-                  ORDER BY f.started_at, f.id LIMIT 1), 'unknown'),
-        COALESCE((SELECT f.started_by FROM public.turns f WHERE f.tenant_id = c.tenant_id
-                  AND f.conversation_id = c.id ORDER BY f.started_at, f.id LIMIT 1), ''),
-        COALESCE((SELECT m.content FROM public.messages m WHERE m.tenant_id = c.tenant_id
-                  AND m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
-        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
-        (SELECT count(*) FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id
-         AND t.status = 'failed' AND NOT EXISTS (SELECT 1 FROM public.turns r WHERE r.tenant_id = t.tenant_id
-             AND r.conversation_id = t.conversation_id AND r.retry_of = t.id)),
-        (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0)::bigint
-         FROM public.turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id),
-        (SELECT COALESCE(sum(t.latency_ms), 0) FROM public.turns t WHERE t.tenant_id = c.tenant_id
-         AND t.conversation_id = c.id),
-        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = 'book_tour' AND k.status = 'succeeded'),
-        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = 'cancel_tour' AND k.status = 'succeeded'),
-        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = 'reschedule_tour' AND k.status = 'succeeded'),
-        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = 'take_note' AND k.status = 'succeeded'),
-        EXISTS (SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id
-                AND k.name = 'update_contact_info' AND k.status = 'succeeded'),
-        c.total
-    FROM page c ORDER BY c.updated_at DESC, c.id;
+    SELECT c.id, c.created_at, c.updated_at, c.channel, COALESCE(c.started_by, ''), c.first_message,
+           c.turn_count::bigint, c.unanswered::bigint, c.tokens, c.duration_ms,
+           c.booked, c.cancelled, c.moved, c.noted, c.updated, count(*) OVER ()
+    FROM public.conversations c
+    WHERE c.tenant_id = p_tenant
+      AND (p_text IS NULL OR c.id IN (
+          SELECT m.conversation_id FROM public.messages m WHERE m.tenant_id = p_tenant
+            AND m.role IN ('user', 'assistant') AND lower(m.content) LIKE p_text ESCAPE '\'))
+      AND (p_customer IS NULL OR c.id IN (
+          SELECT k.conversation_id FROM public.tool_calls k WHERE k.tenant_id = p_tenant
+            AND lower(k.arguments) LIKE p_customer ESCAPE '\'))
+      AND (p_tool IS NULL OR c.id IN (
+          SELECT k.conversation_id FROM public.tool_calls k WHERE k.tenant_id = p_tenant AND k.name = p_tool))
+      AND (p_channel IS NULL OR c.channel = p_channel)
+      AND (p_low IS NULL OR c.created_at >= p_low)
+      AND (p_high IS NULL OR c.created_at < p_high)
+      AND (p_outcome IS NULL OR CASE p_outcome
+          WHEN 'failed' THEN c.unanswered > 0 WHEN 'booked' THEN c.booked WHEN 'cancelled' THEN c.cancelled
+          WHEN 'moved' THEN c.moved WHEN 'noted' THEN c.noted WHEN 'updated' THEN c.updated END)
+    ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
 
 -- Analytics for the Supabase store: the queries of agent_core/store/analytics.py. p_tenant
@@ -1174,7 +1224,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 8.
+-- This file is migrations 1 to 9.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1183,5 +1233,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (5, 'booking_lifecycle'),
     (6, 'contact_keys'),
     (7, 'prompt_safety'),
-    (8, 'activity_log')
+    (8, 'activity_log'),
+    (9, 'conversation_summary')
 ON CONFLICT (version) DO NOTHING;

@@ -7,10 +7,10 @@ One SQL text serves SQLite and PostgreSQL (`SqlStore`); `app_search_conversation
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 from uuid import UUID
 
 from agent_core.domain import Channel
@@ -19,6 +19,9 @@ from agent_core.store.records import day_bounds, like_pattern
 from agent_core.store.rows import Row, as_datetime, as_uuid
 
 MAX_SEARCH_CHARS = 200
+
+Fold = Callable[[str, str], str]
+"""`fold(expression, search)`: SQL that case-folds `expression` to compare with folded `search`."""
 
 
 class Outcome(StrEnum):
@@ -95,58 +98,45 @@ class ConversationOverview:
     """Who sent its first message (a user, an API key, `cli:…`), when recorded."""
 
 
-# A failed turn nobody retried: its message is still unanswered (a retry that failed too
-# is the one that counts then).
-_UNANSWERED = (
-    "t.status = 'failed' AND NOT EXISTS (SELECT 1 FROM turns r WHERE r.tenant_id = t.tenant_id"
-    " AND r.conversation_id = t.conversation_id AND r.retry_of = t.id)"
+# Each conversation keeps its summary (turns, unanswered messages, tokens, outcomes…), kept
+# by the triggers of migration 0009: listing and filtering never read a conversation's turns.
+COLUMNS = (
+    "c.id, c.created_at, c.updated_at, c.channel, COALESCE(c.started_by, '') AS started_by,"
+    " c.first_message, c.turn_count AS turns, c.unanswered AS failed_turns, c.tokens, c.duration_ms, "
+    + ", ".join(f"c.{outcome.value}" for outcome in OUTCOME_TOOLS)
 )
 
+TextMatch = Callable[[str], tuple[str, dict[str, object]]]
+"""Given the search text, SQL for the ids of the tenant's conversations with a message (user or
+assistant) containing it, and any parameters of its own; :text is the text's LIKE pattern,
+:tenant_id the tenant."""
 
-def _has(tool: str) -> str:
+
+def messages_containing(fold: Fold, text: str, source: str = "messages m WHERE") -> str:
+    """SQL for the conversations with a message containing `text`: a LIKE over the tenant's
+    messages, from `source` (PostgreSQL's trigram index serves `lower(content) LIKE`; SQLite
+    passes its full-text index as a first filter)."""
     return (
-        "EXISTS (SELECT 1 FROM tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id"
-        f" AND k.name = '{tool}' AND k.status = 'succeeded')"
+        f"SELECT m.conversation_id FROM {source} m.tenant_id = :tenant_id"
+        f" AND m.role IN ('user', 'assistant') AND {fold('m.content', text)} LIKE :text ESCAPE '\\'"
     )
 
 
-_FIRST_TURN = (
-    "FROM turns f WHERE f.tenant_id = c.tenant_id AND f.conversation_id = c.id"
-    " ORDER BY f.started_at, f.id LIMIT 1"
-)
-
-COLUMNS = (
-    "c.id, c.created_at, c.updated_at,"
-    f" COALESCE((SELECT f.channel {_FIRST_TURN}), 'unknown') AS channel,"
-    f" COALESCE((SELECT f.started_by {_FIRST_TURN}), '') AS started_by,"
-    " COALESCE((SELECT m.content FROM messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id"
-    "  AND m.role = 'user' ORDER BY m.id LIMIT 1), '') AS first_message,"
-    " (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id) AS turns,"
-    f" (SELECT count(*) FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id"
-    f"  AND {_UNANSWERED}) AS failed_turns,"
-    " (SELECT COALESCE(sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)), 0) FROM turns t"
-    "  WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id) AS tokens,"
-    " (SELECT COALESCE(sum(t.latency_ms), 0) FROM turns t WHERE t.tenant_id = c.tenant_id"
-    "  AND t.conversation_id = c.id) AS duration_ms, "
-    + ", ".join(f"{_has(tool)} AS {outcome.value}" for outcome, tool in OUTCOME_TOOLS.items())
-)
-
-
-def filters(query: ConversationQuery, fold: Any) -> tuple[list[str], dict[str, object]]:
+def filters(
+    query: ConversationQuery, fold: Fold, text_match: TextMatch
+) -> tuple[list[str], dict[str, object]]:
     """SQL conditions on `c` (conversations) and their parameters; `fold(expression, text)`
-    makes a comparison case-insensitive the way the backend can."""
+    makes a comparison case-insensitive the way the backend can, `text_match` finds messages."""
     conditions = ["c.tenant_id = :tenant_id"]
     params: dict[str, object] = {}
     if text := query.text.strip():
-        params["text"] = like_pattern(text)
-        conditions.append(
-            "EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.id"
-            f" AND m.role IN ('user', 'assistant') AND {fold('m.content', text)} LIKE :text ESCAPE '\\')"
-        )
+        matching, extra = text_match(text)
+        params |= {"text": like_pattern(text), **extra}
+        conditions.append(f"c.id IN ({matching})")
     if customer := query.customer.strip():
         params["customer"] = like_pattern(customer)
         conditions.append(
-            "EXISTS (SELECT 1 FROM tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id"
+            "c.id IN (SELECT k.conversation_id FROM tool_calls k WHERE k.tenant_id = :tenant_id"
             f" AND {fold('k.arguments', customer)} LIKE :customer ESCAPE '\\')"
         )
     low, high = query.bounds()
@@ -157,20 +147,17 @@ def filters(query: ConversationQuery, fold: Any) -> tuple[list[str], dict[str, o
         conditions.append("c.created_at < :high")
         params["high"] = high
     if query.outcome is Outcome.FAILED:
-        conditions.append(
-            "EXISTS (SELECT 1 FROM turns t WHERE t.tenant_id = c.tenant_id AND t.conversation_id = c.id"
-            f" AND {_UNANSWERED})"
-        )
+        conditions.append("c.unanswered > 0")
     elif query.outcome is not None:
-        conditions.append(_has(OUTCOME_TOOLS[query.outcome]))
+        conditions.append(f"c.{query.outcome.value}")
     if query.channel is not None:
         params["channel"] = query.channel.value
-        conditions.append(f"COALESCE((SELECT f.channel {_FIRST_TURN}), 'unknown') = :channel")
+        conditions.append("c.channel = :channel")
     if tool := query.tool.strip():
         params["tool"] = tool
         conditions.append(
-            "EXISTS (SELECT 1 FROM tool_calls k WHERE k.tenant_id = c.tenant_id AND k.conversation_id = c.id"
-            " AND k.name = :tool)"
+            "c.id IN (SELECT k.conversation_id FROM tool_calls k"
+            " WHERE k.tenant_id = :tenant_id AND k.name = :tool)"
         )
     return conditions, params
 

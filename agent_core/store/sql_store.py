@@ -59,6 +59,7 @@ from agent_core.store.conversation_log import (
     ConversationOverview,
     ConversationQuery,
     filters,
+    messages_containing,
     overview_from_row,
 )
 from agent_core.store.matching import (
@@ -270,6 +271,10 @@ class SqlStore(RecordPages, SqlScenarios):
     def _fold(self, expression: str, search: str) -> str:
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""
         return f"lower({expression})"
+
+    def _text_match(self, text: str) -> tuple[str, dict[str, object]]:
+        """SQL for the conversations with a message containing `text` (see TextMatch)."""
+        return messages_containing(self._fold, text), {}
 
     @abstractmethod
     def close(self) -> None:
@@ -623,7 +628,7 @@ class SqlStore(RecordPages, SqlScenarios):
 
     def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
         query = query.checked()
-        conditions, params = filters(query, self._fold)
+        conditions, params = filters(query, self._fold, self._text_match)
         params |= {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
         where = " AND ".join(conditions)
         with self._reader() as session:

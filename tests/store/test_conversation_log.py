@@ -139,3 +139,26 @@ def test_each_conversation_says_where_it_came_from_and_who_started_it(store: Sto
     )
     assert ids(store, tenant, channel=Channel.API) == {str(api.conversation_id)}
     assert ids(store, tenant, channel=Channel.UNKNOWN) == {str(older.conversation_id)}
+
+
+def test_a_turn_whose_process_died_counts_as_unanswered_once_the_reaper_closes_it(
+    store: Store, tenant: Tenant
+) -> None:
+    died = store.start_turn(tenant.id, None, "Book a boat for Li Wei", lease_seconds=0.0)
+    [row] = store.search_conversations(tenant.id, ConversationQuery()).rows
+    assert (row.turns, row.failed_turns, row.first_message) == (1, 0, "Book a boat for Li Wei")
+    assert [t.turn_id for t in store.fail_expired_turns("the server stopped", [])] == [died.turn_id]
+    assert ids(store, tenant, outcome=Outcome.FAILED) == {str(died.conversation_id)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['say "hi"', "#4711-2", "50% off", "a_b", "Zoë", "ÉTÉ", "ok", "x"],
+)
+def test_text_search_finds_any_substring_whatever_its_characters(
+    store: Store, tenant: Tenant, text: str
+) -> None:
+    wanted = converse(store, tenant, f"Note: {text.lower()} — thanks")
+    converse(store, tenant, "Nothing to see")
+    assert ids(store, tenant, text=text) == {wanted}
+    assert ids(store, tenant, text=text.upper()) == {wanted}

@@ -20,6 +20,7 @@ import pytest
 from agent_core.domain import RunStatus, ToolCallStatus
 from agent_core.errors import ConfigError
 from agent_core.store.base import Store
+from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.migrations import Migration, latest_version, migrations
 from agent_core.store.postgres import PostgresStore, postgres_version, to_pyformat, upgrade_postgres
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
@@ -144,6 +145,19 @@ def assert_every_row_is_found(store: Store, filled: Filled) -> None:
     [event] = store.list_events(filled.tenant)
     assert (event.event.id, event.runs[0].status) == (filled.event, RunStatus.SUCCEEDED)
     assert [o.kind for o in store.list_outbox(filled.tenant)] == ["confirmation_email"]
+    # The conversation log's summary was computed for it, and its text is found.
+    rows = store.search_conversations(filled.tenant, ConversationQuery()).rows
+    [logged] = [r for r in rows if r.id == filled.conversation]
+    assert (logged.id, logged.turns, logged.failed_turns, logged.outcomes) == (
+        filled.conversation,
+        1,
+        0,
+        (Outcome.BOOKED,),
+    )
+    assert logged.first_message == messages[0].content
+    assert (
+        store.search_conversations(filled.tenant, ConversationQuery(text=messages[0].content[:12])).total == 1
+    )
     # The old conversation goes on.
     turn = store.start_turn(filled.tenant, filled.conversation, "And a note please")
     assert turn.conversation_id == filled.conversation
@@ -251,6 +265,8 @@ def catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
         "function_grants": "SELECT grantee, routine_name, privilege_type"
         " FROM information_schema.role_routine_grants WHERE routine_schema = 'public'"
         " AND grantee IN ('anon', 'authenticated', 'service_role', 'PUBLIC')",
+        "triggers": "SELECT event_object_table, trigger_name, event_manipulation, action_timing,"
+        " action_statement FROM information_schema.triggers WHERE trigger_schema = 'public'",
         "versions": "SELECT version, name FROM public.schema_migrations",
     }
     with psycopg.connect(url) as connection:
