@@ -299,6 +299,45 @@ CREATE TABLE IF NOT EXISTS public.scenario_runs (
 );
 CREATE INDEX IF NOT EXISTS scenario_runs_recent ON public.scenario_runs (tenant_id, created_at DESC);
 
+-- Daily rollups that analytics read (migration 0010), kept by triggers as turns and tool
+-- calls start and end. A latency's bucket is floor(log2(greatest(ms, 0.01)) * 16).
+CREATE TABLE IF NOT EXISTS public.activity_days (
+    tenant_id     uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    day           date NOT NULL,
+    conversations integer NOT NULL DEFAULT 0,
+    turns         integer NOT NULL DEFAULT 0,
+    failed_turns  integer NOT NULL DEFAULT 0,
+    tokens        bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day)
+);
+
+CREATE TABLE IF NOT EXISTS public.model_days (
+    tenant_id         uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    day               date NOT NULL,
+    model             text NOT NULL,
+    prompt_tokens     bigint NOT NULL DEFAULT 0,
+    completion_tokens bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, model)
+);
+
+CREATE TABLE IF NOT EXISTS public.tool_days (
+    tenant_id uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    day       date NOT NULL,
+    name      text NOT NULL,
+    calls     integer NOT NULL DEFAULT 0,
+    failed    integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, name)
+);
+
+CREATE TABLE IF NOT EXISTS public.latency_days (
+    tenant_id uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
+    day       date NOT NULL,
+    metric    text NOT NULL CHECK (metric IN ('turn', 'model', 'tools', 'store', 'tool_call')),
+    bucket    integer NOT NULL,
+    count     bigint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, metric, bucket)
+);
+
 -- Row-level security: every table is confined to the caller's tenant.
 ALTER TABLE public.tenants       ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
@@ -317,6 +356,10 @@ ALTER TABLE public.tour_changes  ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.prompt_drafts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.scenarios     ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.scenario_runs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.activity_days ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.model_days    ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.tool_days     ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.latency_days  ENABLE ROW LEVEL SECURITY;
 -- No policy: only the service role (which bypasses RLS) reads the versions.
 ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
@@ -330,7 +373,8 @@ DECLARE
 BEGIN
     FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
                        'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys',
-                       'tour_changes', 'prompt_drafts', 'scenarios', 'scenario_runs']
+                       'tour_changes', 'prompt_drafts', 'scenarios', 'scenario_runs', 'activity_days',
+                       'model_days', 'tool_days', 'latency_days']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
         EXECUTE format(
@@ -346,19 +390,22 @@ $$;
 REVOKE ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
-    public.prompt_drafts, public.scenarios, public.scenario_runs FROM anon;
+    public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
+    public.tool_days, public.latency_days FROM anon;
 REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
 GRANT SELECT ON public.schema_migrations TO service_role;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
-    public.prompt_drafts, public.scenarios, public.scenario_runs
+    public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
+    public.tool_days, public.latency_days
     TO authenticated;
 GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
-    public.prompt_drafts, public.scenarios, public.scenario_runs
+    public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
+    public.tool_days, public.latency_days
     TO service_role;
 
 -- Functions the Supabase store calls over RPC where one request must do several writes
@@ -680,59 +727,109 @@ CREATE OR REPLACE FUNCTION public.app_search_conversations(
     ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
 
--- Analytics for the Supabase store: the queries of agent_core/store/analytics.py. p_tenant
--- NULL means every tenant (the app allows it to admins only). Percentiles are the value at
--- rank ceil(p x n), as there (percentile_disc).
+-- The daily rollups' triggers (migration 0010). Lock order: a conversation's row (the
+-- *_summarise triggers) before its tenant's day (these, *_tally, fire after them).
+CREATE OR REPLACE FUNCTION public.app_turns_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_day date := (NEW.started_at AT TIME ZONE 'UTC')::date;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        -- A turn counts on the day it started; a conversation once per day it had a turn.
+        INSERT INTO public.activity_days AS d (tenant_id, day, conversations, turns)
+        VALUES (NEW.tenant_id, v_day,
+                CASE WHEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = NEW.tenant_id
+                                  AND t.conversation_id = NEW.conversation_id AND t.id <> NEW.id
+                                  AND (t.started_at AT TIME ZONE 'UTC')::date = v_day) THEN 0 ELSE 1 END, 1)
+        ON CONFLICT (tenant_id, day) DO UPDATE SET conversations = d.conversations + excluded.conversations,
+                                                   turns = d.turns + 1;
+    END IF;
+    IF NEW.status <> 'running' AND (TG_OP = 'INSERT' OR OLD.status = 'running') THEN
+        -- What a turn adds when it ends (inserted finished, or updated from running).
+        UPDATE public.activity_days SET
+            failed_turns = failed_turns + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END,
+            tokens = tokens + COALESCE(NEW.prompt_tokens, 0) + COALESCE(NEW.completion_tokens, 0)
+        WHERE tenant_id = NEW.tenant_id AND day = v_day;
+        INSERT INTO public.model_days AS m (tenant_id, day, model, prompt_tokens, completion_tokens)
+        VALUES (NEW.tenant_id, v_day, COALESCE(NEW.model, 'unknown'), COALESCE(NEW.prompt_tokens, 0),
+                COALESCE(NEW.completion_tokens, 0))
+        ON CONFLICT (tenant_id, day, model) DO UPDATE SET
+            prompt_tokens = m.prompt_tokens + excluded.prompt_tokens,
+            completion_tokens = m.completion_tokens + excluded.completion_tokens;
+        INSERT INTO public.latency_days AS l (tenant_id, day, metric, bucket, count)
+        SELECT NEW.tenant_id, v_day, v.metric, floor(ln(greatest(v.ms, 0.01)) * 23.083120654223414)::integer, 1
+        FROM (VALUES ('turn', NEW.latency_ms),
+                     ('model', CASE WHEN NEW.tools_ms IS NOT NULL THEN NEW.model_ms END),
+                     ('tools', CASE WHEN NEW.model_ms IS NOT NULL THEN NEW.tools_ms END),
+                     ('store', NEW.latency_ms - NEW.model_ms - NEW.tools_ms)) AS v (metric, ms)
+        WHERE v.ms IS NOT NULL
+        ON CONFLICT (tenant_id, day, metric, bucket) DO UPDATE SET count = l.count + 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_turns_tally() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER turns_tally AFTER INSERT OR UPDATE OF status ON public.turns
+    FOR EACH ROW EXECUTE FUNCTION public.app_turns_tally();
+
+CREATE OR REPLACE FUNCTION public.app_tool_calls_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    v_day date := (NEW.created_at AT TIME ZONE 'UTC')::date;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO public.tool_days AS k (tenant_id, day, name, calls) VALUES (NEW.tenant_id, v_day, NEW.name, 1)
+        ON CONFLICT (tenant_id, day, name) DO UPDATE SET calls = k.calls + 1;
+    END IF;
+    IF NEW.status <> 'running' AND (TG_OP = 'INSERT' OR OLD.status = 'running') THEN
+        UPDATE public.tool_days SET failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
+        WHERE tenant_id = NEW.tenant_id AND day = v_day AND name = NEW.name;
+        IF NEW.duration_ms IS NOT NULL THEN
+            INSERT INTO public.latency_days AS l (tenant_id, day, metric, bucket, count)
+            VALUES (NEW.tenant_id, v_day, 'tool_call',
+                    floor(ln(greatest(NEW.duration_ms, 0.01)) * 23.083120654223414)::integer, 1)
+            ON CONFLICT (tenant_id, day, metric, bucket) DO UPDATE SET count = l.count + 1;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_tool_calls_tally() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER tool_calls_tally AFTER INSERT OR UPDATE OF status ON public.tool_calls
+    FOR EACH ROW EXECUTE FUNCTION public.app_tool_calls_tally();
+
+-- Analytics for the Supabase store: the rollups of the days, summed over tenants and days
+-- as agent_core/store/analytics.py sums them; the percentiles are computed from the buckets
+-- there. p_tenant NULL means every tenant (the app allows it to admins only).
 CREATE OR REPLACE FUNCTION public.app_analytics(p_tenant uuid, p_low timestamptz, p_high timestamptz)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-    WITH t AS (
-        SELECT * FROM public.turns
-        WHERE started_at >= p_low AND started_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
-    ), k AS (
-        SELECT * FROM public.tool_calls
-        WHERE created_at >= p_low AND created_at < p_high AND (p_tenant IS NULL OR tenant_id = p_tenant)
-    )
     SELECT jsonb_build_object(
         'days', COALESCE((SELECT jsonb_agg(d ORDER BY d.day) FROM (
-            SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
-                   count(DISTINCT conversation_id) AS conversations, count(*) AS turns,
-                   sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed_turns,
-                   sum(COALESCE(prompt_tokens, 0) + COALESCE(completion_tokens, 0)) AS tokens
-            FROM t GROUP BY 1) d), '[]'::jsonb),
+            SELECT day, sum(conversations) AS conversations, sum(turns) AS turns,
+                   sum(failed_turns) AS failed_turns, sum(tokens) AS tokens
+            FROM public.activity_days
+            WHERE day >= (p_low AT TIME ZONE 'UTC')::date AND day < (p_high AT TIME ZONE 'UTC')::date
+              AND (p_tenant IS NULL OR tenant_id = p_tenant)
+            GROUP BY day) d), '[]'::jsonb),
         'tools', COALESCE((SELECT jsonb_agg(x ORDER BY x.name) FROM (
-            SELECT name, count(*) AS calls, sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed
-            FROM k GROUP BY name) x), '[]'::jsonb),
-        'models', COALESCE((SELECT jsonb_agg(m) FROM (
-            SELECT COALESCE(model, 'unknown') AS model, sum(prompt_tokens) AS prompt,
-                   sum(completion_tokens) AS completion
-            FROM t GROUP BY 1) m), '[]'::jsonb),
-        'turn_latency', (SELECT jsonb_build_object(
-            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms),
-            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms),
-            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms))
-            FROM t WHERE latency_ms IS NOT NULL HAVING count(*) > 0),
-        'tool_latency', (SELECT jsonb_build_object(
-            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY duration_ms),
-            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY duration_ms),
-            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY duration_ms))
-            FROM k WHERE duration_ms IS NOT NULL HAVING count(*) > 0),
-        'model_latency', (SELECT jsonb_build_object(
-            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY model_ms),
-            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY model_ms),
-            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY model_ms))
-            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
-        'tools_latency', (SELECT jsonb_build_object(
-            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY tools_ms),
-            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY tools_ms),
-            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY tools_ms))
-            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0),
-        'store_latency', (SELECT jsonb_build_object(
-            '50', percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
-            '90', percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms),
-            '99', percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms - model_ms - tools_ms))
-            FROM t WHERE model_ms IS NOT NULL AND tools_ms IS NOT NULL HAVING count(*) > 0)
+            SELECT name, sum(calls) AS calls, sum(failed) AS failed
+            FROM public.tool_days
+            WHERE day >= (p_low AT TIME ZONE 'UTC')::date AND day < (p_high AT TIME ZONE 'UTC')::date
+              AND (p_tenant IS NULL OR tenant_id = p_tenant)
+            GROUP BY name) x), '[]'::jsonb),
+        'models', COALESCE((SELECT jsonb_agg(m ORDER BY m.model) FROM (
+            SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion
+            FROM public.model_days
+            WHERE day >= (p_low AT TIME ZONE 'UTC')::date AND day < (p_high AT TIME ZONE 'UTC')::date
+              AND (p_tenant IS NULL OR tenant_id = p_tenant)
+            GROUP BY model) m), '[]'::jsonb),
+        'latency', COALESCE((SELECT jsonb_agg(b ORDER BY b.metric, b.bucket) FROM (
+            SELECT metric, bucket, sum(count) AS count
+            FROM public.latency_days
+            WHERE day >= (p_low AT TIME ZONE 'UTC')::date AND day < (p_high AT TIME ZONE 'UTC')::date
+              AND (p_tenant IS NULL OR tenant_id = p_tenant)
+            GROUP BY metric, bucket) b), '[]'::jsonb)
     );
 $$;
+
 
 -- The running process extends the leases of its turns.
 CREATE OR REPLACE FUNCTION public.app_renew_turns(p_turns uuid[], p_lease_seconds float8)
@@ -752,6 +849,11 @@ DECLARE
     v_turn record;
     v_event uuid;
 BEGIN
+    PERFORM 1 FROM public.conversations c
+    WHERE (c.tenant_id, c.id) IN (
+        SELECT t.tenant_id, t.conversation_id FROM public.turns t
+        WHERE t.status = 'running' AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now()))
+    ORDER BY c.id FOR UPDATE;
     FOR v_turn IN
         SELECT t.id, t.tenant_id, t.conversation_id FROM public.turns t
         WHERE t.status = 'running' AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now())
@@ -1224,7 +1326,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 9.
+-- This file is migrations 1 to 10.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1234,5 +1336,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (6, 'contact_keys'),
     (7, 'prompt_safety'),
     (8, 'activity_log'),
-    (9, 'conversation_summary')
+    (9, 'conversation_summary'),
+    (10, 'daily_rollups')
 ON CONFLICT (version) DO NOTHING;

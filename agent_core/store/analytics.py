@@ -1,16 +1,17 @@
-"""Analytics of a tenant (or of every tenant) over a time range, computed in the database:
-turns and conversations per day, tool calls and failures per tool, tokens per model, and
-latency percentiles of turns and of tool calls.
+"""Analytics of a tenant (or of every tenant) over a time range: turns and conversations per
+day, tool calls and failures per tool, tokens per model, and latency percentiles of turns, of
+their parts and of tool calls.
 
-The SQL here runs on SQLite and PostgreSQL (`SqlStore`); `app_analytics` in `schema.sql`
-computes the same for Supabase. Percentiles are the value at rank ceil(p × n) — the same
-definition on every backend, so the numbers agree.
+They are read from daily rollups that triggers keep as turns and tool calls start and end
+(migration 0010), so a range costs its days, not its turns. The SQL here runs on SQLite and
+PostgreSQL (`SqlStore`); `app_analytics` sums the same rollups for Supabase, and the
+percentiles are computed here from both: the value of the bucket at rank ceil(p × n).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -122,118 +123,110 @@ class Analytics:
         return total
 
 
-def _scope(query: AnalyticsQuery, alias: str, column: str) -> tuple[str, dict[str, object]]:
-    low, high = query.bounds()
-    params: dict[str, object] = {"low": low, "high": high}
-    where = f"{alias}.{column} >= :low AND {alias}.{column} < :high"
+BUCKETS_PER_DOUBLING = 16
+"""Latencies are kept in log-scale buckets (migration 0010): bucket b holds the latencies from
+2^(b/16) to 2^((b+1)/16) ms, so its middle is within 2.2% of every latency in it."""
+
+
+def bucket_value(bucket: int) -> float:
+    """The latency (ms) a bucket stands for: its geometric middle."""
+    return float(2 ** ((bucket + 0.5) / BUCKETS_PER_DOUBLING))
+
+
+def bucket_of(milliseconds: float) -> int:
+    """The bucket of a latency, as the rollup triggers compute it."""
+    return math.floor(math.log(max(milliseconds, 0.01)) * BUCKETS_PER_DOUBLING / math.log(2))
+
+
+def percentiles(buckets: Sequence[tuple[int, int]]) -> dict[int, float]:
+    """p50/p90/p99 from (bucket, count) pairs in ascending bucket order: the value of the bucket
+    holding rank ceil(p x n), as for single values; empty when nothing was measured."""
+    total = sum(count for _, count in buckets)
+    found: dict[int, float] = {}
+    if not total:
+        return found
+    for p in PERCENTILES:
+        rank = max(1, math.ceil(p / 100 * total))
+        seen = 0
+        for bucket, count in buckets:
+            seen += count
+            if seen >= rank:
+                found[p] = bucket_value(bucket)
+                break
+    return found
+
+
+def assemble(
+    days: Sequence[Mapping[str, object]],
+    tools: Sequence[Mapping[str, object]],
+    models: Sequence[Mapping[str, object]],
+    latency: Sequence[Mapping[str, object]],
+) -> Analytics:
+    """Analytics from the rollups summed per day, tool, model and (metric, bucket) — the rows
+    of the SQL stores' queries and of `app_analytics` alike."""
+    buckets: dict[str, list[tuple[int, int]]] = {}
+    for row in latency:
+        buckets.setdefault(str(row["metric"]), []).append((int(str(row["bucket"])), int(str(row["count"]))))
+    measured = {metric: percentiles(sorted(pairs)) for metric, pairs in buckets.items()}
+    return Analytics(
+        [
+            DayCounts(
+                date.fromisoformat(str(row["day"])),
+                int(str(row["conversations"])),
+                int(str(row["turns"])),
+                int(str(row["failed_turns"])),
+                int(str(row["tokens"] or 0)),
+            )
+            for row in days
+        ],
+        [ToolCounts(str(row["name"]), int(str(row["calls"])), int(str(row["failed"]))) for row in tools],
+        {
+            str(row["model"]): (int(str(row["prompt"] or 0)), int(str(row["completion"] or 0)))
+            for row in models
+        },
+        measured.get("turn", {}),
+        measured.get("tool_call", {}),
+        {part: measured[part] for part in ("model", "tools", "store") if measured.get(part)},
+    )
+
+
+def compute(session: SqlSession, query: AnalyticsQuery) -> Analytics:
+    """Sum the rollups of the days (and tenant) in one session."""
+    where = "day >= :first AND day <= :last"
+    params: dict[str, object] = {"first": query.first_day, "last": query.last_day}
     if query.tenant_id is not None:
-        where += f" AND {alias}.tenant_id = :tenant_id"
+        where += " AND tenant_id = :tenant_id"
         params["tenant_id"] = query.tenant_id
-    return where, params
-
-
-def compute(session: SqlSession, query: AnalyticsQuery, day_of: Callable[[str], str]) -> Analytics:
-    """Run the queries in one session; `day_of(column)` is the backend's SQL for the UTC day
-    of a timestamp column, as YYYY-MM-DD text."""
-    where, params = _scope(query, "t", "started_at")
-    days = [
-        DayCounts(
-            date.fromisoformat(str(row["day"])),
-            int(row["conversations"]),
-            int(row["turns"]),
-            int(row["failed_turns"]),
-            int(row["tokens"] or 0),
-        )
-        for row in session.query(
-            f"SELECT {day_of('t.started_at')} AS day, count(DISTINCT t.conversation_id) AS conversations,"
-            " count(*) AS turns, sum(CASE WHEN t.status = 'failed' THEN 1 ELSE 0 END) AS failed_turns,"
-            " sum(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)) AS tokens"
-            f" FROM turns t WHERE {where} GROUP BY 1 ORDER BY 1",
+    return assemble(
+        session.query(
+            "SELECT day, sum(conversations) AS conversations, sum(turns) AS turns,"
+            " sum(failed_turns) AS failed_turns, sum(tokens) AS tokens"
+            f" FROM activity_days WHERE {where} GROUP BY day ORDER BY day",
             params,
-        )
-    ]
-    tokens = {
-        str(row["model"]): (int(row["prompt"] or 0), int(row["completion"] or 0))
-        for row in session.query(
-            "SELECT COALESCE(t.model, 'unknown') AS model, sum(t.prompt_tokens) AS prompt,"
-            f" sum(t.completion_tokens) AS completion FROM turns t WHERE {where} GROUP BY 1",
+        ),
+        session.query(
+            "SELECT name, sum(calls) AS calls, sum(failed) AS failed"
+            f" FROM tool_days WHERE {where} GROUP BY name ORDER BY name",
             params,
-        )
-    }
-    turn_latency = _percentiles(
-        session, "turns t", "t.latency_ms", f"{where} AND t.latency_ms IS NOT NULL", params
+        ),
+        session.query(
+            "SELECT model, sum(prompt_tokens) AS prompt, sum(completion_tokens) AS completion"
+            f" FROM model_days WHERE {where} GROUP BY model ORDER BY model",
+            params,
+        ),
+        session.query(
+            "SELECT metric, bucket, sum(count) AS count"
+            f" FROM latency_days WHERE {where} GROUP BY metric, bucket ORDER BY metric, bucket",
+            params,
+        ),
     )
-    split_where = f"{where} AND t.model_ms IS NOT NULL AND t.tools_ms IS NOT NULL"
-    split = {
-        part: _percentiles(session, "turns t", expression, split_where, params)
-        for part, expression in _SPLIT.items()
-    }
-    call_where, call_params = _scope(query, "k", "created_at")
-    tools = [
-        ToolCounts(str(row["name"]), int(row["calls"]), int(row["failed"]))
-        for row in session.query(
-            "SELECT k.name AS name, count(*) AS calls,"
-            " sum(CASE WHEN k.status = 'failed' THEN 1 ELSE 0 END) AS failed"
-            f" FROM tool_calls k WHERE {call_where} GROUP BY k.name ORDER BY k.name",
-            call_params,
-        )
-    ]
-    tool_latency = _percentiles(
-        session, "tool_calls k", "k.duration_ms", f"{call_where} AND k.duration_ms IS NOT NULL", call_params
-    )
-    return Analytics(days, tools, tokens, turn_latency, tool_latency, split)
-
-
-_SPLIT = {"model": "t.model_ms", "tools": "t.tools_ms", "store": "(t.latency_ms - t.model_ms - t.tools_ms)"}
-
-
-def _percentiles(
-    session: SqlSession, table: str, column: str, where: str, params: dict[str, object]
-) -> dict[int, float]:
-    count = int(session.query(f"SELECT count(*) AS n FROM {table} WHERE {where}", params)[0]["n"])
-    if not count:
-        return {}
-    ranks = {p: max(1, math.ceil(p / 100 * count)) for p in PERCENTILES}
-    # One sort for every percentile: each is the value at its rank.
-    rows = session.query(
-        f"SELECT v, rn FROM (SELECT {column} AS v, row_number() OVER (ORDER BY {column}) AS rn"
-        f" FROM {table} WHERE {where}) ranked WHERE rn IN ({', '.join(f':r{p}' for p in ranks)})",
-        {**params, **{f"r{p}": rank for p, rank in ranks.items()}},
-    )
-    by_rank = {int(row["rn"]): float(row["v"]) for row in rows}
-    return {p: by_rank[rank] for p, rank in ranks.items()}
 
 
 def from_json(data: Mapping[str, object]) -> Analytics:
-    """What `app_analytics` returns, as the SQL path computes it."""
+    """What `app_analytics` returns: the same sums as `compute` reads."""
 
     def rows(key: str) -> list[Mapping[str, object]]:
         value = data.get(key)
         return value if isinstance(value, list) else []
 
-    def latency(key: str) -> dict[int, float]:
-        value = data.get(key)
-        if not isinstance(value, Mapping):
-            return {}
-        return {int(p): float(v) for p, v in value.items() if v is not None}
-
-    return Analytics(
-        [
-            DayCounts(
-                date.fromisoformat(str(r["day"])),
-                int(str(r["conversations"])),
-                int(str(r["turns"])),
-                int(str(r["failed_turns"])),
-                int(str(r["tokens"] or 0)),
-            )
-            for r in rows("days")
-        ],
-        [ToolCounts(str(r["name"]), int(str(r["calls"])), int(str(r["failed"]))) for r in rows("tools")],
-        {
-            str(r["model"]): (int(str(r["prompt"] or 0)), int(str(r["completion"] or 0)))
-            for r in rows("models")
-        },
-        latency("turn_latency"),
-        latency("tool_latency"),
-        {part: found for part in _SPLIT if (found := latency(f"{part}_latency"))},
-    )
+    return assemble(rows("days"), rows("tools"), rows("models"), rows("latency"))

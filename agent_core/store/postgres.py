@@ -53,6 +53,7 @@ class PostgresStore(SqlStore):
 
     backend = "postgres"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
+    _for_update = " FOR UPDATE"
 
     def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0) -> None:
         # One direct attempt first: a wrong URL fails in milliseconds with the server's own

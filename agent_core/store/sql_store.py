@@ -253,20 +253,18 @@ class SqlStore(RecordPages, SqlScenarios):
     _skip_locked = ""
     """Appended to a SELECT whose rows a transaction takes over: PostgreSQL skips rows another
     process holds; SQLite serialises writers anyway."""
+    _for_update = ""
+    """Appended to a SELECT that locks its rows before the transaction changes them."""
 
     def _serialize(self, session: SqlSession, key: str) -> None:
         """Make transactions that pass the same key run one after the other from here on.
 
         SQLite already runs one writer at a time; PostgreSQL takes a transaction lock."""
 
-    def _day_of(self, column: str) -> str:
-        """SQL for the UTC day of a timestamp column as YYYY-MM-DD text."""
-        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
-
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
         with self._reader() as session:
-            return compute(session, query, self._day_of)
+            return compute(session, query)
 
     def _fold(self, expression: str, search: str) -> str:
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""
@@ -430,10 +428,17 @@ class SqlStore(RecordPages, SqlScenarios):
     def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
         now = utcnow()
         closed = []
+        expired = "status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < :now)"
         with self._transaction() as session:
+            # Their conversations first, in one order: every other writer locks a conversation
+            # before its tenant's daily rollup, and so must this one (migration 0010).
+            session.query(
+                "SELECT c.id FROM conversations c WHERE c.id IN"
+                f" (SELECT conversation_id FROM turns WHERE {expired}) ORDER BY c.id" + self._for_update,
+                {"now": now},
+            )
             rows = session.query(
-                "SELECT id, tenant_id, conversation_id FROM turns WHERE status = 'running'"
-                " AND (lease_expires_at IS NULL OR lease_expires_at < :now) ORDER BY started_at"
+                f"SELECT id, tenant_id, conversation_id FROM turns WHERE {expired} ORDER BY started_at"
                 + self._skip_locked,
                 {"now": now},
             )

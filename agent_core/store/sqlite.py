@@ -153,10 +153,6 @@ class SqliteStore(SqlStore):
         with self._lock:
             yield _SqliteSession(self._connection)
 
-    def _day_of(self, column: str) -> str:
-        # Times are stored as ISO 8601 text in UTC: the day is its first ten characters.
-        return f"substr({column}, 1, 10)"
-
     def _fold(self, expression: str, search: str) -> str:
         # SQLite's LIKE already ignores ASCII case; the Python fold is only needed beyond ASCII.
         return expression if search.isascii() else f"casefold({expression})"
