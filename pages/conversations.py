@@ -63,7 +63,13 @@ if page.total == 0:
     )
 else:
     first = query.offset + 1
-    st.caption(f"{counted(page.total, 'conversation')} · showing {first:,}–{first + len(page.rows) - 1:,}")
+    # A text in very many conversations is counted up to a bound (counting all costs seconds).
+    found = (
+        f"More than {counted(page.total, 'conversation')}"
+        if page.at_least
+        else counted(page.total, "conversation")
+    )
+    st.caption(f"{found} · showing {first:,}–{first + len(page.rows) - 1:,}")
     picked = st.dataframe(
         conversations_frame(page.rows, zone),
         hide_index=True,

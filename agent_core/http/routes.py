@@ -439,9 +439,17 @@ class ApiRoutes(PromptRoutes):
         )
         page = await run_in_threadpool(workspace.search_conversations, tenant.id, query)
         shown = len(page.rows)
-        more = encode_cursor("o", offset + shown) if offset + shown < page.total else None
+        beyond = offset + shown < page.total or (page.at_least and shown == params.limit)
+        more = encode_cursor("o", offset + shown) if beyond else None
         return json_response(
-            ConversationPage.model_validate({"data": page.rows, "total": page.total, "next_cursor": more})
+            ConversationPage.model_validate(
+                {
+                    "data": page.rows,
+                    "total": page.total,
+                    "total_is_lower_bound": page.at_least,
+                    "next_cursor": more,
+                }
+            )
         )
 
     async def analytics(self, request: Request) -> Response:

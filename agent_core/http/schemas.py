@@ -291,6 +291,9 @@ class ContactPage(Shape):
 class ConversationPage(Shape):
     data: list[ConversationOut]
     total: int
+    total_is_lower_bound: bool = Field(
+        description="A text found in very many conversations is counted up to 10,000: more match"
+    )
     next_cursor: str | None
 
 

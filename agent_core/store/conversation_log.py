@@ -106,33 +106,59 @@ COLUMNS = (
     + ", ".join(f"c.{outcome.value}" for outcome in OUTCOME_TOOLS)
 )
 
-TextMatch = Callable[[str], tuple[str, dict[str, object]]]
-"""Given the search text, SQL for the ids of the tenant's conversations with a message (user or
-assistant) containing it, and any parameters of its own; :text is the text's LIKE pattern,
-:tenant_id the tenant."""
+BROAD_SEARCH = 10_000
+"""A text in this many conversations or more is searched conversation by conversation, newest
+first, and its total is reported as "at least" this many (counting them all costs seconds)."""
 
 
 def messages_containing(fold: Fold, text: str, source: str = "messages m WHERE") -> str:
-    """SQL for the conversations with a message containing `text`: a LIKE over the tenant's
-    messages, from `source` (PostgreSQL's trigram index serves `lower(content) LIKE`; SQLite
-    passes its full-text index as a first filter)."""
+    """SQL for the ids of the tenant's conversations with a message (user or assistant)
+    containing `text` (:text is its LIKE pattern), read from `source` (PostgreSQL's trigram
+    index serves `lower(content) LIKE`; SQLite passes its full-text index as a first filter)."""
     return (
         f"SELECT m.conversation_id FROM {source} m.tenant_id = :tenant_id"
         f" AND m.role IN ('user', 'assistant') AND {fold('m.content', text)} LIKE :text ESCAPE '\\'"
     )
 
 
+@dataclass(frozen=True, slots=True)
+class TextSearch:
+    """How the log finds the conversations that contain a text."""
+
+    matching: str
+    """SQL for their ids (see `messages_containing`)."""
+    params: dict[str, object]
+    """Parameters of its own, beyond :text and :tenant_id."""
+    broad: bool = False
+    """It is in BROAD_SEARCH conversations or more (the store's `broad_search`): each conversation
+    is checked instead, in the page's order, so the first page stops early."""
+
+    def probe(self, bound: int) -> str:
+        """SQL counting its conversations up to `bound` (cheap however common the text is)."""
+        return (
+            f"SELECT count(*) AS n FROM (SELECT DISTINCT conversation_id FROM ({self.matching}) matches"
+            f" LIMIT {int(bound)}) bounded"
+        )
+
+
 def filters(
-    query: ConversationQuery, fold: Fold, text_match: TextMatch
+    query: ConversationQuery, fold: Fold, text: TextSearch | None = None
 ) -> tuple[list[str], dict[str, object]]:
     """SQL conditions on `c` (conversations) and their parameters; `fold(expression, text)`
-    makes a comparison case-insensitive the way the backend can, `text_match` finds messages."""
+    makes a comparison case-insensitive the way the backend can, `text` finds messages."""
     conditions = ["c.tenant_id = :tenant_id"]
     params: dict[str, object] = {}
-    if text := query.text.strip():
-        matching, extra = text_match(text)
-        params |= {"text": like_pattern(text), **extra}
-        conditions.append(f"c.id IN ({matching})")
+    if searched := query.text.strip():
+        params["text"] = like_pattern(searched)
+        if text is None or text.broad:
+            conditions.append(
+                "EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = c.tenant_id"
+                " AND m.conversation_id = c.id AND m.role IN ('user', 'assistant')"
+                f" AND {fold('m.content', searched)} LIKE :text ESCAPE '\\')"
+            )
+        else:
+            params |= text.params
+            conditions.append(f"c.id IN ({text.matching})")
     if customer := query.customer.strip():
         params["customer"] = like_pattern(customer)
         conditions.append(

@@ -27,6 +27,8 @@ class Page(Generic[T]):
 
     rows: list[T]
     total: int
+    at_least: bool = False
+    """The total is a lower bound: more rows match than were counted."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import cast
 from uuid import UUID, uuid4
@@ -55,9 +56,11 @@ from agent_core.store.base import (
     with_version,
 )
 from agent_core.store.conversation_log import (
+    BROAD_SEARCH,
     COLUMNS,
     ConversationOverview,
     ConversationQuery,
+    TextSearch,
     filters,
     messages_containing,
     overview_from_row,
@@ -255,6 +258,8 @@ class SqlStore(RecordPages, SqlScenarios):
     process holds; SQLite serialises writers anyway."""
     _for_update = ""
     """Appended to a SELECT that locks its rows before the transaction changes them."""
+    broad_search = BROAD_SEARCH
+    """Conversations containing a searched text from which the search is broad (see TextSearch)."""
 
     def _serialize(self, session: SqlSession, key: str) -> None:
         """Make transactions that pass the same key run one after the other from here on.
@@ -270,9 +275,9 @@ class SqlStore(RecordPages, SqlScenarios):
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""
         return f"lower({expression})"
 
-    def _text_match(self, text: str) -> tuple[str, dict[str, object]]:
-        """SQL for the conversations with a message containing `text` (see TextMatch)."""
-        return messages_containing(self._fold, text), {}
+    def _text_match(self, text: str) -> TextSearch:
+        """How this backend finds the conversations with a message containing `text`."""
+        return TextSearch(messages_containing(self._fold, text), {})
 
     @abstractmethod
     def close(self) -> None:
@@ -633,17 +638,41 @@ class SqlStore(RecordPages, SqlScenarios):
 
     def search_conversations(self, tenant_id: UUID, query: ConversationQuery) -> Page[ConversationOverview]:
         query = query.checked()
-        conditions, params = filters(query, self._fold, self._text_match)
-        params |= {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
-        where = " AND ".join(conditions)
         with self._reader() as session:
+            text = self._text_search(session, tenant_id, query.text.strip())
+            conditions, params = filters(query, self._fold, text)
+            params |= {"tenant_id": tenant_id, "limit": query.limit, "offset": query.offset}
+            where = " AND ".join(conditions)
             rows = session.query(
                 f"SELECT {COLUMNS} FROM conversations c WHERE {where}"
                 " ORDER BY c.updated_at DESC, c.id LIMIT :limit OFFSET :offset",
                 params,
             )
-            total = session.query(f"SELECT count(*) AS n FROM conversations c WHERE {where}", params)
-        return Page([overview_from_row(row) for row in rows], int(total[0]["n"]))
+            if text is not None and text.broad:
+                # Counted up to the bound only: past it, "at least" is what the page says.
+                counted = session.query(
+                    f"SELECT count(*) AS n FROM (SELECT 1 FROM conversations c WHERE {where}"
+                    f" LIMIT {int(self.broad_search)}) bounded",
+                    params,
+                )
+                total = int(counted[0]["n"])
+                return Page([overview_from_row(r) for r in rows], total, at_least=total >= self.broad_search)
+            total = int(
+                session.query(f"SELECT count(*) AS n FROM conversations c WHERE {where}", params)[0]["n"]
+            )
+        return Page([overview_from_row(row) for row in rows], total)
+
+    def _text_search(self, session: SqlSession, tenant_id: UUID, text: str) -> TextSearch | None:
+        """How to find the conversations containing `text` (None: no text searched), after a
+        bounded count of them says whether it is a broad search."""
+        if not text:
+            return None
+        search = self._text_match(text)
+        found = session.query(
+            search.probe(self.broad_search),
+            {"tenant_id": tenant_id, "text": like_pattern(text), **search.params},
+        )
+        return replace(search, broad=int(found[0]["n"]) >= self.broad_search)
 
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         with self._reader() as session:

@@ -15,7 +15,7 @@ from uuid import UUID
 from agent_core.domain import Tenant, fingerprint
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.base import utcnow
-from agent_core.store.conversation_log import messages_containing
+from agent_core.store.conversation_log import TextSearch, messages_containing
 from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
 from agent_core.store.migrations.backfills import SCENARIOS_VERSION, seed_demo_scenarios
@@ -157,17 +157,18 @@ class SqliteStore(SqlStore):
         # SQLite's LIKE already ignores ASCII case; the Python fold is only needed beyond ASCII.
         return expression if search.isascii() else f"casefold({expression})"
 
-    def _text_match(self, text: str) -> tuple[str, dict[str, object]]:
+    def _text_match(self, text: str) -> TextSearch:
         # The trigram index finds candidates for three characters or more; it folds ASCII case
         # like LIKE does, so for ASCII text its matches include every LIKE match, and the LIKE
-        # on the candidates keeps exactly those.
+        # on the candidates keeps exactly those. CROSS JOIN makes SQLite start from the index.
         if len(text) < 3 or not text.isascii():
             return super()._text_match(text)
         source = (
-            "message_text JOIN messages m ON m.id = message_text.rowid WHERE message_text MATCH :phrase AND"
+            "message_text CROSS JOIN messages m ON m.id = message_text.rowid"
+            " WHERE message_text MATCH :phrase AND"
         )
         phrase = '"' + text.replace('"', '""') + '"'
-        return messages_containing(self._fold, text, source), {"phrase": phrase}
+        return TextSearch(messages_containing(self._fold, text, source), {"phrase": phrase})
 
     def _json_param(self, value: object) -> object:
         return json.dumps(value, default=str)

@@ -83,6 +83,17 @@ def test_the_log_pages_with_a_cursor_until_the_last_row(api: RunningApi, talked:
     assert {r["id"] for r in first["data"] + second["data"]} == set(talked.values())
 
 
+def test_a_text_in_very_many_conversations_says_its_total_is_a_lower_bound_and_pages_on(
+    api: RunningApi, talked: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(api.runtime.store, "broad_search", 2)
+    first = api.client.get(LOG, params={"q": "a", "limit": 2}).json()
+    assert (first["total"], first["totalIsLowerBound"]) == (2, True)
+    rest = api.client.get(LOG, params={"q": "a", "limit": 2, "cursor": first["nextCursor"]}).json()
+    assert {r["id"] for r in first["data"] + rest["data"]} == set(talked.values())
+    assert api.client.get(LOG).json()["totalIsLowerBound"] is False
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"outcome": "won"}, "outcome"), ({"channel": "fax"}, "channel"), ({"from": "yesterday"}, "from")],

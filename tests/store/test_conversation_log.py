@@ -4,7 +4,9 @@ customer, date, outcome and tool, paged, and never another tenant's."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -13,6 +15,9 @@ from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Us
 from agent_core.errors import InvalidInputError
 from agent_core.store.base import Store, TenantWriter, TurnOutcome, utcnow
 from agent_core.store.conversation_log import ConversationQuery, Outcome
+from agent_core.store.sql_store import SqlStore
+from agent_core.store.sqlite import SqliteStore
+from tests.conftest import add_tenant
 
 
 def converse(store: Store, tenant: Tenant, message: str, tool: str | None = None, fails: bool = False) -> str:
@@ -162,3 +167,36 @@ def test_text_search_finds_any_substring_whatever_its_characters(
     converse(store, tenant, "Nothing to see")
     assert ids(store, tenant, text=text) == {wanted}
     assert ids(store, tenant, text=text.upper()) == {wanted}
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def sql_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+    """The stores that search with SQL of their own (Supabase's search is its RPC)."""
+    if request.param == "sqlite":
+        sqlite = SqliteStore(tmp_path / "store.sqlite3")
+        yield sqlite
+        sqlite.close()
+    else:
+        yield request.getfixturevalue("postgres_store")
+
+
+def test_a_text_in_very_many_conversations_is_paged_newest_first_and_counted_up_to_a_bound(
+    sql_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = add_tenant(sql_store, f"Broad {uuid4().hex[:6]}", "You are Kim.")
+    monkeypatch.setattr(sql_store, "broad_search", 3)
+    with_tour = [converse(sql_store, tenant, f"A tour please, number {n}") for n in range(4)]
+    booked = converse(sql_store, tenant, "Book the boat tour for Ana Silva", "book_tour")
+    converse(sql_store, tenant, "Just saying hello")
+    page = sql_store.search_conversations(tenant.id, ConversationQuery(text="tour", limit=2))
+    assert (page.total, page.at_least) == (3, True)
+    assert [str(c.id) for c in page.rows] == [booked, with_tour[3]]
+    rest = sql_store.search_conversations(tenant.id, ConversationQuery(text="TOUR", limit=10, offset=2))
+    assert [str(c.id) for c in rest.rows] == with_tour[2::-1]
+    # Other filters narrow a broad text as they narrow any other.
+    narrowed = sql_store.search_conversations(
+        tenant.id, ConversationQuery(text="tour", outcome=Outcome.BOOKED)
+    )
+    assert ([str(c.id) for c in narrowed.rows], narrowed.total, narrowed.at_least) == ([booked], 1, False)
+    rare = sql_store.search_conversations(tenant.id, ConversationQuery(text="number 2"))
+    assert ([str(c.id) for c in rare.rows], rare.total, rare.at_least) == ([with_tour[2]], 1, False)
