@@ -1,5 +1,5 @@
-"""What list pages share about their filters: the days a range picker holds, and the page
-number, which starts again at 1 whenever the filters change."""
+"""What list pages share about their filters: a range of days that applies as soon as a day
+is picked, and the page number, which starts again at 1 whenever the filters change."""
 
 from __future__ import annotations
 
@@ -9,10 +9,27 @@ from datetime import date
 import streamlit as st
 
 
-def picked_days(value: object) -> list[date]:
-    """The days a `st.date_input` range holds so far: none, the first, or both."""
-    values = value if isinstance(value, tuple) else (value,)
-    return [day for day in values if isinstance(day, date)]
+def day_range(
+    label: str,
+    key: str,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    latest: date | None = None,
+) -> tuple[date | None, date | None]:
+    """The first and last day to show (either may be unset), as two pickers side by side.
+
+    Each applies as soon as a day is picked: a single range picker waits for both ends and
+    for its calendar to close, so a first click did nothing."""
+    left, right = st.columns(2)
+    start = left.date_input(
+        f"{label} from", value=first, max_value=latest, key=f"{key}:from", format="YYYY-MM-DD"
+    )
+    start = start if isinstance(start, date) else None
+    end = right.date_input(
+        "to", value=last, min_value=start, max_value=latest, key=f"{key}:to", format="YYYY-MM-DD"
+    )
+    return start, end if isinstance(end, date) else None
 
 
 def current_page(key: str, filters: tuple[Hashable, ...]) -> int:

@@ -12,7 +12,7 @@ from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
 from agent_core.tenant_settings import settings_from
 from agent_core.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
-from dashboard.filters import picked_days
+from dashboard.filters import day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 runtime = get_runtime()
@@ -25,17 +25,18 @@ everyone = workspace.may(Action.ADMINISTER) and st.toggle(
     help="Admins see every tenant's activity together.",
 )
 st.header("Analytics · all tenants" if everyone else f"Analytics · {tenant.name}")
-chosen = st.date_input(
-    "Days (UTC)",
-    value=(today - timedelta(days=29), today),
-    max_value=today,
-    key=session_key(tenant, "analytics_days"),
-    format="YYYY-MM-DD",
-)
-days = picked_days(chosen)
-if not days:
+with st.columns([2, 3])[0]:
+    first_day, last_day = day_range(
+        "Days (UTC)",
+        session_key(tenant, "analytics_days"),
+        first=today - timedelta(days=29),
+        last=today,
+        latest=today,
+    )
+if first_day is None or last_day is None:
     st.info("Pick the first and last day.")
     st.stop()
+days = (first_day, last_day)
 try:
     result = workspace.analytics(None if everyone else tenant.id, days[0], days[-1])
 except AgentCoreError as exc:

@@ -13,7 +13,7 @@ from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.tenant_settings import settings_from
 from agent_core.views import conversations_frame, counted
 from dashboard import conversation_view
-from dashboard.filters import current_page, picked_days
+from dashboard.filters import current_page, day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 ANY = "any"
@@ -33,14 +33,14 @@ customer = top[1].text_input("Customer", key=f"{key}:customer", placeholder="nam
 outcome = top[2].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"{key}:outcome")
 tool = top[3].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
 channel = top[4].selectbox("Channel", [ANY, *(c.value for c in Channel)], key=f"{key}:channel")
-dates = top[5].date_input("Started", value=[], key=f"{key}:dates", format="YYYY-MM-DD")
-chosen = picked_days(dates)
-page_number = current_page(key, (text, customer, outcome, tool, channel, tuple(chosen)))
+with top[5]:
+    started = day_range("Started", f"{key}:days")
+page_number = current_page(key, (text, customer, outcome, tool, channel, started))
 query = ConversationQuery(
     text=text,
     customer=customer,
-    date_from=chosen[0] if chosen else None,
-    date_to=chosen[-1] if chosen else None,
+    date_from=started[0],
+    date_to=started[1],
     outcome=None if outcome == ANY else Outcome(outcome),
     tool="" if tool == ANY else tool,
     channel=None if channel == ANY else Channel(channel),
@@ -54,7 +54,7 @@ except AgentCoreError as exc:
     st.stop()
 
 if page.total == 0:
-    filtered = any((text, customer, chosen)) or any(v != ANY for v in (outcome, tool, channel))
+    filtered = any((text, customer, *started)) or any(v != ANY for v in (outcome, tool, channel))
     st.info(
         "No conversation matches these filters."
         if filtered

@@ -15,7 +15,7 @@ from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, TableSpec, all_pages
 from agent_core.tenant_settings import settings_from
 from agent_core.views import records_csv, records_frame, tour_change_line
-from dashboard.filters import current_page, picked_days
+from dashboard.filters import current_page, day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 CSV_ROW_LIMIT = 200_000
@@ -42,21 +42,21 @@ def record_table(
     key = session_key(tenant, spec.table)
     top = st.columns([3, 3, 2, 1, 1])
     search = top[0].text_input("Search", key=f"{key}:search", placeholder="name, place, text…")
-    dates = top[1].date_input(date_label, value=[], key=f"{key}:dates", format="YYYY-MM-DD")
+    with top[1]:
+        days = day_range(date_label, f"{key}:days")
     sort = top[2].selectbox("Sort by", list(spec.sortable), key=f"{key}:sort")
     descending = top[3].toggle("Desc.", key=f"{key}:desc")
     size = top[4].selectbox("Rows", [25, 50, 100, 250], index=1, key=f"{key}:size")
-    chosen = picked_days(dates)
     query = RecordQuery(
         search=search,
-        date_from=chosen[0] if chosen else None,
-        date_to=chosen[1] if len(chosen) > 1 else None,
+        date_from=days[0],
+        date_to=days[1],
         sort=sort,
         descending=descending,
         limit=size,
     )
     page_key = f"{key}:page"
-    page_number = current_page(key, (search, tuple(chosen), sort, descending, size))
+    page_number = current_page(key, (search, days, sort, descending, size))
     try:
         page = lister(tenant.id, replace(query, offset=(page_number - 1) * size))
         if not page.rows and page.total:
@@ -69,7 +69,7 @@ def record_table(
     total = page.total
     if total == 0:
         st.info(
-            empty_hint if not (search or chosen) else f"No {label} match these filters.",
+            empty_hint if not (search or any(days)) else f"No {label} match these filters.",
             icon=":material/search_off:",
         )
         return None

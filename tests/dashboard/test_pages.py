@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -470,6 +470,12 @@ def test_the_conversations_page_lists_filters_and_opens_a_conversation(app: AppT
     assert log["Outcome"].tolist() == ["noted", "booked"]
     assert log["Turns"].tolist() == [1, 1]
     labelled(app.selectbox, "Outcome").select("booked").run()
+    assert "1 conversation · showing 1–1" in texts(app)
+    # One picked day applies at once: no second day, no closing the calendar first.
+    tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+    labelled(app.date_input, "Started from").set_value(tomorrow).run()
+    assert "No conversation matches these filters." in [i.value for i in app.info]
+    labelled(app.date_input, "Started from").set_value(None).run()
     assert "1 conversation · showing 1–1" in texts(app)
     labelled(app.text_input, "Customer").input("nobody").run()
     assert "No conversation matches these filters." in [i.value for i in app.info]
