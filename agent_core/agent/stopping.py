@@ -14,7 +14,7 @@ from uuid import UUID
 from agent_core.errors import TurnStoppedError
 
 # How long the turn waits on a silent model before it looks again for a stop or its deadline.
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.25
 
 T = TypeVar("T")
 
@@ -71,6 +71,43 @@ class RunningTurns:
         return True
 
 
+class _HelperThreads:
+    """Daemon threads kept idle for the next model answer (starting one per answer cost more
+    than a fast model's whole answer); there is always one for a new answer, however many
+    are busy or abandoned, and an idle one ends after a minute."""
+
+    def __init__(self, idle_seconds: float = 60.0) -> None:
+        self._idle_seconds = idle_seconds
+        self._lock = threading.Lock()
+        self._idle: list[queue.SimpleQueue[Callable[[], None]]] = []
+
+    def run(self, job: Callable[[], None]) -> None:
+        """Run `job` on an idle thread, or a new one."""
+        with self._lock:
+            inbox = self._idle.pop() if self._idle else None
+        if inbox is None:
+            inbox = queue.SimpleQueue()
+            threading.Thread(target=self._serve, args=(inbox,), name="model-stream", daemon=True).start()
+        inbox.put(job)
+
+    def _serve(self, inbox: queue.SimpleQueue[Callable[[], None]]) -> None:
+        while True:
+            try:
+                job = inbox.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                with self._lock:
+                    if inbox in self._idle:
+                        self._idle.remove(inbox)
+                        return
+                continue  # taken just now: its job is on the way
+            job()
+            with self._lock:
+                self._idle.append(inbox)
+
+
+_HELPERS = _HelperThreads()
+
+
 @dataclass(frozen=True, slots=True)
 class _Failed:
     error: BaseException
@@ -104,7 +141,7 @@ def interruptible(source: Callable[[], Iterator[T]], check: Callable[[], None]) 
             if close is not None:
                 close()
 
-    threading.Thread(target=pump, name="model-stream", daemon=True).start()
+    _HELPERS.run(pump)
     try:
         while True:
             check()

@@ -193,6 +193,26 @@ def test_interruptible_passes_items_and_errors_through_and_stops_waiting_when_as
     blocked.set()
 
 
+def test_answers_stopped_while_their_model_hangs_never_hold_back_the_next_answer() -> None:
+    hanging = threading.Event()
+
+    def silent() -> Iterator[int]:
+        hanging.wait(30)
+        yield 0
+
+    def refuse() -> None:
+        raise TurnStoppedError("stopped")
+
+    try:
+        for _ in range(20):
+            with pytest.raises(TurnStoppedError):
+                next(interruptible(silent, refuse))
+        # Twenty helper threads still wait on their silent models; the next answer gets its own.
+        assert list(interruptible(lambda: iter("ok"), lambda: None)) == ["o", "k"]
+    finally:
+        hanging.set()
+
+
 def test_a_background_turn_keeps_every_step_and_the_error_that_ended_it(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
