@@ -120,13 +120,11 @@ def live_turn(workspace: Workspace, tenant: Tenant, turn: BackgroundTurn) -> Non
     thinking, and Stop. Redraws the whole page once the turn has ended."""
     if turn.done:
         st.rerun(scope="app")
-    finished: dict[str, ToolCallFinished] = {}
+    steps = turn.steps()
+    finished = {s.record.call_id: s for s in steps if isinstance(s, ToolCallFinished)}
     text = ""
     with st.chat_message("assistant"):
-        for step in turn.steps():
-            if isinstance(step, ToolCallFinished):
-                finished[step.record.call_id] = step
-        for step in turn.steps():
+        for step in steps:
             if isinstance(step, ToolCallStarted):
                 done = finished.get(step.call_id)
                 if done is None:
