@@ -2,6 +2,7 @@
 (SQLite file).
 
 Run: `.venv/bin/python -m benchmarks.conversation_log` (`LOG_TURNS` sets the number of turns;
+`LOG_STORE=postgres` measures PostgreSQL, in a database of its own on `LOG_POSTGRES_URL`;
 seeding a million takes about five minutes: the triggers that keep each conversation's
 summary, the full-text index and the daily rollups run for every row, as they do in use).
 250,000 conversations of four turns, each turn a user message and a reply; a quarter of the
@@ -23,9 +24,13 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+import psycopg
+
 from agent_core.store.analytics import AnalyticsQuery
+from agent_core.store.base import Store
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.store.sqlite import SqliteStore
 
 TURNS = int(os.environ.get("LOG_TURNS", "1000000"))
@@ -34,12 +39,47 @@ NAMES = ["Ana Silva", "John Smith", "Zoë Martin", "Li Wei", "Omar Haddad", "Sar
 WORDS = ["tour", "boat", "museum", "Porto", "Paris", "tomorrow", "vegetarian", "family", "refund"]
 
 
+Rows = tuple[list[tuple[object, ...]], ...]
+
+INSERTS = (
+    "INSERT INTO conversations (id, tenant_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
+    "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, reply, model,"
+    " prompt_tokens, completion_tokens, model_calls, latency_ms, error, started_at, finished_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)",
+    "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+    " arguments_hash, status, result, error, duration_ms, created_at, model_content)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+)
+
+
 def seed(path: Path) -> None:
-    SqliteStore(path).close()  # the schema and the demo tenants
+    """The rows into a new SQLite file (migrated first, with the demo tenants)."""
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as connection:
+        for sql, rows in zip(INSERTS, generate(), strict=True):
+            connection.executemany(sql, rows)
+    connection.close()
+
+
+def seed_postgres(url: str) -> None:
+    """The rows into a PostgreSQL database migrated to this release."""
+    upgrade_postgres(url)
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        for sql, rows in zip(INSERTS, generate(), strict=True):
+            cursor.executemany(sql.replace("?", "%s"), rows)
+
+
+def generate() -> Rows:
+    """Conversations, turns, messages and tool calls of the demo tenant, always the same."""
     rng = random.Random(11)
     tenant = str(DEMO_TENANT_ID)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    conversations, turns, messages, calls = [], [], [], []
+    conversations: list[tuple[object, ...]] = []
+    turns: list[tuple[object, ...]] = []
+    messages: list[tuple[object, ...]] = []
+    calls: list[tuple[object, ...]] = []
     for number in range(TURNS // TURNS_PER_CONVERSATION):
         conversation = str(uuid4())
         began = start + timedelta(seconds=number * 30)
@@ -93,29 +133,7 @@ def seed(path: Path) -> None:
                         "{}",
                     )
                 )
-    with sqlite3.connect(path) as connection:
-        connection.executemany(
-            "INSERT INTO conversations (id, tenant_id, created_at, updated_at) VALUES (?, ?, ?, ?)",
-            conversations,
-        )
-        connection.executemany(
-            "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, reply, model,"
-            " prompt_tokens, completion_tokens, model_calls, latency_ms, error, started_at, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            turns,
-        )
-        connection.executemany(
-            "INSERT INTO messages (tenant_id, conversation_id, turn_id, role, content, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            messages,
-        )
-        connection.executemany(
-            "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
-            " arguments_hash, status, result, error, duration_ms, created_at, model_content)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            calls,
-        )
-    connection.close()
+    return conversations, turns, messages, calls
 
 
 def timed(action: Callable[[], object], runs: int = 5) -> tuple[float, float]:
@@ -128,45 +146,67 @@ def timed(action: Callable[[], object], runs: int = 5) -> tuple[float, float]:
     return samples[len(samples) // 2], samples[-1]
 
 
+def report(store: Store, where: str) -> None:
+    """Time each view of the log and each analytics range; print the table."""
+    views = {
+        "first page (50 conversations)": ConversationQuery(),
+        "page 100": ConversationQuery(offset=99 * 50),
+        "outcome: booked": ConversationQuery(outcome=Outcome.BOOKED),
+        "outcome: failed": ConversationQuery(outcome=Outcome.FAILED),
+        "text search 'refund' (in 61% of conversations)": ConversationQuery(text="refund"),
+        "text search 'refund', page 2": ConversationQuery(text="refund", offset=50),
+        "text search 'refund' and booked": ConversationQuery(text="refund", outcome=Outcome.BOOKED),
+        "text search 'li wei #1000'": ConversationQuery(text="li wei #1000"),
+        "text search, rare ('#4711-2')": ConversationQuery(text="#4711-2"),
+        "customer 'zoë'": ConversationQuery(customer="zoë"),
+        "tool book_tour": ConversationQuery(tool="book_tour"),
+    }
+    print(f"Conversation log, {TURNS:,} turns in one tenant, {where}; store query in ms")
+    print("| view | median ms | max ms | matches |\n|---|---:|---:|---:|")
+    for label, query in views.items():
+        page = store.search_conversations(DEMO_TENANT_ID, query)
+        median, worst = timed(partial(store.search_conversations, DEMO_TENANT_ID, query))
+        total = f"more than {page.total:,}" if page.at_least else f"{page.total:,}"
+        print(f"| {label} | {median:,.0f} | {worst:,.0f} | {total} |")
+    first = datetime(2026, 1, 1, tzinfo=UTC).date()
+    ranges = {
+        "Analytics, 30 days": AnalyticsQuery(DEMO_TENANT_ID, first, first + timedelta(days=29)),
+        "Analytics, a year": AnalyticsQuery(DEMO_TENANT_ID, first, first + timedelta(days=365)),
+        "Analytics, every tenant, 30 days": AnalyticsQuery(None, first, first + timedelta(days=29)),
+    }
+    for label, analytics in ranges.items():
+        turns = store.analytics(analytics).turns
+        median, worst = timed(partial(store.analytics, analytics))
+        print(f"| {label} | {median:,.1f} | {worst:,.1f} | {turns:,} turns |")
+
+
 def main() -> None:
-    """Seed, then print the table."""
+    """Seed a SQLite file (or, with LOG_STORE=postgres, a new database on the server at
+    LOG_POSTGRES_URL, dropped after), then print the table."""
+    started = time.perf_counter()
+    if os.environ.get("LOG_STORE") == "postgres":
+        admin_url = os.environ.get("LOG_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+        name = f"vam_bench_log_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+        try:
+            seed_postgres(url)
+            print(f"seeded {TURNS:,} turns in {time.perf_counter() - started:.0f} s\n")
+            store = PostgresStore(url)
+            report(store, "PostgreSQL")
+            store.close()
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "log.sqlite3"
-        started = time.perf_counter()
         seed(database)
         print(f"seeded {TURNS:,} turns in {time.perf_counter() - started:.0f} s\n")
-        store = SqliteStore(database)
-        views = {
-            "first page (50 conversations)": ConversationQuery(),
-            "page 100": ConversationQuery(offset=99 * 50),
-            "outcome: booked": ConversationQuery(outcome=Outcome.BOOKED),
-            "outcome: failed": ConversationQuery(outcome=Outcome.FAILED),
-            "text search 'refund' (in 61% of conversations)": ConversationQuery(text="refund"),
-            "text search 'refund', page 2": ConversationQuery(text="refund", offset=50),
-            "text search 'refund' and booked": ConversationQuery(text="refund", outcome=Outcome.BOOKED),
-            "text search 'li wei #1000'": ConversationQuery(text="li wei #1000"),
-            "text search, rare ('#4711-2')": ConversationQuery(text="#4711-2"),
-            "customer 'zoë'": ConversationQuery(customer="zoë"),
-            "tool book_tour": ConversationQuery(tool="book_tour"),
-        }
-        print(f"Conversation log, {TURNS:,} turns in one tenant, SQLite file; store query in ms")
-        print("| view | median ms | max ms | matches |\n|---|---:|---:|---:|")
-        for label, query in views.items():
-            page = store.search_conversations(DEMO_TENANT_ID, query)
-            median, worst = timed(partial(store.search_conversations, DEMO_TENANT_ID, query))
-            total = f"more than {page.total:,}" if page.at_least else f"{page.total:,}"
-            print(f"| {label} | {median:,.0f} | {worst:,.0f} | {total} |")
-        first = datetime(2026, 1, 1, tzinfo=UTC).date()
-        ranges = {
-            "Analytics, 30 days": AnalyticsQuery(DEMO_TENANT_ID, first, first + timedelta(days=29)),
-            "Analytics, a year": AnalyticsQuery(DEMO_TENANT_ID, first, first + timedelta(days=365)),
-            "Analytics, every tenant, 30 days": AnalyticsQuery(None, first, first + timedelta(days=29)),
-        }
-        for label, analytics in ranges.items():
-            turns = store.analytics(analytics).turns
-            median, worst = timed(partial(store.analytics, analytics))
-            print(f"| {label} | {median:,.1f} | {worst:,.1f} | {turns:,} turns |")
-        store.close()
+        sqlite = SqliteStore(database)
+        report(sqlite, "SQLite file")
+        sqlite.close()
 
 
 if __name__ == "__main__":
