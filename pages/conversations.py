@@ -27,13 +27,14 @@ key = session_key(tenant, "log")
 st.header(f"Conversations · {tenant.name}")
 st.caption("Every conversation of this tenant, whatever it came through, latest activity first.")
 
-top = st.columns([3, 3, 2, 2, 2, 2])
+top = st.columns(2)
 text = top[0].text_input("Search the messages", key=f"{key}:text", placeholder="words said or answered")
 customer = top[1].text_input("Customer", key=f"{key}:customer", placeholder="name, email or phone")
-outcome = top[2].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"{key}:outcome")
-tool = top[3].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
-channel = top[4].selectbox("Channel", [ANY, *(c.value for c in Channel)], key=f"{key}:channel")
-with top[5]:
+more = st.columns([2, 2, 2, 4])
+outcome = more[0].selectbox("Outcome", [ANY, *(o.value for o in Outcome)], key=f"{key}:outcome")
+tool = more[1].selectbox("Tool", [ANY, *(s.name for s in runtime.agent.tools.specs)], key=f"{key}:tool")
+channel = more[2].selectbox("Channel", [ANY, *(c.value for c in Channel)], key=f"{key}:channel")
+with more[3]:
     started = day_range("Started", f"{key}:days")
 page_number = current_page(key, (text, customer, outcome, tool, channel, started))
 query = ConversationQuery(

@@ -40,7 +40,7 @@ def record_table(
     """Filters, the current page, counts and a CSV download for one kind of record; returns
     the page shown."""
     key = session_key(tenant, spec.table)
-    top = st.columns([3, 3, 2, 1, 1])
+    top = st.columns([3, 4, 2, 1, 1])
     search = top[0].text_input("Search", key=f"{key}:search", placeholder="name, place, text…")
     with top[1]:
         days = day_range(date_label, f"{key}:days")
