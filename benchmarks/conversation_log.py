@@ -63,12 +63,16 @@ def seed(path: Path) -> None:
     connection.close()
 
 
-def seed_postgres(url: str) -> None:
-    """The rows into a PostgreSQL database migrated to this release."""
+def seed_postgres(url: str, batch: int = 2_000) -> None:
+    """The rows into a PostgreSQL database migrated to this release, committed a batch at a
+    time as turns are: in one transaction, the rollup rows every turn updates would keep
+    every version of themselves until the end, and each update would walk them all."""
     upgrade_postgres(url)
-    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+    with psycopg.connect(url) as connection:
         for sql, rows in zip(INSERTS, generate(), strict=True):
-            cursor.executemany(sql.replace("?", "%s"), rows)
+            for first in range(0, len(rows), batch):
+                with connection.transaction(), connection.cursor() as cursor:
+                    cursor.executemany(sql.replace("?", "%s"), rows[first : first + batch])
 
 
 def generate() -> Rows:
