@@ -153,9 +153,9 @@ class Agent:
         self._cancelled.set()
 
     def stop_turn(self, tenant_id: UUID, turn_id: UUID, reason: str) -> bool:
-        """Stop one of the tenant's turns that this process runs, at once even while it waits
-        on the model; it is recorded as failed with `reason`. False when no such turn runs
-        here (it ended already, or runs in another process)."""
+        """Stop one of the tenant's turns that this process runs, within a quarter of a second
+        even while it waits on the model; it is recorded as failed with `reason`. False when no
+        such turn runs here (it ended already, or runs in another process)."""
         return self.running.stop(tenant_id, turn_id, reason)
 
     def wait_idle(self, timeout: float) -> bool:
