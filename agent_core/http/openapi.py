@@ -77,7 +77,12 @@ def _errors(*statuses: int) -> dict[str, Any]:
     return {str(s): _json(schemas.ErrorResponse, meaning[s]) for s in statuses}
 
 
-_TENANT = {"name": "tenantId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+def _uuid_path(name: str) -> dict[str, Any]:
+    """A path parameter holding a record's id."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+
+
+_TENANT = _uuid_path("tenantId")
 
 
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
@@ -115,14 +120,9 @@ _IDEMPOTENCY_KEY = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": KEY_PATTERN},
 }
-_SCENARIO = {
-    "name": "scenarioId",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
-_TURN = {"name": "turnId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
-_TOUR = {"name": "tourId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
+_SCENARIO = _uuid_path("scenarioId")
+_TURN = _uuid_path("turnId")
+_TOUR = _uuid_path("tourId")
 
 
 def _correction(summary: str, body: type | None) -> dict[str, Any]:
@@ -272,12 +272,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                     "summary": "Correct a contact: the fields sent replace the stored ones (the CRM is told)",
                     "parameters": [
                         _TENANT,
-                        {
-                            "name": "contactId",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "format": "uuid"},
-                        },
+                        _uuid_path("contactId"),
                     ],
                     "requestBody": {
                         "required": True,
@@ -402,14 +397,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             "/api/tenants/{tenantId}/scenario-runs/{runId}": _read(
                 "One scenario run with every attempt",
                 schemas.RunOut,
-                [
-                    {
-                        "name": "runId",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "format": "uuid"},
-                    }
-                ],
+                [_uuid_path("runId")],
             ),
         },
     }
