@@ -151,11 +151,9 @@ def filters(
     if searched := query.text.strip():
         params["text"] = like_pattern(searched)
         if text is None or text.broad:
-            conditions.append(
-                "EXISTS (SELECT 1 FROM messages m WHERE m.tenant_id = c.tenant_id"
-                " AND m.conversation_id = c.id AND m.role IN ('user', 'assistant')"
-                f" AND {fold('m.content', searched)} LIKE :text ESCAPE '\\')"
-            )
+            # The same messages, looked up conversation by conversation.
+            each = messages_containing(fold, searched, "messages m WHERE m.conversation_id = c.id AND")
+            conditions.append(f"EXISTS ({each})")
         else:
             params |= text.params
             conditions.append(f"c.id IN ({text.matching})")
