@@ -59,8 +59,9 @@ class BackgroundTurn:
     @property
     def started(self) -> TurnStarted | None:
         """The turn's first step (its message is stored), once it came."""
-        steps = self.steps()
-        return steps[0] if steps and isinstance(steps[0], TurnStarted) else None
+        with self._lock:
+            first = self._steps[0] if self._steps else None
+        return first if isinstance(first, TurnStarted) else None
 
     @property
     def elapsed_seconds(self) -> float:
