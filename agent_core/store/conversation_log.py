@@ -35,13 +35,10 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
-OUTCOME_TOOLS = {
-    Outcome.BOOKED: "book_tour",
-    Outcome.CANCELLED: "cancel_tour",
-    Outcome.MOVED: "reschedule_tour",
-    Outcome.NOTED: "take_note",
-    Outcome.UPDATED: "update_contact_info",
-}
+# A column of each conversation for each, set by migration 0009's triggers when the tool of
+# that outcome (book_tour, cancel_tour, reschedule_tour, take_note, update_contact_info)
+# succeeds in it; FAILED is its unanswered count instead.
+OUTCOME_COLUMNS = tuple(outcome for outcome in Outcome if outcome is not Outcome.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +100,7 @@ class ConversationOverview:
 COLUMNS = (
     "c.id, c.created_at, c.updated_at, c.channel, COALESCE(c.started_by, '') AS started_by,"
     " c.first_message, c.turn_count AS turns, c.unanswered AS failed_turns, c.tokens, c.duration_ms, "
-    + ", ".join(f"c.{outcome.value}" for outcome in OUTCOME_TOOLS)
+    + ", ".join(f"c.{outcome.value}" for outcome in OUTCOME_COLUMNS)
 )
 
 BROAD_SEARCH = 10_000
@@ -197,7 +194,7 @@ def overview_from_row(row: Row) -> ConversationOverview:
         int(row["failed_turns"]),
         int(row["tokens"]),
         float(row["duration_ms"] or 0),
-        tuple(outcome for outcome in OUTCOME_TOOLS if row[outcome.value]),
+        tuple(outcome for outcome in OUTCOME_COLUMNS if row[outcome.value]),
         Channel(row["channel"]),
         row["started_by"] or "",
     )
