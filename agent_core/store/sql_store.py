@@ -648,19 +648,18 @@ class SqlStore(RecordPages, SqlScenarios):
                 " ORDER BY c.updated_at DESC, c.id LIMIT :limit OFFSET :offset",
                 params,
             )
-            if text is not None and text.broad:
-                # Counted up to the bound only: past it, "at least" is what the page says.
-                counted = session.query(
-                    f"SELECT count(*) AS n FROM (SELECT 1 FROM conversations c WHERE {where}"
-                    f" LIMIT {int(self.broad_search)}) bounded",
-                    params,
-                )
-                total = int(counted[0]["n"])
-                return Page([overview_from_row(r) for r in rows], total, at_least=total >= self.broad_search)
-            total = int(
-                session.query(f"SELECT count(*) AS n FROM conversations c WHERE {where}", params)[0]["n"]
+            broad = text is not None and text.broad
+            # A broad text is counted up to the bound only: past it, "at least" is what the page says.
+            counting = (
+                f"SELECT count(*) AS n FROM (SELECT 1 FROM conversations c WHERE {where}"
+                f" LIMIT {int(self.broad_search)}) bounded"
+                if broad
+                else f"SELECT count(*) AS n FROM conversations c WHERE {where}"
             )
-        return Page([overview_from_row(row) for row in rows], total)
+            total = int(session.query(counting, params)[0]["n"])
+        return Page(
+            [overview_from_row(row) for row in rows], total, at_least=broad and total >= self.broad_search
+        )
 
     def _text_search(self, session: SqlSession, tenant_id: UUID, text: str) -> TextSearch | None:
         """How to find the conversations containing `text` (None: no text searched), after a
