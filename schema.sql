@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 5), for a new database: paste it into a Supabase
+-- The whole current schema (version 11), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -43,6 +43,10 @@ AS $$
         ''
     )::uuid
 $$;
+-- RLS policies call it as the requesting role; Supabase projects created since 2026-05-30
+-- grant nothing on their own (migration 0011).
+REVOKE ALL ON FUNCTION public.app_tenant_id() FROM PUBLIC, anon;
+GRANT EXECUTE ON FUNCTION public.app_tenant_id() TO authenticated, service_role;
 
 CREATE TABLE IF NOT EXISTS public.tenants (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -429,7 +433,7 @@ BEGIN
         -- The row lock this takes makes concurrent starts on one conversation take turns.
         UPDATE public.conversations SET updated_at = now() WHERE tenant_id = p_tenant AND id = v_conversation;
         IF NOT FOUND THEN
-            RAISE EXCEPTION 'conversation % not found for this tenant', v_conversation USING ERRCODE = 'P0002';
+            RAISE EXCEPTION 'conversation % not found for this tenant', v_conversation USING ERRCODE = 'PT404';
         END IF;
         IF EXISTS (SELECT FROM public.turns WHERE tenant_id = p_tenant AND conversation_id = v_conversation
                    AND status = 'running' AND lease_expires_at > now()) THEN
@@ -651,6 +655,8 @@ RETURNS void LANGUAGE sql AS $$
     WHERE c.tenant_id = p_tenant AND c.id = p_conversation;
 $$;
 REVOKE ALL ON FUNCTION public.app_summarise_conversation(uuid, uuid) FROM PUBLIC, anon, authenticated;
+-- The summary triggers call it as the role that wrote the row (migration 0011).
+GRANT EXECUTE ON FUNCTION public.app_summarise_conversation(uuid, uuid) TO authenticated, service_role;
 
 CREATE OR REPLACE FUNCTION public.app_turns_summarise() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -843,7 +849,10 @@ $$;
 
 -- Turns whose process stopped renewing their lease: closed as failed, each with its
 -- chat.turn.failed event (and a pending run for each listener named), in one transaction.
-CREATE OR REPLACE FUNCTION public.app_fail_expired_turns(p_error text, p_listeners text[])
+-- At most p_limit turns a call (migration 0011): a REST answer stops at the server's max rows,
+-- so the caller asks again until a call closes fewer.
+DROP FUNCTION IF EXISTS public.app_fail_expired_turns(text, text[]);
+CREATE OR REPLACE FUNCTION public.app_fail_expired_turns(p_error text, p_listeners text[], p_limit integer)
 RETURNS TABLE (tenant_id uuid, conversation_id uuid, turn_id uuid) LANGUAGE plpgsql AS $$
 DECLARE
     v_turn record;
@@ -857,7 +866,7 @@ BEGIN
     FOR v_turn IN
         SELECT t.id, t.tenant_id, t.conversation_id FROM public.turns t
         WHERE t.status = 'running' AND (t.lease_expires_at IS NULL OR t.lease_expires_at < now())
-        ORDER BY t.started_at FOR UPDATE SKIP LOCKED
+        ORDER BY t.started_at LIMIT p_limit FOR UPDATE SKIP LOCKED
     LOOP
         UPDATE public.turns SET status = 'failed', error = p_error, finished_at = now(), lease_expires_at = NULL
         WHERE id = v_turn.id;
@@ -956,7 +965,7 @@ BEGIN
         phone = p_contact->>'phone', phone_key = p_contact->>'phone_key', updated_at = now()
     WHERE tenant_id = p_tenant AND id = (p_contact->>'id')::uuid;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown contact %', p_contact->>'id' USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown contact %', p_contact->>'id' USING ERRCODE = 'PT404';
     END IF;
     PERFORM public.app_write_audit(p_audit);
     PERFORM public.app_save_events(p_events);
@@ -971,14 +980,14 @@ DECLARE
 BEGIN
     DELETE FROM public.contacts WHERE tenant_id = p_tenant AND id = p_drop AND id <> p_keep RETURNING * INTO v_drop;
     IF v_drop.id IS NULL THEN
-        RAISE EXCEPTION 'unknown contact %', p_drop USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown contact %', p_drop USING ERRCODE = 'PT404';
     END IF;
     -- A detail and its match key are null together, so they are taken over together.
     UPDATE public.contacts SET email = COALESCE(email, v_drop.email), email_key = COALESCE(email_key, v_drop.email_key),
         phone = COALESCE(phone, v_drop.phone), phone_key = COALESCE(phone_key, v_drop.phone_key), updated_at = now()
     WHERE tenant_id = p_tenant AND id = p_keep;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown contact %', p_keep USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown contact %', p_keep USING ERRCODE = 'PT404';
     END IF;
     PERFORM public.app_write_audit(p_audit);
     PERFORM public.app_save_events(p_events);
@@ -991,7 +1000,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM public.notes WHERE tenant_id = p_tenant AND id = p_note;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown note %', p_note USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown note %', p_note USING ERRCODE = 'PT404';
     END IF;
     PERFORM public.app_write_audit(p_audit);
 END
@@ -1002,7 +1011,7 @@ RETURNS SETOF public.tenants LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE public.tenants SET settings = p_settings WHERE id = p_tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'PT404';
     END IF;
     PERFORM public.app_write_audit(p_audit);
     RETURN QUERY SELECT * FROM public.tenants WHERE id = p_tenant;
@@ -1019,7 +1028,7 @@ BEGIN
         'app_analytics(uuid, timestamptz, timestamptz)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
         'app_finish_turn(uuid, uuid, uuid, text, jsonb, jsonb)', 'app_save_events(jsonb)',
-        'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[])',
+        'app_renew_turns(uuid[], float8)', 'app_fail_expired_turns(text, text[], integer)',
         'app_pending_runs(bigint, integer)', 'app_claim_idempotency_key(uuid, text, text, float8)',
         'app_finish_listener_run(uuid, uuid, text, text, integer, text, float8)',
         'app_list_conversations(uuid, integer, integer)', 'app_change_tour(uuid, jsonb, jsonb, jsonb)',
@@ -1145,7 +1154,7 @@ DECLARE
 BEGIN
     UPDATE public.tenants SET system_prompt = p_prompt WHERE id = p_tenant;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'PT404';
     END IF;
     SELECT COALESCE(MAX(version), 0) + 1 INTO v_version FROM public.prompt_versions WHERE tenant_id = p_tenant;
     PERFORM public.app_write_audit(jsonb_set(p_audit, '{after,version}', to_jsonb(v_version)));
@@ -1266,7 +1275,7 @@ LANGUAGE plpgsql AS $$
 BEGIN
     DELETE FROM public.scenarios WHERE tenant_id = p_tenant AND id = p_scenario;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'unknown scenario %', p_scenario USING ERRCODE = 'P0002';
+        RAISE EXCEPTION 'unknown scenario %', p_scenario USING ERRCODE = 'PT404';
     END IF;
     PERFORM public.app_write_audit(p_audit);
 END
@@ -1326,7 +1335,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 10.
+-- This file is migrations 1 to 11.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1337,5 +1346,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (7, 'prompt_safety'),
     (8, 'activity_log'),
     (9, 'conversation_summary'),
-    (10, 'daily_rollups')
+    (10, 'daily_rollups'),
+    (11, 'supabase_grants')
 ON CONFLICT (version) DO NOTHING;

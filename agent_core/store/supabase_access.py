@@ -4,6 +4,7 @@ a change and its audit entry in one SQL function (schema.sql) so they commit tog
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -36,6 +37,15 @@ def audit_json(entry: AuditEntry) -> dict[str, Any]:
     return jsonable(audit_values(entry))
 
 
+_ID_CHUNK = 100
+
+
+def id_chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    """Ids in groups small enough for one `in.(...)` filter in a URL."""
+    for start in range(0, len(ids), _ID_CHUNK):
+        yield list(ids[start : start + _ID_CHUNK])
+
+
 def ilike_pattern(search: str) -> str:
     """A PostgREST `ilike` pattern matching `search` anywhere (PostgREST turns * into %; LIKE's
     own wildcards are escaped to match literally)."""
@@ -53,19 +63,25 @@ class SupabaseAccess(ABC):
     def _rows(self, builder: Any) -> list[Row]: ...
 
     @abstractmethod
+    def _all(self, builder: Any, *, limit: int | None = None) -> list[Row]: ...
+
+    @abstractmethod
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any: ...
 
     def _users(self, rows: list[Row]) -> list[User]:
         if not rows:
             return []
-        links = self._rows(
-            self._table("user_tenants")
-            .select("user_id, tenant_id")
-            .in_("user_id", [str(r["id"]) for r in rows])
-        )
         tenants: dict[str, list[Any]] = {str(r["id"]): [] for r in rows}
-        for link in links:
-            tenants[str(link["user_id"])].append(link["tenant_id"])
+        for chunk in id_chunks(list(tenants)):
+            links = self._all(
+                self._table("user_tenants")
+                .select("user_id, tenant_id")
+                .in_("user_id", chunk)
+                .order("user_id")
+                .order("tenant_id")
+            )
+            for link in links:
+                tenants[str(link["user_id"])].append(link["tenant_id"])
         return [user_from_row(r, tenants[str(r["id"])]) for r in rows]
 
     def count_users(self) -> int:
@@ -82,7 +98,7 @@ class SupabaseAccess(ABC):
         return found[0] if found else None
 
     def list_users(self) -> list[User]:
-        return self._users(self._rows(self._table("app_users").select("*").order("email_key")))
+        return self._users(self._all(self._table("app_users").select("*").order("email_key")))
 
     def save_user(self, user: User, audit: AuditEntry, *, end_sessions: bool = False) -> None:
         try:
@@ -154,7 +170,7 @@ class SupabaseAccess(ABC):
         request = self._table("api_keys").select("*").order("created_at", desc=True).order("name")
         if tenants is not None:
             request = request.in_("tenant_id", tenant_ids(tenants))
-        return [api_key_from_row(r) for r in self._rows(request)]
+        return [api_key_from_row(r) for r in self._all(request.order("id"))]
 
     def touch_api_key(self, key_id: UUID, used_at: datetime) -> None:
         self._rows(
@@ -165,7 +181,7 @@ class SupabaseAccess(ABC):
         self._rpc("app_write_audit", {"p_audit": audit_json(entry)})
 
     def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
-        request = self._table("audit_log").select("*").order("seq", desc=True).limit(query.limit)
+        request = self._table("audit_log").select("*").order("seq", desc=True)
         if query.tenants is not None:
             request = request.in_("tenant_id", tenant_ids(query.tenants))
         if query.actions:
@@ -174,4 +190,4 @@ class SupabaseAccess(ABC):
             request = request.ilike("actor", ilike_pattern(query.actor.strip()))
         if query.since is not None:
             request = request.gte("created_at", query.since.isoformat())
-        return [audit_from_row(r) for r in self._rows(request)]
+        return [audit_from_row(r) for r in self._all(request, limit=query.limit)]

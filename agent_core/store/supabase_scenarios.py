@@ -43,7 +43,9 @@ class SupabaseScenarios(SupabaseAccess):
         )
 
     def list_scenarios(self, tenant_id: UUID) -> list[StoredScenario]:
-        rows = self._rows(self._table("scenarios").select("*").eq("tenant_id", str(tenant_id)).order("name"))
+        rows = self._all(
+            self._table("scenarios").select("*").eq("tenant_id", str(tenant_id)).order("name").order("id")
+        )
         return [scenario_from_row(row) for row in rows]
 
     def save_scenarios(
@@ -72,13 +74,13 @@ class SupabaseScenarios(SupabaseAccess):
         self._rows(self._table("scenario_runs").insert(jsonable(scenario_run_values(run))))
 
     def list_scenario_runs(self, tenant_id: UUID, limit: int = MAX_KEPT_RUNS) -> list[ScenarioRunRecord]:
-        rows = self._rows(
+        rows = self._all(
             self._table("scenario_runs")
             .select("*")
             .eq("tenant_id", str(tenant_id))
             .order("created_at", desc=True)
-            .order("id")
-            .limit(limit)
+            .order("id"),
+            limit=limit,
         )
         return [scenario_run_from_row(row) for row in rows]
 

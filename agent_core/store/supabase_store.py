@@ -4,12 +4,17 @@ Plain reads and single writes are table requests, each filtered by the tenant. W
 belong together (a tool's rows, its call record and its result message; a turn's start or
 end; events with their listener runs) go to one PostgreSQL function over RPC, so PostgREST
 runs them in one transaction; the functions are in schema.sql.
+
+PostgREST answers at most its max rows (Supabase's default: 1,000) and says nothing when it
+cuts an answer short, so every read that may be longer goes page by page (`_all`).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -92,11 +97,12 @@ from agent_core.store.rows import (
     tour_from_row,
     turn_from_row,
 )
-from agent_core.store.supabase_access import audit_json, ilike_pattern
+from agent_core.store.supabase_access import audit_json, id_chunks, ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
 
-_ID_CHUNK = 100
 _STALE_BOOKING_RETRIES = 3
+DEFAULT_MAX_ROWS = 1000
+"""Supabase's default for the most rows one REST answer holds (Settings → API → Max rows)."""
 
 
 class _StaleBooking(Exception):
@@ -149,10 +155,11 @@ class _StagedWrites:
             .eq("status", "booked")
             .gte("tour_date", from_date.isoformat())
             .order("tour_date")
+            .order("id")
         )
         if on is not None:
             request = request.eq("tour_date", on.isoformat())
-        rows = self._store._rows(request)
+        rows = self._store._all(request)
         return [t for t in map(tour_from_row, rows) if name_key(t.customer_name) == name_key(customer_name)]
 
     def cancel_tour(self, tour: Tour) -> Tour:
@@ -203,11 +210,12 @@ class _StagedWrites:
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
         lookup = detail_keys(name, email, phone)
-        rows = self._store._rows(
+        rows = self._store._all(
             self._store._table("contacts")
             .select("*")
             .eq("tenant_id", str(self._tenant_id))
             .or_(",".join(f"{column}.eq.{_quoted(key)}" for column, key in lookup.items() if key))
+            .order("id")
         )
         match = resolve_contact(
             [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, datetime.now(UTC)
@@ -222,6 +230,24 @@ class _StagedWrites:
             }
         )
         return match.contact, match.created
+
+
+def _require_service_role(key: str) -> None:
+    """ConfigError when the key is a Supabase JWT for another role (the anon key, say): the
+    store acts for every tenant and needs the role that bypasses row-level security."""
+    parts = key.split(".")
+    if len(parts) != 3:
+        return  # not a JWT (Supabase's newer secret keys): the server judges it
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return
+    role = claims.get("role") if isinstance(claims, dict) else None
+    if role is not None and role != "service_role":
+        raise ConfigError(
+            f"SUPABASE_SERVICE_ROLE_KEY is the project's {role} key: use the service_role key"
+            " (Project Settings → API keys)"
+        )
 
 
 def _contact_json(contact: Contact) -> JsonDict:
@@ -240,7 +266,11 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
 
     backend = "supabase"
 
-    def __init__(self, url: str, service_role_key: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, service_role_key: str, *, timeout: float = 10.0, max_rows: int = DEFAULT_MAX_ROWS
+    ) -> None:
+        _require_service_role(service_role_key)
+        self._max_rows = max_rows
         self._http = httpx.Client(timeout=timeout)
         self._client: Client = create_client(
             url,
@@ -274,8 +304,23 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             ) from None
 
     def _rows(self, builder: Any) -> list[Row]:
+        """The rows of one request (a lookup by key, or a write returning what it wrote)."""
         data = self._call(builder).data
         return list(data) if isinstance(data, list) else []
+
+    def _all(self, builder: Any, *, limit: int | None = None) -> list[Row]:
+        """Every row a read selects (or its first `limit`), one page of the server's max rows
+        at a time; the read must be in a total order, so that pages neither skip nor repeat."""
+        base = builder.request.params
+        rows: list[Row] = []
+        while limit is None or len(rows) < limit:
+            size = self._max_rows if limit is None else min(self._max_rows, limit - len(rows))
+            builder.request.params = base.add("offset", len(rows)).add("limit", size)
+            page = self._rows(builder)
+            rows.extend(page)
+            if len(page) < size:
+                break
+        return rows
 
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
         return self._call(self._client.rpc(function, arguments)).data
@@ -284,7 +329,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         code, message = str(error.code or ""), str(error.message or "")
         if code == "23505":
             return InvalidInputError(message)
-        if code == "P0002":
+        if code == "PT404":
             return NotFoundError(message)
         if code == "VA422":
             return InvalidInputError(message)
@@ -300,6 +345,11 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         if "Invalid API key" in message or code in ("401", "PGRST301", "PGRST302"):
             return ConfigError(
                 "Supabase rejected SUPABASE_SERVICE_ROLE_KEY: use the service_role key of this project"
+            )
+        if code == "42501":
+            return StoreUnavailableError(
+                f"Supabase refused: {message}. The project lacks a grant of this release's schema:"
+                " run schema.sql again in its SQL editor, or `vam migrate` with DATABASE_URL set"
             )
         return StoreUnavailableError(f"Supabase answered an error: {code} {message}".strip())
 
@@ -329,11 +379,6 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def close(self) -> None:
         self._http.close()
 
-    @staticmethod
-    def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-        for start in range(0, len(ids), _ID_CHUNK):
-            yield list(ids[start : start + _ID_CHUNK])
-
     # -- tenants -----------------------------------------------------------------------
 
     def get_tenant(self, tenant_id: UUID) -> Tenant | None:
@@ -341,7 +386,10 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return tenant_from_row(rows[0]) if rows else None
 
     def list_tenants(self) -> list[Tenant]:
-        return [tenant_from_row(r) for r in self._rows(self._table("tenants").select("*").order("name"))]
+        return [
+            tenant_from_row(r)
+            for r in self._all(self._table("tenants").select("*").order("name").order("id"))
+        ]
 
     def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
         tenant_id = uuid4()
@@ -406,8 +454,15 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return int(renewed or 0)
 
     def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
-        rows = self._rpc("app_fail_expired_turns", {"p_error": error, "p_listeners": list(listeners)}) or []
-        return [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows]
+        closed: list[TurnStart] = []
+        while True:
+            rows = self._rpc(
+                "app_fail_expired_turns",
+                {"p_error": error, "p_listeners": list(listeners), "p_limit": self._max_rows},
+            )
+            closed += [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows or []]
+            if len(rows or []) < self._max_rows:
+                return closed
 
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
@@ -454,7 +509,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return Page([overview_from_row(row) for row in rows], total)
 
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
-        rows = self._rows(
+        rows = self._all(
             self._table("turns")
             .select("id,status,user_message,error,retry_of,started_at")
             .eq("tenant_id", str(tenant_id))
@@ -473,12 +528,12 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         )
 
     def load_history(self, tenant_id: UUID, conversation_id: UUID, limit: int) -> list[ChatMessage]:
-        rows = self._rows(self._messages(tenant_id, conversation_id).order("id", desc=True).limit(limit))
+        rows = self._all(self._messages(tenant_id, conversation_id).order("id", desc=True), limit=limit)
         return [message_from_row(r) for r in reversed(rows)]
 
     def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
         return [
-            message_from_row(r) for r in self._rows(self._messages(tenant_id, conversation_id).order("id"))
+            message_from_row(r) for r in self._all(self._messages(tenant_id, conversation_id).order("id"))
         ]
 
     def append_message(
@@ -600,8 +655,11 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         )
 
     def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
-        rows = self._rows(
-            self._tool_calls(tenant_id).eq("conversation_id", str(conversation_id)).order("created_at")
+        rows = self._all(
+            self._tool_calls(tenant_id)
+            .eq("conversation_id", str(conversation_id))
+            .order("created_at")
+            .order("call_id")
         )
         return [tool_call_from_row(r) for r in rows]
 
@@ -640,12 +698,13 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         """This customer's live booking on that day at that place, if any, and the ids of
         all the day's live bookings: what the SQL functions compare with what is there
         when they write, since they do not match names themselves."""
-        rows = self._rows(
+        rows = self._all(
             self._table("tours")
             .select("*")
             .eq("tenant_id", str(tenant_id))
             .eq("tour_date", tour_date.isoformat())
             .eq("status", "booked")
+            .order("id")
         )
         booked = [tour_from_row(r) for r in rows]
         same = next((t for t in booked if same_booking(t, customer_name, location)), None)
@@ -658,12 +717,13 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return tour_from_row(rows[0]) if rows else None
 
     def list_tour_changes(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
-        rows = self._rows(
+        rows = self._all(
             self._table("tour_changes")
             .select("*")
             .eq("tenant_id", str(tenant_id))
             .eq("tour_id", str(tour_id))
             .order("created_at")
+            .order("id")
         )
         return [tour_change_from_row(r) for r in rows]
 
@@ -781,7 +841,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return prompt_version_from_row(rows[0])
 
     def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
-        rows = self._rows(
+        rows = self._all(
             self._table("prompt_versions")
             .select("*")
             .eq("tenant_id", str(tenant_id))
@@ -888,12 +948,14 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
 
     def _with_runs(self, tenant_id: UUID, events: list[Event]) -> list[EventRecord]:
         runs: dict[str, list[ListenerRun]] = {str(e.id): [] for e in events}
-        for chunk in self._chunks(list(runs)):
-            rows = self._rows(
+        for chunk in id_chunks(list(runs)):
+            rows = self._all(
                 self._table("listener_runs")
                 .select("*")
                 .eq("tenant_id", str(tenant_id))
                 .in_("event_id", chunk)
+                .order("event_id")
+                .order("listener")
             )
             for r in rows:
                 runs[str(r["event_id"])].append(listener_run_from_row(r, as_uuid(r["event_id"])))
@@ -910,23 +972,16 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         status: RunStatus | None = None,
         since: datetime | None = None,
     ) -> list[EventRecord]:
-        builder = self._table("events").select("*").eq("tenant_id", str(tenant_id)).gt("seq", after_seq)
+        # With a status, only events having a run of that status: an inner join on the runs.
+        columns = "*" if status is None else "*,listener_runs!inner(status)"
+        builder = self._table("events").select(columns).eq("tenant_id", str(tenant_id)).gt("seq", after_seq)
         if names:
             builder = builder.in_("name", list(names))
         if since is not None:
             builder = builder.gte("created_at", since.isoformat())
         if status is not None:
-            marked = self._rows(
-                self._table("listener_runs")
-                .select("event_id")
-                .eq("tenant_id", str(tenant_id))
-                .eq("status", status.value)
-            )
-            ids = sorted({str(r["event_id"]) for r in marked})
-            if not ids:
-                return []
-            builder = builder.in_("id", ids)
-        rows = self._rows(builder.order("seq", desc=newest_first).limit(limit))
+            builder = builder.eq("listener_runs.status", status.value)
+        rows = self._all(builder.order("seq", desc=newest_first), limit=limit)
         return self._with_runs(tenant_id, [event_from_row(r) for r in rows])
 
     def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
@@ -952,11 +1007,12 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return bool(rows)
 
     def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
-        rows = self._rows(
+        rows = self._all(
             self._table("outbox")
             .select("*")
             .eq("tenant_id", str(tenant_id))
             .order("created_at", desc=True)
-            .limit(limit)
+            .order("id", desc=True),
+            limit=limit,
         )
         return [outbox_from_row(r) for r in rows]

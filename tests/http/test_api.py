@@ -40,6 +40,7 @@ from agent_core.store.analytics import DayCounts, ToolCounts
 from agent_core.store.conversation_log import ConversationOverview
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from tests.http.conftest import RunningApi
+from tests.supabase.project import GrantMode, SupabaseProject
 
 DEMO = str(DEMO_TENANT_ID)
 BOOKING = "I want to book a tour for John Smith on 2027-03-15 in Paris."
@@ -62,8 +63,23 @@ def error_of(response: httpx.Response, *, of_turn: bool = False) -> dict[str, An
     return error
 
 
-def test_health_reports_each_component(api: RunningApi) -> None:
-    response = api.client.get("/api/health")
+@pytest.fixture(
+    params=[
+        "sqlite",
+        *(pytest.param(f"supabase-{mode}", marks=pytest.mark.postgres) for mode in GrantMode),
+    ]
+)
+def seed_api(request: pytest.FixtureRequest, serve: Callable[..., RunningApi]) -> RunningApi:
+    """The API on the embedded store, then on a Supabase project of each grant mode (the real
+    PostgREST): the seed's curl stories hold on every one."""
+    if request.param == "sqlite":
+        return serve()
+    project: SupabaseProject = request.getfixturevalue(request.param.replace("-", "_"))
+    return serve(supabase_url=project.url, supabase_service_role_key=project.service_role_key)
+
+
+def test_health_reports_each_component(seed_api: RunningApi) -> None:
+    response = seed_api.client.get("/api/health")
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
@@ -78,14 +94,15 @@ def test_health_is_503_when_the_store_is_unreachable(api: RunningApi) -> None:
     assert response.json()["status"] == "down"
 
 
-def test_the_seed_chat_without_a_tool(api: RunningApi) -> None:
-    body = chat(api, "Hello, what can you help me with?")
+def test_the_seed_chat_without_a_tool(seed_api: RunningApi) -> None:
+    body = chat(seed_api, "Hello, what can you help me with?")
     assert body["toolCalls"] == []
     assert "I'm Ava" in str(body["reply"])
     assert set(body) == {"conversationId", "turnId", "reply", "toolCalls", "model", "usage", "latencyMs"}
 
 
-def test_the_seed_tool_stories(api: RunningApi) -> None:
+def test_the_seed_tool_stories(seed_api: RunningApi) -> None:
+    api = seed_api
     booked = chat(api, BOOKING)
     (call,) = booked["toolCalls"]
     assert (call["name"], call["status"], call["arguments"]["location"]) == (

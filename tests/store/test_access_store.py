@@ -25,7 +25,7 @@ from agent_core.domain import Tenant
 from agent_core.errors import InvalidInputError
 from agent_core.store.base import Store, utcnow
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import audit_entry
+from tests.conftest import audit_entry, database_behind
 
 
 def new_user(email: str, role: UserRole, *tenants: Tenant) -> User:
@@ -154,7 +154,7 @@ def test_the_database_refuses_to_rewrite_or_delete_audit_entries(
             local.execute("DELETE FROM audit_log")
         local.close()
     else:  # PostgreSQL, also under the Supabase store
-        with psycopg.connect(request.getfixturevalue("postgres_url")) as connection:
+        with psycopg.connect(database_behind(request)) as connection:
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                 connection.execute("UPDATE audit_log SET actor = 'someone else'")
             connection.rollback()

@@ -25,8 +25,8 @@ from agent_core.store.migrations import Migration, latest_version, migrations
 from agent_core.store.postgres import PostgresStore, postgres_version, to_pyformat, upgrade_postgres
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
-from agent_core.testing.postgrest_double import PostgrestDouble
-from tests.conftest import ROOT, SUPABASE_TEST_KEY, fresh_database, save_contact
+from tests.conftest import ROOT, fresh_database, new_supabase_project, save_contact
+from tests.supabase.project import GrantMode
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 T0 = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
@@ -322,19 +322,28 @@ def test_an_outdated_or_empty_database_refuses_to_start_with_the_fix(blank_datab
 
 
 @pytest.mark.postgres
-def test_a_supabase_project_of_an_old_release_says_how_to_migrate(blank_database: str) -> None:
-    _run_script(blank_database, (SNAPSHOTS / "release-0.1.0-postgres.sql").read_text())
-    with PostgrestDouble(blank_database, SUPABASE_TEST_KEY) as double:
-        store = SupabaseStore(double.url, SUPABASE_TEST_KEY)
-        with pytest.raises(
-            ConfigError, match=r"version 1, this release needs \d+: run `vam migrate` with DATABASE_URL"
-        ):
+def test_an_old_supabase_project_says_how_to_migrate_and_after_the_grant_change_migrates_whole() -> None:
+    """Release 0.1.0 set up before 2026-05-30; on 2026-10-30 Supabase stopped granting new
+    objects; `vam migrate` then builds the rest, and every row is read back over REST."""
+    with new_supabase_project(GrantMode.LEGACY, with_schema=False) as project:
+        _run_script(project.owner_url, (SNAPSHOTS / "release-0.1.0-postgres.sql").read_text())
+        with psycopg.connect(project.owner_url, autocommit=True) as connection:
+            filled = fill_release_0_1_0(lambda sql, params: connection.execute(to_pyformat(sql), params))
+        project.reload_schema()
+        store = SupabaseStore(project.url, project.service_role_key)
+        try:
+            with pytest.raises(
+                ConfigError, match=r"version 1, this release needs \d+: run `vam migrate` with DATABASE_URL"
+            ):
+                store.check_schema()
+            project.set_grant_mode(GrantMode.TODAY)
+            with project.schema_reloaded():  # by the NOTIFY that `vam migrate` sends
+                upgrade_postgres(project.owner_url)
             store.check_schema()
-        upgrade_postgres(blank_database)
-        double.reload_schema()  # what PostgREST does on the NOTIFY that `vam migrate` sends
-        store.check_schema()
-        assert store.schema_version() == latest_version("postgres")
-        store.close()
+            assert store.schema_version() == latest_version("postgres")
+            assert_every_row_is_found(store, filled)
+        finally:
+            store.close()
 
 
 @pytest.mark.postgres
