@@ -396,8 +396,11 @@ REVOKE ALL ON public.tenants, public.conversations, public.turns, public.message
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
     public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
     public.tool_days, public.latency_days FROM anon;
-REVOKE ALL ON public.schema_migrations FROM anon, authenticated;
+-- Exactly these grants, whatever the project grants on its own (migration 0011): a project
+-- created before 2026-05-30 gives every API role everything on every new table.
+REVOKE ALL ON public.schema_migrations FROM anon, authenticated, service_role;
 GRANT SELECT ON public.schema_migrations TO service_role;
+REVOKE ALL ON public.tenants FROM authenticated;
 GRANT SELECT ON public.tenants TO authenticated;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,

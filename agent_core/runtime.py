@@ -151,7 +151,9 @@ def build_store(settings: Settings) -> Store:
         from agent_core.store.supabase_store import SupabaseStore
 
         supabase = SupabaseStore(
-            str(settings.supabase_url).rstrip("/"), settings.supabase_service_role_key.get_secret_value()
+            str(settings.supabase_url).rstrip("/"),
+            settings.supabase_service_role_key.get_secret_value(),
+            max_rows=settings.supabase_max_rows,
         )
         supabase.check_schema()
         return supabase

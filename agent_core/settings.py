@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     supabase_service_role_key: SecretStr | None = Field(
         default=None, description="Supabase service-role key (server-side only)."
     )
+    supabase_max_rows: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description=(
+            "Rows the Supabase store asks for in one request: the project's Max rows (Settings →"
+            " API), 1,000 unless raised there. Never more than the project's, or reads come back short."
+        ),
+    )
     redis_url: RedisDsn | None = Field(
         default=None, description="Redis URL for the shared tenant-prompt cache."
     )

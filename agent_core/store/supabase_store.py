@@ -660,6 +660,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             .eq("conversation_id", str(conversation_id))
             .order("created_at")
             .order("call_id")
+            .order("arguments_hash")
         )
         return [tool_call_from_row(r) for r in rows]
 

@@ -8,6 +8,12 @@
 GRANT EXECUTE ON FUNCTION public.app_summarise_conversation(uuid, uuid) TO authenticated, service_role;
 REVOKE ALL ON FUNCTION public.app_tenant_id() FROM PUBLIC, anon;
 GRANT EXECUTE ON FUNCTION public.app_tenant_id() TO authenticated, service_role;
+-- Exactly these grants on the version table and the tenants, whatever the project grants on
+-- its own: a project created before 2026-05-30 gives every API role everything on new tables.
+REVOKE ALL ON public.schema_migrations FROM anon, authenticated, service_role;
+GRANT SELECT ON public.schema_migrations TO service_role;
+REVOKE ALL ON public.tenants FROM authenticated;
+GRANT SELECT ON public.tenants TO authenticated;
 
 -- 2. "Not found" is SQLSTATE PT404, which PostgREST answers with HTTP 404; P0002 was a 500,
 --    which Supabase logs as the server failing.
