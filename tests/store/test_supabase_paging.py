@@ -125,6 +125,22 @@ def test_every_event_with_a_failed_run(store: SupabaseStore, sql: Sql, tenant: U
     assert len(store.list_events(tenant, limit=MORE + 50)) == MORE
 
 
+def test_every_pending_run_of_the_events_asked_for(store: SupabaseStore, sql: Sql, tenant: UUID) -> None:
+    events = MAX_ROWS // 2 + 100
+    (after,) = sql.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
+    sql.execute(
+        "WITH e AS (INSERT INTO events (id, tenant_id, name, payload)"
+        " SELECT gen_random_uuid(), %s, 'note.taken', '{}' FROM generate_series(1, %s) RETURNING id)"
+        " INSERT INTO listener_runs (event_id, listener, tenant_id, status, attempts)"
+        " SELECT e.id, l, %s, 'pending', 0 FROM e, unnest(ARRAY['crm', 'analytics']) l",
+        (tenant, events, tenant),
+    )
+    pending = store.pending_listener_runs(after_seq=int(str(after)), limit=events)
+    assert len(pending) == 2 * events
+    assert {e.tenant_id for e, _ in pending} == {tenant}
+    assert len({e.id for e, _ in pending}) == events
+
+
 def test_every_audit_entry_asked_for(store: SupabaseStore, sql: Sql, tenant: UUID) -> None:
     sql.execute(
         "INSERT INTO audit_log (id, tenant_id, actor, actor_kind, action, target)"
