@@ -239,10 +239,14 @@ class ToolSpec:
 
 
 def decode_arguments(text: str) -> JsonDict | str:
-    """Tool-call arguments as an object when the model sent a JSON object, else the raw text."""
+    """Tool-call arguments as an object when the model sent a JSON object, else the raw text.
+
+    The raw text also when the object holds text no UTF-8 answer can carry: a JSON escape of
+    a lone surrogate (`"\\ud800"`) decodes to a string that fails every response it is in."""
     try:
         value = json.loads(text)
-    except ValueError:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except ValueError:  # UnicodeEncodeError is one
         return text
     return value if isinstance(value, dict) else text
 

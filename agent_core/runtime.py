@@ -191,6 +191,7 @@ def agent_limits(settings: Settings) -> AgentLimits:
         settings.agent_max_steps,
         settings.history_limit,
         settings.max_message_chars,
+        max_tool_calls=settings.agent_max_tool_calls,
         deadline_seconds=settings.turn_deadline_seconds,
     )
 

@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     agent_max_steps: int = Field(
         default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
     )
+    agent_max_tool_calls: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="Tool calls one model answer may ask for; an answer with more fails and runs none.",
+    )
     turn_deadline_seconds: float = Field(
         default=120.0, gt=0, le=3600, description="Longest a whole turn may take, all its steps together."
     )

@@ -61,9 +61,6 @@ GUARDRAILS = (
 )
 
 
-NO_REPLY = "Sorry, I could not put together an answer. Please try again or rephrase."
-
-
 class PromptSource(Protocol):
     """Where the tenant's system prompt comes from (a cache in front of the store)."""
 
@@ -82,6 +79,8 @@ class AgentLimits:
     # What a model may send back: longer is a model error, not something to store.
     max_reply_chars: int = 16_000
     max_argument_chars: int = 16_000
+    # Tool calls one model answer may ask for; more is a model misbehaving, and none of them run.
+    max_tool_calls: int = 8
     # One end-to-end bound per turn, checked before each step; each model answer has its own.
     deadline_seconds: float = 120.0
 
@@ -322,10 +321,8 @@ class Agent:
                 elif isinstance(event, ModelDone):
                     turn.usage, turn.model_name = turn.usage + event.usage, event.model
                 else:
-                    limit = self.limits.max_argument_chars
-                    if len(event.arguments) > limit:
-                        raise ModelError(f"the model sent {event.name} arguments over {limit} characters")
-                    calls.setdefault(event.id, event)  # a duplicated call id runs once
+                    self._check_call(calls, event)
+                    calls.setdefault(event.id, event)
         except (ModelUnavailableError, ModelError) as exc:
             self.health.failed(str(exc))
             raise
@@ -338,6 +335,22 @@ class Agent:
             self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, assistant)
             turn.messages.append(assistant)
         return list(calls.values())
+
+    def _check_call(self, calls: Mapping[str, ToolCallRequest], call: ToolCallRequest) -> None:
+        """ModelError for a call no answer may hold: the turn fails with the reason, nothing of
+        the answer runs, and it shows as not answered."""
+        limit = self.limits.max_argument_chars
+        if len(call.arguments) > limit:
+            raise ModelError(f"the model sent {call.name} arguments over {limit} characters")
+        known = calls.get(call.id)
+        if known is not None and (known.name, known.arguments) != (call.name, call.arguments):
+            # Running one and dropping the other would leave a request silently undone.
+            raise ModelError(f"the model sent two different tool calls with the same id {call.id!r}")
+        if known is None and len(calls) >= self.limits.max_tool_calls:
+            raise ModelError(
+                f"the model asked for more than {self.limits.max_tool_calls} tool calls in one answer;"
+                " none of them ran"
+            )
 
     def _run_tools(self, turn: _Turn, calls: Sequence[ToolCallRequest]) -> Generator[TurnStep, None, None]:
         """Run each call at most once; its result goes back to the model, its events out."""
@@ -365,7 +378,15 @@ class Agent:
     def _finish(self, turn: _Turn) -> TurnResult:
         """Store the reply with the turn's outcome and event; the result the caller gets."""
         # Text from tool steps and the final answer are separate paragraphs of one reply.
-        reply = "\n\n".join(part.strip() for part in turn.reply_parts if part.strip()) or NO_REPLY
+        reply = "\n\n".join(part.strip() for part in turn.reply_parts if part.strip())
+        if not reply:
+            # A failed turn with the reason, shown as not answered, rather than a stock apology
+            # recorded as an answer.
+            raise ModelError(
+                f"the model used all {turn.model_calls} of its steps on tools without writing a reply"
+                if turn.records
+                else "the model sent an empty answer"
+            )
         latency_ms = turn.elapsed_ms()
         outcome = TurnOutcome(
             "succeeded",

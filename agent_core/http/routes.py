@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -70,6 +71,7 @@ from agent_core.store.records import Page, RecordQuery
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 
+log = logging.getLogger(__name__)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 # Positions a cursor may hold: beyond every row count and within what SQL takes as an offset.
 MAX_CURSOR_DIGITS = 12
@@ -548,8 +550,15 @@ async def _sse_steps(
                     await keyed.succeeded(done)
                 answered = True
                 yield sse("done", done)
-    except AgentCoreError as exc:
-        error = from_core(exc).of_turn(started.conversation_id, started.turn_id)
+    except Exception as exc:
+        # Whatever ends the turn, the stream ends with `error` (never cut without a word).
+        if not isinstance(exc, AgentCoreError):
+            log.exception("turn %s failed while streaming", started.turn_id)
+        error = (
+            from_core(exc)
+            if isinstance(exc, AgentCoreError)
+            else ApiError(500, "internal_error", "internal error; it has been logged")
+        ).of_turn(started.conversation_id, started.turn_id)
         if keyed is not None:
             await keyed.failed(error)
         answered = True

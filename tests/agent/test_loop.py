@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from agent_core.agent.loop import NO_REPLY, AgentLimits
+from agent_core.agent.loop import AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
@@ -224,12 +224,15 @@ def test_text_from_a_tool_step_and_the_answer_become_paragraphs(
     assert make_agent(store, clock, model).run_turn(tenant.id, "Book").reply == "Let me book that.\n\nBooked."
 
 
-def test_a_model_that_says_nothing_gets_an_honest_fallback(
+def test_a_model_that_says_nothing_fails_the_turn_with_the_reason(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
-    result = make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
-    assert result.reply == NO_REPLY
-    assert store.list_messages(tenant.id, result.conversation_id)[-1].content == NO_REPLY
+    with pytest.raises(ModelError, match="the model sent an empty answer"):
+        make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
+    [conversation] = store.list_conversations(tenant.id)
+    [turn] = store.list_turns(tenant.id, conversation.id)
+    assert (turn.status, turn.error) == ("failed", "the model sent an empty answer")
+    assert [m.role for m in store.list_messages(tenant.id, conversation.id)] == ["user"]
 
 
 def test_the_same_booking_asked_twice_books_once_and_confirms_once(
