@@ -131,8 +131,22 @@ def records_frame(rows: Sequence[Tour | Note | Contact], zone: tzinfo = UTC) -> 
     return pd.DataFrame([_record_values(row, zone) for row in rows])
 
 
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): callers choose
+# names, places and notes, and a cell like `=HYPERLINK(...)` would run when the file is opened.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(value: object) -> object:
+    """A cell as it was typed: text a spreadsheet would run as a formula gets a leading
+    apostrophe, which spreadsheets take as "this is text" and do not show."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def records_csv(pages: Iterable[Sequence[Tour | Note | Contact]], zone: tzinfo = UTC) -> Iterator[str]:
-    """Pages of records as CSV text, a chunk per page, with the table's columns and header.
+    """Pages of records as CSV text, a chunk per page, with the table's columns and header;
+    every cell safe to open in a spreadsheet.
 
     Written with the csv module, a page at a time: building a data frame per page cost most
     of the time of a 100,000-row export (see benchmarks/records_page.py)."""
@@ -145,7 +159,7 @@ def records_csv(pages: Iterable[Sequence[Tour | Note | Contact]], zone: tzinfo =
             if not header:
                 writer.writerow(values)
                 header = True
-            writer.writerow(values.values())
+            writer.writerow([spreadsheet_text(v) for v in values.values()])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
