@@ -159,10 +159,36 @@ def parse_scenario(data: object) -> Scenario:
         raise invalid_input("scenario", exc) from None
 
 
+MAX_YAML_DEPTH = 40
+"""Nesting a suite file may have: a real one needs about 8 levels; PyYAML composes nodes
+recursively, so a document thousands of levels deep would exhaust Python's stack."""
+
+
+class _DepthError(yaml.YAMLError):
+    """The document nests deeper than MAX_YAML_DEPTH."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.safe_load's loader, refusing documents nested deeper than MAX_YAML_DEPTH."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _DepthError(f"nested deeper than {MAX_YAML_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_scenario_file(text: str) -> ScenarioFile:
     """A suite from YAML text, or InvalidInputError saying what is wrong (nothing is stored)."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_BoundedLoader)  # a SafeLoader, depth bounded
+    except _DepthError as exc:
+        raise InvalidInputError(f"invalid scenario file — {exc}") from None
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"invalid scenario file — not YAML: {exc}") from None
     if data is None:

@@ -1,5 +1,5 @@
-"""The fault tests reuse the HTTP tests' server fixture."""
+"""The fault tests reuse the HTTP tests' server fixtures."""
 
-from tests.http.conftest import serve
+from tests.http.conftest import api, serve
 
-__all__ = ["serve"]
+__all__ = ["api", "serve"]

