@@ -6,11 +6,16 @@ sent while the first still runs waits for it, and the same key with a different 
 422. An answer a retry may improve (a 5xx, a 409) is not kept: the key is released, so the
 retry runs the turn again — and a booking the failed attempt already made is returned, not
 repeated, by the tool.
+
+A claimed key holds a lease that its process renews while the request runs, like a turn's: when
+the process dies the lease runs out within `lease_seconds` and a retry takes the key over,
+instead of waiting for a fixed, long lease.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
@@ -28,10 +33,6 @@ HEADER = "idempotency-key"
 MAX_KEY_CHARS = 255
 KEY_PATTERN = "^[\\x20-\\x7e]+$"
 """Visible ASCII and spaces: what every HTTP client can send in a header."""
-# How long a claimed key stays with its request before another may take it over (the
-# holder's process died), and how long a concurrent repeat waits for the first answer.
-LEASE_SECONDS = 300.0
-WAIT_SECONDS = 60.0
 
 
 def key_of(request: Request) -> str | None:
@@ -60,15 +61,30 @@ class KeyedRequest:
     `request` is what identifies the request (its route and body): the same key sent with
     another is refused."""
 
-    def __init__(self, store: Store, tenant_id: UUID, key: str, request: JsonDict) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tenant_id: UUID,
+        key: str,
+        request: JsonDict,
+        *,
+        lease_seconds: float,
+        longest_seconds: float,
+    ) -> None:
+        """`lease_seconds`: how long the claim outlives a dead holder; `longest_seconds`: the
+        longest a request may hold it (renewal stops then, whatever happens to the request)."""
         self._store = store
         self._tenant_id = tenant_id
         self._key = key
         self._fingerprint = fingerprint(json.dumps(request, sort_keys=True, default=str))
+        self._lease_seconds = lease_seconds
+        self._longest_seconds = longest_seconds
+        self._renewal: asyncio.Task[None] | None = None
 
     async def claim(self) -> Response | None:
-        """None when this request runs the turn; otherwise the answer to send instead."""
-        deadline = time.monotonic() + WAIT_SECONDS
+        """None when this request runs the turn; otherwise the answer to send instead. A
+        repeat waits for the first answer as long as a dead holder's lease could last."""
+        deadline = time.monotonic() + 2 * self._lease_seconds
         delay = 0.05
         while True:
             claim = await run_in_threadpool(
@@ -76,9 +92,10 @@ class KeyedRequest:
                 self._tenant_id,
                 self._key,
                 self._fingerprint,
-                LEASE_SECONDS,
+                self._lease_seconds,
             )
             if claim.state is KeyState.CLAIMED:
+                self._renewal = asyncio.create_task(self._renew())
                 return None
             if claim.state is KeyState.DONE:
                 assert claim.status is not None
@@ -99,13 +116,35 @@ class KeyedRequest:
             await asyncio.sleep(delay)
             delay = min(0.5, delay * 1.5)
 
+    async def _renew(self) -> None:
+        """Keep the claim while this process runs the request (a third of the lease apart)."""
+        until = time.monotonic() + self._longest_seconds
+        while time.monotonic() < until:
+            await asyncio.sleep(self._lease_seconds / 3)
+            try:
+                held = await run_in_threadpool(
+                    self._store.renew_idempotency_key, self._tenant_id, self._key, self._lease_seconds
+                )
+            except Exception:
+                continue  # the store is down for now; the lease may still outlast it
+            if not held:
+                return
+
+    async def _stop_renewing(self) -> None:
+        if self._renewal is not None:
+            self._renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewal
+
     async def succeeded(self, body: JsonDict) -> None:
         """Keep the answer for every repeat."""
+        await self._stop_renewing()
         await run_in_threadpool(self._store.finish_idempotency_key, self._tenant_id, self._key, 200, body)
 
     async def failed(self, error: ApiError | None) -> None:
         """Keep a final answer (bad input, unknown tenant); release the key when a retry may help
         (a 5xx, a 409, or no answer at all: a crash, a client that hung up mid-stream)."""
+        await self._stop_renewing()
         if error is None or error.status >= 500 or error.status == 409:
             await run_in_threadpool(self._store.release_idempotency_key, self._tenant_id, self._key)
         else:

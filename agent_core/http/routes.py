@@ -29,7 +29,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.domain import Contact, Tenant, Tour, TurnResult
+from agent_core.domain import Contact, JsonDict, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
@@ -122,6 +122,20 @@ class ApiRoutes(PromptRoutes):
         """The caller's workspace; 401 without a valid key (unless the API is open)."""
         runtime = self._runtime()
         return runtime.acting_as(await required_caller(runtime.authenticator, request))
+
+    def _keyed(self, tenant_id: UUID, key: str, request: JsonDict) -> KeyedRequest:
+        """A request sent with an Idempotency-Key: its claim outlives a dead process by one turn
+        lease, and is held at most as long as a turn and a shutdown may take."""
+        runtime = self._runtime()
+        settings = runtime.settings
+        return KeyedRequest(
+            runtime.store,
+            tenant_id,
+            key,
+            request,
+            lease_seconds=settings.lease_seconds,
+            longest_seconds=settings.turn_deadline_seconds + settings.shutdown_grace_seconds,
+        )
 
     def routes(self) -> list[Route]:
         """Every route of the API, mounted under /api, then a catch-all for the rest of /api.
@@ -262,11 +276,7 @@ class ApiRoutes(PromptRoutes):
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
         workspace.require(Action.CHAT, turn.tenant_id)
-        keyed = (
-            None
-            if key is None
-            else KeyedRequest(runtime.store, turn.tenant_id, key, turn.model_dump(mode="json"))
-        )
+        keyed = None if key is None else self._keyed(turn.tenant_id, key, turn.model_dump(mode="json"))
         if keyed is not None:
             # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
             if await run_in_threadpool(runtime.prompts.system_prompt, turn.tenant_id) is None:
@@ -388,7 +398,7 @@ class ApiRoutes(PromptRoutes):
         body = validated(body_type, raw, "body") if body_type is not None else None
         key = key_of(request)
         identity = {"route": request.url.path, "body": raw}
-        keyed = None if key is None else KeyedRequest(self._runtime().store, tenant.id, key, identity)
+        keyed = None if key is None else self._keyed(tenant.id, key, identity)
         if keyed is not None and (answered := await keyed.claim()) is not None:
             return answered
         try:
@@ -398,6 +408,10 @@ class ApiRoutes(PromptRoutes):
             if keyed is not None:
                 await keyed.failed(error)
             raise error from exc
+        except BaseException:
+            if keyed is not None:
+                await keyed.failed(None)
+            raise
         answer = TourOut.model_validate(tour).model_dump(mode="json", by_alias=True)
         if keyed is not None:
             await keyed.succeeded(answer)

@@ -330,6 +330,10 @@ class Store(AccessStore, ScenarioStore, Protocol):
         taken over), RUNNING, DONE with the stored answer, or MISMATCH (another request)."""
         ...
 
+    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
+        """Extend the lease of a key still running (its holder is alive); False when it is not."""
+        ...
+
     def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
         """Store the answer a claimed key's request got, for every repeat."""
         ...

@@ -881,6 +881,20 @@ class SqlStore(RecordPages, SqlScenarios):
                 return IdempotencyClaim(KeyState.CLAIMED)  # its holder died: take it over
         return IdempotencyClaim(KeyState.RUNNING)
 
+    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
+        with self._transaction() as session:
+            return bool(
+                session.execute(
+                    "UPDATE idempotency_keys SET lease_expires_at = :lease WHERE tenant_id = :tenant_id"
+                    " AND key = :key AND status = 'running'",
+                    {
+                        "tenant_id": tenant_id,
+                        "key": key,
+                        "lease": utcnow() + timedelta(seconds=lease_seconds),
+                    },
+                )
+            )
+
     def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
         with self._transaction() as session:
             session.execute(

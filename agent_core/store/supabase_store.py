@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -868,6 +868,17 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return IdempotencyClaim(
             KeyState(outcome["state"]), None if status is None else int(status), outcome.get("response")
         )
+
+    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
+        lease = datetime.now(UTC) + timedelta(seconds=lease_seconds)
+        rows = self._rows(
+            self._table("idempotency_keys")
+            .update({"lease_expires_at": lease.isoformat()})
+            .eq("tenant_id", str(tenant_id))
+            .eq("key", key)
+            .eq("status", "running")
+        )
+        return bool(rows)
 
     def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
         self._call(

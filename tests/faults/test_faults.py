@@ -315,3 +315,44 @@ def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
         and r.json()["error"]["message"] == "the model did not finish its answer in time"
         for r in responses
     )
+
+
+def test_a_keyed_retry_after_its_process_died_runs_as_soon_as_the_lease_is_out(
+    store_settings: dict[str, str],
+) -> None:
+    """The process holding an Idempotency-Key is killed mid-turn; the client's retry, to
+    another process, is answered once the dead holder's lease (2 s here) has run out — not
+    with a 409 after waiting for a fixed 300-second claim."""
+    db = Database(store_settings)
+    request = {"tenantId": DEMO, "message": "Book a tour please"}
+    headers = {"Idempotency-Key": "order-after-crash"}
+    with FakeOpenAIServer(booking_responder(delay=30.0)) as hanging:
+        first, url = start_api(store_settings, hanging, LEASE_SECONDS="2")
+        lost: list[httpx.Response | Exception] = []
+        sender = threading.Thread(
+            target=lambda: lost.append(_post_quietly(f"{url}/api/chat", request, headers)), daemon=True
+        )
+        sender.start()
+        eventually(lambda: len(hanging.requests) == 1, "the keyed turn reached the model")
+        first.kill()  # SIGKILL: the claim is never released
+        first.wait()
+        sender.join(timeout=30)
+    with FakeOpenAIServer(booking_responder(delay=0.0)) as model:
+        second, url = start_api(store_settings, model, LEASE_SECONDS="2")
+        try:
+            retry = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
+            again = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+    assert retry.status_code == 200, retry.text
+    assert again.json() == retry.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert db.count("SELECT count(*) FROM tours") == 1
+
+
+def _post_quietly(url: str, body: dict[str, str], headers: dict[str, str]) -> httpx.Response | Exception:
+    try:
+        return httpx.post(url, json=body, headers=headers, timeout=60)
+    except httpx.HTTPError as exc:
+        return exc

@@ -621,6 +621,19 @@ def test_a_released_or_abandoned_idempotency_key_can_be_claimed_again(store: Sto
     assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING
 
 
+def test_a_renewed_idempotency_key_stays_with_its_holder_and_a_finished_one_is_not_renewed(
+    store: Store, tenant: Tenant
+) -> None:
+    key = f"k-{uuid4().hex}"
+    store.claim_idempotency_key(tenant.id, key, "fp", 0.05)
+    assert store.renew_idempotency_key(tenant.id, key, 60)
+    time.sleep(0.1)  # past the first lease, within the renewed one
+    assert store.claim_idempotency_key(tenant.id, key, "fp", 60).state is KeyState.RUNNING
+    store.finish_idempotency_key(tenant.id, key, 200, {"reply": "done"})
+    assert not store.renew_idempotency_key(tenant.id, key, 60)
+    assert not store.renew_idempotency_key(tenant.id, f"never-{uuid4().hex}", 60)
+
+
 def run_at_once(store: Store, tenant: Tenant, executions: list[ToolExecution]) -> list[ToolCallRecord]:
     """Run each execution as a tool call of its own turn, all released at the same moment."""
     turns = [store.start_turn(tenant.id, None, f"caller {i}") for i in range(len(executions))]
