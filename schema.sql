@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 11), for a new database: paste it into a Supabase
+-- The whole current schema (version 12), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -1150,8 +1150,12 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.app_update_prompt(p_tenant uuid, p_prompt text, p_author text, p_audit jsonb)
-RETURNS SETOF public.prompt_versions LANGUAGE plpgsql AS $$
+-- Publishes only over the version it names (migration 0012): two publishers never overwrite
+-- each other unseen.
+DROP FUNCTION IF EXISTS public.app_update_prompt(uuid, text, text, jsonb);
+CREATE OR REPLACE FUNCTION public.app_update_prompt(
+    p_tenant uuid, p_prompt text, p_author text, p_audit jsonb, p_replaces integer
+) RETURNS SETOF public.prompt_versions LANGUAGE plpgsql AS $$
 DECLARE
     v_version integer;
 BEGIN
@@ -1159,7 +1163,12 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown tenant %', p_tenant USING ERRCODE = 'PT404';
     END IF;
-    SELECT COALESCE(MAX(version), 0) + 1 INTO v_version FROM public.prompt_versions WHERE tenant_id = p_tenant;
+    SELECT COALESCE(MAX(version), 0) INTO v_version FROM public.prompt_versions WHERE tenant_id = p_tenant;
+    IF v_version <> p_replaces THEN
+        RAISE EXCEPTION 'version % of the prompt went live after version %, which this change was based on; nothing was published: review the live prompt, then publish again',
+            v_version, p_replaces USING ERRCODE = 'PT409';
+    END IF;
+    v_version := v_version + 1;
     PERFORM public.app_write_audit(jsonb_set(p_audit, '{after,version}', to_jsonb(v_version)));
     DELETE FROM public.prompt_drafts WHERE tenant_id = p_tenant AND prompt = p_prompt;
     RETURN QUERY INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
@@ -1289,7 +1298,7 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY['app_write_audit(jsonb)', 'app_create_tenant(uuid, text, text, jsonb)',
-        'app_update_prompt(uuid, text, text, jsonb)', 'app_replay_event(uuid, uuid, jsonb)',
+        'app_update_prompt(uuid, text, text, jsonb, integer)', 'app_replay_event(uuid, uuid, jsonb)',
         'app_save_user(jsonb, uuid[], boolean, jsonb)', 'app_save_api_key(jsonb, jsonb)',
         'app_sign_in_failed(text, timestamptz, timestamptz, jsonb)', 'app_audit_append_only()',
         'app_save_prompt_draft(uuid, jsonb, jsonb)', 'app_discard_prompt_draft(uuid, jsonb)',
@@ -1338,7 +1347,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 11.
+-- This file is migrations 1 to 12.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1350,5 +1359,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (8, 'activity_log'),
     (9, 'conversation_summary'),
     (10, 'daily_rollups'),
-    (11, 'supabase_grants')
+    (11, 'supabase_grants'),
+    (12, 'prompt_publish_check')
 ON CONFLICT (version) DO NOTHING;

@@ -50,6 +50,11 @@ class ConversationBusyError(AgentCoreError):
     """The conversation is answering another message; one turn runs at a time."""
 
 
+class PromptChangedError(AgentCoreError):
+    """Another version of the prompt went live after the change being published was based
+    on the live one; nothing was published (publishing it would undo that version)."""
+
+
 class GateBlockedError(AgentCoreError):
     """The scenarios failed against the prompt about to go live; nothing was published."""
 

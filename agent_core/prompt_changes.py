@@ -28,7 +28,7 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallStatus,
 )
-from agent_core.errors import GateBlockedError, InvalidInputError, NotFoundError
+from agent_core.errors import GateBlockedError, InvalidInputError, NotFoundError, PromptChangedError
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
@@ -44,7 +44,7 @@ from agent_core.scenarios.spec import (
     parse_scenario_file,
     scenario_json,
 )
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store, prompt_changed, utcnow
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 LIVE = "live"
@@ -166,6 +166,7 @@ class PromptChanges:
         return self.publish_prompt(
             tenant_id,
             draft.prompt,
+            based_on=draft.base_version,
             target=DRAFT,
             override_reason=override_reason,
             repetitions=repetitions,
@@ -200,6 +201,7 @@ class PromptChanges:
         tenant_id: UUID,
         prompt: str,
         *,
+        based_on: int | None = None,
         target: str = "new text",
         override_reason: str | None = None,
         repetitions: int = 1,
@@ -209,9 +211,16 @@ class PromptChanges:
     ) -> Publication:
         """The gate: test `prompt`, then store it as the next live version and refresh every
         process's cache — or refuse (GateBlockedError) when a scenario failed and no admin
-        gave a reason to publish anyway."""
+        gave a reason to publish anyway.
+
+        It replaces the version live when it began (or `based_on`, the version a draft was
+        written on): PromptChangedError, nothing published, when another went live since."""
         current = self.tenant(tenant_id, Action.EDIT_PROMPT)
         edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        versions = self._store.list_prompt_versions(tenant_id)
+        live = versions[0].version if versions else 0
+        if based_on is not None and based_on != live:
+            raise PromptChangedError(prompt_changed(based_on, live))
         reason = None
         if override_reason is not None:
             self.require(Action.OVERRIDE_GATE, tenant_id)
@@ -233,7 +242,9 @@ class PromptChanges:
             before={"prompt": current.system_prompt},
             after={**after, **(extra or {})},
         )
-        version = self._store.update_system_prompt(tenant_id, edit.prompt, self.principal.label, audit=audit)
+        version = self._store.update_system_prompt(
+            tenant_id, edit.prompt, self.principal.label, audit=audit, replaces=live
+        )
         self._prompts.invalidate(tenant_id, version.prompt)
         return Publication(version, run, overridden="override_reason" in after)
 

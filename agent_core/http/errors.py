@@ -19,6 +19,7 @@ from agent_core.errors import (
     ModelError,
     ModelUnavailableError,
     NotFoundError,
+    PromptChangedError,
     ShuttingDownError,
     StoreUnavailableError,
     TurnStoppedError,
@@ -80,6 +81,8 @@ def from_core(error: AgentCoreError) -> ApiError:
     if isinstance(error, GateBlockedError):
         # The kept run says which scenario failed and why.
         return ApiError(409, "gate_blocked", str(error), [{"field": "runId", "message": str(error.run.id)}])
+    if isinstance(error, PromptChangedError):
+        return ApiError(409, "prompt_changed", str(error))
     if isinstance(error, TurnStoppedError):
         return ApiError(409, "turn_stopped", str(error))
     if isinstance(error, ConversationBusyError):

@@ -345,12 +345,14 @@ class Store(AccessStore, ScenarioStore, Protocol):
     # -- prompts -----------------------------------------------------------------
 
     def update_system_prompt(
-        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry, replaces: int
     ) -> PromptVersion:
         """Save a new prompt version and make it current, with its audit entry (its `after`
-        gets the version number), together.
+        gets the version number), together — only while `replaces` is still the latest version
+        (0: none yet), so two publishers never overwrite each other unseen.
 
-        NotFoundError when the tenant does not exist.
+        NotFoundError when the tenant does not exist; PromptChangedError, writing nothing, when
+        another version went live after `replaces`.
         """
         ...
 
@@ -429,6 +431,14 @@ class Store(AccessStore, ScenarioStore, Protocol):
 def tenant_created(audit: AuditEntry, tenant_id: UUID) -> AuditEntry:
     """The audit entry of a tenant creation, naming the id the store gave it."""
     return replace(audit, tenant_id=tenant_id, target=f"tenant {tenant_id}")
+
+
+def prompt_changed(replaces: int, latest: int) -> str:
+    """Why a publication was refused (app_update_prompt says the same for Supabase)."""
+    return (
+        f"version {latest} of the prompt went live after version {replaces}, which this change was"
+        " based on; nothing was published: review the live prompt, then publish again"
+    )
 
 
 def with_version(audit: AuditEntry, version: int) -> AuditEntry:

@@ -41,7 +41,7 @@ from agent_core.domain import (
     TurnRecord,
     by_agent,
 )
-from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
+from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError, PromptChangedError
 from agent_core.store.analytics import Analytics, AnalyticsQuery, compute
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
@@ -50,6 +50,7 @@ from agent_core.store.base import (
     ToolFailure,
     TurnOutcome,
     TurnStart,
+    prompt_changed,
     tenant_created,
     turn_failed_payload,
     utcnow,
@@ -940,10 +941,11 @@ class SqlStore(RecordPages, SqlScenarios):
         )
 
     def update_system_prompt(
-        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry, replaces: int
     ) -> PromptVersion:
         now = utcnow()
         with self._transaction() as session:
+            # The tenant's row stays locked to the end: publishers of one tenant take turns.
             if not session.execute(
                 "UPDATE tenants SET system_prompt = :prompt WHERE id = :tenant_id",
                 {"prompt": prompt, "tenant_id": tenant_id},
@@ -953,7 +955,9 @@ class SqlStore(RecordPages, SqlScenarios):
                 "SELECT COALESCE(MAX(version), 0) AS v FROM prompt_versions WHERE tenant_id = :tenant_id",
                 {"tenant_id": tenant_id},
             )
-            version = int(latest[0]["v"]) + 1
+            if int(latest[0]["v"]) != replaces:
+                raise PromptChangedError(prompt_changed(replaces, int(latest[0]["v"])))
+            version = replaces + 1
             self._insert_prompt_version(session, tenant_id, version, prompt, author, now)
             self._write_audit(session, with_version(audit, version))
             # The draft that held this text is what was just published.

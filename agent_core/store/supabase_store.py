@@ -55,6 +55,7 @@ from agent_core.errors import (
     ConversationBusyError,
     InvalidInputError,
     NotFoundError,
+    PromptChangedError,
     StoreUnavailableError,
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
@@ -331,6 +332,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             return InvalidInputError(message)
         if code == "PT404":
             return NotFoundError(message)
+        if code == "PT409":
+            return PromptChangedError(message)
         if code == "VA422":
             return InvalidInputError(message)
         if code == "VA412":
@@ -827,7 +830,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     # -- prompts -------------------------------------------------------------------------
 
     def update_system_prompt(
-        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry, replaces: int
     ) -> PromptVersion:
         # The function puts the version it assigns into the entry's `after`.
         rows = self._rpc(
@@ -837,6 +840,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "p_prompt": prompt,
                 "p_author": author,
                 "p_audit": audit_json(with_version(audit, 0)),
+                "p_replaces": replaces,
             },
         )
         return prompt_version_from_row(rows[0])

@@ -67,10 +67,12 @@ def test_publishing_the_drafts_text_consumes_the_draft_but_another_text_does_not
     audit = audit_entry(AuditAction.PROMPT_DRAFT_SAVED, "prompt draft")
     store.save_prompt_draft(PromptDraft(tenant.id, "The draft", 1, "kim", utcnow()), audit=audit)
     store.update_system_prompt(
-        tenant.id, "Something else", "lee", audit=audit_entry(AuditAction.PROMPT_SAVED)
+        tenant.id, "Something else", "lee", audit=audit_entry(AuditAction.PROMPT_SAVED), replaces=1
     )
     assert store.get_prompt_draft(tenant.id) is not None
-    store.update_system_prompt(tenant.id, "The draft", "kim", audit=audit_entry(AuditAction.PROMPT_PUBLISHED))
+    store.update_system_prompt(
+        tenant.id, "The draft", "kim", audit=audit_entry(AuditAction.PROMPT_PUBLISHED), replaces=2
+    )
     assert store.get_prompt_draft(tenant.id) is None
 
 

@@ -24,7 +24,7 @@ from agent_core.domain import (
     ToolCallStatus,
     Usage,
 )
-from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError
+from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError, PromptChangedError
 from agent_core.store.base import (
     Store,
     TenantWriter,
@@ -255,14 +255,27 @@ def test_finishing_a_turn_stores_the_reply(store: Store, tenant: Tenant) -> None
 
 
 def test_prompt_versions_are_kept(store: Store, tenant: Tenant) -> None:
-    store.update_system_prompt(tenant.id, "Second prompt", "ops@example.com", audit=audit_entry())
+    store.update_system_prompt(tenant.id, "Second prompt", "ops@example.com", audit=audit_entry(), replaces=1)
     versions = store.list_prompt_versions(tenant.id)
     assert [(v.version, v.prompt) for v in versions] == [(2, "Second prompt"), (1, tenant.system_prompt)]
     current = store.get_tenant(tenant.id)
     assert current is not None
     assert current.system_prompt == "Second prompt"
     with pytest.raises(NotFoundError):
-        store.update_system_prompt(uuid4(), "x", "ops", audit=audit_entry())
+        store.update_system_prompt(uuid4(), "x", "ops", audit=audit_entry(), replaces=0)
+
+
+def test_a_version_is_published_only_over_the_version_it_names(store: Store, tenant: Tenant) -> None:
+    store.update_system_prompt(tenant.id, "Kim's text", "kim", audit=audit_entry(), replaces=1)
+    with pytest.raises(PromptChangedError, match="version 2 of the prompt went live after version 1"):
+        store.update_system_prompt(tenant.id, "Lee's text", "lee", audit=audit_entry(), replaces=1)
+    assert [(v.version, v.prompt, v.author) for v in store.list_prompt_versions(tenant.id)] == [
+        (2, "Kim's text", "kim"),
+        (1, tenant.system_prompt, "created"),
+    ]
+    current = store.get_tenant(tenant.id)
+    assert current is not None
+    assert current.system_prompt == "Kim's text"
 
 
 def _event(tenant: Tenant, name: str = "tour.booked") -> Event:
