@@ -18,7 +18,7 @@ from agent_core.store.base import utcnow
 from agent_core.store.conversation_log import TextSearch, messages_containing
 from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
-from agent_core.store.migrations.backfills import SCENARIOS_VERSION, seed_demo_scenarios
+from agent_core.store.migrations.backfills import seed_demo_scenarios
 from agent_core.store.rows import Row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
@@ -117,20 +117,29 @@ class SqliteStore(SqlStore):
     def _create_schema(self) -> None:
         with self._lock:
             self.applied_migrations = upgrade(SqliteMigrations(self._connection))
-            now = utcnow()
-            seeds = [(tenant_id, name, prompt, now) for tenant_id, name, prompt in DEMO_TENANTS]
-            self._connection.executemany(
-                "INSERT OR IGNORE INTO tenants (id, name, system_prompt, created_at) VALUES (?, ?, ?, ?)",
-                seeds,
-            )
-            self._connection.executemany(
-                "INSERT OR IGNORE INTO prompt_versions (tenant_id, version, prompt, author, created_at)"
-                " VALUES (?, 1, ?, 'seed', ?)",
-                [(tenant_id, prompt, now) for tenant_id, _, prompt, now in seeds],
-            )
-            if any(m.version == SCENARIOS_VERSION for m in self.applied_migrations):
-                # A new file: its demo tenants came after the migration that seeds their scenarios.
-                seed_demo_scenarios(_SqliteSession(self._connection))
+            self._seed_demo_tenants()
+
+    def _seed_demo_tenants(self) -> None:
+        """The demo tenants a file lacks, each with its first prompt version and its scenarios,
+        in one transaction: a first start killed at any step (each migration commits on its
+        own) leaves a demo tenant whole or absent, and the next start adds what is missing."""
+        now = utcnow()
+        with self._transaction() as session:
+            present = {str(row["id"]) for row in session.query("SELECT id FROM tenants")}
+            added = [(str(t), name, prompt) for t, name, prompt in DEMO_TENANTS if str(t) not in present]
+            for tenant_id, name, prompt in added:
+                values = {"id": tenant_id, "name": name, "prompt": prompt, "now": now}
+                session.execute(
+                    "INSERT INTO tenants (id, name, system_prompt, created_at)"
+                    " VALUES (:id, :name, :prompt, :now)",
+                    values,
+                )
+                session.execute(
+                    "INSERT INTO prompt_versions (tenant_id, version, prompt, author, created_at)"
+                    " VALUES (:id, 1, :prompt, 'seed', :now)",
+                    values,
+                )
+            seed_demo_scenarios(session, only=[tenant_id for tenant_id, _, _ in added])
 
     def schema_version(self) -> int:
         """The applied schema version."""

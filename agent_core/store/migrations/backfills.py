@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from agent_core.store.demo_data import demo_scenario_rows
@@ -68,10 +68,13 @@ def rekey_contacts(session: SqlSession) -> None:
         )
 
 
-def seed_demo_scenarios(session: SqlSession) -> None:
+def seed_demo_scenarios(session: SqlSession, only: Collection[str] | None = None) -> None:
     """Migration 7: the demo tenants' scenarios (`demo_data.DEMO_SCENARIOS`), for those demo
-    tenants the database holds; a scenario already there by name is left as it is."""
+    tenants the database holds (of `only`, when given); a scenario already there by name is
+    left as it is."""
     present = {str(row["id"]) for row in session.query("SELECT id FROM tenants")}
+    if only is not None:
+        present &= set(only)
     now = datetime.now(UTC)
     for row in demo_scenario_rows():
         if str(row["tenant_id"]) in present:
