@@ -97,7 +97,7 @@ class OpenAIChatModel:
                 kind = response.headers.get("content-type", "")
                 if not kind.startswith("text/event-stream"):
                     raise ModelError(f"the model server did not stream its answer (got {kind or 'no type'})")
-                yield from self._consume(_sse_chunks(response.iter_lines(), deadline))
+                yield from self._consume(_sse_chunks(_lines(response.iter_text(), deadline)))
 
     def probe(self) -> None:
         """List the server's models, once, within 3 s: cheap, and proof that it answers with
@@ -134,17 +134,36 @@ class OpenAIChatModel:
         yield ModelDone(usage, f"openai:{model}")
 
 
-def _sse_chunks(lines: Iterator[str], deadline: float) -> Iterator[dict[str, Any]]:
+MAX_LINE_CHARS = 1_000_000
+"""Longest line of a stream: a server that never ends one is not sending an answer."""
+
+
+def _lines(text: Iterator[str], deadline: float) -> Iterator[str]:
+    """The body's lines as they arrive. The deadline is checked on every piece read, not every
+    line: a server trickling bytes that never end a line cannot outlive it. Raising closes the
+    response, and with it the connection."""
+    pending = ""
+    for piece in _until_cut(text):
+        if time.monotonic() > deadline:
+            raise ModelUnavailableError("the model did not finish its answer in time")
+        *lines, pending = (pending + piece).split("\n")
+        if len(pending) > MAX_LINE_CHARS:
+            raise ModelError("the model server sent a malformed stream")
+        for line in lines:
+            yield line.removesuffix("\r")
+    if pending:
+        yield pending
+
+
+def _sse_chunks(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
     """Chat-completion chunks from server-sent event lines, up to `[DONE]`.
 
     The body is read to its end even after `[DONE]`, so the connection goes back to the
-    pool for the next call instead of being closed. Raises ModelUnavailableError past the
-    deadline, ModelError for a stream cut off before its end.
+    pool for the next call instead of being closed. Raises ModelError for a stream cut off
+    before its end.
     """
     finished = False
-    for line in _until_cut(lines):
-        if time.monotonic() > deadline:
-            raise ModelUnavailableError("the model did not finish its answer in time")
+    for line in lines:
         if finished or not line.startswith("data:"):
             continue
         data = line[5:].strip()

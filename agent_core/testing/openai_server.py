@@ -35,6 +35,8 @@ class FakeCompletion:
     # Faults a real server shows: keep-alive comments trickled for this many seconds before
     # the answer; the stream cut off before `[DONE]`; a 200 that is not a stream at all.
     trickle_seconds: float = 0.0
+    # Trickle single bytes that never end a line, instead of keep-alive comment lines.
+    trickle_bytes: bool = False
     truncated: bool = False
     raw_body: str | None = None
 
@@ -58,6 +60,8 @@ class FakeOpenAIServer:
     def __init__(self, responder: Responder | None = None, port: int = 0) -> None:
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
+        self.streaming = 0
+        """Answers being streamed right now (a client that hung up ends its answer)."""
         self._queue: deque[FakeCompletion] = deque()
         self._responder = responder
         self._lock = threading.Lock()
@@ -171,9 +175,20 @@ class FakeOpenAIServer:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
+                with server._lock:
+                    server.streaming += 1
+                try:
+                    self._stream_events(model, completion)
+                finally:
+                    with server._lock:
+                        server.streaming -= 1
+
+            def _stream_events(self, model: str, completion: FakeCompletion) -> None:
                 trickle_until = time.monotonic() + completion.trickle_seconds
+                if completion.trickle_bytes:
+                    self._send_chunk(":")
                 while time.monotonic() < trickle_until:
-                    self._send_chunk(": keep-alive\n\n")
+                    self._send_chunk(" " if completion.trickle_bytes else ": keep-alive\n\n")
                     time.sleep(0.05)
                 events = [f"data: {json.dumps(chunk)}\n\n" for chunk in _stream_chunks(model, completion)]
                 if completion.truncated:

@@ -287,18 +287,22 @@ def test_while_postgres_is_down_health_says_so_and_the_first_request_after_succe
         runtime.close()
 
 
+@pytest.mark.parametrize("trickle_bytes", [False, True], ids=["keep-alive lines", "bytes without a newline"])
 def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
-    serve: Callable[..., RunningApi],
+    serve: Callable[..., RunningApi], trickle_bytes: bool
 ) -> None:
     with FakeOpenAIServer() as model:
         for _ in range(8):
-            model.enqueue(FakeCompletion(text="never finishes", trickle_seconds=12.0))
+            model.enqueue(
+                FakeCompletion(text="never finishes", trickle_seconds=60.0, trickle_bytes=trickle_bytes)
+            )
         api = serve(
             openai_api_key="sk-test",
             openai_base_url=model.base_url,
             openai_max_retries=0,
             openai_timeout_seconds=2,  # each keep-alive arrives well within it
             openai_deadline_seconds=5,
+            turn_deadline_seconds=30,  # the model's deadline, not the turn's, must end them
             api_threads=4,  # fewer worker threads than trickling turns: all of them busy
         )
         responses: list[httpx.Response | Exception] = []
@@ -309,6 +313,9 @@ def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
         assert api.client.get("/api/health", timeout=3).status_code == 200
         for sender in senders:
             sender.join(timeout=60)
+        # The deadline closed each connection: the model server sees its clients gone long
+        # before it would have finished trickling (60 s).
+        eventually(lambda: model.streaming == 0, "every trickling answer abandoned", within=5)
     assert [r.status_code for r in responses if isinstance(r, httpx.Response)] == [503] * 8
     assert all(
         isinstance(r, httpx.Response)
