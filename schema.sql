@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 12), for a new database: paste it into a Supabase
+-- The whole current schema (version 13), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -1073,10 +1073,12 @@ CREATE TABLE IF NOT EXISTS public.user_sessions (
 );
 CREATE INDEX IF NOT EXISTS user_sessions_user ON public.user_sessions (user_id);
 
-CREATE TABLE IF NOT EXISTS public.sign_in_failures (
-    email_key      text PRIMARY KEY,
-    failures       integer NOT NULL,
-    last_failed_at timestamptz NOT NULL
+-- Sign-in attempts counted per throttle key (an email from one client, a client, an email),
+-- each key a hash: nothing anyone typed is stored (migration 0013).
+CREATE TABLE IF NOT EXISTS public.sign_in_attempts (
+    key      text PRIMARY KEY,
+    attempts integer NOT NULL,
+    since    timestamptz NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS public.api_keys (
@@ -1117,7 +1119,7 @@ CREATE OR REPLACE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON publi
 ALTER TABLE public.app_users        ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.user_tenants     ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.user_sessions    ENABLE ROW LEVEL SECURITY;
-ALTER TABLE public.sign_in_failures ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.sign_in_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.api_keys         ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_log        ENABLE ROW LEVEL SECURITY;
 -- Credentials are the service role's alone (no policy); a tenant's integration may read its
@@ -1125,10 +1127,10 @@ ALTER TABLE public.audit_log        ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS tenant_reads_its_audit ON public.audit_log;
 CREATE POLICY tenant_reads_its_audit ON public.audit_log
     FOR SELECT TO authenticated USING (tenant_id = public.app_tenant_id());
-REVOKE ALL ON public.app_users, public.user_tenants, public.user_sessions, public.sign_in_failures,
+REVOKE ALL ON public.app_users, public.user_tenants, public.user_sessions, public.sign_in_attempts,
     public.api_keys, public.audit_log FROM anon, authenticated;
 GRANT SELECT ON public.audit_log TO authenticated;
-GRANT ALL ON public.app_users, public.user_tenants, public.user_sessions, public.sign_in_failures,
+GRANT ALL ON public.app_users, public.user_tenants, public.user_sessions, public.sign_in_attempts,
     public.api_keys, public.audit_log TO service_role;
 GRANT USAGE ON SEQUENCE public.audit_log_seq_seq TO service_role;
 
@@ -1224,22 +1226,20 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION public.app_sign_in_failed(
-    p_email_key text, p_now timestamptz, p_window_start timestamptz, p_audit jsonb
-)
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-    v_failures integer;
-BEGIN
-    INSERT INTO public.sign_in_failures AS f (email_key, failures, last_failed_at)
-    VALUES (p_email_key, 1, p_now)
-    ON CONFLICT (email_key) DO UPDATE SET
-        failures = CASE WHEN f.last_failed_at < p_window_start THEN 1 ELSE f.failures + 1 END,
-        last_failed_at = p_now
-    RETURNING failures INTO v_failures;
-    PERFORM public.app_write_audit(p_audit);
-    RETURN v_failures;
-END
+-- An attempt taken before the password is checked, in one statement: concurrent sign-ins each
+-- get their own count, so no more than the limit are ever checked (migration 0013).
+CREATE OR REPLACE FUNCTION public.app_take_sign_in_attempt(p_key text, p_now timestamptz, p_window_start timestamptz)
+RETURNS TABLE (attempts integer, since timestamptz) LANGUAGE sql AS $$
+    INSERT INTO public.sign_in_attempts AS a (key, attempts, since) VALUES (p_key, 1, p_now)
+    ON CONFLICT (key) DO UPDATE SET
+        attempts = CASE WHEN a.since < p_window_start THEN 1 ELSE a.attempts + 1 END,
+        since = CASE WHEN a.since < p_window_start THEN p_now ELSE a.since END
+    RETURNING a.attempts, a.since;
+$$;
+
+-- A throttled attempt is not one: its count is given back.
+CREATE OR REPLACE FUNCTION public.app_give_back_sign_in_attempt(p_key text) RETURNS void LANGUAGE sql AS $$
+    UPDATE public.sign_in_attempts SET attempts = attempts - 1 WHERE key = p_key AND attempts > 0;
 $$;
 
 -- Prompt drafts and scenarios (migration 0007).
@@ -1300,7 +1300,8 @@ BEGIN
     FOREACH f IN ARRAY ARRAY['app_write_audit(jsonb)', 'app_create_tenant(uuid, text, text, jsonb)',
         'app_update_prompt(uuid, text, text, jsonb, integer)', 'app_replay_event(uuid, uuid, jsonb)',
         'app_save_user(jsonb, uuid[], boolean, jsonb)', 'app_save_api_key(jsonb, jsonb)',
-        'app_sign_in_failed(text, timestamptz, timestamptz, jsonb)', 'app_audit_append_only()',
+        'app_take_sign_in_attempt(text, timestamptz, timestamptz)', 'app_give_back_sign_in_attempt(text)',
+        'app_audit_append_only()',
         'app_save_prompt_draft(uuid, jsonb, jsonb)', 'app_discard_prompt_draft(uuid, jsonb)',
         'app_save_scenarios(uuid, jsonb, jsonb)', 'app_delete_scenario(uuid, uuid, jsonb)']
     LOOP
@@ -1347,7 +1348,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 12.
+-- This file is migrations 1 to 13.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1360,5 +1361,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (9, 'conversation_summary'),
     (10, 'daily_rollups'),
     (11, 'supabase_grants'),
-    (12, 'prompt_publish_check')
+    (12, 'prompt_publish_check'),
+    (13, 'sign_in_attempts')
 ON CONFLICT (version) DO NOTHING;

@@ -164,12 +164,13 @@ ACCESS_TABLES = {
     "app_users",
     "user_tenants",
     "user_sessions",
-    "sign_in_failures",
+    "sign_in_attempts",
     "api_keys",
     "audit_log",
     "rpc/app_save_user",
     "rpc/app_save_api_key",
-    "rpc/app_sign_in_failed",
+    "rpc/app_take_sign_in_attempt",
+    "rpc/app_give_back_sign_in_attempt",
     "rpc/app_write_audit",
 }
 UNSCOPED_ALLOWED = {

@@ -3,8 +3,10 @@ nobody (local mode, only on loopback before the first user exists)."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import ipaddress
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,9 +17,13 @@ from agent_core.access.credentials import new_token, token_hash, verify_password
 from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, User, UserRole
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.settings import ApiKey
+from agent_core.store.access_store import email_key
 from agent_core.store.base import Store, utcnow
 
 WRONG_CREDENTIALS = "the email or password is wrong"
+UNKNOWN_EMAIL = "an email that is no user's"
+"""The audit target of a failed sign-in at an unknown email: what was typed is not kept (it
+may be a password typed into the wrong field)."""
 LOCAL_PRINCIPAL = Principal(PrincipalKind.LOCAL, "local mode", UserRole.ADMIN)
 _TOUCH_EVERY = timedelta(minutes=1)
 _RECHECK_SECONDS = 1.0
@@ -25,11 +31,29 @@ _RECHECK_SECONDS = 1.0
 
 @dataclass(frozen=True, slots=True)
 class SignInPolicy:
-    """How many failed sign-ins an email gets per window, and how long a session lasts."""
+    """How sign-in attempts are throttled, and how long a session lasts.
+
+    Attempts are counted per email from one client, per client (whatever the emails) and per
+    email (whatever the clients), each within `window`. Past a count's limit each further
+    attempt waits twice as long as the one before, from the window's start (`first_pause`
+    for the first): back-off, never a lock. A stranger's guesses pause that email only from
+    the stranger's client; a client that keeps guessing, at any emails, waits longer each time.
+    """
 
     max_failures: int = 5
+    """Attempts at one email from one client before the back-off."""
+    max_client_attempts: int = 20
+    """Attempts from one client, at any emails."""
+    max_email_attempts: int = 50
+    """Attempts at one email, from any clients."""
+    first_pause: timedelta = timedelta(seconds=30)
     window: timedelta = timedelta(minutes=15)
     session_lifetime: timedelta = timedelta(hours=12)
+
+    def allowed_at(self, attempt: int, limit: int, since: datetime) -> datetime:
+        """When attempt number `attempt` of a count whose window began at `since` may be made."""
+        over = min(attempt - limit, 20)  # 30 s doubled 20 times is far past any window
+        return since if over <= 0 else since + self.first_pause * (2**over - 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +63,16 @@ class SignedIn:
     token: str
     user: User
     expires_at: datetime
+
+
+def _hashed(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()
+
+
+def _pause_message(wait: timedelta) -> str:
+    seconds = math.ceil(wait.total_seconds())
+    after = f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
+    return f"too many failed sign-ins; try again in {after}"
 
 
 def is_loopback(host: str) -> bool:
@@ -91,41 +125,63 @@ class Authenticator:
     def sign_in(self, email: str, password: str, source: str) -> SignedIn:
         """A new session for the right email and password.
 
-        ThrottledError after `max_failures` failures within `window` (until the window after
-        the last failure has passed); SignInError otherwise, never saying which part was
-        wrong. Every failure leaves an audit entry naming `source` (the client's address).
+        Each attempt is counted before the password is checked, so concurrent attempts cannot
+        outrun the limits (see SignInPolicy); ThrottledError, checking nothing, while one of the
+        counts is in its back-off; SignInError otherwise, never saying which part was wrong.
+        Every failure leaves an audit entry naming `source` (the client's address) and the
+        user when the email is one — never text that was typed for an email that is not.
         """
         email = email.strip()[:254]
         now = self._now()
-        window_start = now - self.policy.window
-        failures, last = self._store.recent_sign_in_failures(email, window_start)
-        if failures >= self.policy.max_failures and last is not None:
-            self._store.record_audit(self._failure(email, source, "throttled"))
-            retry_after = max(1, int((last + self.policy.window - now).total_seconds()) + 1)
-            raise ThrottledError(
-                f"too many failed sign-ins for this email; try again in {-(-retry_after // 60)} min",
-                retry_after,
-            )
         user = self._store.find_user(email) if email else None
+        this_client, any_email, any_client = self._throttle_keys(email, source)
+        taken: list[str] = []
+        for key, limit in (this_client, any_email, any_client):
+            attempt, since = self._store.take_sign_in_attempt(key, now, now - self.policy.window)
+            allowed = self.policy.allowed_at(attempt, limit, since)
+            if allowed > now:
+                # A refused attempt is no attempt: it does not push the back-off further.
+                for counted in [*taken, key]:
+                    self._store.give_back_sign_in_attempt(counted)
+                self._store.record_audit(self._failure(user, source, "throttled"))
+                raise ThrottledError(
+                    _pause_message(allowed - now), math.ceil((allowed - now).total_seconds())
+                )
+            taken.append(key)
         matches = verify_password(user.password_hash if user else None, password)
         if user is None or not matches or user.disabled:
             reason = "disabled" if user is not None and matches else "wrong email or password"
-            self._store.sign_in_failed(email, now, window_start, self._failure(email, source, reason))
+            self._store.record_audit(self._failure(user, source, reason))
             raise SignInError(WRONG_CREDENTIALS)
-        self._store.clear_sign_in_failures(email)
+        # This email's counts start over; the client's stays (it may be guessing at others).
+        for key, _ in (this_client, any_client):
+            self._store.clear_sign_in_attempts(key)
         token = new_token()
         expires_at = now + self.policy.session_lifetime
         self._store.add_session(token_hash(token), user.id, expires_at)
         self._users_seen = True
         return SignedIn(token, user, expires_at)
 
+    def _throttle_keys(
+        self, email: str, source: str
+    ) -> tuple[tuple[str, int], tuple[str, int], tuple[str, int]]:
+        """The counts an attempt is taken under, with their limits: this email from this
+        client, this client at any email, this email from any client. Hashed, so what was
+        typed is never stored."""
+        typed = email_key(email)
+        return (
+            (_hashed("email from client", typed, source), self.policy.max_failures),
+            (_hashed("client", source), self.policy.max_client_attempts),
+            (_hashed("email", typed), self.policy.max_email_attempts),
+        )
+
     @staticmethod
-    def _failure(email: str, source: str, reason: str) -> AuditEntry:
+    def _failure(user: User | None, source: str, reason: str) -> AuditEntry:
         return AuditEntry(
             f"anonymous from {source}",
             PrincipalKind.USER,
             AuditAction.SIGN_IN_FAILED,
-            f"user {email}",
+            f"user {user.email}" if user is not None else UNKNOWN_EMAIL,
             after={"reason": reason},
         )
 

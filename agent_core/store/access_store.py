@@ -54,17 +54,18 @@ class AccessStore(Protocol):
         """Forget a session (sign-out)."""
         ...
 
-    def sign_in_failed(self, email: str, now: datetime, window_start: datetime, audit: AuditEntry) -> int:
-        """Count a failed sign-in for this email (failures before `window_start` are
-        forgotten) with its audit entry; returns the failures in the window."""
+    def take_sign_in_attempt(self, key: str, now: datetime, window_start: datetime) -> tuple[int, datetime]:
+        """Count one sign-in attempt under `key` in one atomic step (a window that began
+        before `window_start` starts over at `now`): the count with this attempt, and when
+        its window began. Concurrent attempts each get a count of their own."""
         ...
 
-    def recent_sign_in_failures(self, email: str, window_start: datetime) -> tuple[int, datetime | None]:
-        """Failures for this email since `window_start`, and when the last one happened."""
+    def give_back_sign_in_attempt(self, key: str) -> None:
+        """Uncount one attempt under `key` (it was refused before any password was checked)."""
         ...
 
-    def clear_sign_in_failures(self, email: str) -> None:
-        """Forget the failures of an email after a successful sign-in."""
+    def clear_sign_in_attempts(self, key: str) -> None:
+        """Forget the attempts under `key` (a sign-in succeeded)."""
         ...
 
     def save_api_key(self, key: ApiKeyRecord, audit: AuditEntry) -> None:

@@ -129,33 +129,32 @@ class SqlAccess(SqlBackend):
                 "DELETE FROM user_sessions WHERE token_hash = :token_hash", {"token_hash": token_hash}
             )
 
-    def sign_in_failed(self, email: str, now: datetime, window_start: datetime, audit: AuditEntry) -> int:
+    def take_sign_in_attempt(self, key: str, now: datetime, window_start: datetime) -> tuple[int, datetime]:
         with self._transaction() as session:
             rows = session.query(
-                "INSERT INTO sign_in_failures (email_key, failures, last_failed_at) VALUES (:key, 1, :now)"
-                " ON CONFLICT (email_key) DO UPDATE SET failures = CASE WHEN"
-                " sign_in_failures.last_failed_at < :window_start THEN 1"
-                " ELSE sign_in_failures.failures + 1 END, last_failed_at = :now RETURNING failures",
-                {"key": email_key(email), "now": now, "window_start": window_start},
+                "INSERT INTO sign_in_attempts (key, attempts, since) VALUES (:key, 1, :now)"
+                " ON CONFLICT (key) DO UPDATE SET"
+                " attempts = CASE WHEN sign_in_attempts.since < :window_start THEN 1"
+                " ELSE sign_in_attempts.attempts + 1 END,"
+                " since = CASE WHEN sign_in_attempts.since < :window_start THEN :now"
+                " ELSE sign_in_attempts.since END"
+                " RETURNING attempts, since",
+                {"key": key, "now": now, "window_start": window_start},
             )
-            self._write_audit(session, audit)
-        return int(rows[0]["failures"])
+        since = rows[0]["since"]
+        began = since if isinstance(since, datetime) else datetime.fromisoformat(since)
+        return int(rows[0]["attempts"]), began
 
-    def recent_sign_in_failures(self, email: str, window_start: datetime) -> tuple[int, datetime | None]:
-        with self._reader() as session:
-            rows = session.query(
-                "SELECT failures, last_failed_at FROM sign_in_failures"
-                " WHERE email_key = :key AND last_failed_at >= :window_start",
-                {"key": email_key(email), "window_start": window_start},
-            )
-        if not rows:
-            return 0, None
-        last = rows[0]["last_failed_at"]
-        return int(rows[0]["failures"]), last if isinstance(last, datetime) else datetime.fromisoformat(last)
-
-    def clear_sign_in_failures(self, email: str) -> None:
+    def give_back_sign_in_attempt(self, key: str) -> None:
         with self._transaction() as session:
-            session.execute("DELETE FROM sign_in_failures WHERE email_key = :key", {"key": email_key(email)})
+            session.execute(
+                "UPDATE sign_in_attempts SET attempts = attempts - 1 WHERE key = :key AND attempts > 0",
+                {"key": key},
+            )
+
+    def clear_sign_in_attempts(self, key: str) -> None:
+        with self._transaction() as session:
+            session.execute("DELETE FROM sign_in_attempts WHERE key = :key", {"key": key})
 
     def save_api_key(self, key: ApiKeyRecord, audit: AuditEntry) -> None:
         with self._transaction() as session:

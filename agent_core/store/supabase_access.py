@@ -133,31 +133,18 @@ class SupabaseAccess(ABC):
     def end_session(self, token_hash: str) -> None:
         self._rows(self._table("user_sessions").delete().eq("token_hash", token_hash))
 
-    def sign_in_failed(self, email: str, now: datetime, window_start: datetime, audit: AuditEntry) -> int:
-        failures = self._rpc(
-            "app_sign_in_failed",
-            {
-                "p_email_key": email_key(email),
-                "p_now": now.isoformat(),
-                "p_window_start": window_start.isoformat(),
-                "p_audit": audit_json(audit),
-            },
+    def take_sign_in_attempt(self, key: str, now: datetime, window_start: datetime) -> tuple[int, datetime]:
+        rows = self._rpc(
+            "app_take_sign_in_attempt",
+            {"p_key": key, "p_now": now.isoformat(), "p_window_start": window_start.isoformat()},
         )
-        return int(failures)
+        return int(rows[0]["attempts"]), datetime.fromisoformat(str(rows[0]["since"]))
 
-    def recent_sign_in_failures(self, email: str, window_start: datetime) -> tuple[int, datetime | None]:
-        rows = self._rows(
-            self._table("sign_in_failures")
-            .select("failures, last_failed_at")
-            .eq("email_key", email_key(email))
-            .gte("last_failed_at", window_start.isoformat())
-        )
-        if not rows:
-            return 0, None
-        return int(rows[0]["failures"]), datetime.fromisoformat(str(rows[0]["last_failed_at"]))
+    def give_back_sign_in_attempt(self, key: str) -> None:
+        self._rpc("app_give_back_sign_in_attempt", {"p_key": key})
 
-    def clear_sign_in_failures(self, email: str) -> None:
-        self._rows(self._table("sign_in_failures").delete().eq("email_key", email_key(email)))
+    def clear_sign_in_attempts(self, key: str) -> None:
+        self._rows(self._table("sign_in_attempts").delete().eq("key", key))
 
     def save_api_key(self, key: ApiKeyRecord, audit: AuditEntry) -> None:
         self._rpc("app_save_api_key", {"p_key": jsonable(api_key_values(key)), "p_audit": audit_json(audit)})

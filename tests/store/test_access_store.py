@@ -4,6 +4,7 @@ sessions, sign-in failures, API keys, and an audit log nobody can rewrite."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
@@ -76,21 +77,37 @@ def test_sessions_live_until_they_expire_or_end_and_can_be_ended_all_at_once(
     assert store.session_user("b" * 64, now) is None
 
 
-def test_sign_in_failures_count_within_the_window_and_start_over_after_it(store: Store) -> None:
-    email = f"f{uuid4().hex[:6]}@example.com"
+def test_sign_in_attempts_count_within_their_window_and_start_over_after_it(store: Store) -> None:
+    key, other = uuid4().hex, uuid4().hex
     now = utcnow()
     window = timedelta(minutes=15)
-    for expected in (1, 2, 3):
-        assert (
-            store.sign_in_failed(email, now, now - window, audit_entry(AuditAction.SIGN_IN_FAILED))
-            == expected
-        )
-    assert store.recent_sign_in_failures(email.upper(), now - window)[0] == 3
+    step = timedelta(seconds=10)
+    counts = [store.take_sign_in_attempt(key, now + i * step, now + i * step - window) for i in range(3)]
+    assert counts == [(1, now), (2, now), (3, now)]
+    store.give_back_sign_in_attempt(key)
+    assert store.take_sign_in_attempt(key, now + step, now + step - window) == (3, now)
+    assert store.take_sign_in_attempt(other, now, now - window) == (1, now)
     later = now + window + timedelta(seconds=1)
-    assert store.recent_sign_in_failures(email, later - window) == (0, None)
-    assert store.sign_in_failed(email, later, later - window, audit_entry(AuditAction.SIGN_IN_FAILED)) == 1
-    store.clear_sign_in_failures(email)
-    assert store.recent_sign_in_failures(email, later - window) == (0, None)
+    assert store.take_sign_in_attempt(key, later, later - window) == (1, later)
+    store.clear_sign_in_attempts(key)
+    assert store.take_sign_in_attempt(key, later, later - window) == (1, later)
+
+
+def test_concurrent_sign_in_attempts_each_get_a_count_of_their_own(store: Store) -> None:
+    key, now = uuid4().hex, utcnow()
+    barrier = threading.Barrier(8)
+    counts: list[int] = []
+
+    def attempt() -> None:
+        barrier.wait()
+        counts.append(store.take_sign_in_attempt(key, now, now - timedelta(minutes=15))[0])
+
+    workers = [threading.Thread(target=attempt) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(counts) == list(range(1, 9))
 
 
 def test_api_keys_are_found_by_hash_listed_per_tenant_touched_and_revoked(

@@ -103,7 +103,7 @@ def test_anon_gets_nothing(postgres_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "table", ["app_users", "user_tenants", "user_sessions", "sign_in_failures", "api_keys"]
+    "table", ["app_users", "user_tenants", "user_sessions", "sign_in_attempts", "api_keys"]
 )
 def test_a_tenant_role_cannot_touch_credentials(postgres_url: str, table: str) -> None:
     with psycopg.connect(postgres_url, autocommit=True) as connection:
