@@ -4,7 +4,10 @@ Level 1 is a dict in this process: a hit costs a dict lookup and a clock read. L
 when `REDIS_URL` is set, is Redis, shared by every process. Edits write the store first,
 then refresh Redis and publish an invalidation that every process's subscriber applies
 to its level 1, so the next turn anywhere reads the new prompt. The level-1 TTL bounds
-staleness should an invalidation be missed (no Redis, or a reconnect).
+staleness should an invalidation be missed (no Redis, or a reconnect); and every turn
+compares the prompt it got with the tenant row it reads from the store anyway, so an edit
+that never reached Redis (its editor cut off, Redis restored from an old file) is corrected
+by the first turn that notices, in every process (`seen_in_store`).
 
 A Redis outage never fails a turn: reads fall back to the store, the outage is logged
 once, and Redis is not retried for a few seconds so a dead server costs nothing per turn.
@@ -104,6 +107,12 @@ class PromptCache:
             self._to_redis(tenant_id, prompt)
         self._local[tenant_id] = (prompt, self._now() + self._local_ttl)
         return prompt
+
+    def seen_in_store(self, tenant_id: UUID, prompt: str) -> None:
+        """A turn read `prompt` from the store while this cache gave another: an edit this
+        cache missed. Corrected here, in Redis and in every process, as an edit is."""
+        log.warning("tenant %s: the cached prompt missed an edit; corrected from the store", tenant_id)
+        self.invalidate(tenant_id, prompt)
 
     def invalidate(self, tenant_id: UUID, new_prompt: str | None = None) -> None:
         """Forget (or replace) a tenant's prompt here, in Redis, and in every subscriber.

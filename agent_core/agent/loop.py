@@ -68,6 +68,11 @@ class PromptSource(Protocol):
         """The prompt, or None when the tenant does not exist."""
         ...
 
+    def seen_in_store(self, tenant_id: UUID, prompt: str) -> None:
+        """The live prompt as a turn read it from the store: a source holding another one
+        missed an edit, and corrects itself (for every process that shares it)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AgentLimits:
@@ -271,6 +276,11 @@ class Agent:
         self.events.deliver(written)
         # The business's own day: "tomorrow" said in Sydney is not tomorrow in UTC.
         tenant = self.store.get_tenant(request.tenant_id)
+        if tenant is not None and tenant.system_prompt != prompt:
+            # The store holds the truth, read here anyway: a cached prompt that missed an edit
+            # (its editor cut off from Redis, Redis restored from an old file) never answers.
+            prompt = tenant.system_prompt
+            self.prompts.seen_in_store(tenant.id, prompt)
         settings = settings_from(tenant.settings if tenant else None)
         now = self.clock.now()
         zone = settings.zone(now.tzinfo or UTC)

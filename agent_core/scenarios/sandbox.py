@@ -33,6 +33,9 @@ class _FixedPrompt:
     def system_prompt(self, tenant_id: UUID) -> str | None:
         return self.prompt if tenant_id == self.tenant_id else None
 
+    def seen_in_store(self, tenant_id: UUID, prompt: str) -> None:
+        """Nothing to correct: the sandbox's store holds this very prompt."""
+
 
 @dataclass(frozen=True, slots=True)
 class AgentParts:
