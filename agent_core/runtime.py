@@ -144,7 +144,7 @@ def build_store(settings: Settings) -> Store:
     if settings.database_url is not None:
         from agent_core.store.postgres import PostgresStore
 
-        store = PostgresStore(str(settings.database_url))
+        store = PostgresStore(str(settings.database_url), answer_seconds=settings.store_timeout_seconds)
         store.check_schema()
         return store
     if settings.supabase_url is not None and settings.supabase_service_role_key is not None:
@@ -153,6 +153,7 @@ def build_store(settings: Settings) -> Store:
         supabase = SupabaseStore(
             str(settings.supabase_url).rstrip("/"),
             settings.supabase_service_role_key.get_secret_value(),
+            timeout=settings.store_timeout_seconds,
             max_rows=settings.supabase_max_rows,
         )
         supabase.check_schema()

@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         default=Path("data/voice_assistant.sqlite3"),
         description="SQLite file used when no DATABASE_URL or Supabase is configured.",
     )
+    store_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description=(
+            "Longest one database operation may take (PostgreSQL, Supabase), waiting for a"
+            " connection included; past it the request answers 503 store_unavailable."
+        ),
+    )
     supabase_url: AnyHttpUrl | None = Field(default=None, description="Supabase project URL.")
     supabase_service_role_key: SecretStr | None = Field(
         default=None, description="Supabase service-role key (server-side only)."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import lru_cache
@@ -14,6 +16,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent_core.errors import ConfigError, StoreUnavailableError
+from agent_core.store.deadlines import Deadlines
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
     Dialect,
@@ -48,6 +51,10 @@ class _PostgresSession:
         return self._connection.execute(to_pyformat(sql), params or {}).rowcount
 
 
+_CONNECT_SECONDS = 2
+"""libpq's shortest connect timeout: what one connection attempt may take."""
+
+
 class PostgresStore(SqlStore):
     """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand."""
 
@@ -55,11 +62,25 @@ class PostgresStore(SqlStore):
     _skip_locked = " FOR UPDATE SKIP LOCKED"
     _for_update = " FOR UPDATE"
 
-    def __init__(self, conninfo: str, *, min_size: int = 1, max_size: int = 10, timeout: float = 3.0) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeout: float = 3.0,
+        answer_seconds: float = 5.0,
+    ) -> None:
+        """`timeout`: the longest wait for a connection; `answer_seconds`: the longest one
+        operation may take, that wait included (a silent server is cut off then)."""
         # One direct attempt first: a wrong URL fails in milliseconds with the server's own
         # reason, instead of after the pool's full timeout.
         _connect(conninfo, timeout).close()
         self._conninfo = conninfo
+        self._wait_seconds = timeout
+        self._answer_seconds = answer_seconds
+        self._deadlines = Deadlines()
+        self._operation = threading.local()
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -67,8 +88,8 @@ class PostgresStore(SqlStore):
             timeout=timeout,
             # A connection is checked as it leaves the pool: after a server restart the stale
             # ones are replaced instead of failing the next requests.
-            check=ConnectionPool.check_connection,
-            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": 2},
+            check=self._check,
+            kwargs={"autocommit": True, "row_factory": dict_row, "connect_timeout": _CONNECT_SECONDS},
             open=False,
             name="agent-store",
         )
@@ -93,21 +114,47 @@ class PostgresStore(SqlStore):
 
     @contextmanager
     def _connection(self, timeout: float | None = None) -> Iterator[psycopg.Connection[Row]]:
+        """A connection for one operation, which must end within `answer_seconds` (or
+        `timeout`, when shorter): StoreUnavailableError otherwise, however the server failed."""
+        limit = min(self._answer_seconds, timeout or self._answer_seconds)
+        deadline = self._operation.deadline = time.monotonic() + limit
+        # The pool's wait leaves a direct connection attempt its time, where there is enough.
+        spare = limit - _CONNECT_SECONDS
+        wait = min(timeout or self._wait_seconds, spare if spare >= _CONNECT_SECONDS / 4 else limit)
         try:
-            with self._pooled_or_direct(timeout) as connection:
+            with (
+                self._pooled_or_direct(wait, deadline) as connection,
+                self._deadlines.guard(connection, deadline),
+            ):
                 yield connection
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            # A pool timeout gets here only when no direct attempt had the time left for it.
+            if time.monotonic() >= deadline or isinstance(exc, PoolTimeout):
+                raise StoreUnavailableError(f"PostgreSQL did not answer within {limit:g} s") from exc
             raise StoreUnavailableError(f"PostgreSQL unavailable: {_first_line(exc)}") from exc
+        finally:
+            self._operation.deadline = None
+
+    def _check(self, connection: psycopg.Connection[Row]) -> None:
+        """The pool's check of a connection leaving it, within the operation's deadline: a
+        connection to a server gone silent fails it and is replaced."""
+        deadline = getattr(self._operation, "deadline", None) or time.monotonic() + self._answer_seconds
+        with self._deadlines.guard(connection, deadline):
+            ConnectionPool.check_connection(connection)
 
     @contextmanager
-    def _pooled_or_direct(self, timeout: float | None) -> Iterator[psycopg.Connection[Row]]:
+    def _pooled_or_direct(self, wait: float, deadline: float) -> Iterator[psycopg.Connection[Row]]:
         """A pooled connection; when the pool has none in time — it is still backing off after
-        an outage — one made now, so the first request after the server is back succeeds."""
+        an outage — one made now, so the first request after the server is back succeeds
+        (when the operation has the 2 s a connection attempt may take left)."""
         try:
-            pooled = self._pool.getconn(timeout=timeout)
+            pooled = self._pool.getconn(timeout=wait)
         except PoolTimeout:
+            # (The pool's wait was sized to leave it, give or take the time just spent.)
+            if deadline - time.monotonic() < _CONNECT_SECONDS - 0.1:
+                raise
             with psycopg.connect(
-                self._conninfo, autocommit=True, row_factory=dict_row, connect_timeout=2
+                self._conninfo, autocommit=True, row_factory=dict_row, connect_timeout=_CONNECT_SECONDS
             ) as direct:
                 yield direct
             return

@@ -32,7 +32,9 @@ def wait_for_http(url: str, timeout: float = 60.0) -> bool:
 
 class TcpProxy:
     """Forwards 127.0.0.1:`port` to a server, until `cut()` drops every connection through it
-    and refuses new ones: the network between a client and its server going away."""
+    and refuses new ones (the network between a client and its server going away), or
+    `stall()` lets nothing more through either way while every connection stays open (a
+    partition: packets dropped, nobody told) until `heal()`."""
 
     def __init__(self, host: str, port: int) -> None:
         self._target = (host, port)
@@ -41,6 +43,7 @@ class TcpProxy:
         self._open: list[socket.socket] = []
         self._lock = threading.Lock()
         self._cut = threading.Event()
+        self._stalled = threading.Event()
         threading.Thread(target=self._accept, name="tcp-proxy", daemon=True).start()
 
     def _accept(self) -> None:
@@ -49,6 +52,13 @@ class TcpProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self._cut.is_set():
+                client.close()
+                return
+            if self._stalled.is_set():
+                with self._lock:
+                    self._open.append(client)  # accepted, never answered
+                continue
             try:
                 server = socket.create_connection(self._target, timeout=5)
             except OSError:
@@ -60,18 +70,35 @@ class TcpProxy:
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
-            while data := source.recv(65536):
+            while True:
+                # Stalled, nothing is read: what was sent waits, as TCP keeps it through a
+                # partition, and goes on once it heals.
+                while self._stalled.is_set() and not self._cut.is_set():
+                    time.sleep(0.02)
+                data = source.recv(65536)
+                if not data:
+                    break
                 sink.sendall(data)
         for end in (source, sink):
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
 
+    def stall(self) -> None:
+        """Let nothing more through, keeping every connection open and accepting new ones."""
+        self._stalled.set()
+
+    def heal(self) -> None:
+        """Forward again; what waited goes on (connections opened while stalled never do)."""
+        self._stalled.clear()
+
     def cut(self) -> None:
         """Drop every connection and refuse new ones."""
         self._cut.set()
+        # Shutting the listener down wakes the thread blocked in accept(); close alone does not.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             for end in self._open:
