@@ -303,14 +303,14 @@ def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
             openai_base_url=model.base_url,
             openai_max_retries=0,
             openai_timeout_seconds=2,  # each keep-alive arrives well within it
-            openai_deadline_seconds=5,
+            openai_deadline_seconds=3,
             turn_deadline_seconds=30,  # the model's deadline, not the turn's, must end them
             api_threads=4,  # fewer worker threads than trickling turns: all of them busy
         )
         responses: list[httpx.Response | Exception] = []
         senders = send_turns(api.url, 8, responses)
         eventually(lambda: len(model.requests) >= 4, "the turns reached the model")
-        # Health must not queue behind the turns (which hold every worker thread for 5 s):
+        # Health must not queue behind the turns (which hold every worker thread for 3 s):
         # the client's 3 s limit only turns such a wait into a failure.
         assert api.client.get("/api/health", timeout=3).status_code == 200
         for sender in senders:
