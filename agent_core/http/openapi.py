@@ -66,7 +66,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         404: "Unknown tenant, conversation or route",
         409: (
             "The conversation is busy (retry after Retry-After), someone stopped the turn"
-            " (`turn_stopped`), or scenarios failed (`gate_blocked`)"
+            " (`turn_stopped`), scenarios failed (`gate_blocked`), or another prompt version went"
+            " live since the one being replaced (`prompt_changed`)"
         ),
         413: "Body too large",
         415: "The body is not sent as application/json",
@@ -147,13 +148,14 @@ def _write(
     *errors: int,
     path: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
-    """A POST/PUT/DELETE operation on a tenant: its body, its answer, its errors."""
+    """A POST/PUT/DELETE operation on a tenant: its body, its answer, its errors (a path id
+    that is not a UUID is a 422 on every one)."""
     operation: dict[str, Any] = {
         "summary": summary,
         "parameters": [_TENANT, *path],
         "responses": {
             str(status): _json(answer, summary) if answer is not None else {"description": summary},
-            **_errors(401, 403, 404, *errors),
+            **_errors(401, 403, 404, 422, *errors),
         },
     }
     if body is not None:

@@ -176,9 +176,10 @@ class ApiRoutes(PromptRoutes):
     @staticmethod
     def _unmatched(known: list[Route]) -> Callable[[Request], Awaitable[Response]]:
         async def unmatched(request: Request) -> Response:
-            allowed = sorted(
-                {m for r in known if r.matches(request.scope)[0] is Match.PARTIAL for m in r.methods or ()}
-            )
+            # The route that takes this path is the first whose path matches, as in routing:
+            # `/scenarios/export` is not also a `/scenarios/{scenarioId}`.
+            taker = next((r for r in known if r.matches(request.scope)[0] is Match.PARTIAL), None)
+            allowed = sorted(taker.methods or ()) if taker is not None else []
             if allowed:
                 raise ApiError(
                     405,

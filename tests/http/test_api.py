@@ -203,6 +203,10 @@ def test_unknown_routes_and_methods_use_the_error_shape(api: RunningApi) -> None
     response = api.client.get("/api/chat")
     assert response.status_code == 405
     assert error_of(response)["code"] == "method_not_allowed"
+    assert response.headers["allow"] == "POST"
+    # The methods of the route that takes the path, not of every template it would fit.
+    export = api.client.options(f"/api/tenants/{DEMO}/scenarios/export")
+    assert (export.status_code, export.headers["allow"]) == (405, "GET, HEAD")
 
 
 def test_an_unreachable_model_is_503_and_the_message_is_kept(serve: Callable[..., RunningApi]) -> None:
