@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -17,6 +17,7 @@ import pytest
 
 from agent_core.access.authentication import Authenticator, SignInPolicy
 from agent_core.access.models import AuditAction, AuditQuery
+from agent_core.clock import FixedClock
 from agent_core.domain import Tenant
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.store.base import Store, utcnow
@@ -26,14 +27,12 @@ from tests.conftest import make_workspace
 PASSWORD = "correct horse battery staple"
 
 
-class Clock:
-    """A clock the test moves forward."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
+def authenticator(
+    store: Store, clock: FixedClock | None = None, policy: SignInPolicy | None = None
+) -> Authenticator:
+    """The authenticator over `store`, on a clock the test moves forward."""
+    now = (clock or FixedClock(utcnow())).now
+    return Authenticator(store, listen_host="127.0.0.1", now=now, policy=policy)
 
 
 def add_admin(store: Store) -> str:
@@ -67,7 +66,7 @@ def attempt(auth: Authenticator, email: str, password: str, source: str) -> str:
 
 
 def test_forty_wrong_passwords_at_once_get_only_five_password_checks(store: Store, email: str) -> None:
-    auth = Authenticator(store, listen_host="127.0.0.1", now=Clock())
+    auth = authenticator(store)
     start = threading.Barrier(40)
     outcomes: list[str] = []
 
@@ -85,7 +84,7 @@ def test_forty_wrong_passwords_at_once_get_only_five_password_checks(store: Stor
 
 def test_a_strangers_guesses_do_not_lock_the_owner_out(one_store: SqliteStore) -> None:
     email = add_admin(one_store)
-    auth = Authenticator(one_store, listen_host="127.0.0.1", now=Clock())
+    auth = authenticator(one_store)
     stranger = [attempt(auth, email, "let me in", "203.0.113.66") for _ in range(8)]
     assert stranger == ["wrong"] * 5 + ["throttled"] * 3
     assert attempt(auth, email, PASSWORD, "192.0.2.10") == "signed in"
@@ -93,8 +92,7 @@ def test_a_strangers_guesses_do_not_lock_the_owner_out(one_store: SqliteStore) -
 
 def test_guesses_spread_over_many_emails_from_one_client_are_paused(one_store: SqliteStore) -> None:
     # A lower limit than the default 20 only to keep the test short: every wrong try costs a hash.
-    policy = SignInPolicy(max_client_attempts=6)
-    auth = Authenticator(one_store, listen_host="127.0.0.1", now=Clock(), policy=policy)
+    auth = authenticator(one_store, policy=SignInPolicy(max_client_attempts=6))
     emails = [f"user{i}.{uuid4().hex[:6]}@example.com" for i in range(10)]
     outcomes = [attempt(auth, address, "x", "198.51.100.99") for address in emails]
     assert outcomes == ["wrong"] * 6 + ["throttled"] * 4
@@ -102,8 +100,8 @@ def test_guesses_spread_over_many_emails_from_one_client_are_paused(one_store: S
 
 def test_the_pause_grows_for_a_client_that_keeps_guessing_and_ends(one_store: SqliteStore) -> None:
     email = add_admin(one_store)
-    clock = Clock()
-    auth = Authenticator(one_store, listen_host="127.0.0.1", now=clock)
+    clock = FixedClock(utcnow())
+    auth = authenticator(one_store, clock)
     for _ in range(5):
         attempt(auth, email, "nope", "198.51.100.5")
     pauses = []
@@ -111,15 +109,15 @@ def test_the_pause_grows_for_a_client_that_keeps_guessing_and_ends(one_store: Sq
         with pytest.raises(ThrottledError) as paused:
             auth.sign_in(email, "nope", "198.51.100.5")
         pauses.append(paused.value.retry_after)
-        clock.now += timedelta(seconds=paused.value.retry_after)
+        clock.instant += timedelta(seconds=paused.value.retry_after)
         assert attempt(auth, email, "nope", "198.51.100.5") == "wrong"
     assert pauses == [30, 60, 120, 240]
-    clock.now += SignInPolicy().window
+    clock.instant += SignInPolicy().window
     assert attempt(auth, email, PASSWORD, "198.51.100.5") == "signed in"
 
 
 def test_a_password_typed_into_the_email_field_is_not_stored(one_store: SqliteStore) -> None:
-    auth = Authenticator(one_store, listen_host="127.0.0.1", now=Clock())
+    auth = authenticator(one_store)
     typed = f"hunter2-{uuid4().hex}"
     assert attempt(auth, typed, "", "192.0.2.44") == "wrong"
     entries = one_store.list_audit(AuditQuery(actions=(AuditAction.SIGN_IN_FAILED.value,), limit=500))

@@ -65,17 +65,11 @@ def error_of(response: httpx.Response, *, of_turn: bool = False) -> dict[str, An
 
 
 @pytest.fixture(scope="module")
-def new_project_today() -> Iterator[SupabaseProject]:
-    """A project created today for this module, schema.sql pasted in, as a new user has it."""
-    with new_supabase_project(GrantMode.TODAY) as project:
-        yield project
-
-
-@pytest.fixture(scope="module")
-def new_project_legacy() -> Iterator[SupabaseProject]:
-    """A project created before 2026-05-30 for this module, schema.sql pasted in."""
-    with new_supabase_project(GrantMode.LEGACY) as project:
-        yield project
+def new_projects() -> Iterator[dict[str, SupabaseProject]]:
+    """A project of each grant mode created for this module, schema.sql pasted in, as a new
+    user has it."""
+    with new_supabase_project(GrantMode.TODAY) as today, new_supabase_project(GrantMode.LEGACY) as legacy:
+        yield {f"supabase-{GrantMode.TODAY}": today, f"supabase-{GrantMode.LEGACY}": legacy}
 
 
 @pytest.fixture(
@@ -89,7 +83,7 @@ def seed_api(request: pytest.FixtureRequest, serve: Callable[..., RunningApi]) -
     real PostgREST): the seed's curl stories hold on every one."""
     if request.param == "sqlite":
         return serve()
-    project: SupabaseProject = request.getfixturevalue(request.param.replace("supabase-", "new_project_"))
+    project = request.getfixturevalue("new_projects")[request.param]
     return serve(supabase_url=project.url, supabase_service_role_key=project.service_role_key)
 
 
