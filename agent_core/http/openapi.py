@@ -86,12 +86,29 @@ def _uuid_path(name: str) -> dict[str, Any]:
 _TENANT = _uuid_path("tenantId")
 
 
+def _inlined(node: Any, definitions: dict[str, Any]) -> Any:
+    """`node` with each `{"$ref": "#/$defs/Name"}` replaced by that definition: a parameter's
+    schema stands alone in the document, where the model's `$defs` do not exist."""
+    if isinstance(node, dict):
+        target = node.get("$ref", "")
+        if isinstance(target, str) and target.startswith("#/$defs/"):
+            found = definitions[target.removeprefix("#/$defs/")]
+            return _inlined({k: v for k, v in found.items() if k != "title"}, definitions)
+        return {key: _inlined(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(item, definitions) for item in node]
+    return node
+
+
 def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     """The OpenAPI query parameters of a model that parses them (names are its aliases)."""
     schema = model.model_json_schema(by_alias=True)
+    definitions = schema.get("$defs", {})
     parameters = []
     for name, field_schema in schema["properties"].items():
-        described = {k: v for k, v in field_schema.items() if k not in ("title", "description")}
+        described = {
+            k: _inlined(v, definitions) for k, v in field_schema.items() if k not in ("title", "description")
+        }
         parameter: dict[str, Any] = {"name": name, "in": "query", "schema": described}
         if "description" in field_schema:
             parameter["description"] = field_schema["description"]

@@ -351,6 +351,27 @@ def test_the_openapi_document_describes_every_route(api: RunningApi) -> None:
     assert "ChatResponse" in document["components"]["schemas"]
 
 
+def test_every_reference_in_the_openapi_document_resolves(api: RunningApi) -> None:
+    document = api.client.get("/api/openapi.json").json()
+
+    def references(node: object) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+            return own + [r for value in node.values() for r in references(value)]
+        if isinstance(node, list):
+            return [r for item in node for r in references(item)]
+        return []
+
+    found = references(document)
+    assert found
+    for reference in found:
+        target: object = document
+        for part in reference.removeprefix("#/").split("/"):
+            assert isinstance(target, dict)
+            assert part in target, f"{reference} does not resolve"
+            target = target[part]
+
+
 @pytest.mark.parametrize(
     "raw",
     [b'{"tenantId": "%s", "message": "hi \\u0000"}', b'{"tenantId": "%s", "message": "half \\ud800 pair"}'],
