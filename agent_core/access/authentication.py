@@ -69,8 +69,7 @@ def _hashed(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
-def _pause_message(wait: timedelta) -> str:
-    seconds = math.ceil(wait.total_seconds())
+def _pause_message(seconds: int) -> str:
     after = f"{seconds} s" if seconds < 60 else f"{math.ceil(seconds / 60)} min"
     return f"too many failed sign-ins; try again in {after}"
 
@@ -134,9 +133,9 @@ class Authenticator:
         email = email.strip()[:254]
         now = self._now()
         user = self._store.find_user(email) if email else None
-        this_client, any_email, any_client = self._throttle_keys(email, source)
+        email_here, client, email_anywhere = self._throttle_keys(email, source)
         taken: list[str] = []
-        for key, limit in (this_client, any_email, any_client):
+        for key, limit in (email_here, client, email_anywhere):
             attempt, since = self._store.take_sign_in_attempt(key, now, now - self.policy.window)
             allowed = self.policy.allowed_at(attempt, limit, since)
             if allowed > now:
@@ -144,9 +143,8 @@ class Authenticator:
                 for counted in [*taken, key]:
                     self._store.give_back_sign_in_attempt(counted)
                 self._store.record_audit(self._failure(user, source, "throttled"))
-                raise ThrottledError(
-                    _pause_message(allowed - now), math.ceil((allowed - now).total_seconds())
-                )
+                wait = math.ceil((allowed - now).total_seconds())
+                raise ThrottledError(_pause_message(wait), wait)
             taken.append(key)
         matches = verify_password(user.password_hash if user else None, password)
         if user is None or not matches or user.disabled:
@@ -154,7 +152,7 @@ class Authenticator:
             self._store.record_audit(self._failure(user, source, reason))
             raise SignInError(WRONG_CREDENTIALS)
         # This email's counts start over; the client's stays (it may be guessing at others).
-        for key, _ in (this_client, any_client):
+        for key, _ in (email_here, email_anywhere):
             self._store.clear_sign_in_attempts(key)
         token = new_token()
         expires_at = now + self.policy.session_lifetime

@@ -125,8 +125,14 @@ class SqliteStore(SqlStore):
         own) leaves a demo tenant whole or absent, and the next start adds what is missing."""
         now = utcnow()
         with self._transaction() as session:
-            present = {str(row["id"]) for row in session.query("SELECT id FROM tenants")}
+            demo = {f"t{i}": str(t) for i, (t, _, _) in enumerate(DEMO_TENANTS)}
+            present = {
+                str(row["id"])
+                for row in session.query(f"SELECT id FROM tenants WHERE id IN (:{', :'.join(demo)})", demo)
+            }
             added = [(str(t), name, prompt) for t, name, prompt in DEMO_TENANTS if str(t) not in present]
+            if not added:
+                return
             for tenant_id, name, prompt in added:
                 values = {"id": tenant_id, "name": name, "prompt": prompt, "now": now}
                 session.execute(
