@@ -49,6 +49,13 @@ class RecordedRequest:
         return any(key == name and value.startswith(prefix) for key, value in self.params)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5; a burst of new connections (40 sign-ins at
+    # once) overflows it and the kernel resets some of them, which no real gateway does.
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Gateway:
     """Serves `/rest/v1/*` on 127.0.0.1 and forwards it to PostgREST at `upstream_port`."""
 
@@ -58,8 +65,7 @@ class Gateway:
         self._upstream_port = upstream_port
         self._api_keys = frozenset(api_keys)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
