@@ -30,6 +30,15 @@ class NotFoundError(AgentCoreError):
     """A tenant or conversation does not exist (or belongs to another tenant)."""
 
 
+class ConflictError(AgentCoreError):
+    """The request is well formed but the tenant's data is not in a state it applies to
+    (nothing to publish, a name already taken); `code` names which, for clients."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class ForbiddenError(AgentCoreError):
     """The acting principal's role or tenants do not allow this; nothing was read or written."""
 

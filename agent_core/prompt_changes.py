@@ -28,7 +28,13 @@ from agent_core.domain import (
     ToolCallRecord,
     ToolCallStatus,
 )
-from agent_core.errors import GateBlockedError, InvalidInputError, NotFoundError, PromptChangedError
+from agent_core.errors import (
+    ConflictError,
+    GateBlockedError,
+    InvalidInputError,
+    NotFoundError,
+    PromptChangedError,
+)
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
@@ -110,7 +116,9 @@ class PromptChanges:
         current = self.tenant(tenant_id, Action.EDIT_PROMPT)
         edit = parse_form(PromptEdit, "prompt", prompt=prompt)
         if edit.prompt == current.system_prompt.strip():
-            raise InvalidInputError("the draft is the same as the live prompt; change something first")
+            raise ConflictError(
+                "the draft is the same as the live prompt; change something first", "unchanged"
+            )
         versions = self._store.list_prompt_versions(tenant_id)
         draft = PromptDraft(
             tenant_id, edit.prompt, versions[0].version if versions else 0, self.principal.label, utcnow()
@@ -162,7 +170,7 @@ class PromptChanges:
         self.require(Action.EDIT_PROMPT, tenant_id)
         draft = self._store.get_prompt_draft(tenant_id)
         if draft is None:
-            raise InvalidInputError("there is no draft to publish; save one first")
+            raise ConflictError("there is no draft to publish; save one first", "no_draft")
         return self.publish_prompt(
             tenant_id,
             draft.prompt,
@@ -185,7 +193,7 @@ class PromptChanges:
         self.require(Action.EDIT_PROMPT, tenant_id)
         earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
         if earlier is None:
-            raise InvalidInputError(f"version {version} does not exist for this tenant")
+            raise NotFoundError(f"version {version} does not exist for this tenant")
         return self.publish_prompt(
             tenant_id,
             earlier.prompt,
@@ -279,7 +287,7 @@ class PromptChanges:
             None,
         )
         if clash is not None:
-            raise InvalidInputError(f"another scenario is already called {clash.name!r}")
+            raise ConflictError(f"another scenario is already called {clash.name!r}", "name_taken")
         row = self._stored(tenant_id, scenario, scenario_id or uuid4())
         _check_room(len(existing), 0 if scenario_id else 1)
         self._save(tenant_id, [row], created=0 if scenario_id else 1)
@@ -376,7 +384,7 @@ class PromptChanges:
         if target == DRAFT:
             draft = self._store.get_prompt_draft(tenant_id)
             if draft is None:
-                raise InvalidInputError("there is no draft; save one first")
+                raise ConflictError("there is no draft; save one first", "no_draft")
             prompt, label = draft.prompt, DRAFT
         elif target == LIVE:
             versions = self._store.list_prompt_versions(tenant_id)
@@ -388,7 +396,7 @@ class PromptChanges:
                 (v for v in self._store.list_prompt_versions(tenant_id) if v.version == number), None
             )
             if earlier is None:
-                raise InvalidInputError(f"version {number} does not exist for this tenant")
+                raise NotFoundError(f"version {number} does not exist for this tenant")
             prompt, label = earlier.prompt, f"version {number}"
         return self._run(tenant, prompt, label, repetitions, on_progress)
 
@@ -431,8 +439,9 @@ class PromptChanges:
 def _check_room(stored: int, added: int) -> None:
     """A tenant keeps at most MAX_SCENARIOS: every publication runs them all."""
     if stored + added > MAX_SCENARIOS:
-        raise InvalidInputError(
-            f"a tenant keeps at most {MAX_SCENARIOS} scenarios (it has {stored}); delete some first"
+        raise ConflictError(
+            f"a tenant keeps at most {MAX_SCENARIOS} scenarios (it has {stored}); delete some first",
+            "too_many_scenarios",
         )
 
 

@@ -4,17 +4,39 @@ use, what it calls a booking, and the example its chat suggests."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
+from functools import cache
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from agent_core.domain import JsonDict
 from agent_core.errors import check_storable_text
+from agent_core.submitted import text_field
 from agent_core.tools import TOOL_NAMES
 
 log = logging.getLogger(__name__)
+
+
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA zone names this machine knows (read once: it walks the zone files)."""
+    return frozenset(available_timezones())
+
+
+def _one_of_strings(values: Callable[[], list[str]], within: str | None = None) -> Callable[[JsonDict], None]:
+    """Documents the strings a field takes (in its items, with `within="items"`): the
+    validators below check them; the list is read when the document is built."""
+
+    def document(schema: JsonDict) -> None:
+        for branch in schema.get("anyOf", [schema]):
+            target = branch.get(within) if within else branch
+            if isinstance(target, dict) and target.get("type") == "string":
+                target["enum"] = values()
+
+    return document
 
 
 class TenantSettings(BaseModel):
@@ -23,26 +45,27 @@ class TenantSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     timezone: str | None = Field(
-        default=None, description="IANA zone for 'today' and the times shown (default: TIMEZONE)"
+        default=None,
+        description="IANA zone for 'today' and the times shown (default: TIMEZONE)",
+        json_schema_extra=_one_of_strings(lambda: ["", *sorted(known_zones())]),
     )
     date_order: Literal["day_first", "month_first"] = Field(
         default="day_first", description="How numeric dates like 03/04/2027 are read"
     )
     enabled_tools: tuple[str, ...] | None = Field(
-        default=None, description="The tools the agent may use (default: all of them)"
+        default=None,
+        description="The tools the agent may use (default: all of them)",
+        json_schema_extra=_one_of_strings(lambda: list(TOOL_NAMES), within="items"),
     )
-    booking_noun: str = Field(default="tour", min_length=1, max_length=30, description="e.g. appointment")
-    booking_noun_plural: str = Field(default="tours", min_length=1, max_length=30)
-    example: str | None = Field(default=None, max_length=300, description="The chat's example request")
+    booking_noun: str = text_field(1, 30, default="tour", description="e.g. appointment")
+    booking_noun_plural: str = text_field(1, 30, default="tours")
+    example: str | None = text_field(0, 300, default=None, description="The chat's example request")
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
-        if value:
-            try:
-                ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError) as exc:
-                raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
+        if value and value not in known_zones():
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)")
         return value or None
 
     @field_validator("enabled_tools")

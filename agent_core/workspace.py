@@ -65,14 +65,14 @@ from agent_core.domain import (
     TurnRecord,
     TurnResult,
 )
-from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
 from agent_core.prompt_changes import PromptChanges
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.analytics import Analytics, AnalyticsQuery
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import RETRY_RULE, Store, utcnow
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
@@ -264,11 +264,13 @@ class Workspace(PromptChanges):
 
     def retry_turn(self, tenant_id: UUID, conversation_id: UUID) -> Generator[TurnStep, None, None]:
         """Answer again the conversation's last message, whose turn failed, without storing
-        the message a second time; InvalidInputError when the last turn did not fail."""
+        the message a second time; ConflictError when the last turn did not fail."""
         self.require(Action.CHAT, tenant_id)
         turns = self._store.list_turns(tenant_id, conversation_id)
-        if not turns or turns[-1].status != "failed":
-            raise InvalidInputError("only the last message of a conversation can be retried, once it failed")
+        if not turns:
+            raise NotFoundError(f"unknown conversation {conversation_id}")
+        if turns[-1].status != "failed":
+            raise ConflictError(RETRY_RULE, "not_retryable")
         return self._agent.stream_request(
             self._agent.validate(
                 {
@@ -338,7 +340,7 @@ class Workspace(PromptChanges):
         )
         new_location = move.new_location or tour.location
         if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
-            raise InvalidInputError("the booking is already on that day at that place")
+            raise ConflictError("the booking is already on that day at that place", "unchanged")
         change = TourChange.move(tour, move.new_date, new_location, self._operator())
         return self._change_tour(tour, change, AuditAction.TOUR_RESCHEDULED)
 
@@ -442,7 +444,7 @@ class Workspace(PromptChanges):
         if tour is None:
             raise NotFoundError(f"unknown booking {tour_id}")
         if tour.status is not TourStatus.BOOKED:
-            raise InvalidInputError("this booking is cancelled already")
+            raise ConflictError("this booking is cancelled already", "already_cancelled")
         return tour
 
     def _operator(self) -> ChangedBy:

@@ -9,7 +9,13 @@ import pytest
 
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.domain import StoredScenario, Tenant
-from agent_core.errors import ForbiddenError, GateBlockedError, InvalidInputError
+from agent_core.errors import (
+    ConflictError,
+    ForbiddenError,
+    GateBlockedError,
+    InvalidInputError,
+    NotFoundError,
+)
 from agent_core.store.base import Store, utcnow
 from agent_core.workspace import Workspace
 from tests.conftest import TEST_ADMIN, audit_entry, make_workspace
@@ -51,11 +57,11 @@ def test_a_draft_leaves_the_live_agent_alone_until_published(
 
 
 def test_a_draft_equal_to_the_live_prompt_or_empty_is_refused(tenant: Tenant, ops: Workspace) -> None:
-    with pytest.raises(InvalidInputError, match="same as the live prompt"):
+    with pytest.raises(ConflictError, match="same as the live prompt"):
         ops.save_prompt_draft(tenant.id, f"  {tenant.system_prompt} ")
     with pytest.raises(InvalidInputError, match="prompt"):
         ops.save_prompt_draft(tenant.id, "   ")
-    with pytest.raises(InvalidInputError, match="no draft"):
+    with pytest.raises(ConflictError, match="no draft"):
         ops.publish_draft(tenant.id)
     assert ops.prompt_draft(tenant.id) is None
 
@@ -126,7 +132,7 @@ def test_runs_name_what_they_tested(tenant: Tenant, ops: Workspace) -> None:
     ops.save_prompt_draft(tenant.id, "You are Kim, draft.")
     assert ops.run_scenarios(tenant.id, "draft").target == "draft"
     assert ops.run_scenarios(tenant.id, 1, repetitions=3).report["repetitions"] == 3
-    with pytest.raises(InvalidInputError, match="version 7 does not exist"):
+    with pytest.raises(NotFoundError, match="version 7 does not exist"):
         ops.run_scenarios(tenant.id, 7)
     with pytest.raises(InvalidInputError, match="repetitions"):
         ops.run_scenarios(tenant.id, repetitions=0)
@@ -164,7 +170,7 @@ def test_names_are_unique_per_tenant_ignoring_case(
 ) -> None:
     ops = make_workspace(store, TEST_ADMIN)
     first = ops.save_scenario(tenant.id, GREETS_KIM)
-    with pytest.raises(InvalidInputError, match="already called"):
+    with pytest.raises(ConflictError, match="already called"):
         ops.save_scenario(tenant.id, {**GREETS_KIM, "name": "GREETS AS KIM"})
     ops.save_scenario(other_tenant.id, GREETS_KIM)
     ops.save_scenario(tenant.id, {**GREETS_KIM, "description": "edited"}, first.id)
@@ -252,9 +258,9 @@ def test_a_tenant_keeps_a_bounded_number_of_scenarios(
     monkeypatch.setattr(agent_core.prompt_changes, "MAX_SCENARIOS", 2)
     admin = make_workspace(store, TEST_ADMIN)
     admin.save_scenario(tenant.id, GREETS_KIM)
-    with pytest.raises(InvalidInputError, match="at most 2 scenarios"):
+    with pytest.raises(ConflictError, match="at most 2 scenarios"):
         admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: a}]}\n- {name: B, steps: [{say: b}]}")
     admin.save_scenario(tenant.id, {"name": "A", "steps": [{"say": "a"}]})
-    with pytest.raises(InvalidInputError, match="at most 2 scenarios"):
+    with pytest.raises(ConflictError, match="at most 2 scenarios"):
         admin.save_scenario(tenant.id, {"name": "B", "steps": [{"say": "b"}]})
     assert admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: again}]}") == (0, 1)

@@ -13,7 +13,7 @@ from agent_core.access.forms import MAX_PROMPT_CHARS
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.clock import FixedClock
 from agent_core.domain import EventName, RunStatus, StoredScenario, Tenant, TourStatus
-from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.store.base import Store
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
@@ -351,7 +351,7 @@ def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
         (2, "Second", "operator@example.com"),
         (1, tenant.system_prompt, "created"),
     ]
-    with pytest.raises(InvalidInputError, match="version 9 does not exist"):
+    with pytest.raises(NotFoundError, match="version 9 does not exist"):
         ana.roll_back_prompt(tenant.id, 9)
 
 
@@ -402,28 +402,33 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
         "booking_cancelled",
         "booking_rescheduled",
     ]  # the booking itself went through the agent's recorder
-    with pytest.raises(InvalidInputError, match="cancelled already"):
+    with pytest.raises(ConflictError, match="cancelled already"):
         workspace.cancel_tour(tenant.id, booking)
 
 
 @pytest.mark.parametrize(
-    ("new_date", "problem"),
+    ("new_date", "refusal", "problem"),
     [
-        ("2025-01-01", "is in the past"),
-        ("not a date", "new_date"),
-        ("2027-01-12", "already has a booking"),
-        ("2027-01-10", "already on that day at that place"),
+        ("2025-01-01", InvalidInputError, "is in the past"),
+        ("not a date", InvalidInputError, "new_date"),
+        ("2027-01-12", InvalidInputError, "already has a booking"),
+        ("2027-01-10", ConflictError, "already on that day at that place"),
     ],
 )
 def test_a_bad_move_is_refused_and_changes_nothing(
-    store: Store, tenant: Tenant, clock: FixedClock, new_date: str, problem: str
+    store: Store,
+    tenant: Tenant,
+    clock: FixedClock,
+    new_date: str,
+    refusal: type[AgentCoreError],
+    problem: str,
 ) -> None:
     workspace = make_workspace(store, clock=clock)
     first = workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
     workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-12 in Bergen")
     booking = UUID(str((first.tool_calls[0].result or {})["booking_id"]))
     audit = audit_rows(store)
-    with pytest.raises(InvalidInputError, match=problem):
+    with pytest.raises(refusal, match=problem):
         workspace.reschedule_tour(tenant.id, booking, new_date)
     tour = store.get_tour(tenant.id, booking)
     assert tour is not None
@@ -527,7 +532,7 @@ def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
     assert [m.role for m in messages].count("user") == 1
     assert store.list_tours(tenant.id, RecordQuery()).total == 1
     assert [t.status for t in workspace.turns(tenant.id, conversation)] == ["failed", "succeeded"]
-    with pytest.raises(InvalidInputError, match="only the last message"):
+    with pytest.raises(ConflictError, match="only the last message"):
         list(workspace.retry_turn(tenant.id, conversation))
 
 

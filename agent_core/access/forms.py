@@ -12,9 +12,12 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 
 from agent_core.access.models import UserRole
 from agent_core.errors import StorableText, check_storable_text, invalid_input
+from agent_core.submitted import text_field
 from agent_core.tools.fields import BookableDate, PlaceName
 
 MAX_PROMPT_CHARS = 8000
+MIN_REASON_CHARS = 5
+MAX_REASON_CHARS = 500
 MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 256
 
@@ -45,7 +48,7 @@ class _Form(BaseModel):
 class PromptEdit(_Form):
     """A system prompt as an operator submits it."""
 
-    prompt: str = Field(min_length=1, max_length=MAX_PROMPT_CHARS)
+    prompt: str = text_field(1, MAX_PROMPT_CHARS)
 
     @field_validator("prompt")
     @classmethod
@@ -56,7 +59,7 @@ class PromptEdit(_Form):
 class OverrideReason(_Form):
     """Why an admin publishes a prompt whose scenarios failed (kept in the audit log)."""
 
-    reason: StorableText = Field(min_length=5, max_length=500)
+    reason: StorableText = text_field(MIN_REASON_CHARS, MAX_REASON_CHARS)
 
 
 class NewTenant(PromptEdit):

@@ -16,11 +16,7 @@ from pydantic import (
 )
 
 from agent_core.errors import check_storable_text, invalid_input
-
-BLANK = "\\t\\n\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
-"""What the model's whitespace stripping removes (Unicode White_Space), as a regular-expression
-class: a message of these alone is blank. JSON Schema's `\\s` differs: it leaves out U+0085
-and takes U+FEFF."""
+from agent_core.submitted import text_field
 
 
 class TurnRequest(BaseModel):
@@ -45,13 +41,9 @@ class TurnRequest(BaseModel):
     )
 
     tenant_id: UUID = Field(alias="tenantId", description="The tenant the caller speaks to")
-    message: str = Field(
-        min_length=1,
-        # Documented for clients; the validator below is what checks it (not blank, no NUL),
-        # and the length limit is MAX_MESSAGE_CHARS.
-        json_schema_extra={"pattern": f"^[^\\x00]*[^{BLANK}\\x00][^\\x00]*$"},
-        description="What the caller said",
-    )
+    # Not blank, no NUL; the validator below applies the length limit (MAX_MESSAGE_CHARS),
+    # which the API document adds to the pattern.
+    message: str = text_field(1, None, description="What the caller said")
     conversation_id: UUID | None = Field(
         default=None, alias="conversationId", description="Continue this conversation"
     )

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from agent_core.errors import (
     AgentCoreError,
+    ConflictError,
     ConversationBusyError,
     ForbiddenError,
     GateBlockedError,
@@ -81,6 +82,8 @@ def from_core(error: AgentCoreError) -> ApiError:
     if isinstance(error, GateBlockedError):
         # The kept run says which scenario failed and why.
         return ApiError(409, "gate_blocked", str(error), [{"field": "runId", "message": str(error.run.id)}])
+    if isinstance(error, ConflictError):
+        return ApiError(409, error.code, str(error))
     if isinstance(error, PromptChangedError):
         return ApiError(409, "prompt_changed", str(error))
     if isinstance(error, TurnStoppedError):

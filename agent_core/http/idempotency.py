@@ -101,8 +101,10 @@ class KeyedRequest:
                 assert claim.status is not None
                 return JSONResponse(claim.response, claim.status, headers={"Idempotent-Replayed": "true"})
             if claim.state is KeyState.MISMATCH:
+                # 409 like a key still in use: the key is taken, the request itself is
+                # valid (the IETF draft's 422 would call a well-formed body invalid).
                 raise ApiError(
-                    422,
+                    409,
                     "idempotency_key_reused",
                     "this Idempotency-Key was already used with a different request body",
                 )

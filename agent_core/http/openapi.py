@@ -13,9 +13,24 @@ from agent_core.agent.requests import TurnRequest
 from agent_core.http import schemas
 from agent_core.http.idempotency import KEY_PATTERN, MAX_KEY_CHARS
 from agent_core.scenarios.spec import Scenario
+from agent_core.store.records import CONTACTS, NOTES, TOURS, TableSpec
+from agent_core.submitted import text_pattern
 
 _REF = "#/components/schemas/{model}"
-_MODELS = (
+_BODIES = (
+    schemas.RescheduleBody,
+    schemas.ContactPatch,
+    schemas.TenantSettingsBody,
+    schemas.PromptDraftBody,
+    schemas.PublishBody,
+    schemas.RollbackBody,
+    schemas.RunBody,
+    schemas.ScenarioFileBody,
+    Scenario,
+)
+"""Models that parse requests (two are also answers): documented as they validate (a scenario
+check's shorthand, say), where answers are documented as they serialise."""
+_ANSWERS = (
     schemas.ChatResponse,
     schemas.ErrorResponse,
     schemas.HealthResponse,
@@ -30,23 +45,14 @@ _MODELS = (
     schemas.AnalyticsOut,
     schemas.StopOut,
     schemas.TourOut,
-    schemas.RescheduleBody,
     schemas.ContactOut,
-    schemas.ContactPatch,
-    schemas.TenantSettingsBody,
-    schemas.PromptDraftBody,
     schemas.PromptDraftOut,
-    schemas.PublishBody,
-    schemas.RollbackBody,
     schemas.PublicationOut,
-    schemas.RunBody,
     schemas.RunOut,
     schemas.RunList,
     schemas.ScenarioList,
     schemas.ScenarioOut,
-    schemas.ScenarioFileBody,
     schemas.ImportOut,
-    Scenario,
 )
 
 
@@ -65,9 +71,12 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "The API key is not allowed for this tenant",
         404: "Unknown tenant, conversation or route",
         409: (
-            "The conversation is busy (retry after Retry-After), someone stopped the turn"
-            " (`turn_stopped`), scenarios failed (`gate_blocked`), or another prompt version went"
-            " live since the one being replaced (`prompt_changed`)"
+            "The request is valid but conflicts with the tenant's data: the conversation is busy"
+            " (`conversation_busy`, retry after Retry-After), someone stopped the turn"
+            " (`turn_stopped`), scenarios failed (`gate_blocked`), another prompt version went"
+            " live since the one being replaced (`prompt_changed`), there is no draft"
+            " (`no_draft`), the name is taken (`name_taken`), or the Idempotency-Key is in use"
+            " (`idempotency_key_in_use`) or was used with another body (`idempotency_key_reused`)"
         ),
         413: "Body too large",
         415: "The body is not sent as application/json",
@@ -119,12 +128,22 @@ def query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 def chat_request_schema(max_message_chars: int) -> dict[str, Any]:
     """The body of POST /api/chat: the turn request, with the configured message limit."""
     schema = TurnRequest.model_json_schema(by_alias=True)
-    schema["properties"]["message"]["maxLength"] = max_message_chars
+    schema["properties"]["message"]["pattern"] = text_pattern(1, max_message_chars)
     return schema
 
 
 _PAGE = query_parameters(schemas.PageParams)
-_RECORDS = query_parameters(schemas.RecordParams)
+
+
+def record_parameters(table: TableSpec) -> list[dict[str, Any]]:
+    """The query parameters of one record list: `sort` names only that table's columns."""
+    parameters = query_parameters(schemas.RecordParams)
+    for parameter in parameters:
+        if parameter["name"] == "sort":
+            parameter["schema"] = {"type": "string", "enum": ["", *table.sortable]}
+    return parameters
+
+
 _ANALYTICS = query_parameters(schemas.AnalyticsParams)
 
 
@@ -134,7 +153,7 @@ _IDEMPOTENCY_KEY = {
     "required": False,
     "description": (
         "Retry safely: a repeat with the same key and body gets the first answer"
-        " and runs nothing; the same key with another body is 422"
+        " and runs nothing; the same key with another body is 409 `idempotency_key_reused`"
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_CHARS, "pattern": KEY_PATTERN},
 }
@@ -149,7 +168,7 @@ def _correction(summary: str, body: type | None) -> dict[str, Any]:
         "parameters": [_TENANT, _TOUR, _IDEMPOTENCY_KEY],
         "responses": {
             "200": _json(schemas.TourOut, "The booking as the change left it"),
-            **_errors(400, 401, 403, 404, 415, 422),
+            **_errors(400, 401, 403, 404, 409, 415, 422),
         },
     }
     if body is not None:
@@ -194,7 +213,9 @@ def _read(summary: str, model: type, parameters: list[dict[str, Any]]) -> dict[s
 def openapi_document(max_message_chars: int) -> dict[str, Any]:
     """The whole document (built once per message limit)."""
     _, definitions = models_json_schema(
-        [(m, "serialization") for m in _MODELS], ref_template=_REF, by_alias=True
+        [(m, "validation") for m in _BODIES] + [(m, "serialization") for m in _ANSWERS],
+        ref_template=_REF,
+        by_alias=True,
     )
     return {
         "openapi": "3.1.0",
@@ -256,7 +277,9 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                 }
             },
             "/api/tenants/{tenantId}": _read("One tenant", schemas.TenantOut, []),
-            "/api/tenants/{tenantId}/tours": _read("Tours of a tenant", schemas.TourPage, _RECORDS),
+            "/api/tenants/{tenantId}/tours": _read(
+                "Tours of a tenant", schemas.TourPage, record_parameters(TOURS)
+            ),
             "/api/tenants/{tenantId}/settings": {
                 "get": {
                     "summary": "A tenant's settings",
@@ -303,8 +326,12 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                     },
                 }
             },
-            "/api/tenants/{tenantId}/notes": _read("Notes of a tenant", schemas.NotePage, _RECORDS),
-            "/api/tenants/{tenantId}/contacts": _read("Contacts of a tenant", schemas.ContactPage, _RECORDS),
+            "/api/tenants/{tenantId}/notes": _read(
+                "Notes of a tenant", schemas.NotePage, record_parameters(NOTES)
+            ),
+            "/api/tenants/{tenantId}/contacts": _read(
+                "Contacts of a tenant", schemas.ContactPage, record_parameters(CONTACTS)
+            ),
             "/api/tenants/{tenantId}/conversations": _read(
                 "The tenant's conversation log, latest activity first, from every channel",
                 schemas.ConversationPage,
@@ -379,7 +406,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             },
             "/api/tenants/{tenantId}/scenarios": {
                 "get": _read("The tenant's scenarios by name", schemas.ScenarioList, [])["get"],
-                "post": _write("Add a scenario", Scenario, 201, schemas.ScenarioOut, 400, 415, 422),
+                "post": _write("Add a scenario", Scenario, 201, schemas.ScenarioOut, 400, 409, 415, 422),
             },
             "/api/tenants/{tenantId}/scenarios/export": _read(
                 "The tenant's scenarios, prompt and settings as YAML", schemas.ScenarioFileBody, []
@@ -397,7 +424,15 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
             },
             "/api/tenants/{tenantId}/scenarios/{scenarioId}": {
                 "put": _write(
-                    "Replace a scenario", Scenario, 200, schemas.ScenarioOut, 400, 415, 422, path=(_SCENARIO,)
+                    "Replace a scenario",
+                    Scenario,
+                    200,
+                    schemas.ScenarioOut,
+                    400,
+                    409,
+                    415,
+                    422,
+                    path=(_SCENARIO,),
                 ),
                 "delete": _write("Delete a scenario", None, 204, None, path=(_SCENARIO,)),
             },
@@ -409,6 +444,7 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                     201,
                     schemas.RunOut,
                     400,
+                    409,
                     415,
                     422,
                 ),

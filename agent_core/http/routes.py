@@ -3,8 +3,6 @@ the event loop only moves bytes."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
@@ -73,8 +71,6 @@ from agent_core.workspace import Workspace
 
 log = logging.getLogger(__name__)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
-# Positions a cursor may hold: beyond every row count and within what SQL takes as an offset.
-MAX_CURSOR_DIGITS = 12
 _EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -83,27 +79,14 @@ def json_response(model: Shape, status: int = 200) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json", by_alias=True), status)
 
 
-def encode_cursor(kind: str, position: int) -> str:
-    """An opaque cursor for the next page."""
-    return base64.urlsafe_b64encode(f"{kind}:{position}".encode()).decode()
+def encode_cursor(position: int) -> str:
+    """The cursor of the next page: its position (an offset, or the last event's number)."""
+    return str(position)
 
 
-def decode_cursor(kind: str, cursor: str | None) -> int:
-    """The position a cursor points at; 422 for a cursor that was not issued by us."""
-    if not cursor:
-        return 0
-    try:
-        found, _, position = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if found == kind and position.isdigit() and len(position) <= MAX_CURSOR_DIGITS:
-            return int(position)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise ApiError(
-        422,
-        "validation_error",
-        "invalid cursor",
-        [{"field": "cursor", "message": "not a cursor from this API"}],
-    )
+def decode_cursor(cursor: str | None) -> int:
+    """The position a cursor points at (its pattern was checked with the query)."""
+    return int(cursor) if cursor else 0
 
 
 def sse(event: str, data: Any) -> str:
@@ -329,7 +312,7 @@ class ApiRoutes(PromptRoutes):
     async def _records(self, request: Request) -> tuple[Workspace, UUID, RecordQuery, int]:
         workspace, tenant = await self._tenant(request)
         params = self._params(request, RecordParams)
-        offset = decode_cursor("o", params.cursor)
+        offset = decode_cursor(params.cursor)
         query = RecordQuery(
             search=params.search,
             date_from=params.date_from,
@@ -360,7 +343,7 @@ class ApiRoutes(PromptRoutes):
         workspace, tenant_id, query, offset = await self._records(request)
         page = await run_in_threadpool(lister, workspace, tenant_id, query)
         shown = len(page.rows)
-        following = encode_cursor("o", offset + shown) if offset + shown < page.total else None
+        following = encode_cursor(offset + shown) if offset + shown < page.total else None
         return json_response(
             page_type.model_validate({"data": page.rows, "total": page.total, "next_cursor": following})
         )
@@ -442,7 +425,7 @@ class ApiRoutes(PromptRoutes):
     async def conversations(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         params = self._params(request, ConversationParams)
-        offset = decode_cursor("o", params.cursor)
+        offset = decode_cursor(params.cursor)
         query = ConversationQuery(
             text=params.q,
             customer=params.customer,
@@ -457,7 +440,7 @@ class ApiRoutes(PromptRoutes):
         page = await run_in_threadpool(workspace.search_conversations, tenant.id, query)
         shown = len(page.rows)
         beyond = offset + shown < page.total or (page.at_least and shown == params.limit)
-        more = encode_cursor("o", offset + shown) if beyond else None
+        more = encode_cursor(offset + shown) if beyond else None
         return json_response(
             ConversationPage.model_validate(
                 {
@@ -516,14 +499,14 @@ class ApiRoutes(PromptRoutes):
     async def events(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         params = self._params(request, PageParams)
-        after = decode_cursor("s", params.cursor)
+        after = decode_cursor(params.cursor)
         records = await run_in_threadpool(
             lambda: workspace.list_events(tenant.id, after_seq=after, limit=params.limit)
         )
         # The cursor always advances to the last event seen, so a poller never misses one.
         last = records[-1].event.seq if records else after
         return json_response(
-            EventPage(data=[EventOut.of(r) for r in records], next_cursor=encode_cursor("s", last))
+            EventPage(data=[EventOut.of(r) for r in records], next_cursor=encode_cursor(last))
         )
 
 

@@ -8,20 +8,55 @@ field the record does not have fails the first test that serves it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from agent_core.access.forms import MAX_REASON_CHARS, MIN_REASON_CHARS, PromptEdit
 from agent_core.domain import Channel, ChatMessage, EventRecord
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import MAX_SEARCH_CHARS, Outcome
+from agent_core.submitted import WholeNumber, text_field
+from agent_core.tenant_settings import TenantSettings
 
 Millis = Annotated[float, AfterValidator(lambda value: round(value, 3))]
 """A duration in milliseconds, to the microsecond."""
+
+MAX_CURSOR_DIGITS = 12
+"""Positions a cursor may hold: beyond every row count and within what SQL takes as an offset."""
+
+
+def _written_as(pattern: str, meaning: str) -> BeforeValidator:
+    """A query value checked as the document writes it before pydantic converts it (which
+    would also take `50.0` as 50, or `0` as a date: seconds since 1970)."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, str) and not compiled.fullmatch(value):
+            raise ValueError(f"must be {meaning}")
+        return value
+
+    return BeforeValidator(check)
+
+
+QueryDay = Annotated[date, _written_as(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", "a date as YYYY-MM-DD")]
+"""A day in a query string, as YYYY-MM-DD only."""
+QueryCount = Annotated[int, _written_as(r"[0-9]{1,9}", "a whole number")]
+"""A count in a query string, as digits only."""
+Cursor = Annotated[
+    str,
+    Field(
+        pattern=f"^[0-9]{{1,{MAX_CURSOR_DIGITS}}}$",
+        description=(
+            "`nextCursor` of the previous page (a position: any is valid; past the end, the page is empty)"
+        ),
+    ),
+]
 
 
 class Shape(BaseModel):
@@ -37,17 +72,19 @@ class PageParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    limit: int = Field(default=50, ge=1, le=100, description="Rows per page")
-    cursor: str | None = Field(default=None, max_length=200, description="`nextCursor` of the previous page")
+    limit: QueryCount = Field(default=50, ge=1, le=100, description="Rows per page")
+    cursor: Cursor | None = None
 
 
 class RecordParams(PageParams):
     """Query parameters of tours, notes and contacts."""
 
     search: str = Field(default="", max_length=200, description="Text the record contains (any case)")
-    date_from: date | None = Field(default=None, alias="from", description="First day, inclusive")
-    date_to: date | None = Field(default=None, alias="to", description="Last day, inclusive")
-    sort: str = Field(default="", max_length=40, description="Column to sort by")
+    date_from: QueryDay | None = Field(default=None, alias="from", description="First day, inclusive")
+    date_to: QueryDay | None = Field(default=None, alias="to", description="Last day, inclusive")
+    sort: str = Field(
+        default="", max_length=40, description="Column to sort by (empty: the table's usual order)"
+    )
     order: Literal["asc", "desc"] = "asc"
 
 
@@ -129,20 +166,13 @@ class TourOut(Shape):
     status: Literal["booked", "cancelled"]
 
 
-class TenantSettingsBody(BaseModel):
+class TenantSettingsBody(TenantSettings):
     """A tenant's settings on the wire (camelCase); a PUT replaces them, missing fields take
     their defaults."""
 
     model_config = ConfigDict(
         alias_generator=to_camel, populate_by_name=True, extra="forbid", from_attributes=True
     )
-
-    timezone: str | None = Field(default=None, description="IANA zone; null: the server's TIMEZONE")
-    date_order: Literal["day_first", "month_first"] = "day_first"
-    enabled_tools: list[str] | None = Field(default=None, description="null: every tool")
-    booking_noun: str = "tour"
-    booking_noun_plural: str = "tours"
-    example: str | None = None
 
 
 class ContactPatch(BaseModel):
@@ -160,7 +190,9 @@ class RescheduleBody(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    new_date: str = Field(description="The new date, YYYY-MM-DD; today or later")
+    new_date: str = Field(
+        description="The new date, YYYY-MM-DD; today or later", json_schema_extra={"format": "date"}
+    )
     new_location: str | None = Field(default=None, description="The new place, if it changes")
 
 
@@ -191,10 +223,12 @@ class ConversationParams(PageParams):
         max_length=MAX_SEARCH_CHARS,
         description="A name, email or phone in the arguments of any of its tool calls",
     )
-    date_from: date | None = Field(
+    date_from: QueryDay | None = Field(
         default=None, alias="from", description="Started on or after this day (UTC)"
     )
-    date_to: date | None = Field(default=None, alias="to", description="Started on or before this day (UTC)")
+    date_to: QueryDay | None = Field(
+        default=None, alias="to", description="Started on or before this day (UTC)"
+    )
     outcome: Outcome | None = Field(default=None, description="What it did")
     tool: str = Field(default="", max_length=MAX_SEARCH_CHARS, description="A tool it called")
     channel: Channel | None = Field(default=None, description="Where its first message came from")
@@ -302,10 +336,10 @@ class AnalyticsParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    date_from: date | None = Field(
+    date_from: QueryDay | None = Field(
         default=None, alias="from", description="First day (UTC), inclusive; 29 days before `to` by default"
     )
-    date_to: date | None = Field(
+    date_to: QueryDay | None = Field(
         default=None, alias="to", description="Last day (UTC), inclusive; today by default"
     )
 
@@ -415,12 +449,8 @@ class EventPage(Shape):
     next_cursor: str | None
 
 
-class PromptDraftBody(BaseModel):
+class PromptDraftBody(PromptEdit):
     """A new draft of the tenant's prompt (the live prompt does not change)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    prompt: str = Field(description="The whole prompt text, up to 8000 characters")
 
 
 class PromptDraftOut(Shape):
@@ -433,17 +463,25 @@ class PromptDraftOut(Shape):
 class PublishBody(BaseModel):
     """Publishing runs the tenant's scenarios first; an admin may publish past a failure."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+    )
 
-    override_reason: str | None = Field(
-        default=None, description="Admins only: publish even if scenarios fail; kept in the audit log"
+    override_reason: str | None = text_field(
+        MIN_REASON_CHARS,
+        MAX_REASON_CHARS,
+        default=None,
+        description="Admins only: publish even if scenarios fail; kept in the audit log",
     )
 
 
 class RollbackBody(PublishBody):
     """Make an earlier version live again (as a new version), through the same gate."""
 
-    version: int = Field(ge=1, description="The version to restore")
+    version: WholeNumber = Field(ge=1, description="The version to restore")
 
 
 class RunBody(BaseModel):
@@ -451,10 +489,12 @@ class RunBody(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    target: Literal["live", "draft"] | int = Field(
+    target: Literal["live", "draft"] | WholeNumber = Field(
         default="live", description='"live", "draft", or a version number'
     )
-    repetitions: int = Field(default=1, ge=1, le=20, description="Runs of each scenario; all must pass")
+    repetitions: WholeNumber = Field(
+        default=1, ge=1, le=20, description="Runs of each scenario; all must pass"
+    )
 
 
 class RunSummaryOut(Shape):

@@ -15,9 +15,18 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    model_validator,
+)
 
 from agent_core.errors import InvalidInputError, StorableText, invalid_input
+from agent_core.submitted import WholeNumber, text_field
 
 MAX_STEPS = 20
 MAX_SCENARIOS = 200
@@ -34,12 +43,18 @@ def _shorthand(value: object) -> object:
     return value if isinstance(value, dict) else {"equals": value}
 
 
+Plain = str | int | float | bool | None
+"""A value a tool argument may equal."""
+
+
 class ArgumentCheck(_Spec):
     """How one argument of an expected tool call is checked; exactly one field is set."""
 
-    equals: str | int | float | bool | None = None
-    contains: StorableText | None = Field(default=None, min_length=1, max_length=500)
-    days_from_today: int | None = Field(default=None, ge=-3650, le=3650)
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+
+    equals: Plain = None
+    contains: StorableText | None = text_field(1, 500, default=None)
+    days_from_today: WholeNumber | None = Field(default=None, ge=-3650, le=3650)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ArgumentCheck:
@@ -67,13 +82,19 @@ class ArgumentCheck(_Spec):
         return f"= today{self.days_from_today:+d} days"
 
 
+Check = ArgumentCheck | Plain
+"""An argument check as written: the check, or a plain value it must equal."""
+ReplyText = Annotated[StorableText, text_field(1, 500)]
+"""Text a reply must (not) contain."""
+
+
 class ToolExpectation(_Spec):
     """A tool call the step must make, with the arguments it must carry."""
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]+$")
-    arguments: dict[str, Annotated[ArgumentCheck, BeforeValidator(_shorthand)]] = Field(
-        default_factory=dict, max_length=20
-    )
+    arguments: dict[
+        str, Annotated[ArgumentCheck, BeforeValidator(_shorthand, json_schema_input_type=Check)]
+    ] = Field(default_factory=dict, max_length=20)
     outcome: Literal["succeeded", "failed", "any"] = "succeeded"
     """A booking scenario usually wants the booking made, not merely attempted."""
 
@@ -84,14 +105,10 @@ class StepExpectation(_Spec):
 
     tools: list[ToolExpectation] = Field(default_factory=list, max_length=10)
     not_tools: list[str] = Field(default_factory=list, max_length=20)
-    no_tools: bool = False
-    reply_contains: list[Annotated[StorableText, Field(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20
-    )
-    reply_excludes: list[Annotated[StorableText, Field(min_length=1, max_length=500)]] = Field(
-        default_factory=list, max_length=20
-    )
-    max_latency_ms: int | None = Field(default=None, ge=1, le=600_000)
+    no_tools: StrictBool = False
+    reply_contains: list[ReplyText] = Field(default_factory=list, max_length=20)
+    reply_excludes: list[ReplyText] = Field(default_factory=list, max_length=20)
+    max_latency_ms: WholeNumber | None = Field(default=None, ge=1, le=600_000)
 
     @model_validator(mode="after")
     def _consistent(self) -> StepExpectation:
@@ -106,7 +123,7 @@ class StepExpectation(_Spec):
 class Step(_Spec):
     """One message from the caller and what must follow."""
 
-    say: StorableText = Field(min_length=1, max_length=4000)
+    say: StorableText = text_field(1, 4000)
     expect: StepExpectation = Field(default_factory=StepExpectation)
 
     def message(self, today: date) -> str:
@@ -122,8 +139,8 @@ class Step(_Spec):
 class Scenario(_Spec):
     """A named conversation to replay against a prompt, with its expectations."""
 
-    name: StorableText = Field(min_length=1, max_length=120)
-    description: StorableText = Field(default="", max_length=2000)
+    name: StorableText = text_field(1, 120)
+    description: StorableText = text_field(0, 2000, default="")
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
 

@@ -42,6 +42,9 @@ from agent_core.store.conversation_log import ConversationOverview, Conversation
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
 
+RETRY_RULE = "only the last message of a conversation can be retried, once it failed"
+"""Why a retry is refused: any other turn would answer a message out of its order."""
+
 
 class ToolFailure(Exception):
     """Raised by a tool to refuse a call; the message goes back to the model and nothing is written."""
@@ -168,7 +171,7 @@ class Store(AccessStore, ScenarioStore, Protocol):
         `origin` (channel, who) is kept with the turn.
 
         With `retry_of`, the turn answers again the message of that failed turn — the
-        conversation's last — and stores no second copy of it (InvalidInputError otherwise).
+        conversation's last — and stores no second copy of it (ConflictError otherwise).
         NotFoundError when the conversation does not exist for this tenant;
         ConversationBusyError while another turn of it holds a live lease.
         """

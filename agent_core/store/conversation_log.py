@@ -66,8 +66,6 @@ class ConversationQuery:
             raise InvalidInputError("offset must not be negative")
         if max(len(self.text), len(self.customer), len(self.tool)) > MAX_SEARCH_CHARS:
             raise InvalidInputError(f"search text is limited to {MAX_SEARCH_CHARS} characters")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise InvalidInputError("the start date is after the end date")
         return self
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:

@@ -106,8 +106,6 @@ class RecordQuery:
             raise InvalidInputError("offset must not be negative")
         if len(self.search) > 200:
             raise InvalidInputError("search text is limited to 200 characters")
-        if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise InvalidInputError("the start date is after the end date")
         return self
 
     def bounds(self, spec: TableSpec) -> tuple[date | datetime | None, date | datetime | None]:

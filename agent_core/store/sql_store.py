@@ -41,10 +41,17 @@ from agent_core.domain import (
     TurnRecord,
     by_agent,
 )
-from agent_core.errors import ConversationBusyError, InvalidInputError, NotFoundError, PromptChangedError
+from agent_core.errors import (
+    ConflictError,
+    ConversationBusyError,
+    InvalidInputError,
+    NotFoundError,
+    PromptChangedError,
+)
 from agent_core.store.analytics import Analytics, AnalyticsQuery, compute
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
+    RETRY_RULE,
     ToolEvents,
     ToolExecution,
     ToolFailure,
@@ -416,7 +423,7 @@ class SqlStore(RecordPages, SqlScenarios):
             and latest[0]["status"] == "failed"
             and latest[0]["user_message"] == message
         ):
-            raise InvalidInputError("only the last message of a conversation can be retried, once it failed")
+            raise ConflictError(RETRY_RULE, "not_retryable")
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
         if not turn_ids:

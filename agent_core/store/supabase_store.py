@@ -52,6 +52,7 @@ from agent_core.domain import (
 )
 from agent_core.errors import (
     ConfigError,
+    ConflictError,
     ConversationBusyError,
     InvalidInputError,
     NotFoundError,
@@ -61,6 +62,7 @@ from agent_core.errors import (
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
+    RETRY_RULE,
     ToolEvents,
     ToolExecution,
     ToolFailure,
@@ -431,21 +433,23 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         origin: TurnOrigin | None = None,
     ) -> TurnStart:
         start = TurnStart(conversation_id or uuid4(), uuid4())
-        self._rpc(
-            "app_start_turn",
-            {
-                "p_tenant": str(tenant_id),
-                "p_conversation": None if conversation_id is None else str(conversation_id),
-                "p_new_conversation": str(start.conversation_id),
-                "p_turn": str(start.turn_id),
-                "p_message": user_message,
-                "p_lease_seconds": lease_seconds,
-                "p_events": _events_json(events(start)),
-                "p_retry_of": None if retry_of is None else str(retry_of),
-                "p_channel": (origin.channel if origin else Channel.UNKNOWN).value,
-                "p_started_by": origin.started_by if origin else None,
-            },
-        )
+        arguments = {
+            "p_tenant": str(tenant_id),
+            "p_conversation": None if conversation_id is None else str(conversation_id),
+            "p_new_conversation": str(start.conversation_id),
+            "p_turn": str(start.turn_id),
+            "p_message": user_message,
+            "p_lease_seconds": lease_seconds,
+            "p_events": _events_json(events(start)),
+            "p_retry_of": None if retry_of is None else str(retry_of),
+            "p_channel": (origin.channel if origin else Channel.UNKNOWN).value,
+            "p_started_by": origin.started_by if origin else None,
+        }
+        try:
+            self._rpc("app_start_turn", arguments)
+        except InvalidInputError:
+            # The only input app_start_turn refuses (VA422) is a retry of a turn that may not be.
+            raise ConflictError(RETRY_RULE, "not_retryable") from None
         return start
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:

@@ -7,9 +7,10 @@ import re
 
 import pytest
 
-from agent_core.agent.requests import BLANK, TurnRequest, parse_turn_request
+from agent_core.agent.requests import TurnRequest, parse_turn_request
 from agent_core.errors import InvalidInputError
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.submitted import BLANK
 
 
 def test_the_blank_class_is_exactly_what_validation_strips() -> None:

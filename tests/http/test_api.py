@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import json
 from collections.abc import Callable, Iterator
@@ -440,9 +439,16 @@ def test_json_nested_too_deeply_is_a_400_not_a_crash(api: RunningApi) -> None:
     assert error_of(response)["message"] == "the body's JSON is nested too deeply"
 
 
-def test_a_cursor_beyond_any_page_is_refused(api: RunningApi) -> None:
-    huge = base64.urlsafe_b64encode(b"o:" + b"9" * 40).decode()
-    response = api.client.get(f"/api/tenants/{DEMO}/tours", params={"cursor": huge})
+def test_a_cursor_past_the_last_row_is_an_empty_page(api: RunningApi) -> None:
+    response = api.client.get(f"/api/tenants/{DEMO}/tours", params={"cursor": "9" * 12})
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+    assert response.json()["nextCursor"] is None
+
+
+@pytest.mark.parametrize("cursor", ["9" * 13, "-1", "bzox", "1.0"])
+def test_a_cursor_that_is_not_a_position_is_refused(api: RunningApi, cursor: str) -> None:
+    response = api.client.get(f"/api/tenants/{DEMO}/tours", params={"cursor": cursor})
     assert response.status_code == 422
     assert error_of(response)["details"][0]["field"] == "cursor"
 
@@ -455,3 +461,13 @@ def test_only_the_allowed_host_names_are_answered(serve: Callable[..., RunningAp
     assert error_of(rebound)["code"] == "unknown_host"
     named = api.client.get("/api/health", headers={"Host": "Agent.Example.com:8501"})
     assert named.status_code == 200
+
+
+def test_a_retry_of_a_turn_that_did_not_fail_is_a_conflict_and_runs_nothing(api: RunningApi) -> None:
+    answered = chat(api, "Hello")
+    conversation = answered["conversationId"]
+    retry = {"conversationId": conversation, "retryOf": answered["turnId"]}
+    response = api.client.post("/api/chat", json={"tenantId": DEMO, "message": "Hello", **retry})
+    assert response.status_code == 409
+    assert error_of(response)["code"] == "not_retryable"
+    assert len(api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(conversation))) == 1

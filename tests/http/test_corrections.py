@@ -43,8 +43,12 @@ def test_a_booking_is_moved_then_cancelled_and_a_second_cancel_is_refused(api: R
     cancelled = post(api, f"/api/tenants/{DEMO}/tours/{booking}/cancel")
     assert cancelled.json()["status"] == "cancelled"
     again = post(api, f"/api/tenants/{DEMO}/tours/{booking}/cancel")
-    assert again.status_code == 422
-    assert again.json()["error"]["message"] == "this booking is cancelled already"
+    assert again.status_code == 409
+    assert again.json()["error"] == {
+        "code": "already_cancelled",
+        "message": "this booking is cancelled already",
+        "details": [],
+    }
     listed = api.client.get(f"/api/tenants/{DEMO}/tours").json()["data"]
     assert [(t["tourDate"], t["status"]) for t in listed] == [("2027-01-17", "cancelled")]
 
@@ -58,7 +62,7 @@ def test_a_retried_cancel_with_its_key_gets_the_first_answer(api: RunningApi) ->
     assert repeat.json() == first.json()
     assert repeat.headers["idempotent-replayed"] == "true"
     other = post(api, f"/api/tenants/{DEMO}/tours/{uuid4()}/cancel", **{"Idempotency-Key": "cancel-ana-1"})
-    assert other.status_code == 422
+    assert other.status_code == 409
     assert other.json()["error"]["code"] == "idempotency_key_reused"
 
 

@@ -58,7 +58,7 @@ def test_a_roll_back_past_failing_scenarios_needs_an_admins_reason(
     assert forced.status_code == 200  # local mode acts as an admin
     assert forced.json()["overridden"] is True
     missing = api.client.post(f"{BASE}/prompt/rollback", json={"version": 9})
-    assert missing.status_code == 422
+    assert missing.status_code == 404
 
 
 def test_scenarios_are_added_replaced_deleted_and_moved_as_yaml(api: RunningApi) -> None:

@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from agent_core.domain import ChatMessage, Tenant, Usage
-from agent_core.errors import InvalidInputError
+from agent_core.errors import ConflictError
 from agent_core.store.base import Store, TurnOutcome, TurnStart
 
 
@@ -49,11 +49,11 @@ def test_only_the_last_turn_and_only_once_it_failed_may_be_retried(store: Store,
     second = store.start_turn(tenant.id, first.conversation_id, "Are you there?")
     succeed(store, tenant, second, "Yes.")
     for retry_of, message in ((first.turn_id, "Hello"), (second.turn_id, "Are you there?"), (uuid4(), "Hi")):
-        with pytest.raises(InvalidInputError, match="only the last message"):
+        with pytest.raises(ConflictError, match="only the last message"):
             store.start_turn(tenant.id, first.conversation_id, message, retry_of=retry_of)
     third = store.start_turn(tenant.id, first.conversation_id, "Still there?")
     fail(store, tenant, third)
-    with pytest.raises(InvalidInputError, match="only the last message"):
+    with pytest.raises(ConflictError, match="only the last message"):
         store.start_turn(tenant.id, first.conversation_id, "Something else", retry_of=third.turn_id)
     assert len(store.list_turns(tenant.id, first.conversation_id)) == 3
     assert len(store.list_messages(tenant.id, first.conversation_id)) == 4
