@@ -7,6 +7,7 @@ and the history from the store, so any process can serve any turn.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -29,10 +30,12 @@ from agent_core.agent.steps import (
     TurnStep,
 )
 from agent_core.agent.stopping import RunningTurns, StopFlag, interruptible
+from agent_core.agent.text_calls import ReplyGate, calls_in_text
 from agent_core.clock import Clock
 from agent_core.domain import (
     ChatMessage,
     EventName,
+    JsonDict,
     OutboxEvent,
     ToolCallRecord,
     ToolCallRequest,
@@ -232,14 +235,18 @@ class Agent:
         turn = self._begin(request, prompt, origin)
         try:
             yield TurnStarted(turn.tenant_id, turn.conversation_id, turn.turn_id, self.model.name)
+            # Every step offers the tools: a model asked without them writes its call as text.
+            tools = tuple(s for s in self.tools.specs if turn.settings.allows(s.name))
             for step in range(self.limits.max_steps):
-                # The last allowed call gets no tools, so the turn always ends in a reply.
-                enabled = tuple(s for s in self.tools.specs if turn.settings.allows(s.name))
-                tools = enabled if step < self.limits.max_steps - 1 else ()
                 self._before_step(turn)
                 calls = yield from self._call_model(turn, tools)
-                if not calls or not tools:
+                if not calls:
                     break
+                if step == self.limits.max_steps - 1:
+                    raise ModelError(
+                        f"the model kept calling tools for all {self.limits.max_steps} of its steps"
+                        " without answering; the calls of the last one did not run"
+                    )
                 yield from self._run_tools(turn, calls)
             result = self._finish(turn)
         except BaseException as error:
@@ -314,6 +321,7 @@ class Agent:
         started = time.perf_counter()
         text_parts: list[str] = []
         calls: dict[str, ToolCallRequest] = {}
+        gate = ReplyGate()
         turn.model_calls += 1
         try:
             # On a helper thread: a stop, the deadline or a shutdown ends the wait even while the
@@ -321,13 +329,14 @@ class Agent:
             answer = partial(self.model.stream, list(turn.messages), tools)
             for event in interruptible(answer, partial(self._before_step, turn)):
                 if isinstance(event, TextDelta):
-                    text_parts.append(event.text)
                     turn.reply_chars += len(event.text)
                     if turn.reply_chars > self.limits.max_reply_chars:
                         raise ModelError(
                             f"the model's reply ran over {self.limits.max_reply_chars} characters"
                         )
-                    yield ReplyDelta(event.text)
+                    if shown := gate.feed(event.text):
+                        text_parts.append(shown)
+                        yield ReplyDelta(shown)
                 elif isinstance(event, ModelDone):
                     turn.usage, turn.model_name = turn.usage + event.usage, event.model
                 else:
@@ -338,13 +347,38 @@ class Agent:
             raise
         self.health.succeeded()
         turn.timings["model_ms"] += (time.perf_counter() - started) * 1000
+        written, rest = self._calls_written_as_text(turn, gate.held(), tools)
+        for call in written:
+            self._check_call(calls, call)
+            calls.setdefault(call.id, call)
+        if rest:
+            text_parts.append(rest)
+            yield ReplyDelta(rest)
+        if calls and not tools:
+            raise ModelError("the model asked for tools though none are enabled for this tenant")
         text = "".join(text_parts)
         turn.reply_parts.append(text)
-        if calls and tools:
+        if calls:
             assistant = ChatMessage("assistant", text, tool_calls=tuple(calls.values()))
             self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, assistant)
             turn.messages.append(assistant)
         return list(calls.values())
+
+    def _calls_written_as_text(
+        self, turn: _Turn, held: str, tools: Sequence[ToolSpec]
+    ) -> tuple[list[ToolCallRequest], str]:
+        """The calls in the text held back from the caller, and the rest of that text. A call
+        to a tool the model may not use fails the turn: shown, it would read as gibberish."""
+        written, rest = calls_in_text(held)
+        offered = {spec.name for spec in tools}
+        for call in written:
+            if call.name not in offered:
+                raise ModelError(
+                    f"the model wrote a call to {call.name!r} as text; it is not a tool it may use here"
+                )
+        # Ids unique to the turn: a call is known by its conversation, id and arguments.
+        prefix = f"text-{turn.turn_id.hex[:12]}-{turn.model_calls}"
+        return [ToolCallRequest(f"{prefix}-{i}", c.name, c.arguments) for i, c in enumerate(written)], rest
 
     def _check_call(self, calls: Mapping[str, ToolCallRequest], call: ToolCallRequest) -> None:
         """ModelError for a call no answer may hold: the turn fails with the reason, nothing of
@@ -367,6 +401,14 @@ class Agent:
         started = time.perf_counter()
         for call in calls:
             self._before_step(turn)
+            earlier = next((r for r in turn.records if _same_call(r, call)), None)
+            if earlier is not None:
+                # Run once per turn: the model is told, not the tool run again (three
+                # identical notes were stored when it was).
+                told = ChatMessage("tool", _repeated(earlier), tool_call_id=call.id)
+                self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, told)
+                turn.messages.append(told)
+                continue
             prepared = self.tools.prepare(call, turn.today, allowed=turn.settings.allows)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []
@@ -393,7 +435,7 @@ class Agent:
             # A failed turn with the reason, shown as not answered, rather than a stock apology
             # recorded as an answer.
             raise ModelError(
-                f"the model used all {turn.model_calls} of its steps on tools without writing a reply"
+                "the model ran its tools but wrote no reply"
                 if turn.records
                 else "the model sent an empty answer"
             )
@@ -507,3 +549,36 @@ class Agent:
         """The turn no longer runs here: no lease to renew, nothing to stop."""
         self.leases.release(turn_id)
         self.running.remove(turn_id)
+
+
+def _canonical(arguments: JsonDict | str) -> str:
+    """Arguments as one text whatever their key order or spacing."""
+    parsed: object = arguments
+    if isinstance(arguments, str):
+        try:
+            parsed = json.loads(arguments)
+        except ValueError:
+            return arguments
+    return json.dumps(parsed, sort_keys=True, ensure_ascii=False)
+
+
+def _same_call(record: ToolCallRecord, call: ToolCallRequest) -> bool:
+    """True when `call` asks for what `record` already did: same tool, same arguments."""
+    return record.name == call.name and _canonical(record.arguments) == _canonical(call.arguments)
+
+
+def _repeated(earlier: ToolCallRecord) -> str:
+    """What the model reads for a call it already made in this turn."""
+    try:
+        result: object = json.loads(earlier.model_content)
+    except ValueError:
+        result = earlier.model_content
+    return json.dumps(
+        {
+            "repeated": True,
+            "note": "This exact call already ran in this turn and was not run again; its result is"
+            " below. Do not call it again: answer the caller.",
+            "result": result,
+        },
+        ensure_ascii=False,
+    )

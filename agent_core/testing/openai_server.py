@@ -39,6 +39,8 @@ class FakeCompletion:
     trickle_bytes: bool = False
     truncated: bool = False
     raw_body: str | None = None
+    # A real server's stream as recorded: every SSE `data:` payload, `[DONE]` last, sent as is.
+    recorded: tuple[str, ...] = ()
 
 
 Responder = Callable[[dict[str, Any]], FakeCompletion]
@@ -190,6 +192,12 @@ class FakeOpenAIServer:
                 while time.monotonic() < trickle_until:
                     self._send_chunk(" " if completion.trickle_bytes else ": keep-alive\n\n")
                     time.sleep(0.05)
+                if completion.recorded:
+                    for payload in completion.recorded:
+                        self._send_chunk(f"data: {payload}\n\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    self.wfile.flush()
+                    return
                 events = [f"data: {json.dumps(chunk)}\n\n" for chunk in _stream_chunks(model, completion)]
                 if completion.truncated:
                     for event in events[: len(events) // 2]:

@@ -107,22 +107,23 @@ def test_the_tenant_comes_from_the_request_never_from_the_model(
     assert store.list_tours(other_tenant.id).total == 0
 
 
-def test_steps_are_bounded_and_the_last_call_must_answer_in_words(
+def test_a_model_that_keeps_calling_tools_fails_the_turn_and_every_step_offers_them(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
+    notes = iter(range(100))
+
     def always_a_tool(messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> ScriptedReply:
-        if not tools:
-            return ScriptedReply("I stopped after three steps.")
-        return ScriptedReply(tool_calls=(call("take_note", content="again"),))
+        return ScriptedReply(tool_calls=(call("take_note", content=f"note {next(notes)}"),))
 
     model = ScriptedModel(always_a_tool)
-    result = make_agent(store, clock, model, limits=AgentLimits(max_steps=3)).run_turn(
-        tenant.id, "Loop forever"
-    )
-    assert result.model_calls == 3
-    assert len(result.tool_calls) == 2
-    assert model.requests[-1][1] == []
-    assert result.reply == "I stopped after three steps."
+    agent = make_agent(store, clock, model, limits=AgentLimits(max_steps=3))
+    with pytest.raises(ModelError, match="kept calling tools for all 3 of its steps"):
+        agent.run_turn(tenant.id, "Loop forever")
+    assert [len(tools) for _, tools in model.requests] == [len(agent.tools.specs)] * 3
+    # The last step's call did not run; the turn shows as not answered.
+    assert store.list_notes(tenant.id).total == 2
+    [turn] = store.list_turns(tenant.id, store.list_conversations(tenant.id)[0].id)
+    assert turn.status == "failed"
 
 
 def test_a_model_failure_keeps_the_user_message_and_completed_tools(

@@ -95,7 +95,7 @@ def test_an_empty_answer_is_a_failed_turn_not_an_apology(api: RunningApi, model:
 
 
 def test_steps_used_up_by_a_tool_loop_are_a_failed_turn(api: RunningApi, model: FakeOpenAIServer) -> None:
-    # Every answer asks for a look-up again, the last one (offered no tools) too.
+    # Every answer asks for a look-up again (every step offers the tools).
     loop = [
         FakeCompletion(tool_calls=((f"call_loop_{i}", "find_tours", json.dumps({"name": "Dee Eve"})),))
         for i in range(4)
@@ -103,7 +103,10 @@ def test_steps_used_up_by_a_tool_loop_are_a_failed_turn(api: RunningApi, model: 
     model.enqueue(*loop)
     response = chat(api, "What is booked for Dee Eve?")
     assert response.status_code == 502
-    assert failed_turn(api, response) == "the model used all 4 of its steps on tools without writing a reply"
+    assert failed_turn(api, response) == (
+        "the model kept calling tools for all 4 of its steps without answering; the calls of the last"
+        " one did not run"
+    )
 
 
 def test_an_answer_with_more_tool_calls_than_the_cap_runs_none(

@@ -1,0 +1,128 @@
+"""A real model's answers, replayed: what Qwen2.5-Coder-1.5B-Instruct (llama.cpp's
+`llama-server`, offline) streamed to this app, recorded byte for byte and sent again by the
+local OpenAI-compatible server through the real `openai` client and the HTTP API.
+
+The recordings (`recordings/qwen25-coder-1.5b.jsonl` here) are the exchanges of
+`../shared/real-model/recordings/exchanges.jsonl` that show each behaviour, by `seq`: tool
+calls written as text (1, 2, 31, 41), the same call asked for again and again (28–30, 38–40).
+They are replayed in order; what the app sends the model in between is not matched, as the
+answers of a real model cannot depend on it here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import pytest
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from tests.http.conftest import RunningApi
+
+RECORDINGS = Path(__file__).parent / "recordings" / "qwen25-coder-1.5b.jsonl"
+DEMO = str(DEMO_TENANT_ID)
+
+
+def recorded(*seqs: int) -> list[FakeCompletion]:
+    """The recorded answers of these exchanges, in that order."""
+    found = {row["seq"]: row for row in map(json.loads, RECORDINGS.read_text().splitlines())}
+    return [FakeCompletion(recorded=tuple(found[seq]["response_chunks"])) for seq in seqs]
+
+
+@pytest.fixture
+def model() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def api(serve: Callable[..., RunningApi], model: FakeOpenAIServer) -> RunningApi:
+    return serve(openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0)
+
+
+def streamed(api: RunningApi, message: str) -> list[tuple[str, Any]]:
+    """The turn's server-sent events, as (event, data)."""
+    body = {"tenantId": DEMO, "message": message}
+    with api.client.stream("POST", "/api/chat", json=body, headers={"Accept": "text/event-stream"}) as reply:
+        text = "".join(reply.iter_text())
+    events = []
+    for block in text.strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def chat(api: RunningApi, message: str) -> httpx.Response:
+    return api.client.post("/api/chat", json={"tenantId": DEMO, "message": message})
+
+
+def stored_error(api: RunningApi, response: httpx.Response) -> str:
+    error = response.json()["error"]
+    [turn] = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(error["conversationId"]))
+    assert turn.status == "failed"
+    assert turn.error is not None
+    return turn.error
+
+
+def test_a_booking_written_as_bare_json_is_booked_and_no_json_reaches_the_caller(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    # Recorded: the app answered the caller with this JSON, and booked nothing.
+    model.enqueue(*recorded(2), FakeCompletion(text="Booked John Smith for Paris on 15 March."))
+    events = streamed(api, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    assert [name for name, _ in events if name != "reply.delta"] == [
+        "turn.started",
+        "tool.started",
+        "tool.finished",
+        "done",
+    ]
+    said = "".join(data["text"] for name, data in events if name == "reply.delta")
+    assert said == "Booked John Smith for Paris on 15 March."
+    [(tool, call)] = [(d["name"], d) for n, d in events if n == "tool.finished"]
+    assert (tool, call["status"]) == ("book_tour", "succeeded")
+    tours = api.runtime.store.list_tours(DEMO_TENANT_ID).rows
+    assert [(t.customer_name, t.tour_date.isoformat(), t.location) for t in tours] == [
+        ("John Smith", "2027-03-15", "Paris")
+    ]
+
+
+def test_a_call_to_a_tool_that_does_not_exist_written_as_text_fails_the_turn_honestly(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    model.enqueue(*recorded(1))  # {"name": "welcome", "arguments": {}}
+    response = chat(api, "Hello, what can you help me with?")
+    assert response.status_code == 502
+    assert stored_error(api, response) == (
+        "the model wrote a call to 'welcome' as text; it is not a tool it may use here"
+    )
+
+
+def test_the_same_note_asked_for_four_times_is_stored_once_and_the_loop_fails_the_turn(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    # Recorded: three identical notes stored, then the call as a ```json reply (step 4, no tools).
+    model.enqueue(*recorded(38, 39, 40, 41))
+    response = chat(api, "Please note that John Smith is allergic to peanuts.")
+    assert response.status_code == 502
+    assert "kept calling tools for all 4 of its steps" in stored_error(api, response)
+    notes = api.runtime.store.list_notes(DEMO_TENANT_ID).rows
+    assert [n.content for n in notes] == ["John Smith is allergic to peanuts."]
+    # The model was told, each time, that the call had already run.
+    told = [m for m in model.requests[-1]["messages"] if m["role"] == "tool"]
+    assert [json.loads(m["content"]).get("repeated", False) for m in told] == [False, True, True]
+
+
+def test_a_failed_cancel_asked_for_again_and_again_runs_once(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    model.enqueue(*recorded(28, 29, 30, 31))
+    response = chat(api, "Cancel the booking for Nobody Here.")
+    assert response.status_code == 502
+    conversation = UUID(response.json()["error"]["conversationId"])
+    calls = api.runtime.store.list_tool_calls(DEMO_TENANT_ID, conversation)
+    assert [(c.name, c.status.value) for c in calls] == [("cancel_tour", "failed")]
