@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -93,13 +93,19 @@ def test_the_log_pages_and_counts(store: Store, tenant: Tenant) -> None:
     assert beyond.rows == []
 
 
+def test_a_range_of_days_that_ends_before_it_starts_finds_nothing(store: Store, tenant: Tenant) -> None:
+    converse(store, tenant, "Hello")
+    today = utcnow().date()
+    assert len(ids(store, tenant, date_from=today - timedelta(days=1), date_to=today)) == 1
+    assert ids(store, tenant, date_from=today, date_to=today - timedelta(days=1)) == set()
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
         (ConversationQuery(limit=0), "page size"),
         (ConversationQuery(offset=-1), "offset"),
         (ConversationQuery(text="x" * 201), "limited"),
-        (ConversationQuery(date_from=date(2027, 2, 1), date_to=date(2027, 1, 1)), "start date"),
     ],
 )
 def test_a_query_that_makes_no_sense_is_refused(
