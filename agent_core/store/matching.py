@@ -85,6 +85,14 @@ class AmbiguousContactError(ToolFailure):
         )
 
 
+def _may_be_named(stored: str, given: str) -> bool:
+    """True when `given` can be how the person of `stored` names themselves: the same name,
+    or part of it ("Bob" for "Bob Lee"). Anything else may be another person, whose details a
+    model would overwrite (a phone it invented that another contact has)."""
+    words = set(name_key(given).split())
+    return bool(words) and words <= set(name_key(stored).split())
+
+
 @dataclass(frozen=True, slots=True)
 class ContactMatch:
     """The contact a save lands on, whether it is new, and what found the existing one."""
@@ -100,9 +108,10 @@ def resolve_contact(
     """The contact saving these details makes: one person is one contact, found by name, or
     else by email or phone; AmbiguousContactError when they point at different contacts.
 
-    A contact found by its email or phone keeps its stored name (a different name may be a
-    nickname or a typo, and renaming is the operator's call); found by name, it takes the
-    spelling given. Details not given keep their stored values.
+    A contact found by its email or phone keeps its stored name, and is updated only when the
+    name given is that name or part of it: otherwise ToolFailure, and the agent asks (renaming
+    is the operator's call). Found by name, it takes the spelling given. Details not given
+    keep their stored values.
     """
     wanted = detail_keys(name, email, phone)
     found: dict[MatchedBy, list[Contact]] = {field: [] for field in MATCH_ORDER}
@@ -119,6 +128,12 @@ def resolve_contact(
         return ContactMatch(Contact(uuid4(), tenant_id, name, email, phone, now, now), True, None)
     (existing,) = matches.values()
     matched_by = next(field for field, hits in found.items() if hits)
+    if matched_by != "name" and not _may_be_named(existing.name, name):
+        detail = "email" if matched_by == "email" else "phone number"
+        raise ToolFailure(
+            f"that {detail} is on file for {existing.name}, not {name}: nothing was saved. Ask the"
+            f" caller whether they are {existing.name}, or for their own {detail}"
+        )
     updated = replace(
         existing,
         name=name if matched_by == "name" else existing.name,

@@ -75,7 +75,7 @@ NoteText = Annotated[
 ]
 PhoneNumber = Annotated[
     str,
-    Field(max_length=32, description="Phone number, e.g. +1-555-0123"),
+    Field(max_length=32, description="Phone number exactly as the caller gave it; never make one up"),
     AfterValidator(_phone),
 ]
 BookableDate = Annotated[

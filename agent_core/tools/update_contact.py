@@ -15,7 +15,11 @@ class UpdateContactArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName
-    email: EmailStr | None = Field(default=None, max_length=254, description="Email address")
+    email: EmailStr | None = Field(
+        default=None,
+        max_length=254,
+        description="Email address exactly as the caller gave it; never make one up",
+    )
     phone: PhoneNumber | None = None
 
     @field_validator("email", "phone", mode="before")
@@ -44,9 +48,10 @@ def update_contact_info(args: UpdateContactArgs, context: ToolContext) -> JsonDi
 UPDATE_CONTACT_INFO = Tool(
     name="update_contact_info",
     description=(
-        "Create a contact or update an existing one: the same name (ignoring case and accents),"
-        " or an email or phone number already on file, is the same person, who keeps the stored"
-        " name. Pass only the fields the caller gave; omitted fields keep their stored values."
+        "Create a contact or update an existing one: the same name (ignoring case and accents)"
+        " is the same person; an email or phone number already on file under another name is"
+        " refused (ask the caller). Pass only the fields the caller gave; omitted fields keep"
+        " their stored values."
     ),
     arguments=UpdateContactArgs,
     handler=update_contact_info,

@@ -126,3 +126,23 @@ def test_a_failed_cancel_asked_for_again_and_again_runs_once(
     conversation = UUID(response.json()["error"]["conversationId"])
     calls = api.runtime.store.list_tool_calls(DEMO_TENANT_ID, conversation)
     assert [(c.name, c.status.value) for c in calls] == [("cancel_tour", "failed")]
+
+
+def test_a_phone_the_model_invented_does_not_overwrite_the_person_who_has_it(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    sarah = json.dumps({"name": "Sarah Jones", "phone": "+1-555-0123"})
+    model.enqueue(
+        FakeCompletion(tool_calls=(("call_sarah", "update_contact_info", sarah),)),
+        FakeCompletion(text="Saved Sarah Jones's phone."),
+    )
+    assert chat(api, "Update contact info for Sarah Jones: phone is +1-555-0123.").status_code == 200
+    # Recorded: update_contact_info(Ana Silva, "anasantos@gmail.com", "+1-555-0123"), never said.
+    model.enqueue(*recorded(15), FakeCompletion(text="Which phone number should I save for Ana Silva?"))
+    response = chat(api, "Book a walking tour for Ana Silva on 2027-01-10 in Porto.")
+    assert response.json()["reply"] == "Which phone number should I save for Ana Silva?"
+    [call] = response.json()["toolCalls"]
+    assert (call["name"], call["status"]) == ("update_contact_info", "failed")
+    assert "on file for Sarah Jones, not Ana Silva" in call["error"]
+    contacts = api.runtime.store.list_contacts(DEMO_TENANT_ID).rows
+    assert [(c.name, c.email, c.phone) for c in contacts] == [("Sarah Jones", None, "+1-555-0123")]

@@ -8,6 +8,7 @@ from uuid import uuid4
 import pytest
 
 from agent_core.domain import Contact
+from agent_core.store.base import ToolFailure
 from agent_core.store.matching import AmbiguousContactError, email_key, name_key, phone_key, resolve_contact
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -76,11 +77,18 @@ def test_found_by_name_the_contact_takes_the_spelling_given_and_keeps_what_was_n
     assert match.contact.phone == "+1 555 0199"
 
 
-def test_found_by_email_or_phone_the_contact_keeps_its_name() -> None:
+def test_found_by_email_or_phone_under_part_of_its_name_the_contact_keeps_its_name() -> None:
     bob = contact("Bob Lee", "bob@example.com", "+1 555 0100")
-    assert resolve_contact([bob], TENANT, "Robert", "BOB@example.com", None, NOW).contact.name == "Bob Lee"
-    by_phone = resolve_contact([bob], TENANT, "Rob", None, "001 555 0100", NOW)
+    assert resolve_contact([bob], TENANT, "bob", "BOB@example.com", None, NOW).contact.name == "Bob Lee"
+    by_phone = resolve_contact([bob], TENANT, "Lée", None, "001 555 0100", NOW)
     assert (by_phone.matched_by, by_phone.contact.id) == ("phone", bob.id)
+
+
+@pytest.mark.parametrize("name", ["Robert", "Rob Lee", "Ana Silva"])
+def test_an_email_or_phone_on_file_under_another_name_is_refused(name: str) -> None:
+    bob = contact("Bob Lee", "bob@example.com", "+1 555 0100")
+    with pytest.raises(ToolFailure, match=f"on file for Bob Lee, not {name}: nothing was saved"):
+        resolve_contact([bob], TENANT, name, None, "+1 555 0100", NOW)
 
 
 def test_details_pointing_at_two_contacts_are_refused() -> None:

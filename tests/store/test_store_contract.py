@@ -208,11 +208,24 @@ def test_an_email_or_phone_on_file_finds_its_contact_which_keeps_its_name(
     store: Store, tenant: Tenant
 ) -> None:
     bob = save_contact(store, tenant.id, "Bob Lee", "bob@example.com", "+44 20 7946 0958")
-    by_email = save_contact(store, tenant.id, "Robert Lee", " BOB@Example.com", "+1 555 0100")
+    by_email = save_contact(store, tenant.id, "Bob", " BOB@Example.com", "+1 555 0100")
     assert (by_email.id, by_email.name, by_email.phone) == (bob.id, "Bob Lee", "+1 555 0100")
-    by_phone = save_contact(store, tenant.id, "Rob", "rob@example.org", "001 (555) 0100")
-    assert (by_phone.id, by_phone.name, by_phone.email) == (bob.id, "Bob Lee", "rob@example.org")
+    by_phone = save_contact(store, tenant.id, "lee", "bob@example.org", "001 (555) 0100")
+    assert (by_phone.id, by_phone.name, by_phone.email) == (bob.id, "Bob Lee", "bob@example.org")
     assert store.list_contacts(tenant.id).total == 1
+
+
+def test_an_email_or_phone_on_file_under_another_name_is_not_overwritten(
+    store: Store, tenant: Tenant
+) -> None:
+    # A model invented a phone for Ana Silva that Sarah Jones has: Sarah keeps her details.
+    save_contact(store, tenant.id, "Sarah Jones", "sarah@example.com", "+1 555 0123")
+    before = store.list_contacts(tenant.id).rows
+    with pytest.raises(ToolFailure, match="that phone number is on file for Sarah Jones, not Ana Silva"):
+        save_contact(store, tenant.id, "Ana Silva", "ana@example.com", "+1-555-0123")
+    with pytest.raises(ToolFailure, match="that email is on file for Sarah Jones, not Sara Johns"):
+        save_contact(store, tenant.id, "Sara Johns", "SARAH@example.com", None)
+    assert store.list_contacts(tenant.id).rows == before
 
 
 def test_details_of_two_different_contacts_are_refused_and_nothing_is_written(
