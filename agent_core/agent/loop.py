@@ -14,7 +14,7 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
-from functools import partial
+from functools import cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -48,10 +48,11 @@ from agent_core.domain import (
 from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
+from agent_core.llm.demo_parsing import find_date
 from agent_core.llm.health import ModelHealth
 from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
 from agent_core.tenant_settings import DEFAULT_SETTINGS, TenantSettings, settings_from
-from agent_core.tools.registry import Tool, ToolRegistry
+from agent_core.tools.registry import SaidDay, Tool, ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -399,6 +400,7 @@ class Agent:
     def _run_tools(self, turn: _Turn, calls: Sequence[ToolCallRequest]) -> Generator[TurnStep, None, None]:
         """Run each call at most once; its result goes back to the model, its events out."""
         started = time.perf_counter()
+        said_day = cache(partial(_said_day, turn))
         for call in calls:
             self._before_step(turn)
             earlier = next((r for r in turn.records if _same_call(r, call)), None)
@@ -409,7 +411,7 @@ class Agent:
                 self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, told)
                 turn.messages.append(told)
                 continue
-            prepared = self.tools.prepare(call, turn.today, allowed=turn.settings.allows)
+            prepared = self.tools.prepare(call, turn.today, allowed=turn.settings.allows, said_day=said_day)
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []
             record, replayed = self.store.run_tool_call(
@@ -582,3 +584,16 @@ def _repeated(earlier: ToolCallRecord) -> str:
         },
         ensure_ascii=False,
     )
+
+
+def _said_day(turn: _Turn) -> SaidDay | None:
+    """The day the caller's latest message names in words a model must resolve ("tomorrow",
+    "next Friday", "03/04"), read by the business's calendar and date order."""
+    said = next((m.content for m in reversed(turn.messages) if m.role == "user"), "")
+    mention = find_date(said, turn.today, turn.settings.date_order)
+    if mention is None or not mention.inferred or mention.iso is None:
+        return None
+    try:
+        return SaidDay(mention.span, date.fromisoformat(mention.iso))
+    except ValueError:
+        return None

@@ -40,6 +40,7 @@ BOOK_TOUR = Tool(
     arguments=BookTourArgs,
     handler=book_tour,
     success_event=EventName.TOUR_BOOKED,
+    date_argument="date",
     # No second confirmation for a booking that already existed.
     changed=lambda result: not result.get("already_booked"),
 )

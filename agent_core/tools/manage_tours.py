@@ -127,5 +127,6 @@ RESCHEDULE_TOUR = Tool(
     arguments=RescheduleTourArgs,
     handler=reschedule_tour,
     success_event=EventName.TOUR_RESCHEDULED,
+    date_argument="new_date",
     changed=_acted,
 )

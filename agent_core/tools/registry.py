@@ -41,11 +41,22 @@ class Tool(Generic[ArgsT]):
     """The event of a change (None: the tool only reads)."""
     changed: Callable[[JsonDict], bool] = lambda result: True
     """Whether a successful result changed anything (its success event is emitted only then)."""
+    date_argument: str | None = None
+    """The argument holding the day this tool writes: checked against the caller's words."""
 
     @cached_property
     def spec(self) -> ToolSpec:
         """The schema sent to the model."""
         return ToolSpec(self.name, self.description, _without_titles(self.arguments.model_json_schema()))
+
+
+@dataclass(frozen=True, slots=True)
+class SaidDay:
+    """A day the caller named in words a reader must resolve ("next Friday", "03/04"), as the
+    business's calendar reads them."""
+
+    words: str
+    day: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +80,15 @@ class ToolRegistry:
         self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
 
     def prepare(
-        self, call: ToolCallRequest, today: date, allowed: Callable[[str], bool] = lambda name: True
+        self,
+        call: ToolCallRequest,
+        today: date,
+        allowed: Callable[[str], bool] = lambda name: True,
+        said_day: Callable[[], SaidDay | None] = lambda: None,
     ) -> PreparedCall:
-        """Bind a call to its tool; invalid arguments, or a tool the business has not enabled,
-        become a ToolFailure at execution."""
+        """Bind a call to its tool; invalid arguments, a tool the business has not enabled, or
+        a day written that is not the one the caller's own words name (`said_day`: "next
+        Friday" read by the business's calendar) become a ToolFailure at execution."""
         arguments = decode_arguments(call.arguments)
         tool = self._tools.get(call.name)
         if tool is not None and not allowed(call.name):
@@ -88,7 +104,24 @@ class ToolRegistry:
                 arguments,
                 _refuse("invalid arguments: " + summarize(validation_details(exc, root="arguments"))),
             )
+        if tool.date_argument is not None and (unsaid := _unsaid_day(parsed, tool.date_argument, said_day)):
+            return PreparedCall(tool, arguments, _refuse(unsaid))
         return PreparedCall(tool, arguments, lambda writer: tool.handler(parsed, ToolContext(writer, today)))
+
+
+def _unsaid_day(parsed: BaseModel, argument: str, said_day: Callable[[], SaidDay | None]) -> str | None:
+    """Why the day a call writes may not be written yet: the caller named another day in
+    words a model reads wrongly ("next Friday" booked on a Tuesday)."""
+    written = getattr(parsed, argument, None)
+    if not isinstance(written, date):
+        return None
+    said = said_day()
+    if said is None or said.day == written:
+        return None
+    return (
+        f"the caller said {said.words!r}, which is {said.day:%A} {said.day.isoformat()}, but {argument}"
+        f" is {written:%A} {written.isoformat()}: nothing was written. Ask the caller which day they mean."
+    )
 
 
 def _refuse(message: str) -> ToolExecution:

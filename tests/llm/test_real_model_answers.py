@@ -146,3 +146,19 @@ def test_a_phone_the_model_invented_does_not_overwrite_the_person_who_has_it(
     assert "on file for Sarah Jones, not Ana Silva" in call["error"]
     contacts = api.runtime.store.list_contacts(DEMO_TENANT_ID).rows
     assert [(c.name, c.email, c.phone) for c in contacts] == [("Sarah Jones", None, "+1-555-0123")]
+
+
+def test_a_booking_on_another_day_than_the_callers_next_friday_is_not_written(
+    api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    # Recorded: "next Friday" booked on Tuesday 2026-12-08. The tests' today is Tuesday 24 November.
+    model.enqueue(*recorded(47), FakeCompletion(text="Do you mean Friday 27 November?"))
+    response = chat(api, "Book a tour next Friday in Madrid for Carlos Ruiz.")
+    assert response.json()["reply"] == "Do you mean Friday 27 November?"
+    [call] = response.json()["toolCalls"]
+    assert (call["name"], call["status"]) == ("book_tour", "failed")
+    assert call["error"] == (
+        "the caller said 'next Friday', which is Friday 2026-11-27, but date is Tuesday 2026-12-08:"
+        " nothing was written. Ask the caller which day they mean."
+    )
+    assert api.runtime.store.list_tours(DEMO_TENANT_ID).total == 0

@@ -14,6 +14,7 @@ from agent_core.store.base import ToolFailure
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
+from agent_core.tools.registry import SaidDay
 
 TODAY = date(2026, 11, 24)
 
@@ -175,3 +176,34 @@ def test_a_tool_the_business_did_not_enable_is_refused_even_if_a_model_calls_it(
     prepared = default_registry().prepare(call, TODAY, allowed=lambda name: name != "cancel_tour")
     with pytest.raises(ToolFailure, match="cancel_tour is not enabled for this business"):
         prepared.execute(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("book_tour", {"name": "Carlos Ruiz", "date": "2026-12-08", "location": "Madrid"}),
+        ("reschedule_tour", {"name": "Carlos Ruiz", "new_date": "2026-12-08"}),
+    ],
+)
+def test_a_day_written_that_is_not_the_day_the_caller_named_is_refused(
+    tool: str, arguments: JsonDict
+) -> None:
+    said = SaidDay("next Friday", date(2026, 11, 27))
+    call = ToolCallRequest("c1", tool, json.dumps(arguments))
+    prepared = default_registry().prepare(call, TODAY, said_day=lambda: said)
+    with pytest.raises(ToolFailure, match="the caller said 'next Friday', which is Friday 2026-11-27"):
+        prepared.execute(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("said", [SaidDay("next Friday", date(2026, 11, 27)), None])
+def test_the_day_the_caller_named_or_a_day_when_none_was_named_is_written(said: SaidDay | None) -> None:
+    arguments = {"name": "Carlos Ruiz", "date": "2026-11-27", "location": "Madrid"}
+    call = ToolCallRequest("c1", "book_tour", json.dumps(arguments))
+    store = SqliteStore(":memory:")
+    prepared = default_registry().prepare(call, TODAY, said_day=lambda: said)
+    turn = store.start_turn(DEMO_TENANT_ID, None, "test")
+    record, _ = store.run_tool_call(
+        DEMO_TENANT_ID, turn.conversation_id, turn.turn_id, call, prepared.execute
+    )
+    assert record.error is None
+    assert store.list_tours(DEMO_TENANT_ID).total == 1
