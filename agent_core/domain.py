@@ -185,6 +185,8 @@ class TurnResult:
     latency_ms: float
     model_calls: int
     timings_ms: dict[str, float] = field(default_factory=dict)
+    withheld_claims: tuple[str, ...] = ()
+    """Sentences of the model's reply that claimed what no tool completed, kept from the caller."""
 
 
 class Channel(StrEnum):

@@ -18,6 +18,7 @@ from functools import cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
+from agent_core.agent.claims import ClaimFilter, completed_since_the_caller
 from agent_core.agent.history import model_ready
 from agent_core.agent.leases import TurnLeases
 from agent_core.agent.requests import TurnRequest, parse_turn_request
@@ -112,7 +113,11 @@ class _Turn:
     reply_chars: int = 0
     reply_parts: list[str] = field(default_factory=list)
     records: list[ToolCallRecord] = field(default_factory=list)
+    claims: ClaimFilter = field(init=False)
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
+
+    def __post_init__(self) -> None:
+        self.claims = ClaimFilter(self.records, completed_since_the_caller(self.messages))
 
     def elapsed_ms(self) -> float:
         """Time since the turn began."""
@@ -249,6 +254,12 @@ class Agent:
                         " without answering; the calls of the last one did not run"
                     )
                 yield from self._run_tools(turn, calls)
+            if honest := turn.claims.honest_sentence():
+                # In the place of what was withheld: the end of the last answer.
+                last = turn.reply_parts.pop() if turn.reply_parts else ""
+                told = honest if not last or last[-1].isspace() else f" {honest}"
+                turn.reply_parts.append(last + told)
+                yield ReplyDelta(told)
             result = self._finish(turn)
         except BaseException as error:
             # GeneratorExit included: a consumer that stops listening still gets a closed turn.
@@ -335,7 +346,7 @@ class Agent:
                         raise ModelError(
                             f"the model's reply ran over {self.limits.max_reply_chars} characters"
                         )
-                    if shown := gate.feed(event.text):
+                    if shown := turn.claims.feed(gate.feed(event.text)):
                         text_parts.append(shown)
                         yield ReplyDelta(shown)
                 elif isinstance(event, ModelDone):
@@ -352,7 +363,7 @@ class Agent:
         for call in written:
             self._check_call(calls, call)
             calls.setdefault(call.id, call)
-        if rest:
+        if rest := turn.claims.feed(rest) + turn.claims.end():
             text_parts.append(rest)
             yield ReplyDelta(rest)
         if calls and not tools:
@@ -459,6 +470,7 @@ class Agent:
                 "conversation_id": str(turn.conversation_id),
                 "turn_id": str(turn.turn_id),
                 "reply": reply,
+                "withheld_claims": turn.claims.withheld,
                 "tool_calls": len(turn.records),
                 "latency_ms": round(latency_ms, 3),
             },
@@ -484,6 +496,7 @@ class Agent:
             latency_ms=latency_ms,
             model_calls=turn.model_calls,
             timings_ms=turn.timings,
+            withheld_claims=tuple(turn.claims.withheld),
         )
 
     def _tool_events(

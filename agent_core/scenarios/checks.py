@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from agent_core.domain import ToolCallRecord, ToolCallStatus, TurnResult
-from agent_core.scenarios.claims import unbacked_claims
 from agent_core.scenarios.results import CheckResult
 from agent_core.scenarios.spec import StepExpectation, ToolExpectation
 
@@ -56,7 +55,8 @@ def check_turn(expect: StepExpectation, result: TurnResult, today: date) -> list
                 detail=f"took {result.latency_ms:.0f} ms",
             )
         )
-    claims = unbacked_claims(result.reply, calls)
+    # The agent withholds such claims from the caller; the scenario still fails on them.
+    claims = result.withheld_claims
     checks.append(
         CheckResult(check="claims only what a tool completed", passed=not claims, detail="; ".join(claims))
     )

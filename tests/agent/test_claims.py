@@ -1,11 +1,16 @@
-"""The unbacked-claim check: a reply may state only what a tool of its turn completed."""
+"""The unbacked-claim check: a reply may state only what a tool of its turn completed, and a
+sentence that states more never reaches the caller."""
 
 from __future__ import annotations
 
 import pytest
 
-from agent_core.domain import ToolCallRecord, ToolCallStatus
-from agent_core.scenarios.claims import unbacked_claims
+from agent_core.agent.claims import ClaimFilter, unbacked_claims
+from agent_core.clock import FixedClock
+from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
+from agent_core.llm.scripted import ScriptedModel, ScriptedReply
+from agent_core.store.base import Store
+from tests.conftest import RecordingSink, make_agent
 
 
 def call(name: str, status: ToolCallStatus = ToolCallStatus.SUCCEEDED) -> ToolCallRecord:
@@ -62,3 +67,34 @@ def test_each_claiming_sentence_is_reported() -> None:
     assert len(found) == 1
     assert "a booking" in found[0]
     assert "Booked you in!" in found[0]
+
+
+def test_a_streamed_reply_is_passed_on_a_sentence_at_a_time_without_its_unbacked_claim() -> None:
+    claims = ClaimFilter([])
+    pieces = ["Hello John", ". I've booked", " your tour for Friday. ", "Anything", " else?"]
+    assert [claims.feed(piece) for piece in pieces] == ["", "Hello John. ", "", "", ""]
+    assert claims.end() == "Anything else?"
+    assert claims.withheld == ['claims a booking no tool completed: "I\'ve booked your tour for Friday."']
+    assert claims.honest_sentence() == "Nothing has been booked yet — shall I try that again?"
+
+
+def test_a_claim_the_turns_tools_back_is_passed_on() -> None:
+    done = [call("take_note")]
+    claims = ClaimFilter(done)
+    assert claims.feed("Noted: prefers mornings. ") == "Noted: prefers mornings. "
+    assert (claims.withheld, claims.honest_sentence()) == ([], "")
+
+
+def test_the_caller_never_hears_a_claim_no_tool_completed_and_the_turn_says_so(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    sink = RecordingSink()
+    model = ScriptedModel(lambda messages, tools: ScriptedReply("Great! I've booked John Smith for Paris."))
+    result = make_agent(store, clock, model, sink=sink).run_turn(tenant.id, "Book John Smith in Paris")
+    assert result.reply == "Great! Nothing has been booked yet — shall I try that again?"
+    assert result.withheld_claims == (
+        'claims a booking no tool completed: "I\'ve booked John Smith for Paris."',
+    )
+    [sent] = [payload for name, _, payload in sink.events if name == "chat.reply.sent"]
+    assert sent["withheld_claims"] == list(result.withheld_claims)
+    assert store.list_tours(tenant.id).total == 0

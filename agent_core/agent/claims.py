@@ -1,0 +1,148 @@
+"""A reply never claims what no tool call completed: checked on every turn as it streams.
+
+The most damaging failure of a voice agent is "I've booked that" when nothing was booked.
+A reply is read sentence by sentence; a sentence that states a booking, note, contact
+change, cancellation or move, without a negation and not as a question, must be backed by
+a tool call of a kind that completes it, which succeeded in the same turn. One that is not
+is withheld from the caller, an honest sentence takes its place, and the turn says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from agent_core.domain import ChatMessage, ToolCallRecord, ToolCallStatus
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    what: str
+    pattern: re.Pattern[str]
+    backed_by: frozenset[str]
+
+
+_CLAIMS = (
+    _Claim(
+        "a booking",
+        re.compile(r"\b(?:booked|reserved|(?:booking|reservation) is (?:confirmed|made|done))\b", re.I),
+        frozenset({"book_tour", "find_tours", "reschedule_tour"}),
+    ),
+    _Claim(
+        "a note",
+        re.compile(
+            r"\b(?:noted|made a note|(?:note|that) (?:is |has been |was )?(?:saved|taken|added|recorded))\b",
+            re.I,
+        ),
+        frozenset({"take_note"}),
+    ),
+    _Claim(
+        "a contact change",
+        re.compile(
+            r"\b(?:updated|(?:saved|added|changed) (?:the |your |their |his |her )?"
+            r"(?:email|phone|number|contact|details))\b",
+            re.I,
+        ),
+        frozenset({"update_contact_info", "reschedule_tour"}),
+    ),
+    _Claim("a cancellation", re.compile(r"\bcancell?ed\b", re.I), frozenset({"cancel_tour"})),
+    _Claim("a move", re.compile(r"\b(?:moved|rescheduled)\b", re.I), frozenset({"reschedule_tour"})),
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_HONEST = {
+    "a booking": "booked",
+    "a note": "noted",
+    "a contact change": "updated",
+    "a cancellation": "cancelled",
+    "a move": "moved",
+}
+# A sentence that says something did not (or may not) happen claims nothing; anything else
+# that names a completed change does, so an unsure reading fails the scenario, not the caller.
+_NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|nothing)\b|n[’']t\b", re.I)
+
+
+def _unbacked(sentence: str, done: set[str]) -> list[_Claim]:
+    """The claims one sentence makes that no tool named in `done` backs."""
+    text = sentence.strip()
+    if not text or text.endswith("?") or _NEGATION.search(text):
+        return []
+    return [claim for claim in _CLAIMS if claim.pattern.search(text) and not (claim.backed_by & done)]
+
+
+def _succeeded(tool_calls: Sequence[ToolCallRecord]) -> set[str]:
+    return {call.name for call in tool_calls if call.status is ToolCallStatus.SUCCEEDED}
+
+
+def unbacked_claims(reply: str, tool_calls: Sequence[ToolCallRecord]) -> list[str]:
+    """Each claim in `reply` that no succeeded tool call of this turn backs, as
+    "claims a booking: '…sentence…'"; empty when the reply is honest."""
+    done = _succeeded(tool_calls)
+    return [
+        f"claims {claim.what} no tool completed: {sentence.strip()!r}"
+        for sentence in _SENTENCE_END.split(reply)
+        for claim in _unbacked(sentence, done)
+    ]
+
+
+class ClaimFilter:
+    """Passes a reply on as it streams, a sentence at a time, withholding each sentence that
+    claims what none of the turn's tool calls (read at that moment) completed."""
+
+    def __init__(self, tool_calls: Sequence[ToolCallRecord], earlier: frozenset[str] = frozenset()) -> None:
+        """`tool_calls`: the turn's own, read as they grow; `earlier`: tools that completed for
+        the same message before the turn (the failed attempt a retry answers again)."""
+        self._tool_calls = tool_calls
+        self._earlier = earlier
+        self._pending = ""
+        self.withheld: list[str] = []
+        """Each withheld claim, as `unbacked_claims` words it."""
+        self._kinds: list[str] = []
+
+    def feed(self, text: str) -> str:
+        """Take the next piece of the reply; returns the whole sentences that may be sent."""
+        self._pending += text
+        sent = []
+        while boundary := _SENTENCE_END.search(self._pending):
+            sentence, self._pending = self._pending[: boundary.end()], self._pending[boundary.end() :]
+            sent.append(self._checked(sentence))
+        return "".join(sent)
+
+    def end(self) -> str:
+        """The answer ended: what is left of it, checked."""
+        rest, self._pending = self._pending, ""
+        return self._checked(rest)
+
+    def honest_sentence(self) -> str:
+        """What the caller is told instead of the withheld claims ("" when none was)."""
+        kinds = list(dict.fromkeys(_HONEST[kind] for kind in self._kinds))
+        if not kinds:
+            return ""
+        done = " or ".join(kinds)
+        return f"Nothing has been {done} yet — shall I try that again?"
+
+    def _checked(self, sentence: str) -> str:
+        claims = _unbacked(sentence, _succeeded(self._tool_calls) | self._earlier)
+        if not claims:
+            return sentence
+        self.withheld.extend(f"claims {c.what} no tool completed: {sentence.strip()!r}" for c in claims)
+        self._kinds.extend(c.what for c in claims)
+        return ""
+
+
+def completed_since_the_caller(messages: Sequence[ChatMessage]) -> frozenset[str]:
+    """The tools that succeeded after the caller's latest message in `messages`: for a turn
+    that answers a failed one's message again, what that attempt completed."""
+    start = max((i for i, m in enumerate(messages) if m.role == "user"), default=len(messages))
+    names = {call.id: call.name for m in messages[start:] for call in m.tool_calls}
+    done = set()
+    for message in messages[start:]:
+        if message.role == "tool" and message.tool_call_id in names:
+            try:
+                succeeded = json.loads(message.content).get("ok") is True
+            except (ValueError, AttributeError):
+                succeeded = False
+            if succeeded:
+                done.add(names[message.tool_call_id])
+    return frozenset(done)
