@@ -51,6 +51,7 @@ _CLAIMS = (
     _Claim("a move", re.compile(r"\b(?:moved|rescheduled)\b", re.I), frozenset({"reschedule_tour"})),
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_ENDERS = frozenset(".!?\n")
 _HONEST = {
     "a booking": "booked",
     "a note": "noted",
@@ -103,6 +104,9 @@ class ClaimFilter:
     def feed(self, text: str) -> str:
         """Take the next piece of the reply; returns the whole sentences that may be sent."""
         self._pending += text
+        # A sentence ends at an ender followed by a blank, which may come in the next piece.
+        if not _ENDERS.intersection(self._pending[-len(text) - 1 :]):
+            return ""  # still inside a sentence
         sent = []
         while boundary := _SENTENCE_END.search(self._pending):
             sentence, self._pending = self._pending[: boundary.end()], self._pending[boundary.end() :]

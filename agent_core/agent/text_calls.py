@@ -16,6 +16,7 @@ from dataclasses import dataclass
 OPENERS = ("{", "```", "<tool_call")
 """Where text that may be a call begins: held back from the caller until the answer ends."""
 
+_OPENER_CHARS = frozenset(opener[0] for opener in OPENERS)
 _CALL_KEYS = frozenset({"name", "arguments", "parameters", "type", "id"})
 _WRAPPERS = re.compile(r"```(?:json|tool_call)?[ \t]*\n?|</?tool_call>", re.IGNORECASE)
 _decoder = json.JSONDecoder()
@@ -96,6 +97,8 @@ class ReplyGate:
         if self._holding:
             self._held += text
             return ""
+        if not self._held and not _OPENER_CHARS.intersection(text):
+            return text  # the common case, per streamed token: nothing to look for
         pending = self._held + text
         found = [i for i in (pending.find(opener) for opener in OPENERS) if i != -1]
         if found:

@@ -98,3 +98,10 @@ def test_the_caller_never_hears_a_claim_no_tool_completed_and_the_turn_says_so(
     [sent] = [payload for name, _, payload in sink.events if name == "chat.reply.sent"]
     assert sent["withheld_claims"] == list(result.withheld_claims)
     assert store.list_tours(tenant.id).total == 0
+
+
+def test_a_sentence_ends_when_the_blank_after_its_full_stop_arrives_in_the_next_piece() -> None:
+    claims = ClaimFilter([])
+    assert [claims.feed(piece) for piece in ["Hi John.", " I've noted", " it."]] == ["", "Hi John. ", ""]
+    assert claims.end() == ""
+    assert claims.honest_sentence() == "Nothing has been noted yet — shall I try that again?"
