@@ -87,10 +87,16 @@ class AmbiguousContactError(ToolFailure):
 
 def _may_be_named(stored: str, given: str) -> bool:
     """True when `given` can be how the person of `stored` names themselves: the same name,
-    or part of it ("Bob" for "Bob Lee"). Anything else may be another person, whose details a
-    model would overwrite (a phone it invented that another contact has)."""
-    words = set(name_key(given).split())
-    return bool(words) and words <= set(name_key(stored).split())
+    part of it ("Bob" for "Bob Lee"), or with initials ("Z. Brandt" for "Zoë Brandt").
+    Anything else may be another person, whose details a model would overwrite (a phone it
+    invented that another contact has)."""
+    words = [word.rstrip(".") for word in name_key(given).split()]
+    known = name_key(stored).split()
+
+    def found(word: str) -> bool:
+        return any(word == k or (len(word) == 1 and k.startswith(word)) for k in known)
+
+    return bool(words) and all(word and found(word) for word in words)
 
 
 @dataclass(frozen=True, slots=True)

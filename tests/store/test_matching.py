@@ -82,9 +82,11 @@ def test_found_by_email_or_phone_under_part_of_its_name_the_contact_keeps_its_na
     assert resolve_contact([bob], TENANT, "bob", "BOB@example.com", None, NOW).contact.name == "Bob Lee"
     by_phone = resolve_contact([bob], TENANT, "Lée", None, "001 555 0100", NOW)
     assert (by_phone.matched_by, by_phone.contact.id) == ("phone", bob.id)
+    by_initial = resolve_contact([bob], TENANT, "B. Lee", None, "+1 555 0100", NOW)
+    assert (by_initial.matched_by, by_initial.contact.name) == ("phone", "Bob Lee")
 
 
-@pytest.mark.parametrize("name", ["Robert", "Rob Lee", "Ana Silva"])
+@pytest.mark.parametrize("name", ["Robert", "Rob Lee", "Ana Silva", "R. Lee"])
 def test_an_email_or_phone_on_file_under_another_name_is_refused(name: str) -> None:
     bob = contact("Bob Lee", "bob@example.com", "+1 555 0100")
     with pytest.raises(ToolFailure, match=f"on file for Bob Lee, not {name}: nothing was saved"):
