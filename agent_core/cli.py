@@ -20,8 +20,9 @@ from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import UserRole
+from agent_core.clock import FixedClock
 from agent_core.errors import AgentCoreError, InvalidInputError
-from agent_core.runtime import build_runtime, describe_store, scenario_parts
+from agent_core.runtime import build_model, build_runtime, describe_store, scenario_parts
 from agent_core.scenarios.files import read_suite, suite_tenant
 from agent_core.scenarios.results import SuiteReport
 from agent_core.scenarios.runner import ScenarioRunner
@@ -29,6 +30,9 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
+from agent_core.testing.corpus import CORPUS, CORPUS_NOW, HELD_OUT
+from agent_core.testing.understanding import score
+from agent_core.tools import default_registry
 from agent_core.workspace import Workspace, cli_principal
 
 
@@ -53,6 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     _user_commands(commands)
     _key_commands(commands)
     _scenario_commands(commands)
+    evaluate = commands.add_parser(
+        "eval",
+        help="score the configured model on the labelled corpus of what callers say, with a report file",
+    )
+    evaluate.add_argument("--report", default="eval-report.md", help="where to write the report (Markdown)")
+    evaluate.add_argument(
+        "--held-out", action="store_true", help="only the cases no rule was written against"
+    )
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", type=int, default=8000)
@@ -64,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_api(args.host, args.port, args.graceful_seconds)
     if args.command == "scenarios" and args.action == "run" and args.file is not None:
         return run_scenario_file(Path(args.file), args.repeat)
+    if args.command == "eval":
+        return evaluate_model(Path(args.report), held_out_only=args.held_out)
     try:
         settings = load_settings()
         if args.command == "migrate":
@@ -174,6 +188,24 @@ def run_scenario_file(path: Path, repetitions: int) -> int:
         return 2
     print("\n".join(report.lines()))
     return 0 if report.passed else 1
+
+
+def evaluate_model(report: Path, *, held_out_only: bool) -> int:
+    """`vam eval`: the configured model (the demo model without OPENAI_API_KEY) on the labelled
+    corpus, on the corpus's own day; prints the scores and writes the report."""
+    try:
+        settings = load_settings()
+        model = build_model(settings, FixedClock(CORPUS_NOW))
+        cases = HELD_OUT if held_out_only else [*CORPUS, *HELD_OUT]
+        print(f"model: {model.name}; {len(cases)} exchanges", file=sys.stderr)
+        text = score(model, default_registry().specs, cases, CORPUS_NOW.date()).report(model.name)
+        report.write_text(text, encoding="utf-8")
+    except (AgentCoreError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    print(f"report: {report.resolve()}", file=sys.stderr)
+    return 0
 
 
 def _read(path: Path) -> str:

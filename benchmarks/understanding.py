@@ -1,5 +1,5 @@
 """How well the offline demo model understands callers, and what a reply costs: accuracy
-per category and wrong writes on the labelled corpus (tests/llm/corpus.py; the held-out
+per category and wrong writes on the labelled corpus (agent_core/testing/corpus.py; the held-out
 part separately), then the time to answer one message.
 
 Run: `.venv/bin/python -m benchmarks.understanding`
@@ -16,7 +16,7 @@ from agent_core.llm.demo_model import DemoModel
 from agent_core.testing.understanding import Case, run_case, score
 from agent_core.tools import default_registry
 from benchmarks.timing import HEADER, measure
-from tests.llm.corpus import CORPUS, HELD_OUT
+from agent_core.testing.corpus import CORPUS, HELD_OUT
 
 TODAY = date(2026, 11, 24)
 

@@ -14,6 +14,8 @@ from agent_core.cli import main
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import latest_version, migrations
 from agent_core.store.sqlite import SqliteStore
+from agent_core.testing.corpus import HELD_OUT
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 
 
 @pytest.fixture(autouse=True)
@@ -123,3 +125,35 @@ def test_keys_are_created_shown_once_listed_by_prefix_and_revoked(capsys: pytest
     assert main(["keys", "revoke", secret[:12]]) == 0
     assert main(["keys", "list"]) == 0
     assert "revoked" in capsys.readouterr().out
+
+
+def test_eval_scores_the_configured_model_and_writes_the_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "eval.md"
+    assert main(["eval", "--held-out", "--report", str(report)]) == 0
+    written = report.read_text()
+    assert written == capsys.readouterr().out
+    assert written.startswith("# `demo (offline, rule-based)` on 40 labelled exchanges")
+    assert "| **all** | 40 | 40 | 100.0% | 0 |" in written
+    assert "- right: 40; missed an expected call: 0; wrong writes: 0; unbacked claims: 0" in written
+
+
+def test_eval_counts_calls_a_real_model_wrote_as_text_and_its_wrong_writes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whatever it is asked, the model books John Smith, writing the call as text as Qwen did.
+    call = json.dumps(
+        {"name": "book_tour", "arguments": {"name": "John Smith", "date": "2027-03-15", "location": "Paris"}}
+    )
+    with FakeOpenAIServer(lambda _: FakeCompletion(text=f"```json\n{call}\n```")) as server:
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        assert main(["eval", "--held-out", "--report", str(tmp_path / "eval.md")]) == 0
+    written = capsys.readouterr().out
+    assert written.startswith("# `openai:")
+    # No held-out case asks for that booking: every message's call is a wrong write.
+    assert all(not case.calls or case.calls[0][1].get("name") != "John Smith" for case in HELD_OUT)
+    wrong = sum(len(case.turns) for case in HELD_OUT)
+    assert f"wrong writes: {wrong};" in written
+    assert "## Wrong writes and unbacked claims" in written

@@ -1,4 +1,4 @@
-"""The offline demo model on the labelled corpus of what callers say (tests/llm/corpus.py):
+"""The offline demo model on the labelled corpus of what callers say (agent_core/testing/corpus.py):
 every case right, and never a write nobody asked for."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import pytest
 
 from agent_core.clock import FixedClock
 from agent_core.llm.demo_model import DemoModel
+from agent_core.testing.corpus import CORPUS, HELD_OUT, book, case
 from agent_core.testing.understanding import Case, Outcome, run_case, score
 from agent_core.tools import default_registry
-from tests.llm.corpus import CORPUS, HELD_OUT, book, case
 
 TODAY = date(2026, 11, 24)
 SPECS = default_registry().specs

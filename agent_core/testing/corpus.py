@@ -9,8 +9,13 @@ the last answer must contain it (asking is always better than guessing).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from agent_core.domain import JsonDict
 from agent_core.testing.understanding import Call, Case
+
+CORPUS_NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+"""The moment the corpus is written for: its relative dates resolve from this day."""
 
 
 def book(name: str, on: str, place: str) -> Call:
