@@ -30,8 +30,8 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
-from agent_core.testing.corpus import CORPUS, CORPUS_NOW, HELD_OUT
-from agent_core.testing.understanding import score
+from agent_core.testing.corpus import AS_CALLERS_TALK, CORPUS, CORPUS_NOW, HELD_OUT
+from agent_core.testing.understanding import Case, score
 from agent_core.tools import default_registry
 from agent_core.workspace import Workspace, cli_principal
 
@@ -63,7 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     evaluate.add_argument("--report", default="eval-report.md", help="where to write the report (Markdown)")
     evaluate.add_argument(
-        "--held-out", action="store_true", help="only the cases no rule was written against"
+        "--cases",
+        choices=sorted(EVAL_SETS),
+        default="corpus",
+        help="corpus: all 316; held-out: the 40 no rule was written against; as-callers-talk: spoken style",
     )
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
@@ -77,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "scenarios" and args.action == "run" and args.file is not None:
         return run_scenario_file(Path(args.file), args.repeat)
     if args.command == "eval":
-        return evaluate_model(Path(args.report), held_out_only=args.held_out)
+        return evaluate_model(Path(args.report), EVAL_SETS[args.cases])
     try:
         settings = load_settings()
         if args.command == "migrate":
@@ -190,13 +193,16 @@ def run_scenario_file(path: Path, repetitions: int) -> int:
     return 0 if report.passed else 1
 
 
-def evaluate_model(report: Path, *, held_out_only: bool) -> int:
+EVAL_SETS = {"corpus": [*CORPUS, *HELD_OUT], "held-out": HELD_OUT, "as-callers-talk": AS_CALLERS_TALK}
+"""The sets of labelled exchanges `vam eval` scores."""
+
+
+def evaluate_model(report: Path, cases: Sequence[Case]) -> int:
     """`vam eval`: the configured model (the demo model without OPENAI_API_KEY) on the labelled
     corpus, on the corpus's own day; prints the scores and writes the report."""
     try:
         settings = load_settings()
         model = build_model(settings, FixedClock(CORPUS_NOW))
-        cases = HELD_OUT if held_out_only else [*CORPUS, *HELD_OUT]
         print(f"model: {model.name}; {len(cases)} exchanges", file=sys.stderr)
         text = score(model, default_registry().specs, cases, CORPUS_NOW.date()).report(model.name)
         report.write_text(text, encoding="utf-8")

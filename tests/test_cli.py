@@ -131,7 +131,7 @@ def test_eval_scores_the_configured_model_and_writes_the_report(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     report = tmp_path / "eval.md"
-    assert main(["eval", "--held-out", "--report", str(report)]) == 0
+    assert main(["eval", "--cases", "held-out", "--report", str(report)]) == 0
     written = report.read_text()
     assert written == capsys.readouterr().out
     assert written.startswith("# `demo (offline, rule-based)` on 40 labelled exchanges")
@@ -149,7 +149,7 @@ def test_eval_counts_calls_a_real_model_wrote_as_text_and_its_wrong_writes(
     with FakeOpenAIServer(lambda _: FakeCompletion(text=f"```json\n{call}\n```")) as server:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        assert main(["eval", "--held-out", "--report", str(tmp_path / "eval.md")]) == 0
+        assert main(["eval", "--cases", "held-out", "--report", str(tmp_path / "eval.md")]) == 0
     written = capsys.readouterr().out
     assert written.startswith("# `openai:")
     # No held-out case asks for that booking: every message's call is a wrong write.
