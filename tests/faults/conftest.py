@@ -1,5 +1,5 @@
 """The fault tests reuse the HTTP tests' server fixtures."""
 
-from tests.http.conftest import api, serve
+from tests.http.conftest import api, model, model_api, serve
 
-__all__ = ["api", "serve"]
+__all__ = ["api", "model", "model_api", "serve"]

@@ -6,16 +6,14 @@ and no request ends in a 500 or a cut stream."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
-from tests.http.conftest import RunningApi
+from tests.http.conftest import RunningApi, failed_turn
 
 DEMO = str(DEMO_TENANT_ID)
 
@@ -25,28 +23,12 @@ def booking(name: str) -> str:
 
 
 @pytest.fixture
-def model() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(serve: Callable[..., RunningApi], model: FakeOpenAIServer) -> RunningApi:
-    return serve(openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0)
+def api(model_api: RunningApi) -> RunningApi:
+    return model_api
 
 
 def chat(api: RunningApi, message: str) -> httpx.Response:
     return api.client.post("/api/chat", json={"tenantId": DEMO, "message": message})
-
-
-def failed_turn(api: RunningApi, response: httpx.Response) -> str:
-    """The stored error of the turn a failed response names (it must have failed)."""
-    error = response.json()["error"]
-    turns = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(error["conversationId"]))
-    [turn] = [t for t in turns if str(t.id) == error["turnId"]]
-    assert turn.status == "failed"
-    assert turn.error is not None
-    return turn.error
 
 
 def booked(api: RunningApi, *names: str) -> list[str]:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -18,7 +19,9 @@ from agent_core.http.app import create_api, dashboard_middleware, dashboard_rout
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import Runtime, build_runtime
 from agent_core.settings import load_settings
+from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.net import free_port
+from agent_core.testing.openai_server import FakeOpenAIServer
 
 
 @dataclass
@@ -72,3 +75,26 @@ def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Cal
 def api(serve: Callable[..., RunningApi]) -> RunningApi:
     """The API on embedded defaults (SQLite, demo model), no API keys."""
     return serve()
+
+
+@pytest.fixture
+def model() -> Iterator[FakeOpenAIServer]:
+    """A local OpenAI-compatible server whose answers the test scripts (or replays)."""
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def model_api(serve: Callable[..., RunningApi], model: FakeOpenAIServer) -> RunningApi:
+    """The API answered by `model` through the real openai client, without retries."""
+    return serve(openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0)
+
+
+def failed_turn(api: RunningApi, response: httpx.Response) -> str:
+    """The stored error of the turn a failed response names (it must have failed)."""
+    error = response.json()["error"]
+    turns = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(error["conversationId"]))
+    [turn] = [t for t in turns if str(t.id) == error["turnId"]]
+    assert turn.status == "failed"
+    assert turn.error is not None
+    return turn.error

@@ -12,7 +12,6 @@ answers of a real model cannot depend on it here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -22,7 +21,7 @@ import pytest
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
-from tests.http.conftest import RunningApi
+from tests.http.conftest import RunningApi, failed_turn
 
 RECORDINGS = Path(__file__).parent / "recordings" / "qwen25-coder-1.5b.jsonl"
 DEMO = str(DEMO_TENANT_ID)
@@ -35,14 +34,8 @@ def recorded(*seqs: int) -> list[FakeCompletion]:
 
 
 @pytest.fixture
-def model() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def api(serve: Callable[..., RunningApi], model: FakeOpenAIServer) -> RunningApi:
-    return serve(openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0)
+def api(model_api: RunningApi) -> RunningApi:
+    return model_api
 
 
 def streamed(api: RunningApi, message: str) -> list[tuple[str, Any]]:
@@ -59,14 +52,6 @@ def streamed(api: RunningApi, message: str) -> list[tuple[str, Any]]:
 
 def chat(api: RunningApi, message: str) -> httpx.Response:
     return api.client.post("/api/chat", json={"tenantId": DEMO, "message": message})
-
-
-def stored_error(api: RunningApi, response: httpx.Response) -> str:
-    error = response.json()["error"]
-    [turn] = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(error["conversationId"]))
-    assert turn.status == "failed"
-    assert turn.error is not None
-    return turn.error
 
 
 def test_a_booking_written_as_bare_json_is_booked_and_no_json_reaches_the_caller(
@@ -97,7 +82,7 @@ def test_a_call_to_a_tool_that_does_not_exist_written_as_text_fails_the_turn_hon
     model.enqueue(*recorded(1))  # {"name": "welcome", "arguments": {}}
     response = chat(api, "Hello, what can you help me with?")
     assert response.status_code == 502
-    assert stored_error(api, response) == (
+    assert failed_turn(api, response) == (
         "the model wrote a call to 'welcome' as text; it is not a tool it may use here"
     )
 
@@ -109,7 +94,7 @@ def test_the_same_note_asked_for_four_times_is_stored_once_and_the_loop_fails_th
     model.enqueue(*recorded(38, 39, 40, 41))
     response = chat(api, "Please note that John Smith is allergic to peanuts.")
     assert response.status_code == 502
-    assert "kept calling tools for all 4 of its steps" in stored_error(api, response)
+    assert "kept calling tools for all 4 of its steps" in failed_turn(api, response)
     notes = api.runtime.store.list_notes(DEMO_TENANT_ID).rows
     assert [n.content for n in notes] == ["John Smith is allergic to peanuts."]
     # The model was told, each time, that the call had already run.
