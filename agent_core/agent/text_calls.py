@@ -64,6 +64,14 @@ def calls_in_text(text: str) -> tuple[list[TextCall], str]:
             kept.append(text[position : start + 1])
             position = start + 1
             continue
+        except RecursionError:
+            # Nested too deeply to be a call, and so is every opener inside: skip them all.
+            end = start
+            while end < len(text) and text[end] in "[{ \t\r\n":
+                end += 1
+            kept.append(text[position:end])
+            position = end
+            continue
         found = [_as_call(v) for v in value] if isinstance(value, list) else [_as_call(value)]
         if found and all(found):
             calls.extend(call for call in found if call is not None)

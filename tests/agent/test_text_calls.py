@@ -42,6 +42,7 @@ def test_words_around_a_written_call_stay_the_reply() -> None:
         '{"tour": "Paris", "date": "2027-03-15"}',
         "Use braces like {this} or [that].",
         '{"name": "book_tour", "arguments": "not json"}',
+        "[" * 5000 + "]" * 5000,
     ],
 )
 def test_text_that_is_not_a_call_is_left_as_it_is(text: str) -> None:
