@@ -52,6 +52,8 @@ _CLAIMS = (
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _ENDERS = frozenset(".!?\n")
+MAX_LISTED = 20
+"""Withheld claims a turn lists (a model repeating one forever does not fill its event)."""
 _HONEST = {
     "a booking": "booked",
     "a note": "noted",
@@ -103,14 +105,17 @@ class ClaimFilter:
 
     def feed(self, text: str) -> str:
         """Take the next piece of the reply; returns the whole sentences that may be sent."""
+        # A sentence ends at an ender followed by a blank, which may come in the next piece:
+        # the search starts just before the new piece, so a long reply is read once.
+        start = max(0, len(self._pending) - 1)
         self._pending += text
-        # A sentence ends at an ender followed by a blank, which may come in the next piece.
-        if not _ENDERS.intersection(self._pending[-len(text) - 1 :]):
+        if not _ENDERS.intersection(self._pending[start:]):
             return ""  # still inside a sentence
         sent = []
-        while boundary := _SENTENCE_END.search(self._pending):
+        while boundary := _SENTENCE_END.search(self._pending, start):
             sentence, self._pending = self._pending[: boundary.end()], self._pending[boundary.end() :]
             sent.append(self._checked(sentence))
+            start = 0
         return "".join(sent)
 
     def end(self) -> str:
@@ -130,7 +135,8 @@ class ClaimFilter:
         claims = _unbacked(sentence, _succeeded(self._tool_calls) | self._earlier)
         if not claims:
             return sentence
-        self.withheld.extend(f"claims {c.what} no tool completed: {sentence.strip()!r}" for c in claims)
+        if len(self.withheld) < MAX_LISTED:
+            self.withheld.extend(f"claims {c.what} no tool completed: {sentence.strip()!r}" for c in claims)
         self._kinds.extend(c.what for c in claims)
         return ""
 

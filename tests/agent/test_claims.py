@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_core.agent.claims import ClaimFilter, unbacked_claims
+from agent_core.agent.claims import MAX_LISTED, ClaimFilter, unbacked_claims
 from agent_core.clock import FixedClock
 from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
@@ -105,3 +105,11 @@ def test_a_sentence_ends_when_the_blank_after_its_full_stop_arrives_in_the_next_
     assert [claims.feed(piece) for piece in ["Hi John.", " I've noted", " it."]] == ["", "Hi John. ", ""]
     assert claims.end() == ""
     assert claims.honest_sentence() == "Nothing has been noted yet — shall I try that again?"
+
+
+def test_a_model_repeating_a_claim_endlessly_is_read_once_and_listed_a_bounded_number_of_times() -> None:
+    claims = ClaimFilter([])
+    for _ in range(3000):
+        assert claims.feed("Booked it. ") == ""
+    assert len(claims.withheld) == MAX_LISTED
+    assert claims.honest_sentence() == "Nothing has been booked yet — shall I try that again?"
