@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime
 
 from agent_core.clock import FixedClock
 from agent_core.llm.demo_model import DemoModel
+from agent_core.testing.corpus import CORPUS, HELD_OUT
 from agent_core.testing.understanding import Case, run_case, score
 from agent_core.tools import default_registry
 from benchmarks.timing import HEADER, measure
-from agent_core.testing.corpus import CORPUS, HELD_OUT
 
 TODAY = date(2026, 11, 24)
 
