@@ -67,6 +67,9 @@ def _whole_number(value: object) -> object:
     return value
 
 
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
-"""An integer as JSON carries it (pydantic alone would take `"3"` and `true`, or refuse `3.0`
-when strict)."""
+JSON_INTEGER = BeforeValidator(_whole_number)
+"""Reads an integer as JSON carries it (pydantic alone would take `"3"` and `true`, or refuse
+`3.0` when strict). Bounds go before it (`Annotated[int, Field(ge=1), JSON_INTEGER]`), where
+the document can state them."""
+WholeNumber = Annotated[int, JSON_INTEGER]
+"""An integer as JSON carries it."""

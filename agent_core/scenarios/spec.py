@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from agent_core.errors import InvalidInputError, StorableText, invalid_input
-from agent_core.submitted import WholeNumber, text_field
+from agent_core.submitted import JSON_INTEGER, text_field
 
 MAX_STEPS = 20
 MAX_SCENARIOS = 200
@@ -47,19 +47,31 @@ Plain = str | int | float | bool | None
 """A value a tool argument may equal."""
 
 
+def _one_given(schema: dict[str, Any]) -> None:
+    """The document of ArgumentCheck: one field, and only `equals` may be null."""
+    schema.update(minProperties=1, maxProperties=1)
+    for name in ("contains", "days_from_today"):
+        field = schema["properties"][name]
+        field["anyOf"] = [branch for branch in field["anyOf"] if branch.get("type") != "null"]
+
+
 class ArgumentCheck(_Spec):
     """How one argument of an expected tool call is checked; exactly one field is set."""
 
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
+    model_config = ConfigDict(json_schema_extra=_one_given)
 
     equals: Plain = None
+    # None only as "not given" (the document says so): `contains: null` is refused below.
     contains: StorableText | None = text_field(1, 500, default=None)
-    days_from_today: WholeNumber | None = Field(default=None, ge=-3650, le=3650)
+    days_from_today: Annotated[int, Field(ge=-3650, le=3650), JSON_INTEGER] | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ArgumentCheck:
         if len(self.model_fields_set) != 1:
             raise ValueError("give exactly one of equals, contains or days_from_today")
+        (given,) = self.model_fields_set
+        if given != "equals" and getattr(self, given) is None:
+            raise ValueError(f"{given} needs a value")
         return self
 
     def matches(self, value: object, today: date) -> bool:
@@ -108,7 +120,7 @@ class StepExpectation(_Spec):
     no_tools: StrictBool = False
     reply_contains: list[ReplyText] = Field(default_factory=list, max_length=20)
     reply_excludes: list[ReplyText] = Field(default_factory=list, max_length=20)
-    max_latency_ms: WholeNumber | None = Field(default=None, ge=1, le=600_000)
+    max_latency_ms: Annotated[int, Field(ge=1, le=600_000), JSON_INTEGER] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> StepExpectation:

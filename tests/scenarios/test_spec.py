@@ -85,6 +85,15 @@ def test_an_argument_check_has_exactly_one_kind() -> None:
         ArgumentCheck.model_validate({})
 
 
+@pytest.mark.parametrize("check", [{"contains": None}, {"days_from_today": None}])
+def test_a_check_that_names_its_kind_but_no_value_is_refused(check: dict[str, None]) -> None:
+    # Found by schemathesis: `contains: null` was stored, and describing it in a run was a 500.
+    kind = next(iter(check))
+    with pytest.raises(ValueError, match=f"{kind} needs a value"):
+        ArgumentCheck.model_validate(check)
+    assert ArgumentCheck.model_validate({"equals": None}).describe() == "= None"
+
+
 def test_text_a_database_cannot_store_is_refused() -> None:
     with pytest.raises(InvalidInputError, match="NUL"):
         parse_scenario({"name": "A", "steps": [{"say": "hi\x00"}]})
