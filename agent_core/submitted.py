@@ -35,14 +35,19 @@ def text_pattern(min_chars: int, max_chars: int | None) -> str:
     return f"^[{BLANK}]*{core}[{BLANK}]*$"
 
 
+def string_schemas(schema: dict[str, Any], within: str | None = None) -> list[dict[str, Any]]:
+    """The string schemas of a field's JSON Schema (its items' with `within="items"`), in
+    each branch of an optional field's `anyOf`: where a `json_schema_extra` documents a rule."""
+    branches = [b.get(within) if within else b for b in schema.get("anyOf", [schema])]
+    return [b for b in branches if isinstance(b, dict) and b.get("type") == "string"]
+
+
 def _documented(min_chars: int, max_chars: int | None) -> Any:
     def document(schema: dict[str, Any]) -> None:
-        branches = schema.get("anyOf", [schema])
-        for branch in branches:
-            if branch.get("type") == "string":
-                branch.pop("minLength", None)
-                branch.pop("maxLength", None)
-                branch["pattern"] = text_pattern(min_chars, max_chars)
+        for branch in string_schemas(schema):
+            branch.pop("minLength", None)
+            branch.pop("maxLength", None)
+            branch["pattern"] = text_pattern(min_chars, max_chars)
 
     return document
 

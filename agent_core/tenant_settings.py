@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent_core.domain import JsonDict
 from agent_core.errors import check_storable_text
-from agent_core.submitted import text_field
+from agent_core.submitted import string_schemas, text_field
 from agent_core.tools import TOOL_NAMES
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,8 @@ def _one_of_strings(values: Callable[[], list[str]], within: str | None = None) 
     validators below check them; the list is read when the document is built."""
 
     def document(schema: JsonDict) -> None:
-        for branch in schema.get("anyOf", [schema]):
-            target = branch.get(within) if within else branch
-            if isinstance(target, dict) and target.get("type") == "string":
-                target["enum"] = values()
+        for strings in string_schemas(schema, within):
+            strings["enum"] = values()
 
     return document
 
