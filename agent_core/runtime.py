@@ -183,7 +183,13 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
             limits=httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections),
         ),
     )
-    return OpenAIChatModel(client, settings.openai_model, deadline_seconds=settings.openai_deadline_seconds)
+    return OpenAIChatModel(
+        client,
+        settings.openai_model,
+        deadline_seconds=settings.openai_deadline_seconds,
+        first_token_seconds=settings.openai_first_token_seconds,
+        silence_seconds=settings.openai_timeout_seconds,
+    )
 
 
 def agent_limits(settings: Settings) -> AgentLimits:

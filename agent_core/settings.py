@@ -142,10 +142,18 @@ class Settings(BaseSettings):
     )
     openai_model: str = Field(default="gpt-4o-mini", min_length=1, max_length=200)
     openai_timeout_seconds: PositiveSeconds = Field(
-        default=30.0, description="Longest wait for the model server to connect or send the next bytes."
+        default=30.0,
+        description="Longest wait for the model server to connect, or for its next bytes once it has begun.",
+    )
+    openai_first_token_seconds: PositiveSeconds = Field(
+        default=60.0,
+        description=(
+            "Longest wait for the first bytes of a model answer: a local model reading a long prompt"
+            " on a cold cache takes tens of seconds before it writes anything."
+        ),
     )
     openai_deadline_seconds: PositiveSeconds = Field(
-        default=60.0, description="Longest a whole model answer may take, however it trickles in."
+        default=120.0, description="Longest a whole model answer may take, however it trickles in."
     )
     openai_max_retries: int = Field(default=2, ge=0, le=10)
     agent_max_steps: int = Field(
@@ -289,6 +297,11 @@ class Settings(BaseSettings):
         if any(v is not None for v in sso) and any(v is None for v in sso):
             raise ValueError(
                 "OIDC_SERVER_METADATA_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be set together"
+            )
+        if self.openai_first_token_seconds > self.openai_deadline_seconds:
+            raise ValueError(
+                "OPENAI_FIRST_TOKEN_SECONDS cannot be longer than OPENAI_DEADLINE_SECONDS"
+                " (the whole answer's deadline includes the wait for its start)"
             )
         return self
 

@@ -35,6 +35,11 @@ def test_nothing_is_required() -> None:
         ("HISTORY_LIMIT", "many", "HISTORY_LIMIT: Input should be a valid integer"),
         ("TIMEZONE", "Mars/Olympus", "TIMEZONE: unknown time zone 'Mars/Olympus'"),
         (
+            "OPENAI_DEADLINE_SECONDS",
+            "20",
+            "OPENAI_FIRST_TOKEN_SECONDS cannot be longer than OPENAI_DEADLINE_SECONDS",
+        ),
+        (
             "SUPABASE_URL",
             "https://xyz.supabase.co",
             "SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set together",

@@ -2,9 +2,11 @@
 
 Retries on 429/5xx/connection errors are the client's own (exponential backoff that
 honours Retry-After); this adapter streams, assembles tool-call deltas and maps the
-client's exceptions onto ours. The client's timeout bounds each read; the adapter adds one
-deadline for the whole answer, so a server that trickles keep-alives cannot hold a turn. A
-response that is not a complete stream is a model error, never a successful turn.
+client's exceptions onto ours. Three clocks bound an answer: the wait for its first bytes
+(long: a local model reads a cold prompt for tens of seconds before it writes), the silence
+allowed between pieces once it has begun (short), and one deadline for the whole answer, so
+a server that trickles keep-alives cannot hold a turn. A response that is not a complete
+stream is a model error, never a successful turn.
 """
 
 from __future__ import annotations
@@ -59,10 +61,22 @@ def to_openai_tool(spec: ToolSpec) -> dict[str, Any]:
 class OpenAIChatModel:
     """Streams chat completions with tool calls."""
 
-    def __init__(self, client: OpenAI, model: str, *, deadline_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        client: OpenAI,
+        model: str,
+        *,
+        deadline_seconds: float = 120.0,
+        first_token_seconds: float = 60.0,
+        silence_seconds: float = 30.0,
+    ) -> None:
         self._client = client
         self._model = model
         self._deadline_seconds = deadline_seconds
+        self._silence_seconds = silence_seconds
+        # The client's read timeout is fixed for a whole response, so it is set to the longer
+        # wait for the first bytes; the silence after them is measured here, piece by piece.
+        self._timeout = httpx2.Timeout(silence_seconds, read=first_token_seconds)
         self._tools_cache: tuple[Sequence[ToolSpec], list[dict[str, Any]]] | None = None
 
     def _wire_tools(self, tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
@@ -88,6 +102,7 @@ class OpenAIChatModel:
             "stream": True,
             "stream_options": {"include_usage": True},
             "extra_body": body,
+            "timeout": self._timeout,
         }
         with _translated_errors():
             # The raw stream, parsed here: building a typed object for every chunk was the
@@ -97,7 +112,8 @@ class OpenAIChatModel:
                 kind = response.headers.get("content-type", "")
                 if not kind.startswith("text/event-stream"):
                     raise ModelError(f"the model server did not stream its answer (got {kind or 'no type'})")
-                yield from self._consume(_sse_chunks(_lines(response.iter_text(), deadline)))
+                pieces = _paced(response.iter_text(), deadline, self._silence_seconds)
+                yield from self._consume(_sse_chunks(_lines(pieces)))
 
     def probe(self) -> None:
         """List the server's models, once, within 3 s: cheap, and proof that it answers with
@@ -138,14 +154,30 @@ MAX_LINE_CHARS = 1_000_000
 """Longest line of a stream: a server that never ends one is not sending an answer."""
 
 
-def _lines(text: Iterator[str], deadline: float) -> Iterator[str]:
-    """The body's lines as they arrive. The deadline is checked on every piece read, not every
-    line: a server trickling bytes that never end a line cannot outlive it. Raising closes the
-    response, and with it the connection."""
-    pending = ""
+def _paced(text: Iterator[str], deadline: float, silence_seconds: float) -> Iterator[str]:
+    """The body's pieces as they arrive, within the answer's deadline and, after the first
+    piece, with no silence longer than `silence_seconds` between two. Checked on every piece,
+    not every line: a server trickling bytes that never end a line cannot outlive the deadline.
+    A silence is seen when its piece arrives (the client's read timeout, the first-token wait,
+    ends one that never does; the turn's own deadline ends the turn's wait before that).
+    Raising closes the response, and with it the connection."""
+    last: float | None = None
     for piece in _until_cut(text):
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now > deadline:
             raise ModelUnavailableError("the model did not finish its answer in time")
+        if last is not None and now - last > silence_seconds:
+            raise ModelUnavailableError(
+                f"the model went silent for more than {silence_seconds:g} s in the middle of its answer"
+            )
+        last = now
+        yield piece
+
+
+def _lines(pieces: Iterator[str]) -> Iterator[str]:
+    """The lines of the body's pieces, as they complete."""
+    pending = ""
+    for piece in pieces:
         *lines, pending = (pending + piece).split("\n")
         if len(pending) > MAX_LINE_CHARS:
             raise ModelError("the model server sent a malformed stream")
@@ -198,7 +230,9 @@ def _translated_errors() -> Iterator[None]:
     try:
         yield
     except (openai.APITimeoutError, httpx2.TimeoutException) as exc:
-        raise ModelUnavailableError("the model did not answer in time") from exc
+        raise ModelUnavailableError(
+            "the model did not answer in time (a local model may need a longer OPENAI_FIRST_TOKEN_SECONDS)"
+        ) from exc
     except (openai.APIConnectionError, httpx2.TransportError) as exc:
         raise ModelUnavailableError("cannot reach the model server (check OPENAI_BASE_URL)") from exc
     except openai.AuthenticationError as exc:

@@ -39,6 +39,10 @@ class FakeCompletion:
     trickle_bytes: bool = False
     truncated: bool = False
     raw_body: str | None = None
+    # A local model's pauses: silence after the headers before the first event (reading a
+    # cold prompt), and silence after the first event (a stalled server).
+    silence_before: float = 0.0
+    silence_midway: float = 0.0
     # A real server's stream as recorded: every SSE `data:` payload, `[DONE]` last, sent as is.
     recorded: tuple[str, ...] = ()
 
@@ -186,6 +190,7 @@ class FakeOpenAIServer:
                         server.streaming -= 1
 
             def _stream_events(self, model: str, completion: FakeCompletion) -> None:
+                time.sleep(completion.silence_before)
                 trickle_until = time.monotonic() + completion.trickle_seconds
                 if completion.trickle_bytes:
                     self._send_chunk(":")
@@ -204,7 +209,9 @@ class FakeOpenAIServer:
                         self._send_chunk(event)
                     self.close_connection = True
                     return
-                for event in [*events, "data: [DONE]\n\n"]:
+                for number, event in enumerate([*events, "data: [DONE]\n\n"]):
+                    if number == 1:
+                        time.sleep(completion.silence_midway)
                     self._send_chunk(event)
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()

@@ -303,6 +303,7 @@ def test_a_trickling_model_ends_at_its_deadline_and_health_keeps_answering(
             openai_base_url=model.base_url,
             openai_max_retries=0,
             openai_timeout_seconds=2,  # each keep-alive arrives well within it
+            openai_first_token_seconds=2,
             openai_deadline_seconds=3,
             turn_deadline_seconds=30,  # the model's deadline, not the turn's, must end them
             api_threads=4,  # fewer worker threads than trickling turns: all of them busy

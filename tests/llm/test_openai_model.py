@@ -31,9 +31,11 @@ def server() -> Iterator[FakeOpenAIServer]:
         yield running
 
 
-def model_for(server: FakeOpenAIServer, *, retries: int = 0, timeout: float = 5.0) -> OpenAIChatModel:
-    client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=retries, timeout=timeout)
-    return OpenAIChatModel(client, "gpt-test")
+def model_for(
+    server: FakeOpenAIServer, *, retries: int = 0, silence: float = 5.0, first_token: float = 5.0
+) -> OpenAIChatModel:
+    client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=retries, timeout=silence)
+    return OpenAIChatModel(client, "gpt-test", first_token_seconds=first_token, silence_seconds=silence)
 
 
 def collect(events: Iterator[ModelEvent]) -> tuple[str, list[ToolCallRequest], ModelDone]:
@@ -128,7 +130,27 @@ def test_a_persistent_server_error_is_reported_as_unavailable_after_retries(serv
 def test_a_slow_model_times_out(server: FakeOpenAIServer) -> None:
     server.enqueue(FakeCompletion(text="too late", delay=1.0))
     with pytest.raises(ModelUnavailableError, match="did not answer in time"):
-        collect(model_for(server, timeout=0.2).stream(HELLO, []))
+        collect(model_for(server, first_token=0.2).stream(HELLO, []))
+
+
+def test_a_model_slow_to_begin_is_waited_for_longer_than_a_silence_midway(server: FakeOpenAIServer) -> None:
+    # A local model on a cold prompt cache: headers at once, then a long pause before the
+    # first token; the short silence allowance applies only once the answer has begun.
+    server.enqueue(FakeCompletion(text="Hello there", silence_before=1.0))
+    text, _, _ = collect(model_for(server, silence=0.3, first_token=5.0).stream(HELLO, []))
+    assert text == "Hello there"
+
+
+def test_a_model_that_never_begins_ends_at_the_first_token_wait(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="too late", silence_before=2.0))
+    with pytest.raises(ModelUnavailableError, match="OPENAI_FIRST_TOKEN_SECONDS"):
+        collect(model_for(server, silence=5.0, first_token=0.3).stream(HELLO, []))
+
+
+def test_a_model_that_goes_silent_mid_answer_is_unavailable(server: FakeOpenAIServer) -> None:
+    server.enqueue(FakeCompletion(text="I have booked", silence_midway=1.0))
+    with pytest.raises(ModelUnavailableError, match=r"went silent for more than 0\.3 s"):
+        collect(model_for(server, silence=0.3, first_token=5.0).stream(HELLO, []))
 
 
 def test_a_rejected_key_names_the_variable_to_fix(server: FakeOpenAIServer) -> None:
@@ -148,8 +170,10 @@ def test_a_whole_turn_through_the_runtime_books_a_tour(
     server: FakeOpenAIServer, tmp_path: Path, clock: FixedClock
 ) -> None:
     booking = json.dumps({"name": "John Smith", "date": "2027-03-15", "location": "Paris"})
+    # The first answer begins after a pause longer than the allowed silence: the runtime
+    # gives the model OPENAI_FIRST_TOKEN_SECONDS for it.
     server.enqueue(
-        FakeCompletion(tool_calls=(("call_1", "book_tour", booking),)),
+        FakeCompletion(tool_calls=(("call_1", "book_tour", booking),), silence_before=0.6),
         FakeCompletion(text="Your tour is booked for 15 March 2027."),
     )
     settings = load_settings(
@@ -157,6 +181,8 @@ def test_a_whole_turn_through_the_runtime_books_a_tour(
         openai_api_key="sk-test",
         openai_base_url=server.base_url,
         openai_model="gpt-test",
+        openai_timeout_seconds=0.3,
+        openai_first_token_seconds=5,
     )
     runtime = build_runtime(settings, clock=clock)
     try:
