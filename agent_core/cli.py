@@ -31,6 +31,7 @@ from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
 from agent_core.testing.corpus import AS_CALLERS_TALK, CORPUS, CORPUS_NOW, HELD_OUT
+from agent_core.testing.held_out_callers import CALLERS_100
 from agent_core.testing.understanding import Case, score
 from agent_core.tools import default_registry
 from agent_core.workspace import Workspace, cli_principal
@@ -66,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--cases",
         choices=sorted(EVAL_SETS),
         default="corpus",
-        help="corpus: all 316; held-out: the 40 no rule was written against; as-callers-talk: spoken style",
+        help=(
+            "corpus: all 316; held-out: the 40 no rule was written against; as-callers-talk: spoken"
+            " style; callers-100: 100 by the eleven kinds callers ask, written before the rules"
+        ),
     )
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
     api.add_argument("--host", default="127.0.0.1")
@@ -193,7 +197,12 @@ def run_scenario_file(path: Path, repetitions: int) -> int:
     return 0 if report.passed else 1
 
 
-EVAL_SETS = {"corpus": [*CORPUS, *HELD_OUT], "held-out": HELD_OUT, "as-callers-talk": AS_CALLERS_TALK}
+EVAL_SETS = {
+    "corpus": [*CORPUS, *HELD_OUT],
+    "held-out": HELD_OUT,
+    "as-callers-talk": AS_CALLERS_TALK,
+    "callers-100": CALLERS_100,
+}
 """The sets of labelled exchanges `vam eval` scores."""
 
 
