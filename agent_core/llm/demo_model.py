@@ -30,6 +30,7 @@ from agent_core.llm.demo_parsing import (
     run_after,
     run_at,
 )
+from agent_core.llm.spoken import written_form
 
 DEMO_MODEL_NAME = "demo (offline, rule-based)"
 T = TypeVar("T")
@@ -183,10 +184,18 @@ class Task(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class _Said:
-    """One message of an open request and the question of ours it answers ("" for the first)."""
+    """One message of an open request and the question of ours it answers ("" for the first):
+    `text` in written form (numbers, dates, emails, phones as a form holds them), `original`
+    as the caller put it (a note keeps their words)."""
 
     text: str
     asked: str
+    original: str = ""
+
+    @classmethod
+    def heard(cls, text: str, asked: str) -> _Said:
+        """A message as the caller sent it."""
+        return cls(written_form(text), asked, text)
 
     @property
     def lower_case(self) -> bool:
@@ -255,12 +264,12 @@ class DemoModel:
         open_request = _open_request(messages)
         if open_request and _ABORT.match(text):
             return "OK, I've left everything as it was. What else can I do for you?", []
-        tasks = _tasks(text)
+        tasks = _tasks(written_form(text))
         first = _tasks(open_request[0].text) if open_request else []
         if open_request and first and (not tasks or tasks == first[:1]):
-            tasks, said = first[:1], [_Said(text, asked), *reversed(open_request)]
+            tasks, said = first[:1], [_Said.heard(text, asked), *reversed(open_request)]
         else:
-            said = [_Said(text, "")]
+            said = [_Said.heard(text, "")]
         if asked.startswith(_CONFIRM) and _NO.match(text) and not _correction(said[0], context.today):
             return _CHANGE_WHAT, []
         plan = _Plan()
@@ -290,7 +299,7 @@ def _open_request(messages: Sequence[ChatMessage]) -> list[_Said]:
         if reply.role != "assistant" or before.role != "user" or not reply.content.startswith(_QUESTIONS):
             break
         earlier = messages[index - 3] if index >= 3 and messages[index - 3].role == "assistant" else None
-        said.insert(0, _Said(before.content, earlier.content if earlier else ""))
+        said.insert(0, _Said.heard(before.content, earlier.content if earlier else ""))
         index -= 2
     return said
 
@@ -418,7 +427,7 @@ def _details(said: list[_Said], context: _Context) -> tuple[str | None, DateMent
         found_name, found_place = _name_in(message), _place_in(message)
         if index < len(said) - 1 and not found_name:
             text = message.text.replace(found_date.span, " ") if found_date else message.text
-            run = _bare(_Said(text, message.asked))
+            run = _bare(_Said(text, message.asked, message.original))
             if run is not None and run != found_place:
                 if _answered_slot(message, run) == "name":
                     found_name = run
@@ -515,8 +524,9 @@ def _move_target(
 
 
 def _plan_note(plan: _Plan, said: list[_Said], context: _Context) -> None:
-    note = _NOTE.search(said[0].text)
-    content = note["content"].strip() if note else said[0].text.strip()
+    words = said[0].original or said[0].text
+    note = _NOTE.search(words)
+    content = note["content"].strip() if note else words.strip()
     if not content:
         plan.questions.append("What should I note down?")
         return

@@ -992,7 +992,7 @@ CASUAL = [
     case(
         "casual typing",
         "BOOK A TOUR FOR JOHN SMITH ON 2027-03-15 IN PARIS",
-        calls=(book("JOHN SMITH", "2027-03-15", "PARIS"),),
+        calls=(book("John Smith", "2027-03-15", "Paris"),),
     ),
     case(
         "casual typing",

@@ -197,7 +197,11 @@ CALLERS_100 = [
         "um make a note the group wants an english speaking guide",
         calls=(note("The group wants an english speaking guide"),),
     ),
-    case(NOTE, "Remember that the deposit was paid on Friday.", calls=(note("The deposit was paid on Friday."),)),
+    case(
+        NOTE,
+        "Remember that the deposit was paid on Friday.",
+        calls=(note("The deposit was paid on Friday."),),
+    ),
     case(
         NOTE,
         "Please note the customer is allergic to shellfish",
@@ -213,7 +217,11 @@ CALLERS_100 = [
         "this is Maya Cohen, my new number is 07700 900123",
         calls=(contact("Maya Cohen", phone="07700 900123"),),
     ),
-    case(CONTACT, "it's Lars Nilsen, phone is +47 412 34 567", calls=(contact("Lars Nilsen", phone="+47 412 34 567"),)),
+    case(
+        CONTACT,
+        "it's Lars Nilsen, phone is +47 412 34 567",
+        calls=(contact("Lars Nilsen", phone="+47 412 34 567"),),
+    ),
     case(
         CONTACT,
         "Please update Ana Lima's email to ana.lima@example.com.br",
@@ -224,7 +232,11 @@ CALLERS_100 = [
         "hi it's priya shah my email is priya dot shah at outlook dot com",
         calls=(contact("Priya Shah", "priya.shah@outlook.com"),),
     ),
-    case(CONTACT, "name's Jack Taylor, number 0412 345 678", calls=(contact("Jack Taylor", phone="0412 345 678"),)),
+    case(
+        CONTACT,
+        "name's Jack Taylor, number 0412 345 678",
+        calls=(contact("Jack Taylor", phone="0412 345 678"),),
+    ),
     case(
         CONTACT,
         "Change the phone for Hugo Martin to 06 12 34 56 78",
@@ -292,11 +304,25 @@ CALLERS_100 = [
         calls=(move("Clara Schumann", "2027-02-12"),),
     ),
     case(CHANGE, "We no longer need the reservation for Ben Carter", calls=(cancel("Ben Carter"),)),
-    case(CHANGE, "can you push jake miller's tour back to 2027-03-20", calls=(move("Jake Miller", "2027-03-20"),)),
-    case(CHANGE, "Could Eva Green's tour be brought forward to 2027-01-05?", calls=(move("Eva Green", "2027-01-05"),)),
-    case(CHANGE, "Victor Hugo needs to change his tour date to 2027-02-28", calls=(move("Victor Hugo", "2027-02-28"),)),
+    case(
+        CHANGE,
+        "can you push jake miller's tour back to 2027-03-20",
+        calls=(move("Jake Miller", "2027-03-20"),),
+    ),
+    case(
+        CHANGE,
+        "Could Eva Green's tour be brought forward to 2027-01-05?",
+        calls=(move("Eva Green", "2027-01-05"),),
+    ),
+    case(
+        CHANGE,
+        "Victor Hugo needs to change his tour date to 2027-02-28",
+        calls=(move("Victor Hugo", "2027-02-28"),),
+    ),
     case(CHANGE, "drop the booking for sam wood please", calls=(cancel("Sam Wood"),)),
-    case(CHANGE, "Please shift Laura Palmer's tour to 2027-04-15", calls=(move("Laura Palmer", "2027-04-15"),)),
+    case(
+        CHANGE, "Please shift Laura Palmer's tour to 2027-04-15", calls=(move("Laura Palmer", "2027-04-15"),)
+    ),
     case(
         CHANGE,
         "What is booked for Nina Simone?",
@@ -323,7 +349,12 @@ CALLERS_100 = [
         "name is Jean Dupont",
         calls=(book("Jean Dupont", "2027-04-04", "Paris"),),
     ),
-    case(MULTI, "Book Sara Holm on 2027-05-05", "Copenhagen", calls=(book("Sara Holm", "2027-05-05", "Copenhagen"),)),
+    case(
+        MULTI,
+        "Book Sara Holm on 2027-05-05",
+        "Copenhagen",
+        calls=(book("Sara Holm", "2027-05-05", "Copenhagen"),),
+    ),
     case(
         MULTI,
         "can you book a tour for Ben Stone",

@@ -1,0 +1,69 @@
+"""What a caller said, in the written form the demo model's rules read.
+
+Speech-to-text writes what it hears: numbers and dates in words ("the twelfth of may twenty
+twenty seven"), emails spelled out ("anna dot kowalski at gmail dot com"), phone numbers read
+digit by digit ("oh seven seven double nine…"), and a message typed in capitals reads the same
+as one in lower case. Numbers in words are `text2num`'s (it knows compounds and ordinals and
+leaves "one" and "first" alone where they are not numbers); the rest is small patterns of ours.
+"""
+
+from __future__ import annotations
+
+import re
+
+from text_to_num import alpha2digit
+
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
+)
+# text2num leaves "first" and "second" as words (they are rarely numbers); next to a month they are.
+_SMALL_ORDINALS = {"first": "1st", "second": "2nd"}
+_ORDINAL_BEFORE_MONTH = re.compile(rf"\b(first|second)(\s+(?:of\s+)?{_MONTH}\b)", re.IGNORECASE)
+_ORDINAL_AFTER_MONTH = re.compile(rf"\b({_MONTH}\s+(?:the\s+)?)(first|second)\b", re.IGNORECASE)
+# "twenty twenty seven" comes out of text2num as "20 27".
+_SPLIT_YEAR = re.compile(r"\b(19|20) ([0-9]{2})\b")
+_DIGIT_WORDS = {"oh": "0", "o": "0", "zero": "0", "nought": "0"}
+_DIGIT_TOKEN = r"(?:(?:double|triple)\s+)?(?:oh|o|zero|nought|\d)"
+# Six digits or more read one by one: a phone number, not "one or two".
+_SPOKEN_DIGITS = re.compile(rf"(?<![\w+]){_DIGIT_TOKEN}(?:[\s,-]+{_DIGIT_TOKEN}){{5,}}(?!\w)", re.IGNORECASE)
+_EMAIL_PART = r"[a-z0-9][a-z0-9_-]*"
+_SPELLED_EMAIL = re.compile(
+    rf"\b({_EMAIL_PART}(?:\s+(?:dot|underscore|dash|hyphen)\s+{_EMAIL_PART})*)\s+at\s+"
+    rf"({_EMAIL_PART}(?:\s+dot\s+{_EMAIL_PART})+)\b",
+    re.IGNORECASE,
+)
+_SPELLED_SEPARATORS = {"dot": ".", "underscore": "_", "dash": "-", "hyphen": "-"}
+
+
+def written_form(text: str) -> str:
+    """`text` with spoken numbers, dates, emails and phone numbers written as a form would
+    hold them; a message typed in capitals, in lower case."""
+    if any(c.isalpha() for c in text) and text == text.upper():
+        text = text.lower()
+    text = _SPELLED_EMAIL.sub(_email, text)
+    text = alpha2digit(text, "en")
+    text = _ORDINAL_BEFORE_MONTH.sub(lambda m: _SMALL_ORDINALS[m[1].lower()] + m[2], text)
+    text = _ORDINAL_AFTER_MONTH.sub(lambda m: m[1] + _SMALL_ORDINALS[m[2].lower()], text)
+    text = _SPLIT_YEAR.sub(r"\1\2", text)
+    return _SPOKEN_DIGITS.sub(_digits, text)
+
+
+def _email(match: re.Match[str]) -> str:
+    def joined(spoken: str) -> str:
+        words = spoken.split()
+        return "".join(_SPELLED_SEPARATORS.get(w.lower(), w) for w in words).lower()
+
+    return f"{joined(match[1])}@{joined(match[2])}"
+
+
+def _digits(match: re.Match[str]) -> str:
+    digits: list[str] = []
+    repeat = 1
+    for token in re.findall(r"double|triple|oh|o|zero|nought|\d", match[0].lower()):
+        if token in ("double", "triple"):
+            repeat = 2 if token == "double" else 3
+        else:
+            digits.append(_DIGIT_WORDS.get(token, token) * repeat)
+            repeat = 1
+    return "".join(digits)
