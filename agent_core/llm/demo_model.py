@@ -41,18 +41,31 @@ _IDENTITY = re.compile(
     re.IGNORECASE,
 )
 _BOOKING = re.compile(
-    r"\b(?:book|reserve|schedule|sign\s+(?:\w+\s+){0,3}up|put\s+(?:\w+\s+){0,3}down\s+for)\w*\b"
-    r"|\b(?:want|like|need|get)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+(?:\w+\s+)?(?:tour|booking|spot|place)\b",
+    r"\b(?:book|reserve|schedule|sign\s+(?:\w+\s+){0,3}up|put\s+(?:\w+\s+){0,3}down\s+for|put\s+down)\w*\b"
+    r"|\b(?:want|like|need|get|arrange|organi[sz]e|set\s+up)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
+    r"(?:tour|booking|spot|place)\b",
     re.IGNORECASE,
 )
 _NOTE = re.compile(
-    r"\b(?:please\s+)?(?:make\s+a\s+note|take\s+a\s+note|note\s+down|jot\s+down|note|remember)\b"
+    r"\b(?:please\s+)?(?:make\s+a\s+note|take\s+a\s+note|note\s+down|jot\s+down|write\s+(?:it\s+|this\s+)?down|note|remember)\b"
     r"\s*(?:of\s+)?(?:that\b|:|-)?\s*(?P<content>.*)",
     re.IGNORECASE | re.DOTALL,
 )
 _CONTACT = re.compile(
     r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=|\bnow\b|@|\+?\d{3})"
-    r"|\bnew\s+(?:e-?mail|phone|mobile|number)\b",
+    r"|\bnew\s+(?:e-?mail|phone|mobile|number)\b"
+    r"|\b(?:update|change)\s+(?:my|the|his|her|their)\s+(?:e-?mail|phone|mobile|number|contact|details)\b",
+    re.IGNORECASE,
+)
+_INTRODUCED = re.compile(
+    r"\b(?:my\s+name\s+is|my\s+name'?s|(?:the\s+)?name'?s|(?:the\s+)?name\s+is|i'?m|i\s+am|this\s+is|under)\s+",
+    re.IGNORECASE,
+)
+"""How callers say who they are ("this is X calling", "name's X", "it's under X")."""
+_IT_IS = re.compile(r"^(?:it'?s|it\s+is)\s+", re.IGNORECASE)
+"""A message that starts "it's X, …": an introduction, unless it answers our question."""
+_REFERS_BACK = re.compile(
+    r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|them|the\s+(?:booking|tour|reservation)|that\s+(?:booking|tour))\b",
     re.IGNORECASE,
 )
 _FOR = re.compile(r"\b(?:for|book|reserve|sign|put|of|does|did|is|add)\s+", re.IGNORECASE)
@@ -69,7 +82,8 @@ _POSSESSIVE = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_VERB = re.compile(
-    r"\s*(?:has|have|got|'s|’s|changed|updated|is\s+now|now\s+has|new|can'?t|won'?t|cannot|will\s+not)\b",
+    r"\s*(?:has|have|got|'s|’s|changed|updated|is\s+now|now\s+has|new|can'?t|won'?t|cannot|will\s+not"
+    r"|needs?|wants?|would|no\s+longer)\b",
     re.IGNORECASE,
 )
 _FILLER = re.compile(
@@ -77,12 +91,19 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _BARE_LEAD = re.compile(
-    r"^(?:(?:it'?s|it\s+is|that'?s|the\s+name\s+is|name\s+is|the\s+name'?s|for|in|at|make\s+it|to)\s+)+",
+    r"^(?:(?:it'?s|it\s+is|that'?s|the\s+name\s+is|name\s+is|the\s+name'?s|name'?s|my\s+name\s+is|i'?m|i\s+am"
+    r"|this\s+is|under|for|in|at|make\s+it|to)\s+)+",
     re.IGNORECASE,
 )
-_CANCEL = re.compile(r"\b(?:cancel\w*|call\s+off|can'?t\s+make\s+it|won'?t\s+make\s+it)\b", re.IGNORECASE)
+_CANCEL = re.compile(
+    r"\b(?:cancel\w*|call\s+off|(?:can'?t|cannot|won'?t)\s+make\s+(?:it|(?:my|our|the|his|her|their)\s+(?:tour|booking|trip))"
+    r"|no\s+longer\s+(?:need|want)|(?:don'?t|do\s+not)\s+need\s+(?:the|my|our)\s+(?:tour|booking|reservation)"
+    r"|drop\s+(?:the|my|our|his|her|their)\s+(?:\w+\s+)?(?:booking|tour|reservation))\b",
+    re.IGNORECASE,
+)
 _MOVE = re.compile(
-    r"\b(?:re-?schedul\w*|move|postpone|push\s+back|bring\s+forward|change\s+the\s+(?:date|day))\b",
+    r"\b(?:re-?schedul\w*|rebook\w*|move[ds]?|postpone\w*|shift\w*|push\w*\s+(?:\S+\s+){0,4}?back"
+    r"|br(?:ing|ought)\s+(?:\S+\s+){0,4}?forward|change\s+(?:\S+\s+){0,3}?(?:date|day))\b",
     re.IGNORECASE,
 )
 _LOOKUP = re.compile(
@@ -364,10 +385,29 @@ def _possessive_name(said: _Said) -> str | None:
     return run_at(" ".join(kept), lower_case=said.lower_case) if kept else None
 
 
+def _introduced_name(said: _Said) -> str | None:
+    """A full name the caller introduces ("my name is X", "this is X calling", "it's under X";
+    "it's X, …" only when it does not answer a question of ours, where it may name a place)."""
+    text = _stripped(said.text)
+    starts = [m.end() for m in _INTRODUCED.finditer(text)]
+    if not said.asked and (opening := _IT_IS.match(text)):
+        starts.insert(0, opening.end())
+    for start in starts:
+        run = run_at(text[start:], lower_case=said.lower_case, at_most=3)
+        words = run.split() if run else []
+        # One word is not a full name, and "i'm looking for…" typed in lower case names nobody.
+        if len(words) >= 2 and not any(w.lower().endswith("ing") for w in words):
+            return run
+    return None
+
+
 def _name_in(said: _Said) -> str | None:
-    """The person a message names: "for X", "book X", "X's email", "X has a new number"."""
+    """The person a message names: "for X", "book X", "X's email", "X has a new number",
+    "my name is X"."""
     text = said.text
     if name := _possessive_name(said):
+        return name
+    if name := _introduced_name(said):
         return name
     if name := run_after(_FOR, text, lower_case=said.lower_case, at_most=2):
         return name
