@@ -65,13 +65,16 @@ _INTRODUCED = re.compile(
 _IT_IS = re.compile(r"^(?:it'?s|it\s+is)\s+", re.IGNORECASE)
 """A message that starts "it's X, …": an introduction, unless it answers our question."""
 _REFERS_BACK = re.compile(
-    r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|them|the\s+(?:booking|tour|reservation)|that\s+(?:booking|tour))\b",
-    re.IGNORECASE,
+    r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|that\s+(?:booking|tour|reservation))\b", re.IGNORECASE
 )
-_FOR = re.compile(r"\b(?:for|book|reserve|sign|put|of|does|did|is|add)\s+", re.IGNORECASE)
+"""A request about the booking just talked about ("cancel that one", "move it to …")."""
+# "of" names a person ("the booking of Ana Silva"), except after "tour" ("a tour of Florence").
+_FOR = re.compile(
+    r"\b(?:for|book|reserve|sign|put|(?<!tour\s)(?<!tours\s)(?<!trip\s)of|does|did|is|add)\s+", re.IGNORECASE
+)
 _VERB_OBJECT = re.compile(r"\b(?:cancel|move|reschedule|postpone|update|save|store)\s+", re.IGNORECASE)
 """A capitalised name right after a request's verb ("Reschedule Anna Novak to ...")."""
-_PLACE = re.compile(r"\b(?:in|at|to)\s+(?:the\s+)?", re.IGNORECASE)
+_PLACE = re.compile(r"\b(?:in|at|to|(?:tours?|trip|visit)\s+(?:of|around))\s+(?:the\s+)?", re.IGNORECASE)
 _PLACE_BEFORE_TOUR = re.compile(
     r"\b(?:a|the|an)\s+(?P<place>[A-Z][\w'’-]+(?:\s[A-Z][\w'’-]+)?)\s+(?:tour|trip)\b"
 )
@@ -239,6 +242,8 @@ class _Context:
     today: date
     order: DateOrder | None
     confirmed: bool
+    mentioned: str | None = None
+    """The person the exchange just before was about (for "cancel that one")."""
 
 
 class DemoModel:
@@ -281,6 +286,7 @@ class DemoModel:
             _told_today(system) or self._clock.today(),
             _told_order(system),
             asked.startswith(_CONFIRM) and bool(_YES.match(text)),
+            _just_mentioned(messages),
         )
         open_request = _open_request(messages)
         if open_request and _ABORT.match(text):
@@ -308,6 +314,21 @@ def _last_reply(messages: Sequence[ChatMessage]) -> str:
     """What the assistant said last before the message being answered."""
     earlier = [m for m in messages[:-1] if m.role == "assistant" and m.content]
     return earlier[-1].content if earlier else ""
+
+
+def _just_mentioned(messages: Sequence[ChatMessage]) -> str | None:
+    """The person of the exchange before the message being answered: the name its tool calls
+    were made for, or else the one its message named."""
+    before = [m for m in messages[:-1] if m.role in ("user", "assistant")]
+    for message in reversed(before):
+        if message.role == "assistant":
+            for call in message.tool_calls:
+                arguments = json.loads(call.arguments or "{}")
+                if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
+                    return arguments["name"]
+            continue
+        return _name_in(_Said.heard(message.content, ""))
+    return None
 
 
 def _open_request(messages: Sequence[ChatMessage]) -> list[_Said]:
@@ -449,6 +470,8 @@ def _answered_slot(said: _Said, run: str) -> str:
     wants_place = "location" in said.asked
     if wants_name != wants_place:
         return "name" if wants_name else "location"
+    if not wants_name and said.asked.startswith(_BOOKING_QUESTION):
+        return "neither"  # asked for the date alone: "2027-02-02 then" names no place
     if confirmed := _CONFIRMED_NAME.search(said.asked):
         # Correcting a confirmed booking: a name shares its first word with the one it
         # corrects ("no, Maria Lopez"); anything else corrects the place ("no, Tel Aviv").
@@ -457,7 +480,18 @@ def _answered_slot(said: _Said, run: str) -> str:
     return "name" if len(run.split()) >= 2 else "location"
 
 
-def _details(said: list[_Said], context: _Context) -> tuple[str | None, DateMention | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class _Details:
+    """Name, date and place of a booking request; `listed` when a name or place was read
+    from a bare list ("Daniel Okafor, Nairobi, 2027-06-18") rather than words that say so."""
+
+    name: str | None
+    mention: DateMention | None
+    location: str | None
+    listed: bool = False
+
+
+def _details(said: list[_Said], context: _Context) -> _Details:
     """Name, date and place of a request, each from the latest message that gives it."""
     name: str | None = None
     mention: DateMention | None = None
@@ -469,13 +503,48 @@ def _details(said: list[_Said], context: _Context) -> tuple[str | None, DateMent
             text = message.text.replace(found_date.span, " ") if found_date else message.text
             run = _bare(_Said(text, message.asked, message.original))
             if run is not None and run != found_place:
-                if _answered_slot(message, run) == "name":
+                slot = _answered_slot(message, run)
+                if slot == "name":
                     found_name = run
-                else:
+                elif slot == "location":
                     found_place = run
         name, location = name or found_name, location or found_place
         mention = mention or found_date
-    return name, mention, location
+    listed = False
+    if name is None or location is None:
+        for run in _listed(said[-1]):
+            if name is None and len(run.split()) >= 2 and run != location:
+                name, listed = run, True
+            elif location is None and run != name:
+                location, listed = run, True
+    return _Details(name, mention, location, listed)
+
+
+_LIST_SEPARATOR = re.compile(r"\s*(?:[,;:/|]|\s[-–]\s)\s*")
+_LIST_TAIL = re.compile(r"[\s.!]*(?:\b(?:please|pls|plz|thanks|thx|cheers|ty)\b[\s.!]*)*$", re.IGNORECASE)
+
+
+def _listed(said: _Said) -> list[str]:
+    """Names and places given as a bare list, each item nothing but a run of name words
+    ("book tour: emily clarke / bath / 5 jan 2027" -> "Emily Clarke", "Bath")."""
+    items = _LIST_SEPARATOR.split(said.text)
+    if len(items) < 3:
+        return []
+    runs = []
+    for item in items[1:]:
+        item = _LIST_TAIL.sub("", item).strip()
+        run = run_at(item, lower_case=said.lower_case, at_most=3)
+        if run is not None and run.casefold() == item.casefold():
+            runs.append(run)
+    return runs
+
+
+def _on_calendar(iso: str) -> bool:
+    try:
+        date.fromisoformat(iso)
+    except ValueError:
+        return False
+    return True
 
 
 def _when(iso: str) -> str:
@@ -485,8 +554,42 @@ def _when(iso: str) -> str:
         return iso
 
 
+_ANOTHER_BOOKING = re.compile(
+    r",?\s+(?:and|also|plus)\s+(?:also\s+)?(?:book\s+)?(?:another\s+(?:one|tour|booking|place|spot)\s+)?(?:for\s+)?",
+    re.IGNORECASE,
+)
+
+
+def _booking_parts(said: _Said, context: _Context) -> list[_Said]:
+    """Two bookings in one message ("Book A in X on D1 and B in Y on D2"), each part with its
+    own name and date; none when the message is one booking."""
+    for joint in _ANOTHER_BOOKING.finditer(said.text):
+        first, second = said.text[: joint.start()], said.text[joint.end() :]
+        if find_date(first, context.today, context.order) is None:
+            continue
+        if find_date(second, context.today, context.order) is None:
+            continue
+        second_said = _Said(f"for {second}", said.asked, f"for {second}")
+        if _name_in(second_said) is None:
+            continue
+        return [_Said(first, said.asked, first), second_said]
+    return []
+
+
 def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
-    name, mention, location = _details(said, context)
+    parts = _booking_parts(said[0], context) if len(said) == 1 else []
+    for request in [[part] for part in parts] or [said]:
+        _plan_one_booking(plan, request, context)
+
+
+def _plan_one_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    details = _details(said, context)
+    name, mention, location = details.name, details.mention, details.location
+    if mention is not None and mention.iso is not None and not _on_calendar(mention.iso):
+        plan.questions.append(
+            f"{_BOOKING_QUESTION} a date that is on the calendar: {mention.span} is not one. Which date do you mean?"
+        )
+        return
     if mention is not None and mention.question:
         plan.questions.append(f"{_BOOKING_QUESTION} a clear date. {mention.question}")
         return
@@ -505,7 +608,7 @@ def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
     assert mention is not None
     assert mention.iso is not None
     assert name is not None
-    if (mention.inferred or len(name.split()) < 2) and not context.confirmed:
+    if (mention.inferred or details.listed or len(name.split()) < 2) and not context.confirmed:
         plan.questions.append(
             f"{_CONFIRM} book a tour for {name} on {_when(mention.iso)} in {location}? Please say yes or no."
         )
@@ -516,6 +619,8 @@ def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
 def _plan_change(plan: _Plan, said: list[_Said], context: _Context, *, tool: Task) -> None:
     """Look up, cancel or move a booking; the date before "to" is the booking's, after it the new one."""
     name = next((n for s in said if (n := _name_in(s) or _bare_if_asked(s, _WHOSE_BOOKING))), None)
+    if name is None and _REFERS_BACK.search(said[0].text):
+        name = context.mentioned
     if name is None:
         plan.questions.append(f"{_WHOSE_BOOKING} Please give the customer's full name.")
         return

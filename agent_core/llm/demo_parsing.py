@@ -67,6 +67,8 @@ _BARE_ORDINAL = re.compile(r"\bthe\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b", re.IGNO
 _TYPOS = {"tmrw": "tomorrow", "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow"}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE_NATIONAL = re.compile(r"(?<![\w+/.-])\(?0\d[\d\s().-]{5,}\d(?![\w/.-])")
+_NUMERIC_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
 _PHONE_AFTER_WORD = re.compile(
     r"\b(?:phone|mobile|cell|tel|telephone|number)(?:\s+number)?\s*(?:is\s+now|is|:|=|to|now)?\s*"
     r"(?P<phone>\+?\d[\d\s().-]{4,}\d)",
@@ -89,6 +91,7 @@ STOP_WORDS = (
     | {"cancel", "move", "reschedule", "change", "update", "note", "contact", "details", "info", "when"}
     | {"what", "which", "who", "how", "where", "why", "coming", "as", "well", "still", "actually", "sorry"}
     | {"does", "do", "did", "whats", "can't", "won't", "cannot", "up", "down", "off", "back", "add"}
+    | {"then", "u", "thx", "cheers", "anymore", "any", "more", "calling", "it's", "i'm"}
     | set(_TYPOS)
 )
 """Words that never start or belong to a name or place typed in lower case."""
@@ -97,6 +100,7 @@ _NOT_CAPITALIZED_NAMES = (
     | set(WEEKDAYS)
     | {"i", "today", "tomorrow", "please", "thanks", "thank", "the", "a", "an", "on", "in", "at", "for"}
     | {"to", "and", "yes", "no", "hi", "hello", "hey", "does", "do", "did", "is", "can", "could", "my"}
+    | {"we", "you", "he", "she", "they", "it", "our", "your", "his", "her", "their", "this", "that"}
 )
 """Capitalised words that still never start or belong to a name or place (sentence starts)."""
 
@@ -252,7 +256,12 @@ def lower_case_run(text: str, at_most: int) -> str | None:
         if text[position : position + 1] != " ":
             break
         position = len(text) - len(text[position:].lstrip(" "))
-    return " ".join(w[:1].upper() + w[1:] for w in words) or None
+    return " ".join(_capitalised(w) for w in words) or None
+
+
+def _capitalised(word: str) -> str:
+    """A lower-case name word as it is written: "o'connor" -> "O'Connor", "smith-jones" -> "Smith-Jones"."""
+    return re.sub(r"(^|['’-])(\w)", lambda m: m[1] + m[2].upper(), word)
 
 
 def run_at(text: str, *, lower_case: bool, at_most: int = 4) -> str | None:
@@ -280,8 +289,14 @@ def find_email(text: str) -> str | None:
 
 
 def find_phone(text: str) -> str | None:
-    """A phone number introduced by a word like 'phone', or an international +number."""
+    """A phone number introduced by a word like 'phone', an international +number, or a
+    national number starting with 0 ("06 12 34 56 78", "0412 345 678"): 7 to 15 digits, and
+    not a date written with dots or slashes."""
     if match := _PHONE_AFTER_WORD.search(text):
         return match["phone"].strip()
-    match = _PHONE_INTERNATIONAL.search(text)
-    return match.group(0).strip() if match else None
+    if match := _PHONE_INTERNATIONAL.search(text):
+        return match.group(0).strip()
+    for national in _PHONE_NATIONAL.finditer(text):
+        if not _NUMERIC_DATE.fullmatch(national[0]) and 7 <= sum(c.isdigit() for c in national[0]) <= 15:
+            return national[0]
+    return None

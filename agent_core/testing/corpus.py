@@ -543,7 +543,7 @@ BOOK_MISSING = [
     case(
         "book: asks for what is missing",
         "Book a tour for John Smith on the 31st of February 2027 in Rome",
-        calls=(book("John Smith", "2027-02-31", "Rome"),),
+        reply="31st of February 2027 is not one. Which date do you mean?",
     ),
     case("book: asks for what is missing", "book it", reply=NEED),
 ]
