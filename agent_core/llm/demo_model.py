@@ -68,6 +68,7 @@ _REFERS_BACK = re.compile(
     r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|that\s+(?:booking|tour|reservation))\b", re.IGNORECASE
 )
 """A request about the booking just talked about ("cancel that one", "move it to …")."""
+_PRONOUN_SUBJECT = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
 # "of" names a person ("the booking of Ana Silva"), except after "tour" ("a tour of Florence").
 _FOR = re.compile(
     r"\b(?:for|book|reserve|sign|put|(?<!tour\s)(?<!tours\s)(?<!trip\s)of|does|did|is|add)\s+", re.IGNORECASE
@@ -323,9 +324,12 @@ def _just_mentioned(messages: Sequence[ChatMessage]) -> str | None:
     for message in reversed(before):
         if message.role == "assistant":
             for call in message.tool_calls:
-                arguments = json.loads(call.arguments or "{}")
-                if isinstance(arguments, dict) and isinstance(arguments.get("name"), str):
-                    return arguments["name"]
+                try:
+                    name = json.loads(call.arguments or "{}").get("name")
+                except (ValueError, AttributeError):
+                    continue
+                if isinstance(name, str):
+                    return name
             continue
         return _name_in(_Said.heard(message.content, ""))
     return None
@@ -532,9 +536,9 @@ def _listed(said: _Said) -> list[str]:
         return []
     runs = []
     for item in items[1:]:
-        item = _LIST_TAIL.sub("", item).strip()
-        run = run_at(item, lower_case=said.lower_case, at_most=3)
-        if run is not None and run.casefold() == item.casefold():
+        bare = _LIST_TAIL.sub("", item).strip()
+        run = run_at(bare, lower_case=said.lower_case, at_most=3)
+        if run is not None and run.casefold() == bare.casefold():
             runs.append(run)
     return runs
 
@@ -587,7 +591,8 @@ def _plan_one_booking(plan: _Plan, said: list[_Said], context: _Context) -> None
     name, mention, location = details.name, details.mention, details.location
     if mention is not None and mention.iso is not None and not _on_calendar(mention.iso):
         plan.questions.append(
-            f"{_BOOKING_QUESTION} a date that is on the calendar: {mention.span} is not one. Which date do you mean?"
+            f"{_BOOKING_QUESTION} a date that is on the calendar: {mention.span} is not one."
+            " Which date do you mean?"
         )
         return
     if mention is not None and mention.question:
@@ -675,6 +680,11 @@ def _plan_note(plan: _Plan, said: list[_Said], context: _Context) -> None:
     if not content:
         plan.questions.append("What should I note down?")
         return
+    # "Book Ines Costa … Also, note that she is vegetarian": a note is read on its own later,
+    # so it says whom it is about.
+    before = _Said.heard(words[: note.start()], "") if note else None
+    if before and _PRONOUN_SUBJECT.match(content) and (person := _name_in(before)) and " " in person:
+        content = _PRONOUN_SUBJECT.sub(person + " ", content, count=1)
     plan.call("take_note", {"content": content[0].upper() + content[1:]})
 
 
@@ -787,6 +797,19 @@ def _success_sentence(tool: str, result: JsonDict) -> str:
     return f"{tool} succeeded."
 
 
+_PLAIN_REASONS = (
+    (re.compile(r"the caller said"), "I want to be sure of the day — which date do you mean?"),
+    (re.compile(r"\bdate\b"), "that date isn't one I can use — which date would you like?"),
+    (re.compile(r"\bemail\b"), "that email address doesn't look right — could you spell it again?"),
+    (re.compile(r"\bphone\b"), "that phone number doesn't look right — could you say it again?"),
+    (re.compile(r"\blocation\b"), "I need the place of the tour — where should it be?"),
+    (re.compile(r"\bname\b"), "I need the customer's full name — could you tell me?"),
+    (re.compile(r"not enabled"), "that isn't something I can do here; a member of staff will help you."),
+)
+"""What a tool's refusal means to a caller: tool errors are written for the model and the
+operator ("invalid arguments: date: …"), and never reach a customer as they are."""
+
+
 def _failure_sentence(tool: str, error: str) -> str:
     action = {
         "book_tour": "book the tour",
@@ -795,8 +818,15 @@ def _failure_sentence(tool: str, error: str) -> str:
         "reschedule_tour": "move the booking",
         "take_note": "save the note",
         "update_contact_info": "update the contact",
-    }.get(tool, f"run {tool}")
-    return f"I couldn't {action}: {error}. Nothing was saved; could you give me the correct details?"
+    }.get(tool, "do that")
+    if past := re.search(r"(\d{4}-\d{2}-\d{2}) is in the past", error):
+        return f"I couldn't {action}: {_when(past[1])} has already passed — which date would you like?"
+    if "has no upcoming booking" in error:
+        return f"I couldn't {action}: {error}. Could you check the name or the date?"
+    reason = next((plain for pattern, plain in _PLAIN_REASONS if pattern.search(error)), None)
+    if reason is None:
+        return f"I couldn't {action}, and nothing was saved. Could you give me the details again?"
+    return f"I couldn't {action}: {reason}"
 
 
 def _join(items: Sequence[str]) -> str:

@@ -608,7 +608,7 @@ NOTES = [
     case(
         "note",
         "Book a tour for Ana Silva on 2027-01-10 in Porto and note that she is vegetarian.",
-        calls=(book("Ana Silva", "2027-01-10", "Porto"), note("She is vegetarian.")),
+        calls=(book("Ana Silva", "2027-01-10", "Porto"), note("Ana Silva is vegetarian.")),
     ),
     case("note", "Please remember that Mr. Khan needs a receipt", calls=(note("Mr. Khan needs a receipt"),)),
     case("note", "Note that Zoë will pay by card", calls=(note("Zoë will pay by card"),)),
@@ -1289,7 +1289,7 @@ AS_CALLERS_TALK = [
     case(
         "as callers talk",
         "Please book Ines Costa in Porto on 2027-01-20. Also, note that she is vegetarian.",
-        calls=(book("Ines Costa", "2027-01-20", "Porto"), note("Ines Costa is vegetarian")),
+        calls=(book("Ines Costa", "2027-01-20", "Porto"), note("Ines Costa is vegetarian.")),
     ),
     case(
         "as callers talk",

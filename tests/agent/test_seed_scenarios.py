@@ -30,7 +30,7 @@ def test_the_seed_booking_is_refused_because_its_date_has_passed(
     assert call.name == "book_tour"
     assert call.arguments == {"name": "John Smith", "date": "2025-03-15", "location": "Paris"}
     assert call.status is ToolCallStatus.FAILED
-    assert "2025-03-15 is in the past" in result.reply
+    assert "Saturday 15 March 2025 has already passed" in result.reply
     assert "booked" not in result.reply.replace("couldn't book", "")
     assert store.list_tours(tenant.id).total == 0
     assert "tool.failed" in sink.names
