@@ -7,6 +7,7 @@ about what it is, asks for what is missing, and only reports what tool results s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -512,6 +513,9 @@ def _details(said: list[_Said], context: _Context) -> _Details:
                     found_name = run
                 elif slot == "location":
                     found_place = run
+        if found_date and found_date.span not in message.original:
+            # Said in words ("the third of march"): what the rules heard is confirmed first.
+            found_date = dataclasses.replace(found_date, inferred=True)
         name, location = name or found_name, location or found_place
         mention = mention or found_date
     listed = False
