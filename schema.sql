@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 13), for a new database: paste it into a Supabase
+-- The whole current schema (version 14), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -104,6 +104,8 @@ CREATE TABLE IF NOT EXISTS public.turns (
     -- Where the turn came from and who started it (migration 0008).
     channel           text NOT NULL DEFAULT 'unknown' CHECK (channel IN ('dashboard', 'api', 'cli', 'unknown')),
     started_by        text,
+    -- Sentences of its reply held back: claims no tool of the turn backed (migration 0014).
+    withheld_claims   jsonb,
     FOREIGN KEY (tenant_id, conversation_id)
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
@@ -312,6 +314,7 @@ CREATE TABLE IF NOT EXISTS public.activity_days (
     turns         integer NOT NULL DEFAULT 0,
     failed_turns  integer NOT NULL DEFAULT 0,
     tokens        bigint NOT NULL DEFAULT 0,
+    withheld_claims integer NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, day)
 );
 
@@ -595,6 +598,7 @@ BEGIN
         error = p_outcome->>'error',
         model_ms = (p_outcome->>'model_ms')::float8,
         tools_ms = (p_outcome->>'tools_ms')::float8,
+        withheld_claims = NULLIF(p_outcome->'withheld_claims', 'null'::jsonb),
         finished_at = now(),
         lease_expires_at = NULL
     WHERE tenant_id = p_tenant AND id = p_turn;
@@ -756,7 +760,8 @@ BEGIN
         -- What a turn adds when it ends (inserted finished, or updated from running).
         UPDATE public.activity_days SET
             failed_turns = failed_turns + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END,
-            tokens = tokens + COALESCE(NEW.prompt_tokens, 0) + COALESCE(NEW.completion_tokens, 0)
+            tokens = tokens + COALESCE(NEW.prompt_tokens, 0) + COALESCE(NEW.completion_tokens, 0),
+            withheld_claims = withheld_claims + COALESCE(jsonb_array_length(NEW.withheld_claims), 0)
         WHERE tenant_id = NEW.tenant_id AND day = v_day;
         INSERT INTO public.model_days AS m (tenant_id, day, model, prompt_tokens, completion_tokens)
         VALUES (NEW.tenant_id, v_day, COALESCE(NEW.model, 'unknown'), COALESCE(NEW.prompt_tokens, 0),
@@ -813,7 +818,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'days', COALESCE((SELECT jsonb_agg(d ORDER BY d.day) FROM (
             SELECT day, sum(conversations) AS conversations, sum(turns) AS turns,
-                   sum(failed_turns) AS failed_turns, sum(tokens) AS tokens
+                   sum(failed_turns) AS failed_turns, sum(tokens) AS tokens,
+                   sum(withheld_claims) AS withheld_claims
             FROM public.activity_days
             WHERE day >= (p_low AT TIME ZONE 'UTC')::date AND day < (p_high AT TIME ZONE 'UTC')::date
               AND (p_tenant IS NULL OR tenant_id = p_tenant)
@@ -1348,7 +1354,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 13.
+-- This file is migrations 1 to 14.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1362,5 +1368,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (10, 'daily_rollups'),
     (11, 'supabase_grants'),
     (12, 'prompt_publish_check'),
-    (13, 'sign_in_attempts')
+    (13, 'sign_in_attempts'),
+    (14, 'withheld_claims')
 ON CONFLICT (version) DO NOTHING;

@@ -218,6 +218,8 @@ class TurnRecord:
     error: str | None
     retry_of: UUID | None
     started_at: datetime
+    withheld_claims: tuple[str, ...] = ()
+    """Sentences of its reply held back because no tool of the turn did what they claimed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -351,16 +351,30 @@ def scenario_outline(spec: Mapping[str, object]) -> str:
     return "\n".join(lines)
 
 
-def unanswered_messages(turns: Sequence[TurnRecord]) -> dict[int, TurnRecord]:
-    """The user messages (by their order in the conversation) whose last attempt failed,
-    with that attempt: a retry answers the same message, so it does not start a new one."""
+def last_attempts(turns: Sequence[TurnRecord]) -> dict[int, TurnRecord]:
+    """Each user message (by its order in the conversation) with the last attempt to answer
+    it: a retry answers the same message, so it does not start a new one."""
     last: dict[int, TurnRecord] = {}
     index = -1
     for turn in turns:
         if turn.retry_of is None:
             index += 1
         last[index] = turn
-    return {number: turn for number, turn in last.items() if turn.status == "failed"}
+    return last
+
+
+def unanswered_messages(turns: Sequence[TurnRecord]) -> dict[int, TurnRecord]:
+    """The user messages (by their order in the conversation) whose last attempt failed,
+    with that attempt."""
+    return {number: turn for number, turn in last_attempts(turns).items() if turn.status == "failed"}
+
+
+def claims_held_back(turns: Sequence[TurnRecord]) -> dict[int, tuple[str, ...]]:
+    """The user messages whose answer had sentences held back (they claimed what no tool of
+    the turn did), with those sentences."""
+    return {
+        number: turn.withheld_claims for number, turn in last_attempts(turns).items() if turn.withheld_claims
+    }
 
 
 def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC) -> pd.DataFrame:
@@ -415,10 +429,11 @@ def analytics_days_frame(result: Analytics, first_day: date, last_day: date) -> 
                 "Turns": d.turns,
                 "Failed turns": d.failed_turns,
                 "Tokens": d.tokens,
+                "Claims held back": d.withheld_claims,
             }
             for d in result.every_day(first_day, last_day)
         ],
-        columns=["Day", "Conversations", "Turns", "Failed turns", "Tokens"],
+        columns=["Day", "Conversations", "Turns", "Failed turns", "Tokens", "Claims held back"],
     )
 
 

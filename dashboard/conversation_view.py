@@ -11,7 +11,13 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
 from agent_core.errors import AgentCoreError
-from agent_core.views import chat_items, escape_markdown, records_touched, unanswered_messages
+from agent_core.views import (
+    chat_items,
+    claims_held_back,
+    escape_markdown,
+    records_touched,
+    unanswered_messages,
+)
 from agent_core.workspace import Workspace
 from dashboard import render
 from dashboard.state import session_key
@@ -27,6 +33,7 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
     scenario_button(workspace, tenant, conversation_id)
     turns = workspace.turns(tenant.id, conversation_id)
     unanswered = unanswered_messages(turns)
+    held_back = claims_held_back(turns)
     may_retry = retry and workspace.may(Action.CHAT, tenant.id)
     pressed = False
     asked = -1
@@ -43,7 +50,18 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
                 failed = unanswered[asked]
                 offered = may_retry and failed.id == turns[-1].id
                 pressed = failed_turn_marker(tenant, failed, retryable=offered) or pressed
+            if asked in held_back:
+                held_back_marker(held_back[asked])
     return pressed
+
+
+def held_back_marker(claims: tuple[str, ...]) -> None:
+    """The sentences the answer to a message did not say: they claimed a change no tool made."""
+    quoted = " ".join(f"“{escape_markdown(claim)}”" for claim in claims)
+    st.warning(
+        f"Held back from the answer, because no tool did what it said: {quoted}",
+        icon=":material/gpp_maybe:",
+    )
 
 
 def failed_turn_marker(tenant: Tenant, turn: TurnRecord, *, retryable: bool) -> bool:

@@ -69,6 +69,7 @@ columns[5].metric(
 st.caption(
     f"{counted(len(result.days), 'day')} with activity of {counted(len(per_day), 'day')}"
     f" · {counted(int(per_day['Tokens'].sum()), 'token')}"
+    f" · {counted(result.withheld_claims, 'claim')} held back from replies (no tool did what they said)"
 )
 
 st.subheader("Per day")

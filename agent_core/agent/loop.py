@@ -462,6 +462,7 @@ class Agent:
             latency_ms,
             model_ms=turn.timings["model_ms"],
             tools_ms=turn.timings["tools_ms"],
+            withheld_claims=tuple(turn.claims.withheld),
         )
         sent = self.events.outbox(
             EventName.REPLY_SENT,

@@ -350,6 +350,9 @@ class DayOut(Shape):
     turns: int
     failed_turns: int
     tokens: int
+    withheld_claims: int = Field(
+        description="Sentences held back from replies: claims no tool of their turn backed"
+    )
 
 
 class ToolOut(Shape):
@@ -395,6 +398,9 @@ class AnalyticsOut(Shape):
     last_day: date
     turns: int
     failed_turns: int
+    withheld_claims: int = Field(
+        description="Sentences held back from replies: claims no tool of their turn backed"
+    )
     bookings: int
     cancellations: int
     estimated_cost_usd: float | None = Field(
@@ -421,6 +427,7 @@ class AnalyticsOut(Shape):
             last_day=days[1],
             turns=result.turns,
             failed_turns=result.failed_turns,
+            withheld_claims=result.withheld_claims,
             bookings=result.succeeded("book_tour"),
             cancellations=result.succeeded("cancel_tour"),
             estimated_cost_usd=result.cost(prices),

@@ -54,6 +54,8 @@ class DayCounts:
     turns: int
     failed_turns: int
     tokens: int
+    withheld_claims: int = 0
+    """Sentences held back from replies: claims no tool of their turn backed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,11 @@ class Analytics:
     def failed_turns(self) -> int:
         """Turns that failed in the range (a retried one counts as the failure it was)."""
         return sum(d.failed_turns for d in self.days)
+
+    @property
+    def withheld_claims(self) -> int:
+        """Claims held back from replies in the range (no tool of their turn did what they said)."""
+        return sum(d.withheld_claims for d in self.days)
 
     def every_day(self, first_day: date, last_day: date) -> list[DayCounts]:
         """Activity per day over the whole range, oldest first: a day without activity is
@@ -176,6 +183,7 @@ def assemble(
                 int(str(row["turns"])),
                 int(str(row["failed_turns"])),
                 int(str(row["tokens"] or 0)),
+                int(str(row.get("withheld_claims") or 0)),
             )
             for row in days
         ],
@@ -200,7 +208,8 @@ def compute(session: SqlSession, query: AnalyticsQuery) -> Analytics:
     return assemble(
         session.query(
             "SELECT day, sum(conversations) AS conversations, sum(turns) AS turns,"
-            " sum(failed_turns) AS failed_turns, sum(tokens) AS tokens"
+            " sum(failed_turns) AS failed_turns, sum(tokens) AS tokens,"
+            " sum(withheld_claims) AS withheld_claims"
             f" FROM activity_days WHERE {where} GROUP BY day ORDER BY day",
             params,
         ),

@@ -123,6 +123,8 @@ class TurnOutcome:
     """Of `latency_ms`, the time spent waiting for the model."""
     tools_ms: float | None = None
     """Of `latency_ms`, the time the tools ran; the rest is the store and the loop itself."""
+    withheld_claims: tuple[str, ...] = ()
+    """Sentences of the reply held back: they claimed what no tool of the turn did."""
 
 
 class Store(AccessStore, ScenarioStore, Protocol):

@@ -581,7 +581,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 "UPDATE turns SET status = :status, reply = :reply, model = :model,"
                 " prompt_tokens = :prompt_tokens, completion_tokens = :completion_tokens,"
                 " model_calls = :model_calls, latency_ms = :latency_ms, error = :error,"
-                " model_ms = :model_ms, tools_ms = :tools_ms,"
+                " model_ms = :model_ms, tools_ms = :tools_ms, withheld_claims = :withheld_claims,"
                 " finished_at = :now, lease_expires_at = NULL WHERE tenant_id = :tenant_id AND id = :id",
                 {
                     "status": outcome.status,
@@ -594,6 +594,9 @@ class SqlStore(RecordPages, SqlScenarios):
                     "error": outcome.error,
                     "model_ms": outcome.model_ms,
                     "tools_ms": outcome.tools_ms,
+                    "withheld_claims": (
+                        self._json_param(list(outcome.withheld_claims)) if outcome.withheld_claims else None
+                    ),
                     "now": now,
                     "tenant_id": tenant_id,
                     "id": turn_id,
@@ -684,7 +687,7 @@ class SqlStore(RecordPages, SqlScenarios):
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         with self._reader() as session:
             rows = session.query(
-                "SELECT id, status, user_message, error, retry_of, started_at FROM turns"
+                "SELECT id, status, user_message, error, retry_of, started_at, withheld_claims FROM turns"
                 " WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id"
                 " ORDER BY started_at, id",
                 {"tenant_id": tenant_id, "conversation_id": conversation_id},

@@ -518,7 +518,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         rows = self._all(
             self._table("turns")
-            .select("id,status,user_message,error,retry_of,started_at")
+            .select("id,status,user_message,error,retry_of,started_at,withheld_claims")
             .eq("tenant_id", str(tenant_id))
             .eq("conversation_id", str(conversation_id))
             .order("started_at")
@@ -647,6 +647,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                     "latency_ms": outcome.latency_ms,
                     "model_ms": outcome.model_ms,
                     "tools_ms": outcome.tools_ms,
+                    "withheld_claims": list(outcome.withheld_claims) or None,
                     "error": outcome.error,
                 },
                 "p_events": _events_json(events),

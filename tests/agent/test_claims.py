@@ -9,7 +9,9 @@ from agent_core.agent.claims import MAX_LISTED, ClaimFilter, unbacked_claims
 from agent_core.clock import FixedClock
 from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
-from agent_core.store.base import Store
+from agent_core.store.analytics import AnalyticsQuery
+from agent_core.store.base import Store, utcnow
+from agent_core.views import claims_held_back
 from tests.conftest import RecordingSink, make_agent
 
 
@@ -98,6 +100,23 @@ def test_the_caller_never_hears_a_claim_no_tool_completed_and_the_turn_says_so(
     [sent] = [payload for name, _, payload in sink.events if name == "chat.reply.sent"]
     assert sent["withheld_claims"] == list(result.withheld_claims)
     assert store.list_tours(tenant.id).total == 0
+    # The transcript keeps what was held back, and Analytics counts it.
+    [recorded] = store.list_turns(tenant.id, result.conversation_id)
+    assert recorded.withheld_claims == result.withheld_claims
+    assert claims_held_back([recorded]) == {0: result.withheld_claims}
+    today = utcnow().date()  # the store stamps turns with the real time
+    assert store.analytics(AnalyticsQuery(tenant.id, today, today)).withheld_claims == 1
+
+
+def test_a_turn_whose_claims_its_tools_back_keeps_nothing_held_back(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    result = make_agent(store, clock).run_turn(tenant.id, "Book John Smith in Paris on 2027-03-15")
+    assert result.withheld_claims == ()
+    [recorded] = store.list_turns(tenant.id, result.conversation_id)
+    assert recorded.withheld_claims == ()
+    today = utcnow().date()  # the store stamps turns with the real time
+    assert store.analytics(AnalyticsQuery(tenant.id, today, today)).withheld_claims == 0
 
 
 def test_a_sentence_ends_when_the_blank_after_its_full_stop_arrives_in_the_next_piece() -> None:
