@@ -31,7 +31,7 @@ from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
 from agent_core.testing.corpus import AS_CALLERS_TALK, CORPUS, CORPUS_NOW, HELD_OUT
-from agent_core.testing.held_out_callers import CALLERS_100
+from agent_core.testing.held_out_callers import CALLERS_100, CALLERS_SECOND_ROUND
 from agent_core.testing.understanding import Case, score
 from agent_core.tools import default_registry
 from agent_core.workspace import Workspace, cli_principal
@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="corpus",
         help=(
             "corpus: all 316; held-out: the 40 no rule was written against; as-callers-talk: spoken"
-            " style; callers-100: 100 by the eleven kinds callers ask, written before the rules"
+            " style; callers-100: 100 by the eleven kinds callers ask, written before the rules;"
+            " second-round: 63 more, written before the rules changed for them"
         ),
     )
     api = commands.add_parser("api", help="serve the HTTP API alone (no dashboard)")
@@ -202,6 +203,7 @@ EVAL_SETS = {
     "held-out": HELD_OUT,
     "as-callers-talk": AS_CALLERS_TALK,
     "callers-100": CALLERS_100,
+    "second-round": CALLERS_SECOND_ROUND,
 }
 """The sets of labelled exchanges `vam eval` scores."""
 
