@@ -43,23 +43,31 @@ _IDENTITY = re.compile(
 )
 _BOOKING = re.compile(
     r"\b(?:book|reserve|schedule|sign\s+(?:\w+\s+){0,3}up|put\s+(?:\w+\s+){0,3}down\s+for|put\s+down)\w*\b"
-    r"|\b(?:want|like|need|get|arrange|organi[sz]e|set\s+up)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+(?:\w+\s+)?"
-    r"(?:tour|booking|spot|place)\b",
+    r"|\b(?:want|like|need|get|arrange|organi[sz]e|set\s+up|make|do)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+"
+    r"(?:\w+\s+)?(?:tour|booking|spot|place|reservation)\b"
+    r"|\bget\s+(?:\S+\s+){1,3}?(?:on|onto|into)\s+(?:a|an|the)\s+(?:\S+\s+)?tour\b"
+    r"|^\W*(?:(?:hi|hello|yes|yeah|um|uh|ok|okay)\W+)*(?:a\s+)?(?:tour|booking|reservation)\s+for\b",
     re.IGNORECASE,
 )
 _NOTE = re.compile(
-    r"\b(?:please\s+)?(?:make\s+a\s+note|take\s+a\s+note|note\s+down|jot\s+down|write\s+(?:it\s+|this\s+)?down|note|remember)\b"
-    r"\s*(?:of\s+)?(?:that\b|:|-)?\s*(?P<content>.*)",
+    # The verb where a request starts (the message's start, after "please", "can you", "and",
+    # a comma): "delete every note in the system" asks for no note.
+    r"(?:^\W*(?:(?:um+|uh+|er+|so|ok|okay|hi|hello|yes|yeah)\b[\s,]*)*|[.,;!?]\s*|\b(?:please|and|also|then|you|pls)\s+)"
+    r"(?:make\s+a\s+note|take\s+a\s+note|add\s+a\s+note|note\s+down|(?:jot|write)\s+(?:it\s+|this\s+|that\s+)?down"
+    r"|note|remember)\b(?:\s+of)?(?:\s+for\s+the\s+(?:file|record))?[\s,]*(?:that\b|:|-)?\s*(?P<content>.*)",
     re.IGNORECASE | re.DOTALL,
 )
 _CONTACT = re.compile(
     r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=|\bnow\b|@|\+?\d{3})"
     r"|\bnew\s+(?:e-?mail|phone|mobile|number)\b"
-    r"|\b(?:update|change)\s+(?:my|the|his|her|their)\s+(?:e-?mail|phone|mobile|number|contact|details)\b",
+    r"|\b(?:update|change|save|store|keep|take)\s+(?:my|the|his|her|their)\s+(?:new\s+)?"
+    r"(?:e-?mail|phone|mobile|number|contact|details)\b",
     re.IGNORECASE,
 )
 _INTRODUCED = re.compile(
-    r"\b(?:my\s+name\s+is|my\s+name'?s|(?:the\s+)?name'?s|(?:the\s+)?name\s+is|i'?m|i\s+am|this\s+is|under)\s+",
+    r"\b(?:my\s+name\s+is|my\s+name'?s|(?:the\s+)?name'?s|(?:the\s+)?name\s+is|i'?m|i\s+am|this\s+is|under"
+    r"|(?:my|our)\s+(?:mum|mom|mother|dad|father|wife|husband|son|daughter|friend|colleague|client|boss|partner"
+    r"|sister|brother|guest))\s+",
     re.IGNORECASE,
 )
 """How callers say who they are ("this is X calling", "name's X", "it's under X")."""
@@ -69,12 +77,23 @@ _REFERS_BACK = re.compile(
     r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|that\s+(?:booking|tour|reservation))\b", re.IGNORECASE
 )
 """A request about the booking just talked about ("cancel that one", "move it to …")."""
+_NEXT_REQUEST = re.compile(
+    r"\b(?:and|also|then)\s+(?:then\s+)?(?:(?:re-?)?book|move|note|add|update|change|take)\b", re.IGNORECASE
+)
+"""Where a second request starts in a message."""
+_REBOOK = re.compile(r"\b(?:and|then)\s+(?:then\s+)?(?:re-?)?book\b", re.IGNORECASE)
+_OBJECT_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.IGNORECASE)
+_TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+(?=\S+\s+\S)", re.IGNORECASE)
+"""A title before a full name ("Mr Daniel Reyes"): the name is the rest. A title before a
+surname alone ("Mr Khan") stays, or the name would be one word."""
 _PRONOUN_SUBJECT = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
 # "of" names a person ("the booking of Ana Silva"), except after "tour" ("a tour of Florence").
 _FOR = re.compile(
     r"\b(?:for|book|reserve|sign|put|(?<!tour\s)(?<!tours\s)(?<!trip\s)of|does|did|is|add)\s+", re.IGNORECASE
 )
-_VERB_OBJECT = re.compile(r"\b(?:cancel|move|reschedule|postpone|update|save|store)\s+", re.IGNORECASE)
+_VERB_OBJECT = re.compile(
+    r"\b(?:cancel|move|reschedule|postpone|update|save|store|get|take)\s+", re.IGNORECASE
+)
 """A capitalised name right after a request's verb ("Reschedule Anna Novak to ...")."""
 _PLACE = re.compile(r"\b(?:in|at|to|(?:tours?|trip|visit)\s+(?:of|around))\s+(?:the\s+)?", re.IGNORECASE)
 _PLACE_BEFORE_TOUR = re.compile(
@@ -87,8 +106,8 @@ _POSSESSIVE = re.compile(
     re.IGNORECASE,
 )
 _SUBJECT_VERB = re.compile(
-    r"\s*(?:has|have|got|'s|’s|changed|updated|is\s+now|now\s+has|new|can'?t|won'?t|cannot|will\s+not"
-    r"|needs?|wants?|would|no\s+longer)\b",
+    r"\s*,?\s*(?:has|have|got|'s|’s|changed|updated|is\s+now|now\s+has|new|can'?t|won'?t|cannot|will\s+not"
+    r"|needs?|wants?|would|no\s+longer|here)\b",
     re.IGNORECASE,
 )
 _FILLER = re.compile(
@@ -101,7 +120,7 @@ _BARE_LEAD = re.compile(
     re.IGNORECASE,
 )
 _CANCEL = re.compile(
-    r"\b(?:cancel\w*|call\s+off|(?:can'?t|cannot|won'?t)\s+make\s+(?:it|(?:my|our|the|his|her|their)\s+(?:tour|booking|trip))"
+    r"\b(?:cancel\w*|call\s+off|take\s+(?:\S+\s+){1,3}?off\s+(?:the|a|my|our|this)\s+(?:tour|booking|list)|(?:can'?t|cannot|won'?t)\s+make\s+(?:it|(?:my|our|the|his|her|their)\s+(?:tour|booking|trip))"
     r"|no\s+longer\s+(?:need|want)|(?:don'?t|do\s+not)\s+need\s+(?:the|my|our)\s+(?:tour|booking|reservation)"
     r"|drop\s+(?:the|my|our|his|her|their)\s+(?:\w+\s+)?(?:booking|tour|reservation))\b",
     re.IGNORECASE,
@@ -356,6 +375,8 @@ def _tasks(text: str) -> list[Task]:
     found: list[Task] = []
     if _CANCEL.search(text):
         found.append(Task.CANCEL)
+        if _REBOOK.search(text):
+            found.append(Task.BOOK)
     elif _MOVE.search(text):
         found.append(Task.RESCHEDULE)
     elif _LOOKUP.search(text):
@@ -429,7 +450,12 @@ def _introduced_name(said: _Said) -> str | None:
 
 def _name_in(said: _Said) -> str | None:
     """The person a message names: "for X", "book X", "X's email", "X has a new number",
-    "my name is X"."""
+    "my name is X"; without a title before a full name."""
+    name = _named(said)
+    return _TITLE.sub("", name) if name else None
+
+
+def _named(said: _Said) -> str | None:
     text = said.text
     if name := _possessive_name(said):
         return name
@@ -585,6 +611,14 @@ def _booking_parts(said: _Said, context: _Context) -> list[_Said]:
 
 
 def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
+    if len(said) == 1 and (rebook := _REBOOK.search(said[0].text)):
+        # "Cancel Tom Hardy's tour and book him in Leeds on …": the booking is the second
+        # clause, for the person of the first.
+        person = _name_in(_Said(said[0].text[: rebook.start()], said[0].asked))
+        clause = said[0].text[rebook.start() :]
+        if person:
+            clause = _OBJECT_PRONOUN.sub(f"for {person}", clause, count=1)
+        said = [_Said(clause, said[0].asked, clause)]
     parts = _booking_parts(said[0], context) if len(said) == 1 else []
     for request in [[part] for part in parts] or [said]:
         _plan_one_booking(plan, request, context)
@@ -651,7 +685,8 @@ def _plan_change(plan: _Plan, said: list[_Said], context: _Context, *, tool: Tas
             )
             return
     else:
-        current = find_date(text, context.today, context.order)
+        # Only its own clause dates the booking: "cancel X's tour and book him on D" is not D.
+        current = find_date(_NEXT_REQUEST.split(text, maxsplit=1)[0], context.today, context.order)
     if current is not None and not current.question:
         arguments["date"] = current.iso
     plan.call(tool.value, arguments)

@@ -67,7 +67,7 @@ _BARE_ORDINAL = re.compile(r"\bthe\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b", re.IGNO
 _TYPOS = {"tmrw": "tomorrow", "tomorow": "tomorrow", "tommorow": "tomorrow", "tommorrow": "tomorrow"}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE_NATIONAL = re.compile(r"(?<![\w+/.-])\(?0\d[\d\s().-]{5,}\d(?![\w/.-])")
+_PHONE_NATIONAL = re.compile(r"(?<![\w+/.-])\(?0\d[\d\s().-]{5,}\d(?!\w|[/.-]\d)")
 _NUMERIC_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
 _PHONE_AFTER_WORD = re.compile(
     r"\b(?:phone|mobile|cell|tel|telephone|number)(?:\s+number)?\s*(?:is\s+now|is|:|=|to|now)?\s*"

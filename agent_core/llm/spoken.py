@@ -23,10 +23,28 @@ _ORDINAL_BEFORE_MONTH = re.compile(rf"\b(first|second)(\s+(?:of\s+)?{_MONTH}\b)"
 _ORDINAL_AFTER_MONTH = re.compile(rf"\b({_MONTH}\s+(?:the\s+)?)(first|second)\b", re.IGNORECASE)
 # "twenty twenty seven" comes out of text2num as "20 27".
 _SPLIT_YEAR = re.compile(r"\b(19|20) ([0-9]{2})\b")
-_DIGIT_WORDS = {"oh": "0", "o": "0", "zero": "0", "nought": "0"}
-_DIGIT_TOKEN = r"(?:(?:double|triple)\s+)?(?:oh|o|zero|nought|\d)"
-# Six digits or more read one by one: a phone number, not "one or two".
+_DIGIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|zero|nought|oh|o|\d)"
+_DIGIT_TOKEN = rf"(?:(?:double|triple)\s+)?{_DIGIT_WORD}"
+# Six digits or more read one by one: a phone number, not "one or two". Read before text2num,
+# which would join some of them into numbers ("zero one" -> "01", "twenty two").
 _SPOKEN_DIGITS = re.compile(rf"(?<![\w+]){_DIGIT_TOKEN}(?:[\s,-]+{_DIGIT_TOKEN}){{5,}}(?!\w)", re.IGNORECASE)
+_DIGIT_VALUES = {
+    "oh": "0",
+    "o": "0",
+    "zero": "0",
+    "nought": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+}
+# Texting shorthand: "book tour 4 tom cruz" is "for".
+_FOUR_FOR = re.compile(r"\b(tours?|booking|book|reservation|spot|place)\s+4\s+(?=[^\W\d_])", re.IGNORECASE)
 _EMAIL_PART = r"[a-z0-9][a-z0-9_-]*"
 _SPELLED_EMAIL = re.compile(
     rf"\b({_EMAIL_PART}(?:\s+(?:dot|underscore|dash|hyphen)\s+{_EMAIL_PART})*)\s+at\s+"
@@ -42,11 +60,12 @@ def written_form(text: str) -> str:
     if any(c.isalpha() for c in text) and text == text.upper():
         text = text.lower()
     text = _SPELLED_EMAIL.sub(_email, text)
+    text = _SPOKEN_DIGITS.sub(_digits, text)
+    text = _FOUR_FOR.sub(r"\1 for ", text)
     text = alpha2digit(text, "en")
     text = _ORDINAL_BEFORE_MONTH.sub(lambda m: _SMALL_ORDINALS[m[1].lower()] + m[2], text)
     text = _ORDINAL_AFTER_MONTH.sub(lambda m: m[1] + _SMALL_ORDINALS[m[2].lower()], text)
-    text = _SPLIT_YEAR.sub(r"\1\2", text)
-    return _SPOKEN_DIGITS.sub(_digits, text)
+    return _SPLIT_YEAR.sub(r"\1\2", text)
 
 
 def _email(match: re.Match[str]) -> str:
@@ -60,10 +79,10 @@ def _email(match: re.Match[str]) -> str:
 def _digits(match: re.Match[str]) -> str:
     digits: list[str] = []
     repeat = 1
-    for token in re.findall(r"double|triple|oh|o|zero|nought|\d", match[0].lower()):
+    for token in re.findall(rf"\b(?:double|triple|{_DIGIT_WORD})\b|\d", match[0].lower()):
         if token in ("double", "triple"):
             repeat = 2 if token == "double" else 3
         else:
-            digits.append(_DIGIT_WORDS.get(token, token) * repeat)
+            digits.append(_DIGIT_VALUES.get(token, token) * repeat)
             repeat = 1
     return "".join(digits)
