@@ -460,7 +460,8 @@ CALLERS_SECOND_ROUND = [
     ),
     case(
         SPOKEN,
-        "um can i book uh a tour in seville for carmen ortiz on the twenty first of march twenty twenty seven",
+        "um can i book uh a tour in seville for carmen ortiz"
+        " on the twenty first of march twenty twenty seven",
         "yes",
         calls=(book("Carmen Ortiz", "2027-03-21", "Seville"),),
     ),
@@ -567,7 +568,8 @@ CALLERS_SECOND_ROUND = [
     ),
     case(
         CONTACT,
-        "hello my name is anna schmidt my number is zero one seven six one two three four five six seven eight",
+        "hello my name is anna schmidt my number is"
+        " zero one seven six one two three four five six seven eight",
         calls=(contact("Anna Schmidt", phone="017612345678"),),
     ),
     case(
