@@ -46,7 +46,7 @@ _BOOKING = re.compile(
     r"|\b(?:want|like|need|get|arrange|organi[sz]e|set\s+up|make|do)\s+(?:to\s+(?:go\s+on|join|take)\s+)?(?:a|an|the)\s+"
     r"(?:\w+\s+)?(?:tour|booking|spot|place|reservation)\b"
     r"|\bget\s+(?:\S+\s+){1,3}?(?:on|onto|into)\s+(?:a|an|the)\s+(?:\S+\s+)?tour\b"
-    r"|^\W*(?:(?:hi|hello|yes|yeah|um|uh|ok|okay)\W+)*(?:a\s+)?(?:tour|booking|reservation)\s+for\b",
+    r"|^\W*(?:(?:hi|hello|yes|yeah|um|uh|ok|okay)\W+)*(?:a\s+|the\s+)?(?:tour|booking|reservation)\b(?=.*\bfor\b)",
     re.IGNORECASE,
 )
 _NOTE = re.compile(
@@ -58,7 +58,7 @@ _NOTE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _CONTACT = re.compile(
-    r"\bcontact\b|\b(?:e-?mail|phone|mobile|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=|\bnow\b|@|\+?\d{3})"
+    r"\bcontact\b|\b(?:e-?mail|phone|mobile|cell|telephone|number)\b[^.?!]*?(?:\bis\b|:|\bto\b|=|\bnow\b|@|\+?\d{3})"
     r"|\bnew\s+(?:e-?mail|phone|mobile|number)\b"
     r"|\b(?:update|change|save|store|keep|take)\s+(?:my|the|his|her|their)\s+(?:new\s+)?"
     r"(?:e-?mail|phone|mobile|number|contact|details)\b",
@@ -71,7 +71,7 @@ _INTRODUCED = re.compile(
     re.IGNORECASE,
 )
 """How callers say who they are ("this is X calling", "name's X", "it's under X")."""
-_IT_IS = re.compile(r"^(?:it'?s|it\s+is)\s+", re.IGNORECASE)
+_IT_IS = re.compile(r"(?:^|[.?!]\s+)(?:it'?s|it\s+is)\s+", re.IGNORECASE)
 """A message that starts "it's X, …": an introduction, unless it answers our question."""
 _REFERS_BACK = re.compile(
     r"\b(?:it|that(?:\s+one)?|this(?:\s+one)?|that\s+(?:booking|tour|reservation))\b", re.IGNORECASE
@@ -92,7 +92,7 @@ _FOR = re.compile(
     r"\b(?:for|book|reserve|sign|put|(?<!tour\s)(?<!tours\s)(?<!trip\s)of|does|did|is|add)\s+", re.IGNORECASE
 )
 _VERB_OBJECT = re.compile(
-    r"\b(?:cancel|move|reschedule|postpone|update|save|store|get|take)\s+", re.IGNORECASE
+    r"\b(?:cancel|move|reschedule|rebook|postpone|update|save|store|get|take)\s+", re.IGNORECASE
 )
 """A capitalised name right after a request's verb ("Reschedule Anna Novak to ...")."""
 _PLACE = re.compile(r"\b(?:in|at|to|(?:tours?|trip|visit)\s+(?:of|around))\s+(?:the\s+)?", re.IGNORECASE)
@@ -437,8 +437,8 @@ def _introduced_name(said: _Said) -> str | None:
     "it's X, …" only when it does not answer a question of ours, where it may name a place)."""
     text = _stripped(said.text)
     starts = [m.end() for m in _INTRODUCED.finditer(text)]
-    if not said.asked and (opening := _IT_IS.match(text)):
-        starts.insert(0, opening.end())
+    if not said.asked:
+        starts[:0] = [opening.end() for opening in _IT_IS.finditer(text)]
     for start in starts:
         run = run_at(text[start:], lower_case=said.lower_case, at_most=3)
         words = run.split() if run else []

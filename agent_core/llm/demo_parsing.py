@@ -71,7 +71,7 @@ _PHONE_NATIONAL = re.compile(r"(?<![\w+/.-])\(?0\d[\d\s().-]{5,}\d(?!\w|[/.-]\d)
 _NUMERIC_DATE = re.compile(r"\d{1,2}[/.]\d{1,2}[/.]\d{2,4}")
 _PHONE_AFTER_WORD = re.compile(
     r"\b(?:phone|mobile|cell|tel|telephone|number)(?:\s+number)?\s*(?:is\s+now|is|:|=|to|now)?\s*"
-    r"(?P<phone>\+?\d[\d\s().-]{4,}\d)",
+    r"(?P<phone>\(?\+?\d[\d\s().-]{4,}\d)",
     re.IGNORECASE,
 )
 _PHONE_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d[\d\s().-]{5,}\d")
@@ -91,7 +91,7 @@ STOP_WORDS = (
     | {"cancel", "move", "reschedule", "change", "update", "note", "contact", "details", "info", "when"}
     | {"what", "which", "who", "how", "where", "why", "coming", "as", "well", "still", "actually", "sorry"}
     | {"does", "do", "did", "whats", "can't", "won't", "cannot", "up", "down", "off", "back", "add"}
-    | {"then", "u", "thx", "cheers", "anymore", "any", "more", "calling", "it's", "i'm"}
+    | {"then", "u", "thx", "cheers", "anymore", "any", "more", "calling", "it's", "i'm", "under", "here"}
     | set(_TYPOS)
 )
 """Words that never start or belong to a name or place typed in lower case."""
