@@ -1,6 +1,6 @@
 """How well the offline demo model understands callers, and what a reply costs: accuracy
-per category and wrong writes on the labelled corpus (agent_core/testing/corpus.py; the held-out
-part separately), then the time to answer one message.
+per category and wrong writes on the labelled corpus (agent_core/testing/corpus.py; each held-out
+set separately), then the time to answer one message.
 
 Run: `.venv/bin/python -m benchmarks.understanding`
 """
@@ -13,7 +13,8 @@ from datetime import UTC, date, datetime
 
 from agent_core.clock import FixedClock
 from agent_core.llm.demo_model import DemoModel
-from agent_core.testing.corpus import CORPUS, HELD_OUT
+from agent_core.testing.corpus import AS_CALLERS_TALK, CORPUS, HELD_OUT
+from agent_core.testing.held_out_callers import CALLERS_100, CALLERS_SECOND_ROUND
 from agent_core.testing.understanding import Case, run_case, score
 from agent_core.tools import default_registry
 from benchmarks.timing import HEADER, measure
@@ -32,8 +33,14 @@ def main() -> None:
     print(f"first relative date (dateparser loading): {elapsed_ms:,.0f} ms, right={first.right}\n")
     print("Corpus the rules were written against:\n")
     print(score(model, specs, CORPUS, TODAY).table())
-    print("\nHeld-out cases:\n")
-    print(score(model, specs, HELD_OUT, TODAY).table())
+    for title, cases in (
+        ("Held-out cases", HELD_OUT),
+        ("As callers talk", AS_CALLERS_TALK),
+        ("callers-100 (held out until its first run)", CALLERS_100),
+        ("second round (held out until its first run)", CALLERS_SECOND_ROUND),
+    ):
+        print(f"\n{title}:\n")
+        print(score(model, specs, cases, TODAY).table())
 
     def one(case: Case) -> Callable[[], object]:
         return lambda: run_case(model, specs, case, TODAY)
@@ -48,7 +55,7 @@ def main() -> None:
         ("small talk (1 message)", small_talk),
     ):
         print(measure(label, one(case), runs=300, warmup=20).row())
-    all_cases = [*CORPUS, *HELD_OUT]
+    all_cases = [*CORPUS, *HELD_OUT, *AS_CALLERS_TALK, *CALLERS_100, *CALLERS_SECOND_ROUND]
     started = time.perf_counter()
     score(model, specs, all_cases, TODAY)
     print(f"\nwhole corpus ({len(all_cases)} cases): {(time.perf_counter() - started) * 1000:,.0f} ms")
