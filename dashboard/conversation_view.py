@@ -56,12 +56,10 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
 
 
 def held_back_marker(claims: tuple[str, ...]) -> None:
-    """The sentences the answer to a message did not say: they claimed a change no tool made."""
-    quoted = " ".join(f"“{escape_markdown(claim)}”" for claim in claims)
-    st.warning(
-        f"Held back from the answer, because no tool did what it said: {quoted}",
-        icon=":material/gpp_maybe:",
-    )
+    """The sentences the answer to a message did not say: they claimed a change no tool made
+    (each says which change, and quotes itself)."""
+    listed = "; ".join(escape_markdown(claim) for claim in claims)
+    st.warning(f"Held back from the answer — the model {listed}", icon=":material/gpp_maybe:")
 
 
 def failed_turn_marker(tenant: Tenant, turn: TurnRecord, *, retryable: bool) -> bool:

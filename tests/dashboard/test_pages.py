@@ -431,6 +431,21 @@ def test_a_failed_turn_is_marked_and_retry_answers_it_without_a_second_copy(
         assert [m.role for m in messages] == ["user", "assistant"]
 
 
+def test_a_claim_no_tool_backed_is_held_back_and_the_conversation_says_what(
+    app_on_model: Callable[[str], AppTest],
+) -> None:
+    with FakeOpenAIServer() as server:
+        app = app_on_model(server.base_url)
+        app.run()
+        server.enqueue(FakeCompletion(text="Sure. I've booked John Smith for Paris."))
+        send(app, "Book John Smith in Paris")
+        assert not app.exception
+        assert "Nothing has been booked yet" in texts(app)
+        [held] = [w.value for w in app.warning if w.value.startswith("Held back")]
+        assert held.startswith("Held back from the answer — the model claims a booking no tool completed:")
+        assert "booked John Smith for Paris" in held
+
+
 def test_a_turn_waiting_on_the_model_shows_its_progress_and_stops_when_asked(
     app_on_model: Callable[[str], AppTest],
 ) -> None:
