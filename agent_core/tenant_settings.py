@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent_core.domain import JsonDict
 from agent_core.errors import check_storable_text
+from agent_core.phones import REGIONS
 from agent_core.submitted import string_schemas, text_field
 from agent_core.tools import TOOL_NAMES
 
@@ -58,12 +59,28 @@ class TenantSettings(BaseModel):
     booking_noun: str = text_field(1, 30, default="tour", description="e.g. appointment")
     booking_noun_plural: str = text_field(1, 30, default="tours")
     example: str | None = text_field(0, 300, default=None, description="The chat's example request")
+    phone_region: str | None = Field(
+        default=None,
+        description=(
+            "The business's country (ISO code like GB): phone numbers without a country code are read"
+            " as its numbers, stored in E.164 and shown in its national format (default: none; such"
+            " numbers are kept as given)"
+        ),
+        json_schema_extra=_one_of_strings(lambda: ["", *sorted(REGIONS)]),
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         if value and value not in known_zones():
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)")
+        return value or None
+
+    @field_validator("phone_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value and value not in REGIONS:
+            raise ValueError(f"unknown country {value!r} (use an ISO 3166 code like GB, FR or US)")
         return value or None
 
     @field_validator("enabled_tools")

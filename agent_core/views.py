@@ -33,6 +33,7 @@ from agent_core.domain import (
     TourChangeKind,
     TurnRecord,
 )
+from agent_core.phones import shown_phone
 from agent_core.scenarios.results import SuiteReport
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import ConversationOverview
@@ -108,7 +109,7 @@ def local_time(value: datetime, zone: tzinfo) -> str:
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _record_values(row: Tour | Note | Contact, zone: tzinfo) -> dict[str, object]:
+def _record_values(row: Tour | Note | Contact, zone: tzinfo, phone_region: str | None) -> dict[str, object]:
     """One record's shown columns, by label, in the order people read them."""
     values: dict[str, object] = {}
     for name, label in _COLUMN_LABELS.items():
@@ -121,14 +122,18 @@ def _record_values(row: Tour | Note | Contact, zone: tzinfo) -> dict[str, object
             value = str(value)
         elif name == "status":
             value = getattr(value, "value", value)
+        elif name == "phone" and value:
+            value = shown_phone(value, phone_region)
         values[label] = value
     return values
 
 
-def records_frame(rows: Sequence[Tour | Note | Contact], zone: tzinfo = UTC) -> pd.DataFrame:
+def records_frame(
+    rows: Sequence[Tour | Note | Contact], zone: tzinfo = UTC, phone_region: str | None = None
+) -> pd.DataFrame:
     """Records as a table people read: human column names, what matters first, the reference
-    last, no internal columns, times in the business's zone."""
-    return pd.DataFrame([_record_values(row, zone) for row in rows])
+    last, no internal columns, times in the business's zone, phone numbers in its format."""
+    return pd.DataFrame([_record_values(row, zone, phone_region) for row in rows])
 
 
 # What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): callers choose
@@ -144,9 +149,11 @@ def spreadsheet_text(value: object) -> object:
     return value
 
 
-def records_csv(pages: Iterable[Sequence[Tour | Note | Contact]], zone: tzinfo = UTC) -> Iterator[str]:
-    """Pages of records as CSV text, a chunk per page, with the table's columns and header;
-    every cell safe to open in a spreadsheet.
+def records_csv(
+    pages: Iterable[Sequence[Tour | Note | Contact]], zone: tzinfo = UTC, phone_region: str | None = None
+) -> Iterator[str]:
+    """Pages of records as CSV text, a chunk per page, with the table's columns, header and
+    formats; every cell safe to open in a spreadsheet.
 
     Written with the csv module, a page at a time: building a data frame per page cost most
     of the time of a 100,000-row export (see benchmarks/records_page.py)."""
@@ -155,7 +162,7 @@ def records_csv(pages: Iterable[Sequence[Tour | Note | Contact]], zone: tzinfo =
     header = False
     for rows in pages:
         for row in rows:
-            values = _record_values(row, zone)
+            values = _record_values(row, zone, phone_region)
             if not header:
                 writer.writerow(values)
                 header = True

@@ -352,7 +352,13 @@ class Workspace(PromptChanges):
         self.require(Action.CORRECT, tenant_id)
         before = self._contact(tenant_id, contact_id)
         fields = parse_like_a_tool(
-            UpdateContactArgs, "contact", self._agent.clock.today(), name=name, email=email, phone=phone
+            UpdateContactArgs,
+            "contact",
+            self._agent.clock.today(),
+            phone_region=settings_from(self.tenant(tenant_id).settings).phone_region,
+            name=name,
+            email=email,
+            phone=phone,
         )
         after = replace(before, name=fields.name, email=fields.email, phone=fields.phone)
         audit = self._audit(

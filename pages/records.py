@@ -25,13 +25,14 @@ tenant = current_tenant(workspace)
 st.header(f"Records · {tenant.name}")
 settings = settings_from(tenant.settings)
 ZONE = settings.zone(get_runtime().settings.zone)
+REGION = settings.phone_region
 
 Lister = Callable[[Any, RecordQuery], Page[Tour] | Page[Note] | Page[Contact]]
 
 
 def csv_export(lister: Callable[[UUID, RecordQuery], Page[Any]], query: RecordQuery) -> Callable[[], str]:
     """Every matching row as CSV, read in batches only when the download is clicked."""
-    return lambda: "".join(records_csv(all_pages(lister, tenant.id, query, CSV_ROW_LIMIT), ZONE))
+    return lambda: "".join(records_csv(all_pages(lister, tenant.id, query, CSV_ROW_LIMIT), ZONE, REGION))
 
 
 def record_table(
@@ -79,7 +80,7 @@ def record_table(
     first = (page_number - 1) * size + 1
     noun = label if total != 1 else label.removesuffix("s")
     st.caption(f"{total:,} {noun} · showing {first:,}–{first + len(page.rows) - 1:,}")
-    st.dataframe(records_frame(page.rows, ZONE), hide_index=True, width="stretch")
+    st.dataframe(records_frame(page.rows, ZONE, REGION), hide_index=True, width="stretch")
     bottom = st.columns([4, 2])
     with bottom[0]:
         st.pagination(pages, key=page_key)

@@ -14,6 +14,7 @@ from agent_core.domain import Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError
 from agent_core.store.base import Store
 from agent_core.tenant_settings import DEFAULT_SETTINGS, settings_from
+from agent_core.views import records_frame
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
 
@@ -108,3 +109,28 @@ def test_an_operators_move_is_checked_against_the_businesss_today(store: Store, 
     with pytest.raises(InvalidInputError, match="2026-11-24 is in the past"):
         workspace.reschedule_tour(tenant.id, booking, "2026-11-24")
     assert workspace.reschedule_tour(tenant.id, booking, "2026-11-25").tour_date.isoformat() == "2026-11-25"
+
+
+def test_phone_numbers_are_read_in_the_businesss_country_stored_in_e164_and_shown_nationally(
+    store: Store, tenant: Tenant, other_tenant: Tenant, clock: FixedClock
+) -> None:
+    make_workspace(store).update_tenant_settings(tenant.id, phone_region="GB")
+    workspace = make_workspace(store, clock=clock)
+    for each in (tenant, other_tenant):
+        workspace.run_turn(each.id, "my name is Kofi Mensah and my number is 020 7946 0018")
+    (ours,) = store.list_contacts(tenant.id).rows
+    (theirs,) = store.list_contacts(other_tenant.id).rows
+    assert ours.phone == "+442079460018"
+    assert theirs.phone == "020 7946 0018"  # no country set: kept as given
+    # The same number written another way is the same person, not a second contact.
+    workspace.run_turn(tenant.id, "Kofi Mensah's email is kofi@example.com, phone +44 20 7946 0018")
+    (same,) = store.list_contacts(tenant.id).rows
+    assert (same.id, same.email, same.phone) == (ours.id, "kofi@example.com", "+442079460018")
+    shown = records_frame([same], UTC, settings_from(store.get_tenant(tenant.id).settings).phone_region)  # type: ignore[union-attr]
+    assert shown.loc[0, "Phone"] == "020 7946 0018"
+
+
+def test_an_unknown_country_is_refused_naming_the_setting(store: Store, tenant: Tenant) -> None:
+    with pytest.raises(InvalidInputError, match=r"phone_region: .*unknown country 'XX'"):
+        make_workspace(store).update_tenant_settings(tenant.id, phone_region="XX")
+    assert settings_from(store.get_tenant(tenant.id).settings).phone_region is None  # type: ignore[union-attr]

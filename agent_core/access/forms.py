@@ -32,11 +32,15 @@ def parse_form(form: type[FormT], what: str, **values: object) -> FormT:
         raise invalid_input(what, exc) from None
 
 
-def parse_like_a_tool(form: type[FormT], what: str, today: date, **values: object) -> FormT:
+def parse_like_a_tool(
+    form: type[FormT], what: str, today: date, *, phone_region: str | None = None, **values: object
+) -> FormT:
     """A correction validated exactly as a tool validates the model's arguments: as JSON
-    (dates as YYYY-MM-DD), against today's date."""
+    (dates as YYYY-MM-DD), against today's date, phone numbers read for `phone_region`."""
     try:
-        return form.model_validate_json(json.dumps(values, default=str), context={"today": today})
+        return form.model_validate_json(
+            json.dumps(values, default=str), context={"today": today, "phone_region": phone_region}
+        )
     except ValidationError as exc:
         raise invalid_input(what, exc) from None
 

@@ -422,7 +422,13 @@ class Agent:
                 self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, told)
                 turn.messages.append(told)
                 continue
-            prepared = self.tools.prepare(call, turn.today, allowed=turn.settings.allows, said_day=said_day)
+            prepared = self.tools.prepare(
+                call,
+                turn.today,
+                allowed=turn.settings.allows,
+                said_day=said_day,
+                phone_region=turn.settings.phone_region,
+            )
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []
             record, replayed = self.store.run_tool_call(

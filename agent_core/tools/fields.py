@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, ValidationInfo
 
 from agent_core.errors import check_storable_text
+from agent_core.phones import stored_phone
 
 MAX_BOOKING_DAYS_AHEAD = 3 * 366
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()./-]+$")
@@ -36,7 +37,7 @@ def _person_name(value: str) -> str:
     return value
 
 
-def _phone(value: str) -> str:
+def _phone(value: str, info: ValidationInfo) -> str:
     value = " ".join(value.split())
     digits = sum(ch.isdigit() for ch in value)
     if not _PHONE_CHARS.match(value) or not 7 <= digits <= 15:
@@ -44,7 +45,8 @@ def _phone(value: str) -> str:
             "must be a phone number of 7 to 15 digits, optionally starting with + and"
             " using spaces, dashes, dots or parentheses"
         )
-    return value
+    region = (info.context or {}).get("phone_region")
+    return stored_phone(value, region if isinstance(region, str) else None)
 
 
 def _bookable(value: date, info: ValidationInfo) -> date:
@@ -75,7 +77,13 @@ NoteText = Annotated[
 ]
 PhoneNumber = Annotated[
     str,
-    Field(max_length=32, description="Phone number exactly as the caller gave it; never make one up"),
+    Field(
+        max_length=32,
+        description=(
+            "Phone number exactly as the caller gave it; never make one up (stored in E.164 when"
+            " it is a valid number)"
+        ),
+    ),
     AfterValidator(_phone),
 ]
 BookableDate = Annotated[

@@ -85,10 +85,13 @@ class ToolRegistry:
         today: date,
         allowed: Callable[[str], bool] = lambda name: True,
         said_day: Callable[[], SaidDay | None] = lambda: None,
+        phone_region: str | None = None,
     ) -> PreparedCall:
         """Bind a call to its tool; invalid arguments, a tool the business has not enabled, or
         a day written that is not the one the caller's own words name (`said_day`: "next
-        Friday" read by the business's calendar) become a ToolFailure at execution."""
+        Friday" read by the business's calendar) become a ToolFailure at execution. Phone
+        numbers are read as numbers of `phone_region` (the business's country) when they
+        have no country code."""
         arguments = decode_arguments(call.arguments)
         tool = self._tools.get(call.name)
         if tool is not None and not allowed(call.name):
@@ -97,7 +100,9 @@ class ToolRegistry:
             known = ", ".join(sorted(self._tools))
             return PreparedCall(None, arguments, _refuse(f"unknown tool {call.name!r}; available: {known}"))
         try:
-            parsed = tool.arguments.model_validate_json(call.arguments or "{}", context={"today": today})
+            parsed = tool.arguments.model_validate_json(
+                call.arguments or "{}", context={"today": today, "phone_region": phone_region}
+            )
         except ValidationError as exc:
             return PreparedCall(
                 tool,

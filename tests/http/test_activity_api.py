@@ -113,8 +113,15 @@ def test_analytics_count_the_tenants_turns_bookings_and_latency(
     body = api.client.get(f"/api/tenants/{DEMO}/analytics").json()
     assert (body["tenantId"], body["lastDay"]) == (DEMO, today)
     assert len(body["days"]) == 30, "every day of the default range, quiet ones as zeros"
-    assert body["days"][-1] == {"day": today, "conversations": 3, "turns": 3, "failedTurns": 0, "tokens": 0}
-    assert (body["turns"], body["bookings"], body["cancellations"]) == (3, 1, 0)
+    assert body["days"][-1] == {
+        "day": today,
+        "conversations": 3,
+        "turns": 3,
+        "failedTurns": 0,
+        "tokens": 0,
+        "withheldClaims": 0,
+    }
+    assert (body["turns"], body["bookings"], body["cancellations"], body["withheldClaims"]) == (3, 1, 0, 0)
     assert {t["name"]: t["calls"] for t in body["tools"]} == {"book_tour": 1, "take_note": 1}
     assert body["latencyMs"]["turn"]["p50"] > 0
     assert body["estimatedCostUsd"] == 0.0, "the demo model uses no tokens"
