@@ -86,6 +86,7 @@ _OBJECT_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.IGNORECASE)
 _TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+(?=\S+\s+\S)", re.IGNORECASE)
 """A title before a full name ("Mr Daniel Reyes"): the name is the rest. A title before a
 surname alone ("Mr Khan") stays, or the name would be one word."""
+_PHONE_MENTIONED = re.compile(r"\b(?:phone|mobile|cell|telephone|tel|number)\b", re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
 # "of" names a person ("the booking of Ana Silva"), except after "tour" ("a tour of Florence").
 _FOR = re.compile(
@@ -742,6 +743,9 @@ def _plan_contact(plan: _Plan, said: list[_Said], context: _Context) -> None:
         if phone:
             arguments["phone"] = phone
         plan.call("update_contact_info", arguments)
+        if phone is None and any(_PHONE_MENTIONED.search(s.text) for s in said):
+            # A number was meant but not understood: say so rather than drop it in silence.
+            plan.questions.append("I didn't catch the phone number — could you say it again?")
 
 
 _PLANNERS: dict[Task, Callable[[_Plan, list[_Said], _Context], None]] = {

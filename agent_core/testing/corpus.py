@@ -1517,6 +1517,11 @@ SPOKEN_AND_TYPED = [
     ),
     case("typed: move", "Please rebook Al Green for 2027-03-21", calls=(move("Al Green", "2027-03-21"),)),
     case(
+        "typed: contact",
+        "I'm Eve Moss, my email is eve.moss@example.com and my number is five five five",
+        calls=(contact("Eve Moss", "eve.moss@example.com"),),
+    ),
+    case(
         "spoken: move",
         "could you move the tour for beth orton to the fourteenth of march please",
         "yes",

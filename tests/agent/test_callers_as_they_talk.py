@@ -144,3 +144,17 @@ def test_a_yes_out_of_the_blue_and_a_policy_question_write_nothing(
     assert all(r.tool_calls == () for r in results)
     assert store.list_tours(tenant.id).total == 0
     assert store.list_contacts(tenant.id).total == 0
+
+
+def test_a_phone_number_not_understood_is_asked_for_not_dropped_in_silence(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    (result,) = talk(
+        make_agent(store, clock),
+        tenant,
+        "I'm Eve Moss, my email is eve.moss@example.com and my number is five five five",
+    )
+    (call,) = result.tool_calls
+    assert call.arguments == {"name": "Eve Moss", "email": "eve.moss@example.com"}
+    assert "I didn't catch the phone number — could you say it again?" in result.reply
+    assert "eve.moss@example.com" in result.reply
