@@ -86,6 +86,21 @@ _OBJECT_PRONOUN = re.compile(r"\b(?:him|her|them)\b", re.IGNORECASE)
 _TITLE = re.compile(r"^(?:mr|mrs|ms|miss|mx|dr|prof|sir|madam)\.?\s+(?=\S+\s+\S)", re.IGNORECASE)
 """A title before a full name ("Mr Daniel Reyes"): the name is the rest. A title before a
 surname alone ("Mr Khan") stays, or the name would be one word."""
+_LEAD = r"^\W*(?:(?:so|and|but|um+|uh+|er+|ok|okay|hi|hello|hey|sorry|just\s+wondering|quick\s+question)\W+)*"
+_ABOUT_A_REQUEST = re.compile(
+    _LEAD + r"(?:what\s+(?:happens|if|would|does\s+it|is\s+the\s+(?:fee|cost|price|charge|policy))"
+    r"|how\s+(?:do|does|can|could|would|should|much|long|far|late)|why|who|would\s+it\s+cost"
+    r"|is\s+there\s+(?:a|any)\s+(?:fee|charge|cost|penalty)|does\s+it\s+cost|do\s+you\s+know|do\s+i\s+need)\b",
+    re.IGNORECASE,
+)
+"""A question about a request rather than the request: nothing is written for it."""
+_DID_YOU = re.compile(
+    _LEAD + r"(?:did|have|has)\s+(?:you|we|i|they|someone)\s+(?:already\s+)?(?:book|cancel|move|reschedul)",
+    re.IGNORECASE,
+)
+_BARE_REFERENCE = re.compile(
+    r"^(?:it|that|this|so|them)\b(?:\s+(?:if\s+so|please|down|too|as\s+well))?\W*$", re.IGNORECASE
+)
 _PHONE_MENTIONED = re.compile(r"\b(?:phone|mobile|cell|telephone|tel|number)\b", re.IGNORECASE)
 _PRONOUN_SUBJECT = re.compile(r"^(?:she|he)\s+", re.IGNORECASE)
 # "of" names a person ("the booking of Ana Silva"), except after "tour" ("a tour of Florence").
@@ -372,7 +387,13 @@ def _open_request(messages: Sequence[ChatMessage]) -> list[_Said]:
 
 
 def _tasks(text: str) -> list[Task]:
-    """The tasks a message states, in the order they are planned."""
+    """The tasks a message states, in the order they are planned. A question about a request
+    ("what happens if I cancel…", "would it cost extra to book…") asks for none; "did you book
+    X…?" asks what X has booked."""
+    if _ABOUT_A_REQUEST.match(text):
+        return []
+    if _DID_YOU.match(text):
+        return [Task.LOOKUP]
     found: list[Task] = []
     if _CANCEL.search(text):
         found.append(Task.CANCEL)
@@ -717,7 +738,8 @@ def _plan_note(plan: _Plan, said: list[_Said], context: _Context) -> None:
     words = said[0].original or said[0].text
     note = _NOTE.search(words)
     content = note["content"].strip() if note else words.strip()
-    if not content:
+    if not content or _BARE_REFERENCE.match(content):
+        # "Please note it if so": a note that only points at something is no note.
         plan.questions.append("What should I note down?")
         return
     # "Book Ines Costa … Also, note that she is vegetarian": a note is read on its own later,

@@ -1516,6 +1516,25 @@ SPOKEN_AND_TYPED = [
         calls=(book("Jane Doe", "2027-06-06", "York"),),
     ),
     case("typed: move", "Please rebook Al Green for 2027-03-21", calls=(move("Al Green", "2027-03-21"),)),
+    # Questions about a request are not the request.
+    case("typed: write nothing", "What happens if I cancel John Smith's tour?"),
+    case("typed: write nothing", "How do I book a tour for John Smith in Paris on 2027-03-03?"),
+    case("typed: write nothing", "Would it cost extra to book Anna Lee in Rome on 2027-03-03?"),
+    case("typed: write nothing", "Is there a fee to cancel Maria Garcia's booking?"),
+    case("typed: write nothing", "What if I move Tom Baker's tour to 2027-04-04?"),
+    case("typed: write nothing", "Why did you cancel Ana Silva's tour?"),
+    case("typed: write nothing", "Do you know if Maria Garcia is vegetarian? Please note it if so"),
+    case("typed: note", "Please note it", reply="What should I note down?"),
+    case(
+        "typed: look-up",
+        "Did you book John Smith in Paris on 2027-03-15?",
+        calls=(find("John Smith", "2027-03-15"),),
+    ),
+    case(
+        "typed: booking",
+        "Can I book a tour for my mother Rosa Lima in Braga on 2027-05-05?",
+        calls=(book("Rosa Lima", "2027-05-05", "Braga"),),
+    ),
     case(
         "typed: contact",
         "I'm Eve Moss, my email is eve.moss@example.com and my number is five five five",
