@@ -17,27 +17,27 @@ REGIONS: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS)
 """The countries numbers are read for (ISO 3166-1 alpha-2, e.g. GB)."""
 
 
+def _valid(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    """The number `text` is, read for `region` when it has no country code; None when it is
+    not a valid number."""
+    try:
+        number = phonenumbers.parse(text, region)
+    except NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
 def stored_phone(raw: str, region: str | None) -> str:
     """The number as the store keeps it: E.164 when valid, `raw` otherwise."""
-    try:
-        number = phonenumbers.parse(raw, region)
-    except NumberParseException:
-        return raw
-    if not phonenumbers.is_valid_number(number):
-        return raw
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    number = _valid(raw, region)
+    return raw if number is None else phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def shown_phone(stored: str, region: str | None) -> str:
     """A stored number as the business reads it: national format for its own country's
     numbers, international for others, as stored when it is not an E.164 number."""
-    if not stored.startswith("+"):
-        return stored
-    try:
-        number = phonenumbers.parse(stored, None)
-    except NumberParseException:
-        return stored
-    if not phonenumbers.is_valid_number(number):
+    number = _valid(stored, None) if stored.startswith("+") else None
+    if number is None:
         return stored
     own = region is not None and phonenumbers.region_code_for_number(number) == region
     return phonenumbers.format_number(
