@@ -210,18 +210,23 @@ EVAL_SETS = {
 
 def evaluate_model(report: Path, cases: Sequence[Case]) -> int:
     """`vam eval`: the configured model (the demo model without OPENAI_API_KEY) on the labelled
-    corpus, on the corpus's own day; prints the scores and writes the report."""
+    corpus, on the corpus's own day; prints the scores and writes the report. Exits 1 when the
+    model made any wrong write (a miss is a score; a wrong write is a failure)."""
     try:
         settings = load_settings()
         model = build_model(settings, FixedClock(CORPUS_NOW))
         print(f"model: {model.name}; {len(cases)} exchanges", file=sys.stderr)
-        text = score(model, default_registry().specs, cases, CORPUS_NOW.date()).report(model.name)
+        scored = score(model, default_registry().specs, cases, CORPUS_NOW.date())
+        text = scored.report(model.name)
         report.write_text(text, encoding="utf-8")
     except (AgentCoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(text, end="")
     print(f"report: {report.resolve()}", file=sys.stderr)
+    if scored.wrong_writes:
+        print(f"failed: {scored.wrong_writes} wrong writes", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -149,7 +149,8 @@ def test_eval_counts_calls_a_real_model_wrote_as_text_and_its_wrong_writes(
     with FakeOpenAIServer(lambda _: FakeCompletion(text=f"```json\n{call}\n```")) as server:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        assert main(["eval", "--cases", "held-out", "--report", str(tmp_path / "eval.md")]) == 0
+        # Any wrong write fails the evaluation, whatever the score.
+        assert main(["eval", "--cases", "held-out", "--report", str(tmp_path / "eval.md")]) == 1
     written = capsys.readouterr().out
     assert written.startswith("# `openai:")
     # No held-out case asks for that booking: every message's call is a wrong write.
