@@ -625,10 +625,11 @@ def _booking_parts(said: _Said, context: _Context) -> list[_Said]:
             continue
         if find_date(second, context.today, context.order) is None:
             continue
-        second_said = _Said(f"for {second}", said.asked, f"for {second}")
+        # Each part keeps the whole message as said, so a date heard in words is still confirmed.
+        second_said = _Said(f"for {second}", said.asked, said.original)
         if _name_in(second_said) is None:
             continue
-        return [_Said(first, said.asked, first), second_said]
+        return [_Said(first, said.asked, said.original), second_said]
     return []
 
 
@@ -640,8 +641,11 @@ def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
         clause = said[0].text[rebook.start() :]
         if person:
             clause = _OBJECT_PRONOUN.sub(f"for {person}", clause, count=1)
-        said = [_Said(clause, said[0].asked, clause)]
-    parts = _booking_parts(said[0], context) if len(said) == 1 else []
+        said = [_Said(clause, said[0].asked, said[0].original)]
+    # Two bookings in one message, as said or as just confirmed with a "yes".
+    opening = said[-1]
+    whole = len(said) == 1 or (context.confirmed and len(said) == 2)
+    parts = _booking_parts(opening, context) if whole else []
     for request in [[part] for part in parts] or [said]:
         _plan_one_booking(plan, request, context)
 

@@ -1245,6 +1245,12 @@ SPOKEN_AND_TYPED = [
         calls=(book("Ida Lund", "2027-04-04", "Malmo"), note("Ida Lund needs a wheelchair.")),
     ),
     case(
+        "spoken: two in one",
+        "book ann lee in rome on the third of march and bob lee in rome on the fourth of march",
+        "yes",
+        calls=(book("Ann Lee", "2027-03-03", "Rome"), book("Bob Lee", "2027-03-04", "Rome")),
+    ),
+    case(
         "typed: two in one",
         "Cancel Tim Ross's tour and book him in Nice on 2027-05-05 instead",
         calls=(cancel("Tim Ross"), book("Tim Ross", "2027-05-05", "Nice")),

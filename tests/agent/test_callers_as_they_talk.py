@@ -158,3 +158,22 @@ def test_a_phone_number_not_understood_is_asked_for_not_dropped_in_silence(
     assert call.arguments == {"name": "Eve Moss", "email": "eve.moss@example.com"}
     assert "I didn't catch the phone number — could you say it again?" in result.reply
     assert "eve.moss@example.com" in result.reply
+
+
+def test_two_bookings_said_in_words_are_both_confirmed_then_both_booked(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    asked, booked = talk(
+        make_agent(store, clock),
+        tenant,
+        "book ann lee in rome on the third of march and bob lee in rome on the fourth of march",
+        "yes",
+    )
+    assert asked.tool_calls == ()
+    assert "Ann Lee on Wednesday 3 March 2027" in asked.reply
+    assert "Bob Lee on Thursday 4 March 2027" in asked.reply
+    assert [c.arguments["name"] for c in booked.tool_calls if isinstance(c.arguments, dict)] == [
+        "Ann Lee",
+        "Bob Lee",
+    ]
+    assert sorted(t.customer_name for t in store.list_tours(tenant.id).rows) == ["Ann Lee", "Bob Lee"]
