@@ -519,8 +519,9 @@ def _correction(said: _Said, today: date) -> bool:
 def _answered_slot(said: _Said, run: str) -> str:
     """Which detail a bare answer gives: what the question asked for, else a full name for
     two words or more and a place for one."""
-    wants_name = "name" in said.asked or said.asked.startswith(_WHOSE_CONTACT)
-    wants_place = "location" in said.asked
+    asked = said.asked.split(" (so far:", 1)[0]  # what was asked for, not what was understood
+    wants_name = "name" in asked or said.asked.startswith(_WHOSE_CONTACT)
+    wants_place = "location" in asked
     if wants_name != wants_place:
         return "name" if wants_name else "location"
     if not wants_name and said.asked.startswith(_BOOKING_QUESTION):
@@ -672,7 +673,15 @@ def _plan_one_booking(plan: _Plan, said: list[_Said], context: _Context) -> None
         if value is None
     ]
     if missing:
-        plan.questions.append(f"{_BOOKING_QUESTION} {_join(missing)}. Could you tell me?")
+        # The question names what was understood, so a misheard detail is caught now.
+        known = [
+            name,
+            _when(mention.iso) if mention is not None and mention.iso else None,
+            f"in {location}" if location else None,
+        ]
+        so_far = ", ".join(k for k in known if k)
+        understood = f" (so far: {so_far})" if so_far else ""
+        plan.questions.append(f"{_BOOKING_QUESTION} {_join(missing)}{understood}. Could you tell me?")
         return
     assert mention is not None
     assert mention.iso is not None

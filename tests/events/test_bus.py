@@ -235,7 +235,7 @@ def test_a_booking_queues_a_confirmation_and_a_contact_update_a_crm_sync(
     outbox = {m.kind: m.payload for m in sqlite_store.list_outbox(SECOND_DEMO_TENANT_ID)}
     assert outbox["booking_confirmation"]["customer_name"] == "Ana Silva"
     assert outbox["booking_confirmation"]["date"] == "2027-01-10"
-    assert outbox["crm_sync"]["phone"] == "+351 912 345 678"
+    assert outbox["crm_sync"]["phone"] == "+351912345678"  # the CRM gets the number in E.164
     assert sqlite_store.list_outbox(DEMO_TENANT_ID) == []
 
 

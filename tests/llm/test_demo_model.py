@@ -77,9 +77,12 @@ def test_booking_requests_in_many_phrasings(
     ("message", "missing"),
     [
         ("I'd like to book a tour", "the customer's full name, the date and the location"),
-        ("Book a tour in Rome", "the customer's full name and the date"),
-        ("Book a tour for John Smith in Rome", "the date"),
-        ("Book a tour for John Smith tomorrow", "the location"),
+        ("Book a tour in Rome", "the customer's full name and the date (so far: in Rome)"),
+        ("Book a tour for John Smith in Rome", "the date (so far: John Smith, in Rome)"),
+        (
+            "Book a tour for John Smith tomorrow",
+            "the location (so far: John Smith, Wednesday 25 November 2026)",
+        ),
     ],
 )
 def test_missing_booking_details_are_asked_for_not_guessed(
