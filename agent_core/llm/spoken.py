@@ -13,10 +13,9 @@ import re
 
 from text_to_num import alpha2digit
 
-_MONTH = (
-    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)"
-)
+from agent_core.llm.demo_parsing import MONTHS
+
+_MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
 # text2num leaves "first" and "second" as words (they are rarely numbers); next to a month they are.
 _SMALL_ORDINALS = {"first": "1st", "second": "2nd"}
 _ORDINAL_BEFORE_MONTH = re.compile(rf"\b(first|second)(\s+(?:of\s+)?{_MONTH}\b)", re.IGNORECASE)
