@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from agent_core.access.models import UserRole
 from agent_core.errors import StorableText, check_storable_text, invalid_input
 from agent_core.submitted import text_field
-from agent_core.tools.fields import BookableDate, PlaceName
+from agent_core.tools.fields import BookableDate, PlaceName, validation_context
 
 MAX_PROMPT_CHARS = 8000
 MIN_REASON_CHARS = 5
@@ -39,7 +39,7 @@ def parse_like_a_tool(
     (dates as YYYY-MM-DD), against today's date, phone numbers read for `phone_region`."""
     try:
         return form.model_validate_json(
-            json.dumps(values, default=str), context={"today": today, "phone_region": phone_region}
+            json.dumps(values, default=str), context=validation_context(today, phone_region)
         )
     except ValidationError as exc:
         raise invalid_input(what, exc) from None

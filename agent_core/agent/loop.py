@@ -611,9 +611,6 @@ def _said_day(turn: _Turn) -> SaidDay | None:
     "next Friday", "03/04"), read by the business's calendar and date order."""
     said = next((m.content for m in reversed(turn.messages) if m.role == "user"), "")
     mention = find_date(said, turn.today, turn.settings.date_order)
-    if mention is None or not mention.inferred or mention.iso is None:
+    if mention is None or not mention.inferred or mention.day is None:
         return None
-    try:
-        return SaidDay(mention.span, date.fromisoformat(mention.iso))
-    except ValueError:
-        return None
+    return SaidDay(mention.span, mention.day)

@@ -596,14 +596,6 @@ def _listed(said: _Said) -> list[str]:
     return runs
 
 
-def _on_calendar(iso: str) -> bool:
-    try:
-        date.fromisoformat(iso)
-    except ValueError:
-        return False
-    return True
-
-
 def _when(iso: str) -> str:
     try:
         return date.fromisoformat(iso).strftime("%A %-d %B %Y")
@@ -654,7 +646,7 @@ def _plan_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
 def _plan_one_booking(plan: _Plan, said: list[_Said], context: _Context) -> None:
     details = _details(said, context)
     name, mention, location = details.name, details.mention, details.location
-    if mention is not None and mention.iso is not None and not _on_calendar(mention.iso):
+    if mention is not None and mention.iso is not None and mention.day is None:
         plan.questions.append(
             f"{_BOOKING_QUESTION} a date that is on the calendar: {mention.span} is not one."
             " Which date do you mean?"

@@ -117,6 +117,14 @@ class DateMention:
     inferred: bool = False
     span: str = ""
 
+    @property
+    def day(self) -> date | None:
+        """The date as a calendar day; None when it was a question or is no real date."""
+        try:
+            return date.fromisoformat(self.iso) if self.iso else None
+        except ValueError:
+            return None
+
 
 def _iso(year: int, month: int, day: int) -> str:
     # Kept as text: an impossible date like 2027-02-30 goes to the tool, whose validation

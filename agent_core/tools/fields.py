@@ -37,6 +37,13 @@ def _person_name(value: str) -> str:
     return value
 
 
+def validation_context(today: date, phone_region: str | None = None) -> dict[str, object]:
+    """What the fields below read while they validate: today's date (a bookable day) and the
+    business's country (a phone number without its country code). Tools and operator
+    corrections validate with it alike."""
+    return {"today": today, "phone_region": phone_region}
+
+
 def _phone(value: str, info: ValidationInfo) -> str:
     value = " ".join(value.split())
     digits = sum(ch.isdigit() for ch in value)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from agent_core.domain import EventName, JsonDict, ToolCallRequest, ToolSpec, decode_arguments
 from agent_core.errors import summarize, validation_details
 from agent_core.store.base import TenantWriter, ToolExecution, ToolFailure
+from agent_core.tools.fields import validation_context
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
 
@@ -101,7 +102,7 @@ class ToolRegistry:
             return PreparedCall(None, arguments, _refuse(f"unknown tool {call.name!r}; available: {known}"))
         try:
             parsed = tool.arguments.model_validate_json(
-                call.arguments or "{}", context={"today": today, "phone_region": phone_region}
+                call.arguments or "{}", context=validation_context(today, phone_region)
             )
         except ValidationError as exc:
             return PreparedCall(
