@@ -279,8 +279,8 @@ class _Context:
     today: date
     order: DateOrder | None
     confirmed: bool
-    mentioned: str | None = None
-    """The person the exchange just before was about (for "cancel that one")."""
+    history: Sequence[ChatMessage] = ()
+    """The conversation so far, read only for "cancel that one" (see `_just_mentioned`)."""
 
 
 class DemoModel:
@@ -323,17 +323,18 @@ class DemoModel:
             _told_today(system) or self._clock.today(),
             _told_order(system),
             asked.startswith(_CONFIRM) and bool(_YES.match(text)),
-            _just_mentioned(messages),
+            messages,
         )
         open_request = _open_request(messages)
         if open_request and _ABORT.match(text):
             return "OK, I've left everything as it was. What else can I do for you?", []
-        tasks = _tasks(written_form(text))
+        heard = _Said.heard(text, asked)
+        tasks = _tasks(heard.text)
         first = _tasks(open_request[0].text) if open_request else []
         if open_request and first and (not tasks or tasks == first[:1]):
-            tasks, said = first[:1], [_Said.heard(text, asked), *reversed(open_request)]
+            tasks, said = first[:1], [heard, *reversed(open_request)]
         else:
-            said = [_Said.heard(text, "")]
+            said = [dataclasses.replace(heard, asked="")]
         if asked.startswith(_CONFIRM) and _NO.match(text) and not _correction(said[0], context.today):
             return _CHANGE_WHAT, []
         plan = _Plan()
@@ -690,7 +691,7 @@ def _plan_change(plan: _Plan, said: list[_Said], context: _Context, *, tool: Tas
     """Look up, cancel or move a booking; the date before "to" is the booking's, after it the new one."""
     name = next((n for s in said if (n := _name_in(s) or _bare_if_asked(s, _WHOSE_BOOKING))), None)
     if name is None and _REFERS_BACK.search(said[0].text):
-        name = context.mentioned
+        name = _just_mentioned(context.history)
     if name is None:
         plan.questions.append(f"{_WHOSE_BOOKING} Please give the customer's full name.")
         return
