@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 14), for a new database: paste it into a Supabase
+-- The whole current schema (version 15), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -132,7 +132,7 @@ CREATE INDEX IF NOT EXISTS messages_conversation ON public.messages (tenant_id, 
 CREATE SCHEMA IF NOT EXISTS extensions;
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA extensions;
 CREATE INDEX IF NOT EXISTS messages_content_trigrams
-    ON public.messages USING gin (lower(content) extensions.gin_trgm_ops);
+    ON public.messages USING gin (lower(content) extensions.gin_trgm_ops) WHERE role IN ('user', 'assistant');
 
 CREATE TABLE IF NOT EXISTS public.tool_calls (
     tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
@@ -166,9 +166,13 @@ CREATE TABLE IF NOT EXISTS public.tours (
     location        text NOT NULL,
     conversation_id uuid,
     created_at      timestamptz NOT NULL DEFAULT now(),
-    status          text NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled'))
+    status          text NOT NULL DEFAULT 'booked' CHECK (status IN ('booked', 'cancelled')),
+    -- The folded customer name (agent_core/store/matching.py) a booking is found by.
+    name_key        text
 );
 CREATE INDEX IF NOT EXISTS tours_tenant_date ON public.tours (tenant_id, tour_date, created_at);
+CREATE INDEX IF NOT EXISTS tours_booked_by_name ON public.tours (tenant_id, name_key, tour_date)
+    WHERE status = 'booked';
 
 CREATE TABLE IF NOT EXISTS public.tour_changes (
     id              uuid PRIMARY KEY,
@@ -306,7 +310,9 @@ CREATE TABLE IF NOT EXISTS public.scenario_runs (
 CREATE INDEX IF NOT EXISTS scenario_runs_recent ON public.scenario_runs (tenant_id, created_at DESC);
 
 -- Daily rollups that analytics read (migration 0010), kept by triggers as turns and tool
--- calls start and end. A latency's bucket is floor(log2(greatest(ms, 0.01)) * 16).
+-- calls start and end. A latency's bucket is floor(log2(greatest(ms, 0.01)) * 16). Each
+-- (tenant, day) is split in 16 slots by conversation (migration 0015), so concurrent turns
+-- of a tenant do not wait on one row; readers sum the slots.
 CREATE TABLE IF NOT EXISTS public.activity_days (
     tenant_id     uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
     day           date NOT NULL,
@@ -315,7 +321,8 @@ CREATE TABLE IF NOT EXISTS public.activity_days (
     failed_turns  integer NOT NULL DEFAULT 0,
     tokens        bigint NOT NULL DEFAULT 0,
     withheld_claims integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, day)
+    slot          smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, slot)
 );
 
 CREATE TABLE IF NOT EXISTS public.model_days (
@@ -324,7 +331,8 @@ CREATE TABLE IF NOT EXISTS public.model_days (
     model             text NOT NULL,
     prompt_tokens     bigint NOT NULL DEFAULT 0,
     completion_tokens bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, day, model)
+    slot              smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, slot, model)
 );
 
 CREATE TABLE IF NOT EXISTS public.tool_days (
@@ -333,7 +341,8 @@ CREATE TABLE IF NOT EXISTS public.tool_days (
     name      text NOT NULL,
     calls     integer NOT NULL DEFAULT 0,
     failed    integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, day, name)
+    slot      smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, slot, name)
 );
 
 CREATE TABLE IF NOT EXISTS public.latency_days (
@@ -342,7 +351,8 @@ CREATE TABLE IF NOT EXISTS public.latency_days (
     metric    text NOT NULL CHECK (metric IN ('turn', 'model', 'tools', 'store', 'tool_call')),
     bucket    integer NOT NULL,
     count     bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, day, metric, bucket)
+    slot      smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day, slot, metric, bucket)
 );
 
 -- Row-level security: every table is confined to the caller's tenant.
@@ -514,21 +524,23 @@ BEGIN
     ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
-        -- The tool looked at the day's live bookings before this call (`seen`); bookings of
-        -- one day take turns here, and one made since means its answer may be stale: the
-        -- caller runs the tool again (and finds that booking if it is the same).
+        -- The tool looked at the day's live bookings of this customer before this call
+        -- (`seen`, found by the folded name); bookings of one day take turns here, and one
+        -- made since means its answer may be stale: the caller runs the tool again (and finds
+        -- that booking if it is the same).
         PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (w->>'tour_date'), 0))
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
         IF EXISTS (
             SELECT FROM public.tours t, jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w
             WHERE t.tenant_id = p_tenant AND t.tour_date = (w->>'tour_date')::date AND t.status = 'booked'
-              AND NOT (COALESCE(w->'seen', '[]'::jsonb) ? t.id::text)
+              AND t.name_key = w->>'name_key' AND NOT (COALESCE(w->'seen', '[]'::jsonb) ? t.id::text)
         ) THEN
             RAISE EXCEPTION 'a booking of the same customer, day and place was just made'
                 USING ERRCODE = 'VA412';
         END IF;
-        INSERT INTO public.tours (id, tenant_id, customer_name, tour_date, location, conversation_id)
-        SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', (w->>'tour_date')::date, w->>'location', p_conversation
+        INSERT INTO public.tours (id, tenant_id, customer_name, name_key, tour_date, location, conversation_id)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'customer_name', w->>'name_key', (w->>'tour_date')::date,
+               w->>'location', p_conversation
         FROM jsonb_array_elements(COALESCE(p_writes->'tours', '[]'::jsonb)) w;
         -- A cancellation or move applies to the booking as the tool saw it; if another turn
         -- changed it since, the tool runs again on what it is now.
@@ -745,15 +757,17 @@ $$;
 CREATE OR REPLACE FUNCTION public.app_turns_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_day date := (NEW.started_at AT TIME ZONE 'UTC')::date;
+    -- The conversation's slot of its tenant's day (hashtext, as any hash, spreads them).
+    v_slot smallint := (hashtext(NEW.conversation_id::text) & 15)::smallint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         -- A turn counts on the day it started; a conversation once per day it had a turn.
-        INSERT INTO public.activity_days AS d (tenant_id, day, conversations, turns)
-        VALUES (NEW.tenant_id, v_day,
+        INSERT INTO public.activity_days AS d (tenant_id, day, slot, conversations, turns)
+        VALUES (NEW.tenant_id, v_day, v_slot,
                 CASE WHEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = NEW.tenant_id
                                   AND t.conversation_id = NEW.conversation_id AND t.id <> NEW.id
                                   AND (t.started_at AT TIME ZONE 'UTC')::date = v_day) THEN 0 ELSE 1 END, 1)
-        ON CONFLICT (tenant_id, day) DO UPDATE SET conversations = d.conversations + excluded.conversations,
+        ON CONFLICT (tenant_id, day, slot) DO UPDATE SET conversations = d.conversations + excluded.conversations,
                                                    turns = d.turns + 1;
     END IF;
     IF NEW.status <> 'running' AND (TG_OP = 'INSERT' OR OLD.status = 'running') THEN
@@ -762,21 +776,21 @@ BEGIN
             failed_turns = failed_turns + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END,
             tokens = tokens + COALESCE(NEW.prompt_tokens, 0) + COALESCE(NEW.completion_tokens, 0),
             withheld_claims = withheld_claims + COALESCE(jsonb_array_length(NEW.withheld_claims), 0)
-        WHERE tenant_id = NEW.tenant_id AND day = v_day;
-        INSERT INTO public.model_days AS m (tenant_id, day, model, prompt_tokens, completion_tokens)
-        VALUES (NEW.tenant_id, v_day, COALESCE(NEW.model, 'unknown'), COALESCE(NEW.prompt_tokens, 0),
+        WHERE tenant_id = NEW.tenant_id AND day = v_day AND slot = v_slot;
+        INSERT INTO public.model_days AS m (tenant_id, day, slot, model, prompt_tokens, completion_tokens)
+        VALUES (NEW.tenant_id, v_day, v_slot, COALESCE(NEW.model, 'unknown'), COALESCE(NEW.prompt_tokens, 0),
                 COALESCE(NEW.completion_tokens, 0))
-        ON CONFLICT (tenant_id, day, model) DO UPDATE SET
+        ON CONFLICT (tenant_id, day, slot, model) DO UPDATE SET
             prompt_tokens = m.prompt_tokens + excluded.prompt_tokens,
             completion_tokens = m.completion_tokens + excluded.completion_tokens;
-        INSERT INTO public.latency_days AS l (tenant_id, day, metric, bucket, count)
-        SELECT NEW.tenant_id, v_day, v.metric, floor(ln(greatest(v.ms, 0.01)) * 23.083120654223414)::integer, 1
+        INSERT INTO public.latency_days AS l (tenant_id, day, slot, metric, bucket, count)
+        SELECT NEW.tenant_id, v_day, v_slot, v.metric, floor(ln(greatest(v.ms, 0.01)) * 23.083120654223414)::integer, 1
         FROM (VALUES ('turn', NEW.latency_ms),
                      ('model', CASE WHEN NEW.tools_ms IS NOT NULL THEN NEW.model_ms END),
                      ('tools', CASE WHEN NEW.model_ms IS NOT NULL THEN NEW.tools_ms END),
                      ('store', NEW.latency_ms - NEW.model_ms - NEW.tools_ms)) AS v (metric, ms)
         WHERE v.ms IS NOT NULL
-        ON CONFLICT (tenant_id, day, metric, bucket) DO UPDATE SET count = l.count + 1;
+        ON CONFLICT (tenant_id, day, slot, metric, bucket) DO UPDATE SET count = l.count + 1;
     END IF;
     RETURN NULL;
 END
@@ -788,19 +802,22 @@ CREATE OR REPLACE TRIGGER turns_tally AFTER INSERT OR UPDATE OF status ON public
 CREATE OR REPLACE FUNCTION public.app_tool_calls_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     v_day date := (NEW.created_at AT TIME ZONE 'UTC')::date;
+    -- The conversation's slot of its tenant's day (hashtext, as any hash, spreads them).
+    v_slot smallint := (hashtext(NEW.conversation_id::text) & 15)::smallint;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO public.tool_days AS k (tenant_id, day, name, calls) VALUES (NEW.tenant_id, v_day, NEW.name, 1)
-        ON CONFLICT (tenant_id, day, name) DO UPDATE SET calls = k.calls + 1;
+        INSERT INTO public.tool_days AS k (tenant_id, day, slot, name, calls)
+        VALUES (NEW.tenant_id, v_day, v_slot, NEW.name, 1)
+        ON CONFLICT (tenant_id, day, slot, name) DO UPDATE SET calls = k.calls + 1;
     END IF;
     IF NEW.status <> 'running' AND (TG_OP = 'INSERT' OR OLD.status = 'running') THEN
         UPDATE public.tool_days SET failed = failed + CASE WHEN NEW.status = 'failed' THEN 1 ELSE 0 END
-        WHERE tenant_id = NEW.tenant_id AND day = v_day AND name = NEW.name;
+        WHERE tenant_id = NEW.tenant_id AND day = v_day AND slot = v_slot AND name = NEW.name;
         IF NEW.duration_ms IS NOT NULL THEN
-            INSERT INTO public.latency_days AS l (tenant_id, day, metric, bucket, count)
-            VALUES (NEW.tenant_id, v_day, 'tool_call',
+            INSERT INTO public.latency_days AS l (tenant_id, day, slot, metric, bucket, count)
+            VALUES (NEW.tenant_id, v_day, v_slot, 'tool_call',
                     floor(ln(greatest(NEW.duration_ms, 0.01)) * 23.083120654223414)::integer, 1)
-            ON CONFLICT (tenant_id, day, metric, bucket) DO UPDATE SET count = l.count + 1;
+            ON CONFLICT (tenant_id, day, slot, metric, bucket) DO UPDATE SET count = l.count + 1;
         END IF;
     END IF;
     RETURN NULL;
@@ -944,12 +961,12 @@ RETURNS SETOF public.tours LANGUAGE plpgsql AS $$
 BEGIN
     IF p_change->>'kind' = 'rescheduled' THEN
         PERFORM pg_advisory_xact_lock(hashtextextended('tours:' || p_tenant || ':' || (p_change->>'to_date'), 0));
-        -- The app checked the day's live bookings (`seen`) for one the move would duplicate;
-        -- one booked since it looked means it must look again.
+        -- The app checked the day's live bookings of this customer (`seen`) for one the move
+        -- would duplicate; one booked since it looked means it must look again.
         IF EXISTS (
             SELECT FROM public.tours t
             WHERE t.tenant_id = p_tenant AND t.id <> (p_change->>'tour_id')::uuid AND t.status = 'booked'
-              AND t.tour_date = (p_change->>'to_date')::date
+              AND t.tour_date = (p_change->>'to_date')::date AND t.name_key = p_change->>'name_key'
               AND NOT (COALESCE(p_change->'seen', '[]'::jsonb) ? t.id::text)
         ) THEN
             RAISE EXCEPTION 'that day''s bookings changed in the meantime: try again' USING ERRCODE = 'VA422';
@@ -1369,5 +1386,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (11, 'supabase_grants'),
     (12, 'prompt_publish_check'),
     (13, 'sign_in_attempts'),
-    (14, 'withheld_claims')
+    (14, 'withheld_claims'),
+    (15, 'scale_out')
 ON CONFLICT (version) DO NOTHING;

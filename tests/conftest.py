@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 from uuid import UUID, uuid4
 
 import psycopg
@@ -42,6 +42,8 @@ from agent_core.tools import default_registry
 from agent_core.workspace import Workspace
 from tests.supabase.gateway import RecordedRequest
 from tests.supabase.project import POSTGREST, GrantMode, SupabaseProject, supabase_project
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -322,18 +324,26 @@ def make_agent(
     )
 
 
+def in_a_tool_turn(store: Store, tenant_id: UUID, tool: str, write: Callable[[TenantWriter], T]) -> T:
+    """Run `write` as the one tool call of a turn of its own; what it returned, or ToolFailure
+    with the store's refusal."""
+    turn = store.start_turn(tenant_id, None, f"Run {tool}")
+    written: list[T] = []
+
+    def run(writer: TenantWriter) -> JsonDict:
+        written.append(write(writer))
+        return {}
+
+    request = ToolCallRequest(f"call_{uuid4().hex}", tool, "{}")
+    record, _ = store.run_tool_call(tenant_id, turn.conversation_id, turn.turn_id, request, run)
+    if record.status is not ToolCallStatus.SUCCEEDED:
+        raise ToolFailure(record.error)
+    return written[0]
+
+
 def save_contact(store: Store, tenant_id: UUID, name: str, email: str | None, phone: str | None) -> Contact:
     """Save contact details in a turn of their own, as update_contact_info does; the contact
     they landed on, or ToolFailure with the store's refusal."""
-    turn = store.start_turn(tenant_id, None, f"Save {name}")
-    saved: list[Contact] = []
-
-    def upsert(writer: TenantWriter) -> JsonDict:
-        saved.append(writer.upsert_contact(name, email, phone)[0])
-        return {}
-
-    request = ToolCallRequest(f"call_{uuid4().hex}", "update_contact_info", "{}")
-    record, _ = store.run_tool_call(tenant_id, turn.conversation_id, turn.turn_id, request, upsert)
-    if record.status is not ToolCallStatus.SUCCEEDED:
-        raise ToolFailure(record.error)
-    return saved[0]
+    return in_a_tool_turn(
+        store, tenant_id, "update_contact_info", lambda writer: writer.upsert_contact(name, email, phone)[0]
+    )

@@ -152,13 +152,14 @@ class _SqlTenantWriter:
             utcnow(),
         )
         self._session.execute(
-            "INSERT INTO tours (id, tenant_id, customer_name, tour_date, location, conversation_id,"
-            " created_at) VALUES (:id, :tenant_id, :customer_name, :tour_date, :location,"
-            " :conversation_id, :created_at)",
+            "INSERT INTO tours (id, tenant_id, customer_name, name_key, tour_date, location,"
+            " conversation_id, created_at) VALUES (:id, :tenant_id, :customer_name, :name_key,"
+            " :tour_date, :location, :conversation_id, :created_at)",
             {
                 "id": tour.id,
                 "tenant_id": tour.tenant_id,
                 "customer_name": customer_name,
+                "name_key": name_key(customer_name),
                 "tour_date": tour_date,
                 "location": location,
                 "conversation_id": tour.conversation_id,
@@ -172,11 +173,16 @@ class _SqlTenantWriter:
 
     def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
         rows = self._session.query(
-            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked'"
+            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked' AND name_key = :name_key"
             " AND tour_date >= :from_date" + (" AND tour_date = :on" if on else "") + " ORDER BY tour_date",
-            {"tenant_id": self._tenant_id, "from_date": from_date, "on": on},
+            {
+                "tenant_id": self._tenant_id,
+                "name_key": name_key(customer_name),
+                "from_date": from_date,
+                "on": on,
+            },
         )
-        return [t for t in map(tour_from_row, rows) if name_key(t.customer_name) == name_key(customer_name)]
+        return [tour_from_row(row) for row in rows]
 
     def cancel_tour(self, tour: Tour) -> Tour:
         return self._change(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))

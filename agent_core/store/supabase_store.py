@@ -156,14 +156,14 @@ class _StagedWrites:
             .select("*")
             .eq("tenant_id", str(self._tenant_id))
             .eq("status", "booked")
+            .eq("name_key", name_key(customer_name))
             .gte("tour_date", from_date.isoformat())
             .order("tour_date")
             .order("id")
         )
         if on is not None:
             request = request.eq("tour_date", on.isoformat())
-        rows = self._store._all(request)
-        return [t for t in map(tour_from_row, rows) if name_key(t.customer_name) == name_key(customer_name)]
+        return [tour_from_row(row) for row in self._store._all(request)]
 
     def cancel_tour(self, tour: Tour) -> Tour:
         return self._stage(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
@@ -198,9 +198,11 @@ class _StagedWrites:
             {
                 "id": str(tour.id),
                 "customer_name": customer_name,
+                "name_key": name_key(customer_name),
                 "tour_date": tour_date.isoformat(),
                 "location": location,
-                # app_run_tool_call asks for a rerun if the day has a booking this check missed.
+                # app_run_tool_call asks for a rerun if the customer has a booking that day
+                # this check missed.
                 "seen": seen,
             }
         )
@@ -705,12 +707,13 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         self, tenant_id: UUID, customer_name: str, tour_date: date, location: str
     ) -> tuple[Tour | None, list[str]]:
         """This customer's live booking on that day at that place, if any, and the ids of
-        all the day's live bookings: what the SQL functions compare with what is there
-        when they write, since they do not match names themselves."""
+        all the customer's live bookings that day (found by the folded name): what the SQL
+        functions compare with what is there when they write."""
         rows = self._all(
             self._table("tours")
             .select("*")
             .eq("tenant_id", str(tenant_id))
+            .eq("name_key", name_key(customer_name))
             .eq("tour_date", tour_date.isoformat())
             .eq("status", "booked")
             .order("id")
@@ -757,8 +760,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             "app_change_tour",
             {
                 "p_tenant": str(tenant_id),
-                # app_change_tour refuses if the day has a booking this check missed.
-                "p_change": {**change.values(), "seen": seen},
+                # app_change_tour refuses if the customer has a booking that day this check missed.
+                "p_change": {**change.values(), "name_key": name_key(tour.customer_name), "seen": seen},
                 "p_audit": audit_json(audit),
                 # The events describe the booking as the change leaves it.
                 "p_events": _events_json(events(change.applied(tour))),

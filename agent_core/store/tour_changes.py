@@ -7,18 +7,25 @@ from datetime import date
 from uuid import UUID
 
 from agent_core.domain import Tour, TourChange, TourChangeKind
-from agent_core.store.matching import same_booking
+from agent_core.store.matching import name_key, same_booking
 from agent_core.store.rows import tour_from_row
 from agent_core.store.sql_backend import SqlSession, fetch_one
+
+CUSTOMERS_BOOKINGS_OF_A_DAY = (
+    "SELECT * FROM tours WHERE tenant_id = :tenant_id AND name_key = :name_key AND tour_date = :tour_date"
+    " AND status = 'booked'"
+)
+"""A customer's live bookings of one day, by the folded name (index tours_booked_by_name)."""
 
 
 def live_booking(
     session: SqlSession, tenant_id: UUID, customer_name: str, tour_date: date, location: str
 ) -> Tour | None:
-    """The booked (not cancelled) tour of this customer on that day at that place, if any."""
+    """The booked (not cancelled) tour of this customer on that day at that place, if any:
+    one indexed look-up of the customer's bookings that day, however full the day is."""
     booked = session.query(
-        "SELECT * FROM tours WHERE tenant_id = :tenant_id AND tour_date = :tour_date AND status = 'booked'",
-        {"tenant_id": tenant_id, "tour_date": tour_date},
+        CUSTOMERS_BOOKINGS_OF_A_DAY,
+        {"tenant_id": tenant_id, "tour_date": tour_date, "name_key": name_key(customer_name)},
     )
     return next((t for t in map(tour_from_row, booked) if same_booking(t, customer_name, location)), None)
 

@@ -25,7 +25,7 @@ from agent_core.store.migrations import Migration, latest_version, migrations
 from agent_core.store.postgres import PostgresStore, postgres_version, to_pyformat, upgrade_postgres
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
-from tests.conftest import ROOT, fresh_database, new_supabase_project, save_contact
+from tests.conftest import ROOT, fresh_database, in_a_tool_turn, new_supabase_project, save_contact
 from tests.supabase.project import GrantMode
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -140,6 +140,11 @@ def assert_every_row_is_found(store: Store, filled: Filled) -> None:
     assert call.model_content == filled.tool_message == messages[2].content
     assert [t.id for t in store.list_tours(filled.tenant).rows] == [filled.tour]
     assert store.list_tours(filled.tenant).rows[0].tour_date == date(2027, 3, 15)
+    # Its customer's name was keyed by the migration: booking it again finds it.
+    rebooked, created = in_a_tool_turn(
+        store, filled.tenant, "book_tour", lambda w: w.add_tour("ZOE BRANDT", date(2027, 3, 15), "paris")
+    )
+    assert (rebooked.id, created) == (filled.tour, False)
     assert [n.id for n in store.list_notes(filled.tenant).rows] == [filled.note]
     assert_contacts_are_rekeyed_without_merging(store, filled)
     [event] = store.list_events(filled.tenant)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from agent_core.store.demo_data import demo_scenario_rows
-from agent_core.store.matching import detail_keys
+from agent_core.store.matching import detail_keys, name_key
 from agent_core.store.sql_backend import SqlSession
 
 log = logging.getLogger(__name__)
@@ -85,10 +85,20 @@ def seed_demo_scenarios(session: SqlSession, only: Collection[str] | None = None
             )
 
 
+def key_tours(session: SqlSession) -> None:
+    """Migration 15: give every tour the folded customer name its bookings are found by."""
+    for row in session.query("SELECT id, customer_name FROM tours"):
+        session.execute(
+            "UPDATE tours SET name_key = :name_key WHERE id = :id",
+            {"name_key": name_key(row["customer_name"]), "id": row["id"]},
+        )
+
+
 SCENARIOS_VERSION = 7
 
 BACKFILLS: dict[int, Callable[[SqlSession], None]] = {
     6: rekey_contacts,
     SCENARIOS_VERSION: seed_demo_scenarios,
+    15: key_tours,
 }
 """Python steps by migration version."""
