@@ -43,6 +43,7 @@ class InstantModel:
     """Answers at once: with one book_tour call when asked to book, else with text."""
 
     name = "instant"
+    in_process = True  # as the demo model: the turn reads it without a helper thread
 
     def __init__(self) -> None:
         self._calls = 0

@@ -336,10 +336,13 @@ class Agent:
         gate = ReplyGate()
         turn.model_calls += 1
         try:
-            # On a helper thread: a stop, the deadline or a shutdown ends the wait even while the
-            # model sends nothing.
+            # A model that may wait on I/O is read on a helper thread: a stop, the deadline or a
+            # shutdown ends the wait even while it sends nothing.
             answer = partial(self.model.stream, list(turn.messages), tools)
-            for event in interruptible(answer, partial(self._before_step, turn)):
+            events = (
+                answer() if self.model.in_process else interruptible(answer, partial(self._before_step, turn))
+            )
+            for event in events:
                 if isinstance(event, TextDelta):
                     turn.reply_chars += len(event.text)
                     if turn.reply_chars > self.limits.max_reply_chars:

@@ -39,6 +39,14 @@ class ChatModel(Protocol):
         """Label shown to users, e.g. 'openai:gpt-4o-mini' or 'demo (offline, rule-based)'."""
         ...
 
+    @property
+    def in_process(self) -> bool:
+        """True when `stream` computes its answer here and never waits on I/O (the demo
+        model): the turn reads it directly. Otherwise the turn reads it on a helper thread,
+        so that a stop or the deadline ends a wait on a silent model; that hop costs more
+        than a rule-based answer."""
+        ...
+
     def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
         """Answer the conversation, optionally by requesting tool calls."""
         ...

@@ -289,6 +289,8 @@ class DemoModel:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
+    in_process = True
+
     @property
     def name(self) -> str:
         return DEMO_MODEL_NAME

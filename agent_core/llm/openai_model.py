@@ -85,6 +85,8 @@ class OpenAIChatModel:
             self._tools_cache = (tools, [to_openai_tool(t) for t in tools])
         return self._tools_cache[1]
 
+    in_process = False
+
     @property
     def name(self) -> str:
         return f"openai:{self._model}"

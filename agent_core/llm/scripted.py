@@ -42,6 +42,9 @@ class ScriptedModel:
             self._responder = next_reply
         self.requests: list[tuple[list[ChatMessage], list[ToolSpec]]] = []
 
+    # A responder may block (tests of stops and deadlines do), so it is read like a remote model.
+    in_process = False
+
     @property
     def name(self) -> str:
         return self._name

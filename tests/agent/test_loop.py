@@ -131,6 +131,7 @@ def test_a_model_failure_keeps_the_user_message_and_completed_tools(
 ) -> None:
     class FailsSecondTime:
         name = "flaky"
+        in_process = True
 
         def __init__(self) -> None:
             self.calls = 0

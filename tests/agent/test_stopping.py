@@ -29,6 +29,7 @@ class SilentModel:
     """Sends nothing until released, then one sentence; says whether its stream was closed."""
 
     name = "silent"
+    in_process = False
 
     def __init__(self) -> None:
         self.release = threading.Event()
@@ -48,6 +49,7 @@ class ChattyModel:
     """Streams words without end, a little at a time."""
 
     name = "chatty"
+    in_process = False
 
     def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
         pause = threading.Event()

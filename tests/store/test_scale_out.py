@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
 
+from agent_core.domain import Tour
 from agent_core.store.analytics import AnalyticsQuery
+from agent_core.store.base import TenantWriter
 from agent_core.store.postgres import PostgresStore, to_pyformat
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.tour_changes import CUSTOMERS_BOOKINGS_OF_A_DAY
@@ -22,8 +25,12 @@ DAY = date(2027, 3, 15)
 
 
 def _fill_the_day(store: SqliteStore | PostgresStore, tenant_id: UUID, bookings: int) -> None:
-    for i in range(bookings):
-        in_a_tool_turn(store, tenant_id, "book_tour", lambda w, i=i: w.add_tour(f"Caller {i}", DAY, "Paris"))
+    for name in (f"Caller {i}" for i in range(bookings)):
+        in_a_tool_turn(store, tenant_id, "book_tour", partial(_book, name=name))
+
+
+def _book(writer: TenantWriter, name: str) -> tuple[Tour, bool]:
+    return writer.add_tour(name, DAY, "Paris")
 
 
 def test_on_sqlite_a_booking_is_found_through_the_customer_index(tmp_path: Path) -> None:
