@@ -79,9 +79,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     api.add_argument(
         "--graceful-seconds", type=float, default=30.0, help="how long SIGTERM waits for in-flight turns"
     )
+    api.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        help="processes serving the port (each its own GIL); more than 1 needs PostgreSQL or Supabase",
+    )
     args = parser.parse_args(argv)
     if args.command == "api":
-        return serve_api(args.host, args.port, args.graceful_seconds)
+        return serve_api(args.host, args.port, args.graceful_seconds, args.workers)
     if args.command == "scenarios" and args.action == "run" and args.file is not None:
         return run_scenario_file(Path(args.file), args.repeat)
     if args.command == "eval":
@@ -370,16 +376,40 @@ def migrate_database(settings: Settings, database_url: str | None) -> int:
     return 0
 
 
-def serve_api(host: str, port: int, graceful_seconds: float) -> int:
+def _worker_count(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers from 1 to 64")
+    return count
+
+
+def serve_api(host: str, port: int, graceful_seconds: float, workers: int = 1) -> int:
     """Run the headless API until SIGTERM/SIGINT, then exit 0 (see agent_core.http.serving)."""
     from agent_core.http.serving import serve
 
+    if workers > 1:
+        try:
+            settings = load_settings()
+        except AgentCoreError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if settings.database_url is None and settings.supabase_url is None:
+            print(
+                "error: --workers above 1 needs a database every process shares: set DATABASE_URL"
+                " (PostgreSQL) or SUPABASE_URL; SQLite serves one process",
+                file=sys.stderr,
+            )
+            return 2
     serve(
         "agent_core.http.app:create_api",
         factory=True,
         host=host,
         port=port,
         graceful_seconds=graceful_seconds,
+        workers=workers,
     )
     return 0
 
