@@ -1,0 +1,236 @@
+"""Scale-out: 1, 2 and 4 API processes (`vam api --workers N`) on one PostgreSQL, each
+conversation on its own connection, then a correctness check of what was written.
+
+Run: `.venv/bin/python -m benchmarks.api_scale` (about two minutes; PostgreSQL on
+127.0.0.1:5432, or BENCH_POSTGRES_ADMIN_URL). A fresh database per level. The model is the
+local OpenAI-compatible stand-in (MODEL_DELAY per call, two calls per tool turn), in its own
+process. CPU per turn is read from /proc: the API processes' own, and the database's (every
+`postgres` process). On a 2-core machine the load generator, the model stand-in and the
+database share the cores with the API: the turns/s stop growing where the cores run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import psycopg
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.postgres import upgrade_postgres
+from agent_core.testing.environment import unconfigured_environment
+from agent_core.testing.net import free_port, wait_for_http
+
+MODEL_DELAY = float(os.environ.get("MODEL_DELAY", "0.3"))
+DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
+CONVERSATIONS = int(os.environ.get("CONVERSATIONS", "200"))
+ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROOT = Path(__file__).resolve().parent.parent
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    workers: int
+    turns: int
+    latencies: list[float]
+    errors: int
+    api_cpu_s: float
+    db_cpu_s: float
+
+    def row(self) -> str:
+        self.latencies.sort()
+        p50 = statistics.median(self.latencies) * 1000
+        p95 = self.latencies[int(len(self.latencies) * 0.95)] * 1000
+        model_ms = 2 * MODEL_DELAY * 1000
+        api_ms, db_ms = self.api_cpu_s / self.turns * 1000, self.db_cpu_s / self.turns * 1000
+        return (
+            f"| {self.workers} | {self.turns / DURATION:.0f} | {p50:.0f} | {p95:.0f} | {p95 / model_ms:.2f}×"
+            f" | {api_ms:.1f} | {db_ms:.1f} | {self.errors} |"
+        )
+
+
+def _cpu_seconds(pids: set[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / TICKS
+
+
+def _processes(parent: int | None = None, name: str | None = None) -> set[int]:
+    found = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
+    chosen = set()
+    for pid in found:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if (parent is not None and parent in (pid, ppid)) or (name is not None and command == name):
+            chosen.add(pid)
+    return chosen
+
+
+@contextmanager
+def _database() -> Iterator[str]:
+    name = f"vam_scale_{uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade_postgres(url)
+        yield url
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _load(url: str) -> tuple[int, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    stop_at = time.monotonic() + DURATION
+
+    async def conversation(i: int) -> None:
+        nonlocal errors
+        conversation_id: str | None = None
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+            while time.monotonic() < stop_at:
+                body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book a tour ({i})"}
+                if conversation_id:
+                    body["conversationId"] = conversation_id
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/api/chat", json=body)
+                except httpx.TransportError:
+                    errors += 1
+                    continue
+                if response.status_code == 200:
+                    latencies.append(time.perf_counter() - started)
+                    conversation_id = response.json()["conversationId"]
+                else:
+                    errors += 1
+
+    await asyncio.gather(*(conversation(i) for i in range(CONVERSATIONS)))
+    return len(latencies), latencies, errors
+
+
+def _check(database: str, turns: int) -> str:
+    """Every turn finished, every listener run delivered once, no booking twice; waits for
+    the listeners to catch up first."""
+    with psycopg.connect(database, autocommit=True) as connection:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            row = connection.execute(
+                "SELECT count(*) FROM listener_runs WHERE status <> 'succeeded'"
+            ).fetchone()
+            if row == (0,):
+                break
+            time.sleep(0.5)
+
+        def one(sql: str) -> int:
+            row = connection.execute(sql).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        running = one("SELECT count(*) FROM turns WHERE status <> 'succeeded'")
+        unsettled = one("SELECT count(*) FROM listener_runs WHERE status <> 'succeeded' OR attempts <> 1")
+        doubled = one(
+            "SELECT count(*) FROM (SELECT 1 FROM tours WHERE status = 'booked'"
+            " GROUP BY tenant_id, name_key, tour_date, location HAVING count(*) > 1) d"
+        )
+        tours = one("SELECT count(*) FROM tours")
+    verdict = "ok" if (running, unsettled, doubled) == (0, 0, 0) and tours >= turns else "WRONG"
+    return (
+        f"{verdict}: {turns} turns answered, {tours} bookings, {running} turns not succeeded,"
+        f" {unsettled} listener runs not delivered exactly once, {doubled} bookings doubled"
+    )
+
+
+def _level(workers: int, model_url: str) -> tuple[Level, str]:
+    port = free_port()
+    with _database() as database:
+        env = unconfigured_environment(
+            DATABASE_URL=database,
+            OPENAI_API_KEY="sk-load",
+            OPENAI_BASE_URL=model_url,
+            API_THREADS=os.environ.get("BENCH_API_THREADS", "256"),
+        )
+        api = subprocess.Popen(
+            [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port), "--workers", str(workers)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            if not wait_for_http(f"{url}/api/health", timeout=60):
+                raise RuntimeError("the API did not start")
+            api_pids = _processes(parent=api.pid)
+            database_pids = _processes(name="postgres")
+            before = _cpu_seconds(api_pids), _cpu_seconds(database_pids)
+            turns, latencies, errors = asyncio.run(_load(url))
+            after = _cpu_seconds(api_pids), _cpu_seconds(database_pids | _processes(name="postgres"))
+            level = Level(workers, turns, latencies, errors, after[0] - before[0], after[1] - before[1])
+            return level, _check(database, turns)
+        finally:
+            api.terminate()
+            api.wait(timeout=60)
+
+
+def main() -> None:
+    model_port = free_port()
+    model = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "agent_core.testing.openai_server",
+            "--port",
+            str(model_port),
+            "--delay",
+            str(MODEL_DELAY),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        model_url = f"http://127.0.0.1:{model_port}/v1"
+        print(
+            f"{CONVERSATIONS} conversations, one connection each; model {MODEL_DELAY * 1000:.0f} ms per call,"
+            f" 2 calls per tool turn; {DURATION:.0f} s per level; {os.cpu_count()} cores"
+        )
+        print(
+            "| API processes | turns/s | p50 ms | p95 ms | p95 / model time | API CPU ms/turn"
+            " | DB CPU ms/turn | errors |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+        checks = []
+        for workers in [int(n) for n in os.environ.get("WORKERS", "1,2,4").split(",")]:
+            level, check = _level(workers, model_url)
+            print(level.row(), flush=True)
+            checks.append(f"{workers} process(es): {check}")
+        print()
+        print("\n".join(checks))
+    finally:
+        model.terminate()
+        model.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
