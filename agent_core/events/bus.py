@@ -7,8 +7,15 @@ hands the events to `deliver`, and each listener's own worker runs them, so a sl
 listener delays nobody else. A failing run is retried with exponential backoff and then
 recorded as failed; it can be replayed. Runs are claimed in the store before they start, so
 with several processes on one database each run executes once. A reconciler, at start and
-every few seconds, picks up every pending run (however many: it pages through them) and puts
-back runs whose process died while running them, so a crash loses nothing and nothing waits.
+every few seconds, marks the runs this process is running as alive, picks up every pending
+run (however many: it pages through them) and puts back runs whose process died while
+running them (not marked alive for `stale_after`), so a crash loses nothing and nothing
+waits, and a run that outlasts `stale_after` in a live process is not taken from it.
+
+Why a compare-and-set claim rather than a queue read with SKIP LOCKED, and no NOTIFY: the
+process that commits an event hands it to its own listeners at once, so other processes
+only ever pick up what a dead process left, after `stale_after`; a claim is one short UPDATE
+that exactly one process wins (a loser reads zero rows), and nobody needs waking.
 """
 
 from __future__ import annotations
@@ -70,6 +77,8 @@ class _ListenerWorker:
         self._bus = bus
         self._queued: set[UUID] = set()
         self._lock = threading.Lock()
+        self.holding: Event | None = None
+        """The event whose run this worker has claimed and not finished."""
         self.thread = threading.Thread(target=self._loop, name=f"listener-{listener.name}", daemon=True)
 
     def offer(self, event: Event) -> None:
@@ -97,9 +106,17 @@ class _ListenerWorker:
                     self._queued.discard(item.id)
 
     def _run(self, event: Event) -> None:
-        store, retry = self._bus.store, self._bus.retry
+        store = self._bus.store
         if not store.claim_listener_run(event.tenant_id, event.id, self.listener.name):
             return
+        self.holding = event
+        try:
+            self._run_claimed(event)
+        finally:
+            self.holding = None
+
+    def _run_claimed(self, event: Event) -> None:
+        store, retry = self._bus.store, self._bus.retry
         started = time.perf_counter()
         attempts, error = 0, None
         while True:
@@ -206,7 +223,12 @@ class EventBus:
         return [w.listener.name for w in self._workers.values() if name in w.listener.events]
 
     def reconcile(self) -> int:
-        """Put back runs whose process died mid-run, then offer every pending run; returns how many."""
+        """Mark this process's running runs alive, put back runs whose process died mid-run,
+        then offer every pending run; returns how many."""
+        for worker in self._workers.values():
+            held = worker.holding
+            if held is not None:
+                self.store.renew_listener_run(held.tenant_id, held.id, worker.listener.name)
         self.store.requeue_stale_runs(datetime.now(UTC) - self._stale_after)
         offered, after = 0, 0
         while not self._closed:

@@ -375,6 +375,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
         """Move a pending run to running; False when another worker already has it."""
         ...
 
+    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        """Mark a run this process is still running as alive, so no process takes it for one
+        whose process died; False when it is no longer running."""
+        ...
+
     def finish_listener_run(
         self,
         tenant_id: UUID,

@@ -1030,6 +1030,16 @@ class SqlStore(RecordPages, SqlScenarios):
                 )
             )
 
+    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        with self._transaction() as session:
+            return bool(
+                session.execute(
+                    "UPDATE listener_runs SET updated_at = :now WHERE tenant_id = :tenant_id"
+                    " AND event_id = :event_id AND listener = :listener AND status = 'running'",
+                    {"tenant_id": tenant_id, "event_id": event_id, "listener": listener, "now": utcnow()},
+                )
+            )
+
     def finish_listener_run(
         self,
         tenant_id: UUID,

@@ -916,13 +916,21 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             self._rpc("app_save_events", {"p_events": _events_json(batch)})
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        return self._mark_run(tenant_id, event_id, listener, {"status": "running"}, was="pending")
+
+    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        return self._mark_run(tenant_id, event_id, listener, {}, was="running")
+
+    def _mark_run(
+        self, tenant_id: UUID, event_id: UUID, listener: str, values: JsonDict, *, was: str
+    ) -> bool:
         rows = self._rows(
             self._table("listener_runs")
-            .update({"status": "running", "updated_at": datetime.now(UTC).isoformat()})
+            .update({**values, "updated_at": datetime.now(UTC).isoformat()})
             .eq("tenant_id", str(tenant_id))
             .eq("event_id", str(event_id))
             .eq("listener", listener)
-            .eq("status", "pending")
+            .eq("status", was)
         )
         return bool(rows)
 

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
@@ -20,7 +21,7 @@ from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import ROOT, audit_entry, make_agent
+from tests.conftest import ROOT, add_tenant, audit_entry, make_agent
 
 FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
 
@@ -298,3 +299,97 @@ def test_a_run_left_running_by_a_dead_process_runs_again_at_the_next_start(
     bus.close()
     assert [e.id for e in mailer.seen] == [event.id]
     assert runs_of(store, tenant.id) == [("tour.booked", "mailer", RunStatus.SUCCEEDED, 1)]
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("supabase-today", marks=pytest.mark.postgres),
+    ],
+    indirect=True,
+)
+def test_a_run_that_outlasts_the_lease_in_a_live_process_is_not_taken_by_another(
+    store: Store, tenant: Tenant
+) -> None:
+    release = threading.Event()
+    name = f"mailer-{uuid4().hex[:8]}"  # other tests' runs on the same database are not its
+    slow, other = ScriptedListener(name, blocked_until(release)), ScriptedListener(name)
+    running, watching = (
+        EventBus(store, [listener], stale_after=timedelta(seconds=1.5), reconcile_every=0.1)
+        for listener in (slow, other)
+    )
+    running.start()
+    watching.start()
+    try:
+        running.emit(EventName.TOUR_BOOKED, tenant.id, {"name": "Zoë"})
+        # Twice the lease: without the running process marking its run alive, the other
+        # would have taken it for a dead process's and run it again.
+        time.sleep(3.5)
+        release.set()
+    finally:
+        running.close()
+        watching.close()
+    assert (len(slow.seen), other.seen) == (1, [])
+    assert runs_of(store, tenant.id) == [("tour.booked", name, RunStatus.SUCCEEDED, 1)]
+
+
+KILLED_CHILD = """
+import sys, time
+from datetime import timedelta
+from agent_core.domain import EventName
+from agent_core.events.bus import EventBus
+from agent_core.store.postgres import PostgresStore
+from uuid import UUID
+
+class Stuck:
+    name = sys.argv[3]
+    events = frozenset({"tour.booked"})
+    def handle(self, event):
+        print("running", event.id, flush=True)
+        time.sleep(60)
+
+bus = EventBus(PostgresStore(sys.argv[1]), [Stuck()], stale_after=timedelta(seconds=1), reconcile_every=0.2)
+bus.start()
+bus.emit(EventName.TOUR_BOOKED, UUID(sys.argv[2]), {"name": "Zoë"})
+time.sleep(60)
+"""
+
+
+@pytest.mark.postgres
+def test_a_run_held_by_a_killed_process_is_delivered_once_by_the_others(
+    postgres_store: Store, postgres_url: str
+) -> None:
+    import signal
+
+    tenant = add_tenant(postgres_store, f"Killed {uuid4().hex[:6]}", "Be brief.")
+    name = f"mailer-{uuid4().hex[:8]}"  # other tests' runs on the same database are not its
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_CHILD, postgres_url, str(tenant.id), name],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().startswith("running")
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    delivered = threading.Event()
+    survivors = [
+        ScriptedListener(name, lambda event: delivered.set(), frozenset({"tour.booked"})) for _ in range(2)
+    ]
+    buses = [
+        EventBus(postgres_store, [listener], stale_after=timedelta(seconds=1), reconcile_every=0.1)
+        for listener in survivors
+    ]
+    for bus in buses:
+        bus.start()
+    try:
+        assert delivered.wait(30), "nobody took over the dead process's run"
+        time.sleep(1.5)  # more than a lease: a second delivery would have happened by now
+    finally:
+        for bus in buses:
+            bus.close()
+    assert sum(len(listener.seen) for listener in survivors) == 1
+    assert runs_of(postgres_store, tenant.id) == [("tour.booked", name, RunStatus.SUCCEEDED, 1)]
