@@ -21,6 +21,7 @@ import httpx
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
+from benchmarks.model_stand_in import model_stand_in
 
 MODEL_DELAY = 0.3
 DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
@@ -62,28 +63,15 @@ async def run_load(url: str, concurrency: int) -> tuple[int, list[float], int]:
 
 
 def main() -> None:
-    model_port, api_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory() as folder:
-        model = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "agent_core.testing.openai_server",
-                "--port",
-                str(model_port),
-                "--delay",
-                str(MODEL_DELAY),
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
+    api_port = free_port()
+    with tempfile.TemporaryDirectory() as folder, model_stand_in(MODEL_DELAY) as model_url:
         database = (
             {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]} if "BENCH_DATABASE_URL" in os.environ else {}
         )
         env = unconfigured_environment(
             SQLITE_PATH=str(Path(folder) / "load.sqlite3"),
             OPENAI_API_KEY="sk-load",
-            OPENAI_BASE_URL=f"http://127.0.0.1:{model_port}/v1",
+            OPENAI_BASE_URL=model_url,
             API_THREADS=os.environ.get("BENCH_API_THREADS", "512"),
             **database,
         )
@@ -116,9 +104,7 @@ def main() -> None:
                 )
         finally:
             api.terminate()
-            model.terminate()
             api.wait(timeout=60)
-            model.wait(timeout=10)
 
 
 if __name__ == "__main__":

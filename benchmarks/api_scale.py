@@ -30,6 +30,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
+from benchmarks.model_stand_in import model_stand_in
 
 MODEL_DELAY = float(os.environ.get("MODEL_DELAY", "0.3"))
 DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
@@ -195,22 +196,7 @@ def _level(workers: int, model_url: str) -> tuple[Level, str]:
 
 
 def main() -> None:
-    model_port = free_port()
-    model = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "agent_core.testing.openai_server",
-            "--port",
-            str(model_port),
-            "--delay",
-            str(MODEL_DELAY),
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        model_url = f"http://127.0.0.1:{model_port}/v1"
+    with model_stand_in(MODEL_DELAY) as model_url:
         print(
             f"{CONVERSATIONS} conversations, one connection each; model {MODEL_DELAY * 1000:.0f} ms per call,"
             f" 2 calls per tool turn; {DURATION:.0f} s per level; {os.cpu_count()} cores"
@@ -227,9 +213,6 @@ def main() -> None:
             checks.append(f"{workers} process(es): {check}")
         print()
         print("\n".join(checks))
-    finally:
-        model.terminate()
-        model.wait(timeout=10)
 
 
 if __name__ == "__main__":
