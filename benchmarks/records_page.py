@@ -19,6 +19,7 @@ from uuid import uuid4
 from streamlit.testing.v1 import AppTest
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.matching import name_key
 from agent_core.store.records import RecordQuery, all_pages
 from agent_core.store.sqlite import SqliteStore
 from agent_core.views import records_csv
@@ -34,22 +35,24 @@ def seed(path: Path) -> None:
     now = datetime.now(UTC).isoformat()
     names = ["Ana Silva", "John Smith", "Zoë Martin", "Li Wei", "Omar Haddad", "Sara Berg"]
     places = ["Paris", "Rome", "Lisbon", "Porto", "Kyoto", "Oslo"]
+    customers = [f"{rng.choice(names)} {i}" for i in range(TOURS)]
     rows = [
         (
             str(uuid4()),
             str(DEMO_TENANT_ID),
-            f"{rng.choice(names)} {i}",
+            customer,
+            name_key(customer),
             (first + timedelta(days=rng.randrange(700))).isoformat(),
             rng.choice(places),
             None,
             now,
         )
-        for i in range(TOURS)
+        for customer in customers
     ]
     with sqlite3.connect(path) as connection:
         connection.executemany(
-            "INSERT INTO tours (id, tenant_id, customer_name, tour_date, location, conversation_id,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tours (id, tenant_id, customer_name, name_key, tour_date, location,"
+            " conversation_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
     connection.close()
