@@ -30,6 +30,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
+from agent_core.testing.processes import cpu_seconds, processes
 from benchmarks.model_stand_in import model_stand_in
 
 MODEL_DELAY = float(os.environ.get("MODEL_DELAY", "0.3"))
@@ -37,7 +38,6 @@ DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
 CONVERSATIONS = int(os.environ.get("CONVERSATIONS", "200"))
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,30 +61,13 @@ class Level:
         )
 
 
-def _cpu_seconds(pids: set[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / TICKS
-
-
 def _processes(parent: int | None = None, name: str | None = None) -> set[int]:
-    found = {int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()}
-    chosen = set()
-    for pid in found:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        command = stat[stat.index("(") + 1 : stat.rindex(")")]
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        if (parent is not None and parent in (pid, ppid)) or (name is not None and command == name):
-            chosen.add(pid)
-    return chosen
+    """`parent` and its children, or every process called `name`."""
+    return {
+        p.pid
+        for p in processes()
+        if (parent is not None and parent in (p.pid, p.parent)) or (name is not None and p.name == name)
+    }
 
 
 @contextmanager
@@ -185,9 +168,9 @@ def _level(workers: int, model_url: str) -> tuple[Level, str]:
                 raise RuntimeError("the API did not start")
             api_pids = _processes(parent=api.pid)
             database_pids = _processes(name="postgres")
-            before = _cpu_seconds(api_pids), _cpu_seconds(database_pids)
+            before = cpu_seconds(api_pids), cpu_seconds(database_pids)
             turns, latencies, errors = asyncio.run(_load(url))
-            after = _cpu_seconds(api_pids), _cpu_seconds(database_pids | _processes(name="postgres"))
+            after = cpu_seconds(api_pids), cpu_seconds(database_pids | _processes(name="postgres"))
             level = Level(workers, turns, latencies, errors, after[0] - before[0], after[1] - before[1])
             return level, _check(database, turns)
         finally:

@@ -60,24 +60,29 @@ def serve(
     )
     if workers > 1:
         _supervise(config, workers)
-        return
+    else:
+        _run_server(config)
+
+
+def _run_server(config: uvicorn.Config, sockets: list[socket.socket] | None = None) -> bool:
+    """Serve until a signal, then shut down cleanly; False when the server never started."""
     # uvicorn finishes in-flight requests and the lifespan on SIGTERM, then re-raises the
     # signal; exiting through this handler makes that clean shutdown exit with status 0.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    _GracefulServer(config).run()
+    server = _GracefulServer(config)
+    server.run(sockets=sockets)
+    return server.started
 
 
 def _run_worker(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+    # A spawned child unpickles the configuration without running its __init__, which is
+    # where uvicorn sets up its logging.
     config.configure_logging()
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
-    server = _GracefulServer(config)
-    server.run(sockets=sockets)
-    if not server.started:
+    if not _run_server(config, sockets):
         sys.exit(_STARTUP_FAILURE)
 
 
 def _supervise(config: uvicorn.Config, workers: int) -> None:
-    config.configure_logging()
     listening = config.bind_socket()
     spawn = multiprocessing.get_context("spawn")
     stopping = threading.Event()

@@ -61,6 +61,8 @@ def to_openai_tool(spec: ToolSpec) -> dict[str, Any]:
 class OpenAIChatModel:
     """Streams chat completions with tool calls."""
 
+    in_process = False
+
     def __init__(
         self,
         client: OpenAI,
@@ -84,8 +86,6 @@ class OpenAIChatModel:
         if self._tools_cache is None or self._tools_cache[0] is not tools:
             self._tools_cache = (tools, [to_openai_tool(t) for t in tools])
         return self._tools_cache[1]
-
-    in_process = False
 
     @property
     def name(self) -> str:

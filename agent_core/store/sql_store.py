@@ -1020,23 +1020,25 @@ class SqlStore(RecordPages, SqlScenarios):
                 )
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        with self._transaction() as session:
-            return bool(
-                session.execute(
-                    "UPDATE listener_runs SET status = 'running', updated_at = :now"
-                    " WHERE tenant_id = :tenant_id AND event_id = :event_id"
-                    " AND listener = :listener AND status = 'pending'",
-                    {"tenant_id": tenant_id, "event_id": event_id, "listener": listener, "now": utcnow()},
-                )
-            )
+        return self._mark_run(tenant_id, event_id, listener, "status = 'running', ", was="pending")
 
     def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
+        return self._mark_run(tenant_id, event_id, listener, "", was="running")
+
+    def _mark_run(self, tenant_id: UUID, event_id: UUID, listener: str, setting: str, *, was: str) -> bool:
+        """Update one run that is still `was` (`setting`: a fixed SQL fragment); True if it was."""
         with self._transaction() as session:
             return bool(
                 session.execute(
-                    "UPDATE listener_runs SET updated_at = :now WHERE tenant_id = :tenant_id"
-                    " AND event_id = :event_id AND listener = :listener AND status = 'running'",
-                    {"tenant_id": tenant_id, "event_id": event_id, "listener": listener, "now": utcnow()},
+                    f"UPDATE listener_runs SET {setting}updated_at = :now WHERE tenant_id = :tenant_id"
+                    " AND event_id = :event_id AND listener = :listener AND status = :was",
+                    {
+                        "tenant_id": tenant_id,
+                        "event_id": event_id,
+                        "listener": listener,
+                        "was": was,
+                        "now": utcnow(),
+                    },
                 )
             )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -98,3 +100,32 @@ def failed_turn(api: RunningApi, response: httpx.Response) -> str:
     assert turn.status == "failed"
     assert turn.error is not None
     return turn.error
+
+
+def booking_turn(url: str, i: int) -> httpx.Response:
+    """One turn asking the API at `url` for a booking (the i-th of a test)."""
+    body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva, turn {i}"}
+    return httpx.post(f"{url}/api/chat", json=body, timeout=60)
+
+
+def sigterm_with_turns_in_flight(
+    server: subprocess.Popen[bytes], url: str, model: FakeOpenAIServer, turns: int
+) -> list[httpx.Response]:
+    """Send `turns` booking turns at once to the API `server` serves at `url`, SIGTERM it once
+    every one has reached the model, and wait for it to exit 0; the turns' answers."""
+    responses: list[httpx.Response] = []
+    clients = [
+        threading.Thread(target=lambda i=i: responses.append(booking_turn(url, i))) for i in range(turns)
+    ]
+    for client in clients:
+        client.start()
+    deadline = time.monotonic() + 30
+    while len(model.requests) < turns:
+        assert time.monotonic() < deadline, "the turns never reached the model"
+        time.sleep(0.01)
+    server.send_signal(signal.SIGTERM)
+    for client in clients:
+        client.join(timeout=60)
+    output = server.communicate(timeout=60)[0].decode()
+    assert server.returncode == 0, output
+    return responses

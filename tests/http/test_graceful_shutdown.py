@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
-
-import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
@@ -17,6 +12,7 @@ from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeOpenAIServer, booking_responder
 from tests.conftest import ROOT
+from tests.http.conftest import sigterm_with_turns_in_flight
 
 TURNS = 8
 
@@ -40,25 +36,7 @@ def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -
         )
         url = f"http://127.0.0.1:{port}"
         assert wait_for_http(f"{url}/api/health", timeout=30), "the API did not start"
-
-        responses: list[httpx.Response] = []
-
-        def send(i: int) -> None:
-            body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva, turn {i}"}
-            responses.append(httpx.post(f"{url}/api/chat", json=body, timeout=60))
-
-        clients = [threading.Thread(target=send, args=(i,)) for i in range(TURNS)]
-        for client in clients:
-            client.start()
-        deadline = time.monotonic() + 30
-        while len(model.requests) < TURNS:
-            assert time.monotonic() < deadline, "the turns never reached the model"
-            time.sleep(0.01)
-        server.send_signal(signal.SIGTERM)
-        for client in clients:
-            client.join(timeout=60)
-        output = server.communicate(timeout=60)[0].decode()
-        assert server.returncode == 0, output
+        responses = sigterm_with_turns_in_flight(server, url, model, TURNS)
 
     assert [r.status_code for r in responses] == [200] * TURNS
     assert all(r.json()["reply"] == "Booked." for r in responses)

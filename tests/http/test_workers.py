@@ -7,12 +7,10 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import psycopg
 import pytest
 
@@ -21,7 +19,9 @@ from agent_core.store.postgres import upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.openai_server import FakeOpenAIServer, booking_responder
+from agent_core.testing.processes import processes
 from tests.conftest import ROOT, fresh_database
+from tests.http.conftest import booking_turn, sigterm_with_turns_in_flight
 
 pytestmark = pytest.mark.postgres
 
@@ -36,18 +36,10 @@ def database() -> Iterator[str]:
 
 
 def _workers_of(parent: int) -> set[int]:
-    """The live worker processes `parent` started (from /proc; not multiprocessing's helper)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if int(fields[1]) == parent and fields[0] != "Z" and b"spawn_main" in command:
-                children.add(int(entry.name))
-    return children
+    """The live worker processes `parent` started (not multiprocessing's helper)."""
+    return {
+        p.pid for p in processes() if p.parent == parent and p.state != "Z" and b"spawn_main" in p.command
+    }
 
 
 def _start_api(database: str, model_url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -63,11 +55,6 @@ def _start_api(database: str, model_url: str, port: int, workers: int) -> subpro
     )
 
 
-def _book(url: str, i: int) -> httpx.Response:
-    body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva, turn {i}"}
-    return httpx.post(f"{url}/api/chat", json=body, timeout=60)
-
-
 def test_two_workers_serve_one_port_and_sigterm_lets_every_in_flight_turn_finish(database: str) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -75,19 +62,7 @@ def test_two_workers_serve_one_port_and_sigterm_lets_every_in_flight_turn_finish
         server = _start_api(database, model.base_url, port, workers=2)
         assert wait_for_http(f"{url}/api/health", timeout=60), "the API did not start"
         assert len(_workers_of(server.pid)) == 2
-        responses: list[httpx.Response] = []
-        clients = [threading.Thread(target=lambda i=i: responses.append(_book(url, i))) for i in range(TURNS)]
-        for client in clients:
-            client.start()
-        deadline = time.monotonic() + 30
-        while len(model.requests) < TURNS:
-            assert time.monotonic() < deadline, "the turns never reached the model"
-            time.sleep(0.01)
-        server.send_signal(signal.SIGTERM)
-        for client in clients:
-            client.join(timeout=60)
-        output = server.communicate(timeout=60)[0].decode()
-        assert server.returncode == 0, output
+        responses = sigterm_with_turns_in_flight(server, url, model, TURNS)
 
     assert sorted(r.status_code for r in responses) == [200] * TURNS
     with psycopg.connect(database) as connection:
@@ -112,7 +87,7 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(database: s
             while len(_workers_of(server.pid) - {killed}) < 2:
                 assert time.monotonic() < deadline, "the dead worker was not replaced"
                 time.sleep(0.1)
-            assert all(_book(url, i).status_code == 200 for i in range(4))
+            assert all(booking_turn(url, i).status_code == 200 for i in range(4))
         finally:
             server.send_signal(signal.SIGTERM)
             output = server.communicate(timeout=60)[0].decode()
