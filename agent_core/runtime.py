@@ -22,7 +22,7 @@ from agent_core.agent.leases import TurnLeases
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
 from agent_core.domain import EventName
-from agent_core.events.bus import EventBus
+from agent_core.events.bus import EventBus, RunTransport
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
@@ -93,14 +93,15 @@ class Runtime:
         else:
             ok, detail = self.model_status.check()
             checks.append(ComponentHealth("model", self.model.name, ok, detail))
-        checks.append(
-            ComponentHealth(
-                "bus",
-                "in-process",
-                not self._closed,
-                "listeners: " + ", ".join(self.bus.listener_names),
+        listeners = "listeners: " + ", ".join(self.bus.listener_names)
+        transport = self.bus.transport
+        if transport is None:
+            checks.append(ComponentHealth("bus", "in-process", not self._closed, listeners))
+        else:
+            ok, detail = transport.status()
+            checks.append(
+                ComponentHealth("bus", transport.name, ok and not self._closed, f"{detail}; {listeners}")
             )
-        )
         return checks
 
     def stop_turns(self, budget: float) -> None:
@@ -223,6 +224,15 @@ def build_redis(settings: Settings) -> redis.Redis | None:
     )
 
 
+def build_run_transport(settings: Settings) -> RunTransport | None:
+    """NATS JetStream for listener runs when EVENTS_NATS_URL is set."""
+    if settings.events_nats_url is None:
+        return None
+    from agent_core.events.nats_transport import NatsRunTransport
+
+    return NatsRunTransport(str(settings.events_nats_url), ack_wait=settings.lease_seconds)
+
+
 def build_runtime(
     settings: Settings | None = None,
     *,
@@ -246,6 +256,7 @@ def build_runtime(
         default_listeners(store),
         stale_after=timedelta(seconds=settings.lease_seconds),
         reconcile_every=min(5.0, settings.lease_seconds / 2),
+        transport=build_run_transport(settings),
     )
     leases = TurnLeases(
         store,

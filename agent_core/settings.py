@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import (
     AnyHttpUrl,
     Field,
+    NatsDsn,
     PostgresDsn,
     RedisDsn,
     SecretStr,
@@ -133,6 +134,13 @@ class Settings(BaseSettings):
     )
     redis_url: RedisDsn | None = Field(
         default=None, description="Redis URL for the shared tenant-prompt cache."
+    )
+    events_nats_url: NatsDsn | None = Field(
+        default=None,
+        description=(
+            "NATS server with JetStream (nats://host:4222) that carries listener runs between"
+            " processes and machines; without it each process runs the events it commits."
+        ),
     )
     openai_api_key: SecretStr | None = Field(
         default=None, description="OpenAI (or compatible) API key; without it the demo model runs."

@@ -29,6 +29,7 @@ def test_nothing_is_required() -> None:
     [
         ("DATABASE_URL", "mysql://nope", "DATABASE_URL:"),
         ("REDIS_URL", "not a url", "REDIS_URL:"),
+        ("EVENTS_NATS_URL", "http://broker:4222", "EVENTS_NATS_URL: URL scheme should be 'nats'"),
         ("OPENAI_BASE_URL", "ftp://x", "OPENAI_BASE_URL:"),
         ("OPENAI_TIMEOUT_SECONDS", "-1", "OPENAI_TIMEOUT_SECONDS: Input should be greater than 0"),
         ("AGENT_MAX_STEPS", "0", "AGENT_MAX_STEPS: Input should be greater than or equal to 1"),

@@ -16,6 +16,10 @@ Why a compare-and-set claim rather than a queue read with SKIP LOCKED, and no NO
 process that commits an event hands it to its own listeners at once, so other processes
 only ever pick up what a dead process left, after `stale_after`; a claim is one short UPDATE
 that exactly one process wins (a loser reads zero rows), and nobody needs waking.
+
+With a `RunTransport` (NATS JetStream) runs go to whichever process is free instead; the
+claim in the store still makes each run execute once, and the store's attempt count decides
+when a failing run has failed for good.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -54,6 +58,42 @@ class Listener(Protocol):
 
     def handle(self, event: Event) -> None:
         """Do the side effect; must be idempotent, since a run may be retried or replayed."""
+        ...
+
+
+class RunTransport(Protocol):
+    """Carries listener runs to whichever process takes them (NATS JetStream, say), so work
+    committed in one process is shared by all. Without one, each process runs what it
+    commits and the reconciler picks up what dead processes left."""
+
+    @property
+    def name(self) -> str:
+        """What the health check calls this transport."""
+        ...
+
+    def start(
+        self,
+        listeners: Sequence[str],
+        run: Callable[[str, Event], float | None],
+        run_here: Callable[[Event, str], None],
+    ) -> None:
+        """Connect and take deliveries for `listeners`: each goes to `run(listener, event)`,
+        which returns None when done or the seconds before delivering it again. A run the
+        transport cannot send goes to `run_here`. Never raises: an unreachable transport
+        connects in the background and runs stay with this process meanwhile."""
+        ...
+
+    def send(self, runs: Sequence[tuple[Event, str]], *, again: bool = False) -> None:
+        """Queue runs for delivery; never blocks on I/O, never raises. `again`: a run sent
+        before (a replay, or left pending), not to be dropped as a duplicate of that sending."""
+        ...
+
+    def status(self) -> tuple[bool, str]:
+        """Whether it is connected, and a line for the health check."""
+        ...
+
+    def close(self, timeout: float) -> None:
+        """Stop taking deliveries, let the ones in hand finish within `timeout`, disconnect."""
         ...
 
 
@@ -121,20 +161,8 @@ class _ListenerWorker:
         attempts, error = 0, None
         while True:
             attempts += 1
-            try:
-                self.listener.handle(event)
-                error = None
-                break
-            except Exception as exc:
-                error = f"{type(exc).__name__}: {exc}"
-                log.warning(
-                    "listener %s failed on %s (attempt %d): %s",
-                    self.listener.name,
-                    event.name,
-                    attempts,
-                    error,
-                )
-            if attempts >= retry.max_attempts:
+            error = self.attempt(event)
+            if error is None or attempts >= retry.max_attempts:
                 break
             if self._bus.stopping.wait(retry.delay(attempts)):
                 # Shutting down mid-backoff: hand the run back so the next start retries it.
@@ -153,6 +181,49 @@ class _ListenerWorker:
             event.tenant_id, event.id, self.listener.name, status, attempts, error, self._ms(started)
         )
 
+    def attempt(self, event: Event) -> str | None:
+        """Run the listener once; the error it raised, as recorded, or None."""
+        try:
+            self.listener.handle(event)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("listener %s failed on %s %s: %s", self.listener.name, event.name, event.id, error)
+            return error
+        return None
+
+    def run_delivered(self, event: Event) -> float | None:
+        """One attempt at a run a transport delivered: None when the run needs no more
+        deliveries (done, failed for good, or another process has it), else the seconds to
+        wait before delivering it again."""
+        store, retry = self._bus.store, self._bus.retry
+        if not store.claim_listener_run(event.tenant_id, event.id, self.listener.name):
+            return None
+        self.holding = event
+        try:
+            started = time.perf_counter()
+            error = self.attempt(event)
+            status: RunStatus = RunStatus.SUCCEEDED
+            retry_in: float | None = None
+            if error is not None:
+                # The store counts attempts across deliveries: a delivery may be a duplicate,
+                # so the transport's count of this message's deliveries is not the run's.
+                attempts = 1 + self._attempts_so_far(event)
+                if attempts >= retry.max_attempts:
+                    status = RunStatus.FAILED
+                else:
+                    status, retry_in = RunStatus.PENDING, retry.delay(attempts)
+            store.finish_listener_run(
+                event.tenant_id, event.id, self.listener.name, status, 1, error, self._ms(started)
+            )
+            return retry_in
+        finally:
+            self.holding = None
+
+    def _attempts_so_far(self, event: Event) -> int:
+        record = self._bus.store.get_event(event.tenant_id, event.id)
+        runs = [run for run in record.runs if run.listener == self.listener.name] if record else []
+        return runs[0].attempts if runs else 0
+
     @staticmethod
     def _ms(started: float) -> float:
         return (time.perf_counter() - started) * 1000
@@ -170,8 +241,10 @@ class EventBus:
         stale_after: timedelta = timedelta(seconds=60),
         reconcile_every: float = 5.0,
         page_size: int = 500,
+        transport: RunTransport | None = None,
     ) -> None:
         self.store = store
+        self.transport = transport
         self.retry = retry or RetryPolicy()
         self.stopping = threading.Event()
         self._stale_after = stale_after
@@ -195,6 +268,8 @@ class EventBus:
         self._started = True
         for worker in self._workers.values():
             worker.thread.start()
+        if self.transport is not None:
+            self.transport.start(list(self._workers), self._run_delivered, self._run_here)
         self._reconcile_logged()
         self._reconciler.start()
 
@@ -207,10 +282,26 @@ class EventBus:
         """Hand committed events to their listeners now; never raises, never blocks on I/O."""
         if self._closed:
             return  # their runs stay pending in the store for the next start
-        for outbox in events:
-            for listener in outbox.listeners:
-                if listener in self._workers:
-                    self._workers[listener].offer(outbox.event)
+        self._dispatch([(o.event, name) for o in events for name in o.listeners if name in self._workers])
+
+    def _dispatch(self, runs: Sequence[tuple[Event, str]], *, again: bool = False) -> None:
+        if self.transport is not None:
+            self.transport.send(runs, again=again)
+            return
+        for event, name in runs:
+            self._run_here(event, name)
+
+    def _run_here(self, event: Event, listener: str) -> None:
+        if not self._closed:
+            self._workers[listener].offer(event)
+
+    def _run_delivered(self, listener: str, event: Event) -> float | None:
+        try:
+            return self._workers[listener].run_delivered(event)
+        except Exception:
+            # The store is out: deliver it again later; a claim it made is put back as stale.
+            log.exception("listener %s: could not record run of %s", listener, event.id)
+            return self._reconcile_every
 
     def emit(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
         """Store an event that describes no other write, then deliver it (raises if the store is down)."""
@@ -233,10 +324,15 @@ class EventBus:
         offered, after = 0, 0
         while not self._closed:
             page = self.store.pending_listener_runs(after_seq=after, limit=self._page_size)
-            for event, listener in page:
-                if listener in self._workers:
-                    self._workers[listener].offer(event)
-                    offered += 1
+            runs = [(event, name) for event, name in page if name in self._workers]
+            if self.transport is not None:
+                # A newer pending run is in the transport's hands (or being retried by it);
+                # an older one was left by a process that died before sending it, or by one
+                # that died running it.
+                before = datetime.now(UTC) - self._stale_after
+                runs = [(event, name) for event, name in runs if event.created_at < before]
+            self._dispatch(runs, again=True)
+            offered += len(runs)
             if len({event.seq for event, _ in page}) < self._page_size:
                 break
             after = page[-1][0].seq
@@ -267,6 +363,8 @@ class EventBus:
         self._deadline = time.monotonic() + timeout
         if not self._started:
             return
+        if self.transport is not None:
+            self.transport.close(timeout)
         for worker in self._workers.values():
             worker.queue.put(_STOP)
         for worker in self._workers.values():
@@ -282,9 +380,7 @@ class EventBus:
         names = self.store.reset_failed_runs(tenant_id, event_id, audit=audit)
         record = self.store.get_event(tenant_id, event_id)
         if record is not None:
-            for name in names:
-                if name in self._workers:
-                    self._workers[name].offer(record.event)
+            self._dispatch([(record.event, name) for name in names if name in self._workers], again=True)
         return names
 
     def events_since(

@@ -6,45 +6,22 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
 from agent_core.clock import FixedClock
 from agent_core.domain import Event, EventName, OutboxEvent, RunStatus, Tenant
-from agent_core.events.bus import EventBus, RetryPolicy
+from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from tests.conftest import ROOT, add_tenant, audit_entry, make_agent
-
-FAST = RetryPolicy(max_attempts=3, base_delay=0.001, max_delay=0.01)
-
-
-@dataclass
-class ScriptedListener:
-    """A listener whose behaviour each test chooses."""
-
-    name: str
-    behaviour: Callable[[Event], None] = lambda event: None
-    events: frozenset[str] = frozenset({"tour.booked", "note.taken"})
-    seen: list[Event] = field(default_factory=list)
-
-    def handle(self, event: Event) -> None:
-        self.seen.append(event)
-        self.behaviour(event)
-
-
-def blocked_until(release: threading.Event) -> Callable[[Event], None]:
-    def wait(event: Event) -> None:
-        release.wait(10)
-
-    return wait
+from tests.events.listeners import FAST, ScriptedListener, blocked_until, runs_of
 
 
 @pytest.fixture
@@ -52,14 +29,6 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqliteStore]:
     store = SqliteStore(tmp_path / "events.sqlite3")
     yield store
     store.close()
-
-
-def runs_of(store: Store, tenant_id: UUID) -> list[tuple[str, str, RunStatus, int]]:
-    return [
-        (record.event.name, run.listener, run.status, run.attempts)
-        for record in store.list_events(tenant_id, limit=1000)
-        for run in record.runs
-    ]
 
 
 def test_events_are_stored_in_emission_order_per_tenant(
