@@ -1,4 +1,5 @@
-"""Agent-loop overhead per turn with an instant in-process model, and import time.
+"""Agent-loop overhead per turn with an instant in-process model (the loop alone, then
+with each store), and import time.
 
 Run: `make bench` (or `.venv/bin/python -m benchmarks.agent_loop`).
 """
@@ -33,6 +34,7 @@ from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
+from benchmarks.no_store import no_store
 from benchmarks.timing import HEADER, Timing, measure
 
 CLOCK = FixedClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
@@ -81,6 +83,12 @@ def agent_on(store: Store) -> Agent:
 
 def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
     agent = agent_on(store)
+    # Measure what the label says: a booking turn that books, a greeting that calls nothing.
+    if (
+        len(agent.run_turn(DEMO_TENANT_ID, "book").tool_calls) != 1
+        or agent.run_turn(DEMO_TENANT_ID, "hello").tool_calls
+    ):
+        raise RuntimeError(f"{label}: the turns do not call the tools their labels say")
     return [
         measure(f"{label}: no-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "hello"), runs),
         measure(f"{label}: one-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "book"), runs),
@@ -104,6 +112,7 @@ def import_time_ms(module: str, repeats: int = 7) -> float:
 def main() -> None:
     runs = 3000
     rows: list[Timing] = []
+    rows += turn_timings("loop only (no store)", no_store(), runs)
     rows += turn_timings("SQLite :memory:", SqliteStore(":memory:"), runs)
     with tempfile.TemporaryDirectory() as folder:
         rows += turn_timings("SQLite file (WAL)", SqliteStore(Path(folder) / "bench.sqlite3"), runs)
