@@ -10,10 +10,10 @@ from agent_core.access.models import Action, PrincipalKind
 from agent_core.errors import InvalidInputError
 from agent_core.http.account import SIGN_OUT_PATH
 from agent_core.runtime import Runtime
-from agent_core.views import escape_markdown
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
 from dashboard.state import TENANT_KEY, find_workspace, get_runtime, signed_out_screen
+from dashboard.views import escape_markdown
 
 PICKER_KEY = "tenant_picker"
 

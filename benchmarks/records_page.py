@@ -22,7 +22,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.matching import name_key
 from agent_core.store.records import RecordQuery, all_pages
 from agent_core.store.sqlite import SqliteStore
-from agent_core.views import records_csv
+from dashboard.views import records_csv
 
 TOURS = 100_000
 ROOT = Path(__file__).resolve().parent.parent

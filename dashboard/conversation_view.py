@@ -11,16 +11,16 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
 from agent_core.errors import AgentCoreError
-from agent_core.views import (
+from agent_core.workspace import Workspace
+from dashboard import render
+from dashboard.state import session_key
+from dashboard.views import (
     chat_items,
     claims_held_back,
     escape_markdown,
     records_touched,
     unanswered_messages,
 )
-from agent_core.workspace import Workspace
-from dashboard import render
-from dashboard.state import session_key
 
 
 def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: bool) -> bool:

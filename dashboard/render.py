@@ -7,7 +7,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from agent_core.domain import JsonDict, ToolCallRecord, ToolCallStatus
 from agent_core.scenarios.results import SuiteReport
-from agent_core.views import escape_markdown, tool_call_label
+from dashboard.views import escape_markdown, tool_call_label
 
 
 def text(message: str, target: DeltaGenerator | None = None) -> None:

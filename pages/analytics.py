@@ -11,9 +11,9 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
 from agent_core.tenant_settings import settings_from
-from agent_core.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
 from dashboard.filters import day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
 
 runtime = get_runtime()
 workspace = get_workspace(runtime)

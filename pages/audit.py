@@ -8,8 +8,8 @@ import streamlit as st
 
 from agent_core.access.models import Action, AuditAction
 from agent_core.store.base import utcnow
-from agent_core.views import audit_frame
 from dashboard.state import get_runtime, get_workspace, require_page
+from dashboard.views import audit_frame
 
 WINDOWS = {
     "Last 24 hours": timedelta(days=1),

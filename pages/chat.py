@@ -13,14 +13,14 @@ from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.domain import Tenant
 from agent_core.errors import ModelError, ModelUnavailableError, TurnStoppedError
 from agent_core.tenant_settings import settings_from
-from agent_core.views import (
+from agent_core.workspace import Workspace
+from dashboard import conversation_view, render
+from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import (
     conversation_label,
     escape_markdown,
     run_summary,
 )
-from agent_core.workspace import Workspace
-from dashboard import conversation_view, render
-from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 
 runtime = get_runtime()
 workspace = get_workspace(runtime)

@@ -11,10 +11,10 @@ from agent_core.domain import Channel
 from agent_core.errors import AgentCoreError
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.tenant_settings import settings_from
-from agent_core.views import conversations_frame, counted
 from dashboard import conversation_view
 from dashboard.filters import current_page, day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import conversations_frame, counted
 
 ANY = "any"
 PAGE_SIZE = 50

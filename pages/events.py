@@ -11,8 +11,8 @@ from agent_core.access.models import Action
 from agent_core.domain import EventName, RunStatus
 from agent_core.store.base import utcnow
 from agent_core.tenant_settings import settings_from
-from agent_core.views import events_frame, local_time
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import events_frame, local_time
 
 WINDOWS = {
     "Last hour": timedelta(hours=1),

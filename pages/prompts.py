@@ -16,9 +16,9 @@ from agent_core.scenarios.results import SuiteReport
 from agent_core.scenarios.runner import Progress
 from agent_core.scenarios.sandbox import Sandbox
 from agent_core.tenant_settings import settings_from
-from agent_core.views import chat_items, local_time, prompt_diff
 from dashboard import gate, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import chat_items, local_time, prompt_diff
 
 runtime = get_runtime()
 workspace = get_workspace(runtime)

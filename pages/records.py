@@ -14,9 +14,9 @@ from agent_core.domain import Contact, Note, Tour, TourStatus
 from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, TableSpec, all_pages
 from agent_core.tenant_settings import settings_from
-from agent_core.views import records_csv, records_frame, tour_change_line
 from dashboard.filters import current_page, day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import records_csv, records_frame, tour_change_line
 
 CSV_ROW_LIMIT = 200_000
 

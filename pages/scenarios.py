@@ -14,9 +14,9 @@ from agent_core.errors import AgentCoreError
 from agent_core.scenarios.results import SuiteReport
 from agent_core.scenarios.spec import MAX_REPETITIONS
 from agent_core.tenant_settings import settings_from
-from agent_core.views import comparison_frame, local_time, runs_frame, scenario_outline
 from dashboard import gate, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
+from dashboard.views import comparison_frame, local_time, runs_frame, scenario_outline
 
 NO_TOOL = "no tool"
 TABS, SCENARIOS_TAB, RUNS_TAB = "tab", "Scenarios", "Runs"

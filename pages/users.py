@@ -6,8 +6,8 @@ import streamlit as st
 
 from agent_core.access.models import Action, UserRole
 from agent_core.errors import AgentCoreError
-from agent_core.views import users_frame
 from dashboard.state import get_runtime, get_workspace, require_page
+from dashboard.views import users_frame
 
 workspace = get_workspace(get_runtime())
 require_page(workspace, Action.ADMINISTER)

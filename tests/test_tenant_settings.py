@@ -14,8 +14,8 @@ from agent_core.domain import Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError
 from agent_core.store.base import Store
 from agent_core.tenant_settings import DEFAULT_SETTINGS, settings_from
-from agent_core.views import records_frame
 from agent_core.workspace import Workspace
+from dashboard.views import records_frame
 from tests.conftest import make_workspace
 
 # 10:00 UTC on 24 November is already 25 November in Kiritimati (UTC+14).

@@ -245,6 +245,18 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/openapi.json": {
+                "get": {
+                    "summary": "This document (OpenAPI 3.1)",
+                    "responses": {
+                        "200": {
+                            "description": "The API's description",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        },
+                        **_errors(401),
+                    },
+                }
+            },
             "/api/chat": {
                 "post": {
                     "summary": "Run one agent turn (JSON; or SSE with Accept: text/event-stream)",

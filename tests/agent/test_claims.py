@@ -11,7 +11,7 @@ from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.analytics import AnalyticsQuery
 from agent_core.store.base import Store, utcnow
-from agent_core.views import claims_held_back
+from dashboard.views import claims_held_back
 from tests.conftest import RecordingSink, make_agent
 
 

@@ -18,7 +18,7 @@ from agent_core.domain import JsonDict, ToolCallRequest
 from agent_core.store.base import TenantWriter
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from agent_core.views import records_csv
+from dashboard.views import records_csv
 from tests.conftest import add_tenant
 from tests.http.conftest import RunningApi
 

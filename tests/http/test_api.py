@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +22,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
+from agent_core.http.routes import ApiRoutes
 from agent_core.http.schemas import (
     ChatResponse,
     ContactOut,
@@ -346,7 +348,23 @@ def test_a_tenant_bound_key_is_refused_for_other_tenants(locked: RunningApi) -> 
 def test_the_openapi_document_describes_every_route(api: RunningApi) -> None:
     document = api.client.get("/api/openapi.json").json()
     assert document["openapi"].startswith("3.1")
-    assert {"/api/chat", "/api/health", "/api/tenants/{tenantId}/events"} <= set(document["paths"])
+    documented = {
+        (path, method.upper()) for path, operations in document["paths"].items() for method in operations
+    }
+
+    def camel(name: str) -> str:
+        head, *rest = name.split("_")
+        return head + "".join(word.title() for word in rest)
+
+    catch_all = "/api/{path:path}"
+    mounted = {
+        (re.sub(r"\{(\w+)\}", lambda m: "{" + camel(m.group(1)) + "}", route.path), method)
+        for route in ApiRoutes(lambda: api.runtime).routes()
+        if route.path != catch_all
+        for method in route.methods or ()
+        if method != "HEAD"  # Starlette adds HEAD to every GET
+    }
+    assert documented == mounted
     assert "ChatResponse" in document["components"]["schemas"]
 
 

@@ -47,5 +47,10 @@ def test_every_check_of_schemathesis_passes_on_every_operation(
         cwd=tmp_path,
     )
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-    operations = sum(len(methods) for methods in openapi_document(4000)["paths"].values())
+    # Schemathesis leaves out the operation that serves the document it loaded.
+    operations = sum(
+        len(methods)
+        for path, methods in openapi_document(4000)["paths"].items()
+        if path != "/api/openapi.json"
+    )
     assert f"Tested: {operations}" in run.stdout, run.stdout[-3000:]

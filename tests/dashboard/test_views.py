@@ -13,7 +13,7 @@ from agent_core.domain import (
     ToolCallRequest,
     ToolCallStatus,
 )
-from agent_core.views import chat_items, conversation_label, escape_markdown, prompt_diff, tool_call_label
+from dashboard.views import chat_items, conversation_label, escape_markdown, prompt_diff, tool_call_label
 
 
 def test_markdown_special_characters_are_shown_literally() -> None:
@@ -82,7 +82,7 @@ def test_record_times_are_shown_in_the_businesss_zone() -> None:
     from zoneinfo import ZoneInfo
 
     from agent_core.domain import Tour
-    from agent_core.views import records_frame
+    from dashboard.views import records_frame
 
     tour = Tour(
         uuid4(),

@@ -1,6 +1,7 @@
-"""Presentation helpers for any front end: plain data in, display-ready values out.
+"""The dashboard's presentation helpers: plain data in, display-ready values out.
 
-Kept free of Streamlit so they are unit-tested like the rest of agent_core.
+Kept free of Streamlit so they are unit-tested without a browser; kept out of `agent_core`
+because only the dashboard shows tables (the core imports no pandas).
 """
 
 from __future__ import annotations
