@@ -1,10 +1,17 @@
-"""Time sources: the agent asks a clock for 'now' so tests can pin the date."""
+"""Time sources, one of each kind: `utcnow()` for the instant a row or an event is stamped
+with, and a `Clock` for the business's 'now' and 'today' that the agent reasons with, so
+tests can pin the date."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
+
+
+def utcnow() -> datetime:
+    """The current instant in UTC, as timestamps are stored."""
+    return datetime.now(UTC)
 
 
 class Clock(Protocol):

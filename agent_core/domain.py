@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID, uuid4
+
+from agent_core.clock import utcnow
 
 JsonDict = dict[str, Any]
 Role = Literal["system", "user", "assistant", "tool"]
@@ -434,7 +436,7 @@ class TourChange:
     to_location: str | None
     by: ChangedBy
     id: UUID = field(default_factory=uuid4)
-    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    created_at: datetime = field(default_factory=utcnow)
 
     @classmethod
     def cancel(cls, tour: Tour, by: ChangedBy) -> TourChange:

@@ -18,6 +18,7 @@ from uuid import UUID, uuid4
 
 from agent_core.access.forms import OverrideReason, PromptEdit, parse_form
 from agent_core.access.models import Action, AuditAction, AuditEntry, Principal
+from agent_core.clock import utcnow
 from agent_core.domain import (
     ChatMessage,
     PromptDraft,
@@ -50,7 +51,7 @@ from agent_core.scenarios.spec import (
     parse_scenario_file,
     scenario_json,
 )
-from agent_core.store.base import Store, prompt_changed, utcnow
+from agent_core.store.base import Store, prompt_changed
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 LIVE = "live"

@@ -43,6 +43,7 @@ from agent_core.access.models import (
 from agent_core.agent.loop import Agent
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import TurnStep
+from agent_core.clock import utcnow
 from agent_core.domain import (
     ChangedBy,
     Channel,
@@ -72,7 +73,7 @@ from agent_core.prompt_changes import PromptChanges
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.analytics import Analytics, AnalyticsQuery
-from agent_core.store.base import RETRY_RULE, Store, utcnow
+from agent_core.store.base import RETRY_RULE, Store
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery

@@ -7,7 +7,7 @@ from datetime import timedelta
 import streamlit as st
 
 from agent_core.access.models import Action, AuditAction
-from agent_core.store.base import utcnow
+from agent_core.clock import utcnow
 from dashboard.state import get_runtime, get_workspace, require_page
 from dashboard.views import audit_frame
 

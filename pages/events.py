@@ -8,8 +8,8 @@ from uuid import UUID
 import streamlit as st
 
 from agent_core.access.models import Action
+from agent_core.clock import utcnow
 from agent_core.domain import EventName, RunStatus
-from agent_core.store.base import utcnow
 from agent_core.tenant_settings import settings_from
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 from dashboard.views import events_frame, local_time

@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
+from agent_core.clock import utcnow
 from agent_core.domain import StoredScenario, Tenant
 from agent_core.errors import (
     ConflictError,
@@ -16,7 +17,7 @@ from agent_core.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from agent_core.workspace import Workspace
 from tests.conftest import TEST_ADMIN, audit_entry, make_workspace
 

@@ -15,10 +15,11 @@ from uuid import UUID
 
 from agent_core.access.credentials import new_token, token_hash, verify_password
 from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, User, UserRole
+from agent_core.clock import utcnow
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.settings import ApiKey
 from agent_core.store.access_store import email_key
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 
 WRONG_CREDENTIALS = "the email or password is wrong"
 UNKNOWN_EMAIL = "an email that is no user's"

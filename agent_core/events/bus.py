@@ -30,11 +30,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 from uuid import UUID, uuid4
 
 from agent_core.access.models import AuditEntry
+from agent_core.clock import utcnow
 from agent_core.domain import Event, EventName, EventRecord, JsonDict, OutboxEvent, RunStatus
 from agent_core.store.base import Store
 
@@ -275,7 +276,7 @@ class EventBus:
 
     def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
         """A new event with the listeners that will run on it, for a store write to include."""
-        event = Event(uuid4(), tenant_id, name, payload, datetime.now(UTC))
+        event = Event(uuid4(), tenant_id, name, payload, utcnow())
         return OutboxEvent(event, tuple(self.listeners_for(name)))
 
     def deliver(self, events: Sequence[OutboxEvent]) -> None:
@@ -320,7 +321,7 @@ class EventBus:
             held = worker.holding
             if held is not None:
                 self.store.renew_listener_run(held.tenant_id, held.id, worker.listener.name)
-        self.store.requeue_stale_runs(datetime.now(UTC) - self._stale_after)
+        self.store.requeue_stale_runs(utcnow() - self._stale_after)
         offered, after = 0, 0
         while not self._closed:
             page = self.store.pending_listener_runs(after_seq=after, limit=self._page_size)
@@ -329,7 +330,7 @@ class EventBus:
                 # A newer pending run is in the transport's hands (or being retried by it);
                 # an older one was left by a process that died before sending it, or by one
                 # that died running it.
-                before = datetime.now(UTC) - self._stale_after
+                before = utcnow() - self._stale_after
                 runs = [(event, name) for event, name in runs if event.created_at < before]
             self._dispatch(runs, again=True)
             offered += len(runs)

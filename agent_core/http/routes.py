@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
+from agent_core.clock import utcnow
 from agent_core.domain import Contact, JsonDict, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, identify, required_caller
@@ -462,7 +463,7 @@ class ApiRoutes(PromptRoutes):
             workspace, tenant_id = await self._workspace(request), None
         params = self._params(request, AnalyticsParams)
         # Turns are stamped by the store's clock, which is the wall clock.
-        last = params.date_to or datetime.now(UTC).date()
+        last = params.date_to or utcnow().date()
         # 30 days by default, never before the calendar's first day.
         first = params.date_from or last - timedelta(days=min(29, (last - date.min).days))
         result = await run_in_threadpool(workspace.analytics, tenant_id, first, last)

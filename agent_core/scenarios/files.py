@@ -3,11 +3,11 @@ tenant, so CI can test a tenant's suite with no database (pytest, `vam scenarios
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from uuid import NAMESPACE_URL, uuid5
 
 from agent_core.access.forms import parse_form
+from agent_core.clock import utcnow
 from agent_core.domain import Tenant
 from agent_core.errors import InvalidInputError
 from agent_core.scenarios.spec import ScenarioFile, parse_scenario_file
@@ -40,6 +40,6 @@ def suite_tenant(suite: ScenarioFile) -> Tenant:
         uuid5(_FILE_TENANTS, name),
         name,
         suite.prompt or "",
-        datetime.now(UTC),
+        utcnow(),
         parse_form(TenantSettings, "tenant settings", **settings).stored(),
     )

@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import ApiKeyRecord, AuditEntry, PrincipalKind, User, UserRole
+from agent_core.clock import utcnow
 from agent_core.store.access_store import email_key
-from agent_core.store.base import utcnow
 from agent_core.store.rows import Row, as_datetime, as_json, as_uuid
 
 

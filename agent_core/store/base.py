@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -454,8 +454,3 @@ def prompt_changed(replaces: int, latest: int) -> str:
 def with_version(audit: AuditEntry, version: int) -> AuditEntry:
     """The audit entry of a prompt save, with the version number the store gave it."""
     return replace(audit, after={**(audit.after or {}), "version": version})
-
-
-def utcnow() -> datetime:
-    """Timestamps are stored in UTC."""
-    return datetime.now(UTC)

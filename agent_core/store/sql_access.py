@@ -6,6 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from agent_core.access.models import ApiKeyRecord, AuditEntry, AuditQuery, User
+from agent_core.clock import utcnow
 from agent_core.errors import InvalidInputError
 from agent_core.store.access_rows import (
     api_key_from_row,
@@ -108,7 +109,7 @@ class SqlAccess(SqlBackend):
                 {
                     "token_hash": token_hash,
                     "user_id": user_id,
-                    "now": datetime.now(expires_at.tzinfo),
+                    "now": utcnow(),
                     "expires_at": expires_at,
                 },
             )

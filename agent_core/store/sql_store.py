@@ -16,6 +16,7 @@ from typing import cast
 from uuid import UUID, uuid4
 
 from agent_core.access.models import AuditEntry
+from agent_core.clock import utcnow
 from agent_core.domain import (
     Channel,
     ChatMessage,
@@ -60,7 +61,6 @@ from agent_core.store.base import (
     prompt_changed,
     tenant_created,
     turn_failed_payload,
-    utcnow,
     with_version,
 )
 from agent_core.store.conversation_log import (

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from agent_core.clock import utcnow
 from agent_core.domain import Tenant, fingerprint
 from agent_core.errors import ConfigError, StoreUnavailableError
-from agent_core.store.base import utcnow
 from agent_core.store.conversation_log import TextSearch, messages_containing
 from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -25,6 +25,7 @@ from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
 from agent_core.access.models import AuditEntry
+from agent_core.clock import utcnow
 from agent_core.domain import (
     Channel,
     ChatMessage,
@@ -192,7 +193,7 @@ class _StagedWrites:
             tour_date,
             location,
             self._conversation_id,
-            datetime.now(UTC),
+            utcnow(),
         )
         self.writes["tours"].append(
             {
@@ -209,7 +210,7 @@ class _StagedWrites:
         return tour, True
 
     def add_note(self, content: str) -> Note:
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, datetime.now(UTC))
+        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())
         self.writes["notes"].append({"id": str(note.id), "content": content})
         return note
 
@@ -223,7 +224,7 @@ class _StagedWrites:
             .order("id")
         )
         match = resolve_contact(
-            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, datetime.now(UTC)
+            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, utcnow()
         )
         self.writes["contacts"].append(
             {
@@ -882,7 +883,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         )
 
     def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
-        lease = datetime.now(UTC) + timedelta(seconds=lease_seconds)
+        lease = utcnow() + timedelta(seconds=lease_seconds)
         rows = self._rows(
             self._table("idempotency_keys")
             .update({"lease_expires_at": lease.isoformat()})
@@ -926,7 +927,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     ) -> bool:
         rows = self._rows(
             self._table("listener_runs")
-            .update({**values, "updated_at": datetime.now(UTC).isoformat()})
+            .update({**values, "updated_at": utcnow().isoformat()})
             .eq("tenant_id", str(tenant_id))
             .eq("event_id", str(event_id))
             .eq("listener", listener)
@@ -966,7 +967,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def requeue_stale_runs(self, older_than: datetime) -> int:
         rows = self._rows(
             self._table("listener_runs")
-            .update({"status": "pending", "updated_at": datetime.now(UTC).isoformat()})
+            .update({"status": "pending", "updated_at": utcnow().isoformat()})
             .eq("status", "running")
             .lt("updated_at", older_than.isoformat())
         )

@@ -16,10 +16,11 @@ from agent_core.access.authentication import (
     SignInPolicy,
 )
 from agent_core.access.models import AuditAction, AuditQuery, PrincipalKind, UserRole
+from agent_core.clock import utcnow
 from agent_core.domain import Tenant
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.settings import ApiKey
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from agent_core.agent.claims import MAX_LISTED, ClaimFilter, unbacked_claims
-from agent_core.clock import FixedClock
+from agent_core.clock import FixedClock, utcnow
 from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.analytics import AnalyticsQuery
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from dashboard.views import claims_held_back
 from tests.conftest import RecordingSink, make_agent
 

@@ -257,7 +257,7 @@ def test_a_run_left_running_by_a_dead_process_runs_again_at_the_next_start(
 ) -> None:
     from datetime import timedelta
 
-    from agent_core.store.base import utcnow
+    from agent_core.clock import utcnow
 
     event = Event(uuid4(), tenant.id, "tour.booked", {"name": "Zoë"}, utcnow())
     store.save_events([OutboxEvent(event, ("mailer",))])

@@ -17,10 +17,10 @@ import pytest
 
 from agent_core.access.authentication import Authenticator, SignInPolicy
 from agent_core.access.models import AuditAction, AuditQuery
-from agent_core.clock import FixedClock
+from agent_core.clock import FixedClock, utcnow
 from agent_core.domain import Tenant
 from agent_core.errors import SignInError, ThrottledError
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from tests.conftest import make_workspace
 

@@ -22,9 +22,10 @@ from agent_core.access.models import (
     User,
     UserRole,
 )
+from agent_core.clock import utcnow
 from agent_core.domain import Tenant
 from agent_core.errors import InvalidInputError
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from tests.conftest import audit_entry, database_behind
 

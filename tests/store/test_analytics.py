@@ -9,10 +9,11 @@ from uuid import uuid4
 
 import pytest
 
+from agent_core.clock import utcnow
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
 from agent_core.errors import InvalidInputError
 from agent_core.store.analytics import AnalyticsQuery, bucket_of, bucket_value, percentiles
-from agent_core.store.base import Store, TenantWriter, TurnOutcome, utcnow
+from agent_core.store.base import Store, TenantWriter, TurnOutcome
 
 
 def turn(store: Store, tenant: Tenant, latency: float, tool: str | None = None, fails: bool = False) -> None:

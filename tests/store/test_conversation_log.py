@@ -11,9 +11,10 @@ from uuid import uuid4
 
 import pytest
 
+from agent_core.clock import utcnow
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
 from agent_core.errors import InvalidInputError
-from agent_core.store.base import Store, TenantWriter, TurnOutcome, utcnow
+from agent_core.store.base import Store, TenantWriter, TurnOutcome
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.sql_store import SqlStore
 from agent_core.store.sqlite import SqliteStore

@@ -8,9 +8,10 @@ from uuid import uuid4
 import pytest
 
 from agent_core.access.models import AuditAction, AuditEntry, AuditQuery
+from agent_core.clock import utcnow
 from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario, Tenant
 from agent_core.errors import InvalidInputError, NotFoundError
-from agent_core.store.base import Store, utcnow
+from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, demo_scenario_rows
 from tests.conftest import TEST_ADMIN, audit_entry
 

@@ -10,6 +10,7 @@ from uuid import uuid4
 
 import pytest
 
+from agent_core.clock import utcnow
 from agent_core.domain import (
     ChatMessage,
     Event,
@@ -32,7 +33,6 @@ from agent_core.store.base import (
     ToolFailure,
     TurnOutcome,
     TurnStart,
-    utcnow,
 )
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.records import RecordQuery

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from agent_core.access.models import AuditQuery
+from agent_core.clock import utcnow
 from agent_core.domain import RunStatus
-from agent_core.store.base import utcnow
 from agent_core.store.supabase_store import DEFAULT_MAX_ROWS, SupabaseStore
 from tests.conftest import add_tenant, new_supabase_project
 from tests.supabase.project import MAX_ROWS, GrantMode, SupabaseProject

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
 
+from agent_core.clock import utcnow
 from agent_core.store.demo_data import demo_scenario_rows
 from agent_core.store.matching import detail_keys, name_key
 from agent_core.store.sql_backend import SqlSession
@@ -75,7 +75,7 @@ def seed_demo_scenarios(session: SqlSession, only: Collection[str] | None = None
     present = {str(row["id"]) for row in session.query("SELECT id FROM tenants")}
     if only is not None:
         present &= set(only)
-    now = datetime.now(UTC)
+    now = utcnow()
     for row in demo_scenario_rows():
         if str(row["tenant_id"]) in present:
             session.execute(
