@@ -13,7 +13,13 @@ POSTGREST_STAMP := $(POSTGREST_DIR)/node_modules/.installed
 
 API_PORT ?= 8000
 
-.PHONY: run api migrate test lint typecheck pytest bench clean
+.PHONY: help run api migrate test lint format typecheck pytest bench bench-all clean
+
+# Every benchmark, each a module of benchmarks/ that prints a Markdown table.
+BENCHMARKS := agent_loop access conversation_log records_page prompt_cache_and_bus scenarios understanding api_load api_scale
+
+help:  ## What each target does
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,33 +42,40 @@ $(POSTGREST_STAMP): $(POSTGREST_DIR)/package-lock.json
 
 # Dashboard and HTTP API in one process (the API under /api on the same port), on
 # 127.0.0.1:8501 unless HOST / PORT say otherwise.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP)  ## The dashboard and the API on 127.0.0.1:8501 (embedded defaults)
 	$(BIN)/python server.py
 
 # The HTTP API alone (API-only deployments); SIGTERM finishes in-flight turns, then exits.
-api: $(RUN_STAMP)
+api: $(RUN_STAMP)  ## The HTTP API alone on 127.0.0.1:8000 (API_PORT=…)
 	$(BIN)/vam api --host 127.0.0.1 --port $(API_PORT)
 
 # Upgrade the configured database to this release's schema.
-migrate: $(RUN_STAMP)
+migrate: $(RUN_STAMP)  ## Upgrade the configured database to this release's schema
 	$(BIN)/vam migrate
 
-lint: $(DEV_STAMP)
+lint: $(DEV_STAMP)  ## ruff, the format check, declared dependencies, import boundaries
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
 	$(BIN)/lint-imports
 
-typecheck: $(DEV_STAMP)
+format: $(DEV_STAMP)  ## Fix what ruff can and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(DEV_STAMP)  ## mypy (strict) over the code, tests and benchmarks
 	$(BIN)/mypy
 
-pytest: $(DEV_STAMP) $(POSTGREST_STAMP)
-	$(BIN)/pytest
+pytest: $(DEV_STAMP) $(POSTGREST_STAMP)  ## The tests alone (one: make pytest ARGS='tests/x.py -k name')
+	$(BIN)/pytest $(ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck pytest  ## Everything CI runs: lint, types, every test
 
-bench: $(DEV_STAMP)
+bench: $(DEV_STAMP)  ## The agent loop's cost per turn, alone and on each store (about a minute)
 	$(BIN)/python -m benchmarks.agent_loop
 
-clean:
+bench-all: $(DEV_STAMP)  ## Every benchmark in turn (the API ones take minutes; some need PostgreSQL, Redis)
+	@for name in $(BENCHMARKS); do echo "## $$name"; $(BIN)/python -m benchmarks.$$name || exit 1; echo; done
+
+clean:  ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

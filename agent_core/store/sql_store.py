@@ -386,7 +386,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     {"tenant_id": tenant_id, "conversation_id": conversation_id, "now": now},
                 ):
                     raise ConversationBusyError(
-                        f"conversation {conversation_id} is still answering another message"
+                        f"conversation {conversation_id} is answering another message"
                     )
             if retry_of is not None:
                 self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)

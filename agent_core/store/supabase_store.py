@@ -344,7 +344,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         if code == "VA412":
             return _StaleBooking(message)
         if code == "VA409":
-            return ConversationBusyError(message.replace("answering another", "still answering another"))
+            return ConversationBusyError(message)
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
             return _MissingSchema(
                 "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
