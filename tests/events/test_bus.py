@@ -21,7 +21,7 @@ from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from tests.conftest import ROOT, add_tenant, audit_entry, make_agent
-from tests.events.listeners import FAST, ScriptedListener, blocked_until, runs_of
+from tests.events.listeners import FAST, ScriptedListener, blocked_until, killed_while_running, runs_of
 
 
 @pytest.fixture
@@ -304,46 +304,13 @@ def test_a_run_that_outlasts_the_lease_in_a_live_process_is_not_taken_by_another
     assert runs_of(store, tenant.id) == [("tour.booked", name, RunStatus.SUCCEEDED, 1)]
 
 
-KILLED_CHILD = """
-import sys, time
-from datetime import timedelta
-from agent_core.domain import EventName
-from agent_core.events.bus import EventBus
-from agent_core.store.postgres import PostgresStore
-from uuid import UUID
-
-class Stuck:
-    name = sys.argv[3]
-    events = frozenset({"tour.booked"})
-    def handle(self, event):
-        print("running", event.id, flush=True)
-        time.sleep(60)
-
-bus = EventBus(PostgresStore(sys.argv[1]), [Stuck()], stale_after=timedelta(seconds=1), reconcile_every=0.2)
-bus.start()
-bus.emit(EventName.TOUR_BOOKED, UUID(sys.argv[2]), {"name": "Zoë"})
-time.sleep(60)
-"""
-
-
 @pytest.mark.postgres
 def test_a_run_held_by_a_killed_process_is_delivered_once_by_the_others(
     postgres_store: Store, postgres_url: str
 ) -> None:
-    import signal
-
     tenant = add_tenant(postgres_store, f"Killed {uuid4().hex[:6]}", "Be brief.")
     name = f"mailer-{uuid4().hex[:8]}"  # other tests' runs on the same database are not its
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_CHILD, postgres_url, str(tenant.id), name],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().startswith("running")
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    killed_while_running(postgres_url, tenant.id, name)
     delivered = threading.Event()
     survivors = [
         ScriptedListener(name, lambda event: delivered.set(), frozenset({"tour.booked"})) for _ in range(2)

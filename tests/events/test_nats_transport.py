@@ -3,9 +3,6 @@ lost when NATS goes away or comes back, or when a process dies holding a run."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,8 +22,8 @@ from agent_core.settings import load_settings
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import ROOT, add_tenant
-from tests.events.listeners import ScriptedListener, blocked_until, runs_of
+from tests.conftest import add_tenant
+from tests.events.listeners import ScriptedListener, blocked_until, killed_while_running, runs_of
 from tests.events.nats_server import NatsServer
 
 BACK_OFF = RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2)
@@ -195,48 +192,13 @@ def test_with_events_nats_url_the_runtime_sends_its_runs_through_nats_and_health
         runtime.close()
 
 
-KILLED_CHILD = """
-import sys, time
-from datetime import UTC, datetime, timedelta
-from uuid import UUID
-from agent_core.domain import EventName
-from agent_core.events.bus import EventBus
-from agent_core.events.nats_transport import NatsRunTransport
-from agent_core.store.postgres import PostgresStore
-
-class Stuck:
-    name = sys.argv[3]
-    events = frozenset({"tour.booked"})
-    def handle(self, event):
-        print("running", event.id, flush=True)
-        time.sleep(60)
-
-bus = EventBus(
-    PostgresStore(sys.argv[1]), [Stuck()], stale_after=timedelta(seconds=1), reconcile_every=0.2,
-    transport=NatsRunTransport(sys.argv[4], ack_wait=1.0),
-)
-bus.start()
-bus.emit(EventName.TOUR_BOOKED, UUID(sys.argv[2]), {"name": "Zoë"})
-time.sleep(60)
-"""
-
-
 @pytest.mark.postgres
 def test_a_run_held_by_a_killed_process_is_delivered_once_by_another_machine(
     postgres_store: Store, postgres_url: str, nats: NatsServer
 ) -> None:
     tenant = add_tenant(postgres_store, f"Killed NATS {uuid4().hex[:6]}", "Be brief.")
     name = f"mailer-{uuid4().hex[:8]}"  # other tests' runs on the same database are not its
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED_CHILD, postgres_url, str(tenant.id), name, nats.url],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().startswith("running")
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    killed_while_running(postgres_url, tenant.id, name, nats.url)
     delivered = threading.Event()
     survivors = [
         ScriptedListener(name, lambda event: delivered.set(), frozenset({"tour.booked"})) for _ in range(2)
