@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -19,9 +17,7 @@ from pathlib import Path
 import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from agent_core.testing.environment import unconfigured_environment
-from agent_core.testing.net import free_port, wait_for_http
-from benchmarks.model_stand_in import model_stand_in
+from benchmarks.model_stand_in import api_server, model_stand_in
 
 MODEL_DELAY = 0.3
 DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
@@ -63,48 +59,31 @@ async def run_load(url: str, concurrency: int) -> tuple[int, list[float], int]:
 
 
 def main() -> None:
-    api_port = free_port()
-    with tempfile.TemporaryDirectory() as folder, model_stand_in(MODEL_DELAY) as model_url:
-        database = (
-            {"DATABASE_URL": os.environ["BENCH_DATABASE_URL"]} if "BENCH_DATABASE_URL" in os.environ else {}
+    database = os.environ.get("BENCH_DATABASE_URL")
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        model_stand_in(MODEL_DELAY) as model_url,
+        api_server(
+            model_url,
+            {"DATABASE_URL": database} if database else {"SQLITE_PATH": str(Path(folder) / "load.sqlite3")},
+            threads=512,
+        ) as (url, _),
+    ):
+        print(
+            f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level"
         )
-        env = unconfigured_environment(
-            SQLITE_PATH=str(Path(folder) / "load.sqlite3"),
-            OPENAI_API_KEY="sk-load",
-            OPENAI_BASE_URL=model_url,
-            API_THREADS=os.environ.get("BENCH_API_THREADS", "512"),
-            **database,
-        )
-        api = subprocess.Popen(
-            [sys.executable, "-m", "agent_core.cli", "api", "--port", str(api_port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{api_port}"
-            if not wait_for_http(f"{url}/api/health"):
-                raise RuntimeError("the API did not start")
+        print("| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time | errors |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for concurrency in (50, 200):
+            turns, latencies, errors = asyncio.run(run_load(url, concurrency))
+            latencies.sort()
+            p50 = statistics.median(latencies) * 1000
+            p95 = latencies[int(len(latencies) * 0.95)] * 1000
+            model_ms = 2 * MODEL_DELAY * 1000
             print(
-                f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn;"
-                f" {DURATION:.0f} s per level"
+                f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f}"
+                f" | {p95 / model_ms:.2f}× | {errors} |"
             )
-            print("| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time | errors |")
-            print("|---:|---:|---:|---:|---:|---:|")
-            for concurrency in (50, 200):
-                turns, latencies, errors = asyncio.run(run_load(url, concurrency))
-                latencies.sort()
-                p50 = statistics.median(latencies) * 1000
-                p95 = latencies[int(len(latencies) * 0.95)] * 1000
-                model_ms = 2 * MODEL_DELAY * 1000
-                print(
-                    f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f}"
-                    f" | {p95 / model_ms:.2f}× | {errors} |"
-                )
-        finally:
-            api.terminate()
-            api.wait(timeout=60)
 
 
 if __name__ == "__main__":

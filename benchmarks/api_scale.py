@@ -14,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,10 +26,8 @@ import psycopg
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import upgrade_postgres
-from agent_core.testing.environment import unconfigured_environment
-from agent_core.testing.net import free_port, wait_for_http
 from agent_core.testing.processes import cpu_seconds, processes
-from benchmarks.model_stand_in import model_stand_in
+from benchmarks.model_stand_in import api_server, model_stand_in
 
 MODEL_DELAY = float(os.environ.get("MODEL_DELAY", "0.3"))
 DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
@@ -147,35 +143,17 @@ def _check(database: str, turns: int) -> str:
 
 
 def _level(workers: int, model_url: str) -> tuple[Level, str]:
-    port = free_port()
-    with _database() as database:
-        env = unconfigured_environment(
-            DATABASE_URL=database,
-            OPENAI_API_KEY="sk-load",
-            OPENAI_BASE_URL=model_url,
-            API_THREADS=os.environ.get("BENCH_API_THREADS", "256"),
-        )
-        api = subprocess.Popen(
-            [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port), "--workers", str(workers)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            if not wait_for_http(f"{url}/api/health", timeout=60):
-                raise RuntimeError("the API did not start")
-            api_pids = _processes(parent=api.pid)
-            database_pids = _processes(name="postgres")
-            before = cpu_seconds(api_pids), cpu_seconds(database_pids)
-            turns, latencies, errors = asyncio.run(_load(url))
-            after = cpu_seconds(api_pids), cpu_seconds(database_pids | _processes(name="postgres"))
-            level = Level(workers, turns, latencies, errors, after[0] - before[0], after[1] - before[1])
-            return level, _check(database, turns)
-        finally:
-            api.terminate()
-            api.wait(timeout=60)
+    with (
+        _database() as database,
+        api_server(model_url, {"DATABASE_URL": database}, threads=256, workers=workers) as (url, api_pid),
+    ):
+        api_pids = _processes(parent=api_pid)
+        database_pids = _processes(name="postgres")
+        before = cpu_seconds(api_pids), cpu_seconds(database_pids)
+        turns, latencies, errors = asyncio.run(_load(url))
+        after = cpu_seconds(api_pids), cpu_seconds(database_pids | _processes(name="postgres"))
+        level = Level(workers, turns, latencies, errors, after[0] - before[0], after[1] - before[1])
+        return level, _check(database, turns)
 
 
 def main() -> None:
