@@ -246,6 +246,8 @@ class EventBus:
     ) -> None:
         self.store = store
         self.transport = transport
+        self._sending_to: RunTransport | None = None
+        """The transport once started; until then the workers' queues hold the runs."""
         self.retry = retry or RetryPolicy()
         self.stopping = threading.Event()
         self._stale_after = stale_after
@@ -271,6 +273,7 @@ class EventBus:
             worker.thread.start()
         if self.transport is not None:
             self.transport.start(list(self._workers), self._run_delivered, self._run_here)
+            self._sending_to = self.transport
         self._reconcile_logged()
         self._reconciler.start()
 
@@ -286,8 +289,8 @@ class EventBus:
         self._dispatch([(o.event, name) for o in events for name in o.listeners if name in self._workers])
 
     def _dispatch(self, runs: Sequence[tuple[Event, str]], *, again: bool = False) -> None:
-        if self.transport is not None:
-            self.transport.send(runs, again=again)
+        if self._sending_to is not None:
+            self._sending_to.send(runs, again=again)
             return
         for event, name in runs:
             self._run_here(event, name)

@@ -156,6 +156,21 @@ def test_nothing_is_lost_or_run_twice_when_nats_dies_and_comes_back(
     assert {status for *_, status, _ in runs_of(sqlite_store, tenant.id)} == {RunStatus.SUCCEEDED}
 
 
+def test_an_event_committed_before_the_bus_starts_runs_once_it_has(
+    sqlite_store: SqliteStore, nats: NatsServer
+) -> None:
+    tenant = add_tenant(sqlite_store, "Early", "Be brief.")
+    mailer = ScriptedListener("mailer")
+    bus = EventBus(sqlite_store, [mailer], transport=NatsRunTransport(nats.url))
+    bus.emit(EventName.NOTE_TAKEN, tenant.id, {})
+    bus.start()
+    try:
+        assert wait_until(all_finished(sqlite_store, tenant.id, 1))
+    finally:
+        bus.close()
+    assert len(mailer.seen) == 1
+
+
 def test_without_nats_at_start_a_process_runs_its_own_events_and_says_so(
     sqlite_store: SqliteStore, tmp_path: Path
 ) -> None:
