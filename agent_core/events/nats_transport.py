@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -104,6 +104,7 @@ class NatsRunTransport:
         self._run: Callable[[str, Event], float | None] | None = None
         self._run_here: Callable[[Event, str], None] | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._connecting: Future[None] | None = None
 
     def start(
         self,
@@ -115,7 +116,7 @@ class NatsRunTransport:
         self._run, self._run_here = run, run_here
         self._executor = ThreadPoolExecutor(max(1, len(listeners)), thread_name_prefix="nats-listener")
         self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._connect(list(listeners)), self._loop)
+        self._connecting = asyncio.run_coroutine_threadsafe(self._connect(list(listeners)), self._loop)
         if not self._ready.wait(self._connect_wait):
             log.warning("NATS at %s not reachable yet: this process runs its own events meanwhile", self._url)
 
@@ -139,6 +140,9 @@ class NatsRunTransport:
         """Stop consuming, let runs in hand finish within `timeout`, disconnect."""
         if not self._thread.is_alive():
             return
+        if self._connecting is not None:
+            # Still trying to reach the server: stop trying.
+            self._connecting.cancel()
         stopping = asyncio.run_coroutine_threadsafe(self._stop(timeout), self._loop)
         try:
             stopping.result(timeout + 2)
