@@ -12,7 +12,14 @@ from agent_core.http.account import SIGN_OUT_PATH
 from agent_core.runtime import Runtime
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
-from dashboard.state import TENANT_KEY, find_workspace, get_runtime, signed_out_screen
+from dashboard.passwords import choose_password_screen
+from dashboard.state import (
+    TENANT_KEY,
+    find_workspace,
+    get_runtime,
+    must_choose_password,
+    signed_out_screen,
+)
 from dashboard.views import escape_markdown
 
 PICKER_KEY = "tenant_picker"
@@ -56,9 +63,16 @@ def tenant_selector(workspace: Workspace) -> None:
         ids,
         format_func=lambda i: names[i],
         key=PICKER_KEY,
-        on_change=lambda: st.session_state.update({TENANT_KEY: str(st.session_state[PICKER_KEY])}),
+        on_change=switch_tenant,
     )
     st.query_params["tenant"] = str(current)
+
+
+def switch_tenant() -> None:
+    """The picked tenant becomes the session's; a conversation in the link was the old
+    tenant's, so the link stops naming it."""
+    st.session_state[TENANT_KEY] = str(st.session_state[PICKER_KEY])
+    st.query_params.pop("conversation", None)
 
 
 def add_tenant_form(workspace: Workspace) -> None:
@@ -87,16 +101,26 @@ def add_tenant_form(workspace: Workspace) -> None:
                 st.rerun()
 
 
-def who_is_signed_in(workspace: Workspace) -> None:
+def local_mode_banner(api_open: bool) -> str:
+    """Who can use the dashboard and the API while nobody signs in, as it is right now."""
+    api = (
+        "The API at `/api` answers without a key too, until the first API key is made."
+        if api_open
+        else "The API needs a key (`Authorization: Bearer …`): one was made, and revoking keys"
+        " does not reopen it."
+    )
+    return (
+        "**Local mode, no sign-in.** Anyone who can open this page on this machine uses the"
+        f" dashboard as an admin. {api} Add the first admin on the Users page (or"
+        " `vam users add you@example.com --role admin`) and everyone signs in from then on."
+    )
+
+
+def who_is_signed_in(runtime: Runtime, workspace: Workspace) -> None:
     """The principal, its role, and the way out; the local-mode banner when nobody signs in."""
     principal = workspace.principal
     if principal.kind is PrincipalKind.LOCAL:
-        st.warning(
-            "**Local mode, no sign-in.** Anyone who can open this page on this machine can do"
-            " everything. Create the first admin with `vam users add you@example.com --role admin`"
-            " and sign-in is required from then on.",
-            icon=":material/lock_open:",
-        )
+        st.warning(local_mode_banner(runtime.authenticator.api_open()), icon=":material/lock_open:")
         return
     st.sidebar.caption(f"Signed in as **{escape_markdown(principal.label)}** · {principal.role.value}")
     st.sidebar.markdown(f'<a href="{SIGN_OUT_PATH}" target="_self">Sign out</a>', unsafe_allow_html=True)
@@ -128,8 +152,13 @@ if found is None:
     st.navigation([st.Page(lambda: signed_out_screen(runtime), title="Sign in")], position="hidden").run()
     st.stop()
 workspace: Workspace = found
+if must_choose_password(runtime, workspace):
+    st.navigation(
+        [st.Page(lambda: choose_password_screen(workspace), title="Choose your password")], position="hidden"
+    ).run()
+    st.stop()
 st.sidebar.title("Voice Assistant Mini")
-who_is_signed_in(workspace)
+who_is_signed_in(runtime, workspace)
 tenant_selector(workspace)
 if workspace.may(Action.ADMINISTER):
     add_tenant_form(workspace)

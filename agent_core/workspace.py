@@ -496,9 +496,21 @@ class Workspace(PromptChanges):
         self.require(Action.ADMINISTER)
         form = parse_form(UserForm, "user", email=email, role=role, tenants=frozenset(tenants))
         self._check_tenants(form)
+        if (
+            self.principal.kind is PrincipalKind.LOCAL
+            and form.role is not UserRole.ADMIN
+            and not self._active_admins()
+        ):
+            # The first user ends local mode: anyone but an admin would leave nobody able to
+            # manage users, and only the command line could recover.
+            raise InvalidInputError(
+                "the first user must be an admin: adding them ends local mode, and from then on"
+                " only an admin can add users"
+            )
         chosen = None if sso_only else password if password is not None else new_password()
         if password is not None:
             parse_form(NewPassword, "password", password=password)
+        now = utcnow()
         user = User(
             uuid4(),
             str(form.email),
@@ -506,7 +518,9 @@ class Workspace(PromptChanges):
             frozenset() if form.role is UserRole.ADMIN else form.tenants,
             hash_password(chosen) if chosen is not None else None,
             False,
-            utcnow(),
+            now,
+            # A password the adder chose is theirs to keep; one made here is one-time.
+            password_changed_at=now if password is not None else None,
         )
         self._store.save_user(
             user, self._audit(AuditAction.USER_ADDED, f"user {user.email}", after=user.summary())
@@ -532,10 +546,9 @@ class Workspace(PromptChanges):
             user.role is UserRole.ADMIN
             and not user.disabled
             and (changed.role is not UserRole.ADMIN or disabled)
+            and len(self._active_admins()) <= 1
         ):
-            admins = [u for u in self._store.list_users() if u.role is UserRole.ADMIN and not u.disabled]
-            if len(admins) <= 1:
-                raise InvalidInputError("this is the last active admin: make another admin first")
+            raise InvalidInputError("this is the last active admin: make another admin first")
         audit = self._audit(
             AuditAction.USER_CHANGED, f"user {user.email}", before=user.summary(), after=changed.summary()
         )
@@ -547,7 +560,7 @@ class Workspace(PromptChanges):
         self.require(Action.ADMINISTER)
         user = self._user(user_id)
         password = new_password()
-        self._set_password(user, password)
+        self._set_password(user, password, one_time=True)
         return password
 
     def me(self) -> User | None:
@@ -564,10 +577,17 @@ class Workspace(PromptChanges):
         chosen = parse_form(NewPassword, "password", password=new)
         self._set_password(user, chosen.password)
 
-    def _set_password(self, user: User, password: str) -> None:
-        changed = replace(user, password_hash=hash_password(password), password_changed_at=utcnow())
+    def _set_password(self, user: User, password: str, *, one_time: bool = False) -> None:
+        changed = replace(
+            user,
+            password_hash=hash_password(password),
+            password_changed_at=None if one_time else utcnow(),
+        )
         audit = self._audit(AuditAction.PASSWORD_CHANGED, f"user {user.email}")
         self._store.save_user(changed, audit, end_sessions=True)
+
+    def _active_admins(self) -> list[User]:
+        return [u for u in self._store.list_users() if u.role is UserRole.ADMIN and not u.disabled]
 
     def _user(self, user_id: UUID) -> User:
         user = self._store.get_user(user_id)

@@ -15,6 +15,7 @@ from agent_core.workspace import Workspace
 from dashboard import render
 from dashboard.state import session_key
 from dashboard.views import (
+    booking_since,
     chat_items,
     claims_held_back,
     escape_markdown,
@@ -82,15 +83,10 @@ def records_panel(workspace: Workspace, tenant: Tenant, calls: list[ToolCallReco
         return
     with st.expander(f"Records this conversation wrote ({len(touched)})", icon=":material/folder_open:"):
         for record in touched:
-            now = ""
+            since = ""
             if record.booking_id is not None:
-                tour = workspace.tour(tenant.id, UUID(record.booking_id))
-                now = (
-                    f" — now {tour.status.value} on {tour.tour_date:%Y-%m-%d} in {tour.location}"
-                    if tour
-                    else ""
-                )
-            st.markdown(f"- {escape_markdown(record.line + now)}")
+                since = booking_since(record, workspace.tour(tenant.id, UUID(record.booking_id)))
+            st.markdown(f"- {escape_markdown(record.line + (f' — {since}' if since else ''))}")
 
 
 def scenario_button(workspace: Workspace, tenant: Tenant, conversation_id: UUID) -> None:

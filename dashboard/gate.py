@@ -41,12 +41,17 @@ def attempt(
     """Try to publish; on success leave a notice and rerun, when blocked remember the run to
     show it (with the override for admins) on the next run of the page."""
     blocked_key = session_key(tenant, "gate_blocked")
+    progress = st.empty()
     try:
-        published = publish(reason, progress_bar(label))
+        with progress:
+            report = progress_bar(label)
+        published = publish(reason, report)
     except GateBlockedError as exc:
         st.session_state[blocked_key] = {"run": exc.run.id, "label": label, "message": str(exc)}
         st.rerun()
     except AgentCoreError as exc:
+        # Refused before (or without) running: no progress bar left behind at 0%.
+        progress.empty()
         st.error(str(exc), icon=":material/warning:")
         return
     st.session_state.pop(blocked_key, None)

@@ -7,7 +7,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from agent_core.domain import JsonDict, ToolCallRecord, ToolCallStatus
 from agent_core.scenarios.results import SuiteReport
-from dashboard.views import escape_markdown, tool_call_label
+from dashboard.views import escape_markdown, live_rates, passed_word, tool_call_label
 
 
 def text(message: str, target: DeltaGenerator | None = None) -> None:
@@ -17,7 +17,7 @@ def text(message: str, target: DeltaGenerator | None = None) -> None:
 
 def tool_call_running(name: str, arguments: JsonDict | str) -> None:
     """A tool call that has not finished yet."""
-    with st.status(tool_call_label(name, None), state="running", expanded=True):
+    with st.status(tool_call_label(name, None, arguments=arguments), state="running", expanded=True):
         _arguments(arguments)
 
 
@@ -25,7 +25,7 @@ def tool_call(record: ToolCallRecord, replayed: bool = False) -> None:
     """A finished tool call, collapsed unless it failed."""
     failed = record.status is ToolCallStatus.FAILED
     with st.status(
-        tool_call_label(record.name, record.status, record.duration_ms),
+        tool_call_label(record.name, record.status, record.duration_ms, record.arguments),
         state="error" if failed else "complete",
         expanded=failed,
     ):
@@ -54,11 +54,21 @@ def _outcome(record: ToolCallRecord, replayed: bool) -> None:
         st.code(record.error or "unknown error", language=None)
 
 
-def suite_report(report: SuiteReport) -> None:
-    """A run's scenarios, failed ones open: each attempt's messages, tool calls, replies and checks."""
+def verdict_badge(passed: bool) -> str:
+    """Passed or failed as a coloured word (Markdown)."""
+    return f":{'green' if passed else 'red'}-badge[{passed_word(passed)}]"
+
+
+def suite_report(report: SuiteReport, live: SuiteReport | None = None) -> None:
+    """A run's scenarios, failed ones open: each attempt's messages, tool calls, replies and
+    checks; with `live`, each scenario's pass rate against the live prompt beside its own."""
+    against_live = live_rates(live)
     for result in report.results:
         mark = ":material/check_circle:" if result.passed else ":material/cancel:"
-        label = f"{result.name} · {result.passes}/{len(result.attempts)} passed"
+        rate = f"{result.passes}/{len(result.attempts)}"
+        label = f"{passed_word(result.passed)} · {result.name} · {rate} passed"
+        if live is not None:
+            label += f" (live prompt: {against_live.get(result.name, 'not run')})"
         with st.expander(label, icon=mark, expanded=not result.passed):
             shown = next((a for a in result.attempts if not a.passed), result.attempts[0])
             if len(result.attempts) > 1:
@@ -79,9 +89,5 @@ def suite_report(report: SuiteReport) -> None:
                 else:
                     st.markdown(f"**Agent** ({step.latency_ms:.0f} ms): {escape_markdown(step.reply)}")
                 for check in step.checks:
-                    line = f"{'✅' if check.passed else '❌'} {check.check}"
-                    st.markdown(
-                        escape_markdown(
-                            line + (f" — {check.detail}" if check.detail and not check.passed else "")
-                        )
-                    )
+                    detail = f" — {check.detail}" if check.detail and not check.passed else ""
+                    st.markdown(f"{verdict_badge(check.passed)} {escape_markdown(check.check + detail)}")

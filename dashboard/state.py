@@ -15,6 +15,9 @@ from agent_core.runtime import Runtime, shared_runtime
 from agent_core.workspace import Workspace
 
 TENANT_KEY = "tenant_id"
+# What the Users page says after adding a user or resetting a password, for its next run.
+USERS_NOTICE = "users_notice"
+USERS_SECRET = "users_secret"
 
 
 @st.cache_resource(show_spinner="Starting the agent runtime…")
@@ -31,13 +34,17 @@ def get_runtime() -> Runtime:
         st.stop()
 
 
+def _session_cookie() -> str | None:
+    cookie = st.context.cookies.get(SESSION_COOKIE)
+    # Outside a browser (AppTest) there are no cookies, and the value is not text.
+    return cookie if isinstance(cookie, str) else None
+
+
 def _principal(runtime: Runtime) -> Principal | None:
     authenticator = runtime.authenticator
     if authenticator.local_mode():
         return LOCAL_PRINCIPAL
-    cookie = st.context.cookies.get(SESSION_COOKIE)
-    # Outside a browser (AppTest) there are no cookies, and the value is not text.
-    principal = authenticator.session_principal(cookie if isinstance(cookie, str) else None)
+    principal = authenticator.session_principal(_session_cookie())
     if principal is None and runtime.settings.sso_configured and st.user.is_logged_in:
         email = st.user.get("email")
         principal = authenticator.sso_principal(
@@ -58,10 +65,31 @@ def signed_out_screen(runtime: Runtime) -> None:
         )
         st.button("Sign out", on_click=st.logout)
         return
-    st.info("Your session has ended or you are not signed in.", icon=":material/lock:")
+    if show_one_time_password():
+        # The first admin was just added from local mode, which ended with it.
+        st.info("Local mode has ended: sign in as the admin you added.", icon=":material/lock:")
+    else:
+        st.info("Your session has ended or you are not signed in.", icon=":material/lock:")
     st.markdown(f"[Sign in with email and password]({SIGN_IN_PATH})")
     if runtime.settings.sso_configured:
         st.button("Continue with single sign-on", type="primary", on_click=st.login)
+
+
+def show_one_time_password() -> bool:
+    """The notice and the one-time password of the user just added or reset, shown once;
+    True when there was one."""
+    if notice := st.session_state.pop(USERS_NOTICE, None):
+        st.success(notice, icon=":material/check_circle:")
+    secret = st.session_state.pop(USERS_SECRET, None)
+    if not secret:
+        return False
+    st.warning(
+        "Copy this one-time password now and hand it over; it is not shown again. Signing in"
+        " with it asks for a new password before anything else.",
+        icon=":material/key:",
+    )
+    st.code(secret, language=None)
+    return True
 
 
 def find_workspace(runtime: Runtime) -> Workspace | None:
@@ -69,6 +97,17 @@ def find_workspace(runtime: Runtime) -> Workspace | None:
     expired, signed out or was disabled gives None)."""
     principal = _principal(runtime)
     return None if principal is None else runtime.acting_as(principal)
+
+
+def must_choose_password(runtime: Runtime, workspace: Workspace) -> bool:
+    """True when the user signed in with email and a one-time password an admin gave them
+    (single sign-on never asks for it): they choose their own before anything else."""
+    if workspace.principal.user_id is None:
+        return False
+    if runtime.authenticator.session_principal(_session_cookie()) is None:
+        return False
+    me = workspace.me()
+    return me is not None and me.must_change_password
 
 
 def get_workspace(runtime: Runtime) -> Workspace:

@@ -22,16 +22,16 @@ from agent_core.access.models import ApiKeyRecord, AuditEntry, User, UserRole
 from agent_core.domain import (
     ChatMessage,
     Contact,
-    ConversationSummary,
     EventRecord,
+    JsonDict,
     Note,
-    RunStatus,
     ScenarioRunRecord,
     ToolCallRecord,
     ToolCallStatus,
     Tour,
     TourChange,
     TourChangeKind,
+    TourStatus,
     TurnRecord,
 )
 from agent_core.phones import shown_phone
@@ -47,14 +47,29 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
 
 
-def tool_call_label(name: str, status: ToolCallStatus | None, duration_ms: float | None = None) -> str:
-    """One-line status of a tool call: running, done or failed, with its duration."""
+def tool_call_label(
+    name: str,
+    status: ToolCallStatus | None,
+    duration_ms: float | None = None,
+    arguments: JsonDict | str | None = None,
+) -> str:
+    """One-line status of a tool call: running, done or failed, what it was given (so the
+    arguments show without opening it), and its duration."""
+    given = f" · {arguments_gist(arguments)}" if arguments else ""
     if status is None:
-        return f"Running {name}…"
+        return f"Running {name}…{given}"
     took = f" · {duration_ms:.1f} ms" if duration_ms is not None else ""
-    if status is ToolCallStatus.SUCCEEDED:
-        return f"{name} succeeded{took}"
-    return f"{name} failed{took}"
+    verdict = "succeeded" if status is ToolCallStatus.SUCCEEDED else "failed"
+    return f"{name} {verdict}{given}{took}"
+
+
+def arguments_gist(arguments: JsonDict | str) -> str:
+    """A tool call's arguments on one short line: the values, in order ('John Smith,
+    2027-03-15, Paris'); text that is not an object is shown as it came."""
+    if isinstance(arguments, str):
+        return _shortened(arguments, 80)
+    values = [str(v) for v in arguments.values() if v not in (None, "", [], {})]
+    return _shortened(", ".join(values), 80)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +99,22 @@ def chat_items(messages: Sequence[ChatMessage], calls: Sequence[ToolCallRecord])
     return items
 
 
-def conversation_label(summary: ConversationSummary) -> str:
-    """How a conversation is listed: when, how long, and how it began."""
-    opening = summary.last_message if len(summary.last_message) <= 48 else summary.last_message[:47] + "…"
-    return f"{summary.created_at:%d %b %H:%M} · {summary.message_count} msgs · {opening}"
+def conversation_label(conversation: ConversationOverview, zone: tzinfo = UTC) -> str:
+    """How a conversation is listed: when it began (the business's time), how many messages
+    the caller sent, and how it began."""
+    opening = _shortened(conversation.first_message, 48)
+    started = conversation.created_at.astimezone(zone)
+    return f"{started:%d %b %H:%M} · {counted(conversation.turns, 'message')} · {opening}"
+
+
+def _shortened(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def column_label(column: str) -> str:
+    """A record column as people read it (`tour_date` → Date)."""
+    return _COLUMN_LABELS.get(column, column.replace("_", " ").capitalize())
 
 
 _COLUMN_LABELS = {
@@ -108,6 +135,12 @@ _COLUMN_LABELS = {
 def local_time(value: datetime, zone: tzinfo) -> str:
     """A stored (UTC) time as the business reads it, e.g. '2026-11-24 11:00 CET'."""
     return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def short_time(value: datetime, zone: tzinfo) -> str:
+    """A recent time in the business's zone, with its day: '2 Dec 10:40:56'."""
+    local = value.astimezone(zone)
+    return f"{local.day} {local:%b %H:%M:%S}"
 
 
 def _record_values(row: Tour | Note | Contact, zone: tzinfo, phone_region: str | None) -> dict[str, object]:
@@ -182,6 +215,10 @@ class TouchedRecord:
 
     line: str
     booking_id: str | None = None
+    date: str | None = None
+    location: str | None = None
+    cancelled: bool = False
+    """The call cancelled the booking (rather than booking or moving it)."""
 
 
 def records_touched(calls: Sequence[ToolCallRecord]) -> list[TouchedRecord]:
@@ -197,16 +234,31 @@ def records_touched(calls: Sequence[ToolCallRecord]) -> list[TouchedRecord]:
             details = ", ".join(str(result[k]) for k in ("email", "phone") if result.get(k))
             touched.append(TouchedRecord(f"contact {result.get('name')} ({details or 'no details'})"))
         elif verb := _TOUR_VERBS.get(call.name):
-            line = f"{verb} {result.get('name')} · {result.get('date')} · {result.get('location')}"
-            touched.append(TouchedRecord(line, str(result.get("booking_id"))))
+            date, location = str(result.get("date")), str(result.get("location"))
+            line = f"{verb} {result.get('name')} · {date} · {location}"
+            touched.append(
+                TouchedRecord(line, str(result.get("booking_id")), date, location, verb == "cancelled")
+            )
     return touched
 
 
-def tour_change_line(change: TourChange) -> str:
+def booking_since(record: TouchedRecord, tour: Tour | None) -> str:
+    """What became of a booking a conversation wrote, when it is no longer as written there:
+    '' while it stands as written, else e.g. 'cancelled since', 'now on 2027-03-22 in Lisbon'."""
+    if tour is None or record.cancelled:
+        return ""
+    if tour.status is TourStatus.CANCELLED:
+        return "cancelled since"
+    if (tour.tour_date.isoformat(), tour.location) != (record.date, record.location):
+        return f"now on {tour.tour_date.isoformat()} in {tour.location}"
+    return ""
+
+
+def tour_change_line(change: TourChange, zone: tzinfo = UTC) -> str:
     """One line of a booking's history, e.g. 'moved from 2027-01-10 in Porto to 2027-01-17 in
-    Lisbon by ana@example.com, 24 Nov 2026 10:02 UTC'."""
+    Lisbon by ana@example.com, 24 Nov 2026 11:02 CET' (the business's time)."""
     who = "the agent" if change.by.kind == "agent" else change.by.label
-    when = f"{change.created_at:%d %b %Y %H:%M} UTC"
+    when = f"{change.created_at.astimezone(zone):%d %b %Y %H:%M %Z}"
     if change.kind is TourChangeKind.CANCELLED:
         return f"cancelled ({change.from_date.isoformat()} in {change.from_location}) by {who}, {when}"
     return (
@@ -225,21 +277,38 @@ def run_summary(record: EventRecord) -> str:
     return ", ".join(parts) or "no listeners"
 
 
+_GIST_KEYS = ("name", "customer_name", "content", "message", "reply", "listener")
+
+
+def event_gist(name: str, payload: Mapping[str, object]) -> str:
+    """What an event is about, in a few words: the tool, the person booked, the note taken,
+    the message said (e.g. 'book_tour' for tool.called, 'John Smith · 2027-03-15 · Paris' for
+    tour.booked)."""
+    if name.startswith("tool."):
+        return str(payload.get("tool", ""))
+    if "date" in payload and "name" in payload:
+        return " · ".join(str(payload[k]) for k in ("name", "date", "location") if payload.get(k))
+    for key in _GIST_KEYS:
+        if value := payload.get(key):
+            return _shortened(str(value), 60)
+    return ""
+
+
 def events_frame(records: Sequence[EventRecord], zone: tzinfo = UTC) -> pd.DataFrame:
-    """The event log as a table, times in the business's zone."""
+    """The event log as a table, times in the business's zone; each listener's outcome in
+    words (the full payload is one click away on the page)."""
     return pd.DataFrame(
         [
             {
-                "seq": r.event.seq,
-                "time": local_time(r.event.created_at, zone),
-                "event": r.event.name,
-                "listeners": run_summary(r),
-                "failed": any(run.status is RunStatus.FAILED for run in r.runs),
-                "payload": json.dumps(r.event.payload, ensure_ascii=False, default=str),
+                "#": r.event.seq,
+                "Time": local_time(r.event.created_at, zone),
+                "Event": r.event.name,
+                "About": event_gist(r.event.name, r.event.payload),
+                "Listeners": run_summary(r),
             }
             for r in records
         ],
-        columns=["seq", "time", "event", "listeners", "failed", "payload"],
+        columns=["#", "Time", "Event", "About", "Listeners"],
     )
 
 
@@ -255,22 +324,65 @@ def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M:%S} UTC" if value is not None else ""
 
 
+_NAME_KEYS = ("name", "customer_name", "email", "content")
+_ID_TARGET = re.compile(r"^(\w[\w ]*?) ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
+
+
+def audit_target(entry: AuditEntry) -> str:
+    """What an entry is about by name ('contact Sarah Jones'), not by id: the name comes from
+    what the entry kept of the record; a target without one stays as recorded."""
+    matched = _ID_TARGET.match(entry.target)
+    if matched is None:
+        return entry.target
+    for kept in (entry.after, entry.before):
+        if isinstance(kept, Mapping):
+            for key in _NAME_KEYS:
+                if value := kept.get(key):
+                    return f"{matched.group(1)} {_shortened(str(value), 60)}"
+    return entry.target
+
+
+def audit_changes(entry: AuditEntry) -> str:
+    """What an entry changed, field by field and in words: 'reason: Rebranding; version: 2'
+    (each value shortened: the entry in full is one click away)."""
+    before = entry.before if isinstance(entry.before, Mapping) else {}
+    after = entry.after if isinstance(entry.after, Mapping) else {}
+    parts = []
+    for key in {**before, **after}:
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        label = str(key).replace("_", " ")
+        shown = _shortened(_plain(new), 40)
+        was = f"{_shortened(_plain(old), 40)} → " if key in before else ""
+        parts.append(f"{label}: {was}{shown}")
+    return "; ".join(parts)
+
+
+def _plain(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 def audit_frame(entries: Sequence[AuditEntry], tenant_names: Mapping[UUID, str]) -> pd.DataFrame:
-    """The audit log as a table: when, who, what, on which tenant, and what changed."""
+    """The audit log as a table: when, who, what (by name), on which tenant, and what changed;
+    the entry in full (ids, before and after) is one click away on the page."""
     return pd.DataFrame(
         [
             {
                 "When": _when(e.created_at),
                 "Who": e.actor,
                 "Action": str(e.action),
-                "What": e.target,
+                "What": audit_target(e),
                 "Tenant": tenant_names.get(e.tenant_id, str(e.tenant_id)) if e.tenant_id else "",
-                "Before": json.dumps(e.before, ensure_ascii=False) if e.before is not None else "",
-                "After": json.dumps(e.after, ensure_ascii=False) if e.after is not None else "",
+                "Changes": audit_changes(e),
             }
             for e in entries
         ],
-        columns=["When", "Who", "Action", "What", "Tenant", "Before", "After"],
+        columns=["When", "Who", "Action", "What", "Tenant", "Changes"],
     )
 
 
@@ -320,30 +432,25 @@ def runs_frame(runs: Sequence[ScenarioRunRecord], zone: tzinfo = UTC) -> pd.Data
             {
                 "When": local_time(r.created_at, zone),
                 "Tested": r.target,
-                "Result": ("✅ " if r.passed else "❌ ") + r.summary,
+                "Verdict": passed_word(r.passed),
+                "Result": r.summary,
                 "Model": r.model,
                 "By": r.started_by,
             }
             for r in runs
         ],
-        columns=["When", "Tested", "Result", "Model", "By"],
+        columns=["When", "Tested", "Verdict", "Result", "Model", "By"],
     )
 
 
-def comparison_frame(report: SuiteReport, live: SuiteReport | None) -> pd.DataFrame:
-    """Each scenario's pass rate in this run beside the latest run against the live prompt."""
-    live_rates = {r.name: f"{r.passes}/{len(r.attempts)}" for r in live.results} if live else {}
-    return pd.DataFrame(
-        [
-            {
-                "Scenario": r.name,
-                "This run": ("✅ " if r.passed else "❌ ") + f"{r.passes}/{len(r.attempts)}",
-                "Live": live_rates.get(r.name, "not run"),
-            }
-            for r in report.results
-        ],
-        columns=["Scenario", "This run", "Live"],
-    )
+def passed_word(passed: bool) -> str:
+    """A verdict in a word, never a symbol alone."""
+    return "Passed" if passed else "Failed"
+
+
+def live_rates(live: SuiteReport | None) -> dict[str, str]:
+    """Each scenario's pass rate in a run against the live prompt, e.g. {'books': '3/3'}."""
+    return {r.name: f"{r.passes}/{len(r.attempts)}" for r in live.results} if live else {}
 
 
 def scenario_outline(spec: Mapping[str, object]) -> str:
@@ -415,11 +522,6 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
             "Duration",
         ],
     )
-
-
-def _outcome_words(conversation: ConversationOverview) -> str:
-    done = ", ".join(outcome.value for outcome in conversation.outcomes)
-    return done or ("failed" if conversation.failed_turns else "talked")
 
 
 def counted(number: int, noun: str, plural: str | None = None) -> str:

@@ -17,7 +17,8 @@ st.header("API keys")
 st.caption(
     "Send a key as `Authorization: Bearer <key>`. A tenant's key reads that tenant and chats as its"
     " agent; an admin-wide key reaches every tenant. Keys from the API_KEYS variable work too and are"
-    " not listed here."
+    " not listed here. In local mode the API answers without a key only until the first key is made;"
+    " revoking keys does not reopen it."
 )
 if notice := st.session_state.pop("keys_notice", None):
     st.success(notice, icon=":material/check_circle:")
@@ -28,9 +29,10 @@ if secret := st.session_state.pop("keys_secret", None):
 with st.form("create_key", clear_on_submit=True):
     columns = st.columns([3, 3, 2], vertical_alignment="bottom")
     name = columns[0].text_input("Name", placeholder="who uses it, e.g. phone gateway")
+    # One tenant first: a key reaching every tenant is the exception, chosen on purpose.
     tenant = columns[1].selectbox(
         "Tenant",
-        [None, *tenants],
+        [*tenants, None],
         format_func=lambda t: "All tenants (admin-wide)" if t is None else tenants[t],
     )
     if columns[2].form_submit_button("Create key", type="primary"):

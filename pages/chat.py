@@ -12,28 +12,26 @@ from agent_core.agent.background import BackgroundTurn
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.domain import Tenant
 from agent_core.errors import ModelError, ModelUnavailableError, TurnStoppedError
+from agent_core.store.conversation_log import ConversationQuery
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 from dashboard import conversation_view, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
-from dashboard.views import (
-    conversation_label,
-    escape_markdown,
-    run_summary,
-)
+from dashboard.views import conversation_label, escape_markdown, event_gist, run_summary, short_time
 
 runtime = get_runtime()
 workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
+zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 conversation_key = session_key(tenant, "conversation")
 # The turn this session is answering, if any: it runs on its own thread (BackgroundTurn).
 running_key = session_key(tenant, "running_turn")
 
 
 def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
-    """New conversation, or one of this tenant's earlier ones."""
-    summaries = workspace.list_conversations(tenant.id, limit=30)
-    labels = {s.id: conversation_label(s) for s in summaries}
+    """New conversation, or one of this tenant's latest ones."""
+    latest = workspace.search_conversations(tenant.id, ConversationQuery(limit=30)).rows
+    labels = {c.id: conversation_label(c, zone) for c in latest}
     if conversation_key not in st.session_state:
         # A reload or a shared link reopens the conversation it names, if it is this tenant's.
         linked = _conversation_in_link(workspace, tenant)
@@ -46,7 +44,7 @@ def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
         "Conversation",
         options,
         index=options.index(current) if current in options else 0,
-        format_func=lambda c: "➕ New conversation" if c is None else labels[c],
+        format_func=lambda c: "New conversation" if c is None else labels[c],
     )
     st.session_state[conversation_key] = choice
     if choice is None:
@@ -163,7 +161,11 @@ def event_log(workspace: Workspace, tenant: Tenant) -> None:
         return
     for record in records:
         event = record.event
-        st.markdown(f"`{event.created_at:%H:%M:%S}` **{escape_markdown(event.name)}**")
+        gist = event_gist(event.name, event.payload)
+        st.markdown(
+            f"`{short_time(event.created_at, zone)}` **{escape_markdown(event.name)}**"
+            + (f" · {escape_markdown(gist)}" if gist else "")
+        )
         if record.runs:
             st.caption(run_summary(record))
 

@@ -51,7 +51,21 @@ if not records:
     st.info("No events match. Chat with the agent to create some.", icon=":material/inbox:")
     st.stop()
 st.caption(f"{len(records)} events (newest first)")
-st.dataframe(events_frame(records, zone), hide_index=True, width="stretch")
+picked = st.dataframe(
+    events_frame(records, zone),
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key=f"{key}:table",
+)
+if picked.selection.rows:
+    chosen = records[picked.selection.rows[0]].event
+    with st.container(border=True):
+        st.markdown(f"**#{chosen.seq} {chosen.name}** · {local_time(chosen.created_at, zone)}")
+        st.json(chosen.payload, expanded=True)
+else:
+    st.caption("Select an event to see everything it carried.")
 
 failed = [r for r in records if any(run.status is RunStatus.FAILED for run in r.runs)]
 st.subheader(f"Failed listener runs ({len(failed)})")

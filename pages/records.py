@@ -16,7 +16,7 @@ from agent_core.store.records import CONTACTS, NOTES, TOURS, Page, RecordQuery, 
 from agent_core.tenant_settings import settings_from
 from dashboard.filters import current_page, day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
-from dashboard.views import records_csv, records_frame, tour_change_line
+from dashboard.views import column_label, records_csv, records_frame, tour_change_line
 
 CSV_ROW_LIMIT = 200_000
 
@@ -45,7 +45,7 @@ def record_table(
     search = top[0].text_input("Search", key=f"{key}:search", placeholder="name, place, text…")
     with top[1]:
         days = day_range(date_label, f"{key}:days")
-    sort = top[2].selectbox("Sort by", list(spec.sortable), key=f"{key}:sort")
+    sort = top[2].selectbox("Sort by", list(spec.sortable), format_func=column_label, key=f"{key}:sort")
     descending = top[3].toggle("Desc.", key=f"{key}:desc")
     size = top[4].selectbox("Rows", [25, 50, 100, 250], index=1, key=f"{key}:size")
     query = RecordQuery(
@@ -197,7 +197,7 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
         )
         history = workspace.tour_history(tenant.id, chosen.id)
         for change in history:
-            st.caption(tour_change_line(change))
+            st.caption(tour_change_line(change, ZONE))
         if chosen.conversation_id is not None and st.button(
             "Open the conversation that booked it", key=session_key(tenant, "open_conversation")
         ):
@@ -211,31 +211,39 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
         action = st.radio(
             "Change", ["Move", "Cancel"], horizontal=True, key=session_key(tenant, "correct_action")
         )
-        with st.form(session_key(tenant, f"correct:{chosen.id}")):
-            if action == "Move":
-                new_date = st.date_input("New date", value=chosen.tour_date, format="YYYY-MM-DD")
-                new_place = st.text_input("New place", value=chosen.location, max_chars=100)
-            confirm = st.checkbox(f"Yes, {action.lower()} this booking; {chosen.customer_name} will be told")
-            if st.form_submit_button(f"{action} booking", type="primary"):
-                if not confirm:
-                    st.warning("Tick the confirmation first.")
-                    return
-                try:
-                    if action == "Move":
-                        changed = workspace.reschedule_tour(tenant.id, chosen.id, new_date, new_place)
-                        done = f"Moved to {changed.tour_date:%d %b %Y} in {changed.location}."
-                    else:
-                        workspace.cancel_tour(tenant.id, chosen.id)
-                        done = "Cancelled."
-                except AgentCoreError as exc:
-                    st.error(str(exc), icon=":material/warning:")
+        # The same pattern as every other change here: the button waits for its tick.
+        correction = session_key(tenant, f"correct:{chosen.id}")
+        if action == "Move":
+            new_date = st.date_input(
+                "New date", value=chosen.tour_date, format="YYYY-MM-DD", key=f"{correction}:date"
+            )
+            new_place = st.text_input(
+                "New place", value=chosen.location, max_chars=100, key=f"{correction}:place"
+            )
+        confirm = st.checkbox(
+            f"Yes, {action.lower()} this booking; {chosen.customer_name} will be told",
+            key=f"{correction}:{action}:confirm",
+        )
+        if st.button(f"{action} booking", type="primary", disabled=not confirm, key=f"{correction}:go"):
+            try:
+                if action == "Move":
+                    changed = workspace.reschedule_tour(tenant.id, chosen.id, new_date, new_place)
+                    done = f"Moved to {changed.tour_date:%d %b %Y} in {changed.location}."
                 else:
-                    corrected(f"{chosen.customer_name}'s booking: {done}")
+                    workspace.cancel_tour(tenant.id, chosen.id)
+                    done = "Cancelled."
+            except AgentCoreError as exc:
+                st.error(str(exc), icon=":material/warning:")
+            else:
+                corrected(f"{chosen.customer_name}'s booking: {done}")
 
 
 show_notice()
 bookings = settings.booking_noun_plural
-tours_tab, notes_tab, contacts_tab = st.tabs([bookings.capitalize(), "Notes", "Contacts"])
+# A keyed tab remembers which one is open: a correction's rerun stays on it.
+tours_tab, notes_tab, contacts_tab = st.tabs(
+    [bookings.capitalize(), "Notes", "Contacts"], key=session_key(tenant, "records_tab"), on_change="rerun"
+)
 with tours_tab:
     shown = record_table(
         bookings,

@@ -16,7 +16,7 @@ from agent_core.scenarios.spec import MAX_REPETITIONS
 from agent_core.tenant_settings import settings_from
 from dashboard import gate, render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
-from dashboard.views import comparison_frame, local_time, runs_frame, scenario_outline
+from dashboard.views import local_time, passed_word, runs_frame, scenario_outline
 
 NO_TOOL = "no tool"
 TABS, SCENARIOS_TAB, RUNS_TAB = "tab", "Scenarios", "Runs"
@@ -148,16 +148,14 @@ def scenario_list(stored: list[StoredScenario], latest: SuiteReport | None) -> N
     verdicts = {r.name: r.passed for r in latest.results} if latest else {}
     for row in stored:
         verdict = verdicts.get(row.name)
-        icon = (
-            ":material/error:"
-            if row.id in suite.unreadable
-            else ":material/help:"
-            if verdict is None
-            else ":material/check_circle:"
-            if verdict
-            else ":material/cancel:"
-        )
-        with st.expander(row.name, icon=icon):
+        if row.id in suite.unreadable:
+            icon, state = ":material/error:", "unreadable"
+        elif verdict is None:
+            icon, state = ":material/help:", "not run yet"
+        else:
+            icon = ":material/check_circle:" if verdict else ":material/cancel:"
+            state = passed_word(verdict)
+        with st.expander(f"{row.name} · {state.lower()}", icon=icon):
             if row.id in suite.unreadable:
                 st.error(f"This scenario cannot be read and fails every run: {suite.unreadable[row.id]}")
             if description := row.spec.get("description"):
@@ -193,8 +191,22 @@ def files_panel() -> None:
     )
     if not may_edit:
         return
-    uploaded = st.file_uploader("Import a YAML file", type=["yaml", "yml"], key=session_key(tenant, "upload"))
-    if uploaded is not None and st.button("Import", icon=":material/upload:"):
+    limit = get_runtime().settings.api_max_body_bytes
+    uploaded = st.file_uploader(
+        "Import a YAML file",
+        type=["yaml", "yml"],
+        key=session_key(tenant, "upload"),
+        # The smallest limit the uploader takes; the real one (the API's) is checked below.
+        max_upload_size=1,
+        help=f"At most {limit // 1024} KB, as through the API. Scenarios with a name already"
+        " in the suite replace it.",
+    )
+    if uploaded is not None and uploaded.size > limit:
+        st.error(
+            f"The file has {uploaded.size // 1024} KB; at most {limit // 1024} KB can be imported.",
+            icon=":material/warning:",
+        )
+    elif uploaded is not None and st.button("Import", icon=":material/upload:"):
         try:
             text = uploaded.getvalue().decode("utf-8", "replace")
             added, replaced = workspace.import_scenarios(tenant.id, text)
@@ -220,16 +232,13 @@ def runs_panel() -> None:
     )
     run = next(r for r in runs if r.id == chosen)
     report = SuiteReport.model_validate(run.report)
+    # Beside the latest run against the live prompt, unless this is that run.
     live = next((r for r in runs if r.target.startswith("live")), None)
     (st.success if run.passed else st.error)(
-        f"{run.summary} · {run.target} · model {run.model} · by {run.started_by}"
+        f"{passed_word(run.passed)}: {run.summary} · {run.target} · model {run.model} · by {run.started_by}"
     )
-    st.dataframe(
-        comparison_frame(report, SuiteReport.model_validate(live.report) if live else None),
-        hide_index=True,
-        use_container_width=True,
-    )
-    render.suite_report(report)
+    compared = SuiteReport.model_validate(live.report) if live and live.id != run.id else None
+    render.suite_report(report, compared)
 
 
 latest_live = next((SuiteReport.model_validate(r.report) for r in runs if r.target.startswith("live")), None)

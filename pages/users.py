@@ -6,7 +6,14 @@ import streamlit as st
 
 from agent_core.access.models import Action, UserRole
 from agent_core.errors import AgentCoreError
-from dashboard.state import get_runtime, get_workspace, require_page
+from dashboard.state import (
+    USERS_NOTICE,
+    USERS_SECRET,
+    get_runtime,
+    get_workspace,
+    require_page,
+    show_one_time_password,
+)
 from dashboard.views import users_frame
 
 workspace = get_workspace(get_runtime())
@@ -18,23 +25,30 @@ st.caption(
     "Admins manage everything; operators chat, edit prompts and replay events of their tenants;"
     " viewers read their tenants. Users are disabled, never deleted, so the audit log keeps its names."
 )
-if notice := st.session_state.pop("users_notice", None):
-    st.success(notice, icon=":material/check_circle:")
-if secret := st.session_state.pop("users_secret", None):
-    st.warning(
-        "Copy this one-time password now and hand it over; it is not shown again.", icon=":material/key:"
-    )
-    st.code(secret, language=None)
+show_one_time_password()
 
 users = workspace.list_users()
+first = not users
 if users:
     st.dataframe(users_frame(users, tenants), hide_index=True, width="stretch")
 else:
-    st.info("No users yet: the dashboard runs in local mode until you add the first admin.")
+    st.info(
+        "No users yet: the dashboard runs in local mode. The first user must be an admin: adding"
+        " them ends local mode at once, and from then on everyone signs in — you too, with the"
+        " one-time password shown here, which asks for a new password at first sign-in.",
+        icon=":material/info:",
+    )
 
-with st.expander("Add a user", expanded=not users), st.form("add_user", clear_on_submit=True):
+with st.expander("Add a user", expanded=first), st.form("add_user", clear_on_submit=True):
     email = st.text_input("Email")
-    role = st.selectbox("Role", roles, index=1)
+    role = st.selectbox(
+        "Role",
+        [UserRole.ADMIN.value] if first else roles,
+        index=0 if first else roles.index(UserRole.OPERATOR.value),
+        help="The first user is an admin, so someone can manage users once local mode ends."
+        if first
+        else None,
+    )
     assigned = st.multiselect(
         "Tenants (operators and viewers)", list(tenants), format_func=lambda t: tenants[t]
     )
@@ -47,8 +61,8 @@ with st.expander("Add a user", expanded=not users), st.form("add_user", clear_on
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
-            st.session_state["users_notice"] = f"Added {user.email} as {user.role.value}."
-            st.session_state["users_secret"] = password
+            st.session_state[USERS_NOTICE] = f"Added {user.email} as {user.role.value}."
+            st.session_state[USERS_SECRET] = password
             st.rerun()
 
 if users:
@@ -69,7 +83,7 @@ if users:
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")
             else:
-                st.session_state["users_notice"] = f"Saved {chosen.email}."
+                st.session_state[USERS_NOTICE] = f"Saved {chosen.email}."
                 st.rerun()
     confirm = st.checkbox(
         f"Yes, give {chosen.email} a new password and sign them out", key=f"reset:{chosen.id}"
@@ -80,6 +94,6 @@ if users:
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
-            st.session_state["users_notice"] = f"New one-time password for {chosen.email}."
-            st.session_state["users_secret"] = password
+            st.session_state[USERS_NOTICE] = f"New one-time password for {chosen.email}."
+            st.session_state[USERS_SECRET] = password
             st.rerun()

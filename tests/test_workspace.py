@@ -5,16 +5,19 @@ who made it. Prompt edits: validated, versioned, undoable, used by the very next
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
 
+from agent_core.access.authentication import LOCAL_PRINCIPAL
 from agent_core.access.forms import MAX_PROMPT_CHARS
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
 from agent_core.clock import FixedClock
 from agent_core.domain import EventName, RunStatus, StoredScenario, Tenant, TourStatus
 from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.store.base import Store
+from agent_core.store.sqlite import SqliteStore
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
 
@@ -282,6 +285,36 @@ def test_the_last_active_admin_cannot_be_demoted_or_disabled(tmp_path: object) -
     admin.add_user("second@example.com", "admin")
     assert admin.change_user(only.id, role="admin", tenants=[], disabled=True).disabled
     store.close()
+
+
+def test_in_local_mode_the_first_user_must_be_an_admin(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "first.sqlite3")
+    tenant = store.list_tenants()[0]
+    local = make_workspace(store, LOCAL_PRINCIPAL)
+    with pytest.raises(InvalidInputError, match="the first user must be an admin"):
+        local.add_user("ana@example.com", "operator", [tenant.id])
+    assert store.list_users() == [], "nothing was written"
+    local.add_user("boss@example.com", "admin")
+    local.add_user("ana@example.com", "operator", [tenant.id])
+    assert sorted(u.email for u in store.list_users()) == ["ana@example.com", "boss@example.com"]
+    store.close()
+
+
+def test_a_made_password_is_one_time_until_its_user_chooses_their_own(store: Store, tenant: Tenant) -> None:
+    suffix = uuid4().hex[:6]
+    admin = make_workspace(store)
+    user, one_time = admin.add_user(f"ana{suffix}@example.com", "operator", [tenant.id])
+    assert one_time is not None
+    assert store.get_user(user.id).must_change_password  # type: ignore[union-attr]
+    ana = make_workspace(store, user.principal())
+    ana.change_own_password(one_time, "a password of her own")
+    assert not store.get_user(user.id).must_change_password  # type: ignore[union-attr]
+    admin.reset_password(user.id)
+    assert store.get_user(user.id).must_change_password, "a reset hands out a one-time password again"  # type: ignore[union-attr]
+    chosen, _ = admin.add_user(
+        f"vic{suffix}@example.com", "viewer", [tenant.id], password="typed by the adder"
+    )
+    assert not chosen.must_change_password
 
 
 @pytest.mark.parametrize(

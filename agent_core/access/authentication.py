@@ -25,7 +25,7 @@ WRONG_CREDENTIALS = "the email or password is wrong"
 UNKNOWN_EMAIL = "an email that is no user's"
 """The audit target of a failed sign-in at an unknown email: what was typed is not kept (it
 may be a password typed into the wrong field)."""
-LOCAL_PRINCIPAL = Principal(PrincipalKind.LOCAL, "local mode", UserRole.ADMIN)
+LOCAL_PRINCIPAL = Principal(PrincipalKind.LOCAL, "the local admin", UserRole.ADMIN)
 _TOUCH_EVERY = timedelta(minutes=1)
 _RECHECK_SECONDS = 1.0
 

@@ -108,6 +108,12 @@ class User:
             self.id,
         )
 
+    @property
+    def must_change_password(self) -> bool:
+        """True while the user signs in with a one-time password an admin was given (made
+        for them, never changed by them): the dashboard asks for a new one first."""
+        return self.password_hash is not None and self.password_changed_at is None
+
     def summary(self) -> JsonDict:
         """What the audit log keeps of a user: never the password hash."""
         return {

@@ -127,7 +127,7 @@ def test_a_draft_goes_live_only_when_published_after_its_scenarios_pass(app: App
     publish(app)
     assert not app.exception
     assert "Version 2 is live: 5 of 5 scenarios passed" in app.success[0].value
-    assert any("Version 2" in e.label and "local mode" in e.label for e in app.expander)
+    assert any("Version 2" in e.label and "the local admin" in e.label for e in app.expander)
     app.switch_page("pages/chat.py").run()
     send(app, "Hello")
     assert "Hello! I'm Max, the night concierge of Demo Tours." in texts(app)
@@ -141,8 +141,8 @@ def test_a_failing_draft_is_blocked_with_its_failures_and_an_admin_overrides_wit
     publish(app)
     assert not app.exception
     assert "Not published: 4 of 5 scenarios passed against the draft" in app.error[0].value
-    assert any(e.label.startswith("Greets without using a tool · 0/1") for e in app.expander)
-    assert "❌ reply contains 'Demo Tours'" in texts(app)
+    assert any(e.label.startswith("Failed · Greets without using a tool · 0/1") for e in app.expander)
+    assert ":red-badge[Failed] reply contains 'Demo Tours'" in texts(app)
     app.text_input[0].input("Rebranding to Acme today")
     button(app, "Publish anyway").click().run()
     assert (
@@ -191,9 +191,11 @@ def test_the_events_page_lists_and_filters_what_happened(app: AppTest) -> None:
     send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
     app.switch_page("pages/events.py").run()
     frame = app.dataframe[0].value
-    assert {"chat.message.received", "tool.called", "chat.reply.sent"} <= set(frame["event"])
+    assert {"chat.message.received", "tool.called", "chat.reply.sent"} <= set(frame["Event"])
+    assert frame.loc[frame["Event"] == "tool.called", "About"].tolist() == ["book_tour"]
+    assert frame.loc[frame["Event"] == "tour.booked", "About"].tolist() == ["John Smith · 2027-03-15 · Paris"]
     app.multiselect[0].select("tool.called").run()
-    assert set(app.dataframe[0].value["event"]) == {"tool.called"}
+    assert set(app.dataframe[0].value["Event"]) == {"tool.called"}
 
 
 def test_user_text_is_shown_literally_never_as_html(app: AppTest) -> None:
@@ -227,31 +229,37 @@ def test_an_operator_moves_then_cancels_a_booking_from_the_records_page_and_it_i
     app.radio[0].set_value("Move").run()
     (new_date,) = [d for d in app.date_input if d.label == "New date"]
     new_date.set_value(date(2027, 3, 22))
-    app.checkbox[-1].check()
+    app.checkbox[-1].check().run()
     _submit(app, "Move booking")
     assert not app.exception
     assert "John Smith's booking: Moved to 22 Mar 2027 in Paris." in app.success[0].value
     assert app.dataframe[0].value["Date"].tolist() == [date(2027, 3, 22)]
     app.radio[0].set_value("Cancel").run()
-    app.checkbox[-1].check()
+    app.checkbox[-1].check().run()
     _submit(app, "Cancel booking")
     assert "John Smith's booking: Cancelled." in app.success[0].value
     assert app.dataframe[0].value["Status"].tolist() == ["cancelled"]
     assert any(
-        "moved from 2027-03-15 in Paris to 2027-03-22 in Paris by local mode" in c.value for c in app.caption
+        "moved from 2027-03-15 in Paris to 2027-03-22 in Paris by the local admin" in c.value
+        for c in app.caption
     )
     app.switch_page("pages/audit.py").run()
     actions = app.dataframe[0].value[["Action", "Who"]].values.tolist()
-    assert actions[:2] == [["tour.cancelled", "local mode"], ["tour.rescheduled", "local mode"]]
+    assert actions[:2] == [["tour.cancelled", "the local admin"], ["tour.rescheduled", "the local admin"]]
 
 
-def test_a_correction_needs_its_confirmation(app: AppTest) -> None:
+def test_a_correction_waits_for_its_confirmation(app: AppTest) -> None:
     app.run()
     send(app, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
     app.switch_page("pages/records.py").run()
-    app.radio[0].set_value("Cancel").run()
-    _submit(app, "Cancel booking")
-    assert "Tick the confirmation first." in app.warning[0].value
+    for action in ("Move", "Cancel"):
+        app.radio[0].set_value(action).run()
+        (button,) = [b for b in app.button if b.label == f"{action} booking"]
+        assert button.disabled, f"{action} is offered before its confirmation is ticked"
+        app.checkbox[-1].check().run()
+        (button,) = [b for b in app.button if b.label == f"{action} booking"]
+        assert not button.disabled
+        app.checkbox[-1].uncheck().run()
     assert app.dataframe[0].value["Status"].tolist() == ["booked"]
 
 
@@ -293,9 +301,9 @@ def test_a_conversation_lists_the_records_it_wrote_with_their_state_now(app: App
     (panel,) = [e for e in app.expander if e.label.startswith("Records this conversation wrote")]
     assert panel.label == "Records this conversation wrote (3)"
     lines = texts(app)
-    assert "booked John Smith · 2027-03-15 · Paris — now cancelled on 2027-03-15 in Paris" in lines
-    assert "noted: John prefers mornings" in lines
-    assert "cancelled John Smith · 2027-03-15 · Paris — now cancelled" in lines
+    assert "- booked John Smith · 2027-03-15 · Paris — cancelled since\n" in lines
+    assert "- noted: John prefers mornings\n" in lines
+    assert "- cancelled John Smith · 2027-03-15 · Paris\n" in lines, "said once, not twice"
 
 
 def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(app: AppTest) -> None:
@@ -330,11 +338,13 @@ def test_the_scenarios_page_runs_the_demo_suite_and_shows_the_run(app: AppTest) 
     button(app, "Run scenarios").click().run()
     assert not app.exception
     runs = app.dataframe[0].value
-    assert runs["Result"].tolist() == ["✅ 5 of 5 scenarios passed"]
+    assert runs[["Verdict", "Result"]].values.tolist() == [["Passed", "5 of 5 scenarios passed"]]
     assert runs["Tested"].tolist() == ["live (version 1)"]
-    comparison = app.dataframe[1].value
-    assert comparison["This run"].tolist() == ["✅ 1/1"] * 5
-    assert "✅ reply contains 'Demo Tours'" in texts(app)
+    assert len(app.dataframe) == 1, "the run against the live prompt is not compared with itself"
+    results = [e.label for e in app.expander if e.label.startswith(("Passed · ", "Failed · "))]
+    assert len(results) == 5, "each scenario's result is listed once"
+    assert all(label.startswith("Passed · ") and label.endswith("1/1 passed") for label in results)
+    assert ":green-badge[Passed] reply contains 'Demo Tours'" in texts(app)
 
 
 def test_a_scenario_is_added_from_the_form_and_a_nameless_one_is_refused(app: AppTest) -> None:
@@ -363,7 +373,7 @@ def test_a_conversation_is_turned_into_a_scenario_from_the_chat_page(app: AppTes
     assert "Saved scenario “Ana books Porto”" in app.success[0].value
     app.switch_page("pages/scenarios.py").run()
     assert "6 scenarios, by name." in texts(app)
-    assert any(e.label == "Ana books Porto" for e in app.expander)
+    assert any(e.label == "Ana books Porto · not run yet" for e in app.expander)
 
 
 def test_a_reload_or_a_shared_link_reopens_the_open_conversation(app: AppTest) -> None:
@@ -462,7 +472,7 @@ def test_a_turn_waiting_on_the_model_shows_its_progress_and_stops_when_asked(
         turn = app.session_state[f"running_turn:{DEMO_TENANT_ID}"]
         assert turn.wait_done(10)
         app.run()
-        assert app.error[0].value == "Not answered: stopped by local mode"
+        assert app.error[0].value == "Not answered: stopped by the local admin"
         assert [b.label for b in app.button if b.label == "Retry"] == ["Retry"]
         assert not app.chat_input[0].disabled
         server.enqueue(FakeCompletion(text="Here now."))

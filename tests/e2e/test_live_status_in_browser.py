@@ -82,7 +82,7 @@ def test_a_hanging_model_can_be_stopped_while_the_event_log_keeps_updating(
     shoot(page, "chat-thinking")
 
     page.get_by_role("button", name="Stop").click()
-    expect(page.get_by_text("Not answered: stopped by local mode")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Not answered: stopped by the local admin")).to_be_visible(timeout=30_000)
     expect(thinking).to_have_count(0)
     expect(page.get_by_text("chat.turn.failed")).to_be_visible(timeout=30_000)
     model.enqueue(FakeCompletion(text="Yes, I am here."))

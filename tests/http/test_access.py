@@ -86,7 +86,7 @@ def test_in_local_mode_the_api_is_open_and_health_shows_each_part(api: RunningAp
     assert api.client.get("/api/tenants").status_code == 200
     assert "checks" in api.client.get("/api/health").json()
     assert api.runtime.authenticator.local_mode()
-    assert LOCAL_PRINCIPAL.label == "local mode"
+    assert LOCAL_PRINCIPAL.label == "the local admin"
 
 
 # -- the dashboard's sign-in -----------------------------------------------------------

@@ -207,5 +207,5 @@ def test_a_running_turn_is_stopped_over_the_api_and_its_stream_says_so(
     assert not listener.is_alive()
     assert events[-1][0] == "error"
     assert events[-1][1]["error"]["code"] == "turn_stopped"
-    assert events[-1][1]["error"]["message"] == "stopped by local mode"
+    assert events[-1][1]["error"]["message"] == "stopped by the local admin"
     assert api.client.post(stop).status_code == 404, "it is no longer running"

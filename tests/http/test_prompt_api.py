@@ -20,7 +20,7 @@ def test_a_draft_is_tried_then_blocked_then_fixed_and_published(api: RunningApi)
     assert client.get(f"{BASE}/prompt/draft").status_code == 404
     saved = client.put(f"{BASE}/prompt/draft", json={"prompt": "You are Max, the host of Acme."})
     assert saved.status_code == 200
-    assert (saved.json()["baseVersion"], saved.json()["author"]) == (1, "local mode")
+    assert (saved.json()["baseVersion"], saved.json()["author"]) == (1, "the local admin")
     run = client.post(f"{BASE}/scenario-runs", json={"target": "draft", "repetitions": 2})
     assert run.status_code == 201
     assert (run.json()["passed"], run.json()["summary"]) == (False, "4 of 5 scenarios passed")
