@@ -9,6 +9,7 @@ and exit status 2, and the server shuts down as `vam api` does (agent_core.http.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -21,12 +22,20 @@ from agent_core.runtime import describe_store, shared_runtime
 from agent_core.settings import Settings
 
 
+def streamlit_font_url() -> str | None:
+    """Where Streamlit serves the dashboard's font (Source Sans; its file name carries a hash
+    that changes with each release), so the sign-in page looks like the dashboard."""
+    media = Path(st.__file__).parent / "static" / "static" / "media"
+    found = sorted(media.glob("SourceSansVF-Upright*.woff2"))
+    return f"/static/media/{found[0].name}" if found else None
+
+
 def create_app(settings: Settings) -> Any:
     """The dashboard with the API and sign-in beside it (and single sign-on when configured)."""
     return st.App(
         "streamlit_app.py",
         secrets=streamlit_secrets(settings),
-        routes=dashboard_routes(),
+        routes=dashboard_routes(font_url=streamlit_font_url()),
         middleware=dashboard_middleware(),
         lifespan=api_lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -53,6 +62,7 @@ def main() -> int:
         host=settings.host,
         port=settings.port,
         graceful_seconds=settings.shutdown_grace_seconds,
+        own_logging=False,
     )
     return 0
 

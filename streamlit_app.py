@@ -8,7 +8,7 @@ import streamlit as st
 
 from agent_core.access.models import Action, PrincipalKind
 from agent_core.errors import InvalidInputError
-from agent_core.http.account import SIGN_OUT_PATH
+from agent_core.http.account import PRODUCT_ICON, SIGN_OUT_PATH
 from agent_core.runtime import Runtime
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
@@ -24,7 +24,8 @@ from dashboard.views import escape_markdown
 
 PICKER_KEY = "tenant_picker"
 
-st.set_page_config(page_title="Voice Assistant Mini", page_icon=":material/support_agent:", layout="wide")
+# A file of ours: a Material icon here made every page fetch it from a font host, offline too.
+st.set_page_config(page_title="Voice Assistant Mini", page_icon=str(PRODUCT_ICON), layout="wide")
 
 
 def _parse(value: str | None) -> UUID | None:
@@ -168,6 +169,11 @@ if runtime.agent.model.name.startswith("demo"):
     )
 else:
     st.sidebar.caption(f"Model: {runtime.agent.model.name}")
+st.sidebar.markdown(
+    '<a href="/api/docs" target="_blank">API reference</a>',
+    unsafe_allow_html=True,
+    help="The HTTP API's routes, in a new tab",
+)
 with st.sidebar:
     status_panel(runtime)
 

@@ -4,6 +4,7 @@ session to the form. The dashboard script checks the session again on every run.
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Callable
 from importlib.resources import files
@@ -38,6 +39,9 @@ _OPEN_PREFIXES = (
 _FAVICONS = ("/favicon.png", "/favicon.ico")
 
 _PAGE = files("agent_core.http").joinpath("sign_in.html").read_text("utf-8")
+PRODUCT_ICON = files("agent_core.http").joinpath("icon.png")
+"""The product's icon (the dashboard's favicon too): a file here, so no page fetches one."""
+_ICON_URL = "data:image/png;base64," + base64.b64encode(PRODUCT_ICON.read_bytes()).decode("ascii")
 
 
 def safe_next(target: str | None) -> str:
@@ -53,13 +57,34 @@ def client_address(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def sign_in_page(next_path: str, *, message: str = "", email: str = "", sso: bool = False) -> str:
-    """The sign-in form, with an error message and a single-sign-on link when configured."""
+def sign_in_page(
+    next_path: str,
+    *,
+    message: str = "",
+    notice: str = "",
+    email: str = "",
+    sso: bool = False,
+    font_url: str | None = None,
+) -> str:
+    """The sign-in form, with an error message or a notice, a single-sign-on link when
+    configured, and the dashboard's own font when its URL is known."""
+    shown = ""
+    if message:
+        shown = f'<p class="error" role="alert">{html.escape(message)}</p>'
+    elif notice:
+        shown = f'<p class="notice" role="status">{html.escape(notice)}</p>'
+    font = (
+        f'@font-face{{font-family:"Source Sans";src:url("{html.escape(font_url)}") format("woff2")}}'
+        if font_url
+        else ""
+    )
     return _PAGE.format(
         action=SIGN_IN_PATH,
+        icon=_ICON_URL,
+        font=font,
         next=html.escape(safe_next(next_path)),
         email=html.escape(email),
-        message=f'<p class="error" role="alert">{html.escape(message)}</p>' if message else "",
+        message=shown,
         sso='<p class="hint"><a href="/?sso=1">Sign in with single sign-on</a></p>' if sso else "",
     )
 
@@ -75,8 +100,13 @@ def _same_origin(request: Request) -> bool:
 class AccountRoutes:
     """The sign-in form, its post, and sign-out."""
 
-    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+    def __init__(self, runtime: Callable[[], Runtime], font_url: str | None = None) -> None:
         self._runtime = runtime
+        self._font_url = font_url
+
+    def _page(self, next_path: str, **shown: str) -> str:
+        sso = self._runtime().settings.sso_configured
+        return sign_in_page(next_path, sso=sso, font_url=self._font_url, **shown)
 
     def routes(self) -> list[Route]:
         """The account routes to mount beside the dashboard."""
@@ -90,9 +120,8 @@ class AccountRoutes:
         runtime = self._runtime()
         if await run_in_threadpool(runtime.authenticator.local_mode):
             return RedirectResponse("/", 303)
-        return HTMLResponse(
-            sign_in_page(request.query_params.get("next", "/"), sso=runtime.settings.sso_configured)
-        )
+        signed_out = "You are signed out." if "signed-out" in request.query_params else ""
+        return HTMLResponse(self._page(request.query_params.get("next", "/"), notice=signed_out))
 
     async def sign_in(self, request: Request) -> Response:
         runtime = self._runtime()
@@ -100,23 +129,22 @@ class AccountRoutes:
         async for chunk in request.stream():
             body += chunk
             if len(body) > _MAX_FORM_BYTES:
-                return HTMLResponse(sign_in_page("/", message="The form is too large."), 413)
+                return HTMLResponse(self._page("/", message="The form is too large."), 413)
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         email, password = fields.get("email", ""), fields.get("password", "")
         next_path = safe_next(fields.get("next"))
-        sso = runtime.settings.sso_configured
         if not _same_origin(request):
-            page = sign_in_page(next_path, message="Sign in from this site's own page.", sso=sso)
+            page = self._page(next_path, message="Sign in from this site's own page.")
             return HTMLResponse(page, 403)
         try:
             signed_in = await run_in_threadpool(
                 runtime.authenticator.sign_in, email, password, client_address(request.scope)
             )
         except ThrottledError as exc:
-            page = sign_in_page(next_path, message=f"Sign-in paused: {exc}.", email=email, sso=sso)
+            page = self._page(next_path, message=f"Sign-in paused: {exc}.", email=email)
             return HTMLResponse(page, 429, headers={"Retry-After": str(exc.retry_after)})
         except SignInError as exc:
-            page = sign_in_page(next_path, message=f"Could not sign in: {exc}.", email=email, sso=sso)
+            page = self._page(next_path, message=f"Could not sign in: {exc}.", email=email)
             return HTMLResponse(page, 401)
         response = RedirectResponse(next_path, 303)
         response.set_cookie(
@@ -134,7 +162,7 @@ class AccountRoutes:
         runtime = self._runtime()
         await run_in_threadpool(runtime.authenticator.sign_out, request.cookies.get(SESSION_COOKIE))
         # Streamlit's own logout route clears a single-sign-on identity as well.
-        target = "/auth/logout" if SSO_COOKIE in request.cookies else SIGN_IN_PATH
+        target = "/auth/logout" if SSO_COOKIE in request.cookies else f"{SIGN_IN_PATH}?signed-out"
         response = RedirectResponse(target, 303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response

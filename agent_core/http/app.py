@@ -15,9 +15,10 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
 from agent_core.http.account import AccountRoutes, DashboardGate
+from agent_core.http.api_docs import ApiDocs
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.hosts import AllowedHosts
 from agent_core.http.routes import ApiRoutes
@@ -25,9 +26,9 @@ from agent_core.runtime import Runtime, close_shared_runtime, shared_runtime
 from agent_core.settings import Settings
 
 
-def api_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[Route]:
-    """The API's routes over a runtime provider."""
-    return ApiRoutes(runtime).routes()
+def api_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[BaseRoute]:
+    """The API's reference page, then the API's routes over a runtime provider."""
+    return [*ApiDocs(runtime).routes(), *ApiRoutes(runtime).routes()]
 
 
 @asynccontextmanager
@@ -52,9 +53,12 @@ def api_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Midd
     return [Middleware(AllowedHosts, runtime=runtime)]
 
 
-def dashboard_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[BaseRoute]:
-    """What serves beside the dashboard: sign-in and sign-out, then the API."""
-    return [*AccountRoutes(runtime).routes(), *api_routes(runtime)]
+def dashboard_routes(
+    runtime: Callable[[], Runtime] = shared_runtime, font_url: str | None = None
+) -> list[BaseRoute]:
+    """What serves beside the dashboard: sign-in and sign-out (in the dashboard's font, at
+    `font_url`, when given), then the API."""
+    return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime)]
 
 
 def dashboard_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:

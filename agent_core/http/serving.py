@@ -25,6 +25,7 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from agent_core.runtime import shared_runtime
 
@@ -47,16 +48,26 @@ class _GracefulServer(uvicorn.Server):
 
 
 def serve(
-    app: Any, *, host: str, port: int, graceful_seconds: float, factory: bool = False, workers: int = 1
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    graceful_seconds: float,
+    factory: bool = False,
+    workers: int = 1,
+    own_logging: bool = True,
 ) -> None:
     """Serve `app` (an ASGI app, or an import string; an import string with several
-    `workers`) until a signal, then shut down cleanly."""
+    `workers`) until a signal, then shut down cleanly. Without `own_logging` uvicorn adds no
+    log handlers: the app's (Streamlit's) already print its lines, and both would print each
+    request twice."""
     config = uvicorn.Config(
         app,
         factory=factory,
         host=host,
         port=port,
         timeout_graceful_shutdown=max(1, int(graceful_seconds)),
+        log_config=LOGGING_CONFIG if own_logging else None,
     )
     if workers > 1:
         _supervise(config, workers)

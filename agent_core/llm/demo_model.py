@@ -212,6 +212,7 @@ _TODAY = re.compile(r"\bToday is \w+ (?P<day>\d{1,2} \w+ \d{4})")
 _ORDER = re.compile(r"\bNumeric dates like \S+ are (?P<order>day/month|month/day)\b")
 _CONFIRMED_NAME = re.compile(r"book a tour for (?P<name>.+?) on ")
 _PERSONA = re.compile(r"\bYou are ([^.\n]{2,120})[.\n]")
+_BOOKING_WORDS = re.compile(r"This business calls a booking (an?) ([^(]{1,30}) \(")
 
 # The model's questions start with one of these; an answer to one continues that request.
 _BOOKING_QUESTION = "To book the tour I still need"
@@ -806,10 +807,19 @@ def _small_talk(system: str, text: str) -> str:
 def _greeting(system: str) -> str:
     persona = _PERSONA.search(system)
     intro = f"Hello! I'm {persona.group(1)}." if persona else "Hello!"
+    # A business whose bookings are not tours says so in the system message (BOOKING_WORDS).
+    words = _BOOKING_WORDS.search(system)
+    booking, example = (
+        (
+            f"{words.group(1)} {words.group(2)}",
+            f"Book {words.group(1)} {words.group(2)} for John Smith on March 15.",
+        )
+        if words
+        else ("a tour", "Book a tour for John Smith on March 15 in Paris.")
+    )
     return (
-        f"{intro} I can book a tour, look up, move or cancel a booking, take a note, or update"
-        " contact details. For example:"
-        ' "Book a tour for John Smith on March 15 in Paris."'
+        f"{intro} I can book {booking}, look up, move or cancel a booking, take a note, or update"
+        f' contact details. For example: "{example}"'
     )
 
 

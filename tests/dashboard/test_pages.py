@@ -325,6 +325,10 @@ def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(a
     assert (
         "Try: “Book an appointment for Ana Silva on 2027-01-10 at the Harbour Clinic.”" in app.info[0].value
     )
+    send(app, "Hello, what can you help me with?")
+    greeting = texts(app)
+    assert "I can book an appointment" in greeting
+    assert "tour" not in greeting.lower(), "the clinic's assistant speaks of appointments"
     app.switch_page("pages/audit.py").run()
     assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"
 

@@ -59,6 +59,7 @@ def test_an_operator_signs_in_sees_only_its_tenant_and_signs_out(page: Page, sit
     shoot(page, "signed-in-operator")
     page.get_by_role("link", name="Sign out").click()
     expect(page.get_by_label("Password")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
     page.goto(site)
     expect(page.get_by_label("Password")).to_be_visible(timeout=30_000)
 

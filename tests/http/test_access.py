@@ -134,8 +134,9 @@ def test_signing_in_sets_an_http_only_cookie_and_goes_back_where_the_user_was(si
     assert principal.label == "ana@example.com"
     assert site.client.get("/").status_code != 303  # the gate lets the session through
     out = site.client.get("/account/sign-out")
-    assert out.headers["location"] == "/account/sign-in"
+    assert out.headers["location"] == "/account/sign-in?signed-out"
     assert site.runtime.authenticator.session_principal(token) is None
+    assert "You are signed out." in site.client.get(out.headers["location"]).text
 
 
 def test_a_wrong_password_is_a_401_page_and_the_sixth_try_is_paused(site: RunningApi) -> None:
