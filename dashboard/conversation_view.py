@@ -11,15 +11,18 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
 from agent_core.errors import AgentCoreError
+from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 from dashboard import render
-from dashboard.state import session_key
+from dashboard.state import get_runtime, session_key
 from dashboard.views import (
     booking_since,
     chat_items,
     claims_held_back,
     escape_markdown,
+    last_attempts,
     records_touched,
+    short_time,
     unanswered_messages,
 )
 
@@ -33,6 +36,8 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
     records_panel(workspace, tenant, calls)
     scenario_button(workspace, tenant, conversation_id)
     turns = workspace.turns(tenant.id, conversation_id)
+    attempts = last_attempts(turns)
+    zone = settings_from(tenant.settings).zone(get_runtime().settings.zone)
     unanswered = unanswered_messages(turns)
     held_back = claims_held_back(turns)
     may_retry = retry and workspace.may(Action.CHAT, tenant.id)
@@ -43,10 +48,13 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
             with st.chat_message("assistant", avatar=":material/build:"):
                 render.tool_call(item.tool)
             continue
-        with st.chat_message(item.role):
-            render.text(item.text)
         if item.role == "user":
             asked += 1
+        with st.chat_message(item.role):
+            render.text(item.text)
+            if item.role == "user" and asked in attempts:
+                st.caption(short_time(attempts[asked].started_at, zone))
+        if item.role == "user":
             if asked in unanswered:
                 failed = unanswered[asked]
                 offered = may_retry and failed.id == turns[-1].id

@@ -35,8 +35,10 @@ def day_range(
 def current_page(key: str, filters: tuple[Hashable, ...]) -> int:
     """The page to show of the list under `key` (its `st.pagination` key is `key:page`).
 
-    New filters are a new list: it starts on its first page, not on the old page number."""
+    New filters are a new list: it starts on its first page, not on the old page number.
+    The old number is dropped rather than set to 1: a widget with a value set through Session
+    State and a default of its own makes Streamlit log a warning with its stack trace."""
     if st.session_state.get(f"{key}:filters") != filters:
         st.session_state[f"{key}:filters"] = filters
-        st.session_state[f"{key}:page"] = 1
+        st.session_state.pop(f"{key}:page", None)
     return max(1, int(st.session_state.get(f"{key}:page", 1)))

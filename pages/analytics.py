@@ -15,6 +15,8 @@ from dashboard.filters import day_range
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 from dashboard.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
 
+CHART_HEIGHT = 280
+
 runtime = get_runtime()
 workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
@@ -73,8 +75,18 @@ st.caption(
 )
 
 st.subheader("Per day")
-st.bar_chart(per_day, x="Day", y=["Turns", "Failed turns"], color=["#1f77b4", "#d62728"], stack=False)
-st.bar_chart(per_day, x="Day", y="Conversations")
+# Days as ISO text: a category axis gives each day a bar of its own width (on a time axis one
+# active day was a 1-px line) and keeps the order; every chart the same height.
+chart_days = per_day.assign(Day=per_day["Day"].map(lambda day: day.isoformat()))
+st.bar_chart(
+    chart_days,
+    x="Day",
+    y=["Turns", "Failed turns"],
+    color=["#2563eb", "#d62728"],
+    stack=False,
+    height=CHART_HEIGHT,
+)
+st.bar_chart(chart_days, x="Day", y="Conversations", color="#2563eb", height=CHART_HEIGHT)
 
 left, right = st.columns(2)
 with left:
@@ -83,7 +95,16 @@ with left:
     if tools.empty:
         st.caption("No tool calls in these days.")
     else:
-        st.bar_chart(tools, x="Tool", y=["Calls", "Failed"], stack=False)
+        # Sideways, so tool names are read in full.
+        st.bar_chart(
+            tools,
+            x="Tool",
+            y=["Calls", "Failed"],
+            color=["#2563eb", "#d62728"],
+            stack=False,
+            horizontal=True,
+            height=CHART_HEIGHT,
+        )
         st.dataframe(tools, hide_index=True, width="stretch")
 with right:
     st.subheader("Latency (ms)")

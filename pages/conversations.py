@@ -75,6 +75,11 @@ else:
         conversations_frame(page.rows, zone),
         hide_index=True,
         width="stretch",
+        # The message takes the room; the numbers need little (all columns fit at 1,400 px).
+        column_config={
+            "First message": st.column_config.TextColumn(width="large"),
+            **{n: st.column_config.Column(width="small") for n in ("Turns", "Unanswered", "Tokens")},
+        },
         on_select="rerun",
         selection_mode="single-row",
         key=f"{key}:table",
@@ -92,8 +97,12 @@ if opened:
     else:
         st.divider()
         st.subheader("Transcript")
-        st.caption(
-            f"Link to this conversation: add `?conversation={conversation_id}` to this page's address,"
-            " or open it in the Chat page to continue it."
+        link, go = st.columns([4, 1], vertical_alignment="center")
+        link.caption(
+            f"Link to this conversation: add `?conversation={conversation_id}` to this page's address."
         )
+        if go.button("Open in Chat", icon=":material/chat:", help="Continue this conversation"):
+            st.session_state[session_key(tenant, "conversation")] = conversation_id
+            st.query_params.pop("conversation", None)
+            st.switch_page("pages/chat.py")
         conversation_view.show(workspace, tenant, conversation_id, retry=False)

@@ -76,14 +76,15 @@ def record_table(
         return None
     pages = -(-total // size)
     if st.session_state.get(page_key, 1) != page_number:
-        st.session_state[page_key] = page_number
+        # Dropped, not set: the pagination below starts again on `page_number` (see current_page).
+        st.session_state.pop(page_key, None)
     first = (page_number - 1) * size + 1
     noun = label if total != 1 else label.removesuffix("s")
     st.caption(f"{total:,} {noun} · showing {first:,}–{first + len(page.rows) - 1:,}")
     st.dataframe(records_frame(page.rows, ZONE, REGION), hide_index=True, width="stretch")
     bottom = st.columns([4, 2])
     with bottom[0]:
-        st.pagination(pages, key=page_key)
+        st.pagination(pages, default=page_number, key=page_key)
     bottom[1].download_button(
         f"Download {label} as CSV",
         data=csv_export(lister, query),

@@ -61,7 +61,9 @@ with st.expander("Add a user", expanded=first), st.form("add_user", clear_on_sub
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
-            st.session_state[USERS_NOTICE] = f"Added {user.email} as {user.role.value}."
+            st.session_state[USERS_NOTICE] = f"Added {user.email} as {user.role.value}." + (
+                " Local mode has ended: sign in as them with the one-time password below." if first else ""
+            )
             st.session_state[USERS_SECRET] = password
             st.rerun()
 

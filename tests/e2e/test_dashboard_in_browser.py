@@ -166,3 +166,33 @@ def test_a_draft_is_tried_in_the_sandbox_blocked_by_its_scenarios_then_fixed_and
         timeout=30_000
     )
     shoot(page, "scenarios")
+
+
+def test_records_stays_on_its_tab_after_a_correction_and_a_tenant_switch_leaves_no_warning(
+    page: Page, dashboard_url: str
+) -> None:
+    page.goto(f"{dashboard_url}/?tenant={DEMO_TENANT_ID}")
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    send(page, "Update contact info for Lena Park: email is lena@example.com")
+    expect(page.get_by_text("update_contact_info succeeded")).to_be_visible(timeout=30_000)
+    assert "conversation=" in page.url
+
+    page.get_by_role("link", name="Records").click()
+    expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Contacts").click()
+    page.get_by_text("Correct a contact").click()
+    page.get_by_label("Contact", exact=True).click()
+    page.get_by_role("option", name="Lena Park").click()
+    page.get_by_label("Name", exact=True).fill("Lena Park-Yoon")
+    page.get_by_role("button", name="Save contact").click()
+    expect(page.get_by_text("Saved Lena Park-Yoon; the CRM is told.")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("tab", selected=True)).to_have_text("Contacts")
+    shoot(page, "records-contacts-corrected")
+
+    page.get_by_role("link", name="Chat").click()
+    expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+    page.get_by_test_id("stSidebar").get_by_label("Tenant").click()
+    page.get_by_role("option", name="Harbour Clinic").click()
+    expect(page.get_by_role("heading", name="Chat · Harbour Clinic")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("not one of this tenant's")).to_have_count(0)
+    assert "conversation=" not in page.url
