@@ -13,7 +13,7 @@ POSTGREST_STAMP := $(POSTGREST_DIR)/node_modules/.installed
 
 API_PORT ?= 8000
 
-.PHONY: help run api migrate test lint format typecheck pytest bench bench-all clean
+.PHONY: help run api migrate test lint format typecheck pytest bench bench-all screenshots clean
 
 # Every benchmark, each a module of benchmarks/ that prints a Markdown table.
 BENCHMARKS := agent_loop access conversation_log records_page prompt_cache_and_bus scenarios understanding api_load api_scale
@@ -70,6 +70,9 @@ pytest: $(DEV_STAMP) $(POSTGREST_STAMP)  ## The tests alone (one: make pytest AR
 	$(BIN)/pytest $(ARGS)
 
 test: lint typecheck pytest  ## Everything CI runs: lint, types, every test
+
+screenshots: $(DEV_STAMP)  ## Redraw docs/screenshots/ from the Chromium tests (every page, admin and operator)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -m browser tests/e2e
 
 bench: $(DEV_STAMP)  ## The agent loop's cost per turn, alone and on each store (about a minute)
 	$(BIN)/python -m benchmarks.agent_loop

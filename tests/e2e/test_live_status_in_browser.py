@@ -46,7 +46,9 @@ def test_a_failed_answer_is_marked_red_and_retried_once_the_model_is_back(
     model.enqueue(FakeCompletion(text="Hello! How can I help you today?"))
     page.get_by_role("button", name="Retry").click()
     # While the page redraws, the streamed answer and the redrawn history may both show it.
-    expect(page.get_by_text("Hello! How can I help you today?")).to_have_count(1, timeout=30_000)
+    # Once in the conversation (the event log beside it quotes replies too).
+    replies = page.get_by_test_id("stChatMessage")
+    expect(replies.get_by_text("Hello! How can I help you today?")).to_have_count(1, timeout=30_000)
     expect(page.get_by_text("Not answered", exact=False)).to_have_count(0)
     conversation = page.url.split("conversation=")[1].split("&")[0]
 
@@ -87,5 +89,7 @@ def test_a_hanging_model_can_be_stopped_while_the_event_log_keeps_updating(
     expect(page.get_by_text("chat.turn.failed")).to_be_visible(timeout=30_000)
     model.enqueue(FakeCompletion(text="Yes, I am here."))
     page.get_by_role("button", name="Retry").click()
-    expect(page.get_by_text("Yes, I am here.")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("stChatMessage").get_by_text("Yes, I am here.")).to_have_count(
+        1, timeout=30_000
+    )
     expect(page.get_by_text("Far too late.")).to_have_count(0)
