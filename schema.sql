@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 15), for a new database: paste it into a Supabase
+-- The whole current schema (version 16), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -747,7 +747,10 @@ CREATE OR REPLACE FUNCTION public.app_search_conversations(
       AND (p_low IS NULL OR c.created_at >= p_low)
       AND (p_high IS NULL OR c.created_at < p_high)
       AND (p_outcome IS NULL OR CASE p_outcome
-          WHEN 'failed' THEN c.unanswered > 0 WHEN 'booked' THEN c.booked WHEN 'cancelled' THEN c.cancelled
+          WHEN 'failed' THEN c.unanswered > 0 OR EXISTS (
+              SELECT 1 FROM public.tool_calls k WHERE k.tenant_id = p_tenant AND k.conversation_id = c.id
+                AND k.status = 'failed')
+          WHEN 'booked' THEN c.booked WHEN 'cancelled' THEN c.cancelled
           WHEN 'moved' THEN c.moved WHEN 'noted' THEN c.noted WHEN 'updated' THEN c.updated END)
     ORDER BY c.updated_at DESC, c.id LIMIT p_limit OFFSET p_offset;
 $$;
@@ -1335,11 +1338,13 @@ END
 $$;
 
 -- Demo tenants (same rows as agent_core/store/demo_data.py).
-INSERT INTO public.tenants (id, name, system_prompt) VALUES
+INSERT INTO public.tenants (id, name, system_prompt, settings) VALUES
     ('00000000-0000-0000-0000-000000000001', 'Demo Tours',
-     'You are Ava, the booking assistant of Demo Tours, a walking-tour company. Help callers book tours, take notes about their preferences and keep their contact details up to date. Be brief and friendly.'),
+     'You are Ava, the booking assistant of Demo Tours, a walking-tour company. Help callers book tours, take notes about their preferences and keep their contact details up to date. Be brief and friendly.',
+     '{}'),
     ('00000000-0000-0000-0000-000000000002', 'Harbour Clinic',
-     'You are Sam, the front-desk assistant of Harbour Clinic. Book visits, note patient preferences and keep contact details current. Be calm and precise.')
+     'You are Sam, the front-desk assistant of Harbour Clinic. Book visits, note patient preferences and keep contact details current. Be calm and precise.',
+     '{"booking_noun": "appointment", "booking_noun_plural": "appointments", "example": "Book an appointment for Ana Silva on 2027-03-15 in Porto."}')
 ON CONFLICT (id) DO NOTHING;
 
 INSERT INTO public.prompt_versions (tenant_id, version, prompt, author)
@@ -1371,7 +1376,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 14.
+-- This file is migrations 1 to 16.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1387,5 +1392,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (12, 'prompt_publish_check'),
     (13, 'sign_in_attempts'),
     (14, 'withheld_claims'),
-    (15, 'scale_out')
+    (15, 'scale_out'),
+    (16, 'dashboard_words')
 ON CONFLICT (version) DO NOTHING;

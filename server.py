@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from agent_core.errors import AgentCoreError
 from agent_core.http.app import api_lifespan, dashboard_middleware, dashboard_routes, streamlit_secrets
@@ -32,6 +33,11 @@ def streamlit_font_url() -> str | None:
 
 def create_app(settings: Settings) -> Any:
     """The dashboard with the API and sign-in beside it (and single sign-on when configured)."""
+    # The menu is streamlit_app.py's st.navigation, which turns Streamlit's older "every file
+    # in pages/ is a page" mode off — but only once it has run: a server's first visitor
+    # arriving at a page's address (/records, say) got that page alone, with no sign-in
+    # check of the entry point, no tenant picker and a menu of file names. Off from the start.
+    PagesManager.uses_pages_directory = False
     return st.App(
         "streamlit_app.py",
         secrets=streamlit_secrets(settings),

@@ -59,6 +59,13 @@ class TenantSettings(BaseModel):
     booking_noun: str = text_field(1, 30, default="tour", description="e.g. appointment")
     booking_noun_plural: str = text_field(1, 30, default="tours")
     example: str | None = text_field(0, 300, default=None, description="The chat's example request")
+
+    @property
+    def a_booking(self) -> str:
+        """The booking noun with its article: 'a tour', 'an appointment'."""
+        article = "an" if self.booking_noun[:1].lower() in "aeiou" else "a"
+        return f"{article} {self.booking_noun}"
+
     phone_region: str | None = Field(
         default=None,
         description=(

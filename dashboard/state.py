@@ -13,6 +13,7 @@ from agent_core.errors import AgentCoreError
 from agent_core.http.account import SESSION_COOKIE, SIGN_IN_PATH
 from agent_core.runtime import Runtime, shared_runtime
 from agent_core.workspace import Workspace
+from dashboard.passwords import choose_password_screen
 
 TENANT_KEY = "tenant_id"
 # What the Users page says after adding a user or resetting a password, for its next run.
@@ -115,6 +116,10 @@ def get_workspace(runtime: Runtime) -> Workspace:
     workspace = find_workspace(runtime)
     if workspace is None:
         signed_out_screen(runtime)
+        st.stop()
+    # Checked here too: a page opened by its own address can run without the entry point.
+    if must_choose_password(runtime, workspace):
+        choose_password_screen(workspace)
         st.stop()
     return workspace
 

@@ -128,6 +128,7 @@ _COLUMN_LABELS = {
     "phone": "Phone",
     "created_at": "Created",
     "updated_at": "Updated",
+    "conversation_id": "Conversation",
     "id": "Reference",
 }
 
@@ -152,8 +153,8 @@ def _record_values(row: Tour | Note | Contact, zone: tzinfo, phone_region: str |
         value = getattr(row, name)
         if name in ("created_at", "updated_at") and value is not None:
             value = local_time(value, zone)
-        elif name == "id":
-            value = str(value)
+        elif name in ("id", "conversation_id"):
+            value = str(value) if value is not None else None
         elif name == "status":
             value = getattr(value, "value", value)
         elif name == "phone" and value:

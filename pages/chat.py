@@ -74,9 +74,9 @@ def example_hint(tenant: Tenant) -> str:
     settings = settings_from(tenant.settings)
     if settings.example:
         return f"Start a conversation. Try: “{settings.example}”"
-    noun = settings.booking_noun
     return (
-        f"Start a conversation. Try: “I want to book a {noun} for John Smith on 2027-03-15 in Paris.”,"
+        f"Start a conversation. Try: “I want to book {settings.a_booking} for John Smith on"
+        " 2027-03-15 in Paris.”,"
         f" “Please note that the client prefers mornings.” or"
         " “Update contact info for Sarah Jones: email is sarah@example.com.”"
     )

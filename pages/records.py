@@ -81,7 +81,22 @@ def record_table(
     first = (page_number - 1) * size + 1
     noun = label if total != 1 else label.removesuffix("s")
     st.caption(f"{total:,} {noun} · showing {first:,}–{first + len(page.rows) - 1:,}")
-    st.dataframe(records_frame(page.rows, ZONE, REGION), hide_index=True, width="stretch")
+    frame = records_frame(page.rows, ZONE, REGION)
+    if "Conversation" in frame.columns:
+        # Whose a record is: the conversation that wrote it, one click away.
+        frame["Conversation"] = frame["Conversation"].map(
+            lambda c: f"/conversations?tenant={tenant.id}&conversation={c}" if c else None
+        )
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Conversation": st.column_config.LinkColumn(
+                display_text="Open", help="The conversation that wrote it, on the Conversations page"
+            )
+        },
+    )
     bottom = st.columns([4, 2])
     with bottom[0]:
         st.pagination(pages, default=page_number, key=page_key)

@@ -52,7 +52,7 @@ with st.form(session_key(tenant, "settings_form")):
         "Example request shown in the chat",
         value=settings.example or "",
         max_chars=300,
-        placeholder=f"e.g. Book a {settings.booking_noun} for Ana Silva on 2027-01-10",
+        placeholder=f"e.g. Book {settings.a_booking} for Ana Silva on 2027-01-10",
     )
     if st.form_submit_button("Save settings", type="primary"):
         try:

@@ -65,7 +65,7 @@ GUARDRAILS = (
     " details instead of guessing."
 )
 # Said only by a business that does not call its bookings tours (what the tools call them).
-BOOKING_WORDS = " This business calls a booking {article} {noun} ({plural}): use its words, never 'tour'."
+BOOKING_WORDS = " This business calls a booking {a_booking} ({plural}): use its words, never 'tour'."
 
 
 class PromptSource(Protocol):
@@ -309,9 +309,8 @@ class Agent:
         order = "day/month" if settings.date_order == "day_first" else "month/day"
         guardrails = GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname(), order=order)
         if settings.booking_noun != "tour":
-            article = "an" if settings.booking_noun[:1].lower() in "aeiou" else "a"
             guardrails += BOOKING_WORDS.format(
-                article=article, noun=settings.booking_noun, plural=settings.booking_noun_plural
+                a_booking=settings.a_booking, plural=settings.booking_noun_plural
             )
         system = ChatMessage("system", f"{prompt}\n\n{guardrails}")
         try:

@@ -229,7 +229,9 @@ class ConversationParams(PageParams):
     date_to: QueryDay | None = Field(
         default=None, alias="to", description="Started on or before this day (UTC)"
     )
-    outcome: Outcome | None = Field(default=None, description="What it did")
+    outcome: Outcome | None = Field(
+        default=None, description="What it did (failed: a message left unanswered or a tool call that failed)"
+    )
     tool: str = Field(default="", max_length=MAX_SEARCH_CHARS, description="A tool it called")
     channel: Channel | None = Field(default=None, description="Where its first message came from")
 

@@ -301,7 +301,7 @@ class DemoModel:
         last = messages[-1] if messages else ChatMessage("user", "")
         calls: list[ToolCallRequest] = []
         if last.role == "tool":
-            text = _summarise_results(messages)
+            text = _summarise_results(messages, _booking_words(_system(messages)))
         else:
             text, calls = self._answer(messages, last.content, available)
         for piece in re.findall(r"\S+\s*", text):
@@ -319,7 +319,7 @@ class DemoModel:
                 " book, look up, move and cancel tours, take notes and update contact details.",
                 [],
             )
-        system = next((m.content for m in messages if m.role == "system"), "")
+        system = _system(messages)
         # Like a real model, it takes "today" and the date order from what the agent tells it.
         asked = _last_reply(messages)
         context = _Context(
@@ -808,14 +808,11 @@ def _greeting(system: str) -> str:
     persona = _PERSONA.search(system)
     intro = f"Hello! I'm {persona.group(1)}." if persona else "Hello!"
     # A business whose bookings are not tours says so in the system message (BOOKING_WORDS).
-    words = _BOOKING_WORDS.search(system)
-    booking, example = (
-        (
-            f"{words.group(1)} {words.group(2)}",
-            f"Book {words.group(1)} {words.group(2)} for John Smith on March 15.",
-        )
-        if words
-        else ("a tour", "Book a tour for John Smith on March 15 in Paris.")
+    booking, _ = _booking_words(system)
+    example = (
+        "Book a tour for John Smith on March 15 in Paris."
+        if booking == "a tour"
+        else f"Book {booking} for John Smith on March 15 in Porto."
     )
     return (
         f"{intro} I can book {booking}, look up, move or cancel a booking, take a note, or update"
@@ -823,7 +820,18 @@ def _greeting(system: str) -> str:
     )
 
 
-def _summarise_results(messages: Sequence[ChatMessage]) -> str:
+def _system(messages: Sequence[ChatMessage]) -> str:
+    return next((m.content for m in messages if m.role == "system"), "")
+
+
+def _booking_words(system: str) -> tuple[str, str]:
+    """What the business calls a booking, with and without its article: ('a tour', 'tour')
+    unless the system message says otherwise (the agent's BOOKING_WORDS)."""
+    words = _BOOKING_WORDS.search(system)
+    return (f"{words.group(1)} {words.group(2)}", words.group(2)) if words else ("a tour", "tour")
+
+
+def _summarise_results(messages: Sequence[ChatMessage], booking: tuple[str, str]) -> str:
     """One sentence per tool result since the last assistant tool-call message."""
     index = max(i for i, m in enumerate(messages) if m.role == "assistant" and m.tool_calls)
     names = {c.id: c.name for c in messages[index].tool_calls}
@@ -834,13 +842,14 @@ def _summarise_results(messages: Sequence[ChatMessage]) -> str:
         outcome = json.loads(message.content)
         name = names.get(message.tool_call_id or "", "the tool")
         if outcome.get("ok"):
-            sentences.append(_success_sentence(name, outcome.get("result") or {}))
+            sentences.append(_success_sentence(name, outcome.get("result") or {}, booking))
         else:
             sentences.append(_failure_sentence(name, str(outcome.get("error"))))
     return " ".join(sentences)
 
 
-def _success_sentence(tool: str, result: JsonDict) -> str:
+def _success_sentence(tool: str, result: JsonDict, booking: tuple[str, str]) -> str:
+    a_booking, noun = booking
     if tool == "book_tour":
         when = date.fromisoformat(result["date"]).strftime("%A %-d %B %Y")
         reference = str(result["booking_id"])[:8]
@@ -850,7 +859,7 @@ def _success_sentence(tool: str, result: JsonDict) -> str:
                 f" (booking reference {reference}); I haven't booked it twice."
             )
         return (
-            f"Done: I've booked a tour for {result['name']} on {when} in {result['location']}"
+            f"Done: I've booked {a_booking} for {result['name']} on {when} in {result['location']}"
             f" (booking reference {reference})."
         )
     if tool == "find_tours":
@@ -863,12 +872,12 @@ def _success_sentence(tool: str, result: JsonDict) -> str:
         return f"{result['matches'][0]['name']} has several bookings: {listed}. Which one do you mean?"
     if tool == "cancel_tour":
         return (
-            f"Done: I've cancelled {result['name']}'s tour on {_when(result['date'])}"
+            f"Done: I've cancelled {result['name']}'s {noun} on {_when(result['date'])}"
             f" in {result['location']}; they will be told."
         )
     if tool == "reschedule_tour":
         return (
-            f"Done: {result['name']}'s tour is moved from {_when(result['previous_date'])} to"
+            f"Done: {result['name']}'s {noun} is moved from {_when(result['previous_date'])} to"
             f" {_when(result['date'])} in {result['location']}; they will be told."
         )
     if tool == "take_note":

@@ -33,6 +33,7 @@ class Outcome(StrEnum):
     NOTED = "noted"
     UPDATED = "updated"
     FAILED = "failed"
+    """A message left unanswered, or a tool call that failed."""
 
 
 # A column of each conversation for each, set by migration 0009's triggers when the tool of
@@ -166,7 +167,11 @@ def filters(
         conditions.append("c.created_at < :high")
         params["high"] = high
     if query.outcome is Outcome.FAILED:
-        conditions.append("c.unanswered > 0")
+        # A message left unanswered, or a tool call that failed (what app_search_conversations asks).
+        conditions.append(
+            "(c.unanswered > 0 OR EXISTS (SELECT 1 FROM tool_calls k WHERE k.tenant_id = :tenant_id"
+            " AND k.conversation_id = c.id AND k.status = 'failed'))"
+        )
     elif query.outcome is not None:
         conditions.append(f"c.{query.outcome.value}")
     if query.channel is not None:

@@ -28,6 +28,17 @@ DEMO_TENANTS: tuple[tuple[UUID, str, str], ...] = (
 )
 
 
+# The demo tenants' settings beyond the defaults (migration 0016 gives an existing clinic the
+# same): a clinic books appointments, and its chat suggests one.
+DEMO_SETTINGS: dict[UUID, JsonDict] = {
+    SECOND_DEMO_TENANT_ID: {
+        "booking_noun": "appointment",
+        "booking_noun_plural": "appointments",
+        "example": "Book an appointment for Ana Silva on 2027-03-15 in Porto.",
+    }
+}
+
+
 # The scenarios the demo tenants ship with: the seed service's four curl examples, plus a
 # date the caller says in words, which the agent confirms before booking. Stored as
 # scenario specs (see agent_core.scenarios.spec); schema.sql inserts the same rows.

@@ -16,7 +16,7 @@ from agent_core.clock import utcnow
 from agent_core.domain import Tenant, fingerprint
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.conversation_log import TextSearch, messages_containing
-from agent_core.store.demo_data import DEMO_TENANTS
+from agent_core.store.demo_data import DEMO_SETTINGS, DEMO_TENANTS
 from agent_core.store.migrations import CREATE_VERSION_TABLE, Dialect, Migration, current_version, upgrade
 from agent_core.store.migrations.backfills import seed_demo_scenarios
 from agent_core.store.rows import Row
@@ -134,10 +134,11 @@ class SqliteStore(SqlStore):
             if not added:
                 return
             for tenant_id, name, prompt in added:
-                values = {"id": tenant_id, "name": name, "prompt": prompt, "now": now}
+                settings = json.dumps(DEMO_SETTINGS.get(UUID(tenant_id), {}))
+                values = {"id": tenant_id, "name": name, "prompt": prompt, "now": now, "settings": settings}
                 session.execute(
-                    "INSERT INTO tenants (id, name, system_prompt, created_at)"
-                    " VALUES (:id, :name, :prompt, :now)",
+                    "INSERT INTO tenants (id, name, system_prompt, created_at, settings)"
+                    " VALUES (:id, :name, :prompt, :now, :settings)",
                     values,
                 )
                 session.execute(

@@ -90,7 +90,7 @@ def test_switching_tenants_never_shows_the_other_tenants_chat_or_records(app: Ap
     assert len(app.status) == 0
     app.switch_page("pages/records.py").run()
     assert len(app.dataframe) == 0
-    assert "No tours yet" in "\n".join(i.value for i in app.info)
+    assert "No appointments yet" in "\n".join(i.value for i in app.info)  # the clinic's word
     pick_tenant(app, DEMO_TENANT_ID)
     assert app.dataframe[0].value["Customer"].tolist() == ["John Smith"]
 
@@ -329,6 +329,8 @@ def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(a
     greeting = texts(app)
     assert "I can book an appointment" in greeting
     assert "tour" not in greeting.lower(), "the clinic's assistant speaks of appointments"
+    send(app, "Book an appointment for Ana Silva on 2027-01-10 in Porto.")
+    assert "Done: I've booked an appointment for Ana Silva on Sunday 10 January 2027 in Porto" in texts(app)
     app.switch_page("pages/audit.py").run()
     assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"
 

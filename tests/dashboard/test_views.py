@@ -158,5 +158,6 @@ def test_record_times_are_shown_in_the_businesss_zone() -> None:
         "Place",
         "Status",
         "Created",
+        "Conversation",
         "Reference",
     ]

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
+from agent_core.store.demo_data import SECOND_DEMO_TENANT_ID
 from tests.e2e.conftest import running_dashboard, shoot
 
 pytestmark = pytest.mark.browser
@@ -80,6 +81,10 @@ def test_a_first_admin_goes_from_local_mode_to_a_password_of_their_own(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Choose your password")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("link", name="Records")).to_have_count(0)
+    page.goto(f"{fresh_install}/records")  # a page's own address leads to the same screen
+    expect(page.get_by_role("heading", name="Choose your password")).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="Records · Demo Tours")).to_have_count(0)
+    page.keyboard.press("Escape")  # Streamlit's "Page not found" notice
     page.get_by_label("One-time password").fill(one_time)
     page.get_by_label("New password", exact=True).fill(OWN_PASSWORD)
     page.get_by_label("New password again").fill(OWN_PASSWORD)
@@ -93,3 +98,13 @@ def test_a_first_admin_goes_from_local_mode_to_a_password_of_their_own(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Signed in as boss@example.com · admin")).to_be_visible()
+
+
+def test_a_link_to_a_page_is_the_first_visit_and_opens_it_inside_the_app(
+    page: Page, fresh_install: str
+) -> None:
+    # Before the entry point has run once, Streamlit would run pages/records.py alone.
+    page.goto(f"{fresh_install}/records?tenant={SECOND_DEMO_TENANT_ID}")
+    expect(page.get_by_role("heading", name="Records · Harbour Clinic")).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Voice Assistant Mini")).to_be_visible()
+    expect(page.get_by_test_id("stSidebarNav").get_by_role("link", name="streamlit app")).to_have_count(0)

@@ -131,13 +131,13 @@ def test_a_contact_is_corrected_field_by_field(api: RunningApi) -> None:
 
 def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: RunningApi) -> None:
     path = f"/api/tenants/{CLINIC}/settings"
-    assert api.client.get(path).json() == {
+    assert api.client.get(path).json() == {  # the demo clinic's own words (migration 0016)
         "timezone": None,
         "dateOrder": "day_first",
         "enabledTools": None,
-        "bookingNoun": "tour",
-        "bookingNounPlural": "tours",
-        "example": None,
+        "bookingNoun": "appointment",
+        "bookingNounPlural": "appointments",
+        "example": "Book an appointment for Ana Silva on 2027-03-15 in Porto.",
         "phoneRegion": None,
     }
     saved = api.client.put(

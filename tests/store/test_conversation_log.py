@@ -14,20 +14,30 @@ import pytest
 from agent_core.clock import utcnow
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
 from agent_core.errors import InvalidInputError
-from agent_core.store.base import Store, TenantWriter, TurnOutcome
+from agent_core.store.base import Store, TenantWriter, ToolFailure, TurnOutcome
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.sql_store import SqlStore
 from agent_core.store.sqlite import SqliteStore
 from tests.conftest import add_tenant
 
 
-def converse(store: Store, tenant: Tenant, message: str, tool: str | None = None, fails: bool = False) -> str:
-    """One conversation of one turn; `tool` runs (and succeeds) with a customer's name."""
+def converse(
+    store: Store,
+    tenant: Tenant,
+    message: str,
+    tool: str | None = None,
+    fails: bool = False,
+    tool_fails: bool = False,
+) -> str:
+    """One conversation of one turn; `tool` runs with a customer's name, and succeeds unless
+    `tool_fails` (the turn is answered either way unless `fails`)."""
     turn = store.start_turn(tenant.id, None, message)
     if tool is not None:
         call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps({"name": "Ana Silva"}))
 
         def run(writer: TenantWriter) -> JsonDict:
+            if tool_fails:
+                raise ToolFailure("the date is in the past")
             return {"ok": True}
 
         store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, run)
@@ -81,6 +91,16 @@ def test_the_log_is_searched_by_text_customer_outcome_tool_and_date(
     assert ids(store, tenant, date_from=today, date_to=today) == {booked, noted, failed}
     assert ids(store, tenant, date_to=today - timedelta(days=1)) == set()
     assert ids(store, tenant, text="100%_") == set()
+
+
+def test_a_failed_tool_call_counts_as_failed_even_when_its_message_was_answered(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    refused = converse(store, tenant, "Book Ana Silva yesterday", "book_tour", tool_fails=True)
+    converse(store, tenant, "Book Ana Silva in Porto", "book_tour")
+    unanswered = converse(store, tenant, "Is anyone there?", fails=True)
+    converse(store, other_tenant, "Book Ana Silva yesterday", "book_tour", tool_fails=True)
+    assert ids(store, tenant, outcome=Outcome.FAILED) == {refused, unanswered}
 
 
 def test_the_log_pages_and_counts(store: Store, tenant: Tenant) -> None:
