@@ -9,26 +9,18 @@ and exit status 2, and the server shuts down as `vam api` does (agent_core.http.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from agent_core.errors import AgentCoreError
-from agent_core.http.app import api_lifespan, dashboard_middleware, dashboard_routes, streamlit_secrets
+from agent_core.http.app import api_lifespan
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.serving import serve
 from agent_core.runtime import describe_store, shared_runtime
 from agent_core.settings import Settings
-
-
-def streamlit_font_url() -> str | None:
-    """Where Streamlit serves the dashboard's font (Source Sans; its file name carries a hash
-    that changes with each release), so the sign-in page looks like the dashboard."""
-    media = Path(st.__file__).parent / "static" / "static" / "media"
-    found = sorted(media.glob("SourceSansVF-Upright*.woff2"))
-    return f"/static/media/{found[0].name}" if found else None
+from dashboard.web import dashboard_middleware, dashboard_routes, streamlit_font_url, streamlit_secrets
 
 
 def create_app(settings: Settings) -> Any:

@@ -8,7 +8,6 @@ import streamlit as st
 
 from agent_core.access.models import Action, PrincipalKind
 from agent_core.errors import InvalidInputError
-from agent_core.http.account import PRODUCT_ICON, SIGN_OUT_PATH
 from agent_core.runtime import Runtime
 from agent_core.workspace import Workspace
 from dashboard.navigation import pages_for
@@ -21,6 +20,7 @@ from dashboard.state import (
     signed_out_screen,
 )
 from dashboard.views import escape_markdown
+from dashboard.web import PRODUCT_ICON, SIGN_OUT_PATH
 
 PICKER_KEY = "tenant_picker"
 

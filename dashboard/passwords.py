@@ -7,8 +7,8 @@ import streamlit as st
 
 from agent_core.access.forms import MIN_PASSWORD_CHARS
 from agent_core.errors import AgentCoreError
-from agent_core.http.account import SIGN_IN_PATH
 from agent_core.workspace import Workspace
+from dashboard.web import SIGN_IN_PATH
 
 
 def change_password_form(workspace: Workspace, *, current_label: str = "Current password") -> None:

@@ -10,10 +10,10 @@ from agent_core.access.authentication import LOCAL_PRINCIPAL
 from agent_core.access.models import Action, Principal
 from agent_core.domain import Tenant
 from agent_core.errors import AgentCoreError
-from agent_core.http.account import SESSION_COOKIE, SIGN_IN_PATH
 from agent_core.runtime import Runtime, shared_runtime
 from agent_core.workspace import Workspace
 from dashboard.passwords import choose_password_screen
+from dashboard.web import SESSION_COOKIE, SIGN_IN_PATH
 
 TENANT_KEY = "tenant_id"
 # What the Users page says after adding a user or resetting a password, for its next run.

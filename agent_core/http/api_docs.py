@@ -3,7 +3,8 @@ from the installed `swagger-ui-bundle-v2` package (nothing fetched from a CDN, o
 
 The document is written into the page (a JSON data block the page's own script reads), so
 the page is for whoever may read `/api/openapi.json` — a caller with a key, or anyone while
-the API is open — and for anyone signed in to the dashboard beside it.
+the API is open — and for whom a front end beside the API vouches (`also_for`: the
+dashboard's signed-in users).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-from agent_core.http.account import SESSION_COOKIE, SIGN_IN_PATH
 from agent_core.http.auth import bearer_token, identify
 from agent_core.http.errors import ApiError
 from agent_core.http.openapi import openapi_document
@@ -46,8 +46,15 @@ def docs_page(document: dict[str, object]) -> str:
 class ApiDocs:
     """`/api/docs` and the Swagger UI files it loads."""
 
-    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        also_for: Callable[[Request], bool] | None = None,
+        sign_in_path: str | None = None,
+    ) -> None:
         self._runtime = runtime
+        self._also_for = also_for
+        self._sign_in_path = sign_in_path
 
     def routes(self) -> list[BaseRoute]:
         """The page, and its files under /api/docs/assets (before the API's catch-all)."""
@@ -58,24 +65,27 @@ class ApiDocs:
         ]
 
     def _may_read(self, request: Request) -> bool:
-        authenticator = self._runtime().authenticator
         try:
-            if identify(authenticator, bearer_token(request)) is not None:
+            if identify(self._runtime().authenticator, bearer_token(request)) is not None:
                 return True
         except ApiError:  # a key that is not valid
             return False
-        return authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
+        return self._also_for is not None and self._also_for(request)
 
     async def start(self, request: Request) -> Response:
         return Response(_START, media_type="text/javascript")
 
     async def page(self, request: Request) -> Response:
         if not await run_in_threadpool(self._may_read, request):
-            link = html.escape(f"{SIGN_IN_PATH}?next={DOCS_PATH}")
+            sign_in = (
+                f'Sign in to the <a href="{html.escape(f"{self._sign_in_path}?next={DOCS_PATH}")}">'
+                "dashboard</a> to read its reference, or send"
+                if self._sign_in_path
+                else "Send"
+            )
             return HTMLResponse(
-                "<!doctype html><title>API reference</title><p>The API needs a key. Sign in to the"
-                f' <a href="{link}">dashboard</a> to read its reference, or send'
-                " <code>Authorization: Bearer &lt;key&gt;</code>.</p>",
+                "<!doctype html><title>API reference</title><p>The API needs a key."
+                f" {sign_in} <code>Authorization: Bearer &lt;key&gt;</code>.</p>",
                 401,
             )
         document = openapi_document(self._runtime().settings.max_message_chars)

@@ -6,7 +6,6 @@ mounts the same routes on Streamlit's own server (`st.App`).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,18 +16,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from agent_core.http.account import AccountRoutes, DashboardGate
 from agent_core.http.api_docs import ApiDocs
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.hosts import AllowedHosts
 from agent_core.http.routes import ApiRoutes
 from agent_core.runtime import Runtime, close_shared_runtime, shared_runtime
-from agent_core.settings import Settings
 
 
-def api_routes(runtime: Callable[[], Runtime] = shared_runtime) -> list[BaseRoute]:
-    """The API's reference page, then the API's routes over a runtime provider."""
-    return [*ApiDocs(runtime).routes(), *ApiRoutes(runtime).routes()]
+def api_routes(
+    runtime: Callable[[], Runtime] = shared_runtime, docs: ApiDocs | None = None
+) -> list[BaseRoute]:
+    """The API's reference page (`docs`, or one for key holders), then the API's routes over a
+    runtime provider."""
+    return [*(docs or ApiDocs(runtime)).routes(), *ApiRoutes(runtime).routes()]
 
 
 @asynccontextmanager
@@ -51,39 +51,6 @@ def _size_thread_pool(runtime: Runtime) -> None:
 def api_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
     """Middleware every server of the API (and the dashboard beside it) runs."""
     return [Middleware(AllowedHosts, runtime=runtime)]
-
-
-def dashboard_routes(
-    runtime: Callable[[], Runtime] = shared_runtime, font_url: str | None = None
-) -> list[BaseRoute]:
-    """What serves beside the dashboard: sign-in and sign-out (in the dashboard's font, at
-    `font_url`, when given), then the API."""
-    return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime)]
-
-
-def dashboard_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
-    """The API's middleware, then the gate that sends page loads without a session to sign-in."""
-    return [*api_middleware(runtime), Middleware(DashboardGate, runtime=runtime)]
-
-
-def streamlit_secrets(settings: Settings) -> dict[str, Any]:
-    """Streamlit's `[auth]` secrets for `st.login` from OIDC_* settings (empty without SSO)."""
-    if not settings.sso_configured or settings.oidc_client_secret is None:
-        return {}
-    cookie = settings.oidc_cookie_secret.get_secret_value() if settings.oidc_cookie_secret else None
-    redirect = settings.oidc_redirect_uri or f"http://{settings.host}:{settings.port}/oauth2callback"
-    return {
-        "auth": {
-            "redirect_uri": str(redirect),
-            "cookie_secret": cookie or secrets.token_urlsafe(32),
-            "client_id": settings.oidc_client_id,
-            "client_secret": settings.oidc_client_secret.get_secret_value(),
-            "server_metadata_url": str(settings.oidc_server_metadata_url),
-            # Streamlit asks for `select_account`, which many providers refuse; `login` is the
-            # prompt every OpenID provider supports (and an operator proves who they are anew).
-            "client_kwargs": {"scope": "openid email profile", "prompt": "login"},
-        }
-    }
 
 
 def create_api(runtime: Runtime | None = None) -> Starlette:

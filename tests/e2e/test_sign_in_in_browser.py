@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from agent_core.http.account import SESSION_COOKIE
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
+from dashboard.web import SESSION_COOKIE
 from tests.conftest import make_workspace
 from tests.e2e.conftest import running_dashboard, shoot
 

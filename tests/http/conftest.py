@@ -17,13 +17,14 @@ import uvicorn
 from starlette.applications import Starlette
 
 from agent_core.clock import FixedClock
-from agent_core.http.app import create_api, dashboard_middleware, dashboard_routes
+from agent_core.http.app import create_api
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import Runtime, build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.net import free_port
 from agent_core.testing.openai_server import FakeOpenAIServer
+from dashboard.web import dashboard_middleware, dashboard_routes
 
 
 @dataclass

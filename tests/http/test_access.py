@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from agent_core.access.authentication import LOCAL_PRINCIPAL
-from agent_core.http.account import SESSION_COOKIE
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from dashboard.web import SESSION_COOKIE
 from tests.conftest import TEST_ADMIN
 from tests.http.conftest import RunningApi
 

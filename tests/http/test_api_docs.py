@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable
 
-from agent_core.http.account import SESSION_COOKIE
+from dashboard.web import SESSION_COOKIE
 from tests.conftest import TEST_ADMIN
 from tests.http.conftest import RunningApi
 

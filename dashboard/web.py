@@ -1,23 +1,32 @@
-"""Dashboard sign-in beside the app: a plain HTML form that sets an HttpOnly session cookie
-(a browser script can never read it), sign-out, and a gate that sends page loads without a
-session to the form. The dashboard script checks the session again on every run."""
+"""What the dashboard's web server adds beside its pages: sign-in as a plain HTML form that
+sets an HttpOnly session cookie (a browser script can never read it), sign-out, a gate that
+sends page loads without a session to the form, the API (its reference page open to signed-in
+users too), and Streamlit's single-sign-on secrets. The dashboard script checks the session
+again on every run. Kept out of `agent_core`: only the dashboard has sessions and pages."""
 
 from __future__ import annotations
 
 import base64
 import html
+import secrets
 from collections.abc import Callable
-from importlib.resources import files
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import streamlit as st
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agent_core.errors import SignInError, ThrottledError
-from agent_core.runtime import Runtime
+from agent_core.http.api_docs import ApiDocs
+from agent_core.http.app import api_middleware, api_routes
+from agent_core.runtime import Runtime, shared_runtime
+from agent_core.settings import Settings
 
 SESSION_COOKIE = "vam_session"
 SSO_COOKIE = "_streamlit_user"
@@ -38,8 +47,9 @@ _OPEN_PREFIXES = (
 )
 _FAVICONS = ("/favicon.png", "/favicon.ico")
 
-_PAGE = files("agent_core.http").joinpath("sign_in.html").read_text("utf-8")
-PRODUCT_ICON = files("agent_core.http").joinpath("icon.png")
+_HERE = Path(__file__).parent
+_PAGE = (_HERE / "sign_in.html").read_text("utf-8")
+PRODUCT_ICON = _HERE / "icon.png"
 """The product's icon (the dashboard's favicon too): a file here, so no page fetches one."""
 _ICON_URL = "data:image/png;base64," + base64.b64encode(PRODUCT_ICON.read_bytes()).decode("ascii")
 
@@ -203,3 +213,52 @@ class DashboardGate:
         if authenticator.local_mode():
             return True
         return authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
+
+
+def streamlit_font_url() -> str | None:
+    """Where Streamlit serves the dashboard's font (Source Sans; its file name carries a hash
+    that changes with each release), so the sign-in page looks like the dashboard."""
+    media = Path(st.__file__).parent / "static" / "static" / "media"
+    found = sorted(media.glob("SourceSansVF-Upright*.woff2"))
+    return f"/static/media/{found[0].name}" if found else None
+
+
+def _signed_in(runtime: Callable[[], Runtime]) -> Callable[[Request], bool]:
+    def check(request: Request) -> bool:
+        return runtime().authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
+
+    return check
+
+
+def dashboard_routes(
+    runtime: Callable[[], Runtime] = shared_runtime, font_url: str | None = None
+) -> list[BaseRoute]:
+    """What serves beside the dashboard: sign-in and sign-out (in the dashboard's font, at
+    `font_url`, when given), then the API."""
+    docs = ApiDocs(runtime, also_for=_signed_in(runtime), sign_in_path=SIGN_IN_PATH)
+    return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime, docs)]
+
+
+def dashboard_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:
+    """The API's middleware, then the gate that sends page loads without a session to sign-in."""
+    return [*api_middleware(runtime), Middleware(DashboardGate, runtime=runtime)]
+
+
+def streamlit_secrets(settings: Settings) -> dict[str, Any]:
+    """Streamlit's `[auth]` secrets for `st.login` from OIDC_* settings (empty without SSO)."""
+    if not settings.sso_configured or settings.oidc_client_secret is None:
+        return {}
+    cookie = settings.oidc_cookie_secret.get_secret_value() if settings.oidc_cookie_secret else None
+    redirect = settings.oidc_redirect_uri or f"http://{settings.host}:{settings.port}/oauth2callback"
+    return {
+        "auth": {
+            "redirect_uri": str(redirect),
+            "cookie_secret": cookie or secrets.token_urlsafe(32),
+            "client_id": settings.oidc_client_id,
+            "client_secret": settings.oidc_client_secret.get_secret_value(),
+            "server_metadata_url": str(settings.oidc_server_metadata_url),
+            # Streamlit asks for `select_account`, which many providers refuse; `login` is the
+            # prompt every OpenID provider supports (and an operator proves who they are anew).
+            "client_kwargs": {"scope": "openid email profile", "prompt": "login"},
+        }
+    }
