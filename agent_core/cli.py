@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import UserRole
+from agent_core.agent.steps import collect
 from agent_core.clock import FixedClock
 from agent_core.errors import AgentCoreError, InvalidInputError
 from agent_core.runtime import build_model, build_runtime, describe_store, scenario_parts
@@ -314,7 +315,7 @@ def manage_keys(workspace: Workspace, args: argparse.Namespace) -> int:
 
 def chat_once(workspace: Workspace, args: argparse.Namespace) -> int:
     """`vam chat`: one turn, printed."""
-    result = workspace.run_turn(args.tenant, args.message, args.conversation)
+    result = collect(workspace.stream(workspace.turn_request(args.tenant, args.message, args.conversation)))
     if args.json:
         print(
             json.dumps(

@@ -64,7 +64,6 @@ from agent_core.domain import (
     TourStatus,
     TurnOrigin,
     TurnRecord,
-    TurnResult,
 )
 from agent_core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
@@ -227,15 +226,20 @@ class Workspace(PromptChanges):
             since=since,
         )
 
-    def stream_turn(
-        self, tenant_id: UUID, message: str, conversation_id: UUID | None = None
-    ) -> Generator[TurnStep, None, None]:
-        """Talk to a tenant's agent (see Agent.stream_turn)."""
-        self.require(Action.CHAT, tenant_id)
-        request = self._agent.validate(
+    def turn_request(
+        self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
+    ) -> TurnRequest:
+        """A message to a tenant's agent, checked (InvalidInputError when malformed); writes
+        nothing. Run it with `stream`."""
+        return self._agent.validate(
             {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
         )
-        return self._agent.stream_request(request, self._origin())
+
+    def stream(self, request: TurnRequest, channel: Channel | None = None) -> Generator[TurnStep, None, None]:
+        """The one way in for a turn (see Agent.stream): checked for the principal, started by it
+        through `channel` (by default the one its kind implies). `collect` waits for the result."""
+        self.require(Action.CHAT, request.tenant_id)
+        return self._agent.stream(request, self._origin(channel))
 
     def analytics(self, tenant_id: UUID | None, first_day: date, last_day: date) -> Analytics:
         """A tenant's activity over the days (both included), or every tenant's (admins)."""
@@ -263,25 +267,22 @@ class Workspace(PromptChanges):
         self.require(Action.READ, tenant_id)
         return self._store.list_turns(tenant_id, conversation_id)
 
-    def retry_turn(self, tenant_id: UUID, conversation_id: UUID) -> Generator[TurnStep, None, None]:
-        """Answer again the conversation's last message, whose turn failed, without storing
-        the message a second time; ConflictError when the last turn did not fail."""
+    def retry_request(self, tenant_id: UUID, conversation_id: UUID) -> TurnRequest:
+        """The conversation's last message again, whose turn failed, to `stream` without
+        storing the message a second time; ConflictError when the last turn did not fail."""
         self.require(Action.CHAT, tenant_id)
         turns = self._store.list_turns(tenant_id, conversation_id)
         if not turns:
             raise NotFoundError(f"unknown conversation {conversation_id}")
         if turns[-1].status != "failed":
             raise ConflictError(RETRY_RULE, "not_retryable")
-        return self._agent.stream_request(
-            self._agent.validate(
-                {
-                    "tenant_id": tenant_id,
-                    "message": turns[-1].user_message,
-                    "conversation_id": conversation_id,
-                    "retry_of": turns[-1].id,
-                }
-            ),
-            self._origin(),
+        return self._agent.validate(
+            {
+                "tenant_id": tenant_id,
+                "message": turns[-1].user_message,
+                "conversation_id": conversation_id,
+                "retry_of": turns[-1].id,
+            }
         )
 
     def stop_turn(self, tenant_id: UUID, turn_id: UUID) -> bool:
@@ -290,21 +291,6 @@ class Workspace(PromptChanges):
         False when no such turn runs here."""
         self.require(Action.CHAT, tenant_id)
         return self._agent.stop_turn(tenant_id, turn_id, f"stopped by {self.principal.label}")
-
-    def run_turn(
-        self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
-    ) -> TurnResult:
-        """Talk to a tenant's agent and wait for the whole turn (see Agent.run_turn)."""
-        request = self._agent.validate(
-            {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
-        )
-        self.require(Action.CHAT, request.tenant_id)
-        return self._agent.run_request(request, self._origin())
-
-    def stream_request(self, request: TurnRequest) -> Generator[TurnStep, None, None]:
-        """Run an already validated turn request (the HTTP API)."""
-        self.require(Action.CHAT, request.tenant_id)
-        return self._agent.stream_request(request, self._origin(Channel.API))
 
     # -- changes -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from agent_core.agent.loop import Agent
+from agent_core.agent.steps import collect
 from agent_core.clock import FixedClock
 from agent_core.domain import (
     ChatMessage,
@@ -26,6 +27,7 @@ from agent_core.domain import (
     OutboxEvent,
     ToolCallRequest,
     ToolSpec,
+    TurnResult,
     Usage,
 )
 from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
@@ -81,17 +83,19 @@ def agent_on(store: Store) -> Agent:
     )
 
 
+def turn(agent: Agent, message: str) -> TurnResult:
+    """One turn of the demo tenant through the agent's one way in, waited for."""
+    return collect(agent.stream(agent.validate({"tenant_id": DEMO_TENANT_ID, "message": message})))
+
+
 def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
     agent = agent_on(store)
     # Measure what the label says: a booking turn that books, a greeting that calls nothing.
-    if (
-        len(agent.run_turn(DEMO_TENANT_ID, "book").tool_calls) != 1
-        or agent.run_turn(DEMO_TENANT_ID, "hello").tool_calls
-    ):
+    if len(turn(agent, "book").tool_calls) != 1 or turn(agent, "hello").tool_calls:
         raise RuntimeError(f"{label}: the turns do not call the tools their labels say")
     return [
-        measure(f"{label}: no-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "hello"), runs),
-        measure(f"{label}: one-tool turn", lambda: agent.run_turn(DEMO_TENANT_ID, "book"), runs),
+        measure(f"{label}: no-tool turn", lambda: turn(agent, "hello"), runs),
+        measure(f"{label}: one-tool turn", lambda: turn(agent, "book"), runs),
     ]
 
 

@@ -88,9 +88,11 @@ def start_turn(
     """Send one message (None: answer the failed last one again) on a thread of its own, then
     redraw the page: the conversation with the stored message, and the answer as it comes."""
     if message is None and conversation_id is not None:
-        turn = BackgroundTurn(lambda: workspace.retry_turn(tenant.id, conversation_id))
+        turn = BackgroundTurn(lambda: workspace.stream(workspace.retry_request(tenant.id, conversation_id)))
     else:
-        turn = BackgroundTurn(lambda: workspace.stream_turn(tenant.id, message or "", conversation_id))
+        turn = BackgroundTurn(
+            lambda: workspace.stream(workspace.turn_request(tenant.id, message or "", conversation_id))
+        )
     st.session_state[running_key] = turn
     # The message is stored within milliseconds, and the offline model answers about as fast:
     # such a turn is drawn finished, without a live pane that would only flash.

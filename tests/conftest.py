@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +17,7 @@ import redis
 
 from agent_core.access.models import AuditAction, AuditEntry, Principal, PrincipalKind, UserRole
 from agent_core.agent.loop import Agent, AgentLimits
+from agent_core.agent.steps import TurnStep, collect
 from agent_core.clock import FixedClock
 from agent_core.domain import (
     Contact,
@@ -27,6 +28,7 @@ from agent_core.domain import (
     Tenant,
     ToolCallRequest,
     ToolCallStatus,
+    TurnResult,
 )
 from agent_core.events.bus import EventBus
 from agent_core.events.sink import EventPublisher
@@ -347,3 +349,21 @@ def save_contact(store: Store, tenant_id: UUID, name: str, email: str | None, ph
     return in_a_tool_turn(
         store, tenant_id, "update_contact_info", lambda writer: writer.upsert_contact(name, email, phone)[0]
     )
+
+
+def turn_steps(
+    caller: Agent | Workspace, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
+) -> Generator[TurnStep, None, None]:
+    """A turn through its one way in (`stream`), as the agent or a principal's workspace."""
+    if isinstance(caller, Workspace):
+        return caller.stream(caller.turn_request(tenant_id, message, conversation_id))
+    return caller.stream(
+        caller.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
+    )
+
+
+def whole_turn(
+    caller: Agent | Workspace, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
+) -> TurnResult:
+    """A whole turn (see `turn_steps`), waited for."""
+    return collect(turn_steps(caller, tenant_id, message, conversation_id))

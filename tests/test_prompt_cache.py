@@ -20,7 +20,7 @@ from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID, DEMO_TENANTS
 from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
-from tests.conftest import ROOT, TEST_ADMIN, make_workspace, service_missing
+from tests.conftest import ROOT, TEST_ADMIN, make_workspace, service_missing, whole_turn
 
 DEMO_PROMPT = DEMO_TENANTS[0][2]
 
@@ -103,9 +103,9 @@ from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 settings = load_settings(sqlite_path=sys.argv[1], redis_url=sys.argv[2], prompt_cache_local_ttl_seconds=3600)
 runtime = build_runtime(settings)
-print(runtime.agent.run_turn(DEMO_TENANT_ID, "Hello").reply, flush=True)
+print(whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply, flush=True)
 sys.stdin.readline()
-print(runtime.agent.run_turn(DEMO_TENANT_ID, "Hello").reply, flush=True)
+print(whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply, flush=True)
 runtime.close()
 """
 
@@ -178,12 +178,12 @@ def test_turns_keep_working_when_redis_stops_and_the_outage_is_logged_once(
     )
     runtime = build_runtime(settings, clock=clock)
     try:
-        assert runtime.agent.run_turn(DEMO_TENANT_ID, "Hello").reply.startswith("Hello! I'm Ava")
+        assert whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply.startswith("Hello! I'm Ava")
         assert runtime.prompts.stats["store_reads"] == 1
         server.terminate()
         server.wait(timeout=10)
         with caplog.at_level(logging.WARNING, logger="agent_core.prompt_cache"):
-            replies = [runtime.agent.run_turn(DEMO_TENANT_ID, "Hello").reply for _ in range(5)]
+            replies = [whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply for _ in range(5)]
         assert all(r.startswith("Hello! I'm Ava") for r in replies)
         outage_logs = [r for r in caplog.records if "unavailable" in r.getMessage()]
         assert len(outage_logs) == 1

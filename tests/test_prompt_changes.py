@@ -19,7 +19,7 @@ from agent_core.errors import (
 )
 from agent_core.store.base import Store
 from agent_core.workspace import Workspace
-from tests.conftest import TEST_ADMIN, audit_entry, make_workspace
+from tests.conftest import TEST_ADMIN, audit_entry, make_workspace, whole_turn
 
 GREETS_KIM = {"name": "Greets as Kim", "steps": [{"say": "Hello", "expect": {"reply_contains": ["Kim"]}}]}
 
@@ -49,12 +49,12 @@ def test_a_draft_leaves_the_live_agent_alone_until_published(
     draft = ops.save_prompt_draft(tenant.id, "You are Kim, the weekend host of Test Tours.")
     assert draft.base_version == 1
     assert live_prompt(store, tenant) == tenant.system_prompt
-    assert "weekend" not in ops.run_turn(tenant.id, "Hello").reply
+    assert "weekend" not in whole_turn(ops, tenant.id, "Hello").reply
     published = ops.publish_draft(tenant.id)
     assert published.run.passed
     assert (published.version.version, live_prompt(store, tenant)) == (2, draft.prompt)
     assert ops.prompt_draft(tenant.id) is None
-    assert "weekend" in ops.run_turn(tenant.id, "Hello").reply
+    assert "weekend" in whole_turn(ops, tenant.id, "Hello").reply
 
 
 def test_a_draft_equal_to_the_live_prompt_or_empty_is_refused(tenant: Tenant, ops: Workspace) -> None:
@@ -199,8 +199,8 @@ def test_export_then_import_copies_a_suite_and_a_bad_file_writes_nothing(
 def test_a_real_conversation_becomes_a_scenario_that_passes(
     store: Store, tenant: Tenant, ops: Workspace
 ) -> None:
-    booked = ops.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
-    ops.run_turn(tenant.id, "Thanks!", booked.conversation_id)
+    booked = whole_turn(ops, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    whole_turn(ops, tenant.id, "Thanks!", booked.conversation_id)
     saved = ops.scenario_from_conversation(tenant.id, booked.conversation_id, "Ana books Porto")
     steps = saved.spec["steps"]
     assert steps[0]["say"].startswith("Book a tour for Ana Silva on {today+")

@@ -16,7 +16,7 @@ from agent_core.store.base import Store
 from agent_core.tenant_settings import DEFAULT_SETTINGS, settings_from
 from agent_core.workspace import Workspace
 from dashboard.views import records_frame
-from tests.conftest import make_workspace
+from tests.conftest import make_workspace, whole_turn
 
 # 10:00 UTC on 24 November is already 25 November in Kiritimati (UTC+14).
 LATE_EVENING = FixedClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
@@ -64,10 +64,10 @@ def test_only_admins_change_settings(store: Store, tenant: Tenant) -> None:
 
 def booked_after_confirming(workspace: Workspace, tenant_id: UUID, message: str) -> str:
     """The date the agent books after confirming a date it had to work out."""
-    asked = workspace.run_turn(tenant_id, message)
+    asked = whole_turn(workspace, tenant_id, message)
     assert asked.reply.startswith("Just to confirm:")
     assert asked.tool_calls == ()
-    booked = workspace.run_turn(tenant_id, "yes", asked.conversation_id)
+    booked = whole_turn(workspace, tenant_id, "yes", asked.conversation_id)
     return str((booked.tool_calls[0].result or {})["date"])
 
 
@@ -93,16 +93,16 @@ def test_a_tool_the_business_did_not_enable_is_neither_offered_nor_run(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     workspace = make_workspace(store, clock=clock)
-    workspace.run_turn(tenant.id, "Book a tour for Eve Adams on 2027-05-01 in Oslo")
+    whole_turn(workspace, tenant.id, "Book a tour for Eve Adams on 2027-05-01 in Oslo")
     workspace.update_tenant_settings(tenant.id, enabled_tools=["book_tour", "find_tours", "take_note"])
-    asked = workspace.run_turn(tenant.id, "Can you cancel the booking for Eve Adams?")
+    asked = whole_turn(workspace, tenant.id, "Can you cancel the booking for Eve Adams?")
     assert asked.tool_calls == ()
     assert [t.status for t in store.list_tours(tenant.id).rows] == [TourStatus.BOOKED]
 
 
 def test_an_operators_move_is_checked_against_the_businesss_today(store: Store, tenant: Tenant) -> None:
     workspace = make_workspace(store, clock=LATE_EVENING)
-    booked = workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
+    booked = whole_turn(workspace, tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
     booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
     workspace.update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
     # 24 November is still today in UTC, but already yesterday where this business is.
@@ -117,13 +117,13 @@ def test_phone_numbers_are_read_in_the_businesss_country_stored_in_e164_and_show
     make_workspace(store).update_tenant_settings(tenant.id, phone_region="GB")
     workspace = make_workspace(store, clock=clock)
     for each in (tenant, other_tenant):
-        workspace.run_turn(each.id, "my name is Kofi Mensah and my number is 020 7946 0018")
+        whole_turn(workspace, each.id, "my name is Kofi Mensah and my number is 020 7946 0018")
     (ours,) = store.list_contacts(tenant.id).rows
     (theirs,) = store.list_contacts(other_tenant.id).rows
     assert ours.phone == "+442079460018"
     assert theirs.phone == "020 7946 0018"  # no country set: kept as given
     # The same number written another way is the same person, not a second contact.
-    workspace.run_turn(tenant.id, "Kofi Mensah's email is kofi@example.com, phone +44 20 7946 0018")
+    whole_turn(workspace, tenant.id, "Kofi Mensah's email is kofi@example.com, phone +44 20 7946 0018")
     (same,) = store.list_contacts(tenant.id).rows
     assert (same.id, same.email, same.phone) == (ours.id, "kofi@example.com", "+442079460018")
     shown = records_frame([same], UTC, settings_from(store.get_tenant(tenant.id).settings).phone_region)  # type: ignore[union-attr]

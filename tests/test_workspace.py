@@ -19,7 +19,7 @@ from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, Inv
 from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from agent_core.workspace import Workspace
-from tests.conftest import make_workspace
+from tests.conftest import make_workspace, turn_steps, whole_turn
 
 Operation = Callable[[Workspace, UUID], object]
 
@@ -38,8 +38,8 @@ READS: dict[str, Operation] = {
     "export scenarios": lambda w, t: w.export_scenarios(t),
 }
 CHANGES: dict[str, Operation] = {
-    "chat": lambda w, t: w.run_turn(t, "Hello"),
-    "stream a turn": lambda w, t: w.stream_turn(t, "Hello"),
+    "chat": lambda w, t: whole_turn(w, t, "Hello"),
+    "stream a turn": lambda w, t: turn_steps(w, t, "Hello"),
     "stop a turn": lambda w, t: w.stop_turn(t, uuid4()),
     "save the prompt": lambda w, t: w.publish_prompt(t, "You are Mallory."),
     "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
@@ -228,7 +228,7 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     key = store.list_api_keys(frozenset({tenant.id}))[0]
     one_entry(lambda: admin.revoke_api_key(key.id), AuditAction.API_KEY_REVOKED, "cli:tests", tenant.id)
 
-    booked = operator.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    booked = whole_turn(operator, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
     one_entry(
         lambda: operator.reschedule_tour(tenant.id, booking, "2027-01-17", "Lisbon"),
@@ -346,9 +346,9 @@ def test_a_chosen_password_must_be_long_enough(store: Store) -> None:
 
 def test_a_saved_prompt_changes_the_next_reply(store: Store, tenant: Tenant, clock: FixedClock) -> None:
     workspace = make_workspace(store, clock=clock)
-    assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Kim")
+    assert whole_turn(workspace, tenant.id, "Hello").reply.startswith("Hello! I'm Kim")
     workspace.publish_prompt(tenant.id, "You are Robin, the weekend host.")
-    assert workspace.run_turn(tenant.id, "Hello").reply.startswith("Hello! I'm Robin, the weekend host.")
+    assert whole_turn(workspace, tenant.id, "Hello").reply.startswith("Hello! I'm Robin, the weekend host.")
 
 
 @pytest.mark.parametrize(
@@ -417,7 +417,7 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
     bus = EventBus(store, default_listeners(store))
     bus.start()
     workspace = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock, bus=bus)
-    result = workspace.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    result = whole_turn(workspace, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     booking = UUID(str((result.tool_calls[0].result or {})["booking_id"]))
     moved = workspace.reschedule_tour(tenant.id, booking, "2027-01-17")
     assert (moved.tour_date.isoformat(), moved.location) == ("2027-01-17", "Porto")
@@ -457,8 +457,8 @@ def test_a_bad_move_is_refused_and_changes_nothing(
     problem: str,
 ) -> None:
     workspace = make_workspace(store, clock=clock)
-    first = workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
-    workspace.run_turn(tenant.id, "Book a tour for Kai Berg on 2027-01-12 in Bergen")
+    first = whole_turn(workspace, tenant.id, "Book a tour for Kai Berg on 2027-01-10 in Bergen")
+    whole_turn(workspace, tenant.id, "Book a tour for Kai Berg on 2027-01-12 in Bergen")
     booking = UUID(str((first.tool_calls[0].result or {})["booking_id"]))
     audit = audit_rows(store)
     with pytest.raises(refusal, match=problem):
@@ -479,7 +479,9 @@ def test_an_operator_repairs_a_contact_the_agent_got_wrong_and_the_crm_learns_of
     bus = EventBus(store, default_listeners(store))
     bus.start()
     operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock, bus=bus)
-    wrong = operator.run_turn(tenant.id, "Update contact info for Change Bob Lee: phone is +44 20 7946 0958")
+    wrong = whole_turn(
+        operator, tenant.id, "Update contact info for Change Bob Lee: phone is +44 20 7946 0958"
+    )
     contact_id = UUID(str((wrong.tool_calls[0].result or {})["contact_id"]))
     fixed = operator.correct_contact(
         tenant.id, contact_id, " Bob   Lee ", "bob@example.com", "+44 20 7946 0958"
@@ -499,8 +501,8 @@ def test_two_contacts_of_one_person_are_merged_into_one(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock)
-    first = operator.run_turn(tenant.id, "Update contact info for Sarah Jones: email is sarah@example.com")
-    second = operator.run_turn(tenant.id, "Update contact info for Sara Jones: phone is +1-555-0123")
+    first = whole_turn(operator, tenant.id, "Update contact info for Sarah Jones: email is sarah@example.com")
+    second = whole_turn(operator, tenant.id, "Update contact info for Sara Jones: phone is +1-555-0123")
     keep = UUID(str((first.tool_calls[0].result or {})["contact_id"]))
     drop = UUID(str((second.tool_calls[0].result or {})["contact_id"]))
     with pytest.raises(InvalidInputError, match="merge the two instead"):
@@ -516,7 +518,7 @@ def test_a_note_is_deleted_with_its_text_kept_in_the_audit_log(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     operator = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock)
-    noted = operator.run_turn(tenant.id, "Please note that the caller is rude")
+    noted = whole_turn(operator, tenant.id, "Please note that the caller is rude")
     (note,) = store.list_notes(tenant.id).rows
     assert noted.tool_calls[0].result is not None
     operator.delete_note(tenant.id, note.id)
@@ -550,7 +552,7 @@ def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
 
     workspace = make_workspace(store, model=ScriptedModel(respond))
     seen: list[object] = []
-    steps = workspace.stream_turn(tenant.id, "Book Ana Silva in Porto on 2027-01-10")
+    steps = turn_steps(workspace, tenant.id, "Book Ana Silva in Porto on 2027-01-10")
     with pytest.raises(ModelUnavailableError):
         seen.extend(steps)
     started = seen[0]
@@ -558,7 +560,7 @@ def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
     conversation = started.conversation_id
     down[0] = False
     result = None
-    for step in workspace.retry_turn(tenant.id, conversation):
+    for step in workspace.stream(workspace.retry_request(tenant.id, conversation)):
         result = getattr(step, "result", result)
     assert result is not None
     assert result.reply == "Booked Ana Silva for Porto."
@@ -567,7 +569,7 @@ def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(
     assert store.list_tours(tenant.id, RecordQuery()).total == 1
     assert [t.status for t in workspace.turns(tenant.id, conversation)] == ["failed", "succeeded"]
     with pytest.raises(ConflictError, match="only the last message"):
-        list(workspace.retry_turn(tenant.id, conversation))
+        list(workspace.stream(workspace.retry_request(tenant.id, conversation)))
 
 
 def test_a_turn_records_its_channel_and_who_started_it(store: Store, tenant: Tenant) -> None:
@@ -575,8 +577,8 @@ def test_a_turn_records_its_channel_and_who_started_it(store: Store, tenant: Ten
     from agent_core.store.conversation_log import ConversationQuery
     from agent_core.workspace import cli_principal
 
-    make_workspace(store, user(UserRole.OPERATOR, tenant)).run_turn(tenant.id, "Hello from the dashboard")
-    make_workspace(store, cli_principal("ops")).run_turn(tenant.id, "Hello from the shell")
+    whole_turn(make_workspace(store, user(UserRole.OPERATOR, tenant)), tenant.id, "Hello from the dashboard")
+    whole_turn(make_workspace(store, cli_principal("ops")), tenant.id, "Hello from the shell")
     rows = store.search_conversations(tenant.id, ConversationQuery()).rows
     assert {(r.channel, r.started_by) for r in rows} == {
         (Channel.DASHBOARD, "operator@example.com"),

@@ -197,39 +197,16 @@ class Agent:
         """Check raw input; InvalidInputError when it is malformed. Writes nothing."""
         return parse_turn_request(data, self.limits.max_message_chars)
 
-    def run_turn(
-        self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
-    ) -> TurnResult:
-        """Run one turn to completion and return its result."""
-        return self.run_request(
-            self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
-        )
-
-    def run_request(self, request: TurnRequest, origin: TurnOrigin | None = None) -> TurnResult:
-        """Run an already validated turn to completion."""
-        for step in self.stream_request(request, origin):
-            if isinstance(step, TurnFinished):
-                return step.result
-        raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
-
-    def stream_turn(
-        self, tenant_id: UUID | str, message: str, conversation_id: UUID | str | None = None
-    ) -> Generator[TurnStep, None, None]:
-        """Run one turn, yielding each step as it happens.
-
-        Raises InvalidInputError or NotFoundError before anything is written, and
-        ModelUnavailableError / ModelError after recording the turn as failed (the user
-        message and any completed tool calls stay stored).
-        """
-        return self.stream_request(
-            self.validate({"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id})
-        )
-
-    def stream_request(
+    def stream(
         self, request: TurnRequest, origin: TurnOrigin | None = None
     ) -> Generator[TurnStep, None, None]:
-        """Stream an already validated turn; NotFoundError at once for an unknown tenant.
-        `origin` says who started it and through which channel (kept with the turn)."""
+        """The one way in for a turn: run a validated request (`validate`), yielding each step
+        as it happens (`collect` waits for the result). `origin` says who started it and
+        through which channel (kept with the turn).
+
+        NotFoundError at once for an unknown tenant, before anything is written; later
+        ModelUnavailableError / ModelError after recording the turn as failed (the user
+        message and any completed tool calls stay stored)."""
         if not self._accepting:
             raise ShuttingDownError("the server is shutting down; send the message again shortly")
         prompt = self.prompts.system_prompt(request.tenant_id)

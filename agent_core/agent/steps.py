@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -50,3 +51,12 @@ class TurnFinished:
 
 
 TurnStep = TurnStarted | ToolCallStarted | ToolCallFinished | ReplyDelta | TurnFinished
+
+
+def collect(steps: Iterable[TurnStep]) -> TurnResult:
+    """Run a turn's steps to the end and return its result (for callers that do not show
+    the turn as it happens)."""
+    for step in steps:
+        if isinstance(step, TurnFinished):
+            return step.result
+    raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover

@@ -28,7 +28,7 @@ from agent_core.agent.steps import (
     TurnStep,
 )
 from agent_core.clock import utcnow
-from agent_core.domain import Contact, JsonDict, Tenant, Tour, TurnResult
+from agent_core.domain import Channel, Contact, JsonDict, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
@@ -283,7 +283,7 @@ class ApiRoutes(PromptRoutes):
     async def _run_turn(
         self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedRequest | None
     ) -> Response:
-        stream = await run_in_threadpool(workspace.stream_request, turn)
+        stream = await run_in_threadpool(workspace.stream, turn, Channel.API)
         started = await run_in_threadpool(_first_step, stream)
         assert isinstance(started, TurnStarted)
         if "text/event-stream" in request.headers.get("accept", ""):

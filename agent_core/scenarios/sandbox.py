@@ -72,7 +72,10 @@ class Sandbox:
 
     def stream(self, message: str) -> Generator[TurnStep, None, None]:
         """Run one turn of the sandboxed conversation, step by step (as the chat pane does)."""
-        for step in self._agent.stream_turn(self.tenant.id, message, self.conversation_id):
+        request = self._agent.validate(
+            {"tenant_id": self.tenant.id, "message": message, "conversation_id": self.conversation_id}
+        )
+        for step in self._agent.stream(request):
             if isinstance(step, TurnStarted):
                 # Kept from the start: a turn that fails still belongs to this conversation.
                 self.conversation_id = step.conversation_id

@@ -9,7 +9,7 @@ from agent_core.domain import Tenant, TourStatus
 from agent_core.events.bus import EventBus
 from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
-from tests.conftest import make_agent
+from tests.conftest import make_agent, whole_turn
 
 
 def told(store: Store, tenant: Tenant) -> list[tuple[str, str | None]]:
@@ -26,9 +26,9 @@ def test_book_then_cancel_in_plain_words_and_the_customer_is_told(
     bus = EventBus(store, default_listeners(store))
     bus.start()
     agent = make_agent(store, clock, sink=bus)
-    booked = agent.run_turn(tenant.id, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
-    cancelled = agent.run_turn(
-        tenant.id, "Can you cancel the booking for John Smith?", booked.conversation_id
+    booked = whole_turn(agent, tenant.id, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    cancelled = whole_turn(
+        agent, tenant.id, "Can you cancel the booking for John Smith?", booked.conversation_id
     )
     bus.close()
     assert [c.name for c in cancelled.tool_calls] == ["cancel_tour"]
@@ -47,8 +47,8 @@ def test_book_then_move_and_the_customer_gets_the_new_date(
     bus = EventBus(store, default_listeners(store))
     bus.start()
     agent = make_agent(store, clock, sink=bus)
-    agent.run_turn(tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
-    moved = agent.run_turn(tenant.id, "Please move Ana Silva's tour to 2027-01-17")
+    whole_turn(agent, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+    moved = whole_turn(agent, tenant.id, "Please move Ana Silva's tour to 2027-01-17")
     bus.close()
     assert "moved from Sunday 10 January 2027 to Sunday 17 January 2027 in Porto" in moved.reply
     (tour,) = store.list_tours(tenant.id).rows
@@ -65,8 +65,8 @@ def test_the_same_booking_asked_twice_is_one_tour_and_one_confirmation(
     bus = EventBus(store, default_listeners(store))
     bus.start()
     agent = make_agent(store, clock, sink=bus)
-    agent.run_turn(tenant.id, "Book a tour for Bob Lee on 2027-02-01 in Rome")
-    again = agent.run_turn(tenant.id, "Please book a tour for Bob LEE on 2027-02-01 in ROME")
+    whole_turn(agent, tenant.id, "Book a tour for Bob Lee on 2027-02-01 in Rome")
+    again = whole_turn(agent, tenant.id, "Please book a tour for Bob LEE on 2027-02-01 in ROME")
     bus.close()
     assert "already booked" in again.reply
     assert store.list_tours(tenant.id).total == 1
@@ -77,11 +77,11 @@ def test_with_two_bookings_the_agent_asks_which_one_and_cancels_nothing(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock)
-    agent.run_turn(tenant.id, "Book a tour for Eve Adams on 2027-05-01 in Oslo")
-    agent.run_turn(tenant.id, "Book a tour for Eve Adams on 2027-05-08 in Oslo")
-    asked = agent.run_turn(tenant.id, "Cancel Eve Adams's tour")
+    whole_turn(agent, tenant.id, "Book a tour for Eve Adams on 2027-05-01 in Oslo")
+    whole_turn(agent, tenant.id, "Book a tour for Eve Adams on 2027-05-08 in Oslo")
+    asked = whole_turn(agent, tenant.id, "Cancel Eve Adams's tour")
     assert "several bookings" in asked.reply
     assert asked.reply.endswith("Which one do you mean?")
     assert {t.status for t in store.list_tours(tenant.id).rows} == {TourStatus.BOOKED}
-    done = agent.run_turn(tenant.id, "Cancel Eve Adams's tour on 2027-05-08", asked.conversation_id)
+    done = whole_turn(agent, tenant.id, "Cancel Eve Adams's tour on 2027-05-08", asked.conversation_id)
     assert "I've cancelled Eve Adams's tour on Saturday 8 May 2027" in done.reply

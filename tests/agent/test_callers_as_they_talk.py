@@ -8,7 +8,7 @@ from agent_core.agent.loop import Agent
 from agent_core.clock import FixedClock
 from agent_core.domain import Tenant, TurnResult
 from agent_core.store.base import Store
-from tests.conftest import make_agent
+from tests.conftest import make_agent, whole_turn
 
 
 def talk(agent: Agent, tenant: Tenant, *messages: str) -> list[TurnResult]:
@@ -16,7 +16,7 @@ def talk(agent: Agent, tenant: Tenant, *messages: str) -> list[TurnResult]:
     results: list[TurnResult] = []
     for message in messages:
         conversation = results[-1].conversation_id if results else None
-        results.append(agent.run_turn(tenant.id, message, conversation))
+        results.append(whole_turn(agent, tenant.id, message, conversation))
     return results
 
 
@@ -82,8 +82,8 @@ def test_cancel_that_one_after_a_look_up_cancels_the_booking_looked_up(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock)
-    agent.run_turn(tenant.id, "Book Nina Simone in Paris on 2027-02-02")
-    agent.run_turn(tenant.id, "Book Sam Wood in Rome on 2027-02-03")
+    whole_turn(agent, tenant.id, "Book Nina Simone in Paris on 2027-02-02")
+    whole_turn(agent, tenant.id, "Book Sam Wood in Rome on 2027-02-03")
     looked_up, cancelled = talk(agent, tenant, "What is booked for Nina Simone?", "cancel that one")
     assert [c.name for c in looked_up.tool_calls] == ["find_tours"]
     (call,) = cancelled.tool_calls

@@ -12,7 +12,7 @@ from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.analytics import AnalyticsQuery
 from agent_core.store.base import Store
 from dashboard.views import claims_held_back
-from tests.conftest import RecordingSink, make_agent
+from tests.conftest import RecordingSink, make_agent, whole_turn
 
 
 def call(name: str, status: ToolCallStatus = ToolCallStatus.SUCCEEDED) -> ToolCallRecord:
@@ -92,7 +92,7 @@ def test_the_caller_never_hears_a_claim_no_tool_completed_and_the_turn_says_so(
 ) -> None:
     sink = RecordingSink()
     model = ScriptedModel(lambda messages, tools: ScriptedReply("Great! I've booked John Smith for Paris."))
-    result = make_agent(store, clock, model, sink=sink).run_turn(tenant.id, "Book John Smith in Paris")
+    result = whole_turn(make_agent(store, clock, model, sink=sink), tenant.id, "Book John Smith in Paris")
     assert result.reply == "Great! Nothing has been booked yet — shall I try that again?"
     assert result.withheld_claims == (
         'claims a booking no tool completed: "I\'ve booked John Smith for Paris."',
@@ -111,7 +111,7 @@ def test_the_caller_never_hears_a_claim_no_tool_completed_and_the_turn_says_so(
 def test_a_turn_whose_claims_its_tools_back_keeps_nothing_held_back(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
-    result = make_agent(store, clock).run_turn(tenant.id, "Book John Smith in Paris on 2027-03-15")
+    result = whole_turn(make_agent(store, clock), tenant.id, "Book John Smith in Paris on 2027-03-15")
     assert result.withheld_claims == ()
     [recorded] = store.list_turns(tenant.id, result.conversation_id)
     assert recorded.withheld_claims == ()

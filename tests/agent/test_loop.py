@@ -17,7 +17,7 @@ from agent_core.errors import ConversationBusyError, ModelError, ModelUnavailabl
 from agent_core.llm.base import ModelEvent
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
-from tests.conftest import RecordingSink, make_agent
+from tests.conftest import RecordingSink, make_agent, turn_steps, whole_turn
 
 
 def call(tool: str, call_id: str | None = None, /, **arguments: object) -> ToolCallRequest:
@@ -35,7 +35,7 @@ def test_tools_can_be_chained_over_several_steps(store: Store, tenant: Tenant, c
             ScriptedReply("All done.", usage=Usage(14, 4)),
         ]
     )
-    result = make_agent(store, clock, model).run_turn(tenant.id, "Book and note")
+    result = whole_turn(make_agent(store, clock, model), tenant.id, "Book and note")
     assert [c.name for c in result.tool_calls] == ["book_tour", "take_note"]
     assert result.model_calls == 3
     assert result.usage == Usage(36, 9)
@@ -49,7 +49,7 @@ def test_parallel_tool_calls_all_run_and_all_results_go_back(
 ) -> None:
     calls = (call("book_tour", **BOOKING), call("take_note", content="Vegetarian"))
     model = ScriptedModel([ScriptedReply(tool_calls=calls), ScriptedReply("Booked and noted.")])
-    result = make_agent(store, clock, model).run_turn(tenant.id, "Do both")
+    result = whole_turn(make_agent(store, clock, model), tenant.id, "Do both")
     assert [c.status for c in result.tool_calls] == [ToolCallStatus.SUCCEEDED] * 2
     second_request = model.requests[1][0]
     assert [m.tool_call_id for m in second_request[-2:]] == [c.id for c in calls]
@@ -62,7 +62,7 @@ def test_a_call_id_repeated_in_one_response_runs_once(
 ) -> None:
     twice = call("book_tour", "call_dup", **BOOKING)
     model = ScriptedModel([ScriptedReply(tool_calls=(twice, twice)), ScriptedReply("Booked.")])
-    result = make_agent(store, clock, model).run_turn(tenant.id, "Book")
+    result = whole_turn(make_agent(store, clock, model), tenant.id, "Book")
     assert len(result.tool_calls) == 1
     assert store.list_tours(tenant.id).total == 1
 
@@ -79,8 +79,8 @@ def test_a_retried_call_id_is_not_executed_twice(store: Store, tenant: Tenant, c
         ]
     )
     agent = make_agent(store, clock, model, sink)
-    first = agent.run_turn(tenant.id, "Book")
-    steps = list(agent.stream_turn(tenant.id, "Book (retry)", first.conversation_id))
+    first = whole_turn(agent, tenant.id, "Book")
+    steps = list(turn_steps(agent, tenant.id, "Book (retry)", first.conversation_id))
     finished = [s for s in steps if isinstance(s, ToolCallFinished)]
     assert [s.replayed for s in finished] == [True]
     assert finished[0].record.result == first.tool_calls[0].result
@@ -98,7 +98,7 @@ def test_the_tenant_comes_from_the_request_never_from_the_model(
             ScriptedReply("Booked."),
         ]
     )
-    result = make_agent(store, clock, model).run_turn(tenant.id, "Book it for the other tenant")
+    result = whole_turn(make_agent(store, clock, model), tenant.id, "Book it for the other tenant")
     refused, booked = result.tool_calls
     assert refused.status is ToolCallStatus.FAILED
     assert "tenant_id: Extra inputs are not permitted" in (refused.error or "")
@@ -118,7 +118,7 @@ def test_a_model_that_keeps_calling_tools_fails_the_turn_and_every_step_offers_t
     model = ScriptedModel(always_a_tool)
     agent = make_agent(store, clock, model, limits=AgentLimits(max_steps=3))
     with pytest.raises(ModelError, match="kept calling tools for all 3 of its steps"):
-        agent.run_turn(tenant.id, "Loop forever")
+        whole_turn(agent, tenant.id, "Loop forever")
     assert [len(tools) for _, tools in model.requests] == [len(agent.tools.specs)] * 3
     # The last step's call did not run; the turn shows as not answered.
     assert store.list_notes(tenant.id).total == 2
@@ -145,7 +145,7 @@ def test_a_model_failure_keeps_the_user_message_and_completed_tools(
     sink = RecordingSink()
     agent = make_agent(store, clock, FailsSecondTime(), sink)
     with pytest.raises(ModelUnavailableError):
-        agent.run_turn(tenant.id, "Book please")
+        whole_turn(agent, tenant.id, "Book please")
     (conversation,) = store.list_conversations(tenant.id)
     roles = [m.role for m in store.list_messages(tenant.id, conversation.id)]
     assert roles == ["user", "assistant", "tool"]
@@ -162,7 +162,7 @@ def test_an_abandoned_stream_closes_the_turn_and_the_next_turn_still_works(
         [ScriptedReply(tool_calls=(call("book_tour", "call_cut", **BOOKING),)), ScriptedReply("Hi again.")]
     )
     agent = make_agent(store, clock, model, sink)
-    stream = agent.stream_turn(tenant.id, "Book")
+    stream = turn_steps(agent, tenant.id, "Book")
     started = next(stream)
     assert isinstance(started, TurnStarted)
     assert isinstance(next(stream), ToolCallStarted)
@@ -170,7 +170,7 @@ def test_an_abandoned_stream_closes_the_turn_and_the_next_turn_still_works(
     assert sink.events[-1][0] == "chat.turn.failed"
     assert sink.events[-1][2]["error"] == "interrupted"
     assert store.list_tours(tenant.id).total == 0
-    result = agent.run_turn(tenant.id, "Hello?", started.conversation_id)
+    result = whole_turn(agent, tenant.id, "Hello?", started.conversation_id)
     assert result.reply == "Hi again."
     sent = model.requests[-1][0]
     repaired = next(m for m in sent if m.role == "tool")
@@ -179,7 +179,7 @@ def test_an_abandoned_stream_closes_the_turn_and_the_next_turn_still_works(
 
 
 def test_the_stream_yields_each_step_in_order(store: Store, tenant: Tenant, clock: FixedClock) -> None:
-    steps = list(make_agent(store, clock).stream_turn(tenant.id, "Please note that Zoë likes boats."))
+    steps = list(turn_steps(make_agent(store, clock), tenant.id, "Please note that Zoë likes boats."))
     kinds = [type(s).__name__ for s in steps]
     assert kinds[:3] == ["TurnStarted", "ToolCallStarted", "ToolCallFinished"]
     assert set(kinds[3:-1]) == {"ReplyDelta"}
@@ -192,10 +192,10 @@ def test_the_stream_yields_each_step_in_order(store: Store, tenant: Tenant, cloc
 def test_any_agent_instance_can_continue_any_conversation(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
-    first = make_agent(store, clock).run_turn(tenant.id, "Book a tour in Rome")
+    first = whole_turn(make_agent(store, clock), tenant.id, "Book a tour in Rome")
     assert "still need the customer's full name and the date" in first.reply
-    second = make_agent(store, clock).run_turn(
-        tenant.id, "Zoë Martin, on December 3rd 2026", first.conversation_id
+    second = whole_turn(
+        make_agent(store, clock), tenant.id, "Zoë Martin, on December 3rd 2026", first.conversation_id
     )
     (booking,) = second.tool_calls
     assert booking.arguments == {"name": "Zoë Martin", "date": "2026-12-03", "location": "Rome"}
@@ -206,7 +206,7 @@ def test_the_model_sees_the_tenant_prompt_today_and_the_honesty_rule(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     model = ScriptedModel([ScriptedReply("ok")])
-    make_agent(store, clock, model).run_turn(tenant.id, "Hi")
+    whole_turn(make_agent(store, clock, model), tenant.id, "Hi")
     system = model.requests[0][0][0]
     assert system.role == "system"
     assert system.content.startswith(tenant.system_prompt)
@@ -223,14 +223,16 @@ def test_text_from_a_tool_step_and_the_answer_become_paragraphs(
             ScriptedReply("Booked."),
         ]
     )
-    assert make_agent(store, clock, model).run_turn(tenant.id, "Book").reply == "Let me book that.\n\nBooked."
+    assert (
+        whole_turn(make_agent(store, clock, model), tenant.id, "Book").reply == "Let me book that.\n\nBooked."
+    )
 
 
 def test_a_model_that_says_nothing_fails_the_turn_with_the_reason(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     with pytest.raises(ModelError, match="the model sent an empty answer"):
-        make_agent(store, clock, ScriptedModel([ScriptedReply("")])).run_turn(tenant.id, "Hi")
+        whole_turn(make_agent(store, clock, ScriptedModel([ScriptedReply("")])), tenant.id, "Hi")
     [conversation] = store.list_conversations(tenant.id)
     [turn] = store.list_turns(tenant.id, conversation.id)
     assert (turn.status, turn.error) == ("failed", "the model sent an empty answer")
@@ -243,9 +245,9 @@ def test_the_same_booking_asked_twice_books_once_and_confirms_once(
     sink = RecordingSink()
     agent = make_agent(store, clock, sink=sink)
     message = "I want to book a tour for John Smith on 2027-03-15 in Paris."
-    first = agent.run_turn(tenant.id, message)
+    first = whole_turn(agent, tenant.id, message)
     # A client that never saw the answer sends it again, in a new conversation.
-    second = agent.run_turn(tenant.id, message)
+    second = whole_turn(agent, tenant.id, message)
     assert store.list_tours(tenant.id).total == 1
     assert second.tool_calls[0].result is not None
     assert second.tool_calls[0].result["already_booked"] is True
@@ -261,21 +263,23 @@ def test_a_second_message_while_the_conversation_answers_is_refused(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock)
-    running = agent.stream_turn(tenant.id, "Hello")
+    running = turn_steps(agent, tenant.id, "Hello")
     started = next(running)
     assert isinstance(started, TurnStarted)
     with pytest.raises(ConversationBusyError):
-        agent.run_turn(tenant.id, "Are you there?", started.conversation_id)
+        whole_turn(agent, tenant.id, "Are you there?", started.conversation_id)
     list(running)
-    assert agent.run_turn(tenant.id, "Are you there?", started.conversation_id).reply
+    assert whole_turn(agent, tenant.id, "Are you there?", started.conversation_id).reply
 
 
 def test_every_event_of_a_turn_is_stored_with_its_write(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     sink = RecordingSink()
-    result = make_agent(store, clock, sink=sink).run_turn(
-        tenant.id, "I want to book a tour for John Smith on 2027-03-15 in Paris."
+    result = whole_turn(
+        make_agent(store, clock, sink=sink),
+        tenant.id,
+        "I want to book a tour for John Smith on 2027-03-15 in Paris.",
     )
     stored = [r.event.name for r in store.list_events(tenant.id)]
     assert (
@@ -302,7 +306,7 @@ def test_a_failed_turn_is_recorded_with_its_event_and_releases_its_lease(
 
     agent = make_agent(store, clock, ScriptedModel(down))
     with pytest.raises(ModelUnavailableError):
-        agent.run_turn(tenant.id, "Hello")
+        whole_turn(agent, tenant.id, "Hello")
     assert agent.leases.held == []
     [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "the model is down"
@@ -314,10 +318,10 @@ def test_oversized_model_output_fails_the_turn_and_stores_none_of_it(
     huge = call("take_note", content="x" * 20_000)
     agent = make_agent(store, clock, ScriptedModel([ScriptedReply(tool_calls=(huge,))]))
     with pytest.raises(ModelError, match="arguments over 16000 characters"):
-        agent.run_turn(tenant.id, "Note this")
+        whole_turn(agent, tenant.id, "Note this")
     agent = make_agent(store, clock, ScriptedModel([ScriptedReply("y" * 20_000)]))
     with pytest.raises(ModelError, match="reply ran over 16000 characters"):
-        agent.run_turn(tenant.id, "Talk a lot")
+        whole_turn(agent, tenant.id, "Talk a lot")
     assert store.list_notes(tenant.id).total == 0
     stored = [m for c in store.list_conversations(tenant.id) for m in store.list_messages(tenant.id, c.id)]
     assert [m.role for m in stored] == ["user", "user"]
@@ -332,7 +336,7 @@ def test_no_step_starts_after_the_turns_deadline(store: Store, tenant: Tenant, c
         store, clock, ScriptedModel(slow), limits=AgentLimits(max_steps=10, deadline_seconds=0.01)
     )
     with pytest.raises(ModelUnavailableError, match="ran past its deadline"):
-        agent.run_turn(tenant.id, "Keep going")
+        whole_turn(agent, tenant.id, "Keep going")
     assert store.list_notes(tenant.id).total == 0  # the first answer came after the deadline
 
 
@@ -340,11 +344,11 @@ def test_a_stream_closed_right_after_it_started_still_closes_the_turn(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock)
-    stream = agent.stream_turn(tenant.id, "Hello")
+    stream = turn_steps(agent, tenant.id, "Hello")
     started = next(stream)
     assert isinstance(started, TurnStarted)
     stream.close()  # e.g. an SSE client that hung up after `turn.started`
     assert agent.leases.held == []
     [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "interrupted"
-    assert agent.run_turn(tenant.id, "Hello again", started.conversation_id).reply
+    assert whole_turn(agent, tenant.id, "Hello again", started.conversation_id).reply

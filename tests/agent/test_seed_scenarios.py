@@ -8,11 +8,11 @@ from agent_core.clock import FixedClock
 from agent_core.domain import Tenant, ToolCallStatus
 from agent_core.errors import InvalidInputError, NotFoundError
 from agent_core.store.base import Store
-from tests.conftest import RecordingSink, make_agent
+from tests.conftest import RecordingSink, make_agent, whole_turn
 
 
 def test_hello_explains_what_the_agent_can_do(store: Store, tenant: Tenant, clock: FixedClock) -> None:
-    result = make_agent(store, clock).run_turn(tenant.id, "Hello, what can you help me with?")
+    result = whole_turn(make_agent(store, clock), tenant.id, "Hello, what can you help me with?")
     assert result.tool_calls == ()
     assert "I'm Kim, the assistant of Test Tours" in result.reply
     assert "book a tour" in result.reply
@@ -23,8 +23,10 @@ def test_the_seed_booking_is_refused_because_its_date_has_passed(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     sink = RecordingSink()
-    result = make_agent(store, clock, sink=sink).run_turn(
-        tenant.id, "I want to book a tour for John Smith on 2025-03-15 in Paris."
+    result = whole_turn(
+        make_agent(store, clock, sink=sink),
+        tenant.id,
+        "I want to book a tour for John Smith on 2025-03-15 in Paris.",
     )
     (call,) = result.tool_calls
     assert call.name == "book_tour"
@@ -39,8 +41,10 @@ def test_the_seed_booking_is_refused_because_its_date_has_passed(
 
 def test_booking_a_future_date_books_it(store: Store, tenant: Tenant, clock: FixedClock) -> None:
     sink = RecordingSink()
-    result = make_agent(store, clock, sink=sink).run_turn(
-        tenant.id, "I want to book a tour for John Smith on 2027-03-15 in Paris."
+    result = whole_turn(
+        make_agent(store, clock, sink=sink),
+        tenant.id,
+        "I want to book a tour for John Smith on 2027-03-15 in Paris.",
     )
     (call,) = result.tool_calls
     assert call.status is ToolCallStatus.SUCCEEDED
@@ -56,8 +60,10 @@ def test_booking_a_future_date_books_it(store: Store, tenant: Tenant, clock: Fix
 
 
 def test_take_note(store: Store, tenant: Tenant, clock: FixedClock) -> None:
-    result = make_agent(store, clock).run_turn(
-        tenant.id, "Please note that the client prefers morning tours and vegetarian meals."
+    result = whole_turn(
+        make_agent(store, clock),
+        tenant.id,
+        "Please note that the client prefers morning tours and vegetarian meals.",
     )
     (call,) = result.tool_calls
     assert call.name == "take_note"
@@ -67,8 +73,10 @@ def test_take_note(store: Store, tenant: Tenant, clock: FixedClock) -> None:
 
 
 def test_update_contact_info(store: Store, tenant: Tenant, clock: FixedClock) -> None:
-    result = make_agent(store, clock).run_turn(
-        tenant.id, "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123."
+    result = whole_turn(
+        make_agent(store, clock),
+        tenant.id,
+        "Update contact info for Sarah Jones: email is sarah@example.com, phone is +1-555-0123.",
     )
     (call,) = result.tool_calls
     assert call.arguments == {"name": "Sarah Jones", "email": "sarah@example.com", "phone": "+1-555-0123"}
@@ -82,7 +90,7 @@ def test_the_seed_bad_input_is_rejected_before_anything_is_written(
 ) -> None:
     agent = make_agent(store, clock)
     with pytest.raises(InvalidInputError) as caught:
-        agent.run_turn("not-a-uuid", "")
+        whole_turn(agent, "not-a-uuid", "")
     fields = {d["field"] for d in caught.value.details}
     assert fields == {"tenant_id", "message"}
     assert store.list_conversations(tenant.id) == []
@@ -93,7 +101,7 @@ def test_empty_oversized_or_binary_messages_are_rejected(
     store: Store, tenant: Tenant, clock: FixedClock, message: str
 ) -> None:
     with pytest.raises(InvalidInputError, match="message"):
-        make_agent(store, clock).run_turn(tenant.id, message)
+        whole_turn(make_agent(store, clock), tenant.id, message)
     assert store.list_conversations(tenant.id) == []
 
 
@@ -102,5 +110,5 @@ def test_an_unknown_tenant_is_not_found_and_nothing_is_written(store: Store, clo
 
     unknown = uuid4()
     with pytest.raises(NotFoundError, match="unknown tenant"):
-        make_agent(store, clock).run_turn(unknown, "Hello")
+        whole_turn(make_agent(store, clock), unknown, "Hello")
     assert store.list_conversations(unknown) == []

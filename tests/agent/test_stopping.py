@@ -22,7 +22,7 @@ from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
 from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.store.base import Store
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
-from tests.conftest import make_agent, make_workspace
+from tests.conftest import make_agent, make_workspace, turn_steps, whole_turn
 
 
 class SilentModel:
@@ -70,7 +70,7 @@ def test_a_turn_waiting_on_a_silent_model_stops_at_once_and_is_marked_with_who_s
 ) -> None:
     model = SilentModel()
     agent = make_agent(store, clock, model)
-    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+    turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
     first = started(turn)
 
     assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ana@example.com")
@@ -87,7 +87,7 @@ def test_a_turn_waiting_on_a_silent_model_stops_at_once_and_is_marked_with_who_s
     model.release.set()
     assert model.closed.wait(10)
     assert [m.role for m in store.list_messages(tenant.id, first.conversation_id)] == ["user"]
-    assert agent.run_turn(tenant.id, "Hello again", first.conversation_id).reply == "Late answer."
+    assert whole_turn(agent, tenant.id, "Hello again", first.conversation_id).reply == "Late answer."
 
 
 def test_an_operator_stops_a_turn_of_their_tenant_and_the_conversation_names_them(
@@ -96,7 +96,7 @@ def test_an_operator_stops_a_turn_of_their_tenant_and_the_conversation_names_the
     model = SilentModel()
     operator = Principal(PrincipalKind.USER, "ops@example.com", UserRole.OPERATOR, frozenset({tenant.id}))
     workspace = make_workspace(store, operator, model=model)
-    turn = BackgroundTurn(lambda: workspace.stream_turn(tenant.id, "Hello?"))
+    turn = BackgroundTurn(lambda: turn_steps(workspace, tenant.id, "Hello?"))
     first = started(turn)
     try:
         assert workspace.stop_turn(tenant.id, first.turn_id)
@@ -112,7 +112,7 @@ def test_a_turn_streaming_without_end_stops_between_words(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock, ChattyModel(), limits=AgentLimits(max_reply_chars=10**9))
-    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Talk to me"))
+    turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Talk to me"))
     first = started(turn)
     assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
     assert turn.wait_done(10)
@@ -124,7 +124,7 @@ def test_nobody_stops_another_tenants_turn_or_one_that_ended(
 ) -> None:
     model = SilentModel()
     agent = make_agent(store, clock, model)
-    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+    turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
     first = started(turn)
     try:
         assert not agent.stop_turn(other_tenant.id, first.turn_id, "stopped by a stranger")
@@ -144,7 +144,7 @@ def test_a_silent_model_cannot_hold_a_turn_past_its_deadline(
     agent = make_agent(store, clock, model, limits=AgentLimits(deadline_seconds=0.2))
     try:
         with pytest.raises(ModelUnavailableError, match=r"ran past its deadline of 0\.2 s"):
-            agent.run_turn(tenant.id, "Hello?")
+            whole_turn(agent, tenant.id, "Hello?")
         assert not model.release.is_set()
     finally:
         model.release.set()
@@ -157,7 +157,7 @@ def test_a_stop_ends_the_wait_on_the_real_client_reading_from_a_server_that_does
         server.enqueue(FakeCompletion(text="Too late.", delay=20))
         client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0)
         agent: Agent = make_agent(store, clock, OpenAIChatModel(client, "gpt-4o-mini"))
-        turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello?"))
+        turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
         first = started(turn)
         assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
         assert turn.wait_done(10)
@@ -219,14 +219,14 @@ def test_a_background_turn_keeps_every_step_and_the_error_that_ended_it(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
     agent = make_agent(store, clock)
-    turn = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "Hello"))
+    turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello"))
     assert turn.wait_done(10)
     steps = turn.steps()
     assert isinstance(steps[0], TurnStarted)
     assert turn.conversation_id == steps[0].conversation_id
     assert turn.error is None
 
-    refused = BackgroundTurn(lambda: agent.stream_turn(tenant.id, "   "))
+    refused = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "   "))
     assert refused.wait_done(10)
     assert refused.started is None
     assert "at least 1 character" in str(refused.error)

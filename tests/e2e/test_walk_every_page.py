@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import make_workspace
+from tests.conftest import make_workspace, whole_turn
 from tests.e2e.conftest import running_dashboard, shoot
 
 pytestmark = pytest.mark.browser
@@ -42,9 +42,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     admin = make_workspace(store)
     admin.add_user("boss@example.com", "admin", password=PASSWORD)
     admin.add_user("ana@example.com", "operator", [DEMO_TENANT_ID], password=PASSWORD)
-    booked = admin.run_turn(DEMO_TENANT_ID, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
-    admin.run_turn(
-        DEMO_TENANT_ID, "Please note that the client prefers morning tours.", booked.conversation_id
+    booked = whole_turn(admin, DEMO_TENANT_ID, "I want to book a tour for John Smith on 2027-03-15 in Paris.")
+    whole_turn(
+        admin, DEMO_TENANT_ID, "Please note that the client prefers morning tours.", booked.conversation_id
     )
     store.close()
     with running_dashboard(database) as url:

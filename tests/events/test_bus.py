@@ -20,7 +20,7 @@ from agent_core.events.listeners import default_listeners
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
-from tests.conftest import ROOT, add_tenant, audit_entry, make_agent
+from tests.conftest import ROOT, add_tenant, audit_entry, make_agent, whole_turn
 from tests.events.listeners import FAST, ScriptedListener, blocked_until, killed_while_running, runs_of
 
 
@@ -112,7 +112,7 @@ def test_a_slow_listener_does_not_hold_up_the_turn_or_other_listeners(
     bus = EventBus(sqlite_store, [slow, quick], retry=FAST)
     bus.start()
     agent = make_agent(sqlite_store, clock, sink=bus)
-    result = agent.run_turn(DEMO_TENANT_ID, "Please note that Zoë likes boats.")
+    result = whole_turn(agent, DEMO_TENANT_ID, "Please note that Zoë likes boats.")
     assert result.reply.startswith("Noted")
     deadline = time.monotonic() + 10
     while not quick.seen:
@@ -199,8 +199,8 @@ def test_a_booking_queues_a_confirmation_and_a_contact_update_a_crm_sync(
     bus = EventBus(sqlite_store, default_listeners(sqlite_store))
     bus.start()
     agent = make_agent(sqlite_store, clock, sink=bus)
-    agent.run_turn(SECOND_DEMO_TENANT_ID, "Book a visit for Ana Silva on 2027-01-10 at the Harbour Clinic")
-    agent.run_turn(SECOND_DEMO_TENANT_ID, "Update contact info for Ana Silva: phone is +351 912 345 678")
+    whole_turn(agent, SECOND_DEMO_TENANT_ID, "Book a visit for Ana Silva on 2027-01-10 at the Harbour Clinic")
+    whole_turn(agent, SECOND_DEMO_TENANT_ID, "Update contact info for Ana Silva: phone is +351 912 345 678")
     bus.close()
     outbox = {m.kind: m.payload for m in sqlite_store.list_outbox(SECOND_DEMO_TENANT_ID)}
     assert outbox["booking_confirmation"]["customer_name"] == "Ana Silva"

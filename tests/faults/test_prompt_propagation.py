@@ -18,7 +18,7 @@ from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.net import TcpProxy
-from tests.conftest import TEST_ADMIN
+from tests.conftest import TEST_ADMIN, whole_turn
 
 pytestmark = pytest.mark.redis
 OLD = "Hello! I'm Ava, the booking assistant of Demo Tours"
@@ -49,20 +49,20 @@ def test_a_prompt_published_by_a_process_cut_off_from_redis_answers_everywhere(
         clock=clock,
     )
     try:
-        assert other.agent.run_turn(DEMO_TENANT_ID, "Hello").reply.startswith(OLD)
+        assert whole_turn(other.agent, DEMO_TENANT_ID, "Hello").reply.startswith(OLD)
         assert NEW_PROMPT not in cached(redis_url)  # Redis holds the old prompt, for 300 s
         proxy.cut()
         editor.acting_as(TEST_ADMIN).publish_prompt(DEMO_TENANT_ID, NEW_PROMPT)
         assert editor.prompts.pending_invalidations == 1  # the edit could not reach Redis
 
-        replies = [other.agent.run_turn(DEMO_TENANT_ID, "Hello").reply for _ in range(5)]
+        replies = [whole_turn(other.agent, DEMO_TENANT_ID, "Hello").reply for _ in range(5)]
         assert all(reply.startswith(NEW) for reply in replies), replies
         assert cached(redis_url) == NEW_PROMPT  # the first turn that noticed corrected Redis
 
         # Redis restarted from an old append-only file: the old prompt is back in it.
         old_prompt = editor.store.list_prompt_versions(DEMO_TENANT_ID)[-1].prompt
         redis.Redis.from_url(redis_url).set(_key(DEMO_TENANT_ID), json.dumps({"prompt": old_prompt}), ex=300)
-        assert other.agent.run_turn(DEMO_TENANT_ID, "Hello").reply.startswith(NEW)
+        assert whole_turn(other.agent, DEMO_TENANT_ID, "Hello").reply.startswith(NEW)
         assert cached(redis_url) == NEW_PROMPT
     finally:
         editor.close()

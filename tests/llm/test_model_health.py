@@ -16,6 +16,7 @@ from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.net import free_port
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from tests.conftest import whole_turn
 
 
 @pytest.fixture
@@ -58,12 +59,12 @@ def test_a_failed_call_shows_until_a_call_succeeds(
         assert model_check(runtime) == (True, "reachable; no call yet")
         server.enqueue(FakeCompletion(status=500, text="boom"))
         with pytest.raises(ModelUnavailableError):
-            runtime.agent.run_turn(DEMO_TENANT_ID, "Hello")
+            whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello")
         ok, detail = model_check(runtime)
         assert not ok
         assert detail.startswith("the last call failed 0 s ago: the model server failed (HTTP 500)")
         server.enqueue(FakeCompletion(text="Hello!"))
-        runtime.agent.run_turn(DEMO_TENANT_ID, "Hello again")
+        whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello again")
         assert model_check(runtime) == (True, "answering; last answer 0 s ago")
     finally:
         runtime.close()

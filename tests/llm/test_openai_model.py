@@ -21,6 +21,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.net import free_port
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from agent_core.tools import default_registry
+from tests.conftest import whole_turn
 
 HELLO = [ChatMessage("system", "Be brief."), ChatMessage("user", "Hello")]
 
@@ -186,7 +187,7 @@ def test_a_whole_turn_through_the_runtime_books_a_tour(
     )
     runtime = build_runtime(settings, clock=clock)
     try:
-        result = runtime.agent.run_turn(DEMO_TENANT_ID, "Book John Smith in Paris on 2027-03-15")
+        result = whole_turn(runtime.agent, DEMO_TENANT_ID, "Book John Smith in Paris on 2027-03-15")
     finally:
         runtime.close()
     assert result.model == "openai:gpt-test"

@@ -21,7 +21,7 @@ from agent_core.store.base import TenantWriter
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.net import free_port
-from tests.conftest import add_tenant, audit_entry, new_supabase_project, unscoped
+from tests.conftest import add_tenant, audit_entry, new_supabase_project, unscoped, whole_turn
 from tests.supabase.project import GrantMode, SupabaseProject, api_key
 
 pytestmark = pytest.mark.postgres
@@ -46,7 +46,7 @@ def test_the_two_variables_select_the_supabase_store_and_a_turn_works(supabase: 
     )
     try:
         assert runtime.store.backend == "supabase"
-        result = runtime.agent.run_turn(DEMO_TENANT_ID, "Book a tour for Ana Silva on 2027-01-10 in Porto")
+        result = whole_turn(runtime.agent, DEMO_TENANT_ID, "Book a tour for Ana Silva on 2027-01-10 in Porto")
         assert result.tool_calls[0].status.value == "succeeded"
         assert any(t.customer_name == "Ana Silva" for t in runtime.store.list_tours(DEMO_TENANT_ID).rows)
         runtime.bus.close()
