@@ -100,12 +100,15 @@ CHILD = """
 import sys
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
+from agent_core.agent.steps import collect
 from agent_core.store.demo_data import DEMO_TENANT_ID
 settings = load_settings(sqlite_path=sys.argv[1], redis_url=sys.argv[2], prompt_cache_local_ttl_seconds=3600)
 runtime = build_runtime(settings)
-print(whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply, flush=True)
+agent = runtime.agent
+hello = agent.validate({"tenant_id": DEMO_TENANT_ID, "message": "Hello"})
+print(collect(agent.stream(hello)).reply, flush=True)
 sys.stdin.readline()
-print(whole_turn(runtime.agent, DEMO_TENANT_ID, "Hello").reply, flush=True)
+print(collect(agent.stream(hello)).reply, flush=True)
 runtime.close()
 """
 
