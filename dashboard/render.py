@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -91,3 +92,12 @@ def suite_report(report: SuiteReport, live: SuiteReport | None = None) -> None:
                 for check in step.checks:
                     detail = f" — {check.detail}" if check.detail and not check.passed else ""
                     st.markdown(f"{verdict_badge(check.passed)} {escape_markdown(check.check + detail)}")
+
+
+def picked_row(frame: pd.DataFrame, key: str) -> int | None:
+    """A table whose rows can be selected, one at a time; the selected row's position."""
+    picked = st.dataframe(
+        frame, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key=key
+    )
+    rows = picked.selection.rows
+    return rows[0] if rows else None

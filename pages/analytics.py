@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pandas as pd
 import streamlit as st
+from streamlit.elements.lib.color_util import Color
 
 from agent_core.access.models import Action
 from agent_core.errors import AgentCoreError
@@ -16,6 +18,22 @@ from dashboard.state import current_tenant, get_runtime, get_workspace, session_
 from dashboard.views import analytics_days_frame, analytics_latency_frame, analytics_tools_frame, counted
 
 CHART_HEIGHT = 280
+# The product's blue for counts, red for failures (the second series when there is one).
+CHART_COLORS: list[Color] = ["#2563eb", "#d62728"]
+
+
+def bars(frame: pd.DataFrame, x: str, y: list[str], *, sideways: bool = False) -> None:
+    """Bars of one height on every chart, side by side when there are two series."""
+    st.bar_chart(
+        frame,
+        x=x,
+        y=y,
+        color=CHART_COLORS[: len(y)],
+        stack=False,
+        horizontal=sideways,
+        height=CHART_HEIGHT,
+    )
+
 
 runtime = get_runtime()
 workspace = get_workspace(runtime)
@@ -78,15 +96,8 @@ st.subheader("Per day")
 # Days as ISO text: a category axis gives each day a bar of its own width (on a time axis one
 # active day was a 1-px line) and keeps the order; every chart the same height.
 chart_days = per_day.assign(Day=per_day["Day"].map(lambda day: day.isoformat()))
-st.bar_chart(
-    chart_days,
-    x="Day",
-    y=["Turns", "Failed turns"],
-    color=["#2563eb", "#d62728"],
-    stack=False,
-    height=CHART_HEIGHT,
-)
-st.bar_chart(chart_days, x="Day", y="Conversations", color="#2563eb", height=CHART_HEIGHT)
+bars(chart_days, "Day", ["Turns", "Failed turns"])
+bars(chart_days, "Day", ["Conversations"])
 
 left, right = st.columns(2)
 with left:
@@ -95,16 +106,7 @@ with left:
     if tools.empty:
         st.caption("No tool calls in these days.")
     else:
-        # Sideways, so tool names are read in full.
-        st.bar_chart(
-            tools,
-            x="Tool",
-            y=["Calls", "Failed"],
-            color=["#2563eb", "#d62728"],
-            stack=False,
-            horizontal=True,
-            height=CHART_HEIGHT,
-        )
+        bars(tools, "Tool", ["Calls", "Failed"], sideways=True)  # tool names read in full
         st.dataframe(tools, hide_index=True, width="stretch")
 with right:
     st.subheader("Latency (ms)")

@@ -8,6 +8,7 @@ import streamlit as st
 
 from agent_core.access.models import Action, AuditAction
 from agent_core.clock import utcnow
+from dashboard import render
 from dashboard.state import get_runtime, get_workspace, require_page
 from dashboard.views import audit_frame, audit_target
 
@@ -51,18 +52,11 @@ if not entries:
     st.info("No entries match these filters.", icon=":material/search_off:")
     st.stop()
 st.caption(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'} (newest first, at most 500)")
-picked = st.dataframe(
-    audit_frame(entries, tenants),
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key="audit_table",
-)
-if not picked.selection.rows:
+picked = render.picked_row(audit_frame(entries, tenants), "audit_table")
+if picked is None:
     st.caption("Select an entry to see it in full: the record's id and everything before and after.")
     st.stop()
-entry = entries[picked.selection.rows[0]]
+entry = entries[picked]
 st.subheader(f"{entry.action} · {audit_target(entry)}")
 st.caption(f"Recorded as `{entry.target}` by {entry.actor} ({entry.actor_kind.value})")
 before, after = st.columns(2)

@@ -11,6 +11,7 @@ from agent_core.access.models import Action
 from agent_core.clock import utcnow
 from agent_core.domain import EventName, RunStatus
 from agent_core.tenant_settings import settings_from
+from dashboard import render
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 from dashboard.views import events_frame, local_time
 
@@ -51,16 +52,9 @@ if not records:
     st.info("No events match. Chat with the agent to create some.", icon=":material/inbox:")
     st.stop()
 st.caption(f"{len(records)} events (newest first)")
-picked = st.dataframe(
-    events_frame(records, zone),
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="single-row",
-    key=f"{key}:table",
-)
-if picked.selection.rows:
-    chosen = records[picked.selection.rows[0]].event
+picked = render.picked_row(events_frame(records, zone), f"{key}:table")
+if picked is not None:
+    chosen = records[picked].event
     with st.container(border=True):
         st.markdown(f"**#{chosen.seq} {chosen.name}** · {local_time(chosen.created_at, zone)}")
         st.json(chosen.payload, expanded=True)
