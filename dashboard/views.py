@@ -499,8 +499,7 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
         [
             {
                 "Last activity": local_time(c.updated_at, zone),
-                "Channel": c.channel.value,
-                "Started by": c.started_by,
+                "From": f"{c.channel.value} · {c.started_by}" if c.started_by else c.channel.value,
                 "First message": c.first_message,
                 "Turns": c.turns,
                 "Outcome": ", ".join(o.value for o in c.outcomes)
@@ -513,8 +512,7 @@ def conversations_frame(rows: Sequence[ConversationOverview], zone: tzinfo = UTC
         ],
         columns=[
             "Last activity",
-            "Channel",
-            "Started by",
+            "From",
             "First message",
             "Turns",
             "Outcome",

@@ -77,8 +77,11 @@ else:
         width="stretch",
         # The message takes the room; the numbers need little (all columns fit at 1,400 px).
         column_config={
-            "First message": st.column_config.TextColumn(width="large"),
-            **{n: st.column_config.Column(width="small") for n in ("Turns", "Unanswered", "Tokens")},
+            "First message": st.column_config.TextColumn(width="medium"),
+            **{
+                n: st.column_config.Column(width="small")
+                for n in ("Turns", "Outcome", "Unanswered", "Tokens", "Duration")
+            },
         },
         on_select="rerun",
         selection_mode="single-row",

@@ -61,6 +61,9 @@ def test_every_page_opens_without_an_error(
         menu.get_by_role("link", name=title, exact=True).click()
         expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible(timeout=30_000)
         expect(page.get_by_test_id("stStatusWidget").get_by_text("Running")).to_have_count(0, timeout=30_000)
-        page.wait_for_timeout(500)  # for the photograph only: tables draw after the run
+        # For the photograph: tables and charts draw after the run.
+        page.wait_for_load_state("networkidle")  # each widget's code, loaded when first shown
+        expect(page.locator("[data-testid^=stSkeleton]")).to_have_count(0, timeout=30_000)
+        page.wait_for_timeout(500)
         expect(page.get_by_test_id("stException")).to_have_count(0)
         shoot(page, f"walk-{role}-{title.lower().replace(' ', '-')}")
