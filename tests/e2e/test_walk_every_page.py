@@ -67,3 +67,16 @@ def test_every_page_opens_without_an_error(
         page.wait_for_timeout(500)
         expect(page.get_by_test_id("stException")).to_have_count(0)
         shoot(page, f"walk-{role}-{title.lower().replace(' ', '-')}")
+
+
+def test_the_api_reference_renders_in_the_browser_for_a_signed_in_user(
+    page: Page, site: tuple[str, dict[str, list[str]]]
+) -> None:
+    url, _ = site
+    page.goto(f"{url}/account/sign-in?next=/api/docs")
+    page.get_by_label("Email").fill("ana@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("/api/chat").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_role("heading", name="voice-assistant-mini", exact=False).first).to_be_visible()
+    shoot(page, "api-docs")
