@@ -14,9 +14,8 @@ from dashboard.navigation import pages_for
 from dashboard.passwords import choose_password_screen
 from dashboard.state import (
     TENANT_KEY,
-    find_workspace,
     get_runtime,
-    must_choose_password,
+    signed_in,
     signed_out_screen,
 )
 from dashboard.views import escape_markdown
@@ -147,13 +146,13 @@ def status_panel(runtime: Runtime) -> None:
 
 
 runtime = get_runtime()
-found = find_workspace(runtime)
+found = signed_in(runtime)
 if found is None:
     # A navigation of its own: without one, Streamlit would list every file in pages/.
     st.navigation([st.Page(lambda: signed_out_screen(runtime), title="Sign in")], position="hidden").run()
     st.stop()
-workspace: Workspace = found
-if must_choose_password(runtime, workspace):
+workspace: Workspace = found.workspace
+if found.must_choose_password:
     st.navigation(
         [st.Page(lambda: choose_password_screen(workspace), title="Choose your password")], position="hidden"
     ).run()

@@ -60,12 +60,6 @@ class TenantSettings(BaseModel):
     booking_noun_plural: str = text_field(1, 30, default="tours")
     example: str | None = text_field(0, 300, default=None, description="The chat's example request")
 
-    @property
-    def a_booking(self) -> str:
-        """The booking noun with its article: 'a tour', 'an appointment'."""
-        article = "an" if self.booking_noun[:1].lower() in "aeiou" else "a"
-        return f"{article} {self.booking_noun}"
-
     phone_region: str | None = Field(
         default=None,
         description=(
@@ -101,6 +95,12 @@ class TenantSettings(BaseModel):
     @classmethod
     def _storable(cls, value: str | None) -> str | None:
         return check_storable_text(value) if value else value
+
+    @property
+    def a_booking(self) -> str:
+        """The booking noun with its article: 'a tour', 'an appointment'."""
+        article = "an" if self.booking_noun[:1].lower() in "aeiou" else "a"
+        return f"{article} {self.booking_noun}"
 
     def zone(self, default: tzinfo) -> tzinfo:
         """The tenant's zone, or `default`."""

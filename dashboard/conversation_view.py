@@ -48,13 +48,14 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
             with st.chat_message("assistant", avatar=":material/build:"):
                 render.tool_call(item.tool)
             continue
-        if item.role == "user":
+        caller = item.role == "user"
+        if caller:
             asked += 1
         with st.chat_message(item.role):
             render.text(item.text)
-            if item.role == "user" and asked in attempts:
+            if caller and asked in attempts:
                 st.caption(short_time(attempts[asked].started_at, zone))
-        if item.role == "user":
+        if caller:
             if asked in unanswered:
                 failed = unanswered[asked]
                 offered = may_retry and failed.id == turns[-1].id

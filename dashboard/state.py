@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 import streamlit as st
@@ -41,17 +42,28 @@ def _session_cookie() -> str | None:
     return cookie if isinstance(cookie, str) else None
 
 
-def _principal(runtime: Runtime) -> Principal | None:
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """Who this run acts as, and whether they must choose a password before anything else
+    (signed in with email and a one-time password an admin gave them; single sign-on never
+    asks for one)."""
+
+    workspace: Workspace
+    must_choose_password: bool = False
+
+
+def _signed_in(runtime: Runtime) -> tuple[Principal | None, bool]:
     authenticator = runtime.authenticator
     if authenticator.local_mode():
-        return LOCAL_PRINCIPAL
-    principal = authenticator.session_principal(_session_cookie())
-    if principal is None and runtime.settings.sso_configured and st.user.is_logged_in:
+        return LOCAL_PRINCIPAL, False
+    user = authenticator.session_user(_session_cookie())
+    if user is not None:
+        return user.principal(), user.must_change_password
+    if runtime.settings.sso_configured and st.user.is_logged_in:
         email = st.user.get("email")
-        principal = authenticator.sso_principal(
-            str(email) if email else None, bool(st.user.get("email_verified"))
-        )
-    return principal
+        verified = bool(st.user.get("email_verified"))
+        return authenticator.sso_principal(str(email) if email else None, verified), False
+    return None, False
 
 
 def signed_out_screen(runtime: Runtime) -> None:
@@ -93,35 +105,25 @@ def show_one_time_password() -> bool:
     return True
 
 
-def find_workspace(runtime: Runtime) -> Workspace | None:
-    """The signed-in principal's workspace, checked again on every run (a session that
-    expired, signed out or was disabled gives None)."""
-    principal = _principal(runtime)
-    return None if principal is None else runtime.acting_as(principal)
-
-
-def must_choose_password(runtime: Runtime, workspace: Workspace) -> bool:
-    """True when the user signed in with email and a one-time password an admin gave them
-    (single sign-on never asks for it): they choose their own before anything else."""
-    if workspace.principal.user_id is None:
-        return False
-    if runtime.authenticator.session_principal(_session_cookie()) is None:
-        return False
-    me = workspace.me()
-    return me is not None and me.must_change_password
+def signed_in(runtime: Runtime) -> SignedIn | None:
+    """Who is signed in, checked again on every run with one look-up of the session (a
+    session that expired, signed out or was disabled gives None)."""
+    principal, must_choose = _signed_in(runtime)
+    return None if principal is None else SignedIn(runtime.acting_as(principal), must_choose)
 
 
 def get_workspace(runtime: Runtime) -> Workspace:
-    """The workspace a page runs in; the page stops when nobody is signed in."""
-    workspace = find_workspace(runtime)
-    if workspace is None:
+    """The workspace a page runs in; the page stops when nobody is signed in, or shows only
+    the password choice to whom must make it (checked here as well as in the entry point:
+    under `streamlit run` a page's own address can run the page alone)."""
+    found = signed_in(runtime)
+    if found is None:
         signed_out_screen(runtime)
         st.stop()
-    # Checked here too: a page opened by its own address can run without the entry point.
-    if must_choose_password(runtime, workspace):
-        choose_password_screen(workspace)
+    if found.must_choose_password:
+        choose_password_screen(found.workspace)
         st.stop()
-    return workspace
+    return found.workspace
 
 
 def require_page(workspace: Workspace, action: Action) -> None:

@@ -22,6 +22,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from agent_core.access.authentication import Authenticator
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.http.api_docs import ApiDocs
 from agent_core.http.app import api_middleware, api_routes
@@ -210,9 +211,7 @@ class DashboardGate:
 
     def _allowed(self, request: Request) -> bool:
         authenticator = self._runtime().authenticator
-        if authenticator.local_mode():
-            return True
-        return authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
+        return authenticator.local_mode() or _has_session(authenticator, request)
 
 
 def streamlit_font_url() -> str | None:
@@ -223,11 +222,9 @@ def streamlit_font_url() -> str | None:
     return f"/static/media/{found[0].name}" if found else None
 
 
-def _signed_in(runtime: Callable[[], Runtime]) -> Callable[[Request], bool]:
-    def check(request: Request) -> bool:
-        return runtime().authenticator.session_principal(request.cookies.get(SESSION_COOKIE)) is not None
-
-    return check
+def _has_session(authenticator: Authenticator, request: Request) -> bool:
+    """Whether a request carries a live session cookie."""
+    return authenticator.session_user(request.cookies.get(SESSION_COOKIE)) is not None
 
 
 def dashboard_routes(
@@ -235,7 +232,9 @@ def dashboard_routes(
 ) -> list[BaseRoute]:
     """What serves beside the dashboard: sign-in and sign-out (in the dashboard's font, at
     `font_url`, when given), then the API."""
-    docs = ApiDocs(runtime, also_for=_signed_in(runtime), sign_in_path=SIGN_IN_PATH)
+    docs = ApiDocs(
+        runtime, also_for=lambda r: _has_session(runtime().authenticator, r), sign_in_path=SIGN_IN_PATH
+    )
     return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime, docs)]
 
 

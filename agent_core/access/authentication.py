@@ -184,12 +184,17 @@ class Authenticator:
             after={"reason": reason},
         )
 
-    def session_principal(self, token: str | None) -> Principal | None:
+    def session_user(self, token: str | None) -> User | None:
         """The user of a live session cookie, or None (no cookie, expired, signed out, disabled)."""
         if not token:
             return None
         user = self._store.session_user(token_hash(token), self._now())
-        return None if user is None or user.disabled else user.principal()
+        return None if user is None or user.disabled else user
+
+    def session_principal(self, token: str | None) -> Principal | None:
+        """The principal of a live session cookie (see `session_user`)."""
+        user = self.session_user(token)
+        return None if user is None else user.principal()
 
     def sign_out(self, token: str | None) -> None:
         """End the session of this cookie (nothing when there is none)."""

@@ -21,6 +21,7 @@ from agent_core.domain import RunStatus, ToolCallStatus
 from agent_core.errors import ConfigError
 from agent_core.store.base import Store
 from agent_core.store.conversation_log import ConversationQuery, Outcome
+from agent_core.store.demo_data import DEMO_SETTINGS, SECOND_DEMO_TENANT_ID
 from agent_core.store.migrations import Migration, latest_version, migrations
 from agent_core.store.postgres import PostgresStore, postgres_version, to_pyformat, upgrade_postgres
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
@@ -308,6 +309,33 @@ def test_a_release_0_1_0_database_upgrades_to_the_new_schema_and_keeps_every_row
     finally:
         store.close()
     assert upgrade_postgres(blank_database) == []
+
+
+def test_a_sqlite_file_from_before_the_demo_settings_gets_them_from_its_migration(tmp_path: Path) -> None:
+    path = tmp_path / "older.sqlite3"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE tenants SET settings = '{}' WHERE id = ?", (str(SECOND_DEMO_TENANT_ID),))
+        connection.execute("DELETE FROM schema_migrations WHERE version = 16")
+    connection.close()
+    store = SqliteStore(path)  # upgrades the file at start
+    try:
+        clinic = store.get_tenant(SECOND_DEMO_TENANT_ID)
+        assert clinic is not None
+        assert clinic.settings == DEMO_SETTINGS[SECOND_DEMO_TENANT_ID], "the SQL and demo_data.py agree"
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+def test_a_new_postgres_database_gives_the_demo_tenants_their_settings(blank_database: str) -> None:
+    upgrade_postgres(blank_database)
+    store = PostgresStore(blank_database)
+    try:
+        for tenant in store.list_tenants():
+            assert tenant.settings == DEMO_SETTINGS.get(tenant.id, {}), tenant.name
+    finally:
+        store.close()
 
 
 @pytest.mark.postgres
