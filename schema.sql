@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 16), for a new database: paste it into a Supabase
+-- The whole current schema (version 17), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -106,6 +106,9 @@ CREATE TABLE IF NOT EXISTS public.turns (
     started_by        text,
     -- Sentences of its reply held back: claims no tool of the turn backed (migration 0014).
     withheld_claims   jsonb,
+    -- The day it started where its tenant is, which Analytics count it on (migration 0017;
+    -- NULL before: its UTC day).
+    day               date,
     FOREIGN KEY (tenant_id, conversation_id)
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
@@ -432,12 +435,13 @@ GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages
 -- together (PostgREST runs each call in one transaction). They take the tenant id as an
 -- argument and scope every statement by it; only the service role may call them.
 
--- Before migration 0008 it had no p_retry_of: drop that one, or both would exist.
+-- Before migration 0008 it had no p_retry_of, before 0017 no p_day: drop those, or both would exist.
 DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
+DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text);
 CREATE OR REPLACE FUNCTION public.app_start_turn(
     p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
     p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL, p_channel text DEFAULT 'unknown',
-    p_started_by text DEFAULT NULL
+    p_started_by text DEFAULT NULL, p_day date DEFAULT NULL
 ) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_conversation uuid := p_conversation;
@@ -468,9 +472,9 @@ BEGIN
         END IF;
     END IF;
     INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of,
-                              channel, started_by)
+                              channel, started_by, day)
         VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
-                now() + make_interval(secs => p_lease_seconds), p_retry_of, p_channel, p_started_by);
+                now() + make_interval(secs => p_lease_seconds), p_retry_of, p_channel, p_started_by, p_day);
     IF p_retry_of IS NULL THEN
         INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
             VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
@@ -759,7 +763,7 @@ $$;
 -- *_summarise triggers) before its tenant's day (these, *_tally, fire after them).
 CREATE OR REPLACE FUNCTION public.app_turns_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    v_day date := (NEW.started_at AT TIME ZONE 'UTC')::date;
+    v_day date := COALESCE(NEW.day, (NEW.started_at AT TIME ZONE 'UTC')::date);
     -- The conversation's slot of its tenant's day (hashtext, as any hash, spreads them).
     v_slot smallint := (hashtext(NEW.conversation_id::text) & 15)::smallint;
 BEGIN
@@ -769,7 +773,7 @@ BEGIN
         VALUES (NEW.tenant_id, v_day, v_slot,
                 CASE WHEN EXISTS (SELECT 1 FROM public.turns t WHERE t.tenant_id = NEW.tenant_id
                                   AND t.conversation_id = NEW.conversation_id AND t.id <> NEW.id
-                                  AND (t.started_at AT TIME ZONE 'UTC')::date = v_day) THEN 0 ELSE 1 END, 1)
+                                  AND COALESCE(t.day, (t.started_at AT TIME ZONE 'UTC')::date) = v_day) THEN 0 ELSE 1 END, 1)
         ON CONFLICT (tenant_id, day, slot) DO UPDATE SET conversations = d.conversations + excluded.conversations,
                                                    turns = d.turns + 1;
     END IF;
@@ -804,7 +808,9 @@ CREATE OR REPLACE TRIGGER turns_tally AFTER INSERT OR UPDATE OF status ON public
 
 CREATE OR REPLACE FUNCTION public.app_tool_calls_tally() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    v_day date := (NEW.created_at AT TIME ZONE 'UTC')::date;
+    -- A tool call counts on its turn's day.
+    v_day date := COALESCE((SELECT t.day FROM public.turns t WHERE t.id = NEW.turn_id),
+                           (NEW.created_at AT TIME ZONE 'UTC')::date);
     -- The conversation's slot of its tenant's day (hashtext, as any hash, spreads them).
     v_slot smallint := (hashtext(NEW.conversation_id::text) & 15)::smallint;
 BEGIN
@@ -1052,7 +1058,7 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
-        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text)',
+        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text, date)',
         'app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, text, integer, integer)',
         'app_analytics(uuid, timestamptz, timestamptz)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
@@ -1376,7 +1382,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 16.
+-- This file is migrations 1 to 17.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1393,5 +1399,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (13, 'sign_in_attempts'),
     (14, 'withheld_claims'),
     (15, 'scale_out'),
-    (16, 'dashboard_words')
+    (16, 'dashboard_words'),
+    (17, 'tenant_days')
 ON CONFLICT (version) DO NOTHING;

@@ -235,6 +235,14 @@ class Workspace(PromptChanges):
             {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
         )
 
+    def today(self, tenant_id: UUID | None) -> date:
+        """Today where the business is (its timezone setting), as the agent's tools and its
+        Analytics see it; with no tenant, in the default zone (TIMEZONE)."""
+        now = self._agent.clock.now()
+        if tenant_id is None:
+            return now.date()
+        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
+
     def stream(self, request: TurnRequest, channel: Channel | None = None) -> Generator[TurnStep, None, None]:
         """The one way in for a turn (see Agent.stream): checked for the principal, started by it
         through `channel` (by default the one its kind implies). `collect` waits for the result."""
@@ -242,7 +250,8 @@ class Workspace(PromptChanges):
         return self._agent.stream(request, self._origin(channel))
 
     def analytics(self, tenant_id: UUID | None, first_day: date, last_day: date) -> Analytics:
-        """A tenant's activity over the days (both included), or every tenant's (admins)."""
+        """A tenant's activity over the days (both included), or every tenant's (admins): each
+        tenant's own days, in its timezone."""
         if tenant_id is None:
             self.require(Action.ADMINISTER)
         else:
@@ -323,7 +332,7 @@ class Workspace(PromptChanges):
         """Move a booking to a new date (and place), validated like the agent's tool."""
         tour = self._booked_tour(tenant_id, tour_id)
         move = parse_like_a_tool(
-            TourMove, "move", self._business_today(tenant_id), new_date=new_date, new_location=new_location
+            TourMove, "move", self.today(tenant_id), new_date=new_date, new_location=new_location
         )
         new_location = move.new_location or tour.location
         if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
@@ -425,11 +434,6 @@ class Workspace(PromptChanges):
         written = write(describe)
         self._bus.deliver(events)
         return written
-
-    def _business_today(self, tenant_id: UUID) -> date:
-        """Today where the business is (its timezone setting), as the agent's tools see it."""
-        now = self._agent.clock.now()
-        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
 
     def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
         self.require(Action.CORRECT, tenant_id)

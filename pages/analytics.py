@@ -4,7 +4,7 @@ for the selected tenant, or for every tenant (admins)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import streamlit as st
@@ -38,20 +38,24 @@ def bars(frame: pd.DataFrame, x: str, y: list[str], *, sideways: bool = False) -
 runtime = get_runtime()
 workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
-today = datetime.now(settings_from(tenant.settings).zone(runtime.settings.zone)).date()
 everyone = workspace.may(Action.ADMINISTER) and st.toggle(
     "All tenants",
     key=session_key(tenant, "analytics_all"),
-    help="Admins see every tenant's activity together.",
+    help="Admins see every tenant's activity together, each tenant's turns on its own days.",
 )
+today = workspace.today(None if everyone else tenant.id)
 st.header("Analytics · all tenants" if everyone else f"Analytics · {tenant.name}")
 with st.columns([2, 3])[0]:
     first_day, last_day = day_range(
-        "Days (UTC)",
+        "Days",
         session_key(tenant, "analytics_days"),
         first=today - timedelta(days=29),
         last=today,
         latest=today,
+    )
+    zone = settings_from(tenant.settings).zone(runtime.settings.zone)
+    st.caption(
+        "Each tenant's turns on its own days." if everyone else f"Days in {zone} (the tenant's timezone)."
     )
 if first_day is None or last_day is None:
     st.info("Pick the first and last day.")

@@ -1,15 +1,16 @@
 """Each business's settings: validated, audited, and obeyed by its agent on every backend —
-its own "today", only the tools it enabled."""
+its own "today" (and the days its Analytics count in), only the tools it enabled."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from agent_core.access.models import AuditAction, AuditQuery, Principal, PrincipalKind, UserRole
-from agent_core.clock import FixedClock
+from agent_core.clock import FixedClock, utcnow
 from agent_core.domain import Tenant, TourStatus
 from agent_core.errors import ForbiddenError, InvalidInputError
 from agent_core.store.base import Store
@@ -77,6 +78,21 @@ def test_tomorrow_is_the_businesss_tomorrow(store: Store, tenant: Tenant, other_
     message = "Book a tour for John Smith tomorrow in Paris"
     assert booked_after_confirming(workspace, tenant.id, message) == "2026-11-26"
     assert booked_after_confirming(workspace, other_tenant.id, message) == "2026-11-25"
+
+
+def test_analytics_count_a_turn_on_the_businesss_day(store: Store, tenant: Tenant) -> None:
+    make_workspace(store).update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
+    workspace = make_workspace(store, clock=LATE_EVENING)
+    assert (workspace.today(tenant.id), workspace.today(None)) == (
+        datetime(2026, 11, 25).date(),
+        datetime(2026, 11, 24).date(),
+    )
+    whole_turn(workspace, tenant.id, "Take a note: call Ana back")
+    # The store stamps the turn with the wall clock; its day is that instant's in Kiritimati.
+    there = utcnow().astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+    around = workspace.analytics(tenant.id, there - timedelta(days=1), there + timedelta(days=1))
+    assert [(d.day, d.turns) for d in around.days] == [(there, 1)]
+    assert [(t.name, t.calls) for t in around.tools] == [("take_note", 1)]
 
 
 def test_numeric_dates_are_read_in_the_businesss_order(

@@ -260,6 +260,12 @@ class Agent:
             written[:] = [self.events.outbox(EventName.MESSAGE_RECEIVED, request.tenant_id, payload)]
             return written
 
+        # The business's own day: "tomorrow" said in Sydney is not tomorrow in UTC, and
+        # Analytics count the turn on the day it starts there.
+        tenant = self.store.get_tenant(request.tenant_id)
+        settings = settings_from(tenant.settings if tenant else None)
+        now = self.clock.now()
+        zone = settings.zone(now.tzinfo or UTC)
         opened = self.store.start_turn(
             request.tenant_id,
             request.conversation_id,
@@ -268,20 +274,16 @@ class Agent:
             events=received,
             retry_of=request.retry_of,
             origin=origin,
+            zone=zone,
         )
         self.leases.hold(opened.turn_id)
         stop = self.running.add(request.tenant_id, opened.turn_id)
         self.events.deliver(written)
-        # The business's own day: "tomorrow" said in Sydney is not tomorrow in UTC.
-        tenant = self.store.get_tenant(request.tenant_id)
         if tenant is not None and tenant.system_prompt != prompt:
             # The store holds the truth, read here anyway: a cached prompt that missed an edit
             # (its editor cut off from Redis, Redis restored from an old file) never answers.
             prompt = tenant.system_prompt
             self.prompts.seen_in_store(tenant.id, prompt)
-        settings = settings_from(tenant.settings if tenant else None)
-        now = self.clock.now()
-        zone = settings.zone(now.tzinfo or UTC)
         today = now.astimezone(zone).date()
         order = "day/month" if settings.date_order == "day_first" else "month/day"
         guardrails = GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname(), order=order)

@@ -27,7 +27,6 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.clock import utcnow
 from agent_core.domain import Channel, Contact, JsonDict, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, identify, required_caller
@@ -462,8 +461,12 @@ class ApiRoutes(PromptRoutes):
         else:
             workspace, tenant_id = await self._workspace(request), None
         params = self._params(request, AnalyticsParams)
-        # Turns are stamped by the store's clock, which is the wall clock.
-        last = params.date_to or utcnow().date()
+        # Days are the tenant's: today where it is.
+        last = (
+            params.date_to
+            if params.date_to is not None
+            else await run_in_threadpool(workspace.today, tenant_id)
+        )
         # 30 days by default, never before the calendar's first day.
         first = params.date_from or last - timedelta(days=min(29, (last - date.min).days))
         result = await run_in_threadpool(workspace.analytics, tenant_id, first, last)

@@ -334,15 +334,18 @@ class ConversationPage(Shape):
 
 
 class AnalyticsParams(BaseModel):
-    """Query parameters of analytics: a range of UTC days, the last 30 by default."""
+    """Query parameters of analytics: a range of the tenant's days (in its timezone), the last
+    30 by default."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     date_from: QueryDay | None = Field(
-        default=None, alias="from", description="First day (UTC), inclusive; 29 days before `to` by default"
+        default=None,
+        alias="from",
+        description="First day, inclusive (the tenant's days); 29 days before `to` by default",
     )
     date_to: QueryDay | None = Field(
-        default=None, alias="to", description="Last day (UTC), inclusive; today by default"
+        default=None, alias="to", description="Last day, inclusive; today where the tenant is by default"
     )
 
 

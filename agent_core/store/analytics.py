@@ -3,7 +3,9 @@ day, tool calls and failures per tool, tokens per model, and latency percentiles
 their parts and of tool calls.
 
 They are read from daily rollups that triggers keep as turns and tool calls start and end
-(migration 0010), so a range costs its days, not its turns. The SQL here runs on SQLite and
+(migration 0010), so a range costs its days, not its turns. A day is the business's own: a
+turn counts on the day it started in its tenant's timezone, its tool calls with it (migration
+0017; turns from before count on their UTC day). The SQL here runs on SQLite and
 PostgreSQL (`SqlStore`); `app_analytics` sums the same rollups for Supabase, and the
 percentiles are computed here from both: the value of the bucket at rank ceil(p × n).
 """
@@ -26,7 +28,8 @@ PERCENTILES = (50, 90, 99)
 
 @dataclass(frozen=True, slots=True)
 class AnalyticsQuery:
-    """Whose activity (None: every tenant) between two days, both included (UTC)."""
+    """Whose activity (None: every tenant) between two days, both included: each tenant's own
+    days, in its timezone."""
 
     tenant_id: UUID | None
     first_day: date
@@ -41,13 +44,14 @@ class AnalyticsQuery:
         return self
 
     def bounds(self) -> tuple[datetime, datetime]:
-        """[start of the first day, start of the day after the last) in UTC."""
+        """The days as [midnight of the first, midnight after the last) in UTC, the form
+        `app_analytics` takes them in (it reads back the dates)."""
         return day_bounds(self.first_day, self.last_day)
 
 
 @dataclass(frozen=True, slots=True)
 class DayCounts:
-    """One UTC day's activity."""
+    """One day's activity (the tenant's day)."""
 
     day: date
     conversations: int

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
 from uuid import UUID
 
@@ -167,10 +167,12 @@ class Store(AccessStore, ScenarioStore, Protocol):
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
         origin: TurnOrigin | None = None,
+        zone: tzinfo = UTC,
     ) -> TurnStart:
         """Open a turn: create the conversation if none is given, store the user message and
         the events `events` describes, together; the turn's lease runs `lease_seconds`;
-        `origin` (channel, who) is kept with the turn.
+        `origin` (channel, who) is kept with the turn, and so is the day it starts on in `zone`
+        (its tenant's), which Analytics count it on.
 
         With `retry_of`, the turn answers again the message of that failed turn — the
         conversation's last — and stores no second copy of it (ConflictError otherwise).

@@ -11,7 +11,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import cast
 from uuid import UUID, uuid4
 
@@ -360,6 +360,7 @@ class SqlStore(RecordPages, SqlScenarios):
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
         origin: TurnOrigin | None = None,
+        zone: tzinfo = UTC,
     ) -> TurnStart:
         now = utcnow()
         turn_id = uuid4()
@@ -392,8 +393,9 @@ class SqlStore(RecordPages, SqlScenarios):
                 self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)
             session.execute(
                 "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at,"
-                " lease_expires_at, retry_of, channel, started_by) VALUES (:id, :tenant_id,"
-                " :conversation_id, 'running', :message, :now, :lease, :retry_of, :channel, :started_by)",
+                " lease_expires_at, retry_of, channel, started_by, day) VALUES (:id, :tenant_id,"
+                " :conversation_id, 'running', :message, :now, :lease, :retry_of, :channel, :started_by,"
+                " :day)",
                 {
                     "id": turn_id,
                     "tenant_id": tenant_id,
@@ -404,6 +406,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     "retry_of": retry_of,
                     "channel": (origin.channel if origin else Channel.UNKNOWN).value,
                     "started_by": origin.started_by if origin else None,
+                    "day": now.astimezone(zone).date(),
                 },
             )
             if retry_of is None:

@@ -16,7 +16,7 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -434,6 +434,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         retry_of: UUID | None = None,
         origin: TurnOrigin | None = None,
+        zone: tzinfo = UTC,
     ) -> TurnStart:
         start = TurnStart(conversation_id or uuid4(), uuid4())
         arguments = {
@@ -447,6 +448,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             "p_retry_of": None if retry_of is None else str(retry_of),
             "p_channel": (origin.channel if origin else Channel.UNKNOWN).value,
             "p_started_by": origin.started_by if origin else None,
+            # This process's day: the database's clock stamps the start a moment later.
+            "p_day": utcnow().astimezone(zone).date().isoformat(),
         }
         try:
             self._rpc("app_start_turn", arguments)

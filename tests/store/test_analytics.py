@@ -4,8 +4,9 @@ from the daily rollups the database keeps, alike everywhere, for one tenant or f
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,8 +17,15 @@ from agent_core.store.analytics import AnalyticsQuery, bucket_of, bucket_value, 
 from agent_core.store.base import Store, TenantWriter, TurnOutcome
 
 
-def turn(store: Store, tenant: Tenant, latency: float, tool: str | None = None, fails: bool = False) -> None:
-    started = store.start_turn(tenant.id, None, "Hello")
+def turn(
+    store: Store,
+    tenant: Tenant,
+    latency: float,
+    tool: str | None = None,
+    fails: bool = False,
+    zone: tzinfo = UTC,
+) -> None:
+    started = store.start_turn(tenant.id, None, "Hello", zone=zone)
     if tool is not None:
         call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps({"name": "Ana"}))
 
@@ -71,6 +79,24 @@ def test_a_tenants_day_tools_tokens_and_percentiles(
     assert {"book_tour", "take_note"} <= {t.name for t in everyone.tools}
     earlier = store.analytics(AnalyticsQuery(tenant.id, today - timedelta(days=9), today - timedelta(days=1)))
     assert (earlier.days, earlier.tools, earlier.turn_latency_ms) == ([], [], {})
+
+
+def test_a_turn_and_its_tool_calls_count_on_the_day_it_started_where_its_tenant_is(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # 14 hours ahead of UTC and 12 behind: whatever the hour, one of them is not on UTC's date.
+    ahead, behind = ZoneInfo("Pacific/Kiritimati"), ZoneInfo("Etc/GMT+12")
+    now = utcnow()
+    turn(store, tenant, 100.0, "book_tour", zone=ahead)
+    turn(store, other_tenant, 100.0, "take_note", zone=behind)
+    for who, zone, tool in ((tenant, ahead, "book_tour"), (other_tenant, behind, "take_note")):
+        local = now.astimezone(zone).date()
+        around = store.analytics(AnalyticsQuery(who.id, local - timedelta(days=1), local + timedelta(days=1)))
+        assert [(d.day, d.turns, d.conversations) for d in around.days] == [(local, 1, 1)]
+        there = store.analytics(AnalyticsQuery(who.id, local, local))
+        assert [(t.name, t.calls) for t in there.tools] == [(tool, 1)]
+        assert there.tokens_by_model == {"openai:gpt-test": (100, 20)}
+        assert sum(there.tool_latency_ms.values()) > 0
 
 
 def test_a_range_that_makes_no_sense_is_refused(store: Store, tenant: Tenant) -> None:

@@ -314,11 +314,12 @@ def test_a_release_0_1_0_database_upgrades_to_the_new_schema_and_keeps_every_row
 def test_a_sqlite_file_from_before_the_demo_settings_gets_them_from_its_migration(tmp_path: Path) -> None:
     path = tmp_path / "older.sqlite3"
     SqliteStore(path).close()
-    with sqlite3.connect(path) as connection:
-        connection.execute("UPDATE tenants SET settings = '{}' WHERE id = ?", (str(SECOND_DEMO_TENANT_ID),))
-        connection.execute("DELETE FROM schema_migrations WHERE version = 16")
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("UPDATE tenants SET settings = '{}' WHERE id = ?", (str(SECOND_DEMO_TENANT_ID),))
+    connection.execute("DELETE FROM schema_migrations WHERE version = 16")
+    SqliteMigrations(connection).apply(migrations("sqlite")[15])  # as when it upgraded
     connection.close()
-    store = SqliteStore(path)  # upgrades the file at start
+    store = SqliteStore(path)
     try:
         clinic = store.get_tenant(SECOND_DEMO_TENANT_ID)
         assert clinic is not None
