@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 17), for a new database: paste it into a Supabase
+-- The whole current schema (version 18), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -174,6 +174,7 @@ CREATE TABLE IF NOT EXISTS public.tours (
     name_key        text
 );
 CREATE INDEX IF NOT EXISTS tours_tenant_date ON public.tours (tenant_id, tour_date, created_at);
+CREATE INDEX IF NOT EXISTS tours_conversation ON public.tours (tenant_id, conversation_id, created_at);
 CREATE INDEX IF NOT EXISTS tours_booked_by_name ON public.tours (tenant_id, name_key, tour_date)
     WHERE status = 'booked';
 
@@ -198,7 +199,9 @@ CREATE TABLE IF NOT EXISTS public.notes (
     tenant_id       uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
     content         text NOT NULL,
     conversation_id uuid,
-    created_at      timestamptz NOT NULL DEFAULT now()
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    -- The customer of its conversation's latest booking when it was taken (migration 0018).
+    customer_name   text
 );
 CREATE INDEX IF NOT EXISTS notes_tenant_recent ON public.notes (tenant_id, created_at);
 
@@ -553,8 +556,8 @@ BEGIN
                 RAISE EXCEPTION 'the booking changed since the tool looked' USING ERRCODE = 'VA412';
             END IF;
         END LOOP;
-        INSERT INTO public.notes (id, tenant_id, content, conversation_id)
-        SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation
+        INSERT INTO public.notes (id, tenant_id, content, conversation_id, customer_name)
+        SELECT (w->>'id')::uuid, p_tenant, w->>'content', p_conversation, w->>'customer_name'
         FROM jsonb_array_elements(COALESCE(p_writes->'notes', '[]'::jsonb)) w;
         -- Contacts likewise: saves of a tenant's contacts take turns, and a contact matching
         -- the details given (`lookup`) that the tool did not see makes it run again.
@@ -1382,7 +1385,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 17.
+-- This file is migrations 1 to 18.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1400,5 +1403,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (14, 'withheld_claims'),
     (15, 'scale_out'),
     (16, 'dashboard_words'),
-    (17, 'tenant_days')
+    (17, 'tenant_days'),
+    (18, 'note_customers')
 ON CONFLICT (version) DO NOTHING;

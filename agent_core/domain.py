@@ -68,6 +68,9 @@ class Note:
     content: str
     conversation_id: UUID | None
     created_at: datetime
+    customer_name: str | None = None
+    """The customer of its conversation's latest booking when it was taken, if any: whose
+    note it most likely is (the conversation is one click away)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -235,13 +235,12 @@ class Workspace(PromptChanges):
             {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
         )
 
-    def today(self, tenant_id: UUID | None) -> date:
-        """Today where the business is (its timezone setting), as the agent's tools and its
-        Analytics see it; with no tenant, in the default zone (TIMEZONE)."""
-        now = self._agent.clock.now()
-        if tenant_id is None:
-            return now.date()
-        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
+    def analytics_today(self, tenant_id: UUID | None) -> date:
+        """The last day Analytics can have counted: today where the business is (its timezone
+        setting; with no tenant, the default zone TIMEZONE) on the clock that stamps turns."""
+        default = self._agent.clock.now().tzinfo or UTC
+        zone = default if tenant_id is None else settings_from(self.tenant(tenant_id).settings).zone(default)
+        return utcnow().astimezone(zone).date()
 
     def stream(self, request: TurnRequest, channel: Channel | None = None) -> Generator[TurnStep, None, None]:
         """The one way in for a turn (see Agent.stream): checked for the principal, started by it
@@ -332,7 +331,7 @@ class Workspace(PromptChanges):
         """Move a booking to a new date (and place), validated like the agent's tool."""
         tour = self._booked_tour(tenant_id, tour_id)
         move = parse_like_a_tool(
-            TourMove, "move", self.today(tenant_id), new_date=new_date, new_location=new_location
+            TourMove, "move", self._business_today(tenant_id), new_date=new_date, new_location=new_location
         )
         new_location = move.new_location or tour.location
         if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
@@ -434,6 +433,11 @@ class Workspace(PromptChanges):
         written = write(describe)
         self._bus.deliver(events)
         return written
+
+    def _business_today(self, tenant_id: UUID) -> date:
+        """Today where the business is (its timezone setting), as the agent's tools see it."""
+        now = self._agent.clock.now()
+        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
 
     def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
         self.require(Action.CORRECT, tenant_id)

@@ -43,7 +43,7 @@ everyone = workspace.may(Action.ADMINISTER) and st.toggle(
     key=session_key(tenant, "analytics_all"),
     help="Admins see every tenant's activity together, each tenant's turns on its own days.",
 )
-today = workspace.today(None if everyone else tenant.id)
+today = workspace.analytics_today(None if everyone else tenant.id)
 st.header("Analytics · all tenants" if everyone else f"Analytics · {tenant.name}")
 with st.columns([2, 3])[0]:
     first_day, last_day = day_range(

@@ -465,7 +465,7 @@ class ApiRoutes(PromptRoutes):
         last = (
             params.date_to
             if params.date_to is not None
-            else await run_in_threadpool(workspace.today, tenant_id)
+            else await run_in_threadpool(workspace.analytics_today, tenant_id)
         )
         # 30 days by default, never before the calendar's first day.
         first = params.date_from or last - timedelta(days=min(29, (last - date.min).days))

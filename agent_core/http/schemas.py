@@ -199,6 +199,9 @@ class RescheduleBody(BaseModel):
 class NoteOut(Shape):
     id: UUID
     content: str
+    customer_name: str | None = Field(
+        description="The customer of the latest booking in the note's conversation when it was taken"
+    )
     conversation_id: UUID | None
     created_at: datetime
 

@@ -59,11 +59,12 @@ TOURS = TableSpec(
 )
 NOTES = TableSpec(
     "notes",
-    ("content",),
-    {"created_at": "created_at", "content": "content"},
+    ("content", "customer_name"),
+    {"created_at": "created_at", "content": "content", "customer_name": "customer_name"},
     "created_at",
     "created_at",
     True,
+    nullable=frozenset({"customer_name"}),
 )
 CONTACTS = TableSpec(
     "contacts",

@@ -89,6 +89,7 @@ def note_from_row(row: Row) -> Note:
         content=row["content"],
         conversation_id=as_uuid(row["conversation_id"]) if row["conversation_id"] else None,
         created_at=as_datetime(row["created_at"]),
+        customer_name=row.get("customer_name"),
     )
 
 

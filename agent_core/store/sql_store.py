@@ -202,16 +202,23 @@ class _SqlTenantWriter:
         return changed
 
     def add_note(self, content: str) -> Note:
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())
+        latest = self._session.query(
+            "SELECT customer_name FROM tours WHERE tenant_id = :tenant_id"
+            " AND conversation_id = :conversation_id ORDER BY created_at DESC LIMIT 1",
+            {"tenant_id": self._tenant_id, "conversation_id": self._conversation_id},
+        )
+        customer = str(latest[0]["customer_name"]) if latest else None
+        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
         self._session.execute(
-            "INSERT INTO notes (id, tenant_id, content, conversation_id, created_at)"
-            " VALUES (:id, :tenant_id, :content, :conversation_id, :created_at)",
+            "INSERT INTO notes (id, tenant_id, content, conversation_id, created_at, customer_name)"
+            " VALUES (:id, :tenant_id, :content, :conversation_id, :created_at, :customer_name)",
             {
                 "id": note.id,
                 "tenant_id": note.tenant_id,
                 "content": content,
                 "conversation_id": note.conversation_id,
                 "created_at": note.created_at,
+                "customer_name": customer,
             },
         )
         return note

@@ -210,8 +210,17 @@ class _StagedWrites:
         return tour, True
 
     def add_note(self, content: str) -> Note:
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow())
-        self.writes["notes"].append({"id": str(note.id), "content": content})
+        latest = self._store._rows(
+            self._store._table("tours")
+            .select("customer_name")
+            .eq("tenant_id", str(self._tenant_id))
+            .eq("conversation_id", str(self._conversation_id))
+            .order("created_at", desc=True)
+            .limit(1)
+        )
+        customer = str(latest[0]["customer_name"]) if latest else None
+        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
+        self.writes["notes"].append({"id": str(note.id), "content": content, "customer_name": customer})
         return note
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:

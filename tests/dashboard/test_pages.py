@@ -75,7 +75,10 @@ def test_each_seed_message_shows_its_tool_call_and_the_record_appears(app: AppTe
         ["John Smith", date(2027, 3, 15), "Paris", "booked"]
     ]
     assert tours.columns[-1] == "Reference"
-    assert notes["Note"].tolist() == ["The client prefers morning tours and vegetarian meals."]
+    # Whose note: the customer booked earlier in its conversation.
+    assert notes[["Customer", "Note"]].values.tolist() == [
+        ["John Smith", "The client prefers morning tours and vegetarian meals."]
+    ]
     assert contacts[["Name", "Email", "Phone"]].values.tolist() == [
         ["Sarah Jones", "sarah@example.com", "+1-555-0123"]
     ]

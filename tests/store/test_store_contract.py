@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from uuid import uuid4
 
@@ -257,6 +258,42 @@ def test_records_are_scoped_to_their_tenant(store: Store, tenant: Tenant, other_
     assert store.list_tours(other_tenant.id).total == 0
     assert store.list_conversations(other_tenant.id) == []
     assert [c.id for c in store.list_conversations(tenant.id)] == [turn.conversation_id]
+
+
+def test_a_note_shows_the_customer_of_its_conversations_latest_booking(store: Store, tenant: Tenant) -> None:
+    turn = store.start_turn(tenant.id, None, "book and note")
+
+    def run(call: ToolCallRequest, write: Callable[[TenantWriter], object]) -> None:
+        store.run_tool_call(
+            tenant.id, turn.conversation_id, turn.turn_id, call, lambda w: {"id": str(write(w))}
+        )
+
+    def note(content: str) -> None:
+        call = ToolCallRequest(f"call_{uuid4().hex}", "take_note", json.dumps({"content": content}))
+        run(call, lambda writer: writer.add_note(content).id)
+
+    note("Travels with a dog")  # before any booking: nobody's yet
+    for name in ("John Smith", "Ana Silva"):
+
+        def booking(writer: TenantWriter, name: str = name) -> object:
+            return writer.add_tour(name, date(2027, 3, 15), "Paris")[0].id
+
+        run(book(name), booking)
+    note("Vegetarian")
+    elsewhere = store.start_turn(tenant.id, None, "just a note")
+    store.run_tool_call(
+        tenant.id,
+        elsewhere.conversation_id,
+        elsewhere.turn_id,
+        ToolCallRequest("call_other", "take_note", "{}"),
+        lambda writer: {"id": str(writer.add_note("Call back after 5").id)},
+    )
+    shown = {n.content: n.customer_name for n in store.list_notes(tenant.id).rows}
+    assert shown == {"Travels with a dog": None, "Vegetarian": "Ana Silva", "Call back after 5": None}
+    found = store.list_notes(tenant.id, RecordQuery(search="ana SILVA")).rows
+    assert [n.content for n in found] == ["Vegetarian"]
+    by_customer = store.list_notes(tenant.id, RecordQuery(sort="customer_name")).rows
+    assert by_customer[0].customer_name == "Ana Silva"  # the notes of nobody's last
 
 
 def test_finishing_a_turn_stores_the_reply(store: Store, tenant: Tenant) -> None:
