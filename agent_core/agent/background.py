@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterator
 from uuid import UUID
 
-from agent_core.agent.steps import TurnStarted, TurnStep
+from agent_core.agent.steps import TurnFinished, TurnStarted, TurnStep
+from agent_core.domain import TurnResult
 from agent_core.errors import AgentCoreError
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,13 @@ class BackgroundTurn:
     def wait_done(self, timeout: float) -> bool:
         """Wait until the turn ended; False when `timeout` passed first."""
         return self._done.wait(timeout)
+
+    @property
+    def result(self) -> TurnResult | None:
+        """The finished turn, once it finished answered."""
+        with self._lock:
+            last = self._steps[-1] if self._steps else None
+        return last.result if isinstance(last, TurnFinished) else None
 
     @property
     def conversation_id(self) -> UUID | None:

@@ -24,6 +24,7 @@ from agent_core.errors import (
     ShuttingDownError,
     StoreUnavailableError,
     TurnStoppedError,
+    VoiceUnavailableError,
 )
 from agent_core.http.schemas import ErrorDetail, ErrorInfo, ErrorResponse
 
@@ -92,6 +93,8 @@ def from_core(error: AgentCoreError) -> ApiError:
         return ApiError(409, "conversation_busy", str(error), headers={"Retry-After": "1"})
     if isinstance(error, ModelUnavailableError):
         return ApiError(503, "model_unavailable", str(error), headers={"Retry-After": "5"})
+    if isinstance(error, VoiceUnavailableError):
+        return ApiError(503, "voice_unavailable", str(error))
     if isinstance(error, ShuttingDownError):
         return ApiError(503, "shutting_down", str(error), headers={"Retry-After": "5"})
     if isinstance(error, StoreUnavailableError):

@@ -32,6 +32,7 @@ _BODIES = (
 check's shorthand, say), where answers are documented as they serialise."""
 _ANSWERS = (
     schemas.ChatResponse,
+    schemas.VoiceResponse,
     schemas.ErrorResponse,
     schemas.HealthResponse,
     schemas.TenantList,
@@ -79,10 +80,10 @@ def _errors(*statuses: int) -> dict[str, Any]:
             " (`idempotency_key_in_use`) or was used with another body (`idempotency_key_reused`)"
         ),
         413: "Body too large",
-        415: "The body is not sent as application/json",
+        415: "The body is not sent as application/json (as audio/* for /api/voice)",
         422: "Validation failed; `details` lists each problem",
         502: "The model rejected the request",
-        503: "The model or the store is unavailable; retry later",
+        503: "The model, the store or the speech model is unavailable; retry later",
     }
     return {str(s): _json(schemas.ErrorResponse, meaning[s]) for s in statuses}
 
@@ -279,6 +280,26 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                             },
                         },
                         **_errors(400, 401, 403, 404, 409, 413, 415, 422, 502, 503),
+                    },
+                }
+            },
+            "/api/voice": {
+                "post": {
+                    "summary": "One spoken message: heard, answered as a chat turn, the reply spoken",
+                    "parameters": query_parameters(schemas.VoiceParams),
+                    "requestBody": {
+                        "required": True,
+                        "description": (
+                            "The caller's audio: WAV, or MP3, Ogg/Opus, WebM, M4A or FLAC with the voice"
+                            " extra; at most VOICE_MAX_SECONDS long and VOICE_MAX_BYTES large"
+                        ),
+                        "content": {"audio/*": {"schema": {"type": "string", "format": "binary"}}},
+                    },
+                    "responses": {
+                        "200": _json(
+                            schemas.VoiceResponse, "What was heard, the finished turn, the reply spoken"
+                        ),
+                        **_errors(401, 403, 404, 409, 413, 415, 422, 502, 503),
                     },
                 }
             },

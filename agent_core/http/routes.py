@@ -3,8 +3,10 @@ the event loop only moves bytes."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -62,6 +64,8 @@ from agent_core.http.schemas import (
     ToolCallOut,
     TourOut,
     TourPage,
+    VoiceParams,
+    VoiceResponse,
 )
 from agent_core.runtime import Runtime
 from agent_core.store.conversation_log import ConversationQuery
@@ -134,6 +138,7 @@ class ApiRoutes(PromptRoutes):
             Route("/api/health", self.health, methods=["GET"]),
             Route("/api/openapi.json", self.openapi, methods=["GET"]),
             Route("/api/chat", self.chat, methods=["POST"]),
+            Route("/api/voice", self.voice, methods=["POST"]),
             Route("/api/tenants", self.tenants, methods=["GET"]),
             Route("/api/tenants/{tenant_id}", self.tenant, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/settings", self.settings, methods=["GET", "PUT"]),
@@ -184,15 +189,7 @@ class ApiRoutes(PromptRoutes):
             raise ApiError(
                 415, "unsupported_media_type", "send the body as JSON with Content-Type: application/json"
             )
-        limit = self._runtime().settings.api_max_body_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > limit:
-                raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+        body = await _read_body(request, self._runtime().settings.api_max_body_bytes)
         try:
             return json.loads(body)
         except (ValueError, UnicodeDecodeError):
@@ -299,6 +296,46 @@ class ApiRoutes(PromptRoutes):
         if keyed is not None:
             await keyed.succeeded(answer.model_dump(mode="json", by_alias=True))
         return json_response(answer)
+
+    async def voice(self, request: Request) -> Response:
+        """One spoken message: hear the audio (the body) as the caller's message, run the turn
+        as `/api/chat` does, and speak the reply. Audio that cannot be heard writes nothing."""
+        workspace = await self._workspace(request)
+        params = self._params(request, VoiceParams)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        # As for JSON: a web page cannot send audio types to a local API without asking first.
+        if not kind.startswith("audio/") and kind != "application/octet-stream":
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "send the audio as the body with its type, e.g. Content-Type: audio/wav",
+            )
+        runtime = self._runtime()
+        audio = await _read_body(request, runtime.settings.voice_max_bytes)
+        heard = await run_in_threadpool(workspace.hear, params.tenant_id, audio)
+        turn = runtime.agent.validate(
+            {"tenantId": params.tenant_id, "conversationId": params.conversation_id, "message": heard.text}
+        )
+        stream = await run_in_threadpool(workspace.stream, turn, Channel.API)
+        started = await run_in_threadpool(_first_step, stream)
+        assert isinstance(started, TurnStarted)
+        try:
+            result = await run_in_threadpool(_last_result, stream)
+        except AgentCoreError as exc:
+            raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
+        answer = ChatResponse.model_validate(result)
+        speaking = time.perf_counter()
+        spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
+        return json_response(
+            VoiceResponse(
+                **answer.model_dump(),
+                transcript=heard.text,
+                heard_seconds=round(heard.seconds, 2),
+                transcribe_ms=heard.transcribe_ms,
+                reply_audio=None if spoken is None else base64.b64encode(spoken).decode(),
+                speak_ms=None if spoken is None else (time.perf_counter() - speaking) * 1000,
+            )
+        )
 
     async def tenants(self, request: Request) -> Response:
         workspace = await self._workspace(request)
@@ -569,3 +606,16 @@ async def _sse_steps(
         await run_in_threadpool(stream.close)
         if keyed is not None and not answered:
             await keyed.failed(None)  # the client hung up: a retry runs the turn again
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it is known to be larger than `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise ApiError(413, "payload_too_large", f"the body is larger than {limit} bytes")
+    return bytes(body)

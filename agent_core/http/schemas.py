@@ -116,6 +116,29 @@ class ChatResponse(Shape):
     latency_ms: Millis
 
 
+class VoiceParams(BaseModel):
+    """Query parameters of a voice message (the audio is the body)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    tenant_id: UUID = Field(alias="tenantId", description="The tenant the caller talks to")
+    conversation_id: UUID | None = Field(
+        default=None, alias="conversationId", description="Continue this conversation (default: a new one)"
+    )
+
+
+class VoiceResponse(ChatResponse):
+    """One spoken message: what was heard, the turn it ran, and the reply spoken."""
+
+    transcript: str = Field(description="What was heard: the message the turn answered")
+    heard_seconds: float = Field(description="How long the caller's audio lasted")
+    transcribe_ms: Millis
+    reply_audio: str | None = Field(
+        description="The reply spoken, as a base64 WAV file; null when no speech model is installed"
+    )
+    speak_ms: Millis | None
+
+
 class ErrorDetail(Shape):
     field: str
     message: str

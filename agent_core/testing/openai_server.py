@@ -1,16 +1,21 @@
-"""A local OpenAI-compatible chat-completions server with scripted answers.
+"""A local OpenAI-compatible server with scripted answers: chat completions, and the audio
+transcription and speech endpoints.
 
 It lets the real `openai` client be exercised over HTTP — plain and streamed responses,
-tool calls split across stream chunks, rate limits, server errors and slow answers —
-without network access or an API key.
+tool calls split across stream chunks, rate limits, server errors and slow answers, audio
+uploaded as a form and spoken audio downloaded — without network access or an API key.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import email.parser
+import email.policy
 import itertools
 import json
+import math
+import struct
 import threading
 import time
 import uuid
@@ -19,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from agent_core.voice.audio import wav_bytes
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,12 @@ class FakeOpenAIServer:
         self.streaming = 0
         """Answers being streamed right now (a client that hung up ends its answer)."""
         self._queue: deque[FakeCompletion] = deque()
+        self.transcripts: deque[str] = deque()
+        """What the transcription endpoint answers next, in order ("" once they run out)."""
+        self.audio_requests: list[dict[str, Any]] = []
+        """Every transcription form (its fields, `file` as bytes) and speech request body."""
+        self.audio_status = 200
+        """The status both audio endpoints answer (an error status answers an error)."""
         self._responder = responder
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", port), self._handler())
@@ -131,6 +144,9 @@ class FakeOpenAIServer:
                     self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
             def do_POST(self) -> None:
+                if self.path.endswith(("/audio/transcriptions", "/audio/speech")):
+                    self._audio()
+                    return
                 if not self.path.endswith("/chat/completions"):
                     self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
                     return
@@ -162,6 +178,32 @@ class FakeOpenAIServer:
                     self._send_stream(body.get("model", "fake"), completion)
                 else:
                     self._send_json(200, _completion_json(body.get("model", "fake"), completion))
+
+            def _audio(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if self.path.endswith("/transcriptions"):
+                    fields = _form_fields(self.headers.get("Content-Type", ""), raw)
+                    with server._lock:
+                        server.audio_requests.append(fields)
+                        text = server.transcripts.popleft() if server.transcripts else ""
+                    answer: dict[str, Any] = {"text": text}
+                else:
+                    body = json.loads(raw or b"{}")
+                    with server._lock:
+                        server.audio_requests.append(body)
+                if server.audio_status != 200:
+                    error = {"message": "audio failed", "type": "server_error", "code": None}
+                    self._send_json(server.audio_status, {"error": error})
+                elif self.path.endswith("/transcriptions"):
+                    self._send_json(200, answer)
+                else:
+                    data = tone_wav()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "audio/wav")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
 
             def _send_json(
                 self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
@@ -222,6 +264,25 @@ class FakeOpenAIServer:
                 self.wfile.flush()
 
         return Handler
+
+
+def _form_fields(content_type: str, raw: bytes) -> dict[str, Any]:
+    """The fields of a multipart form: text as str, files as bytes."""
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
+    fields: dict[str, Any] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        fields[str(name)] = payload if part.get_filename() else bytes(payload or b"").decode()
+    return fields
+
+
+def tone_wav(seconds: float = 0.5, rate: int = 16_000) -> bytes:
+    """A 440 Hz tone as a 16-bit mono WAV file: what the speech endpoint answers."""
+    samples = (round(8000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(round(seconds * rate)))
+    return wav_bytes(b"".join(struct.pack("<h", sample) for sample in samples), rate)
 
 
 def _completion_json(model: str, completion: FakeCompletion) -> dict[str, Any]:

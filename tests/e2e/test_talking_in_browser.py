@@ -1,0 +1,69 @@
+"""Push-to-talk in Chromium: a WAV of a spoken booking (Piper's voice, made here) plays as the
+microphone (`--use-file-for-fake-audio-capture`), is recorded in the chat box, heard by
+Whisper on the server, booked, and the reply comes back as audio on the page."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from agent_core.voice.audio import AudioLimits, read_clip, wav_bytes
+from agent_core.voice.offline import PiperSpeaker
+from agent_core.voice.speech import Delivery
+from tests.conftest import service_missing
+from tests.e2e.conftest import CHROMIUM_FLAGS, running_dashboard, shoot
+
+pytestmark = pytest.mark.browser
+
+SAID = "Book a tour for John Smith on March fifteenth, 2027, in Paris."
+
+
+@pytest.fixture
+def microphone(tmp_path: Path, piper: PiperSpeaker) -> Path:
+    """The booking spoken, with a second of silence before and after, as a 16 kHz WAV."""
+    spoken = read_clip(piper.speak(SAID, Delivery()), AudioLimits(10_000_000, 60))
+    path = tmp_path / "said.wav"
+    silence = b"\x00\x00" * 16_000
+    pcm = (spoken.samples * 32767).astype("<i2").tobytes()
+    path.write_bytes(wav_bytes(silence + pcm + silence, 16_000))
+    return path
+
+
+@pytest.fixture
+def talking_page(microphone: Path) -> Iterator[Page]:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        service_missing("Chromium is not installed (apt-get install chromium)")
+    flags = [
+        *CHROMIUM_FLAGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={microphone}",
+    ]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=flags)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=["microphone"])
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_a_spoken_booking_is_heard_booked_and_answered_aloud(talking_page: Page, tmp_path: Path) -> None:
+    page = talking_page
+    with running_dashboard(tmp_path / "talk.sqlite3") as url:
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
+        page.get_by_test_id("stChatInputMicButton").click()
+        page.wait_for_timeout(6_500)  # the whole sentence, from the fake microphone
+        page.get_by_test_id("stChatInputStopButton").click()
+        approve = page.get_by_test_id("stChatInputApproveButton")
+        if approve.is_visible():
+            approve.click()
+        expect(page.get_by_text("book_tour succeeded")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("John Smith", exact=False).first).to_be_visible()
+        expect(page.locator("audio")).to_have_count(1, timeout=30_000)
+        shoot(page, "talk")

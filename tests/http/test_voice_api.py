@@ -1,0 +1,127 @@
+"""`POST /api/voice`: a caller's audio heard as their message, the turn run as `/api/chat`
+runs it, the reply spoken — with the real offline models; audio that cannot be heard gets
+the usual error shape and writes nothing."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import wave
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from agent_core.voice.audio import wav_bytes
+from agent_core.voice.offline import PiperSpeaker
+from agent_core.voice.speech import Delivery
+from tests.http.conftest import RunningApi
+
+DEMO = str(DEMO_TENANT_ID)
+
+
+def send(api: RunningApi, audio: bytes, kind: str = "audio/wav", **params: str) -> httpx.Response:
+    return api.client.post(
+        "/api/voice", params={"tenantId": DEMO, **params}, content=audio, headers={"Content-Type": kind}
+    )
+
+
+def conversations(api: RunningApi) -> int:
+    return len(api.runtime.store.list_conversations(DEMO_TENANT_ID))
+
+
+def test_a_spoken_booking_is_heard_booked_and_answered_aloud(api: RunningApi, piper: PiperSpeaker) -> None:
+    said = piper.speak("Book a tour for John Smith on March fifteenth, 2027, in Paris.", Delivery())
+    answer = send(api, said)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert "john smith" in body["transcript"].lower()
+    [call] = body["toolCalls"]
+    assert (call["name"], call["status"]) == ("book_tour", "succeeded")
+    assert call["arguments"] == {"name": "John Smith", "date": "2027-03-15", "location": "Paris"}
+    assert body["reply"].startswith("I've booked a tour for John Smith")
+    with wave.open(io.BytesIO(base64.b64decode(body["replyAudio"]))) as spoken:
+        assert spoken.getnframes() / spoken.getframerate() > 1.0
+    assert body["heardSeconds"] > 1.0
+    assert body["transcribeMs"] > 0
+    # The next message continues the conversation, as in chat.
+    again = send(api, piper.speak("Cancel it, please.", Delivery()), conversationId=body["conversationId"])
+    assert again.status_code == 200, again.text
+    assert again.json()["conversationId"] == body["conversationId"]
+
+
+@pytest.mark.parametrize(
+    ("audio", "kind", "status", "code", "message"),
+    [
+        (b"", "audio/wav", 422, "validation_error", "the audio is empty"),
+        (wav_bytes(bytes(32_000), 16_000), "audio/wav", 422, "validation_error", "silent"),
+        (b"not audio" * 20, "audio/mpeg", 422, "validation_error", "cannot read the audio"),
+        (b"RIFF", "text/plain", 415, "unsupported_media_type", "Content-Type: audio/wav"),
+        (b"RIFF", "multipart/form-data", 415, "unsupported_media_type", "Content-Type: audio/wav"),
+    ],
+    ids=["empty", "silent", "not audio", "text", "form"],
+)
+def test_audio_that_cannot_be_heard_gets_the_usual_error_and_writes_nothing(
+    api: RunningApi, audio: bytes, kind: str, status: int, code: str, message: str
+) -> None:
+    before = conversations(api)
+    answer = send(api, audio, kind)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code
+    assert message in error["message"]
+    assert conversations(api) == before
+
+
+def test_too_much_audio_is_refused_before_it_is_read(serve: Callable[..., RunningApi]) -> None:
+    api = serve(voice_max_bytes=65_536)
+    answer = send(api, b"RIFF" + bytes(70_000))
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payload_too_large"
+
+
+def test_an_unknown_tenant_or_bad_parameters_are_refused(api: RunningApi) -> None:
+    unknown = api.client.post(
+        "/api/voice",
+        params={"tenantId": "00000000-0000-0000-0000-00000000abcd"},
+        content=wav_bytes(bytes(3200), 16_000),
+        headers={"Content-Type": "audio/wav"},
+    )
+    assert unknown.status_code == 404
+    missing = api.client.post("/api/voice", content=b"RIFF", headers={"Content-Type": "audio/wav"})
+    assert missing.status_code == 422
+    assert missing.json()["error"]["details"][0]["field"] == "tenantId"
+
+
+def test_with_openai_the_same_client_transcribes_and_speaks(
+    serve: Callable[..., RunningApi], model: FakeOpenAIServer
+) -> None:
+    api = serve(
+        openai_api_key="sk-test",
+        openai_base_url=model.base_url,
+        openai_max_retries=0,
+        voice_stt="openai",
+        voice_tts="openai",
+    )
+    model.transcripts.append("Book Ana Silva on 2027-01-10 in Porto.")
+    booking = json.dumps({"name": "Ana Silva", "date": "2027-01-10", "location": "Porto"})
+    model.enqueue(
+        FakeCompletion(tool_calls=(("call_1", "book_tour", booking),)),
+        FakeCompletion(text="Booked Ana Silva on 10 January in Porto."),
+    )
+    answer = send(api, wav_bytes(bytes([0, 60]) * 8000, 16_000))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["transcript"] == "Book Ana Silva on 2027-01-10 in Porto."
+    assert [c["name"] for c in body["toolCalls"]] == ["book_tour"]
+    assert base64.b64decode(body["replyAudio"])[:4] == b"RIFF"
+    heard, spoken = model.audio_requests
+    assert (heard["model"], heard["file"][:4]) == ("gpt-4o-mini-transcribe", b"RIFF")
+    assert (spoken["model"], spoken["voice"], spoken["input"]) == (
+        "gpt-4o-mini-tts",
+        "alloy",
+        "Booked Ana Silva on 10 January in Porto.",
+    )
