@@ -12,15 +12,22 @@ from agent_core.voice.audio import AudioLimits, read_clip
 from agent_core.voice.speech import Delivery, SpeechToText, TextToSpeech
 
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
-_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
+# An id: a UUID, or a run of hex with letters and digits both (a short booking reference).
+_ID = (
+    r"(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"|(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,})"
+)
+_ASIDE = re.compile(rf"\s*\([^()]*\b{_ID}\b[^()]*\)", re.IGNORECASE)
+_BARE_ID = re.compile(rf"\b{_ID}\b", re.IGNORECASE)
 _MARKUP = re.compile(r"[*_`#>|]+")
 
 
 def spoken_text(reply: str) -> str:
     """A reply as it is said: links and reference numbers, which nobody can follow by ear,
-    become a pointer to the written reply; markdown marks are dropped."""
+    become a pointer to the written reply (an aside holding one is left out); markdown marks
+    are dropped."""
     text = _URL.sub("the link in the chat", reply)
-    text = _UUID.sub("the reference in the chat", text)
+    text = _BARE_ID.sub("the reference in the chat", _ASIDE.sub("", text))
     return " ".join(_MARKUP.sub(" ", text).split())
 
 

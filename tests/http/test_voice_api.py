@@ -34,7 +34,7 @@ def conversations(api: RunningApi) -> int:
 
 
 def test_a_spoken_booking_is_heard_booked_and_answered_aloud(api: RunningApi, piper: PiperSpeaker) -> None:
-    said = piper.speak("Book a tour for John Smith on March fifteenth, 2027, in Paris.", Delivery())
+    said = piper.speak("I want to book a tour for John Smith on March fifteenth, 2027, in Paris.", Delivery())
     answer = send(api, said)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -42,7 +42,7 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(api: RunningApi, pi
     [call] = body["toolCalls"]
     assert (call["name"], call["status"]) == ("book_tour", "succeeded")
     assert call["arguments"] == {"name": "John Smith", "date": "2027-03-15", "location": "Paris"}
-    assert body["reply"].startswith("I've booked a tour for John Smith")
+    assert "I've booked a tour for John Smith" in body["reply"]
     with wave.open(io.BytesIO(base64.b64decode(body["replyAudio"]))) as spoken:
         assert spoken.getnframes() / spoken.getframerate() > 1.0
     assert body["heardSeconds"] > 1.0

@@ -44,7 +44,9 @@ def talking(store: Store, voice: Voice) -> Workspace:
 
 def seconds_of(wav: bytes) -> float:
     with wave.open(io.BytesIO(wav)) as audio:
-        return audio.getnframes() / audio.getframerate()
+        frames: int = audio.getnframes()
+        rate: int = audio.getframerate()
+    return frames / rate
 
 
 # The seed's curl examples as a caller says them (dates and addresses in words).
@@ -123,6 +125,13 @@ def test_espeak_speaks_a_wav_whisper_understands(whisper: WhisperTranscriber) ->
 
 
 def test_replies_are_spoken_without_links_ids_or_markup() -> None:
+    assert (
+        spoken_text(
+            "Done: I've booked a tour for John Smith on Monday 15 March 2027 in Paris (booking reference a782f9c1)."
+        )
+        == "Done: I've booked a tour for John Smith on Monday 15 March 2027 in Paris."
+    )
+    assert spoken_text("Moved to 2027-03-16 (was 15 March).") == "Moved to 2027-03-16 (was 15 March)."
     reply = (
         "**Booked!** Reference 1ed59ad6-3b4c-4e5f-8a9b-0c1d2e3f4a5b; details at"
         " https://example.com/b/1 — see you."
