@@ -62,7 +62,7 @@ def test_a_tenant_key_reads_and_chats_for_its_tenant_only(guarded: RunningApi) -
     assert chat.status_code == 403
     assert guarded.runtime.store.list_conversations(SECOND_DEMO_TENANT_ID) == []
     health = guarded.client.get("/api/health", headers=auth).json()
-    assert set(health["checks"]) == {"store", "cache", "model", "bus"}
+    assert set(health["checks"]) == {"store", "cache", "model", "bus", "voice"}
     assert guarded.client.get("/api/openapi.json", headers=auth).status_code == 200
 
 

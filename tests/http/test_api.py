@@ -93,7 +93,7 @@ def test_health_reports_each_component(seed_api: RunningApi) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"store", "cache", "model", "bus"}
+    assert set(body["checks"]) == {"store", "cache", "model", "bus", "voice"}
     assert body["checks"]["model"]["backend"] == "demo (offline, rule-based)"
 
 

@@ -139,6 +139,9 @@ def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: Runnin
         "bookingNounPlural": "appointments",
         "example": "Book an appointment for Ana Silva on 2027-03-15 in Porto.",
         "phoneRegion": None,
+        "voice": None,
+        "speechSpeed": 1.0,
+        "language": None,
     }
     saved = api.client.put(
         path,

@@ -6,6 +6,7 @@ their reasons, in `schemathesis.toml` at the top of the repository."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -45,6 +46,7 @@ def test_every_check_of_schemathesis_passes_on_every_operation(
         timeout=600,
         check=False,
         cwd=tmp_path,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.http.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
     )
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     # Schemathesis leaves out the operation that serves the document it loaded.
