@@ -12,20 +12,22 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agent_core.access.authentication import Authenticator
+from agent_core.access.models import Principal
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.http.api_docs import ApiDocs
 from agent_core.http.app import api_middleware, api_routes
+from agent_core.http.hosts import same_origin
 from agent_core.runtime import Runtime, shared_runtime
 from agent_core.settings import Settings
 
@@ -100,14 +102,6 @@ def sign_in_page(
     )
 
 
-def _same_origin(request: Request) -> bool:
-    """A form post from this site: its Origin (or Referer) names the host it was sent to."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin:
-        return True  # a browser always sends one with a cross-site post; other clients are not CSRF
-    return urlsplit(origin).netloc == request.headers.get("host", "")
-
-
 class AccountRoutes:
     """The sign-in form, its post, and sign-out."""
 
@@ -144,7 +138,7 @@ class AccountRoutes:
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
         email, password = fields.get("email", ""), fields.get("password", "")
         next_path = safe_next(fields.get("next"))
-        if not _same_origin(request):
+        if not same_origin(request):
             page = self._page(next_path, message="Sign in from this site's own page.")
             return HTMLResponse(page, 403)
         try:
@@ -235,7 +229,11 @@ def dashboard_routes(
     docs = ApiDocs(
         runtime, also_for=lambda r: _has_session(runtime().authenticator, r), sign_in_path=SIGN_IN_PATH
     )
-    return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime, docs)]
+
+    def signed_in(connection: HTTPConnection) -> Principal | None:
+        return runtime().authenticator.session_principal(connection.cookies.get(SESSION_COOKIE))
+
+    return [*AccountRoutes(runtime, font_url).routes(), *api_routes(runtime, docs, signed_in)]
 
 
 def dashboard_middleware(runtime: Callable[[], Runtime] = shared_runtime) -> list[Middleware]:

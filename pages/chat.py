@@ -22,6 +22,7 @@ from agent_core.store.conversation_log import ConversationQuery
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 from dashboard import conversation_view, render
+from dashboard.live_call import live_call
 from dashboard.state import current_tenant, get_runtime, get_workspace, session_key
 from dashboard.views import conversation_label, escape_markdown, event_gist, run_summary, short_time
 
@@ -246,18 +247,34 @@ with chat_column:
     else:
         placeholder = f"Message {tenant.name}'s assistant"
     hears = workspace.voice.ears is not None
-    sent = st.chat_input(
-        placeholder,
-        key=session_key(tenant, "chat_input"),
-        disabled=not may_chat or running is not None,
-        accept_audio=hears,
+    calling = (
+        hears
+        and may_chat
+        and st.toggle(
+            "Live call",
+            key=session_key(tenant, "live_call"),
+            help="Talk hands free: the assistant answers when you pause, and stops when you speak over it.",
+        )
     )
     prompt: str | None = None
-    if isinstance(sent, str):
-        prompt = sent
-    elif sent is not None:
-        recording = sent.audio
-        prompt = spoken_message(workspace, tenant, recording.getvalue()) if recording else sent.text
+    if calling:
+        replied = live_call(tenant.id, conversation_id, key=session_key(tenant, "call"))
+        if replied is not None and replied != conversation_id:
+            st.session_state[conversation_key] = replied
+            st.query_params["conversation"] = str(replied)
+            st.rerun()
+    else:
+        sent = st.chat_input(
+            placeholder,
+            key=session_key(tenant, "chat_input"),
+            disabled=not may_chat or running is not None,
+            accept_audio=hears,
+        )
+        if isinstance(sent, str):
+            prompt = sent
+        elif sent is not None:
+            recording = sent.audio
+            prompt = spoken_message(workspace, tenant, recording.getvalue()) if recording else sent.text
     if not hears:
         st.caption(f":material/mic_off: Talking needs speech-to-text: {workspace.voice.missing}")
     if prompt is not None or retry:

@@ -19,16 +19,19 @@ from starlette.routing import BaseRoute
 from agent_core.http.api_docs import ApiDocs
 from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.http.hosts import AllowedHosts
-from agent_core.http.routes import ApiRoutes
+from agent_core.http.routes import ApiRoutes, SignedInCaller
 from agent_core.runtime import Runtime, close_shared_runtime, shared_runtime
 
 
 def api_routes(
-    runtime: Callable[[], Runtime] = shared_runtime, docs: ApiDocs | None = None
+    runtime: Callable[[], Runtime] = shared_runtime,
+    docs: ApiDocs | None = None,
+    signed_in: SignedInCaller | None = None,
 ) -> list[BaseRoute]:
     """The API's reference page (`docs`, or one for key holders), then the API's routes over a
-    runtime provider."""
-    return [*(docs or ApiDocs(runtime)).routes(), *ApiRoutes(runtime).routes()]
+    runtime provider (a live call also from a page of a user `signed_in` gives, beside the
+    dashboard)."""
+    return [*(docs or ApiDocs(runtime)).routes(), *ApiRoutes(runtime, signed_in).routes()]
 
 
 @asynccontextmanager

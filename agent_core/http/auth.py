@@ -4,14 +4,14 @@ the API runs open in local mode."""
 from __future__ import annotations
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from agent_core.access.authentication import LOCAL_PRINCIPAL, Authenticator
 from agent_core.access.models import Principal
 from agent_core.http.errors import ApiError
 
 
-def bearer_token(request: Request) -> str | None:
+def bearer_token(request: HTTPConnection) -> str | None:
     """The token of `Authorization: Bearer <token>`, or None."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -30,12 +30,12 @@ def identify(authenticator: Authenticator, token: str | None) -> Principal | Non
     return principal
 
 
-async def caller(authenticator: Authenticator, request: Request) -> Principal | None:
+async def caller(authenticator: Authenticator, request: HTTPConnection) -> Principal | None:
     """The principal of the request (see `identify`)."""
     return await run_in_threadpool(identify, authenticator, bearer_token(request))
 
 
-async def required_caller(authenticator: Authenticator, request: Request) -> Principal:
+async def required_caller(authenticator: Authenticator, request: HTTPConnection) -> Principal:
     """The principal of the request; 401 without a valid key (unless the API is open)."""
     principal = await caller(authenticator, request)
     if principal is None:

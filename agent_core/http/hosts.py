@@ -9,8 +9,10 @@ runtime, so the same middleware serves the dashboard's server and the headless A
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from agent_core.http.errors import ApiError
@@ -35,3 +37,12 @@ class AllowedHosts:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+def same_origin(connection: HTTPConnection) -> bool:
+    """A request (or WebSocket) from a page of this site: its Origin (or Referer) names the
+    host it was sent to. Browsers always send one across sites; other clients are no CSRF risk."""
+    origin = connection.headers.get("origin") or connection.headers.get("referer")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == connection.headers.get("host", "")

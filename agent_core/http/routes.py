@@ -15,11 +15,12 @@ from uuid import UUID
 import anyio.to_thread
 from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Match, Route
+from starlette.routing import BaseRoute, Match, Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
-from agent_core.access.models import Action
+from agent_core.access.models import Action, Principal
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import (
     ReplyDelta,
@@ -31,8 +32,9 @@ from agent_core.agent.steps import (
 )
 from agent_core.domain import Channel, Contact, JsonDict, Tenant, Tour, TurnResult
 from agent_core.errors import AgentCoreError
-from agent_core.http.auth import bearer_token, identify, required_caller
+from agent_core.http.auth import bearer_token, caller, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
+from agent_core.http.hosts import same_origin
 from agent_core.http.idempotency import KeyedRequest, key_of
 from agent_core.http.openapi import openapi_document
 from agent_core.http.parsing import path_id, validated
@@ -67,6 +69,7 @@ from agent_core.http.schemas import (
     VoiceParams,
     VoiceResponse,
 )
+from agent_core.http.voice_call import LiveCall, refuse
 from agent_core.runtime import Runtime
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.store.records import Page, RecordQuery
@@ -98,11 +101,16 @@ def sse(event: str, data: Any) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
 
 
+SignedInCaller = Callable[[HTTPConnection], Principal | None]
+"""Who is signed in to the dashboard on a connection (beside the dashboard only)."""
+
+
 class ApiRoutes(PromptRoutes):
     """The API's handlers over a runtime provider (the shared runtime, or one given in tests)."""
 
-    def __init__(self, runtime: Callable[[], Runtime]) -> None:
+    def __init__(self, runtime: Callable[[], Runtime], signed_in: SignedInCaller | None = None) -> None:
         self._runtime = runtime
+        self._signed_in = signed_in
         self._health_threads = anyio.CapacityLimiter(4)
 
     async def _workspace(self, request: Request) -> Workspace:
@@ -124,14 +132,16 @@ class ApiRoutes(PromptRoutes):
             longest_seconds=settings.turn_deadline_seconds + settings.shutdown_grace_seconds,
         )
 
-    def routes(self) -> list[Route]:
-        """Every route of the API, mounted under /api, then a catch-all for the rest of /api.
+    def routes(self) -> list[BaseRoute]:
+        """Every route of the API, mounted under /api (the live call's WebSocket too), then a
+        catch-all for the rest of /api.
 
         Beside the dashboard, a path no API route takes would otherwise reach Streamlit and
         get its HTML page with status 200; the catch-all answers in the API's error shape.
         """
         known = self._known_routes()
-        return [*known, Route("/api/{path:path}", self._unmatched(known), methods=_EVERY_METHOD)]
+        live = WebSocketRoute("/api/voice/live", self.voice_call)
+        return [*known, live, Route("/api/{path:path}", self._unmatched(known), methods=_EVERY_METHOD)]
 
     def _known_routes(self) -> list[Route]:
         return [
@@ -336,6 +346,38 @@ class ApiRoutes(PromptRoutes):
                 speak_ms=None if spoken is None else (time.perf_counter() - speaking) * 1000,
             )
         )
+
+    async def voice_call(self, socket: WebSocket) -> None:
+        """A live call (see agent_core.http.voice_call): who calls and for which tenant are
+        checked as for any route; a refusal is an `error` event, then the socket closes."""
+        await socket.accept()
+        try:
+            runtime = self._runtime()
+            workspace = runtime.acting_as(await self._call_principal(socket))
+            params = validated(VoiceParams, dict(socket.query_params), "query")
+            workspace.require(Action.CHAT, params.tenant_id)
+            await run_in_threadpool(workspace.tenant, params.tenant_id)
+            call = LiveCall(socket, workspace, params.tenant_id, params.conversation_id)
+        except (ApiError, AgentCoreError) as exc:
+            await refuse(socket, exc if isinstance(exc, ApiError) else from_core(exc))
+            return
+        await call.run()
+
+    async def _call_principal(self, socket: WebSocket) -> Principal:
+        """Who calls: an API key (or the open API), else the dashboard user whose page opened
+        the socket — only from this site's own pages, so another site's page cannot ride a
+        visitor's session (cross-site WebSocket hijacking)."""
+        if not same_origin(socket):
+            raise ApiError(403, "forbidden", "a call from another site's page is refused")
+        runtime = self._runtime()
+        principal = await caller(runtime.authenticator, socket)
+        if principal is None and self._signed_in is not None:
+            principal = await run_in_threadpool(self._signed_in, socket)
+        if principal is None:
+            raise ApiError(
+                401, "unauthorized", "send Authorization: Bearer <API key>, or sign in to the dashboard"
+            )
+        return principal
 
     async def tenants(self, request: Request) -> Response:
         workspace = await self._workspace(request)

@@ -1,0 +1,191 @@
+"""A live call over a WebSocket (`/api/voice/live`): the caller's microphone streams in, each
+utterance the voice activity detector finds is heard and answered as a turn, the reply comes
+back as text and as speech sentence by sentence, and speaking over the reply interrupts it.
+
+The protocol (documented in the README for integrators such as a telephony bridge):
+
+- client → server: binary frames of 16 kHz 16-bit little-endian mono PCM, any size;
+  `{"type": "hangup"}` ends the call.
+- server → client, JSON text frames: `ready`, `speech_started` (stop playing the reply),
+  `heard` (`text`), `not_heard` (`message`), `turn_started` (`conversationId`, `turnId`),
+  `tool` (`name`, `status`, `arguments`), `audio` (`text`; the next frame is binary: that
+  sentence spoken, a WAV file), `reply` (`text`, `conversationId`), `interrupted`, `error`
+  (`code`, `message`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from agent_core.agent.steps import ReplyDelta, ToolCallFinished, TurnFinished, TurnStarted, TurnStep
+from agent_core.domain import Channel
+from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError
+from agent_core.http.errors import ApiError, from_core
+from agent_core.voice.audio import SAMPLE_RATE, wav_bytes
+from agent_core.voice.listening import Listener, SpeechStarted, Utterance
+from agent_core.workspace import Workspace
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+async def refuse(socket: WebSocket, error: ApiError) -> None:
+    """Refuse a call that cannot start (who calls, for which tenant): an `error`, then close."""
+    await socket.send_text(json.dumps({"type": "error", "code": error.code, "message": error.message}))
+    await socket.close(code=1008)
+
+
+def _whole_sentences(text: str) -> tuple[list[str], str]:
+    """The finished sentences of text being written, and the unfinished rest."""
+    parts = _SENTENCE_END.split(text)
+    return [p for p in parts[:-1] if p.strip()], parts[-1]
+
+
+class LiveCall:
+    """One caller on one WebSocket, for one tenant; a conversation across its utterances."""
+
+    def __init__(
+        self, socket: WebSocket, workspace: Workspace, tenant_id: UUID, conversation_id: UUID | None
+    ) -> None:
+        self._socket = socket
+        self._workspace = workspace
+        self._tenant_id = tenant_id
+        self._conversation_id = conversation_id
+        self._answering: asyncio.Task[None] | None = None
+        self._turn_id: UUID | None = None
+        self._sending = asyncio.Lock()
+
+    async def run(self) -> None:
+        """Listen until the caller hangs up or goes away."""
+        listener = Listener()
+        await self._send({"type": "ready", "sampleRate": SAMPLE_RATE, "conversationId": self._conversation})
+        try:
+            while True:
+                message = await self._socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                if message.get("bytes") is not None:
+                    for heard in listener.feed(message["bytes"]):
+                        await self._on(heard)
+                elif await self._hangs_up(message.get("text")):
+                    return
+        except WebSocketDisconnect:
+            return
+        finally:
+            await self._interrupt(quietly=True)
+
+    @property
+    def _conversation(self) -> str | None:
+        return None if self._conversation_id is None else str(self._conversation_id)
+
+    async def _hangs_up(self, text: str | None) -> bool:
+        """True for the hangup command; anything else is answered with an error (the call goes on)."""
+        try:
+            command = json.loads(text or "")
+        except ValueError:
+            command = None
+        if isinstance(command, dict) and command.get("type") == "hangup":
+            return True
+        await self.error(
+            ApiError(422, "validation_error", 'send audio as binary frames, or {"type": "hangup"}')
+        )
+        return False
+
+    async def error(self, error: ApiError) -> None:
+        """Tell the caller what went wrong, in the protocol's words."""
+        await self._send({"type": "error", "code": error.code, "message": error.message})
+
+    async def _on(self, heard: SpeechStarted | Utterance) -> None:
+        if isinstance(heard, SpeechStarted):
+            await self._send({"type": "speech_started"})
+            # Speaking over the reply: the caller has something to say, the reply stops.
+            await self._interrupt()
+            return
+        self._answering = asyncio.create_task(self._answer(heard))
+
+    async def _interrupt(self, *, quietly: bool = False) -> None:
+        answering, self._answering = self._answering, None
+        if answering is None or answering.done():
+            return
+        turn_id = self._turn_id
+        if turn_id is not None:
+            with contextlib.suppress(AgentCoreError):
+                await run_in_threadpool(self._workspace.stop_turn, self._tenant_id, turn_id)
+        answering.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await answering
+        if not quietly:
+            await self._send({"type": "interrupted"})
+
+    async def _answer(self, said: Utterance) -> None:
+        workspace, tenant_id = self._workspace, self._tenant_id
+        try:
+            heard = await run_in_threadpool(workspace.hear, tenant_id, wav_bytes(said.pcm, SAMPLE_RATE))
+        except InvalidInputError as exc:
+            await self._send({"type": "not_heard", "message": str(exc)})
+            return
+        await self._send({"type": "heard", "text": heard.text, "seconds": round(heard.seconds, 2)})
+        request = workspace.turn_request(tenant_id, heard.text, self._conversation_id)
+        try:
+            steps = await run_in_threadpool(workspace.stream, request, Channel.API)
+            await self._follow(steps)
+        except TurnStoppedError:
+            return
+        except AgentCoreError as exc:
+            await self.error(from_core(exc))
+        finally:
+            self._turn_id = None
+
+    async def _follow(self, steps: Iterator[TurnStep]) -> None:
+        written = ""
+        async for step in iterate_in_threadpool(steps):
+            if isinstance(step, TurnStarted):
+                self._conversation_id, self._turn_id = step.conversation_id, step.turn_id
+                await self._send(
+                    {
+                        "type": "turn_started",
+                        "conversationId": self._conversation,
+                        "turnId": str(step.turn_id),
+                    }
+                )
+            elif isinstance(step, ToolCallFinished):
+                record = step.record
+                await self._send(
+                    {
+                        "type": "tool",
+                        "name": record.name,
+                        "status": record.status,
+                        "arguments": record.arguments,
+                    }
+                )
+            elif isinstance(step, ReplyDelta):
+                sentences, written = _whole_sentences(written + step.text)
+                for sentence in sentences:
+                    await self._speak(sentence)
+            elif isinstance(step, TurnFinished):
+                if written.strip():
+                    await self._speak(written)
+                await self._send(
+                    {"type": "reply", "text": step.result.reply, "conversationId": self._conversation}
+                )
+
+    async def _speak(self, sentence: str) -> None:
+        audio = await run_in_threadpool(self._workspace.say, self._tenant_id, sentence)
+        if audio is None:
+            return  # nothing speaks here: the reply comes as text only
+        async with self._sending:
+            await self._socket.send_text(json.dumps({"type": "audio", "text": sentence}))
+            await self._socket.send_bytes(audio)
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        async with self._sending:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await self._socket.send_text(json.dumps(event))

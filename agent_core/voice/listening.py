@@ -1,0 +1,104 @@
+"""Where a caller's speech starts and ends in a live stream of audio: the WebRTC voice activity
+detector (webrtcvad, from the `voice` extra) over 20 ms frames, with a little hysteresis so a
+breath or a click is not a word and a pause between words is not the end.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from agent_core.errors import VoiceUnavailableError
+from agent_core.voice.audio import SAMPLE_RATE
+
+FRAME_MS = 20
+FRAME_BYTES = SAMPLE_RATE * 2 * FRAME_MS // 1000
+"""One frame of 16 kHz 16-bit mono samples."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStarted:
+    """The caller began to speak (a reply being spoken should stop)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    """What the caller said, from just before it started to its end: 16 kHz 16-bit mono PCM."""
+
+    pcm: bytes
+
+    @property
+    def seconds(self) -> float:
+        """How long it lasts."""
+        return len(self.pcm) / (SAMPLE_RATE * 2)
+
+
+Heard = SpeechStarted | Utterance
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """How long speech must last to count, and how long a silence ends it."""
+
+    start_ms: int = 200
+    end_ms: int = 700
+    before_ms: int = 300
+    """Audio kept from before the start: the first syllable is quieter than the detector needs."""
+    max_seconds: float = 30.0
+
+
+class Listener:
+    """Cuts a stream of 16 kHz 16-bit mono PCM, fed in chunks of any size, into utterances."""
+
+    def __init__(self, pauses: Pauses = Pauses(), aggressiveness: int = 2) -> None:
+        try:
+            import webrtcvad
+        except ImportError:
+            raise VoiceUnavailableError(
+                "a live call needs the voice extra: pip install 'voice-assistant-mini[voice]'"
+            ) from None
+        self._vad: Any = webrtcvad.Vad(aggressiveness)
+        self._pauses = pauses
+        self._pending = b""
+        self._before: deque[bytes] = deque(maxlen=max(1, pauses.before_ms // FRAME_MS))
+        self._speech: list[bytes] = []
+        self._voiced_run = 0
+        self._silent_run = 0
+
+    @property
+    def speaking(self) -> bool:
+        """True between a SpeechStarted and its Utterance."""
+        return bool(self._speech)
+
+    def feed(self, pcm: bytes) -> list[Heard]:
+        """What the new audio holds: speech starting, utterances ending (in order)."""
+        self._pending += pcm
+        heard: list[Heard] = []
+        whole = len(self._pending) - len(self._pending) % FRAME_BYTES
+        frames, self._pending = self._pending[:whole], self._pending[whole:]
+        for offset in range(0, len(frames), FRAME_BYTES):
+            heard += self._frame(frames[offset : offset + FRAME_BYTES])
+        return heard
+
+    def _frame(self, frame: bytes) -> list[Heard]:
+        voiced = bool(self._vad.is_speech(frame, SAMPLE_RATE))
+        pauses = self._pauses
+        if not self._speech:
+            self._voiced_run = self._voiced_run + 1 if voiced else 0
+            self._before.append(frame)
+            if self._voiced_run * FRAME_MS < pauses.start_ms:
+                return []
+            self._speech = list(self._before)
+            self._before.clear()
+            self._silent_run = 0
+            return [SpeechStarted()]
+        self._speech.append(frame)
+        self._silent_run = 0 if voiced else self._silent_run + 1
+        ended = self._silent_run * FRAME_MS >= pauses.end_ms
+        if not ended and len(self._speech) * FRAME_MS < pauses.max_seconds * 1000:
+            return []
+        said = b"".join(self._speech)
+        self._speech = []
+        self._voiced_run = 0
+        return [Utterance(said)]

@@ -1,0 +1,133 @@
+"""A live call over the WebSocket `/api/voice/live`, with the real offline models: speech
+streamed in 20 ms frames is heard when the caller stops, answered as a turn, the reply comes
+back as text and spoken sentence by sentence; speaking over an answer stops it, and what was
+said next is the next message; a refused call says why."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from agent_core.voice.offline import PiperSpeaker
+from tests.http.conftest import RunningApi
+from tests.voice.test_listening import pcm, silence
+
+DEMO = str(DEMO_TENANT_ID)
+FRAME = 640  # 20 ms of 16 kHz 16-bit mono
+
+
+@contextmanager
+def call(api: RunningApi, **params: str) -> Iterator[ClientConnection]:
+    query = "&".join(f"{k}={v}" for k, v in {"tenantId": DEMO, **params}.items())
+    with connect(f"ws://{api.url.removeprefix('http://')}/api/voice/live?{query}") as socket:
+        yield socket
+
+
+def say(socket: ClientConnection, audio: bytes) -> None:
+    for offset in range(0, len(audio), FRAME):
+        socket.send(audio[offset : offset + FRAME])
+
+
+def events_until(socket: ClientConnection, last: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+    """The JSON events up to the first of type `last` (a spoken sentence's WAV as `_audio`)."""
+    seen: list[dict[str, Any]] = []
+    while True:
+        frame = socket.recv(timeout=timeout)
+        if isinstance(frame, bytes):
+            seen[-1]["_audio"] = frame
+            continue
+        event = json.loads(frame)
+        seen.append(event)
+        if event["type"] == last:
+            return seen
+
+
+def test_a_spoken_booking_is_answered_in_words_and_speech(api: RunningApi, piper: PiperSpeaker) -> None:
+    with call(api) as socket:
+        [ready] = events_until(socket, "ready")
+        assert (ready["sampleRate"], ready["conversationId"]) == (16_000, None)
+        say(
+            socket,
+            silence(0.5)
+            + pcm(piper, "I want to book a tour for John Smith on March fifteenth, 2027, in Paris.")
+            + silence(1.0),
+        )
+        events = events_until(socket, "reply")
+    kinds = [e["type"] for e in events]
+    assert kinds[:3] == ["speech_started", "heard", "turn_started"]
+    assert "john smith" in events[1]["text"].lower()
+    [tool] = [e for e in events if e["type"] == "tool"]
+    assert (tool["name"], tool["status"]) == ("book_tour", "succeeded")
+    assert tool["arguments"] == {"name": "John Smith", "date": "2027-03-15", "location": "Paris"}
+    spoken = [e for e in events if e["type"] == "audio"]
+    assert spoken
+    assert all(e["_audio"][:4] == b"RIFF" for e in spoken)
+    assert "I've booked a tour for John Smith" in events[-1]["text"]
+    assert [t.customer_name for t in api.runtime.store.list_tours(DEMO_TENANT_ID).rows] == ["John Smith"]
+
+
+def test_speaking_over_an_answer_stops_it_and_is_the_next_message(
+    serve: Callable[..., RunningApi], model: FakeOpenAIServer, piper: PiperSpeaker
+) -> None:
+    api = serve(openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0)
+    # The first answer is slow to come; the caller speaks again meanwhile.
+    model.enqueue(
+        FakeCompletion(text="Let me think about Paris.", delay=20), FakeCompletion(text="Of course, Rome.")
+    )
+    with call(api) as socket:
+        events_until(socket, "ready")
+        say(socket, pcm(piper, "Tell me about Paris.") + silence(1.0))
+        first = events_until(socket, "turn_started")
+        say(socket, pcm(piper, "Actually, tell me about Rome.") + silence(1.0))
+        events = events_until(socket, "reply")
+    stopped = first[-1]["turnId"]
+    kinds = [e["type"] for e in events]
+    assert kinds.index("speech_started") < kinds.index("interrupted") < kinds.index("heard")
+    heard = next(e for e in events if e["type"] == "heard")
+    assert "rome" in heard["text"].lower()
+    assert events[-1]["text"] == "Of course, Rome."
+    turns = api.runtime.store.list_turns(DEMO_TENANT_ID, events[-1]["conversationId"])
+    by_id = {str(t.id): t for t in turns}
+    assert by_id[stopped].status == "failed"
+    assert "stopped" in (by_id[stopped].error or "")
+    assert [t.status for t in turns][-1] == "succeeded"
+
+
+def test_silence_and_noise_are_not_messages_and_a_bad_frame_is_answered(api: RunningApi) -> None:
+    with call(api) as socket:
+        events_until(socket, "ready")
+        say(socket, silence(2.0))
+        socket.send("hello?")
+        [error] = events_until(socket, "error", timeout=10)
+        assert error["code"] == "validation_error"
+        socket.send(json.dumps({"type": "hangup"}))
+    assert api.runtime.store.list_conversations(DEMO_TENANT_ID) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"tenantId": "00000000-0000-0000-0000-00000000abcd"}, "not_found"),
+        ({"tenantId": "nope"}, "validation_error"),
+    ],
+)
+def test_a_call_for_a_tenant_that_cannot_be_reached_is_refused(
+    api: RunningApi, params: dict[str, str], code: str
+) -> None:
+    with call(api, **params) as socket:
+        [error] = events_until(socket, "error", timeout=10)
+    assert error["code"] == code
+
+
+def test_a_call_needs_a_key_once_the_api_is_closed(serve: Callable[..., RunningApi]) -> None:
+    api = serve(api_keys="k" * 20)
+    with call(api) as socket:
+        [error] = events_until(socket, "error", timeout=10)
+    assert error["code"] == "unauthorized"
