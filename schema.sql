@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 18), for a new database: paste it into a Supabase
+-- The whole current schema (version 19), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -109,6 +109,8 @@ CREATE TABLE IF NOT EXISTS public.turns (
     -- The day it started where its tenant is, which Analytics count it on (migration 0017;
     -- NULL before: its UTC day).
     day               date,
+    -- Its message was said aloud and transcribed (migration 0019).
+    spoken            boolean NOT NULL DEFAULT false,
     FOREIGN KEY (tenant_id, conversation_id)
         REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
 );
@@ -438,13 +440,16 @@ GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages
 -- together (PostgREST runs each call in one transaction). They take the tenant id as an
 -- argument and scope every statement by it; only the service role may call them.
 
--- Before migration 0008 it had no p_retry_of, before 0017 no p_day: drop those, or both would exist.
+-- Before migration 0008 it had no p_retry_of, before 0017 no p_day, before 0019 no p_spoken:
+-- drop those, or both would exist.
 DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb);
 DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text);
+DROP FUNCTION IF EXISTS public.app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text, date);
 CREATE OR REPLACE FUNCTION public.app_start_turn(
     p_tenant uuid, p_conversation uuid, p_new_conversation uuid, p_turn uuid, p_message text,
     p_lease_seconds float8, p_events jsonb, p_retry_of uuid DEFAULT NULL, p_channel text DEFAULT 'unknown',
-    p_started_by text DEFAULT NULL, p_day date DEFAULT NULL
+    p_started_by text DEFAULT NULL, p_day date DEFAULT NULL,
+    p_spoken boolean DEFAULT false
 ) RETURNS uuid LANGUAGE plpgsql AS $$
 DECLARE
     v_conversation uuid := p_conversation;
@@ -475,9 +480,10 @@ BEGIN
         END IF;
     END IF;
     INSERT INTO public.turns (id, tenant_id, conversation_id, status, user_message, lease_expires_at, retry_of,
-                              channel, started_by, day)
+                              channel, started_by, day, spoken)
         VALUES (p_turn, p_tenant, v_conversation, 'running', p_message,
-                now() + make_interval(secs => p_lease_seconds), p_retry_of, p_channel, p_started_by, p_day);
+                now() + make_interval(secs => p_lease_seconds), p_retry_of, p_channel, p_started_by, p_day,
+                p_spoken);
     IF p_retry_of IS NULL THEN
         INSERT INTO public.messages (tenant_id, conversation_id, turn_id, role, content)
             VALUES (p_tenant, v_conversation, p_turn, 'user', p_message);
@@ -1061,7 +1067,7 @@ DECLARE
     f text;
 BEGIN
     FOREACH f IN ARRAY ARRAY[
-        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text, date)',
+        'app_start_turn(uuid, uuid, uuid, uuid, text, float8, jsonb, uuid, text, text, date, boolean)',
         'app_search_conversations(uuid, text, text, timestamptz, timestamptz, text, text, text, integer, integer)',
         'app_analytics(uuid, timestamptz, timestamptz)',
         'app_run_tool_call(uuid, uuid, uuid, jsonb, jsonb, jsonb, jsonb)',
@@ -1385,7 +1391,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 18.
+-- This file is migrations 1 to 19.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1404,5 +1410,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (15, 'scale_out'),
     (16, 'dashboard_words'),
     (17, 'tenant_days'),
-    (18, 'note_customers')
+    (18, 'note_customers'),
+    (19, 'spoken_turns')
 ON CONFLICT (version) DO NOTHING;

@@ -210,6 +210,8 @@ class TurnOrigin:
 
     channel: Channel
     started_by: str
+    spoken: bool = False
+    """The message was said aloud and transcribed (push-to-talk, a live call, /api/voice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +227,8 @@ class TurnRecord:
     started_at: datetime
     withheld_claims: tuple[str, ...] = ()
     """Sentences of its reply held back because no tool of the turn did what they claimed."""
+    spoken: bool = False
+    """Its message was said aloud and transcribed."""
 
 
 @dataclass(frozen=True, slots=True)

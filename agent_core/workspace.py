@@ -265,11 +265,14 @@ class Workspace(PromptChanges):
         zone = default if tenant_id is None else settings_from(self.tenant(tenant_id).settings).zone(default)
         return utcnow().astimezone(zone).date()
 
-    def stream(self, request: TurnRequest, channel: Channel | None = None) -> Generator[TurnStep, None, None]:
+    def stream(
+        self, request: TurnRequest, channel: Channel | None = None, *, spoken: bool = False
+    ) -> Generator[TurnStep, None, None]:
         """The one way in for a turn (see Agent.stream): checked for the principal, started by it
-        through `channel` (by default the one its kind implies). `collect` waits for the result."""
+        through `channel` (by default the one its kind implies), `spoken` when its message was
+        said aloud (kept with the turn). `collect` waits for the result."""
         self.require(Action.CHAT, request.tenant_id)
-        return self._agent.stream(request, self._origin(channel))
+        return self._agent.stream(request, self._origin(channel, spoken))
 
     def analytics(self, tenant_id: UUID | None, first_day: date, last_day: date) -> Analytics:
         """A tenant's activity over the days (both included), or every tenant's (admins): each
@@ -285,13 +288,13 @@ class Workspace(PromptChanges):
         self.require(Action.READ, tenant_id)
         return self._store.search_conversations(tenant_id, query)
 
-    def _origin(self, channel: Channel | None = None) -> TurnOrigin:
+    def _origin(self, channel: Channel | None = None, spoken: bool = False) -> TurnOrigin:
         """Who starts a turn, and through which channel: the HTTP API names itself; otherwise
         the principal tells (the `vam` command, or someone in the dashboard)."""
         if channel is None:
             kinds = {PrincipalKind.CLI: Channel.CLI, PrincipalKind.API_KEY: Channel.API}
             channel = kinds.get(self.principal.kind, Channel.DASHBOARD)
-        return TurnOrigin(channel, self.principal.label)
+        return TurnOrigin(channel, self.principal.label, spoken)
 
     def turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         """A conversation's turns, oldest first: which failed, and which retried which."""

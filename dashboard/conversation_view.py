@@ -1,6 +1,7 @@
 """One conversation as the Chat and Conversations pages show it: the records it wrote, its
-messages and tool calls, every message that was never answered marked in red (with Retry
-for the last one where the principal may chat), and "Turn into a scenario"."""
+messages (each with its time, and marked when it was spoken) and tool calls, every message
+that was never answered marked in red (with Retry for the last one where the principal may
+chat), and "Turn into a scenario"."""
 
 from __future__ import annotations
 
@@ -54,7 +55,9 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
         with st.chat_message(item.role):
             render.text(item.text)
             if caller and asked in attempts:
-                st.caption(short_time(attempts[asked].started_at, zone))
+                attempt = attempts[asked]
+                said = " · :material/mic: spoken" if attempt.spoken else ""
+                st.caption(short_time(attempt.started_at, zone) + said)
         if caller:
             if asked in unanswered:
                 failed = unanswered[asked]

@@ -93,7 +93,12 @@ def example_hint(tenant: Tenant) -> str:
 
 
 def start_turn(
-    workspace: Workspace, tenant: Tenant, message: str | None, conversation_id: UUID | None
+    workspace: Workspace,
+    tenant: Tenant,
+    message: str | None,
+    conversation_id: UUID | None,
+    *,
+    spoken: bool = False,
 ) -> None:
     """Send one message (None: answer the failed last one again) on a thread of its own, then
     redraw the page: the conversation with the stored message, and the answer as it comes."""
@@ -101,7 +106,9 @@ def start_turn(
         turn = BackgroundTurn(lambda: workspace.stream(workspace.retry_request(tenant.id, conversation_id)))
     else:
         turn = BackgroundTurn(
-            lambda: workspace.stream(workspace.turn_request(tenant.id, message or "", conversation_id))
+            lambda: workspace.stream(
+                workspace.turn_request(tenant.id, message or "", conversation_id), spoken=spoken
+            )
         )
     st.session_state[running_key] = turn
     # The message is stored within milliseconds, and the offline model answers about as fast:
@@ -278,7 +285,7 @@ with chat_column:
     if not hears:
         st.caption(f":material/mic_off: Talking needs speech-to-text: {workspace.voice.missing}")
     if prompt is not None or retry:
-        start_turn(workspace, tenant, prompt, conversation_id)
+        start_turn(workspace, tenant, prompt, conversation_id, spoken=bool(st.session_state.get(spoken_key)))
 with log_column:
     st.subheader("Event log")
     event_log(workspace, tenant)

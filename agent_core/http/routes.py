@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -326,7 +327,7 @@ class ApiRoutes(PromptRoutes):
         turn = runtime.agent.validate(
             {"tenantId": params.tenant_id, "conversationId": params.conversation_id, "message": heard.text}
         )
-        stream = await run_in_threadpool(workspace.stream, turn, Channel.API)
+        stream = await run_in_threadpool(partial(workspace.stream, turn, Channel.API, spoken=True))
         started = await run_in_threadpool(_first_step, stream)
         assert isinstance(started, TurnStarted)
         try:

@@ -20,6 +20,7 @@ import contextlib
 import json
 import re
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -135,7 +136,7 @@ class LiveCall:
         await self._send({"type": "heard", "text": heard.text, "seconds": round(heard.seconds, 2)})
         request = workspace.turn_request(tenant_id, heard.text, self._conversation_id)
         try:
-            steps = await run_in_threadpool(workspace.stream, request, Channel.API)
+            steps = await run_in_threadpool(partial(workspace.stream, request, Channel.API, spoken=True))
             await self._follow(steps)
         except TurnStoppedError:
             return

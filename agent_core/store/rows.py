@@ -271,4 +271,5 @@ def turn_from_row(row: Row) -> TurnRecord:
         as_uuid(row["retry_of"]) if row.get("retry_of") else None,
         as_datetime(row["started_at"]),
         tuple(as_json(row.get("withheld_claims")) or ()),
+        bool(row.get("spoken")),
     )

@@ -400,9 +400,9 @@ class SqlStore(RecordPages, SqlScenarios):
                 self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)
             session.execute(
                 "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message, started_at,"
-                " lease_expires_at, retry_of, channel, started_by, day) VALUES (:id, :tenant_id,"
+                " lease_expires_at, retry_of, channel, started_by, day, spoken) VALUES (:id, :tenant_id,"
                 " :conversation_id, 'running', :message, :now, :lease, :retry_of, :channel, :started_by,"
-                " :day)",
+                " :day, :spoken)",
                 {
                     "id": turn_id,
                     "tenant_id": tenant_id,
@@ -414,6 +414,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     "channel": (origin.channel if origin else Channel.UNKNOWN).value,
                     "started_by": origin.started_by if origin else None,
                     "day": now.astimezone(zone).date(),
+                    "spoken": bool(origin and origin.spoken),
                 },
             )
             if retry_of is None:
@@ -703,8 +704,8 @@ class SqlStore(RecordPages, SqlScenarios):
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         with self._reader() as session:
             rows = session.query(
-                "SELECT id, status, user_message, error, retry_of, started_at, withheld_claims FROM turns"
-                " WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id"
+                "SELECT id, status, user_message, error, retry_of, started_at, withheld_claims, spoken"
+                " FROM turns WHERE tenant_id = :tenant_id AND conversation_id = :conversation_id"
                 " ORDER BY started_at, id",
                 {"tenant_id": tenant_id, "conversation_id": conversation_id},
             )

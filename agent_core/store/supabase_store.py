@@ -459,6 +459,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             "p_started_by": origin.started_by if origin else None,
             # This process's day: the database's clock stamps the start a moment later.
             "p_day": utcnow().astimezone(zone).date().isoformat(),
+            "p_spoken": bool(origin and origin.spoken),
         }
         try:
             self._rpc("app_start_turn", arguments)
@@ -533,7 +534,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
     def list_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[TurnRecord]:
         rows = self._all(
             self._table("turns")
-            .select("id,status,user_message,error,retry_of,started_at,withheld_claims")
+            .select("id,status,user_message,error,retry_of,started_at,withheld_claims,spoken")
             .eq("tenant_id", str(tenant_id))
             .eq("conversation_id", str(conversation_id))
             .order("started_at")

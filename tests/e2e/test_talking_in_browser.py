@@ -67,6 +67,7 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(talking_page: Page,
         messages = page.get_by_test_id("stChatMessage")
         expect(messages.filter(has_text="tour for John Smith on March 15, 2027").first).to_be_visible()
         expect(page.get_by_text("I've booked a tour for John Smith on Monday 15 March 2027")).to_be_visible()
+        expect(page.get_by_text("spoken", exact=False).first).to_be_visible()
         expect(page.get_by_test_id("stAudio")).to_have_count(1, timeout=30_000)
         shoot(page, "talk")
 

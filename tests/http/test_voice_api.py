@@ -9,6 +9,7 @@ import io
 import json
 import wave
 from collections.abc import Callable
+from uuid import UUID
 
 import httpx
 import pytest
@@ -47,6 +48,9 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(api: RunningApi, pi
         assert spoken.getnframes() / spoken.getframerate() > 1.0
     assert body["heardSeconds"] > 1.0
     assert body["transcribeMs"] > 0
+    # The conversation log keeps that it was said aloud.
+    [turn] = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(body["conversationId"]))
+    assert turn.spoken
     # The next message continues the conversation, as in chat.
     again = send(api, piper.speak("Cancel it, please.", Delivery()), conversationId=body["conversationId"])
     assert again.status_code == 200, again.text

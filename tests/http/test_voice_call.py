@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import connect
+from websockets.sync.connection import Connection
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
@@ -24,18 +25,18 @@ FRAME = 640  # 20 ms of 16 kHz 16-bit mono
 
 
 @contextmanager
-def call(api: RunningApi, **params: str) -> Iterator[ClientConnection]:
+def call(api: RunningApi, **params: str) -> Iterator[Connection]:
     query = "&".join(f"{k}={v}" for k, v in {"tenantId": DEMO, **params}.items())
     with connect(f"ws://{api.url.removeprefix('http://')}/api/voice/live?{query}") as socket:
         yield socket
 
 
-def say(socket: ClientConnection, audio: bytes) -> None:
+def say(socket: Connection, audio: bytes) -> None:
     for offset in range(0, len(audio), FRAME):
         socket.send(audio[offset : offset + FRAME])
 
 
-def events_until(socket: ClientConnection, last: str, timeout: float = 60.0) -> list[dict[str, Any]]:
+def events_until(socket: Connection, last: str, timeout: float = 60.0) -> list[dict[str, Any]]:
     """The JSON events up to the first of type `last` (a spoken sentence's WAV as `_audio`)."""
     seen: list[dict[str, Any]] = []
     while True:

@@ -173,6 +173,18 @@ def test_each_conversation_says_where_it_came_from_and_who_started_it(store: Sto
     assert ids(store, tenant, channel=Channel.UNKNOWN) == {str(older.conversation_id)}
 
 
+def test_a_spoken_message_is_marked_as_spoken(store: Store, tenant: Tenant) -> None:
+    from agent_core.domain import Channel, TurnOrigin
+
+    said = store.start_turn(
+        tenant.id, None, "Book Ana", origin=TurnOrigin(Channel.API, "key:phone", spoken=True)
+    )
+    typed = store.start_turn(tenant.id, None, "Book Ana", origin=TurnOrigin(Channel.API, "key:phone"))
+    [spoken] = store.list_turns(tenant.id, said.conversation_id)
+    [written] = store.list_turns(tenant.id, typed.conversation_id)
+    assert (spoken.spoken, written.spoken) == (True, False)
+
+
 def test_a_turn_whose_process_died_counts_as_unanswered_once_the_reaper_closes_it(
     store: Store, tenant: Tenant
 ) -> None:
