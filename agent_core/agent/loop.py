@@ -66,6 +66,12 @@ GUARDRAILS = (
 )
 # Said only by a business that does not call its bookings tours (what the tools call them).
 BOOKING_WORDS = " This business calls a booking {a_booking} ({plural}): use its words, never 'tour'."
+# Said only when the message was spoken: speech-to-text mishears letters and digits.
+SPOKEN_WORDS = (
+    " The caller is speaking, heard by speech-to-text: before saving an email address or a phone"
+    " number, read it back spelled out and ask them to confirm. Say links and reference numbers"
+    " are in the chat rather than reading them out."
+)
 
 
 class PromptSource(Protocol):
@@ -291,6 +297,8 @@ class Agent:
             guardrails += BOOKING_WORDS.format(
                 a_booking=settings.a_booking, plural=settings.booking_noun_plural
             )
+        if origin is not None and origin.spoken:
+            guardrails += SPOKEN_WORDS
         system = ChatMessage("system", f"{prompt}\n\n{guardrails}")
         try:
             history = self.store.load_history(

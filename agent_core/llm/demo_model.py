@@ -213,6 +213,7 @@ _ORDER = re.compile(r"\bNumeric dates like \S+ are (?P<order>day/month|month/day
 _CONFIRMED_NAME = re.compile(r"book a tour for (?P<name>.+?) on ")
 _PERSONA = re.compile(r"\bYou are ([^.\n]{2,120})[.\n]")
 _BOOKING_WORDS = re.compile(r"This business calls a booking (an?) ([^(]{1,30}) \(")
+_SPOKEN = re.compile(r"The caller is speaking, heard by speech-to-text")
 
 # The model's questions start with one of these; an answer to one continues that request.
 _BOOKING_QUESTION = "To book the tour I still need"
@@ -282,6 +283,8 @@ class _Context:
     confirmed: bool
     history: Sequence[ChatMessage] = ()
     """The conversation so far, read only for "cancel that one" (see `_just_mentioned`)."""
+    spoken: bool = False
+    """The message was heard by speech-to-text (the agent's SPOKEN_WORDS say so)."""
 
 
 class DemoModel:
@@ -327,6 +330,7 @@ class DemoModel:
             _told_order(system),
             asked.startswith(_CONFIRM) and bool(_YES.match(text)),
             messages,
+            bool(_SPOKEN.search(system)),
         )
         open_request = _open_request(messages)
         if open_request and _ABORT.match(text):
@@ -773,10 +777,28 @@ def _plan_contact(plan: _Plan, said: list[_Said], context: _Context) -> None:
             arguments["email"] = email
         if phone:
             arguments["phone"] = phone
+        if context.spoken and not context.confirmed:
+            # Heard, not read: letters and digits are what speech-to-text gets wrong.
+            plan.questions.append(
+                f"{_CONFIRM} save {_read_back(email, phone)} for {name}? Please say yes or no."
+            )
+            return
         plan.call("update_contact_info", arguments)
         if phone is None and any(_PHONE_MENTIONED.search(s.text) for s in said):
             # A number was meant but not understood: say so rather than drop it in silence.
             plan.questions.append("I didn't catch the phone number — could you say it again?")
+
+
+def _read_back(email: str | None, phone: str | None) -> str:
+    """Contact details as they are read back to a caller: spelled out."""
+    parts = []
+    if email:
+        local, _, domain = email.partition("@")
+        parts.append(f"the email {email}, spelled {' '.join(local)} at {domain.replace('.', ' dot ')}")
+    if phone:
+        digits = " ".join(c for c in phone if c.isdigit())
+        parts.append(f"the phone number {phone}, that is {'plus ' if phone.startswith('+') else ''}{digits}")
+    return " and ".join(parts)
 
 
 _PLANNERS: dict[Task, Callable[[_Plan, list[_Said], _Context], None]] = {

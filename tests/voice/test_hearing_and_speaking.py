@@ -8,9 +8,12 @@ import io
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from agent_core.agent.steps import collect
+from agent_core.domain import TurnResult
 from agent_core.errors import InvalidInputError, VoiceUnavailableError
 from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
@@ -79,6 +82,26 @@ def test_a_spoken_request_is_heard_and_makes_the_right_call(
     if arguments is not None:
         assert result.tool_calls[0].arguments == arguments, heard.text
     assert result.tool_calls[0].status == "succeeded"
+
+
+def test_a_spoken_email_or_phone_number_is_read_back_before_it_is_saved(
+    talking: Workspace, store: Store
+) -> None:
+    tenant_id = talking.tenants()[0].id
+
+    def spoken(message: str, conversation_id: UUID | None = None) -> TurnResult:
+        request = talking.turn_request(tenant_id, message, conversation_id)
+        return collect(talking.stream(request, spoken=True))
+
+    heard = spoken("Update contact info for Sarah Jones: email is sarah@example.com.")
+    assert heard.tool_calls == ()
+    assert "spelled s a r a h at example dot com" in heard.reply
+    assert store.list_contacts(tenant_id).total == 0
+    saved = spoken("yes", heard.conversation_id)
+    assert [c.name for c in saved.tool_calls] == ["update_contact_info"]
+    # Typed, it is saved at once: the caller wrote it.
+    typed = whole_turn(talking, tenant_id, "Update contact info for Bob Brown: phone is +1 555 0100.")
+    assert [c.name for c in typed.tool_calls] == ["update_contact_info"]
 
 
 def test_the_reply_is_spoken_in_the_tenants_pace(talking: Workspace, store: Store) -> None:
