@@ -93,7 +93,7 @@ def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows
     page.get_by_role("link", name="Records").click()
     expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
     page.get_by_text("Correct a tour").click()
-    page.get_by_label("Booking").click()
+    page.get_by_role("combobox", name="Booking").click()
     page.get_by_role("option", name="Maria Garcia", exact=False).click()
     page.get_by_text("Cancel", exact=True).click()
     page.get_by_text("Yes, cancel this booking; Maria Garcia will be told").click()
