@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 19), for a new database: paste it into a Supabase
+-- The whole current schema (version 20), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -670,8 +670,9 @@ RETURNS void LANGUAGE sql AS $$
     UPDATE public.conversations c SET
         turn_count = s.turn_count, unanswered = s.unanswered, tokens = s.tokens,
         duration_ms = s.duration_ms,
-        channel = COALESCE((SELECT f.channel FROM public.turns f WHERE f.tenant_id = p_tenant
-                            AND f.conversation_id = p_conversation ORDER BY f.started_at, f.id LIMIT 1),
+        channel = COALESCE((SELECT CASE WHEN f.spoken THEN 'voice' ELSE f.channel END FROM public.turns f
+                            WHERE f.tenant_id = p_tenant AND f.conversation_id = p_conversation
+                            ORDER BY f.started_at, f.id LIMIT 1),
                            'unknown'),
         started_by = (SELECT f.started_by FROM public.turns f WHERE f.tenant_id = p_tenant
                       AND f.conversation_id = p_conversation ORDER BY f.started_at, f.id LIMIT 1)
@@ -1391,7 +1392,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 19.
+-- This file is migrations 1 to 20.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1411,5 +1412,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (16, 'dashboard_words'),
     (17, 'tenant_days'),
     (18, 'note_customers'),
-    (19, 'spoken_turns')
+    (19, 'spoken_turns'),
+    (20, 'voice_conversations')
 ON CONFLICT (version) DO NOTHING;

@@ -195,11 +195,14 @@ class TurnResult:
 
 
 class Channel(StrEnum):
-    """Where a turn came from."""
+    """Where a turn came from (and a conversation began)."""
 
     DASHBOARD = "dashboard"
     API = "api"
     CLI = "cli"
+    VOICE = "voice"
+    """Only of a conversation: its first message was spoken. Its turns keep the channel they
+    came through, marked spoken (TurnOrigin.spoken)."""
     UNKNOWN = "unknown"
     """Turns from before channels were recorded, or run by the agent directly (tests)."""
 

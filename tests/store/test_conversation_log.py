@@ -173,7 +173,7 @@ def test_each_conversation_says_where_it_came_from_and_who_started_it(store: Sto
     assert ids(store, tenant, channel=Channel.UNKNOWN) == {str(older.conversation_id)}
 
 
-def test_a_spoken_message_is_marked_as_spoken(store: Store, tenant: Tenant) -> None:
+def test_a_spoken_message_is_marked_and_its_conversation_began_by_voice(store: Store, tenant: Tenant) -> None:
     from agent_core.domain import Channel, TurnOrigin
 
     said = store.start_turn(
@@ -183,6 +183,10 @@ def test_a_spoken_message_is_marked_as_spoken(store: Store, tenant: Tenant) -> N
     [spoken] = store.list_turns(tenant.id, said.conversation_id)
     [written] = store.list_turns(tenant.id, typed.conversation_id)
     assert (spoken.spoken, written.spoken) == (True, False)
+    # The log says how each conversation began, and finds those begun by voice.
+    rows = {c.id: c.channel for c in store.search_conversations(tenant.id, ConversationQuery()).rows}
+    assert (rows[said.conversation_id], rows[typed.conversation_id]) == (Channel.VOICE, Channel.API)
+    assert ids(store, tenant, channel=Channel.VOICE) == {str(said.conversation_id)}
 
 
 def test_a_turn_whose_process_died_counts_as_unanswered_once_the_reaper_closes_it(
