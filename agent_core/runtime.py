@@ -227,6 +227,8 @@ def build_voice(settings: Settings, client: OpenAI | None) -> Voice:
     missing: list[str] = []
     ears: SpeechToText | None = None
     stt = settings.voice_stt
+    if stt == "off":
+        missing.append("VOICE_STT is off")
     if stt == "auto":
         whisper = settings.whisper_model or offline.bundled_whisper()
         stt = "openai" if openai_first or (whisper is None and client) else "whisper" if whisper else "off"

@@ -29,7 +29,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, TurnFinished, TurnStarted, TurnStep
 from agent_core.domain import Channel
-from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError
+from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError, VoiceUnavailableError
 from agent_core.http.errors import ApiError, from_core
 from agent_core.voice.audio import SAMPLE_RATE, wav_bytes
 from agent_core.voice.listening import Listener, SpeechStarted, Utterance
@@ -56,6 +56,10 @@ class LiveCall:
     def __init__(
         self, socket: WebSocket, workspace: Workspace, tenant_id: UUID, conversation_id: UUID | None
     ) -> None:
+        """VoiceUnavailableError when nothing here hears or finds the end of speech."""
+        if workspace.voice.ears is None:
+            raise VoiceUnavailableError(f"speech-to-text is not available: {workspace.voice.missing}")
+        self._listener = Listener()
         self._socket = socket
         self._workspace = workspace
         self._tenant_id = tenant_id
@@ -66,7 +70,6 @@ class LiveCall:
 
     async def run(self) -> None:
         """Listen until the caller hangs up or goes away."""
-        listener = Listener()
         await self._send({"type": "ready", "sampleRate": SAMPLE_RATE, "conversationId": self._conversation})
         try:
             while True:
@@ -74,7 +77,7 @@ class LiveCall:
                 if message["type"] == "websocket.disconnect":
                     return
                 if message.get("bytes") is not None:
-                    for heard in listener.feed(message["bytes"]):
+                    for heard in self._listener.feed(message["bytes"]):
                         await self._on(heard)
                 elif await self._hangs_up(message.get("text")):
                     return
@@ -133,9 +136,12 @@ class LiveCall:
         except InvalidInputError as exc:
             await self._send({"type": "not_heard", "message": str(exc)})
             return
+        except AgentCoreError as exc:
+            await self.error(from_core(exc))
+            return
         await self._send({"type": "heard", "text": heard.text, "seconds": round(heard.seconds, 2)})
-        request = workspace.turn_request(tenant_id, heard.text, self._conversation_id)
         try:
+            request = workspace.turn_request(tenant_id, heard.text, self._conversation_id)
             steps = await run_in_threadpool(partial(workspace.stream, request, Channel.API, spoken=True))
             await self._follow(steps)
         except TurnStoppedError:

@@ -132,3 +132,13 @@ def test_a_call_needs_a_key_once_the_api_is_closed(serve: Callable[..., RunningA
     with call(api) as socket:
         [error] = events_until(socket, "error", timeout=10)
     assert error["code"] == "unauthorized"
+
+
+def test_a_call_where_nothing_can_hear_is_refused_with_the_reason(serve: Callable[..., RunningApi]) -> None:
+    api = serve(voice_stt="off")
+    with call(api) as socket:
+        [error] = events_until(socket, "error", timeout=10)
+    assert (error["code"], error["message"]) == (
+        "voice_unavailable",
+        "speech-to-text is not available: VOICE_STT is off",
+    )
