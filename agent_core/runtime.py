@@ -224,21 +224,23 @@ def build_voice(settings: Settings, client: OpenAI | None) -> Voice:
     from agent_core.voice.openai_speech import OpenAISpeaker, OpenAITranscriber
 
     openai_first = settings.openai_api_key is not None and settings.openai_base_url is None
+    # What this machine has: each is looked for once.
+    whisper = settings.whisper_model or offline.bundled_whisper()
+    piper = (settings.piper_voice or offline.bundled_piper_voice()) if offline.piper_installed() else None
+    espeak = offline.find_espeak()
     missing: list[str] = []
     ears: SpeechToText | None = None
     stt = settings.voice_stt
     if stt == "off":
         missing.append("VOICE_STT is off")
     if stt == "auto":
-        whisper = settings.whisper_model or offline.bundled_whisper()
         stt = "openai" if openai_first or (whisper is None and client) else "whisper" if whisper else "off"
         if stt == "off":
             missing.append("install the voice extra to hear callers offline")
     if stt == "whisper":
-        model = settings.whisper_model or offline.bundled_whisper()
-        if model is None:
+        if whisper is None:
             raise ConfigError("VOICE_STT=whisper needs the voice extra or WHISPER_MODEL")
-        ears = offline.WhisperTranscriber(model)
+        ears = offline.WhisperTranscriber(whisper)
     elif stt == "openai":
         if client is None:
             raise ConfigError("VOICE_STT=openai needs OPENAI_API_KEY")
@@ -246,20 +248,17 @@ def build_voice(settings: Settings, client: OpenAI | None) -> Voice:
     mouth: TextToSpeech | None = None
     tts = settings.voice_tts
     if tts == "auto":
-        piper = (settings.piper_voice or offline.bundled_piper_voice()) if offline.piper_installed() else None
-        tts = "openai" if openai_first else "piper" if piper else "espeak" if offline.find_espeak() else "off"
+        tts = "openai" if openai_first else "piper" if piper else "espeak" if espeak else "off"
         if tts == "off":
             missing.append("install the piper extra or espeak-ng to speak replies")
     if tts == "piper":
-        voice = settings.piper_voice or offline.bundled_piper_voice()
-        if voice is None or not offline.piper_installed():
+        if piper is None:
             raise ConfigError("VOICE_TTS=piper needs the piper extra (or PIPER_VOICE and piper-tts)")
-        mouth = offline.PiperSpeaker(voice)
+        mouth = offline.PiperSpeaker(piper)
     elif tts == "espeak":
-        program = offline.find_espeak()
-        if program is None:
+        if espeak is None:
             raise ConfigError("VOICE_TTS=espeak needs espeak-ng on PATH (apt-get install espeak-ng)")
-        mouth = offline.EspeakSpeaker(program)
+        mouth = offline.EspeakSpeaker(espeak)
     elif tts == "openai":
         if client is None:
             raise ConfigError("VOICE_TTS=openai needs OPENAI_API_KEY")

@@ -11,7 +11,6 @@ Run: `.venv/bin/python -m benchmarks.voice` (needs the voice and piper extras; R
 from __future__ import annotations
 
 import os
-import re
 import statistics
 import tempfile
 import time
@@ -23,10 +22,10 @@ from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.environment import unconfigured_environment
+from agent_core.voice.channel import whole_sentences
 from agent_core.voice.speech import Delivery
 
 UTTERANCE = "Book a tour for John Smith on March fifteenth in Paris."
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def quantile(values: list[float], q: float) -> float:
@@ -59,7 +58,8 @@ def main() -> None:
                 transcribed = time.perf_counter()
                 result = collect(workspace.stream(workspace.turn_request(DEMO_TENANT_ID, heard.text, None)))
                 answered = time.perf_counter()
-                sentences = [s for s in _SENTENCE_END.split(result.reply) if s]
+                finished, rest = whole_sentences(result.reply)
+                sentences = [*finished, rest] if rest.strip() else finished
                 workspace.say(DEMO_TENANT_ID, sentences[0])
                 first = time.perf_counter()
                 for sentence in sentences[1:]:

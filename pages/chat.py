@@ -33,7 +33,7 @@ zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 conversation_key = session_key(tenant, "conversation")
 # The turn this session is answering, if any: it runs on its own thread (BackgroundTurn).
 running_key = session_key(tenant, "running_turn")
-# Set while a spoken message is answered, so its reply is spoken; then the reply's audio.
+# Whether the message being answered was spoken (its reply is spoken then), and that audio.
 spoken_key = session_key(tenant, "spoken_turn")
 reply_audio_key = session_key(tenant, "reply_audio")
 
@@ -111,6 +111,7 @@ def start_turn(
             )
         )
     st.session_state[running_key] = turn
+    st.session_state[spoken_key] = spoken  # its reply is spoken too
     # The message is stored within milliseconds, and the offline model answers about as fast:
     # such a turn is drawn finished, without a live pane that would only flash.
     turn.wait_began(5.0)
@@ -198,7 +199,6 @@ def spoken_message(workspace: Workspace, tenant: Tenant, audio: bytes) -> str | 
     except (InvalidInputError, VoiceUnavailableError) as exc:
         st.error(str(exc), icon=":material/mic_off:")
         return None
-    st.session_state[spoken_key] = True
     return heard.text
 
 
@@ -264,6 +264,7 @@ with chat_column:
         )
     )
     prompt: str | None = None
+    spoken = False
     if calling:
         replied = live_call(tenant.id, conversation_id, key=session_key(tenant, "call"))
         if replied is not None and replied != conversation_id:
@@ -281,11 +282,12 @@ with chat_column:
             prompt = sent
         elif sent is not None:
             recording = sent.audio
+            spoken = recording is not None
             prompt = spoken_message(workspace, tenant, recording.getvalue()) if recording else sent.text
     if not hears:
         st.caption(f":material/mic_off: Talking needs speech-to-text: {workspace.voice.missing}")
     if prompt is not None or retry:
-        start_turn(workspace, tenant, prompt, conversation_id, spoken=bool(st.session_state.get(spoken_key)))
+        start_turn(workspace, tenant, prompt, conversation_id, spoken=spoken)
 with log_column:
     st.subheader("Event log")
     event_log(workspace, tenant)

@@ -50,7 +50,8 @@ _CLAIMS = (
     _Claim("a cancellation", re.compile(r"\bcancell?ed\b", re.I), frozenset({"cancel_tour"})),
     _Claim("a move", re.compile(r"\b(?:moved|rescheduled)\b", re.I), frozenset({"reschedule_tour"})),
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+"""Where a sentence of a reply ends: what is checked for claims, and spoken, one at a time."""
 _ENDERS = frozenset(".!?\n")
 MAX_LISTED = 20
 """Withheld claims a turn lists (a model repeating one forever does not fill its event)."""
@@ -84,7 +85,7 @@ def unbacked_claims(reply: str, tool_calls: Sequence[ToolCallRecord]) -> list[st
     done = _succeeded(tool_calls)
     return [
         f"claims {claim.what} no tool completed: {sentence.strip()!r}"
-        for sentence in _SENTENCE_END.split(reply)
+        for sentence in SENTENCE_END.split(reply)
         for claim in _unbacked(sentence, done)
     ]
 
@@ -112,7 +113,7 @@ class ClaimFilter:
         if not _ENDERS.intersection(self._pending[start:]):
             return ""  # still inside a sentence
         sent = []
-        while boundary := _SENTENCE_END.search(self._pending, start):
+        while boundary := SENTENCE_END.search(self._pending, start):
             sentence, self._pending = self._pending[: boundary.end()], self._pending[boundary.end() :]
             sent.append(self._checked(sentence))
             start = 0

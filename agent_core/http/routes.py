@@ -291,19 +291,14 @@ class ApiRoutes(PromptRoutes):
         self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedRequest | None
     ) -> Response:
         stream = await run_in_threadpool(workspace.stream, turn, Channel.API)
-        started = await run_in_threadpool(_first_step, stream)
-        assert isinstance(started, TurnStarted)
+        started = await _started(stream)
         if "text/event-stream" in request.headers.get("accept", ""):
             return StreamingResponse(
                 _sse_steps(started, stream, keyed),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
-        try:
-            result = await run_in_threadpool(_last_result, stream)
-        except AgentCoreError as exc:
-            raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
-        answer = ChatResponse.model_validate(result)
+        answer = await _answered(stream, started)
         if keyed is not None:
             await keyed.succeeded(answer.model_dump(mode="json", by_alias=True))
         return json_response(answer)
@@ -324,17 +319,9 @@ class ApiRoutes(PromptRoutes):
         runtime = self._runtime()
         audio = await _read_body(request, runtime.settings.voice_max_bytes)
         heard = await run_in_threadpool(workspace.hear, params.tenant_id, audio)
-        turn = runtime.agent.validate(
-            {"tenantId": params.tenant_id, "conversationId": params.conversation_id, "message": heard.text}
-        )
+        turn = workspace.turn_request(params.tenant_id, heard.text, params.conversation_id)
         stream = await run_in_threadpool(partial(workspace.stream, turn, Channel.API, spoken=True))
-        started = await run_in_threadpool(_first_step, stream)
-        assert isinstance(started, TurnStarted)
-        try:
-            result = await run_in_threadpool(_last_result, stream)
-        except AgentCoreError as exc:
-            raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
-        answer = ChatResponse.model_validate(result)
+        answer = await _answered(stream, await _started(stream))
         speaking = time.perf_counter()
         spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
         return json_response(
@@ -603,6 +590,22 @@ def _last_result(stream: Generator[TurnStep, None, None]) -> TurnResult:
         if isinstance(step, TurnFinished):
             return step.result
     raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
+
+
+async def _started(stream: Generator[TurnStep, None, None]) -> TurnStarted:
+    """The turn's first step: its message is stored."""
+    started = await run_in_threadpool(_first_step, stream)
+    assert isinstance(started, TurnStarted)
+    return started
+
+
+async def _answered(stream: Generator[TurnStep, None, None], started: TurnStarted) -> ChatResponse:
+    """The rest of a started turn, as the chat answer; an error names the turn it ended."""
+    try:
+        result = await run_in_threadpool(_last_result, stream)
+    except AgentCoreError as exc:
+        raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
+    return ChatResponse.model_validate(result)
 
 
 async def _sse_steps(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -29,25 +28,18 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, TurnFinished, TurnStarted, TurnStep
 from agent_core.domain import Channel
-from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError, VoiceUnavailableError
+from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError
 from agent_core.http.errors import ApiError, from_core
 from agent_core.voice.audio import SAMPLE_RATE, wav_bytes
+from agent_core.voice.channel import whole_sentences
 from agent_core.voice.listening import Listener, SpeechStarted, Utterance
 from agent_core.workspace import Workspace
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 async def refuse(socket: WebSocket, error: ApiError) -> None:
     """Refuse a call that cannot start (who calls, for which tenant): an `error`, then close."""
     await socket.send_text(json.dumps({"type": "error", "code": error.code, "message": error.message}))
     await socket.close(code=1008)
-
-
-def _whole_sentences(text: str) -> tuple[list[str], str]:
-    """The finished sentences of text being written, and the unfinished rest."""
-    parts = _SENTENCE_END.split(text)
-    return [p for p in parts[:-1] if p.strip()], parts[-1]
 
 
 class LiveCall:
@@ -57,8 +49,7 @@ class LiveCall:
         self, socket: WebSocket, workspace: Workspace, tenant_id: UUID, conversation_id: UUID | None
     ) -> None:
         """VoiceUnavailableError when nothing here hears or finds the end of speech."""
-        if workspace.voice.ears is None:
-            raise VoiceUnavailableError(f"speech-to-text is not available: {workspace.voice.missing}")
+        workspace.voice.require_ears()
         self._listener = Listener()
         self._socket = socket
         self._workspace = workspace
@@ -174,7 +165,7 @@ class LiveCall:
                     }
                 )
             elif isinstance(step, ReplyDelta):
-                sentences, written = _whole_sentences(written + step.text)
+                sentences, written = whole_sentences(written + step.text)
                 for sentence in sentences:
                     await self._speak(sentence)
             elif isinstance(step, TurnFinished):

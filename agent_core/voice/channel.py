@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from agent_core.agent.claims import SENTENCE_END
 from agent_core.errors import InvalidInputError, VoiceUnavailableError
 from agent_core.voice.audio import AudioLimits, read_clip
 from agent_core.voice.speech import Delivery, SpeechToText, TextToSpeech
@@ -29,6 +30,13 @@ def spoken_text(reply: str) -> str:
     text = _URL.sub("the link in the chat", reply)
     text = _BARE_ID.sub("the reference in the chat", _ASIDE.sub("", text))
     return " ".join(_MARKUP.sub(" ", text).split())
+
+
+def whole_sentences(text: str) -> tuple[list[str], str]:
+    """The finished sentences of a reply being written, and the unfinished rest (all of a
+    finished reply's sentences are the first and, when not empty, the rest)."""
+    parts = SENTENCE_END.split(text)
+    return [p for p in parts[:-1] if p.strip()], parts[-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +63,20 @@ class Voice:
         """The words in the caller's audio. InvalidInputError for audio that is empty,
         too long, silent, unreadable or without a word in it; VoiceUnavailableError when
         nothing here can transcribe."""
-        if self.ears is None:
-            raise VoiceUnavailableError(f"speech-to-text is not available: {self.missing}")
+        ears = self.require_ears()
         clip = read_clip(audio, self.limits)
         started = time.perf_counter()
-        text = self.ears.transcribe(clip, language)
+        text = ears.transcribe(clip, language)
         elapsed = (time.perf_counter() - started) * 1000
         if not any(character.isalnum() for character in text):
             raise InvalidInputError("no words were recognised in the audio: please say it again")
         return Heard(text, clip.seconds, elapsed)
+
+    def require_ears(self) -> SpeechToText:
+        """What hears; VoiceUnavailableError, with why and the fix, when nothing does."""
+        if self.ears is None:
+            raise VoiceUnavailableError(f"speech-to-text is not available: {self.missing}")
+        return self.ears
 
     def say(self, reply: str, delivery: Delivery) -> bytes | None:
         """The reply spoken as WAV; None when nothing here speaks (the reply stays text)."""
