@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 20), for a new database: paste it into a Supabase
+-- The whole current schema (version 21), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -356,12 +356,36 @@ CREATE TABLE IF NOT EXISTS public.tool_days (
 CREATE TABLE IF NOT EXISTS public.latency_days (
     tenant_id uuid NOT NULL REFERENCES public.tenants (id) ON DELETE CASCADE,
     day       date NOT NULL,
-    metric    text NOT NULL CHECK (metric IN ('turn', 'model', 'tools', 'store', 'tool_call')),
+    metric    text NOT NULL CONSTRAINT latency_days_metric_check CHECK (metric IN (
+        'turn', 'model', 'tools', 'store', 'tool_call', 'listening', 'transcribing', 'answering', 'first_audio')),
     bucket    integer NOT NULL,
     count     bigint NOT NULL DEFAULT 0,
     slot      smallint NOT NULL DEFAULT 0,
     PRIMARY KEY (tenant_id, day, slot, metric, bucket)
 );
+
+-- A spoken turn: how long each part took, and its recordings for as long as its tenant keeps
+-- them (migration 0021).
+CREATE TABLE IF NOT EXISTS public.voice_turns (
+    tenant_id       uuid NOT NULL,
+    turn_id         uuid NOT NULL REFERENCES public.turns (id) ON DELETE CASCADE,
+    conversation_id uuid NOT NULL,
+    listening_ms    double precision NOT NULL CHECK (listening_ms >= 0),
+    transcribing_ms double precision NOT NULL CHECK (transcribing_ms >= 0),
+    answering_ms    double precision CHECK (answering_ms >= 0),
+    first_audio_ms  double precision CHECK (first_audio_ms >= 0),
+    -- The recordings' format; NULL once they are forgotten (or when none were kept).
+    audio_type      text CHECK (audio_type IN ('audio/ogg', 'audio/wav')),
+    caller_audio    bytea,
+    reply_audio     bytea,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, turn_id),
+    FOREIGN KEY (tenant_id, conversation_id)
+        REFERENCES public.conversations (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS voice_turns_conversation ON public.voice_turns (tenant_id, conversation_id);
+CREATE INDEX IF NOT EXISTS voice_turns_recorded ON public.voice_turns (tenant_id, created_at)
+    WHERE audio_type IS NOT NULL;
 
 -- Row-level security: every table is confined to the caller's tenant.
 ALTER TABLE public.tenants       ENABLE ROW LEVEL SECURITY;
@@ -385,6 +409,7 @@ ALTER TABLE public.activity_days ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.model_days    ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.tool_days     ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.latency_days  ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.voice_turns   ENABLE ROW LEVEL SECURITY;
 -- No policy: only the service role (which bypasses RLS) reads the versions.
 ALTER TABLE public.schema_migrations ENABLE ROW LEVEL SECURITY;
 
@@ -399,7 +424,7 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['conversations', 'turns', 'messages', 'tool_calls', 'tours', 'notes', 'contacts',
                        'prompt_versions', 'events', 'listener_runs', 'outbox', 'idempotency_keys',
                        'tour_changes', 'prompt_drafts', 'scenarios', 'scenario_runs', 'activity_days',
-                       'model_days', 'tool_days', 'latency_days']
+                       'model_days', 'tool_days', 'latency_days', 'voice_turns']
     LOOP
         EXECUTE format('DROP POLICY IF EXISTS tenant_isolation ON public.%I', t);
         EXECUTE format(
@@ -416,7 +441,7 @@ REVOKE ALL ON public.tenants, public.conversations, public.turns, public.message
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
     public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
-    public.tool_days, public.latency_days FROM anon;
+    public.tool_days, public.latency_days, public.voice_turns FROM anon;
 -- Exactly these grants, whatever the project grants on its own (migration 0011): a project
 -- created before 2026-05-30 gives every API role everything on every new table.
 REVOKE ALL ON public.schema_migrations FROM anon, authenticated, service_role;
@@ -427,13 +452,13 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON public.conversations, public.turns, publ
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
     public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
-    public.tool_days, public.latency_days
+    public.tool_days, public.latency_days, public.voice_turns
     TO authenticated;
 GRANT ALL ON public.tenants, public.conversations, public.turns, public.messages,
     public.tool_calls, public.tours, public.notes, public.contacts, public.prompt_versions,
     public.events, public.listener_runs, public.outbox, public.idempotency_keys, public.tour_changes,
     public.prompt_drafts, public.scenarios, public.scenario_runs, public.activity_days, public.model_days,
-    public.tool_days, public.latency_days
+    public.tool_days, public.latency_days, public.voice_turns
     TO service_role;
 
 -- Functions the Supabase store calls over RPC where one request must do several writes
@@ -845,6 +870,27 @@ $$;
 REVOKE ALL ON FUNCTION public.app_tool_calls_tally() FROM PUBLIC, anon, authenticated;
 CREATE OR REPLACE TRIGGER tool_calls_tally AFTER INSERT OR UPDATE OF status ON public.tool_calls
     FOR EACH ROW EXECUTE FUNCTION public.app_tool_calls_tally();
+
+-- A spoken turn's parts, in the latency rollups (migration 0021).
+CREATE OR REPLACE FUNCTION public.app_voice_turns_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    -- A spoken turn's parts count on its turn's day, in its conversation's slot.
+    v_day date := (SELECT COALESCE(t.day, (t.started_at AT TIME ZONE 'UTC')::date)
+                   FROM public.turns t WHERE t.id = NEW.turn_id);
+    v_slot smallint := (hashtext(NEW.conversation_id::text) & 15)::smallint;
+BEGIN
+    INSERT INTO public.latency_days AS l (tenant_id, day, slot, metric, bucket, count)
+    SELECT NEW.tenant_id, v_day, v_slot, v.metric, floor(ln(greatest(v.ms, 0.01)) * 23.083120654223414)::integer, 1
+    FROM (VALUES ('listening', NEW.listening_ms), ('transcribing', NEW.transcribing_ms),
+                 ('answering', NEW.answering_ms), ('first_audio', NEW.first_audio_ms)) AS v (metric, ms)
+    WHERE v.ms IS NOT NULL
+    ON CONFLICT (tenant_id, day, slot, metric, bucket) DO UPDATE SET count = l.count + 1;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_voice_turns_tally() FROM PUBLIC, anon, authenticated;
+CREATE OR REPLACE TRIGGER voice_turns_tally AFTER INSERT ON public.voice_turns
+    FOR EACH ROW EXECUTE FUNCTION public.app_voice_turns_tally();
 
 -- Analytics for the Supabase store: the rollups of the days, summed over tenants and days
 -- as agent_core/store/analytics.py sums them; the percentiles are computed from the buckets
@@ -1392,7 +1438,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 20.
+-- This file is migrations 1 to 21.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1413,5 +1459,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (17, 'tenant_days'),
     (18, 'note_customers'),
     (19, 'spoken_turns'),
-    (20, 'voice_conversations')
+    (20, 'voice_conversations'),
+    (21, 'voice_turns')
 ON CONFLICT (version) DO NOTHING;

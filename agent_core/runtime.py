@@ -37,6 +37,7 @@ from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
 from agent_core.voice.audio import AudioLimits
 from agent_core.voice.channel import Voice
+from agent_core.voice.retention import RecordingRetention
 from agent_core.voice.speech import SpeechToText, TextToSpeech
 from agent_core.workspace import Workspace
 
@@ -70,6 +71,7 @@ class Runtime:
     authenticator: Authenticator
     model_status: ModelStatus
     voice: Voice
+    retention: RecordingRetention
     redis_client: redis.Redis | None = None
     _closed: bool = False
 
@@ -138,6 +140,7 @@ class Runtime:
         self._closed = True
         self.stop_turns(timeout)
         self.agent.leases.close()
+        self.retention.close()
         self.bus.close(timeout)
         self.prompts.close()
         self.store.close()
@@ -361,11 +364,13 @@ def build_runtime(
         authenticator,
         ModelStatus(agent.model, agent.health),
         build_voice(settings, client),
+        RecordingRetention(store),
         redis_client,
     )
     prompts.start()
     bus.start()
     leases.start()
+    runtime.retention.start()
     if close_at_exit:
         atexit.register(runtime.close)
         _exit_cleanly_on_sigterm()

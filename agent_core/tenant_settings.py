@@ -15,11 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from agent_core.domain import JsonDict
 from agent_core.errors import check_storable_text
 from agent_core.phones import REGIONS
-from agent_core.submitted import string_schemas, text_field
+from agent_core.submitted import WholeNumber, string_schemas, text_field
 from agent_core.tools import TOOL_NAMES
 from agent_core.voice.speech import Delivery
 
 log = logging.getLogger(__name__)
+
+RECORDING_DAYS = 30
+"""How long a new tenant keeps the audio of spoken turns: long enough to review a month's calls."""
 
 
 @cache
@@ -84,6 +87,15 @@ class TenantSettings(BaseModel):
         default=None,
         pattern=r"^[a-z]{2}$",
         description="The language callers speak, as an ISO 639-1 code like en (default: English)",
+    )
+    recording_days: WholeNumber = Field(
+        default=RECORDING_DAYS,
+        ge=0,
+        le=3650,
+        description=(
+            "How many days the audio of spoken turns is kept with their conversation"
+            " (0: none is kept; their timings always are)"
+        ),
     )
 
     @field_validator("timezone")

@@ -7,6 +7,7 @@ touched), and each change writes its audit entry in the change's own transaction
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -65,7 +66,7 @@ from agent_core.domain import (
     TurnOrigin,
     TurnRecord,
 )
-from agent_core.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.prompt_cache import PromptCache
 from agent_core.prompt_changes import PromptChanges
@@ -76,12 +77,16 @@ from agent_core.store.base import RETRY_RULE, Store
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
+from agent_core.store.voice_turns import VoiceTurn
 from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
 from agent_core.voice.audio import AudioLimits
 from agent_core.voice.channel import Heard, Voice
+from agent_core.voice.recording import SpokenTurn
 
 RecordT = TypeVar("RecordT")
+
+log = logging.getLogger(__name__)
 
 _REFUSALS = {
     Action.READ: "see this tenant",
@@ -257,6 +262,25 @@ class Workspace(PromptChanges):
         """The reply spoken as the tenant set (voice, pace), as WAV; None when nothing here speaks."""
         self.require(Action.CHAT, tenant_id)
         return self.voice.say(reply, settings_from(self.tenant(tenant_id).settings).delivery())
+
+    def keep_spoken_turn(self, tenant_id: UUID, spoken: SpokenTurn) -> bool:
+        """Keep a spoken turn's timings with its conversation, and what was said on both sides
+        while the tenant keeps recordings (`recording_days` above 0); once per turn, nothing
+        when no turn started. The caller was answered already, so a store that cannot keep it
+        is logged and False, never an error for the answer."""
+        self.require(Action.CHAT, tenant_id)
+        try:
+            keep_audio = settings_from(self.tenant(tenant_id).settings).recording_days > 0
+            record = spoken.record(tenant_id, keep_audio=keep_audio)
+            return record is not None and self._store.voice_turns.keep(record)
+        except AgentCoreError as exc:
+            log.warning("the spoken turn %s was not kept: %s", spoken.turn_id, exc)
+            return False
+
+    def spoken_turns(self, tenant_id: UUID, conversation_id: UUID) -> list[VoiceTurn]:
+        """A conversation's spoken turns: their timings, and their recordings while kept."""
+        self.require(Action.READ, tenant_id)
+        return self._store.voice_turns.in_conversation(tenant_id, conversation_id)
 
     def analytics_today(self, tenant_id: UUID | None) -> date:
         """The last day Analytics can have counted: today where the business is (its timezone

@@ -12,6 +12,7 @@ import streamlit as st
 from agent_core.access.models import Action
 from agent_core.domain import Tenant, ToolCallRecord, TurnRecord
 from agent_core.errors import AgentCoreError
+from agent_core.store.voice_turns import VoiceTurn
 from agent_core.tenant_settings import settings_from
 from agent_core.workspace import Workspace
 from dashboard import render
@@ -24,12 +25,16 @@ from dashboard.views import (
     last_attempts,
     records_touched,
     short_time,
+    spoken_timings,
     unanswered_messages,
 )
 
 
-def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: bool) -> bool:
-    """Render the conversation; True when Retry was pressed (only offered with `retry`)."""
+def show(
+    workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: bool, recordings: bool = False
+) -> bool:
+    """Render the conversation; True when Retry was pressed (only offered with `retry`). With
+    `recordings`, each spoken message has its timings and, while kept, both sides' audio."""
     messages, calls = workspace.conversation(tenant.id, conversation_id)
     if not messages:
         st.warning("This conversation is not one of this tenant's.", icon=":material/search_off:")
@@ -42,6 +47,7 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
     unanswered = unanswered_messages(turns)
     held_back = claims_held_back(turns)
     may_retry = retry and workspace.may(Action.CHAT, tenant.id)
+    spoken = {v.turn_id: v for v in workspace.spoken_turns(tenant.id, conversation_id)} if recordings else {}
     pressed = False
     asked = -1
     for item in chat_items(messages, calls):
@@ -58,6 +64,8 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
                 attempt = attempts[asked]
                 said = " · :material/mic: spoken" if attempt.spoken else ""
                 st.caption(short_time(attempt.started_at, zone) + said)
+                if attempt.id in spoken:
+                    spoken_turn_player(spoken[attempt.id])
         if caller:
             if asked in unanswered:
                 failed = unanswered[asked]
@@ -66,6 +74,22 @@ def show(workspace: Workspace, tenant: Tenant, conversation_id: UUID, *, retry: 
             if asked in held_back:
                 held_back_marker(held_back[asked])
     return pressed
+
+
+def spoken_turn_player(voice: VoiceTurn) -> None:
+    """A spoken message's timings, and what the caller said and what was answered, to play."""
+    st.caption(spoken_timings(voice))
+    if voice.caller_audio is None and voice.reply_audio is None:
+        return
+    caller, reply = st.columns(2)
+    for column, label, recording in (
+        (caller, "The caller", voice.caller_audio),
+        (reply, "The answer", voice.reply_audio),
+    ):
+        if recording is not None:
+            with column:
+                st.caption(label)
+                st.audio(recording.data, format=recording.media_type)
 
 
 def held_back_marker(claims: tuple[str, ...]) -> None:

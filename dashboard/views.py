@@ -38,6 +38,7 @@ from agent_core.phones import shown_phone
 from agent_core.scenarios.results import SuiteReport
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import ConversationOverview
+from agent_core.store.voice_turns import VOICE_PARTS, VoiceTurn
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$=])")
 
@@ -557,9 +558,33 @@ def analytics_tools_frame(result: Analytics) -> pd.DataFrame:
     )
 
 
+def spoken_timings(voice: VoiceTurn) -> str:
+    """One line of a spoken message's parts, in seconds, and whether its audio is kept."""
+    parts = [
+        f"heard {voice.listening_ms / 1000:.1f} s",
+        f"transcribed in {voice.transcribing_ms / 1000:.2f} s",
+    ]
+    if voice.answering_ms is not None:
+        parts.append(f"answered in {voice.answering_ms / 1000:.2f} s")
+    if voice.first_audio_ms is not None:
+        parts.append(f"first audio after {voice.first_audio_ms / 1000:.2f} s")
+    if voice.caller_audio is None and voice.reply_audio is None:
+        parts.append("recordings not kept")
+    return " · ".join(parts)
+
+
+VOICE_PART_LABELS = {
+    "listening": "Spoken turn: listening",
+    "transcribing": "… transcribing",
+    "answering": "… answering (transcript to reply text)",
+    "first_audio": "… end of speech to first audio",
+}
+
+
 def analytics_latency_frame(result: Analytics) -> pd.DataFrame:
-    """p50 / p90 / p99 of whole turns, of their parts (model, tools, the rest), and of single
-    tool calls, in ms. Each part's percentile is its own: they do not add up."""
+    """p50 / p90 / p99 of whole turns, of their parts (model, tools, the rest), of single
+    tool calls, and of spoken turns' parts, in ms. Each part's percentile is its own: they do
+    not add up."""
     rows = []
     split = result.split_latency_ms
     for label, values in (
@@ -568,6 +593,7 @@ def analytics_latency_frame(result: Analytics) -> pd.DataFrame:
         ("… the tools", split.get("tools", {})),
         ("… the store and the loop", split.get("store", {})),
         ("One tool call", result.tool_latency_ms),
+        *((VOICE_PART_LABELS[part], result.voice_latency_ms.get(part, {})) for part in VOICE_PARTS),
     ):
         if values:
             rows.append({"What": label, **{f"p{p}": round(v, 1) for p, v in sorted(values.items())}})

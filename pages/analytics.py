@@ -121,3 +121,9 @@ with right:
         " Turns from before the split was recorded count in the first row only. Latencies are"
         " kept in buckets, so each figure is within 2.2% of the exact one."
     )
+    if result.spoken_turns:
+        st.caption(
+            f"{result.spoken_turns:,} spoken turns: listening is how long the caller's audio lasted"
+            " (in a live call, with the pause that ended it); end of speech to first audio is the"
+            " wait a caller hears."
+        )

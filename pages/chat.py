@@ -20,6 +20,8 @@ from agent_core.errors import (
 )
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.tenant_settings import settings_from
+from agent_core.voice.channel import Heard
+from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
 from dashboard import conversation_view, render
 from dashboard.live_call import live_call
@@ -33,7 +35,7 @@ zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 conversation_key = session_key(tenant, "conversation")
 # The turn this session is answering, if any: it runs on its own thread (BackgroundTurn).
 running_key = session_key(tenant, "running_turn")
-# Whether the message being answered was spoken (its reply is spoken then), and that audio.
+# The message being answered when it was spoken (its reply is spoken then), and that audio.
 spoken_key = session_key(tenant, "spoken_turn")
 reply_audio_key = session_key(tenant, "reply_audio")
 
@@ -98,7 +100,7 @@ def start_turn(
     message: str | None,
     conversation_id: UUID | None,
     *,
-    spoken: bool = False,
+    heard: Heard | None = None,
 ) -> None:
     """Send one message (None: answer the failed last one again) on a thread of its own, then
     redraw the page: the conversation with the stored message, and the answer as it comes."""
@@ -107,11 +109,12 @@ def start_turn(
     else:
         turn = BackgroundTurn(
             lambda: workspace.stream(
-                workspace.turn_request(tenant.id, message or "", conversation_id), spoken=spoken
+                workspace.turn_request(tenant.id, message or "", conversation_id), spoken=heard is not None
             )
         )
     st.session_state[running_key] = turn
-    st.session_state[spoken_key] = spoken  # its reply is spoken too
+    # Its reply is spoken too, and the spoken turn kept with the conversation.
+    st.session_state[spoken_key] = None if heard is None else SpokenTurn(heard)
     # The message is stored within milliseconds, and the offline model answers about as fast:
     # such a turn is drawn finished, without a live pane that would only flash.
     turn.wait_began(5.0)
@@ -190,28 +193,35 @@ def event_log(workspace: Workspace, tenant: Tenant) -> None:
             st.caption(run_summary(record))
 
 
-def spoken_message(workspace: Workspace, tenant: Tenant, audio: bytes) -> str | None:
+def spoken_message(workspace: Workspace, tenant: Tenant, audio: bytes) -> Heard | None:
     """What the caller said in the recording, shown as it was heard; None (with the reason
     shown) when nothing could be heard."""
     try:
         with st.spinner("Listening…"):
-            heard = workspace.hear(tenant.id, audio)
+            return workspace.hear(tenant.id, audio)
     except (InvalidInputError, VoiceUnavailableError) as exc:
         st.error(str(exc), icon=":material/mic_off:")
         return None
-    return heard.text
 
 
 def speak_reply(workspace: Workspace, tenant: Tenant, turn: BackgroundTurn) -> None:
-    """Speak the answer to a spoken message (kept for the page to play once)."""
-    result = turn.result
-    if not st.session_state.pop(spoken_key, False) or result is None or not result.reply:
+    """Speak the answer to a spoken message (kept for the page to play once), and keep the
+    spoken turn with its conversation."""
+    spoken: SpokenTurn | None = st.session_state.pop(spoken_key, None)
+    if spoken is None:
         return
-    try:
-        st.session_state[reply_audio_key] = workspace.say(tenant.id, result.reply)
-    except VoiceUnavailableError as exc:
-        st.session_state[reply_audio_key] = None
-        st.warning(f"The reply could not be spoken: {exc}", icon=":material/volume_off:")
+    if (started := turn.started) is not None:
+        spoken.started(started.turn_id, started.conversation_id)
+    result = turn.result
+    if result is not None and result.reply:
+        spoken.answered()
+        try:
+            st.session_state[reply_audio_key] = workspace.say(tenant.id, result.reply)
+            spoken.spoke(st.session_state[reply_audio_key])
+        except VoiceUnavailableError as exc:
+            st.session_state[reply_audio_key] = None
+            st.warning(f"The reply could not be spoken: {exc}", icon=":material/volume_off:")
+    workspace.keep_spoken_turn(tenant.id, spoken)
 
 
 running = st.session_state.get(running_key)
@@ -264,7 +274,7 @@ with chat_column:
         )
     )
     prompt: str | None = None
-    spoken = False
+    heard: Heard | None = None
     if calling:
         replied = live_call(tenant.id, conversation_id, key=session_key(tenant, "call"))
         if replied is not None and replied != conversation_id:
@@ -282,12 +292,14 @@ with chat_column:
             prompt = sent
         elif sent is not None:
             recording = sent.audio
-            spoken = recording is not None
-            prompt = spoken_message(workspace, tenant, recording.getvalue()) if recording else sent.text
+            if recording is None:
+                prompt = sent.text
+            elif (heard := spoken_message(workspace, tenant, recording.getvalue())) is not None:
+                prompt = heard.text
     if not hears:
         st.caption(f":material/mic_off: Talking needs speech-to-text: {workspace.voice.missing}")
     if prompt is not None or retry:
-        start_turn(workspace, tenant, prompt, conversation_id, spoken=spoken)
+        start_turn(workspace, tenant, prompt, conversation_id, heard=heard)
 with log_column:
     st.subheader("Event log")
     event_log(workspace, tenant)

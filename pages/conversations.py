@@ -108,4 +108,4 @@ if opened:
             st.session_state[session_key(tenant, "conversation")] = conversation_id
             st.query_params.pop("conversation", None)
             st.switch_page("pages/chat.py")
-        conversation_view.show(workspace, tenant, conversation_id, retry=False)
+        conversation_view.show(workspace, tenant, conversation_id, retry=False, recordings=True)

@@ -73,6 +73,17 @@ with st.form(session_key(tenant, "settings_form")):
         placeholder="en",
         help="An ISO 639-1 code like en, fr or pt; the offline model (tiny.en) hears English only.",
     )
+    recording_days = st.number_input(
+        "Keep recordings for (days)",
+        min_value=0,
+        max_value=3650,
+        value=settings.recording_days,
+        step=1,
+        help=(
+            "What callers said and what was answered, playable on the Conversations page. 0 keeps"
+            " none; shortening it forgets older recordings within the hour. Timings are always kept."
+        ),
+    )
     if st.form_submit_button("Save settings", type="primary"):
         try:
             workspace.update_tenant_settings(
@@ -86,6 +97,7 @@ with st.form(session_key(tenant, "settings_form")):
                 voice=voice.strip() or None,
                 speech_speed=speed,
                 language=language.strip().lower() or None,
+                recording_days=int(recording_days),
                 # Not on this form (set through the API): saving the form keeps it.
                 phone_region=settings.phone_region,
             )

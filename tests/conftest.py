@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,7 +208,10 @@ def unscoped(requests: list[RecordedRequest]) -> list[RecordedRequest]:
             or (isinstance(events, list) and all(e.get("tenant_id") for e in events))
             or (request.target == "rpc/app_create_tenant")
             # Rows written straight to a table carry their tenant.
-            or (request.target in ("outbox", "messages", "scenario_runs") and body.get("tenant_id"))
+            or (
+                request.target in ("outbox", "messages", "scenario_runs", "voice_turns")
+                and body.get("tenant_id")
+            )
         )
         maintenance = (
             (request.method, request.target) in UNSCOPED_ALLOWED
@@ -259,6 +263,14 @@ def database_behind(request: pytest.FixtureRequest) -> str:
         return str(request.getfixturevalue("postgres_url"))
     project: SupabaseProject = request.getfixturevalue(backend.replace("-", "_"))
     return project.database_url
+
+
+def eventually(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
+    """Wait for background work (reaper, listeners); the bound only turns a hang into a failure."""
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.05)
 
 
 TEST_ADMIN = Principal(PrincipalKind.CLI, "cli:tests", UserRole.ADMIN)

@@ -75,6 +75,7 @@ from agent_core.runtime import Runtime
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.store.records import Page, RecordQuery
 from agent_core.tenant_settings import settings_from
+from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -321,9 +322,17 @@ class ApiRoutes(PromptRoutes):
         heard = await run_in_threadpool(workspace.hear, params.tenant_id, audio)
         turn = workspace.turn_request(params.tenant_id, heard.text, params.conversation_id)
         stream = await run_in_threadpool(partial(workspace.stream, turn, Channel.API, spoken=True))
-        answer = await _answered(stream, await _started(stream))
-        speaking = time.perf_counter()
-        spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
+        started = await _started(stream)
+        timed = SpokenTurn(heard)
+        timed.started(started.turn_id, started.conversation_id)
+        try:
+            answer = await _answered(stream, started)
+            timed.answered()
+            speaking = time.perf_counter()
+            spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
+            timed.spoke(spoken)
+        finally:
+            await run_in_threadpool(workspace.keep_spoken_turn, params.tenant_id, timed)
         return json_response(
             VoiceResponse(
                 **answer.model_dump(),

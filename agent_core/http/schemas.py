@@ -21,6 +21,7 @@ from agent_core.access.forms import MAX_REASON_CHARS, MIN_REASON_CHARS, PromptEd
 from agent_core.domain import Channel, ChatMessage, EventRecord
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import MAX_SEARCH_CHARS, Outcome
+from agent_core.store.voice_turns import VOICE_PARTS
 from agent_core.submitted import WholeNumber, text_field
 from agent_core.tenant_settings import TenantSettings
 
@@ -423,6 +424,18 @@ class LatencyOut(Shape):
     tool_call: PercentilesOut
 
 
+class VoiceLatencyOut(Shape):
+    """Spoken turns' parts (each part's percentiles are its own)."""
+
+    spoken_turns: int = Field(description="Spoken turns whose timings were kept")
+    listening: PercentilesOut = Field(description="How long the caller's audio lasted")
+    transcribing: PercentilesOut
+    answering: PercentilesOut = Field(description="From the transcript to the whole reply text")
+    first_audio: PercentilesOut = Field(
+        description="From the end of the caller's speech to the first audio of the reply"
+    )
+
+
 class AnalyticsOut(Shape):
     tenant_id: UUID | None = Field(description="null: every tenant (admins)")
     first_day: date
@@ -441,6 +454,7 @@ class AnalyticsOut(Shape):
     tools: list[ToolOut]
     tokens_by_model: list[ModelTokensOut]
     latency_ms: LatencyOut
+    voice_ms: VoiceLatencyOut
 
     @classmethod
     def of(
@@ -474,6 +488,10 @@ class AnalyticsOut(Shape):
                 tools=PercentilesOut.of(split.get("tools", {})),
                 store=PercentilesOut.of(split.get("store", {})),
                 tool_call=PercentilesOut.of(result.tool_latency_ms),
+            ),
+            voice_ms=VoiceLatencyOut(
+                spoken_turns=result.spoken_turns,
+                **{part: PercentilesOut.of(result.voice_latency_ms.get(part, {})) for part in VOICE_PARTS},
             ),
         )
 

@@ -33,6 +33,7 @@ from agent_core.http.errors import ApiError, from_core
 from agent_core.voice.audio import SAMPLE_RATE, wav_bytes
 from agent_core.voice.channel import whole_sentences
 from agent_core.voice.listening import Listener, SpeechStarted, Utterance
+from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
 
 
@@ -58,6 +59,7 @@ class LiveCall:
         self._answering: asyncio.Task[None] | None = None
         self._turn_id: UUID | None = None
         self._sending = asyncio.Lock()
+        self._keeping: set[asyncio.Task[bool]] = set()
 
     async def run(self) -> None:
         """Listen until the caller hangs up or goes away."""
@@ -76,6 +78,7 @@ class LiveCall:
             return
         finally:
             await self._interrupt(quietly=True)
+            await asyncio.gather(*self._keeping, return_exceptions=True)
 
     @property
     def _conversation(self) -> str | None:
@@ -131,21 +134,28 @@ class LiveCall:
             await self.error(from_core(exc))
             return
         await self._send({"type": "heard", "text": heard.text, "seconds": round(heard.seconds, 2)})
+        spoken = SpokenTurn(heard)
         try:
             request = workspace.turn_request(tenant_id, heard.text, self._conversation_id)
             steps = await run_in_threadpool(partial(workspace.stream, request, Channel.API, spoken=True))
-            await self._follow(steps)
+            await self._follow(steps, spoken)
         except TurnStoppedError:
             return
         except AgentCoreError as exc:
             await self.error(from_core(exc))
         finally:
             self._turn_id = None
+            # Kept on a task of its own: an interrupted answer is cancelled, and what the
+            # caller said before interrupting is still theirs to keep.
+            keeping = asyncio.create_task(run_in_threadpool(workspace.keep_spoken_turn, tenant_id, spoken))
+            self._keeping.add(keeping)
+            keeping.add_done_callback(self._keeping.discard)
 
-    async def _follow(self, steps: Iterator[TurnStep]) -> None:
+    async def _follow(self, steps: Iterator[TurnStep], spoken: SpokenTurn) -> None:
         written = ""
         async for step in iterate_in_threadpool(steps):
             if isinstance(step, TurnStarted):
+                spoken.started(step.turn_id, step.conversation_id)
                 self._conversation_id, self._turn_id = step.conversation_id, step.turn_id
                 await self._send(
                     {
@@ -167,21 +177,25 @@ class LiveCall:
             elif isinstance(step, ReplyDelta):
                 sentences, written = whole_sentences(written + step.text)
                 for sentence in sentences:
-                    await self._speak(sentence)
+                    spoken.spoke(await self._speak(sentence))
             elif isinstance(step, TurnFinished):
+                spoken.answered()
                 if written.strip():
-                    await self._speak(written)
+                    spoken.spoke(await self._speak(written))
                 await self._send(
                     {"type": "reply", "text": step.result.reply, "conversationId": self._conversation}
                 )
 
-    async def _speak(self, sentence: str) -> None:
+    async def _speak(self, sentence: str) -> bytes | None:
+        """Say a sentence to the caller; the audio sent (None: nothing speaks here, the reply
+        comes as text only)."""
         audio = await run_in_threadpool(self._workspace.say, self._tenant_id, sentence)
         if audio is None:
-            return  # nothing speaks here: the reply comes as text only
+            return None
         async with self._sending:
             await self._socket.send_text(json.dumps({"type": "audio", "text": sentence}))
             await self._socket.send_bytes(audio)
+        return audio
 
     async def _send(self, event: dict[str, Any]) -> None:
         async with self._sending:

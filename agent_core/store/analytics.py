@@ -21,6 +21,7 @@ from uuid import UUID
 from agent_core.errors import InvalidInputError
 from agent_core.store.records import day_bounds
 from agent_core.store.sql_backend import SqlSession
+from agent_core.store.voice_turns import VOICE_PARTS
 
 MAX_DAYS = 366
 PERCENTILES = (50, 90, 99)
@@ -89,6 +90,11 @@ class Analytics:
     split_latency_ms: dict[str, dict[int, float]] = field(default_factory=dict)
     """Of whole turns: "model", "tools" and "store" (the rest: store and loop), for turns
     that recorded their split."""
+    voice_latency_ms: dict[str, dict[int, float]] = field(default_factory=dict)
+    """Of spoken turns: "listening", "transcribing", "answering" and "first_audio" (from the end
+    of the caller's speech to the first audio of the reply)."""
+    spoken_turns: int = 0
+    """Spoken turns in the range (those whose timings were kept)."""
 
     @property
     def turns(self) -> int:
@@ -199,6 +205,8 @@ def assemble(
         measured.get("turn", {}),
         measured.get("tool_call", {}),
         {part: measured[part] for part in ("model", "tools", "store") if measured.get(part)},
+        {part: measured[part] for part in VOICE_PARTS if measured.get(part)},
+        sum(count for _, count in buckets.get(VOICE_PARTS[0], [])),
     )
 
 

@@ -41,6 +41,7 @@ from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
+from agent_core.store.voice_turns import VoiceTurnStore
 
 RETRY_RULE = "only the last message of a conversation can be retried, once it failed"
 """Why a retry is refused: any other turn would answer a message out of its order."""
@@ -131,6 +132,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
     """Persistence for tenants, conversations, turns, tool calls and business records."""
 
     backend: str
+
+    @property
+    def voice_turns(self) -> VoiceTurnStore:
+        """Spoken turns' timings and recordings."""
+        ...
 
     def ping(self) -> None:
         """Raise StoreUnavailableError when the database cannot be reached."""

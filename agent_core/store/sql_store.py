@@ -103,6 +103,7 @@ from agent_core.store.rows import (
 from agent_core.store.sql_backend import SqlSession, fetch_one
 from agent_core.store.sql_scenarios import SqlScenarios
 from agent_core.store.tour_changes import apply_tour_change, live_booking
+from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
 
 _EVENT_JOIN = (
     "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
@@ -281,6 +282,11 @@ class SqlStore(RecordPages, SqlScenarios):
     """Appended to a SELECT that locks its rows before the transaction changes them."""
     broad_search = BROAD_SEARCH
     """Conversations containing a searched text from which the search is broad (see TextSearch)."""
+
+    @property
+    def voice_turns(self) -> VoiceTurnStore:
+        """Spoken turns' timings and recordings, in this store's database."""
+        return SqlVoiceTurns(self._transaction, self._reader)
 
     def _serialize(self, session: SqlSession, key: str) -> None:
         """Make transactions that pass the same key run one after the other from here on.

@@ -103,6 +103,7 @@ from agent_core.store.rows import (
 )
 from agent_core.store.supabase_access import audit_json, id_chunks, ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
+from agent_core.store.voice_turns import SupabaseVoiceTurns, VoiceTurnStore
 
 _STALE_BOOKING_RETRIES = 3
 DEFAULT_MAX_ROWS = 1000
@@ -300,6 +301,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             ),
         )
         self._url = url
+        self.voice_turns: VoiceTurnStore = SupabaseVoiceTurns(self)
 
     # -- plumbing --------------------------------------------------------------------
 

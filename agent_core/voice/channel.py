@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from agent_core.agent.claims import SENTENCE_END
 from agent_core.errors import InvalidInputError, VoiceUnavailableError
-from agent_core.voice.audio import AudioLimits, read_clip
+from agent_core.voice.audio import AudioLimits, Clip, read_clip
 from agent_core.voice.speech import Delivery, SpeechToText, TextToSpeech
 
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
@@ -47,6 +47,12 @@ class Heard:
     seconds: float
     """How long the audio lasted."""
     transcribe_ms: float
+    clip: Clip
+    """The audio as it was heard (16 kHz mono), to keep as the caller's recording."""
+    received_at: float
+    """When the audio was complete (`time.perf_counter()`): where the wait a caller hears begins."""
+    heard_at: float
+    """When the words were known (`time.perf_counter()`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +70,14 @@ class Voice:
         too long, silent, unreadable or without a word in it; VoiceUnavailableError when
         nothing here can transcribe."""
         ears = self.require_ears()
+        received = time.perf_counter()
         clip = read_clip(audio, self.limits)
         started = time.perf_counter()
         text = ears.transcribe(clip, language)
-        elapsed = (time.perf_counter() - started) * 1000
+        done = time.perf_counter()
         if not any(character.isalnum() for character in text):
             raise InvalidInputError("no words were recognised in the audio: please say it again")
-        return Heard(text, clip.seconds, elapsed)
+        return Heard(text, clip.seconds, (done - started) * 1000, clip, received, done)
 
     def require_ears(self) -> SpeechToText:
         """What hears; VoiceUnavailableError, with why and the fix, when nothing does."""

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import TcpProxy, free_port, wait_for_http
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer, booking_responder
-from tests.conftest import POSTGRES_ADMIN_URL, ROOT, fresh_database, service_missing
+from tests.conftest import POSTGRES_ADMIN_URL, ROOT, eventually, fresh_database, service_missing
 from tests.http.conftest import RunningApi
 
 DEMO = str(DEMO_TENANT_ID)
@@ -91,14 +90,6 @@ def start_api(
         process.kill()
         pytest.fail(f"the API did not start: {process.communicate()[0].decode()}")
     return process, url
-
-
-def eventually(check: Callable[[], bool], what: str, within: float = 30.0) -> None:
-    """Wait for background work (reaper, listeners); the bound only turns a hang into a failure."""
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, f"never happened: {what}"
-        time.sleep(0.05)
 
 
 def send_turns(url: str, count: int, responses: list[httpx.Response | Exception]) -> list[threading.Thread]:

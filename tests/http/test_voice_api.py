@@ -16,9 +16,10 @@ import pytest
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
-from agent_core.voice.audio import wav_bytes
+from agent_core.voice.audio import AudioLimits, read_clip, wav_bytes
 from agent_core.voice.offline import PiperSpeaker
 from agent_core.voice.speech import Delivery
+from tests.conftest import audit_entry
 from tests.http.conftest import RunningApi
 
 DEMO = str(DEMO_TENANT_ID)
@@ -55,6 +56,44 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(api: RunningApi, pi
     again = send(api, piper.speak("Cancel it, please.", Delivery()), conversationId=body["conversationId"])
     assert again.status_code == 200, again.text
     assert again.json()["conversationId"] == body["conversationId"]
+
+
+def test_a_spoken_turn_is_kept_with_its_conversation_to_play_back_and_timed_in_analytics(
+    api: RunningApi, piper: PiperSpeaker
+) -> None:
+    answer = send(api, piper.speak("Please note that the client prefers morning tours.", Delivery()))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    [kept] = api.runtime.store.voice_turns.in_conversation(DEMO_TENANT_ID, UUID(body["conversationId"]))
+    assert kept.turn_id == UUID(body["turnId"])
+    # What the caller said is kept as they said it: heard again, it is the same words.
+    assert kept.caller_audio is not None
+    assert kept.caller_audio.media_type == "audio/ogg"
+    assert api.runtime.voice.hear(kept.caller_audio.data).text == body["transcript"]
+    assert kept.reply_audio is not None
+    assert read_clip(kept.reply_audio.data, AudioLimits(10**8, 600)).seconds > 1.0
+    assert kept.listening_ms == pytest.approx(body["heardSeconds"] * 1000, abs=10)
+    assert kept.transcribing_ms == pytest.approx(body["transcribeMs"])
+    assert kept.answering_ms is not None
+    assert kept.first_audio_ms is not None
+    assert kept.first_audio_ms > kept.transcribing_ms + kept.answering_ms
+
+    analytics = api.client.get(f"/api/tenants/{DEMO}/analytics").json()["voiceMs"]
+    assert analytics["spokenTurns"] == 1
+    assert analytics["firstAudio"]["p50"] == pytest.approx(kept.first_audio_ms, rel=0.03)
+
+
+def test_a_tenant_that_keeps_no_recordings_keeps_only_the_timings(
+    api: RunningApi, piper: PiperSpeaker
+) -> None:
+    api.runtime.store.update_tenant_settings(DEMO_TENANT_ID, {"recording_days": 0}, audit=audit_entry())
+    answer = send(api, piper.speak("Hello, what can you help me with?", Delivery()))
+    assert answer.status_code == 200, answer.text
+    [kept] = api.runtime.store.voice_turns.in_conversation(
+        DEMO_TENANT_ID, UUID(answer.json()["conversationId"])
+    )
+    assert (kept.caller_audio, kept.reply_audio) == (None, None)
+    assert kept.listening_ms > 1000
 
 
 @pytest.mark.parametrize(

@@ -9,14 +9,18 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
 import pytest
 from websockets.sync.client import connect
 from websockets.sync.connection import Connection
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.voice_turns import VoiceTurn
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from agent_core.voice.audio import AudioLimits, read_clip
 from agent_core.voice.offline import PiperSpeaker
+from tests.conftest import eventually
 from tests.http.conftest import RunningApi
 from tests.voice.test_listening import pcm, silence
 
@@ -29,6 +33,13 @@ def call(api: RunningApi, **params: str) -> Iterator[Connection]:
     query = "&".join(f"{k}={v}" for k, v in {"tenantId": DEMO, **params}.items())
     with connect(f"ws://{api.url.removeprefix('http://')}/api/voice/live?{query}") as socket:
         yield socket
+
+
+LIMITS = AudioLimits(10**8, 600)
+
+
+def spoken_turns(api: RunningApi, conversation_id: UUID) -> list[VoiceTurn]:
+    return api.runtime.store.voice_turns.in_conversation(DEMO_TENANT_ID, conversation_id)
 
 
 def say(socket: Connection, audio: bytes) -> None:
@@ -72,6 +83,15 @@ def test_a_spoken_booking_is_answered_in_words_and_speech(api: RunningApi, piper
     assert all(e["_audio"][:4] == b"RIFF" for e in spoken)
     assert "I've booked a tour for John Smith" in events[-1]["text"]
     assert [t.customer_name for t in api.runtime.store.list_tours(DEMO_TENANT_ID).rows] == ["John Smith"]
+    # The spoken turn is kept with the conversation: every sentence the caller heard, in one recording.
+    conversation = UUID(events[-1]["conversationId"])
+    eventually(lambda: bool(spoken_turns(api, conversation)), "the spoken turn kept")
+    [kept] = spoken_turns(api, conversation)
+    assert kept.reply_audio is not None
+    sent = sum(read_clip(e["_audio"], LIMITS).seconds for e in spoken)
+    assert read_clip(kept.reply_audio.data, LIMITS).seconds == pytest.approx(sent, abs=0.1)
+    assert kept.first_audio_ms is not None
+    assert kept.answering_ms is not None
 
 
 def test_speaking_over_an_answer_stops_it_and_is_the_next_message(
@@ -99,6 +119,16 @@ def test_speaking_over_an_answer_stops_it_and_is_the_next_message(
     assert by_id[stopped].status == "failed"
     assert "stopped" in (by_id[stopped].error or "")
     assert [t.status for t in turns][-1] == "succeeded"
+    # What was said before the interruption is kept too; it was never answered aloud.
+    conversation = UUID(events[-1]["conversationId"])
+    eventually(lambda: len(spoken_turns(api, conversation)) == 2, "both spoken turns kept")
+    interrupted = next(v for v in spoken_turns(api, conversation) if str(v.turn_id) == stopped)
+    assert interrupted.caller_audio is not None
+    assert (interrupted.reply_audio, interrupted.answering_ms, interrupted.first_audio_ms) == (
+        None,
+        None,
+        None,
+    )
 
 
 def test_silence_and_noise_are_not_messages_and_a_bad_frame_is_answered(api: RunningApi) -> None:
