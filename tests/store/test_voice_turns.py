@@ -130,7 +130,9 @@ def test_a_conversation_deleted_takes_its_recordings_with_it(
             connection.execute(
                 "DELETE FROM conversations WHERE tenant_id = %(tenant)s AND id = %(conversation)s", params
             )
-            counted = connection.execute("SELECT count(*) FROM voice_turns WHERE tenant_id = %(tenant)s", params)
+            counted = connection.execute(
+                "SELECT count(*) FROM voice_turns WHERE tenant_id = %(tenant)s", params
+            )
             assert counted.fetchone() == (0,)
     assert store.voice_turns.in_conversation(tenant.id, turn.conversation_id) == []
 
