@@ -14,6 +14,7 @@ from agent_core.http import schemas
 from agent_core.http.idempotency import KEY_PATTERN, MAX_KEY_CHARS
 from agent_core.scenarios.spec import Scenario
 from agent_core.store.records import CONTACTS, NOTES, TOURS, TableSpec
+from agent_core.store.voice_turns import RECORDING_SIDES
 from agent_core.submitted import text_pattern
 
 _REF = "#/components/schemas/{model}"
@@ -375,6 +376,32 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                 schemas.ConversationDetail,
                 [{"name": "conversationId", "in": "path", "required": True, "schema": {"type": "string"}}],
             ),
+            "/api/tenants/{tenantId}/conversations/{conversationId}/turns/{turnId}/recordings/{side}": {
+                "get": {
+                    "summary": "What the caller said (caller) or what was answered (reply) in a spoken turn",
+                    "parameters": [
+                        _TENANT,
+                        _uuid_path("conversationId"),
+                        _TURN,
+                        {
+                            "name": "side",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "enum": list(RECORDING_SIDES)},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The recording: Ogg/Opus (or WAV without the voice extra)",
+                            "content": {
+                                media: {"schema": {"type": "string", "format": "binary"}}
+                                for media in ("audio/ogg", "audio/wav")
+                            },
+                        },
+                        **_errors(401, 403, 404, 422),
+                    },
+                }
+            },
             "/api/tenants/{tenantId}/events": _read(
                 "Events of a tenant after the cursor, oldest first", schemas.EventPage, _PAGE
             ),

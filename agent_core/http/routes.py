@@ -60,6 +60,7 @@ from agent_core.http.schemas import (
     RecordParams,
     RescheduleBody,
     Shape,
+    SpokenTurnOut,
     StopOut,
     TenantList,
     TenantOut,
@@ -74,6 +75,7 @@ from agent_core.http.voice_call import LiveCall, refuse
 from agent_core.runtime import Runtime
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.store.records import Page, RecordQuery
+from agent_core.store.voice_turns import RECORDING_SIDES
 from agent_core.tenant_settings import settings_from
 from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
@@ -165,6 +167,11 @@ class ApiRoutes(PromptRoutes):
             Route("/api/tenants/{tenant_id}/conversations", self.conversations, methods=["GET"]),
             Route(
                 "/api/tenants/{tenant_id}/conversations/{conversation_id}", self.conversation, methods=["GET"]
+            ),
+            Route(
+                "/api/tenants/{tenant_id}/conversations/{conversation_id}/turns/{turn_id}/recordings/{side}",
+                self.recording,
+                methods=["GET"],
             ),
             Route("/api/tenants/{tenant_id}/events", self.events, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/analytics", self.analytics, methods=["GET"]),
@@ -568,13 +575,33 @@ class ApiRoutes(PromptRoutes):
         messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
             raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+        spoken = await run_in_threadpool(workspace.spoken_turns, tenant.id, conversation_id)
         return json_response(
             ConversationDetail(
                 id=conversation_id,
                 messages=[MessageOut.of(m) for m in messages],
                 tool_calls=[ToolCallOut.model_validate(c) for c in calls],
+                spoken_turns=[SpokenTurnOut.of(v) for v in spoken],
             )
         )
+
+    async def recording(self, request: Request) -> Response:
+        """One side of a spoken turn as audio, while the tenant keeps it."""
+        workspace, tenant = await self._tenant(request)
+        conversation_id = path_id(request, "conversation_id", "conversation")
+        turn_id = path_id(request, "turn_id", "turn")
+        side = request.path_params["side"]
+        spoken = await run_in_threadpool(workspace.spoken_turns, tenant.id, conversation_id)
+        voice = next((v for v in spoken if v.turn_id == turn_id), None)
+        recording = voice.recording(side) if voice is not None and side in RECORDING_SIDES else None
+        if recording is None:
+            raise ApiError(
+                404,
+                "not_found",
+                f"no {side} recording of turn {turn_id} in this conversation: it was not spoken,"
+                " or its tenant no longer keeps it",
+            )
+        return Response(recording.data, media_type=recording.media_type, headers={"Cache-Control": "private"})
 
     async def events(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)

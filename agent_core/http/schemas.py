@@ -21,7 +21,7 @@ from agent_core.access.forms import MAX_REASON_CHARS, MIN_REASON_CHARS, PromptEd
 from agent_core.domain import Channel, ChatMessage, EventRecord
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import MAX_SEARCH_CHARS, Outcome
-from agent_core.store.voice_turns import VOICE_PARTS
+from agent_core.store.voice_turns import RECORDING_SIDES, VOICE_PARTS, VoiceTurn
 from agent_core.submitted import WholeNumber, text_field
 from agent_core.tenant_settings import TenantSettings
 
@@ -294,10 +294,39 @@ class MessageOut(Shape):
         )
 
 
+class SpokenTurnOut(Shape):
+    """A turn whose message was said aloud: how long each part took, and which recordings are
+    kept (GET …/turns/{turnId}/recordings/{side} plays one)."""
+
+    turn_id: UUID
+    listening_ms: Millis = Field(description="How long the caller's audio lasted")
+    transcribing_ms: Millis
+    answering_ms: Millis | None = Field(description="From the transcript to the whole reply text")
+    first_audio_ms: Millis | None = Field(
+        description="From the end of the caller's speech to the first audio of the reply"
+    )
+    recordings: list[Literal["caller", "reply"]] = Field(
+        description="The sides whose audio is kept (none once the tenant's recording_days pass)"
+    )
+
+    @classmethod
+    def of(cls, voice: VoiceTurn) -> SpokenTurnOut:
+        """The wire shape of a kept spoken turn."""
+        return cls(
+            turn_id=voice.turn_id,
+            listening_ms=voice.listening_ms,
+            transcribing_ms=voice.transcribing_ms,
+            answering_ms=voice.answering_ms,
+            first_audio_ms=voice.first_audio_ms,
+            recordings=[side for side in RECORDING_SIDES if voice.recording(side) is not None],
+        )
+
+
 class ConversationDetail(Shape):
     id: UUID
     messages: list[MessageOut]
     tool_calls: list[ToolCallOut]
+    spoken_turns: list[SpokenTurnOut] = Field(description="Its turns whose messages were said aloud")
 
 
 class ListenerRunOut(Shape):

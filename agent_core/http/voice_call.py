@@ -7,7 +7,8 @@ The protocol (documented in the README for integrators such as a telephony bridg
 - client → server: binary frames of 16 kHz 16-bit little-endian mono PCM, any size;
   `{"type": "hangup"}` ends the call.
 - server → client, JSON text frames: `ready`, `speech_started` (stop playing the reply),
-  `heard` (`text`), `not_heard` (`message`), `turn_started` (`conversationId`, `turnId`),
+  `heard` (`text`), `not_heard` (`message`; `echo`: true when what was heard was the reply
+  itself coming back, never taken as a message), `turn_started` (`conversationId`, `turnId`),
   `tool` (`name`, `status`, `arguments`), `audio` (`text`; the next frame is binary: that
   sentence spoken, a WAV file), `reply` (`text`, `conversationId`), `interrupted`, `error`
   (`code`, `message`).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -30,11 +32,14 @@ from agent_core.agent.steps import ReplyDelta, ToolCallFinished, TurnFinished, T
 from agent_core.domain import Channel
 from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError
 from agent_core.http.errors import ApiError, from_core
-from agent_core.voice.audio import SAMPLE_RATE, wav_bytes
+from agent_core.voice.audio import SAMPLE_RATE, wav_bytes, wav_seconds
 from agent_core.voice.channel import whole_sentences
+from agent_core.voice.echo import Playback
 from agent_core.voice.listening import Listener, SpeechStarted, Utterance
 from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
+
+ECHO_HEARD = "that was the assistant's own voice coming back (echo): not taken as a message"
 
 
 async def refuse(socket: WebSocket, error: ApiError) -> None:
@@ -60,6 +65,7 @@ class LiveCall:
         self._turn_id: UUID | None = None
         self._sending = asyncio.Lock()
         self._keeping: set[asyncio.Task[bool]] = set()
+        self._playback = Playback()
 
     async def run(self) -> None:
         """Listen until the caller hangs up or goes away."""
@@ -104,10 +110,12 @@ class LiveCall:
     async def _on(self, heard: SpeechStarted | Utterance) -> None:
         if isinstance(heard, SpeechStarted):
             await self._send({"type": "speech_started"})
+            self._playback.stopped()  # the client stops playing on speech_started
             # Speaking over the reply: the caller has something to say, the reply stops.
             await self._interrupt()
             return
-        self._answering = asyncio.create_task(self._answer(heard))
+        began = time.monotonic() - heard.seconds
+        self._answering = asyncio.create_task(self._answer(heard, began))
 
     async def _interrupt(self, *, quietly: bool = False) -> None:
         answering, self._answering = self._answering, None
@@ -123,7 +131,7 @@ class LiveCall:
         if not quietly:
             await self._send({"type": "interrupted"})
 
-    async def _answer(self, said: Utterance) -> None:
+    async def _answer(self, said: Utterance, began: float) -> None:
         workspace, tenant_id = self._workspace, self._tenant_id
         try:
             heard = await run_in_threadpool(workspace.hear, tenant_id, wav_bytes(said.pcm, SAMPLE_RATE))
@@ -132,6 +140,9 @@ class LiveCall:
             return
         except AgentCoreError as exc:
             await self.error(from_core(exc))
+            return
+        if self._playback.echoes(heard.text, began):
+            await self._send({"type": "not_heard", "message": ECHO_HEARD, "echo": True})
             return
         await self._send({"type": "heard", "text": heard.text, "seconds": round(heard.seconds, 2)})
         spoken = SpokenTurn(heard)
@@ -195,6 +206,7 @@ class LiveCall:
         async with self._sending:
             await self._socket.send_text(json.dumps({"type": "audio", "text": sentence}))
             await self._socket.send_bytes(audio)
+        self._playback.sent(sentence, wav_seconds(audio))
         return audio
 
     async def _send(self, event: dict[str, Any]) -> None:

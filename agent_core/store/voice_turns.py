@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from agent_core.clock import utcnow
@@ -23,6 +23,9 @@ from agent_core.store.sql_backend import SqlSession
 
 VOICE_PARTS = ("listening", "transcribing", "answering", "first_audio")
 """A spoken turn's parts, as Analytics names them (their latency metrics)."""
+
+RecordingSide = Literal["caller", "reply"]
+RECORDING_SIDES: tuple[RecordingSide, ...] = ("caller", "reply")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,10 @@ class VoiceTurn:
     caller_audio: Recording | None = None
     reply_audio: Recording | None = None
     created_at: datetime | None = None
+
+    def recording(self, side: RecordingSide) -> Recording | None:
+        """What the caller said, or what was answered, while it is kept."""
+        return self.caller_audio if side == "caller" else self.reply_audio
 
 
 class VoiceTurnStore(Protocol):

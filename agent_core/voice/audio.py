@@ -87,6 +87,14 @@ def read_clip(data: bytes, limits: AudioLimits) -> Clip:
     return clip
 
 
+def wav_seconds(data: bytes) -> float:
+    """How long a WAV file of ours plays."""
+    with wave.open(io.BytesIO(data)) as source:
+        frames: int = source.getnframes()
+        rate: int = source.getframerate()
+    return frames / rate
+
+
 def wav_samples(data: bytes) -> Samples:
     """A WAV file's samples at 16 kHz mono (what our own speech programs wrote);
     InvalidInputError when it is not WAV we can read."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
@@ -70,6 +71,12 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(talking_page: Page,
         expect(page.get_by_text("spoken", exact=False).first).to_be_visible()
         expect(page.get_by_test_id("stAudio")).to_have_count(1, timeout=30_000)
         shoot(page, "talk")
+        # The Conversations page plays back what the caller said and what was answered.
+        conversation = parse_qs(urlparse(page.url).query)["conversation"][0]
+        page.goto(f"{url}/conversations?conversation={conversation}")
+        expect(page.get_by_text("first audio after", exact=False)).to_be_visible(timeout=30_000)
+        expect(page.get_by_test_id("stAudio")).to_have_count(2, timeout=30_000)
+        shoot(page, "recordings")
 
 
 def test_a_live_call_answers_when_the_caller_pauses(talking_page: Page, tmp_path: Path) -> None:

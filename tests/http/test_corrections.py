@@ -142,6 +142,7 @@ def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: Runnin
         "voice": None,
         "speechSpeed": 1.0,
         "language": None,
+        "recordingDays": 30,
     }
     saved = api.client.put(
         path,
@@ -153,6 +154,8 @@ def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: Runnin
     assert bad.status_code == 422
     assert "unknown time zone" in bad.json()["error"]["message"]
     assert api.client.put(path, json={"colour": "red"}).status_code == 422
+    for days in (-1, 3651, 1.5, True):
+        assert api.client.put(path, json={"recordingDays": days}).status_code == 422, days
     _, clinic_key = api.runtime.acting_as(TEST_ADMIN).create_api_key("clinic", SECOND_DEMO_TENANT_ID)
     auth = {"Authorization": f"Bearer {clinic_key}"}
     assert api.client.get(path, headers=auth).json()["bookingNoun"] == "appointment"

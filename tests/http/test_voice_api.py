@@ -9,12 +9,13 @@ import io
 import json
 import wave
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import httpx
 import pytest
 
-from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from agent_core.voice.audio import AudioLimits, read_clip, wav_bytes
 from agent_core.voice.offline import PiperSpeaker
@@ -81,6 +82,31 @@ def test_a_spoken_turn_is_kept_with_its_conversation_to_play_back_and_timed_in_a
     analytics = api.client.get(f"/api/tenants/{DEMO}/analytics").json()["voiceMs"]
     assert analytics["spokenTurns"] == 1
     assert analytics["firstAudio"]["p50"] == pytest.approx(kept.first_audio_ms, rel=0.03)
+
+
+def test_the_api_lists_a_conversations_spoken_turns_and_plays_each_side_while_kept(
+    api: RunningApi, piper: PiperSpeaker
+) -> None:
+    body = send(api, piper.speak("Hello, what can you help me with?", Delivery())).json()
+    conversation, turn = body["conversationId"], body["turnId"]
+    detail = api.client.get(f"/api/tenants/{DEMO}/conversations/{conversation}").json()
+    [spoken] = detail["spokenTurns"]
+    assert (spoken["turnId"], spoken["recordings"]) == (turn, ["caller", "reply"])
+    assert spoken["listeningMs"] == pytest.approx(body["heardSeconds"] * 1000, abs=10)
+    recordings = f"/api/tenants/{DEMO}/conversations/{conversation}/turns/{turn}/recordings"
+    caller = api.client.get(f"{recordings}/caller")
+    assert (caller.status_code, caller.headers["content-type"]) == (200, "audio/ogg")
+    assert api.runtime.voice.hear(caller.content).text == body["transcript"]
+    assert api.client.get(f"{recordings}/reply").status_code == 200
+    assert api.client.get(f"{recordings}/both").status_code == 404
+    # Another tenant's path never reaches it.
+    elsewhere = recordings.replace(DEMO, str(SECOND_DEMO_TENANT_ID))
+    assert api.client.get(f"{elsewhere}/caller").status_code == 404
+    # Past the tenant's retention, the audio is gone and the timings stay.
+    assert api.runtime.retention.sweep(datetime.now(UTC) + timedelta(days=31)) == 1
+    assert api.client.get(f"{recordings}/caller").json()["error"]["code"] == "not_found"
+    [forgotten] = api.client.get(f"/api/tenants/{DEMO}/conversations/{conversation}").json()["spokenTurns"]
+    assert (forgotten["recordings"], forgotten["listeningMs"]) == ([], spoken["listeningMs"])
 
 
 def test_a_tenant_that_keeps_no_recordings_keeps_only_the_timings(

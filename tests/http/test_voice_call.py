@@ -131,6 +131,33 @@ def test_speaking_over_an_answer_stops_it_and_is_the_next_message(
     )
 
 
+def test_the_reply_coming_back_through_the_microphone_is_never_taken_as_a_message(
+    api: RunningApi, piper: PiperSpeaker
+) -> None:
+    with call(api) as socket:
+        events_until(socket, "ready")
+        say(
+            socket,
+            pcm(piper, "I want to book a tour for John Smith on March fifteenth, 2027, in Paris.")
+            + silence(1.0),
+        )
+        answered = events_until(socket, "reply")
+        # No echo cancellation: the speaker's sound reaches the microphone while it plays.
+        played = b"".join(
+            (read_clip(e["_audio"], LIMITS).samples * 32767).astype("<i2").tobytes()
+            for e in answered
+            if e["type"] == "audio"
+        )
+        say(socket, played + silence(1.0))
+        echoed = events_until(socket, "not_heard")
+    assert echoed[-1]["echo"] is True
+    assert "own voice" in echoed[-1]["message"]
+    assert "turn_started" not in [e["type"] for e in echoed]
+    turns = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(answered[-1]["conversationId"]))
+    assert len(turns) == 1, "the echo started no turn"
+    assert [t.customer_name for t in api.runtime.store.list_tours(DEMO_TENANT_ID).rows] == ["John Smith"]
+
+
 def test_silence_and_noise_are_not_messages_and_a_bad_frame_is_answered(api: RunningApi) -> None:
     with call(api) as socket:
         events_until(socket, "ready")
