@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,8 +17,11 @@ from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.testing.net import free_port
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from agent_core.voice.channel import Heard
+from agent_core.voice.recording import SpokenTurn
 from dashboard.state import TENANT_KEY, _runtime
 from tests.conftest import ROOT, TEST_ADMIN
+from tests.voice.test_recordings import tone
 
 SEED_MESSAGES = {
     "Hello, what can you help me with?": None,
@@ -336,6 +340,49 @@ def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(a
     assert "Done: I've booked an appointment for Ana Silva on Sunday 10 January 2027 in Porto" in texts(app)
     app.switch_page("pages/audit.py").run()
     assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"
+
+
+def test_a_spoken_message_is_played_back_on_conversations_until_its_tenant_forgets_it(app: AppTest) -> None:
+    app.run()
+    send(app, "Hello, what can you help me with?")
+    conversation = UUID(app.query_params["conversation"])
+    runtime = _runtime()
+    workspace = runtime.acting_as(TEST_ADMIN)
+    [turn] = workspace.turns(DEMO_TENANT_ID, conversation)
+    # As push-to-talk keeps it: 1.5 s heard, a 2 s reply spoken.
+    now = time.perf_counter()
+    spoken = SpokenTurn(
+        Heard("Hello, what can you help me with?", 1.5, 300.0, tone(1.5), now - 0.8, now - 0.5)
+    )
+    spoken.started(turn.id, conversation)
+    spoken.answered()
+    spoken.spoke(tone(2.0).wav())
+    assert workspace.keep_spoken_turn(DEMO_TENANT_ID, spoken)
+
+    app.switch_page("pages/conversations.py").run()
+    app.query_params["conversation"] = str(conversation)
+    app.run()
+    assert not app.exception
+    assert "heard 1.5 s · transcribed in 0.30 s" in texts(app)
+    assert "first audio after" in texts(app)
+    players = app.get("audio")
+    assert len(players) == 2, "what the caller said and what was answered"
+    assert [c.value for c in app.caption if c.value in ("The caller", "The answer")] == [
+        "The caller",
+        "The answer",
+    ]
+
+    # A tenant that keeps no recordings: the next sweep forgets them, the timings stay.
+    app.switch_page("pages/settings.py").run()
+    labelled(app.number_input, "Keep recordings for (days)").set_value(0)
+    _submit(app, "Save settings")
+    assert app.success[0].value == "Settings saved."
+    assert runtime.retention.sweep() == 1
+    app.switch_page("pages/conversations.py").run()
+    app.query_params["conversation"] = str(conversation)
+    app.run()
+    assert "recordings not kept" in texts(app)
+    assert not app.get("audio")
 
 
 def test_the_scenarios_page_runs_the_demo_suite_and_shows_the_run(app: AppTest) -> None:
