@@ -15,6 +15,7 @@ from uuid import UUID
 
 import anyio.to_thread
 from pydantic import BaseModel
+from starlette.background import BackgroundTask
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -338,9 +339,10 @@ class ApiRoutes(PromptRoutes):
             speaking = time.perf_counter()
             spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
             timed.spoke(spoken)
-        finally:
+        except BaseException:
             await run_in_threadpool(workspace.keep_spoken_turn, params.tenant_id, timed)
-        return json_response(
+            raise
+        response = json_response(
             VoiceResponse(
                 **answer.model_dump(),
                 transcript=heard.text,
@@ -350,6 +352,9 @@ class ApiRoutes(PromptRoutes):
                 speak_ms=None if spoken is None else (time.perf_counter() - speaking) * 1000,
             )
         )
+        # Encoding and writing the recordings (tens of ms) waits until the caller has the answer.
+        response.background = BackgroundTask(workspace.keep_spoken_turn, params.tenant_id, timed)
+        return response
 
     async def voice_call(self, socket: WebSocket) -> None:
         """A live call (see agent_core.http.voice_call): who calls and for which tenant are

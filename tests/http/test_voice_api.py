@@ -16,11 +16,12 @@ import httpx
 import pytest
 
 from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
+from agent_core.store.voice_turns import VoiceTurn
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from agent_core.voice.audio import AudioLimits, read_clip, wav_bytes
 from agent_core.voice.offline import PiperSpeaker
 from agent_core.voice.speech import Delivery
-from tests.conftest import audit_entry
+from tests.conftest import audit_entry, eventually
 from tests.http.conftest import RunningApi
 
 DEMO = str(DEMO_TENANT_ID)
@@ -30,6 +31,16 @@ def send(api: RunningApi, audio: bytes, kind: str = "audio/wav", **params: str) 
     return api.client.post(
         "/api/voice", params={"tenantId": DEMO, **params}, content=audio, headers={"Content-Type": kind}
     )
+
+
+def kept_turns(api: RunningApi, conversation_id: str) -> list[VoiceTurn]:
+    """The conversation's spoken turns, once the answer's background work kept them."""
+
+    def kept() -> list[VoiceTurn]:
+        return api.runtime.store.voice_turns.in_conversation(DEMO_TENANT_ID, UUID(conversation_id))
+
+    eventually(lambda: bool(kept()), "the spoken turn kept")
+    return kept()
 
 
 def conversations(api: RunningApi) -> int:
@@ -65,7 +76,7 @@ def test_a_spoken_turn_is_kept_with_its_conversation_to_play_back_and_timed_in_a
     answer = send(api, piper.speak("Please note that the client prefers morning tours.", Delivery()))
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    [kept] = api.runtime.store.voice_turns.in_conversation(DEMO_TENANT_ID, UUID(body["conversationId"]))
+    [kept] = kept_turns(api, body["conversationId"])
     assert kept.turn_id == UUID(body["turnId"])
     # What the caller said is kept as they said it: heard again, it is the same words.
     assert kept.caller_audio is not None
@@ -89,6 +100,7 @@ def test_the_api_lists_a_conversations_spoken_turns_and_plays_each_side_while_ke
 ) -> None:
     body = send(api, piper.speak("Hello, what can you help me with?", Delivery())).json()
     conversation, turn = body["conversationId"], body["turnId"]
+    kept_turns(api, conversation)
     detail = api.client.get(f"/api/tenants/{DEMO}/conversations/{conversation}").json()
     [spoken] = detail["spokenTurns"]
     assert (spoken["turnId"], spoken["recordings"]) == (turn, ["caller", "reply"])
@@ -115,9 +127,7 @@ def test_a_tenant_that_keeps_no_recordings_keeps_only_the_timings(
     api.runtime.store.update_tenant_settings(DEMO_TENANT_ID, {"recording_days": 0}, audit=audit_entry())
     answer = send(api, piper.speak("Hello, what can you help me with?", Delivery()))
     assert answer.status_code == 200, answer.text
-    [kept] = api.runtime.store.voice_turns.in_conversation(
-        DEMO_TENANT_ID, UUID(answer.json()["conversationId"])
-    )
+    [kept] = kept_turns(api, answer.json()["conversationId"])
     assert (kept.caller_audio, kept.reply_audio) == (None, None)
     assert kept.listening_ms > 1000
 
@@ -194,3 +204,25 @@ def test_with_openai_the_same_client_transcribes_and_speaks(
         "alloy",
         "Booked Ana Silva on 10 January in Porto.",
     )
+
+
+def test_a_spoken_message_whose_answer_failed_keeps_what_the_caller_said(
+    serve: Callable[..., RunningApi], model: FakeOpenAIServer
+) -> None:
+    api = serve(
+        openai_api_key="sk-test",
+        openai_base_url=model.base_url,
+        openai_max_retries=0,
+        voice_stt="openai",
+        voice_tts="openai",
+    )
+    model.transcripts.append("Book Ana Silva on 2027-01-10 in Porto.")
+    model.enqueue(FakeCompletion(status=500))
+    answer = send(api, wav_bytes(bytes([0, 60]) * 8000, 16_000))
+    assert answer.status_code == 503, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "model_unavailable"
+    [kept] = kept_turns(api, error["conversationId"])
+    assert kept.turn_id == UUID(error["turnId"])
+    assert kept.caller_audio is not None
+    assert (kept.reply_audio, kept.answering_ms, kept.first_audio_ms) == (None, None, None)
