@@ -21,6 +21,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -33,9 +34,9 @@ from agent_core.domain import Channel
 from agent_core.errors import AgentCoreError, InvalidInputError, TurnStoppedError
 from agent_core.http.errors import ApiError, from_core
 from agent_core.voice.audio import SAMPLE_RATE, wav_bytes, wav_seconds
-from agent_core.voice.channel import whole_sentences
+from agent_core.voice.channel import Heard, whole_sentences
 from agent_core.voice.echo import Playback
-from agent_core.voice.listening import Listener, SpeechStarted, Utterance
+from agent_core.voice.listening import Listener, Paused, SpeechStarted, Utterance, sounds_unfinished
 from agent_core.voice.recording import SpokenTurn
 from agent_core.workspace import Workspace
 
@@ -46,6 +47,15 @@ async def refuse(socket: WebSocket, error: ApiError) -> None:
     """Refuse a call that cannot start (who calls, for which tenant): an `error`, then close."""
     await socket.send_text(json.dumps({"type": "error", "code": error.code, "message": error.message}))
     await socket.close(code=1008)
+
+
+@dataclass(slots=True)
+class _Guess:
+    """What was said before a pause, being transcribed in case the pause is the end."""
+
+    length: int
+    hearing: asyncio.Task[Heard]
+    weighed: bool = False
 
 
 class LiveCall:
@@ -66,6 +76,7 @@ class LiveCall:
         self._sending = asyncio.Lock()
         self._keeping: set[asyncio.Task[bool]] = set()
         self._playback = Playback()
+        self._guess: _Guess | None = None
 
     async def run(self) -> None:
         """Listen until the caller hangs up or goes away."""
@@ -78,6 +89,7 @@ class LiveCall:
                 if message.get("bytes") is not None:
                     for heard in self._listener.feed(message["bytes"]):
                         await self._on(heard)
+                    self._weigh_guess()
                 elif await self._hangs_up(message.get("text")):
                     return
         except WebSocketDisconnect:
@@ -107,7 +119,32 @@ class LiveCall:
         """Tell the caller what went wrong, in the protocol's words."""
         await self._send({"type": "error", "code": error.code, "message": error.message})
 
-    async def _on(self, heard: SpeechStarted | Utterance) -> None:
+    def _weigh_guess(self) -> None:
+        """Once the words before a pause are known: when they stop mid-phrase, wait longer
+        for the rest (if the caller has not spoken since)."""
+        guess = self._guess
+        if guess is None or guess.weighed or not guess.hearing.done():
+            return
+        guess.weighed = True
+        if guess.hearing.cancelled() or guess.hearing.exception() is not None:
+            return
+        if self._listener.paused_at == guess.length and sounds_unfinished(guess.hearing.result().text):
+            self._listener.wait_longer()
+
+    def _hear(self, pcm: bytes) -> asyncio.Task[Heard]:
+        """Transcribe on a worker thread; the task is awaited by an answer, or dropped."""
+        hearing = asyncio.create_task(
+            run_in_threadpool(self._workspace.hear, self._tenant_id, wav_bytes(pcm, SAMPLE_RATE))
+        )
+        # A dropped guess's failure is not news.
+        hearing.add_done_callback(lambda done: done.cancelled() or done.exception())
+        return hearing
+
+    async def _on(self, heard: SpeechStarted | Paused | Utterance) -> None:
+        if isinstance(heard, Paused):
+            # Perhaps the end: transcribe what was said so far while waiting to be sure.
+            self._guess = _Guess(len(heard.pcm), self._hear(heard.pcm))
+            return
         if isinstance(heard, SpeechStarted):
             await self._send({"type": "speech_started"})
             self._playback.stopped()  # the client stops playing on speech_started
@@ -115,7 +152,10 @@ class LiveCall:
             await self._interrupt()
             return
         began = time.monotonic() - heard.seconds
-        self._answering = asyncio.create_task(self._answer(heard, began))
+        guess, self._guess = self._guess, None
+        # Nothing was said after the pause: its transcript is the utterance's.
+        hearing = guess.hearing if guess is not None and guess.length == heard.paused_at else None
+        self._answering = asyncio.create_task(self._answer(hearing or self._hear(heard.pcm), began))
 
     async def _interrupt(self, *, quietly: bool = False) -> None:
         answering, self._answering = self._answering, None
@@ -131,10 +171,10 @@ class LiveCall:
         if not quietly:
             await self._send({"type": "interrupted"})
 
-    async def _answer(self, said: Utterance, began: float) -> None:
+    async def _answer(self, hearing: asyncio.Task[Heard], began: float) -> None:
         workspace, tenant_id = self._workspace, self._tenant_id
         try:
-            heard = await run_in_threadpool(workspace.hear, tenant_id, wav_bytes(said.pcm, SAMPLE_RATE))
+            heard = await hearing
         except InvalidInputError as exc:
             await self._send({"type": "not_heard", "message": str(exc)})
             return

@@ -1,6 +1,12 @@
 """Where a caller's speech starts and ends in a live stream of audio: the WebRTC voice activity
 detector (webrtcvad, from the `voice` extra) over 20 ms frames, with a little hysteresis so a
 breath or a click is not a word and a pause between words is not the end.
+
+A pause is announced early (`Paused`, after `guess_ms` of silence), so what was said so far can
+be transcribed while the listener waits to be sure it is the end; the utterance that ends
+says whether it is exactly that speech (`paused_at`), so the early transcript stands. A
+caller whose words so far stop mid-phrase ("…for John and") gets a longer wait
+(`wait_longer`).
 """
 
 from __future__ import annotations
@@ -11,6 +17,66 @@ from typing import Any
 
 from agent_core.errors import VoiceUnavailableError
 from agent_core.voice.audio import SAMPLE_RATE
+
+_UNFINISHED = frozenset(
+    [
+        "and",
+        "or",
+        "but",
+        "so",
+        "because",
+        "then",
+        "um",
+        "uh",
+        "er",
+        "erm",
+        "like",
+        "the",
+        "a",
+        "an",
+        "my",
+        "your",
+        "his",
+        "her",
+        "their",
+        "our",
+        "this",
+        "that",
+        "to",
+        "for",
+        "with",
+        "on",
+        "in",
+        "at",
+        "of",
+        "from",
+        "by",
+        "about",
+        "into",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "i",
+        "i'm",
+        "it's",
+        "let's",
+        "please",
+    ]
+)
+"""Last words after which a caller has more to say: joining words, articles, fillers."""
+
+
+def sounds_unfinished(text: str) -> bool:
+    """True when a transcript stops where a thought cannot end ("…on March fifteenth and"),
+    so the caller is pausing rather than done."""
+    text = text.strip()
+    if text.endswith(("?", "!")):
+        return False  # a question or an exclamation is whole, whatever its last word
+    last = text.rstrip(".,;:…-").split()
+    return not last or last[-1].casefold().strip("\"'") in _UNFINISHED
+
 
 FRAME_MS = 20
 FRAME_BYTES = SAMPLE_RATE * 2 * FRAME_MS // 1000
@@ -23,10 +89,20 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class Paused:
+    """The caller has been silent `guess_ms`: perhaps the end. `pcm` is the speech so far."""
+
+    pcm: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Utterance:
     """What the caller said, from just before it started to its end: 16 kHz 16-bit mono PCM."""
 
     pcm: bytes
+    paused_at: int | None = None
+    """The length of the last `Paused` speech when nothing was said after it (its transcript
+    is this utterance's), else None."""
 
     @property
     def seconds(self) -> float:
@@ -34,7 +110,7 @@ class Utterance:
         return len(self.pcm) / (SAMPLE_RATE * 2)
 
 
-Heard = SpeechStarted | Utterance
+Heard = SpeechStarted | Paused | Utterance
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +118,11 @@ class Pauses:
     """How long speech must last to count, and how long a silence ends it."""
 
     start_ms: int = 200
+    guess_ms: int = 200
+    """Silence after which what was said so far is worth transcribing."""
     end_ms: int = 700
+    unfinished_ms: int = 1200
+    """The end's wait after words that do not end a thought (`wait_longer`)."""
     before_ms: int = 300
     """Audio kept from before the start: the first syllable is quieter than the detector needs."""
     max_seconds: float = 30.0
@@ -65,6 +145,19 @@ class Listener:
         self._speech: list[bytes] = []
         self._voiced_run = 0
         self._silent_run = 0
+        self._paused_at: int | None = None
+        self._end_ms = pauses.end_ms
+
+    def wait_longer(self) -> None:
+        """The words so far do not end a thought: this pause ends the utterance only after
+        `unfinished_ms` (until the caller speaks again)."""
+        if self._speech:
+            self._end_ms = self._pauses.unfinished_ms
+
+    @property
+    def paused_at(self) -> int | None:
+        """The length of the speech at the last `Paused`, while nothing was said after it."""
+        return self._paused_at
 
     @property
     def speaking(self) -> bool:
@@ -94,11 +187,18 @@ class Listener:
             self._silent_run = 0
             return [SpeechStarted()]
         self._speech.append(frame)
-        self._silent_run = 0 if voiced else self._silent_run + 1
-        ended = self._silent_run * FRAME_MS >= pauses.end_ms
+        if voiced:
+            self._silent_run, self._paused_at, self._end_ms = 0, None, pauses.end_ms
+        else:
+            self._silent_run += 1
+        ended = self._silent_run * FRAME_MS >= self._end_ms
         if not ended and len(self._speech) * FRAME_MS < pauses.max_seconds * 1000:
+            if self._silent_run * FRAME_MS == pauses.guess_ms:
+                said = b"".join(self._speech)
+                self._paused_at = len(said)
+                return [Paused(said)]
             return []
         said = b"".join(self._speech)
-        self._speech = []
-        self._voiced_run = 0
-        return [Utterance(said)]
+        utterance = Utterance(said, self._paused_at)
+        self._speech, self._voiced_run, self._paused_at, self._end_ms = [], 0, None, pauses.end_ms
+        return [utterance]

@@ -6,6 +6,7 @@ said next is the next message; a refused call says why."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -156,6 +157,54 @@ def test_the_reply_coming_back_through_the_microphone_is_never_taken_as_a_messag
     turns = api.runtime.store.list_turns(DEMO_TENANT_ID, UUID(answered[-1]["conversationId"]))
     assert len(turns) == 1, "the echo started no turn"
     assert [t.customer_name for t in api.runtime.store.list_tours(DEMO_TENANT_ID).rows] == ["John Smith"]
+
+
+def in_real_time(socket: Connection, audio: bytes) -> None:
+    """Stream audio as a microphone does: a 20 ms frame every 20 ms."""
+    for offset in range(0, len(audio), FRAME):
+        socket.send(audio[offset : offset + FRAME])
+        time.sleep(0.02)
+
+
+def transcriptions(model: FakeOpenAIServer) -> list[dict[str, Any]]:
+    return [r for r in model.audio_requests if "file" in r]
+
+
+def test_what_was_said_is_transcribed_during_the_pause_once(
+    serve: Callable[..., RunningApi], model: FakeOpenAIServer, piper: PiperSpeaker
+) -> None:
+    api = serve(
+        openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0, voice_stt="openai"
+    )
+    model.transcripts.append("Hello, what can you help me with?")
+    model.enqueue(FakeCompletion(text="I can book tours."))
+    with call(api) as socket:
+        events_until(socket, "ready")
+        say(socket, pcm(piper, "Hello, what can you help me with?"))
+        in_real_time(socket, silence(1.0))
+        events = events_until(socket, "reply")
+    assert next(e for e in events if e["type"] == "heard")["text"] == "Hello, what can you help me with?"
+    # Transcribed once, in the pause, and that transcript answered when the pause was the end.
+    assert len(transcriptions(model)) == 1
+
+
+def test_a_caller_who_stops_mid_phrase_is_given_time_to_finish(
+    serve: Callable[..., RunningApi], model: FakeOpenAIServer, piper: PiperSpeaker
+) -> None:
+    api = serve(
+        openai_api_key="sk-test", openai_base_url=model.base_url, openai_max_retries=0, voice_stt="openai"
+    )
+    model.transcripts.extend(["Book a tour for John Smith and", "Book a tour for John Smith and in Paris."])
+    model.enqueue(FakeCompletion(text="Which day?"))
+    with call(api) as socket:
+        events_until(socket, "ready")
+        say(socket, pcm(piper, "Book a tour for John Smith and"))
+        in_real_time(socket, silence(0.9))  # longer than the usual 0.7 s end
+        say(socket, pcm(piper, "in Paris."))
+        in_real_time(socket, silence(1.0))
+        events = events_until(socket, "reply")
+    assert [e["text"] for e in events if e["type"] == "heard"] == ["Book a tour for John Smith and in Paris."]
+    assert [e["type"] for e in events].count("turn_started") == 1
 
 
 def test_silence_and_noise_are_not_messages_and_a_bad_frame_is_answered(api: RunningApi) -> None:
