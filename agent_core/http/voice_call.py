@@ -120,16 +120,21 @@ class LiveCall:
         await self._send({"type": "error", "code": error.code, "message": error.message})
 
     def _weigh_guess(self) -> None:
-        """Once the words before a pause are known: when they stop mid-phrase, wait longer
-        for the rest (if the caller has not spoken since)."""
+        """Once the words before a pause are known (and the caller has not spoken since):
+        when they stop mid-phrase, wait longer for the rest; when they end a thought, the
+        pause ends sooner."""
         guess = self._guess
         if guess is None or guess.weighed or not guess.hearing.done():
             return
         guess.weighed = True
         if guess.hearing.cancelled() or guess.hearing.exception() is not None:
             return
-        if self._listener.paused_at == guess.length and sounds_unfinished(guess.hearing.result().text):
+        if self._listener.paused_at != guess.length:
+            return
+        if sounds_unfinished(guess.hearing.result().text):
             self._listener.wait_longer()
+        else:
+            self._listener.end_sooner()
 
     def _hear(self, pcm: bytes) -> asyncio.Task[Heard]:
         """Transcribe on a worker thread; the task is awaited by an answer, or dropped."""

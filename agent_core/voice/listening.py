@@ -6,7 +6,7 @@ A pause is announced early (`Paused`, after `guess_ms` of silence), so what was 
 be transcribed while the listener waits to be sure it is the end; the utterance that ends
 says whether it is exactly that speech (`paused_at`), so the early transcript stands. A
 caller whose words so far stop mid-phrase ("…for John and") gets a longer wait
-(`wait_longer`).
+(`wait_longer`), one whose words end a thought a shorter one (`end_sooner`).
 """
 
 from __future__ import annotations
@@ -118,9 +118,11 @@ class Pauses:
     """How long speech must last to count, and how long a silence ends it."""
 
     start_ms: int = 200
-    guess_ms: int = 200
+    guess_ms: int = 160
     """Silence after which what was said so far is worth transcribing."""
     end_ms: int = 700
+    finished_ms: int = 500
+    """The end's wait after words that end a thought (`end_sooner`)."""
     unfinished_ms: int = 1200
     """The end's wait after words that do not end a thought (`wait_longer`)."""
     before_ms: int = 300
@@ -153,6 +155,12 @@ class Listener:
         `unfinished_ms` (until the caller speaks again)."""
         if self._speech:
             self._end_ms = self._pauses.unfinished_ms
+
+    def end_sooner(self) -> None:
+        """The words so far end a thought: this pause ends the utterance after `finished_ms`
+        (until the caller speaks again)."""
+        if self._speech:
+            self._end_ms = self._pauses.finished_ms
 
     @property
     def paused_at(self) -> int | None:

@@ -54,7 +54,8 @@ def test_one_sentence_is_one_utterance_from_just_before_it_to_the_end_of_its_sil
     # The early pause holds the same speech, so its transcript is the utterance's.
     assert utterance.pcm.startswith(paused.pcm)
     assert utterance.paused_at == len(paused.pcm)
-    assert utterance.seconds - len(paused.pcm) / 32_000 == pytest.approx(0.5, abs=0.03)
+    waited = (Pauses().end_ms - Pauses().guess_ms) / 1000
+    assert utterance.seconds - len(paused.pcm) / 32_000 == pytest.approx(waited, abs=0.03)
     spoken = len(said) / 32_000
     # The sentence, a little before it, and the silence that ended it (0.7 s), give or take
     # the quiet edges of the speech itself.
@@ -123,3 +124,18 @@ def test_how_the_audio_is_chunked_changes_nothing(piper: PiperSpeaker, chunk: in
     said = silence(0.5) + pcm(piper, "Hello there.") + silence(1.0)
     heard = stream(Listener(), said, chunk)
     assert [type(h) for h in heard] == [SpeechStarted, Paused, Utterance]
+
+
+def test_words_that_end_a_thought_end_the_pause_sooner(piper: PiperSpeaker) -> None:
+    listener = Listener()
+    heard = stream(listener, pcm(piper, "Book a tour for John Smith in Paris.") + silence(0.3))
+    assert [type(h) for h in heard] == [SpeechStarted, Paused]
+    paused = heard[1]
+    assert isinstance(paused, Paused)
+    listener.end_sooner()  # what the transcript of the pause says
+    assert stream(listener, silence(0.1)) == []
+    [utterance] = stream(listener, silence(0.1))
+    assert isinstance(utterance, Utterance)
+    assert utterance.seconds == pytest.approx(
+        len(paused.pcm) / 32_000 + 0.5 - Pauses().guess_ms / 1000, abs=0.03
+    )
