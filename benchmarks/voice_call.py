@@ -1,10 +1,10 @@
 """A live call's delay as the caller hears it: `vam api` on embedded defaults (demo model,
 SQLite, Whisper tiny.en, Piper), one WebSocket call, a 3-second request streamed in real time
 (20 ms frames at their own pace, then silence), timed from the last frame of speech to the
-end of speech being detected (the VAD waits for 0.7 s of silence), the transcript, the reply's
-text and the first audio of the reply.
+transcript (transcribed during the pause, which ends 0.5–1.2 s into the silence depending on
+the words), the reply's text and the first audio of the reply.
 
-Run: `.venv/bin/python -m benchmarks.voice_call` (needs the voice and piper extras; RUNS=10).
+Run: `.venv/bin/python -m benchmarks.voice_call` (needs the voice and piper extras; RUNS=10 by default).
 """
 
 from __future__ import annotations
