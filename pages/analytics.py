@@ -124,6 +124,6 @@ with right:
     if result.spoken_turns:
         st.caption(
             f"{result.spoken_turns:,} spoken turns: listening is how long the caller's audio lasted"
-            " (in a live call, with the pause that ended it); end of speech to first audio is the"
+            " as it was transcribed; end of speech to first audio is the"
             " wait a caller hears."
         )

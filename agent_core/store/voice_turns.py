@@ -13,13 +13,16 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
 from agent_core.clock import utcnow
 from agent_core.errors import NotFoundError
 from agent_core.store.rows import Row, as_datetime, as_uuid
 from agent_core.store.sql_backend import SqlSession
+
+if TYPE_CHECKING:
+    from agent_core.store.supabase_access import SupabaseAccess
 
 VOICE_PARTS = ("listening", "transcribing", "answering", "first_audio")
 """A spoken turn's parts, as Analytics names them (their latency metrics)."""
@@ -45,7 +48,8 @@ class VoiceTurn:
     turn_id: UUID
     conversation_id: UUID
     listening_ms: float
-    """How long the caller's audio lasted (in a live call, with the pause that ended it)."""
+    """How long the caller's audio lasted as it was transcribed (in a live call, with the
+    first 0.16 s of the pause)."""
     transcribing_ms: float
     answering_ms: float | None
     """From the transcript to the whole reply text; None when the turn gave none."""
@@ -191,21 +195,11 @@ class SqlVoiceTurns:
             )
 
 
-class PostgrestClient(Protocol):
-    """What the Supabase store lends its role objects: its table requests, run with its
-    error translation and paging."""
-
-    def _table(self, name: str) -> Any: ...
-
-    def _rows(self, builder: Any) -> list[Row]: ...
-
-    def _all(self, builder: Any, *, limit: int | None = None) -> list[Row]: ...
-
-
 class SupabaseVoiceTurns:
-    """Spoken turns through PostgREST: plain table requests, each filtered by the tenant."""
+    """Spoken turns through PostgREST: plain table requests, each filtered by the tenant, run
+    by the Supabase store (its error translation and paging)."""
 
-    def __init__(self, client: PostgrestClient) -> None:
+    def __init__(self, client: SupabaseAccess) -> None:
         self._client = client
 
     def keep(self, turn: VoiceTurn) -> bool:

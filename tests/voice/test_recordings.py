@@ -28,7 +28,7 @@ from agent_core.voice.recording import SpokenTurn
 from agent_core.voice.retention import RecordingRetention
 from agent_core.voice.speech import Delivery
 from agent_core.workspace import Workspace
-from tests.conftest import add_tenant, audit_entry, make_workspace
+from tests.conftest import add_tenant, audit_entry, eventually, make_workspace
 
 LIMITS = AudioLimits(10**8, 600)
 
@@ -181,3 +181,34 @@ def test_the_recording_of_a_real_utterance_is_heard_as_the_same_words(
     [kept] = kept_of(workspace, tenant, spoken)
     assert kept.caller_audio is not None
     assert workspace.hear(tenant.id, kept.caller_audio.data).text == said.text
+
+
+def test_the_sweep_runs_on_its_own_until_closed(store: Store) -> None:
+    tenant = with_recording_days(store, add_tenant(store, "Swept Tours", "You are Kim."), 0)
+    workspace = make_workspace(store)
+    record = spoken_answer(workspace, tenant, heard()).record(tenant.id, keep_audio=True)
+    assert record is not None
+    store.voice_turns.keep(record)
+    retention = RecordingRetention(store, first_after=0.01, every=0.05)
+    retention.start()
+    try:
+        eventually(
+            lambda: (
+                store.voice_turns.in_conversation(tenant.id, record.conversation_id)[0].caller_audio is None
+            ),
+            "the recording forgotten by the background sweep",
+        )
+    finally:
+        retention.close()
+
+
+def test_a_failed_sweep_is_logged_and_tried_again(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    add_tenant(store, "Tours", "You are Kim.")
+    retention = RecordingRetention(store, first_after=0.01, every=0.05)
+    store.close()  # every sweep fails from now on
+    with caplog.at_level(logging.ERROR):
+        retention.start()
+        try:
+            eventually(lambda: caplog.text.count("sweep failed") >= 2, "two failed sweeps logged")
+        finally:
+            retention.close()
