@@ -175,16 +175,22 @@ def test_an_unknown_tenant_or_bad_parameters_are_refused(api: RunningApi) -> Non
     assert missing.json()["error"]["details"][0]["field"] == "tenantId"
 
 
-def test_with_openai_the_same_client_transcribes_and_speaks(
-    serve: Callable[..., RunningApi], model: FakeOpenAIServer
-) -> None:
-    api = serve(
+@pytest.fixture
+def openai_api(serve: Callable[..., RunningApi], model: FakeOpenAIServer) -> RunningApi:
+    """The API with `model` answering, transcribing and speaking, through the real client."""
+    return serve(
         openai_api_key="sk-test",
         openai_base_url=model.base_url,
         openai_max_retries=0,
         voice_stt="openai",
         voice_tts="openai",
     )
+
+
+def test_with_openai_the_same_client_transcribes_and_speaks(
+    openai_api: RunningApi, model: FakeOpenAIServer
+) -> None:
+    api = openai_api
     model.transcripts.append("Book Ana Silva on 2027-01-10 in Porto.")
     booking = json.dumps({"name": "Ana Silva", "date": "2027-01-10", "location": "Porto"})
     model.enqueue(
@@ -207,15 +213,9 @@ def test_with_openai_the_same_client_transcribes_and_speaks(
 
 
 def test_a_spoken_message_whose_answer_failed_keeps_what_the_caller_said(
-    serve: Callable[..., RunningApi], model: FakeOpenAIServer
+    openai_api: RunningApi, model: FakeOpenAIServer
 ) -> None:
-    api = serve(
-        openai_api_key="sk-test",
-        openai_base_url=model.base_url,
-        openai_max_retries=0,
-        voice_stt="openai",
-        voice_tts="openai",
-    )
+    api = openai_api
     model.transcripts.append("Book Ana Silva on 2027-01-10 in Porto.")
     model.enqueue(FakeCompletion(status=500))
     answer = send(api, wav_bytes(bytes([0, 60]) * 8000, 16_000))
