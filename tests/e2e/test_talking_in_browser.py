@@ -76,6 +76,7 @@ def test_a_spoken_booking_is_heard_booked_and_answered_aloud(talking_page: Page,
         page.goto(f"{url}/conversations?conversation={conversation}")
         expect(page.get_by_text("first audio after", exact=False)).to_be_visible(timeout=30_000)
         expect(page.get_by_test_id("stAudio")).to_have_count(2, timeout=30_000)
+        page.get_by_test_id("stAudio").last.scroll_into_view_if_needed()
         shoot(page, "recordings")
 
 
