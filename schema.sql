@@ -892,6 +892,25 @@ REVOKE ALL ON FUNCTION public.app_voice_turns_tally() FROM PUBLIC, anon, authent
 CREATE OR REPLACE TRIGGER voice_turns_tally AFTER INSERT ON public.voice_turns
     FOR EACH ROW EXECUTE FUNCTION public.app_voice_turns_tally();
 
+-- An operator forgets a conversation's recordings (a caller asked): the audio goes, the
+-- timings stay; audited when there was any.
+CREATE OR REPLACE FUNCTION public.app_forget_recordings(p_tenant uuid, p_conversation uuid, p_audit jsonb)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    v_forgotten integer;
+BEGIN
+    UPDATE public.voice_turns SET audio_type = NULL, caller_audio = NULL, reply_audio = NULL
+    WHERE tenant_id = p_tenant AND conversation_id = p_conversation AND audio_type IS NOT NULL;
+    GET DIAGNOSTICS v_forgotten = ROW_COUNT;
+    IF v_forgotten > 0 THEN
+        PERFORM public.app_write_audit(p_audit);
+    END IF;
+    RETURN v_forgotten;
+END
+$$;
+REVOKE ALL ON FUNCTION public.app_forget_recordings(uuid, uuid, jsonb) FROM PUBLIC, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.app_forget_recordings(uuid, uuid, jsonb) TO service_role;
+
 -- Analytics for the Supabase store: the rollups of the days, summed over tenants and days
 -- as agent_core/store/analytics.py sums them; the percentiles are computed from the buckets
 -- there. p_tenant NULL means every tenant (the app allows it to admins only).

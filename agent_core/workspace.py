@@ -282,6 +282,16 @@ class Workspace(PromptChanges):
         self.require(Action.READ, tenant_id)
         return self._store.voice_turns.in_conversation(tenant_id, conversation_id)
 
+    def forget_recordings(self, tenant_id: UUID, conversation_id: UUID) -> int:
+        """Forget what was said and answered aloud in a conversation now (a caller asked),
+        before the tenant's retention would; the timings stay. Audited; returns how many
+        spoken turns lost their audio (0: there was none, and nothing is audited)."""
+        self.require(Action.CORRECT, tenant_id)
+        audit = self._audit(
+            AuditAction.RECORDINGS_FORGOTTEN, f"conversation {conversation_id}", tenant_id=tenant_id
+        )
+        return self._store.voice_turns.forget_conversation(tenant_id, conversation_id, audit=audit)
+
     def analytics_today(self, tenant_id: UUID | None) -> date:
         """The last day Analytics can have counted: today where the business is (its timezone
         setting; with no tenant, the default zone TIMEZONE) on the clock that stamps turns."""

@@ -48,6 +48,10 @@ def show(
     held_back = claims_held_back(turns)
     may_retry = retry and workspace.may(Action.CHAT, tenant.id)
     spoken = {v.turn_id: v for v in workspace.spoken_turns(tenant.id, conversation_id)} if recordings else {}
+    if any(v.caller_audio or v.reply_audio for v in spoken.values()):
+        forget_recordings_button(workspace, tenant, conversation_id)
+    if notice := st.session_state.pop(session_key(tenant, "recordings_notice"), None):
+        st.success(notice, icon=":material/check_circle:")
     pressed = False
     asked = -1
     for item in chat_items(messages, calls):
@@ -90,6 +94,31 @@ def spoken_turn_player(voice: VoiceTurn) -> None:
             with column:
                 st.caption(label)
                 st.audio(recording.data, format=recording.media_type)
+
+
+def forget_recordings_button(workspace: Workspace, tenant: Tenant, conversation_id: UUID) -> None:
+    """Forget what was said and answered aloud in this conversation, when a caller asks
+    (operators and admins; confirmed; audited). The timings stay."""
+    if not workspace.may(Action.CORRECT, tenant.id):
+        return
+    with st.popover("Forget the recordings", icon=":material/voice_over_off:"):
+        st.caption(
+            "Deletes what the caller said and what was answered aloud in this conversation,"
+            " before the tenant's retention would. The transcript and the timings stay."
+        )
+        confirm = st.checkbox("Yes, forget them", key=session_key(tenant, f"forget_confirm{conversation_id}"))
+        if st.button(
+            "Forget recordings", disabled=not confirm, key=session_key(tenant, f"forget{conversation_id}")
+        ):
+            try:
+                forgotten = workspace.forget_recordings(tenant.id, conversation_id)
+            except AgentCoreError as exc:
+                st.error(str(exc), icon=":material/warning:")
+            else:
+                plural = "" if forgotten == 1 else "s"
+                notice = f"Forgot the recordings of {forgotten} spoken message{plural}."
+                st.session_state[session_key(tenant, "recordings_notice")] = notice
+                st.rerun()
 
 
 def held_back_marker(claims: tuple[str, ...]) -> None:

@@ -182,6 +182,7 @@ class AuditAction(StrEnum):
     CONTACT_CORRECTED = "contact.corrected"
     CONTACTS_MERGED = "contact.merged"
     NOTE_DELETED = "note.deleted"
+    RECORDINGS_FORGOTTEN = "recordings.forgotten"
     USER_ADDED = "user.added"
     USER_CHANGED = "user.changed"
     PASSWORD_CHANGED = "user.password_changed"

@@ -43,6 +43,7 @@ _ANSWERS = (
     schemas.ContactPage,
     schemas.ConversationPage,
     schemas.ConversationDetail,
+    schemas.ForgottenOut,
     schemas.EventPage,
     schemas.AnalyticsOut,
     schemas.StopOut,
@@ -376,6 +377,15 @@ def openapi_document(max_message_chars: int) -> dict[str, Any]:
                 schemas.ConversationDetail,
                 [{"name": "conversationId", "in": "path", "required": True, "schema": {"type": "string"}}],
             ),
+            "/api/tenants/{tenantId}/conversations/{conversationId}/recordings": {
+                "delete": _write(
+                    "Forget the conversation's recordings now (a caller asked); the timings stay",
+                    None,
+                    200,
+                    schemas.ForgottenOut,
+                    path=(_uuid_path("conversationId"),),
+                )
+            },
             "/api/tenants/{tenantId}/conversations/{conversationId}/turns/{turnId}/recordings/{side}": {
                 "get": {
                     "summary": "What the caller said (caller) or what was answered (reply) in a spoken turn",

@@ -54,6 +54,7 @@ from agent_core.http.schemas import (
     ConversationParams,
     EventOut,
     EventPage,
+    ForgottenOut,
     HealthResponse,
     MessageOut,
     NotePage,
@@ -168,6 +169,11 @@ class ApiRoutes(PromptRoutes):
             Route("/api/tenants/{tenant_id}/conversations", self.conversations, methods=["GET"]),
             Route(
                 "/api/tenants/{tenant_id}/conversations/{conversation_id}", self.conversation, methods=["GET"]
+            ),
+            Route(
+                "/api/tenants/{tenant_id}/conversations/{conversation_id}/recordings",
+                self.forget_recordings,
+                methods=["DELETE"],
             ),
             Route(
                 "/api/tenants/{tenant_id}/conversations/{conversation_id}/turns/{turn_id}/recordings/{side}",
@@ -589,6 +595,16 @@ class ApiRoutes(PromptRoutes):
                 spoken_turns=[SpokenTurnOut.of(v) for v in spoken],
             )
         )
+
+    async def forget_recordings(self, request: Request) -> Response:
+        """Forget a conversation's recordings now (a caller asked); the timings stay."""
+        workspace, tenant = await self._tenant(request)
+        conversation_id = path_id(request, "conversation_id", "conversation")
+        messages, _ = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
+        if not messages:
+            raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+        forgotten = await run_in_threadpool(workspace.forget_recordings, tenant.id, conversation_id)
+        return json_response(ForgottenOut(forgotten=forgotten))
 
     async def recording(self, request: Request) -> Response:
         """One side of a spoken turn as audio, while the tenant keeps it."""

@@ -322,6 +322,10 @@ class SpokenTurnOut(Shape):
         )
 
 
+class ForgottenOut(Shape):
+    forgotten: int = Field(description="Spoken turns whose recordings were forgotten (0: none were kept)")
+
+
 class ConversationDetail(Shape):
     id: UUID
     messages: list[MessageOut]

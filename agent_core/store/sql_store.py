@@ -286,7 +286,7 @@ class SqlStore(RecordPages, SqlScenarios):
     @property
     def voice_turns(self) -> VoiceTurnStore:
         """Spoken turns' timings and recordings, in this store's database."""
-        return SqlVoiceTurns(self._transaction, self._reader)
+        return SqlVoiceTurns(self._transaction, self._reader, self._write_audit)
 
     def _serialize(self, session: SqlSession, key: str) -> None:
         """Make transactions that pass the same key run one after the other from here on.

@@ -13,16 +13,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
+from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.errors import NotFoundError
 from agent_core.store.rows import Row, as_datetime, as_uuid
 from agent_core.store.sql_backend import SqlSession
-
-if TYPE_CHECKING:
-    from agent_core.store.supabase_access import SupabaseAccess
+from agent_core.store.supabase_access import SupabaseAccess, audit_json
 
 VOICE_PARTS = ("listening", "transcribing", "answering", "first_audio")
 """A spoken turn's parts, as Analytics names them (their latency metrics)."""
@@ -82,6 +81,11 @@ class VoiceTurnStore(Protocol):
         stay); returns how many turns lost theirs."""
         ...
 
+    def forget_conversation(self, tenant_id: UUID, conversation_id: UUID, *, audit: AuditEntry) -> int:
+        """Drop the audio of a conversation's spoken turns now, with `audit` when there was
+        any (together); returns how many turns lost theirs."""
+        ...
+
 
 def _recording(row: Row, column: str) -> Recording | None:
     data = row.get(column)
@@ -128,6 +132,12 @@ _COLUMNS = (
 )
 
 
+_FORGET = (
+    "UPDATE voice_turns SET audio_type = NULL, caller_audio = NULL, reply_audio = NULL"
+    " WHERE tenant_id = :tenant_id AND audio_type IS NOT NULL"
+)
+
+
 class SqlVoiceTurns:
     """Spoken turns on SQLite or PostgreSQL."""
 
@@ -135,9 +145,11 @@ class SqlVoiceTurns:
         self,
         transaction: Callable[[], AbstractContextManager[SqlSession]],
         reader: Callable[[], AbstractContextManager[SqlSession]],
+        write_audit: Callable[[SqlSession, AuditEntry], None],
     ) -> None:
         self._transaction = transaction
         self._reader = reader
+        self._write_audit = write_audit
 
     def keep(self, turn: VoiceTurn) -> bool:
         params = {
@@ -189,10 +201,18 @@ class SqlVoiceTurns:
     def forget_recordings(self, tenant_id: UUID, older_than: datetime) -> int:
         with self._transaction() as session:
             return session.execute(
-                "UPDATE voice_turns SET audio_type = NULL, caller_audio = NULL, reply_audio = NULL"
-                " WHERE tenant_id = :tenant_id AND audio_type IS NOT NULL AND created_at < :older_than",
-                {"tenant_id": tenant_id, "older_than": older_than},
+                f"{_FORGET} AND created_at < :older_than", {"tenant_id": tenant_id, "older_than": older_than}
             )
+
+    def forget_conversation(self, tenant_id: UUID, conversation_id: UUID, *, audit: AuditEntry) -> int:
+        with self._transaction() as session:
+            forgotten = session.execute(
+                f"{_FORGET} AND conversation_id = :conversation_id",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id},
+            )
+            if forgotten:
+                self._write_audit(session, audit)
+        return forgotten
 
 
 class SupabaseVoiceTurns:
@@ -253,3 +273,15 @@ class SupabaseVoiceTurns:
             .lt("created_at", older_than.isoformat())
         )
         return len(rows)
+
+    def forget_conversation(self, tenant_id: UUID, conversation_id: UUID, *, audit: AuditEntry) -> int:
+        # One function, so the audio and the audit entry go together.
+        forgotten = self._client._rpc(
+            "app_forget_recordings",
+            {
+                "p_tenant": str(tenant_id),
+                "p_conversation": str(conversation_id),
+                "p_audit": audit_json(audit),
+            },
+        )
+        return int(forgotten)

@@ -342,7 +342,7 @@ def test_a_clinic_calls_its_bookings_appointments_and_suggests_its_own_example(a
     assert app.dataframe[0].value["Action"].tolist()[0] == "tenant.settings_changed"
 
 
-def test_a_spoken_message_is_played_back_on_conversations_until_its_tenant_forgets_it(app: AppTest) -> None:
+def test_a_spoken_message_is_played_back_on_conversations_until_it_is_forgotten(app: AppTest) -> None:
     app.run()
     send(app, "Hello, what can you help me with?")
     conversation = UUID(app.query_params["conversation"])
@@ -372,17 +372,20 @@ def test_a_spoken_message_is_played_back_on_conversations_until_its_tenant_forge
         "The answer",
     ]
 
-    # A tenant that keeps no recordings: the next sweep forgets them, the timings stay.
-    app.switch_page("pages/settings.py").run()
-    labelled(app.number_input, "Keep recordings for (days)").set_value(0)
-    _submit(app, "Save settings")
-    assert app.success[0].value == "Settings saved."
-    assert runtime.retention.sweep() == 1
-    app.switch_page("pages/conversations.py").run()
-    app.query_params["conversation"] = str(conversation)
-    app.run()
+    # A caller asks to be forgotten: confirmed, the audio goes, the timings stay.
+    labelled(app.checkbox, "Yes, forget them").check().run()
+    button(app, "Forget recordings").click().run()
+    assert app.success[0].value == "Forgot the recordings of 1 spoken message."
     assert "recordings not kept" in texts(app)
     assert not app.get("audio")
+    assert not [b for b in app.button if b.label == "Forget recordings"]
+
+    # How long a tenant keeps them is its setting.
+    app.switch_page("pages/settings.py").run()
+    labelled(app.number_input, "Keep recordings for (days)").set_value(7)
+    _submit(app, "Save settings")
+    assert app.success[0].value == "Settings saved."
+    assert workspace.tenant(DEMO_TENANT_ID).settings["recording_days"] == 7
 
 
 def test_the_scenarios_page_runs_the_demo_suite_and_shows_the_run(app: AppTest) -> None:

@@ -10,7 +10,7 @@ import json
 import wave
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 import pytest
@@ -226,3 +226,22 @@ def test_a_spoken_message_whose_answer_failed_keeps_what_the_caller_said(
     assert kept.turn_id == UUID(error["turnId"])
     assert kept.caller_audio is not None
     assert (kept.reply_audio, kept.answering_ms, kept.first_audio_ms) == (None, None, None)
+
+
+def test_a_conversations_recordings_are_forgotten_when_a_caller_asks(
+    api: RunningApi, piper: PiperSpeaker
+) -> None:
+    body = send(api, piper.speak("Hello, what can you help me with?", Delivery())).json()
+    conversation, turn = body["conversationId"], body["turnId"]
+    kept_turns(api, conversation)
+    path = f"/api/tenants/{DEMO}/conversations/{conversation}"
+    assert api.client.delete(f"{path}/recordings").json() == {"forgotten": 1}
+    assert api.client.get(f"{path}/turns/{turn}/recordings/caller").status_code == 404
+    assert api.client.get(path).json()["spokenTurns"][0]["recordings"] == []
+    assert api.client.delete(f"{path}/recordings").json() == {"forgotten": 0}  # nothing left: no error
+    unknown = api.client.delete(f"/api/tenants/{DEMO}/conversations/{uuid4()}/recordings")
+    assert unknown.status_code == 404
+    elsewhere = api.client.delete(
+        f"/api/tenants/{SECOND_DEMO_TENANT_ID}/conversations/{conversation}/recordings"
+    )
+    assert elsewhere.status_code == 404

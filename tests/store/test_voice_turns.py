@@ -10,13 +10,14 @@ from uuid import uuid4
 import psycopg
 import pytest
 
-from agent_core.domain import Tenant
+from agent_core.access.models import AuditAction, AuditEntry, AuditQuery
+from agent_core.domain import ChatMessage, Tenant, Usage
 from agent_core.errors import NotFoundError
 from agent_core.store.analytics import AnalyticsQuery, bucket_of, bucket_value
-from agent_core.store.base import Store, TurnStart
+from agent_core.store.base import Store, TurnOutcome, TurnStart
 from agent_core.store.sqlite import SqliteStore
 from agent_core.store.voice_turns import Recording, VoiceTurn
-from tests.conftest import database_behind
+from tests.conftest import TEST_ADMIN, database_behind
 
 CALLER = Recording(b"OggS caller \x00\xff bytes", "audio/ogg")
 REPLY = Recording(bytes(range(256)) * 40, "audio/ogg")
@@ -143,3 +144,39 @@ def test_a_spoken_turn_of_an_unknown_turn_is_refused(store: Store, tenant: Tenan
     with pytest.raises(NotFoundError):
         store.voice_turns.keep(unknown)
     assert store.voice_turns.in_conversation(tenant.id, turn.conversation_id) == []
+
+
+def test_a_conversations_recordings_are_forgotten_on_request_with_their_audit_entry(
+    store: Store, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    first = store.start_turn(tenant.id, None, "Please forget me")
+    store.voice_turns.keep(spoken(first, tenant))
+    outcome = TurnOutcome("succeeded", "Noted.", "scripted", Usage(1, 1), 1, 1.0)
+    store.finish_turn(
+        tenant.id, first.conversation_id, first.turn_id, ChatMessage("assistant", "Noted."), outcome
+    )
+    second = store.start_turn(tenant.id, first.conversation_id, "And this")
+    store.voice_turns.keep(spoken(second, tenant))
+    kept = store.start_turn(tenant.id, None, "Another caller")
+    store.voice_turns.keep(spoken(kept, tenant))
+    theirs = store.start_turn(other_tenant.id, None, "Their call")
+    store.voice_turns.keep(spoken(theirs, other_tenant))
+    target = f"conversation {first.conversation_id}"
+    entry = AuditEntry.by(TEST_ADMIN, AuditAction.RECORDINGS_FORGOTTEN, target, tenant_id=tenant.id)
+
+    # Another tenant's id for the conversation forgets nothing and audits nothing.
+    assert store.voice_turns.forget_conversation(other_tenant.id, first.conversation_id, audit=entry) == 0
+    assert store.voice_turns.forget_conversation(tenant.id, first.conversation_id, audit=entry) == 2
+    assert store.voice_turns.forget_conversation(tenant.id, first.conversation_id, audit=entry) == 0
+
+    forgotten = store.voice_turns.in_conversation(tenant.id, first.conversation_id)
+    assert [(v.caller_audio, v.reply_audio) for v in forgotten] == [(None, None), (None, None)]
+    assert [v.listening_ms for v in forgotten] == [2_400.0, 2_400.0]
+    assert store.voice_turns.in_conversation(tenant.id, kept.conversation_id)[0].caller_audio == CALLER
+    assert (
+        store.voice_turns.in_conversation(other_tenant.id, theirs.conversation_id)[0].caller_audio == CALLER
+    )
+    audited = store.list_audit(
+        AuditQuery(frozenset({tenant.id}), actions=(AuditAction.RECORDINGS_FORGOTTEN,))
+    )
+    assert [a.target for a in audited] == [target]

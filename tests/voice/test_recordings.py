@@ -212,3 +212,17 @@ def test_a_failed_sweep_is_logged_and_tried_again(store: Store, caplog: pytest.L
             eventually(lambda: caplog.text.count("sweep failed") >= 2, "two failed sweeps logged")
         finally:
             retention.close()
+
+
+def test_an_operator_forgets_a_conversations_recordings_and_a_viewer_may_not(store: Store) -> None:
+    tenant = add_tenant(store, "Forgetful Tours", "You are Kim.")
+    spoken = spoken_answer(make_workspace(store), tenant, heard())
+    make_workspace(store).keep_spoken_turn(tenant.id, spoken)
+    assert spoken.conversation_id is not None
+    viewer = Principal(PrincipalKind.USER, "viewer@example.com", UserRole.VIEWER, frozenset({tenant.id}))
+    with pytest.raises(ForbiddenError):
+        make_workspace(store, viewer).forget_recordings(tenant.id, spoken.conversation_id)
+    operator = Principal(PrincipalKind.USER, "ops@example.com", UserRole.OPERATOR, frozenset({tenant.id}))
+    assert make_workspace(store, operator).forget_recordings(tenant.id, spoken.conversation_id) == 1
+    [forgotten] = kept_of(make_workspace(store), tenant, spoken)
+    assert forgotten.caller_audio is None
