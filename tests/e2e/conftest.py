@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
@@ -77,3 +77,19 @@ def shoot(page: Page, name: str) -> None:
     """Save a full-page screenshot as artifacts/screenshots/<name>.png."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def send_message(page: Page, box: Locator, message: str) -> None:
+    """Type a message in a chat box and send it, until the conversation shows it. A rerun
+    that redraws the box between typing and Enter drops what was typed (seen on a loaded
+    machine), so it is typed again; a message that was sent shows within seconds."""
+    shown = page.get_by_test_id("stChatMessage").filter(has_text=message).first
+    for attempt in range(3):
+        box.fill(message)
+        box.press("Enter")
+        try:
+            expect(shown).to_be_visible(timeout=10_000)
+            return
+        except AssertionError:
+            if attempt == 2:
+                raise

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from tests.e2e.conftest import running_dashboard, shoot
+from tests.e2e.conftest import running_dashboard, send_message, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +27,7 @@ def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def send(page: Page, message: str) -> None:
-    box = page.get_by_placeholder("assistant", exact=False)
-    box.fill(message)
-    box.press("Enter")
+    send_message(page, page.get_by_placeholder("assistant", exact=False), message)
 
 
 def test_book_a_tour_see_the_tool_call_and_find_it_in_records(page: Page, dashboard_url: str) -> None:
@@ -138,9 +136,7 @@ def test_a_draft_is_tried_in_the_sandbox_blocked_by_its_scenarios_then_fixed_and
     page.get_by_role("tab", name="Try it (sandbox)").click()
     expect(page.get_by_text("Send a message to compare the answers.").first).to_be_visible(timeout=30_000)
     page.wait_for_load_state("networkidle")
-    box = page.get_by_placeholder("Message both versions")
-    box.fill("Hello")
-    box.press("Enter")
+    send_message(page, page.get_by_placeholder("Message both versions"), "Hello")
     expect(page.get_by_text("Hello! I'm Max, the concierge of Acme.", exact=False)).to_be_visible(
         timeout=30_000
     )
