@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
-from tests.e2e.conftest import running_dashboard, shoot
+from tests.e2e.conftest import running_dashboard, send_message, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +36,7 @@ def test_a_failed_answer_is_marked_red_and_retried_once_the_model_is_back(
     page.goto(dashboard_url)
     expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
     model.enqueue(FakeCompletion(status=500, text="boom"))
-    box = page.get_by_placeholder("assistant", exact=False)
-    box.fill("Hello there")
-    box.press("Enter")
+    send_message(page, page.get_by_placeholder("assistant", exact=False), "Hello there")
     expect(page.get_by_text("Not answered: the model server failed (HTTP 500)")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("System status: model not working")).to_be_visible(timeout=30_000)
     shoot(page, "chat-not-answered")
@@ -73,9 +71,7 @@ def test_a_hanging_model_can_be_stopped_while_the_event_log_keeps_updating(
     page.goto(dashboard_url)
     expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
     model.enqueue(FakeCompletion(text="Far too late.", delay=30))
-    box = page.get_by_placeholder("assistant", exact=False)
-    box.fill("Is anyone there?")
-    box.press("Enter")
+    send_message(page, page.get_by_placeholder("assistant", exact=False), "Is anyone there?")
     thinking = page.get_by_text("Thinking…", exact=False)
     expect(thinking).to_be_visible(timeout=30_000)
     # The event log redraws on its own while the answer is awaited.
