@@ -32,7 +32,16 @@ from agent_core.agent.steps import (
     TurnStarted,
     TurnStep,
 )
-from agent_core.domain import Channel, Contact, JsonDict, Tenant, Tour, TurnResult
+from agent_core.domain import (
+    Channel,
+    ChatMessage,
+    Contact,
+    JsonDict,
+    Tenant,
+    ToolCallRecord,
+    Tour,
+    TurnResult,
+)
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, caller, identify, required_caller
 from agent_core.http.errors import ApiError, from_core
@@ -580,12 +589,20 @@ class ApiRoutes(PromptRoutes):
             )
         return json_response(StopOut(stopped=True), 202)
 
-    async def conversation(self, request: Request) -> Response:
+    async def _conversation(
+        self, request: Request
+    ) -> tuple[Workspace, Tenant, UUID, list[ChatMessage], list[ToolCallRecord]]:
+        """The path's conversation with its messages and tool calls; 404 when the tenant has
+        no such conversation."""
         workspace, tenant = await self._tenant(request)
         conversation_id = path_id(request, "conversation_id", "conversation")
         messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
             raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+        return workspace, tenant, conversation_id, messages, calls
+
+    async def conversation(self, request: Request) -> Response:
+        workspace, tenant, conversation_id, messages, calls = await self._conversation(request)
         spoken = await run_in_threadpool(workspace.spoken_turns, tenant.id, conversation_id)
         return json_response(
             ConversationDetail(
@@ -598,11 +615,7 @@ class ApiRoutes(PromptRoutes):
 
     async def forget_recordings(self, request: Request) -> Response:
         """Forget a conversation's recordings now (a caller asked); the timings stay."""
-        workspace, tenant = await self._tenant(request)
-        conversation_id = path_id(request, "conversation_id", "conversation")
-        messages, _ = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
-        if not messages:
-            raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+        workspace, tenant, conversation_id, _, _ = await self._conversation(request)
         forgotten = await run_in_threadpool(workspace.forget_recordings, tenant.id, conversation_id)
         return json_response(ForgottenOut(forgotten=forgotten))
 
