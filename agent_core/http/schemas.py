@@ -21,7 +21,7 @@ from agent_core.access.forms import MAX_REASON_CHARS, MIN_REASON_CHARS, PromptEd
 from agent_core.domain import Channel, ChatMessage, EventRecord
 from agent_core.store.analytics import Analytics
 from agent_core.store.conversation_log import MAX_SEARCH_CHARS, Outcome
-from agent_core.store.voice_turns import RECORDING_SIDES, VOICE_PARTS, VoiceTurn
+from agent_core.store.voice_turns import RECORDING_SIDES, VOICE_PARTS, RecordingSide, VoiceTurn
 from agent_core.submitted import WholeNumber, text_field
 from agent_core.tenant_settings import TenantSettings
 
@@ -305,7 +305,7 @@ class SpokenTurnOut(Shape):
     first_audio_ms: Millis | None = Field(
         description="From the end of the caller's speech to the first audio of the reply"
     )
-    recordings: list[Literal["caller", "reply"]] = Field(
+    recordings: list[RecordingSide] = Field(
         description="The sides whose audio is kept (none once the tenant's recording_days pass)"
     )
 
