@@ -31,6 +31,7 @@ from agent_core.agent.steps import (
     TurnFinished,
     TurnStarted,
     TurnStep,
+    collect,
 )
 from agent_core.domain import (
     Channel,
@@ -314,15 +315,19 @@ class ApiRoutes(PromptRoutes):
     async def _run_turn(
         self, request: Request, workspace: Workspace, turn: TurnRequest, keyed: KeyedRequest | None
     ) -> Response:
-        stream = await run_in_threadpool(workspace.stream, turn, Channel.API)
-        started = await _started(stream)
         if "text/event-stream" in request.headers.get("accept", ""):
+            stream, started = await run_in_threadpool(_start, workspace, turn)
             return StreamingResponse(
                 _sse_steps(started, stream, keyed),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
             )
-        answer = await _answered(stream, started)
+        # The whole turn in one hop to a worker thread: each hop costs the event loop more
+        # than a step of the turn does.
+        started, outcome = await run_in_threadpool(_run_to_end, workspace, turn)
+        if isinstance(outcome, AgentCoreError):
+            raise from_core(outcome).of_turn(started.conversation_id, started.turn_id) from outcome
+        answer = ChatResponse.model_validate(outcome)
         if keyed is not None:
             await keyed.succeeded(answer.model_dump(mode="json", by_alias=True))
         return json_response(answer)
@@ -344,8 +349,7 @@ class ApiRoutes(PromptRoutes):
         audio = await _read_body(request, runtime.settings.voice_max_bytes)
         heard = await run_in_threadpool(workspace.hear, params.tenant_id, audio)
         turn = workspace.turn_request(params.tenant_id, heard.text, params.conversation_id)
-        stream = await run_in_threadpool(partial(workspace.stream, turn, Channel.API, spoken=True))
-        started = await _started(stream)
+        stream, started = await run_in_threadpool(partial(_start, workspace, turn, spoken=True))
         timed = SpokenTurn(heard)
         timed.started(started.turn_id, started.conversation_id)
         try:
@@ -651,28 +655,30 @@ class ApiRoutes(PromptRoutes):
         )
 
 
-def _first_step(stream: Generator[TurnStep, None, None]) -> TurnStep:
-    return next(stream)
-
-
-def _last_result(stream: Generator[TurnStep, None, None]) -> TurnResult:
-    for step in stream:
-        if isinstance(step, TurnFinished):
-            return step.result
-    raise AssertionError("the turn ended without TurnFinished")  # pragma: no cover
-
-
-async def _started(stream: Generator[TurnStep, None, None]) -> TurnStarted:
-    """The turn's first step: its message is stored."""
-    started = await run_in_threadpool(_first_step, stream)
+def _start(
+    workspace: Workspace, turn: TurnRequest, *, spoken: bool = False
+) -> tuple[Generator[TurnStep, None, None], TurnStarted]:
+    """A turn of the API, run to its first step (its message is stored)."""
+    stream = workspace.stream(turn, Channel.API, spoken=spoken)
+    started = next(stream)
     assert isinstance(started, TurnStarted)
-    return started
+    return stream, started
+
+
+def _run_to_end(workspace: Workspace, turn: TurnRequest) -> tuple[TurnStarted, TurnResult | AgentCoreError]:
+    """A turn of the API from start to end: how it started, and its result or what ended it
+    (an error before the start is raised)."""
+    stream, started = _start(workspace, turn)
+    try:
+        return started, collect(stream)
+    except AgentCoreError as exc:
+        return started, exc
 
 
 async def _answered(stream: Generator[TurnStep, None, None], started: TurnStarted) -> ChatResponse:
     """The rest of a started turn, as the chat answer; an error names the turn it ended."""
     try:
-        result = await run_in_threadpool(_last_result, stream)
+        result = await run_in_threadpool(collect, stream)
     except AgentCoreError as exc:
         raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
     return ChatResponse.model_validate(result)
