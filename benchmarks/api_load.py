@@ -1,5 +1,6 @@
 """Load on the HTTP API: N concurrent conversations running tool turns against one server
-process, with a local OpenAI-compatible model that takes a fixed time per call.
+process, with a local OpenAI-compatible model that takes a fixed time per call. CPU per turn
+is the API process's own (user and system, from /proc) over the level, divided by its turns.
 
 Run: `.venv/bin/python -m benchmarks.api_load` (about a minute). Each tool turn makes two
 model calls, so the model's own time per turn is 2 × MODEL_DELAY.
@@ -17,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.testing.processes import cpu_seconds
 from benchmarks.model_stand_in import api_server, model_stand_in
 
 MODEL_DELAY = 0.3
@@ -67,22 +69,27 @@ def main() -> None:
             model_url,
             {"DATABASE_URL": database} if database else {"SQLITE_PATH": str(Path(folder) / "load.sqlite3")},
             threads=512,
-        ) as (url, _),
+        ) as (url, api_pid),
     ):
         print(
             f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level"
         )
-        print("| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time | errors |")
-        print("|---:|---:|---:|---:|---:|---:|")
-        for concurrency in (50, 200):
+        print(
+            "| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time"
+            " | API CPU ms/turn | errors |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for concurrency in (20, 50, 200):
+            cpu_before = cpu_seconds({api_pid})
             turns, latencies, errors = asyncio.run(run_load(url, concurrency))
+            cpu_ms = (cpu_seconds({api_pid}) - cpu_before) / max(turns, 1) * 1000
             latencies.sort()
             p50 = statistics.median(latencies) * 1000
             p95 = latencies[int(len(latencies) * 0.95)] * 1000
             model_ms = 2 * MODEL_DELAY * 1000
             print(
                 f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f}"
-                f" | {p95 / model_ms:.2f}× | {errors} |"
+                f" | {p95 / model_ms:.2f}× | {cpu_ms:.1f} | {errors} |"
             )
 
 

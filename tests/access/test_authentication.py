@@ -4,6 +4,7 @@ on every store backend; and the rule for local mode."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -21,6 +22,7 @@ from agent_core.domain import Tenant
 from agent_core.errors import SignInError, ThrottledError
 from agent_core.settings import ApiKey
 from agent_core.store.base import Store
+from agent_core.store.sqlite import SqliteStore
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace
 
@@ -191,12 +193,8 @@ def test_keys_from_the_environment_keep_working(store: Store, tenant: Tenant, no
     ("host", "local"),
     [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False), ("192.168.1.20", False)],
 )
-def test_local_mode_needs_a_loopback_address_and_no_user(tmp_path: object, host: str, local: bool) -> None:
-    from pathlib import Path
-
-    from agent_core.store.sqlite import SqliteStore
-
-    store = SqliteStore(Path(str(tmp_path)) / "local.sqlite3")
+def test_local_mode_needs_a_loopback_address_and_no_user(tmp_path: Path, host: str, local: bool) -> None:
+    store = SqliteStore(tmp_path / "local.sqlite3")
     auth = Authenticator(store, listen_host=host)
     assert auth.local_mode() is local
     assert auth.api_open() is local
@@ -204,3 +202,20 @@ def test_local_mode_needs_a_loopback_address_and_no_user(tmp_path: object, host:
     assert not Authenticator(store, listen_host=host).local_mode()
     assert LOCAL_PRINCIPAL.role is UserRole.ADMIN
     store.close()
+
+
+def test_an_environment_key_is_told_without_the_store(store: Store, tenant: Tenant, now: Clock) -> None:
+    keyed = authenticator(store, now, env_keys=[ApiKey("k" * 20, tenant.id)])
+    assert keyed.identifies_from_memory("k" * 20)
+    assert not keyed.identifies_from_memory("m" * 20)  # a managed key is looked up
+    assert keyed.identifies_from_memory(None)  # a key exists: the API is closed
+
+
+def test_an_open_api_is_told_without_the_store_for_a_second_after_it_looked(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "local.sqlite3")
+    open_api = Authenticator(store, listen_host="127.0.0.1")
+    assert not open_api.identifies_from_memory(None)  # it never looked
+    assert open_api.api_open()
+    assert open_api.identifies_from_memory(None)
+    store.close()  # a store read from here on would fail
+    assert open_api.api_open()
