@@ -19,7 +19,7 @@ EXTRAS ?= voice
 .PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-all screenshots clean
 
 # Every benchmark, each a module of benchmarks/ that prints a Markdown table.
-BENCHMARKS := agent_loop access conversation_log records_page prompt_cache_and_bus scenarios understanding voice voice_call api_load api_scale
+BENCHMARKS := agent_loop model_call access conversation_log records_page prompt_cache_and_bus scenarios understanding voice voice_call api_load api_scale
 
 help:  ## What each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
