@@ -324,10 +324,7 @@ class ApiRoutes(PromptRoutes):
             )
         # The whole turn in one hop to a worker thread: each hop costs the event loop more
         # than a step of the turn does.
-        started, outcome = await run_in_threadpool(_run_to_end, workspace, turn)
-        if isinstance(outcome, AgentCoreError):
-            raise from_core(outcome).of_turn(started.conversation_id, started.turn_id) from outcome
-        answer = ChatResponse.model_validate(outcome)
+        answer = _chat_answer(*await run_in_threadpool(_run_to_end, workspace, turn))
         if keyed is not None:
             await keyed.succeeded(answer.model_dump(mode="json", by_alias=True))
         return json_response(answer)
@@ -353,7 +350,7 @@ class ApiRoutes(PromptRoutes):
         timed = SpokenTurn(heard)
         timed.started(started.turn_id, started.conversation_id)
         try:
-            answer = await _answered(stream, started)
+            answer = _chat_answer(started, await run_in_threadpool(_outcome, stream))
             timed.answered()
             speaking = time.perf_counter()
             spoken = await run_in_threadpool(workspace.say, params.tenant_id, answer.reply)
@@ -665,23 +662,26 @@ def _start(
     return stream, started
 
 
+def _outcome(stream: Generator[TurnStep, None, None]) -> TurnResult | AgentCoreError:
+    """A started turn run to its end: its result, or what ended it."""
+    try:
+        return collect(stream)
+    except AgentCoreError as exc:
+        return exc
+
+
 def _run_to_end(workspace: Workspace, turn: TurnRequest) -> tuple[TurnStarted, TurnResult | AgentCoreError]:
-    """A turn of the API from start to end: how it started, and its result or what ended it
-    (an error before the start is raised)."""
+    """A turn of the API from start to end: how it started, and its outcome (an error before
+    the start is raised)."""
     stream, started = _start(workspace, turn)
-    try:
-        return started, collect(stream)
-    except AgentCoreError as exc:
-        return started, exc
+    return started, _outcome(stream)
 
 
-async def _answered(stream: Generator[TurnStep, None, None], started: TurnStarted) -> ChatResponse:
-    """The rest of a started turn, as the chat answer; an error names the turn it ended."""
-    try:
-        result = await run_in_threadpool(collect, stream)
-    except AgentCoreError as exc:
-        raise from_core(exc).of_turn(started.conversation_id, started.turn_id) from exc
-    return ChatResponse.model_validate(result)
+def _chat_answer(started: TurnStarted, outcome: TurnResult | AgentCoreError) -> ChatResponse:
+    """A turn's outcome as the chat answer; an error names the turn it ended."""
+    if isinstance(outcome, AgentCoreError):
+        raise from_core(outcome).of_turn(started.conversation_id, started.turn_id) from outcome
+    return ChatResponse.model_validate(outcome)
 
 
 async def _sse_steps(

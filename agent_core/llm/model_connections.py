@@ -1,11 +1,11 @@
 """The chat call's HTTP: one streamed `POST …/chat/completions` over connections kept alive
 from one call to the next, on the standard library's `http.client`.
 
-The `openai` client's request path (its option transforms, request building and httpx's
-layers) cost about 4 ms of CPU per model call on a 2-core machine, two thirds of it before a
-byte was sent; this sends the body the adapter serialised itself for about 1 ms. What a
-caller relies on stays the client's: its base URL, key, headers, retry count and timeout are
-read from the configured `OpenAI` client, and its retry rules are kept — connection errors,
+Through the `openai` client's request path (its option transforms, request building and
+httpx's layers) a model call cost the adapter about four times the CPU it costs here, where
+the adapter's own serialised body is sent as it is (`benchmarks/model_call.py`). What a
+caller relies on stays the client's: its base URL, key, headers and retry count are read
+from the configured `OpenAI` client, and its retry rules are kept — connection errors,
 timeouts before an answer, 408, 409, 429 and 5xx (or what `x-should-retry` says) are tried
 again after the server's `Retry-After` (up to two minutes) or 0.5 s doubling to 8 s less up
 to a quarter. A proxy from HTTPS_PROXY / HTTP_PROXY (minus NO_PROXY) is used as httpx would.
