@@ -218,3 +218,22 @@ def test_the_request_body_is_one_json_document_with_the_tools_and_the_messages()
         "stream_options": {"include_usage": True},
         "messages": [{"role": "user", "content": "Hello"}],
     }
+
+
+def test_a_model_that_does_not_begin_in_time_is_asked_again_while_retries_remain() -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(text="too late", delay=1.0), FakeCompletion(text="Made it."))
+        client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=1)
+        model = OpenAIChatModel(client, "gpt-test", first_token_seconds=0.3)
+        assert reply_of(model) == "Made it."
+        assert len(server.requests) == 2
+
+
+def test_a_retry_the_answers_deadline_would_not_wait_for_is_not_made() -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(status=429, text="slow down", headers={"retry-after": "5"}))
+        client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=2)
+        model = OpenAIChatModel(client, "gpt-test", deadline_seconds=1.0)
+        with pytest.raises(ModelUnavailableError, match="did not finish its answer in time"):
+            reply_of(model)
+        assert len(server.requests) == 1
