@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 21), for a new database: paste it into a Supabase
+-- The whole current schema (version 22), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -893,7 +893,7 @@ CREATE OR REPLACE TRIGGER voice_turns_tally AFTER INSERT ON public.voice_turns
     FOR EACH ROW EXECUTE FUNCTION public.app_voice_turns_tally();
 
 -- An operator forgets a conversation's recordings (a caller asked): the audio goes, the
--- timings stay; audited when there was any.
+-- timings stay; audited when there was any (migration 0022).
 CREATE OR REPLACE FUNCTION public.app_forget_recordings(p_tenant uuid, p_conversation uuid, p_audit jsonb)
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
@@ -1457,7 +1457,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 21.
+-- This file is migrations 1 to 22.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1479,5 +1479,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (18, 'note_customers'),
     (19, 'spoken_turns'),
     (20, 'voice_conversations'),
-    (21, 'voice_turns')
+    (21, 'voice_turns'),
+    (22, 'forget_recordings')
 ON CONFLICT (version) DO NOTHING;

@@ -2,8 +2,7 @@
 -- recordings, what the caller said and what the agent answered (issue 29). Its parts count in
 -- the latency rollups as the turn's other parts do, on its turn's day: listening (the audio
 -- heard), transcribing, answering (transcript to reply text) and first audio (end of speech
--- to the first audio of the reply). A conversation deleted takes its recordings with it;
--- app_forget_recordings forgets one conversation's audio on request, audited.
+-- to the first audio of the reply). A conversation deleted takes its recordings with it.
 
 CREATE TABLE public.voice_turns (
     tenant_id       uuid NOT NULL,
@@ -56,22 +55,3 @@ CREATE POLICY tenant_isolation ON public.voice_turns FOR ALL TO authenticated
 REVOKE ALL ON public.voice_turns FROM anon;
 GRANT SELECT, INSERT, UPDATE, DELETE ON public.voice_turns TO authenticated;
 GRANT ALL ON public.voice_turns TO service_role;
-
--- An operator forgets a conversation's recordings (a caller asked): the audio goes, the
--- timings stay; audited when there was any.
-CREATE OR REPLACE FUNCTION public.app_forget_recordings(p_tenant uuid, p_conversation uuid, p_audit jsonb)
-RETURNS integer LANGUAGE plpgsql AS $$
-DECLARE
-    v_forgotten integer;
-BEGIN
-    UPDATE public.voice_turns SET audio_type = NULL, caller_audio = NULL, reply_audio = NULL
-    WHERE tenant_id = p_tenant AND conversation_id = p_conversation AND audio_type IS NOT NULL;
-    GET DIAGNOSTICS v_forgotten = ROW_COUNT;
-    IF v_forgotten > 0 THEN
-        PERFORM public.app_write_audit(p_audit);
-    END IF;
-    RETURN v_forgotten;
-END
-$$;
-REVOKE ALL ON FUNCTION public.app_forget_recordings(uuid, uuid, jsonb) FROM PUBLIC, anon, authenticated;
-GRANT EXECUTE ON FUNCTION public.app_forget_recordings(uuid, uuid, jsonb) TO service_role;
