@@ -7,16 +7,20 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from functools import lru_cache
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import dict_row, tuple_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from agent_core.domain import Contact, Tour
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.deadlines import Deadlines
+from agent_core.store.function_writes import FunctionWrites, function_error
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
     Dialect,
@@ -25,7 +29,7 @@ from agent_core.store.migrations import (
     require_version,
     upgrade,
 )
-from agent_core.store.rows import Row
+from agent_core.store.rows import Row, contact_from_row, tour_from_row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
 
@@ -55,8 +59,11 @@ _CONNECT_SECONDS = 2
 """libpq's shortest connect timeout: what one connection attempt may take."""
 
 
-class PostgresStore(SqlStore):
-    """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand."""
+class PostgresStore(FunctionWrites, SqlStore):
+    """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand.
+
+    A turn's steps are written by the SQL functions Supabase calls too (`FunctionWrites`):
+    one rule for both, and one round trip per step."""
 
     backend = "postgres"
     _skip_locked = " FOR UPDATE SKIP LOCKED"
@@ -172,6 +179,48 @@ class PostgresStore(SqlStore):
     def _reader(self) -> Iterator[SqlSession]:
         with self._connection() as connection:
             yield _PostgresSession(connection)
+
+    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
+        named = ", ".join(f"{name} => %({name})s" for name in arguments)
+        values = {k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in arguments.items()}
+        with self._connection() as connection:
+            try:
+                row = connection.execute(f"SELECT public.{function}({named}) AS result", values).fetchone()
+            except psycopg.Error as error:
+                ours = function_error(error.sqlstate or "", error.diag.message_primary or _first_line(error))
+                if ours is None:
+                    raise
+                raise ours from None
+        return None if row is None else row["result"]
+
+    def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked' AND name_key = :key"
+                " AND tour_date >= :from_date"
+                + (" AND tour_date = :on" if on else "")
+                + " ORDER BY tour_date, id",
+                {"tenant_id": tenant_id, "key": key, "from_date": from_date, "on": on},
+            )
+        return [tour_from_row(row) for row in rows]
+
+    def _latest_customer(self, tenant_id: UUID, conversation_id: UUID) -> str | None:
+        with self._reader() as session:
+            latest = session.query(
+                "SELECT customer_name FROM tours WHERE tenant_id = :tenant_id"
+                " AND conversation_id = :conversation_id ORDER BY created_at DESC LIMIT 1",
+                {"tenant_id": tenant_id, "conversation_id": conversation_id},
+            )
+        return str(latest[0]["customer_name"]) if latest else None
+
+    def _contacts_matching(self, tenant_id: UUID, lookup: dict[str, str | None]) -> list[Contact]:
+        with self._reader() as session:
+            rows = session.query(
+                "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND (name_key = :name_key"
+                " OR email_key = :email_key OR phone_key = :phone_key) ORDER BY id",
+                {"tenant_id": tenant_id, **lookup},
+            )
+        return [contact_from_row(r) for r in rows]
 
     def _serialize(self, session: SqlSession, key: str) -> None:
         session.query("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) AS locked", {"key": key})

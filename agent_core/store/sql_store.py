@@ -123,23 +123,15 @@ _INSERT_MESSAGE = (
 
 
 class _SqlTenantWriter:
-    """TenantWriter over an open transaction; the tenant is fixed at construction."""
+    """TenantWriter over an open SQLite transaction; the tenant is fixed at construction.
+    (SQLite runs one writer at a time, so what a tool reads stays true until it commits.)"""
 
-    def __init__(
-        self,
-        session: SqlSession,
-        tenant_id: UUID,
-        conversation_id: UUID,
-        serialize: Callable[[SqlSession, str], None],
-    ) -> None:
+    def __init__(self, session: SqlSession, tenant_id: UUID, conversation_id: UUID) -> None:
         self._session = session
         self._tenant_id = tenant_id
         self._conversation_id = conversation_id
-        self._serialize = serialize
 
     def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
-        # Two turns booking the same day take turns, so the second sees the first's booking.
-        self._serialize(self._session, f"tours:{self._tenant_id}:{tour_date.isoformat()}")
         existing = self._live_booking(customer_name, tour_date, location)
         if existing is not None:
             return existing, False
@@ -189,7 +181,6 @@ class _SqlTenantWriter:
         return self._change(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
 
     def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
-        self._serialize(self._session, f"tours:{self._tenant_id}:{new_date.isoformat()}")
         taken = self._live_booking(tour.customer_name, new_date, new_location)
         if taken is not None and taken.id != tour.id:
             raise ToolFailure(already_booked(taken))
@@ -225,8 +216,6 @@ class _SqlTenantWriter:
         return note
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
-        # Saves of one tenant's contacts take turns, so two turns cannot both create one person.
-        self._serialize(self._session, f"contacts:{self._tenant_id}")
         rows = self._session.query(
             "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND (name_key = :name_key"
             " OR email_key = :email_key OR phone_key = :phone_key)",
@@ -558,9 +547,7 @@ class SqlStore(RecordPages, SqlScenarios):
         call: ToolCallRequest,
         execute: ToolExecution,
     ) -> ToolCallRecord:
-        writer = _SqlTenantWriter(
-            session, cast(UUID, key["tenant_id"]), cast(UUID, key["conversation_id"]), self._serialize
-        )
+        writer = _SqlTenantWriter(session, cast(UUID, key["tenant_id"]), cast(UUID, key["conversation_id"]))
         started = time.perf_counter()
         # A savepoint makes a refused call write nothing even if the tool wrote before refusing.
         session.execute("SAVEPOINT tool_call")

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -27,7 +26,6 @@ from supabase import Client, ClientOptions, create_client
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.domain import (
-    Channel,
     ChatMessage,
     Contact,
     ConversationSummary,
@@ -44,43 +42,28 @@ from agent_core.domain import (
     RunStatus,
     Tenant,
     ToolCallRecord,
-    ToolCallRequest,
     Tour,
     TourChange,
-    TurnOrigin,
     TurnRecord,
-    by_agent,
 )
 from agent_core.errors import (
     ConfigError,
-    ConflictError,
-    ConversationBusyError,
     InvalidInputError,
     NotFoundError,
-    PromptChangedError,
     StoreUnavailableError,
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.base import (
-    DEFAULT_LEASE_SECONDS,
-    RETRY_RULE,
-    ToolEvents,
-    ToolExecution,
-    ToolFailure,
-    TurnOutcome,
     TurnStart,
     tenant_created,
     with_version,
 )
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
+from agent_core.store.function_writes import FunctionWrites, contact_json, events_json, function_error
 from agent_core.store.matching import (
     already_booked,
-    contact_keys,
-    detail_keys,
     merge_details,
     name_key,
-    resolve_contact,
-    same_booking,
 )
 from agent_core.store.migrations import require_version
 from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
@@ -105,28 +88,8 @@ from agent_core.store.supabase_access import audit_json, id_chunks, ilike_patter
 from agent_core.store.supabase_scenarios import SupabaseScenarios
 from agent_core.store.voice_turns import SupabaseVoiceTurns, VoiceTurnStore
 
-_STALE_BOOKING_RETRIES = 3
 DEFAULT_MAX_ROWS = 1000
 """Supabase's default for the most rows one REST answer holds (Settings → API → Max rows)."""
-
-
-class _StaleBooking(Exception):
-    """Another turn booked the same customer, day and place after the tool looked."""
-
-
-def _events_json(batch: Sequence[OutboxEvent]) -> list[JsonDict]:
-    """Events as the SQL functions take them (`p_events`)."""
-    return [
-        {
-            "id": str(o.event.id),
-            "tenant_id": str(o.event.tenant_id),
-            "name": o.event.name,
-            "payload": o.event.payload,
-            "created_at": o.event.created_at.isoformat(),
-            "listeners": list(o.listeners),
-        }
-        for o in batch
-    ]
 
 
 class _MissingSchema(ConfigError):
@@ -136,116 +99,6 @@ class _MissingSchema(ConfigError):
 def _quoted(value: str) -> str:
     """A value PostgREST reads literally inside `or=(...)` (commas, parentheses, quotes)."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-class _StagedWrites:
-    """A tool's writes, collected and sent to app_run_tool_call only if the tool succeeds."""
-
-    def __init__(self, store: SupabaseStore, tenant_id: UUID, conversation_id: UUID) -> None:
-        self._store = store
-        self._tenant_id = tenant_id
-        self._conversation_id = conversation_id
-        self.writes: dict[str, list[JsonDict]] = {
-            "tours": [],
-            "notes": [],
-            "contacts": [],
-            "tour_changes": [],
-        }
-
-    def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
-        request = (
-            self._store._table("tours")
-            .select("*")
-            .eq("tenant_id", str(self._tenant_id))
-            .eq("status", "booked")
-            .eq("name_key", name_key(customer_name))
-            .gte("tour_date", from_date.isoformat())
-            .order("tour_date")
-            .order("id")
-        )
-        if on is not None:
-            request = request.eq("tour_date", on.isoformat())
-        return [tour_from_row(row) for row in self._store._all(request)]
-
-    def cancel_tour(self, tour: Tour) -> Tour:
-        return self._stage(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
-
-    def reschedule_tour(self, tour: Tour, new_date: date, new_location: str) -> Tour:
-        taken, _ = self._store._same_booking(self._tenant_id, tour.customer_name, new_date, new_location)
-        if taken is not None and taken.id != tour.id:
-            raise ToolFailure(already_booked(taken))
-        return self._stage(
-            tour, TourChange.move(tour, new_date, new_location, by_agent(self._conversation_id))
-        )
-
-    def _stage(self, tour: Tour, change: TourChange) -> Tour:
-        # app_run_tool_call applies it only to the booking as it is now, or asks for a rerun.
-        self.writes["tour_changes"].append(change.values())
-        return change.applied(tour)
-
-    def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
-        existing, seen = self._store._same_booking(self._tenant_id, customer_name, tour_date, location)
-        if existing is not None:
-            return existing, False
-        tour = Tour(
-            uuid4(),
-            self._tenant_id,
-            customer_name,
-            tour_date,
-            location,
-            self._conversation_id,
-            utcnow(),
-        )
-        self.writes["tours"].append(
-            {
-                "id": str(tour.id),
-                "customer_name": customer_name,
-                "name_key": name_key(customer_name),
-                "tour_date": tour_date.isoformat(),
-                "location": location,
-                # app_run_tool_call asks for a rerun if the customer has a booking that day
-                # this check missed.
-                "seen": seen,
-            }
-        )
-        return tour, True
-
-    def add_note(self, content: str) -> Note:
-        latest = self._store._rows(
-            self._store._table("tours")
-            .select("customer_name")
-            .eq("tenant_id", str(self._tenant_id))
-            .eq("conversation_id", str(self._conversation_id))
-            .order("created_at", desc=True)
-            .limit(1)
-        )
-        customer = str(latest[0]["customer_name"]) if latest else None
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
-        self.writes["notes"].append({"id": str(note.id), "content": content, "customer_name": customer})
-        return note
-
-    def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
-        lookup = detail_keys(name, email, phone)
-        rows = self._store._all(
-            self._store._table("contacts")
-            .select("*")
-            .eq("tenant_id", str(self._tenant_id))
-            .or_(",".join(f"{column}.eq.{_quoted(key)}" for column, key in lookup.items() if key))
-            .order("id")
-        )
-        match = resolve_contact(
-            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, utcnow()
-        )
-        self.writes["contacts"].append(
-            {
-                **_contact_json(match.contact),
-                # app_run_tool_call asks for a rerun if a contact matching these details
-                # appeared after this look.
-                "lookup": lookup,
-                "seen": [str(r["id"]) for r in rows],
-            }
-        )
-        return match.contact, match.created
 
 
 def _require_service_role(key: str) -> None:
@@ -266,18 +119,7 @@ def _require_service_role(key: str) -> None:
         )
 
 
-def _contact_json(contact: Contact) -> JsonDict:
-    """A contact's values and match keys as the SQL functions read them."""
-    return {
-        "id": str(contact.id),
-        "name": contact.name,
-        "email": contact.email,
-        "phone": contact.phone,
-        **contact_keys(contact),
-    }
-
-
-class SupabaseStore(RecordPages, SupabaseScenarios):
+class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
     """Store on a Supabase project through its REST API, with the service-role key."""
 
     backend = "supabase"
@@ -344,18 +186,8 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
 
     def _translate(self, error: APIError) -> Exception:
         code, message = str(error.code or ""), str(error.message or "")
-        if code == "23505":
-            return InvalidInputError(message)
-        if code == "PT404":
-            return NotFoundError(message)
-        if code == "PT409":
-            return PromptChangedError(message)
-        if code == "VA422":
-            return InvalidInputError(message)
-        if code == "VA412":
-            return _StaleBooking(message)
-        if code == "VA409":
-            return ConversationBusyError(message)
+        if (ours := function_error(code, message)) is not None:
+            return ours
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
             return _MissingSchema(
                 "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
@@ -434,41 +266,6 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
         return tenant_from_row(rows[0])
 
     # -- turns ------------------------------------------------------------------------
-
-    def start_turn(
-        self,
-        tenant_id: UUID,
-        conversation_id: UUID | None,
-        user_message: str,
-        *,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
-        retry_of: UUID | None = None,
-        origin: TurnOrigin | None = None,
-        zone: tzinfo = UTC,
-    ) -> TurnStart:
-        start = TurnStart(conversation_id or uuid4(), uuid4())
-        arguments = {
-            "p_tenant": str(tenant_id),
-            "p_conversation": None if conversation_id is None else str(conversation_id),
-            "p_new_conversation": str(start.conversation_id),
-            "p_turn": str(start.turn_id),
-            "p_message": user_message,
-            "p_lease_seconds": lease_seconds,
-            "p_events": _events_json(events(start)),
-            "p_retry_of": None if retry_of is None else str(retry_of),
-            "p_channel": (origin.channel if origin else Channel.UNKNOWN).value,
-            "p_started_by": origin.started_by if origin else None,
-            # This process's day: the database's clock stamps the start a moment later.
-            "p_day": utcnow().astimezone(zone).date().isoformat(),
-            "p_spoken": bool(origin and origin.spoken),
-        }
-        try:
-            self._rpc("app_start_turn", arguments)
-        except InvalidInputError:
-            # The only input app_start_turn refuses (VA422) is a retry of a turn that may not be.
-            raise ConflictError(RETRY_RULE, "not_retryable") from None
-        return start
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
         if not turn_ids:
@@ -579,99 +376,6 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
             )
         )
 
-    def run_tool_call(
-        self,
-        tenant_id: UUID,
-        conversation_id: UUID,
-        turn_id: UUID,
-        call: ToolCallRequest,
-        execute: ToolExecution,
-        events: ToolEvents = lambda _: (),
-    ) -> tuple[ToolCallRecord, bool]:
-        for _ in range(_STALE_BOOKING_RETRIES):
-            try:
-                return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
-            except _StaleBooking:
-                continue  # nothing was written: the tool runs again and finds that booking
-        return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
-
-    def _run_tool_call_once(
-        self,
-        tenant_id: UUID,
-        conversation_id: UUID,
-        turn_id: UUID,
-        call: ToolCallRequest,
-        execute: ToolExecution,
-        events: ToolEvents,
-    ) -> tuple[ToolCallRecord, bool]:
-        # The tool only stages its writes; the RPC claims the call id and applies them, or,
-        # for a call id executed before, returns the stored record and writes nothing new.
-        staged = _StagedWrites(self, tenant_id, conversation_id)
-        started = time.perf_counter()
-        try:
-            result: JsonDict | None = execute(staged)
-            error = None
-        except ToolFailure as failure:
-            result, error = None, str(failure)
-        record = ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
-        row = self._rpc(
-            "app_run_tool_call",
-            {
-                "p_tenant": str(tenant_id),
-                "p_conversation": str(conversation_id),
-                "p_turn": str(turn_id),
-                "p_call": {
-                    "id": call.id,
-                    "name": call.name,
-                    "arguments": call.arguments,
-                    "arguments_hash": call.fingerprint,
-                },
-                "p_outcome": {
-                    "status": record.status.value,
-                    "result": result,
-                    "error": error,
-                    "duration_ms": record.duration_ms,
-                    "model_content": record.model_content,
-                },
-                "p_writes": staged.writes if error is None else {},
-                "p_events": _events_json(events(record)),
-            },
-        )
-        return tool_call_from_row(row), bool(row["replayed"])
-
-    def finish_turn(
-        self,
-        tenant_id: UUID,
-        conversation_id: UUID,
-        turn_id: UUID,
-        reply: ChatMessage | None,
-        outcome: TurnOutcome,
-        events: Sequence[OutboxEvent] = (),
-    ) -> None:
-        self._rpc(
-            "app_finish_turn",
-            {
-                "p_tenant": str(tenant_id),
-                "p_conversation": str(conversation_id),
-                "p_turn": str(turn_id),
-                "p_reply": None if reply is None else reply.content,
-                "p_outcome": {
-                    "status": outcome.status,
-                    "reply": outcome.reply,
-                    "model": outcome.model,
-                    "prompt_tokens": outcome.usage.prompt_tokens,
-                    "completion_tokens": outcome.usage.completion_tokens,
-                    "model_calls": outcome.model_calls,
-                    "latency_ms": outcome.latency_ms,
-                    "model_ms": outcome.model_ms,
-                    "tools_ms": outcome.tools_ms,
-                    "withheld_claims": list(outcome.withheld_claims) or None,
-                    "error": outcome.error,
-                },
-                "p_events": _events_json(events),
-            },
-        )
-
     # -- reads ----------------------------------------------------------------------------
 
     def _tool_calls(self, tenant_id: UUID) -> Any:
@@ -719,24 +423,41 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
 
     # -- booking corrections ---------------------------------------------------------------
 
-    def _same_booking(
-        self, tenant_id: UUID, customer_name: str, tour_date: date, location: str
-    ) -> tuple[Tour | None, list[str]]:
-        """This customer's live booking on that day at that place, if any, and the ids of
-        all the customer's live bookings that day (found by the folded name): what the SQL
-        functions compare with what is there when they write."""
-        rows = self._all(
+    def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
+        request = (
             self._table("tours")
             .select("*")
             .eq("tenant_id", str(tenant_id))
-            .eq("name_key", name_key(customer_name))
-            .eq("tour_date", tour_date.isoformat())
             .eq("status", "booked")
+            .eq("name_key", key)
+            .gte("tour_date", from_date.isoformat())
+            .order("tour_date")
             .order("id")
         )
-        booked = [tour_from_row(r) for r in rows]
-        same = next((t for t in booked if same_booking(t, customer_name, location)), None)
-        return same, [str(t.id) for t in booked]
+        if on is not None:
+            request = request.eq("tour_date", on.isoformat())
+        return [tour_from_row(row) for row in self._all(request)]
+
+    def _latest_customer(self, tenant_id: UUID, conversation_id: UUID) -> str | None:
+        latest = self._rows(
+            self._table("tours")
+            .select("customer_name")
+            .eq("tenant_id", str(tenant_id))
+            .eq("conversation_id", str(conversation_id))
+            .order("created_at", desc=True)
+            .limit(1)
+        )
+        return str(latest[0]["customer_name"]) if latest else None
+
+    def _contacts_matching(self, tenant_id: UUID, lookup: dict[str, str | None]) -> list[Contact]:
+        rows = self._all(
+            self._table("contacts")
+            .select("*")
+            .eq("tenant_id", str(tenant_id))
+            .or_(",".join(f"{column}.eq.{_quoted(key)}" for column, key in lookup.items() if key))
+            .order("id")
+        )
+        return [contact_from_row(r) for r in rows]
 
     def get_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
         rows = self._rows(
@@ -780,7 +501,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "p_change": {**change.values(), "name_key": name_key(tour.customer_name), "seen": seen},
                 "p_audit": audit_json(audit),
                 # The events describe the booking as the change leaves it.
-                "p_events": _events_json(events(change.applied(tour))),
+                "p_events": events_json(events(change.applied(tour))),
             },
         )
         return tour_from_row(rows[0])
@@ -804,9 +525,9 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "app_update_contact",
                 {
                     "p_tenant": str(tenant_id),
-                    "p_contact": _contact_json(contact),
+                    "p_contact": contact_json(contact),
                     "p_audit": audit_json(audit),
-                    "p_events": _events_json(events(contact)),
+                    "p_events": events_json(events(contact)),
                 },
             )
         except InvalidInputError:
@@ -834,7 +555,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
                 "p_keep": str(keep_id),
                 "p_drop": str(drop_id),
                 "p_audit": audit_json(audit),
-                "p_events": _events_json(events(merge_details(kept, dropped))),
+                "p_events": events_json(events(merge_details(kept, dropped))),
             },
         )
         return contact_from_row(rows[0])
@@ -929,7 +650,7 @@ class SupabaseStore(RecordPages, SupabaseScenarios):
 
     def save_events(self, batch: Sequence[OutboxEvent]) -> None:
         if batch:
-            self._rpc("app_save_events", {"p_events": _events_json(batch)})
+            self._rpc("app_save_events", {"p_events": events_json(batch)})
 
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         return self._mark_run(tenant_id, event_id, listener, {"status": "running"}, was="pending")

@@ -16,7 +16,10 @@ from tests.supabase.project import API_ROLES, SupabaseProject
 
 pytestmark = pytest.mark.postgres
 Sql = psycopg.Connection[tuple[object, ...]]
-STORE_SOURCES = sorted((ROOT / "agent_core" / "store").glob("supabase_*.py"))
+STORE_SOURCES = [
+    *sorted((ROOT / "agent_core" / "store").glob("supabase_*.py")),
+    ROOT / "agent_core" / "store" / "function_writes.py",  # a turn's steps, shared with PostgreSQL
+]
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _RPC = re.compile(r'_rpc\(\s*"(app_\w+)"')
 _CALL = re.compile(r"\bpublic\.(app_\w+)\s*\(")
