@@ -41,7 +41,8 @@ class SqlBackend(ABC):
 
     @abstractmethod
     def _reader(self) -> AbstractContextManager[SqlSession]:
-        """A session for reads."""
+        """A session for reads, each statement its own transaction (so a write of a single
+        statement may use it too: it commits whole, with no BEGIN and COMMIT to send)."""
 
     @abstractmethod
     def _json_param(self, value: object) -> object:

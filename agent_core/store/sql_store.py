@@ -495,7 +495,7 @@ class SqlStore(RecordPages, SqlScenarios):
     def append_message(
         self, tenant_id: UUID, conversation_id: UUID, turn_id: UUID, message: ChatMessage
     ) -> None:
-        with self._transaction() as session:
+        with self._reader() as session:  # one statement: it commits whole on its own
             self._insert_message(session, tenant_id, conversation_id, turn_id, message, utcnow())
 
     def run_tool_call(
