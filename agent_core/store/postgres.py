@@ -113,6 +113,18 @@ class PostgresStore(FunctionWrites, SqlStore):
         """ConfigError naming the fix unless the database is at this release's schema version."""
         with self._pool.connection() as connection:
             require_version(current_version(PostgresMigrations(connection)), "postgres")
+            refused = connection.execute(
+                "SELECT current_user AS role, string_agg(DISTINCT proname, ', ' ORDER BY proname) AS names"
+                " FROM pg_proc WHERE pronamespace = 'public'::regnamespace AND proname LIKE 'app\\_%'"
+                " AND NOT has_function_privilege(oid, 'EXECUTE')"
+            ).fetchone()
+        if refused is not None and refused["names"]:
+            # A turn's steps are these functions: without them every chat turn would fail.
+            raise ConfigError(
+                f"the DATABASE_URL role {refused['role']} may not run the store's SQL functions"
+                f" ({refused['names']}): connect as the role that ran `vam migrate`, or grant it"
+                " EXECUTE on them"
+            )
 
     def ping(self) -> None:
         # Health answers within a second during an outage instead of queuing for the pool.

@@ -392,3 +392,28 @@ def test_concurrent_migrators_take_turns_and_apply_each_migration_once(blank_dat
         worker.join()
     assert sorted(len(r) for r in results) == [0, 0, latest_version("postgres")]
     assert postgres_version(blank_database) == latest_version("postgres")
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_not_run_the_store_functions_refuses_to_start_with_the_fix(
+    blank_database: str,
+) -> None:
+    upgrade_postgres(blank_database)
+    role = f"clerk_{uuid4().hex[:8]}"
+    with psycopg.connect(blank_database, autocommit=True) as owner:
+        owner.execute(f"CREATE ROLE {role} LOGIN BYPASSRLS")  # as Supabase's service_role
+        owner.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        owner.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        store = PostgresStore(psycopg.conninfo.make_conninfo(blank_database, user=role))
+        try:
+            with pytest.raises(
+                ConfigError, match=rf"role {role} may not run .*app_start_turn.*`vam migrate`"
+            ):
+                store.check_schema()
+        finally:
+            store.close()
+    finally:
+        with psycopg.connect(blank_database, autocommit=True) as owner:
+            owner.execute(f"DROP OWNED BY {role}")
+            owner.execute(f"DROP ROLE {role}")
