@@ -19,14 +19,20 @@ from datetime import UTC, date, tzinfo
 from typing import Any
 from uuid import UUID, uuid4
 
+from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.domain import (
     Channel,
     ChatMessage,
     Contact,
+    IdempotencyClaim,
     JsonDict,
+    KeyState,
     Note,
     OutboxEvent,
+    PromptVersion,
+    RunStatus,
+    Tenant,
     ToolCallRecord,
     ToolCallRequest,
     Tour,
@@ -49,16 +55,27 @@ from agent_core.store.base import (
     ToolFailure,
     TurnOutcome,
     TurnStart,
+    tenant_created,
+    with_version,
 )
 from agent_core.store.matching import (
     already_booked,
     contact_keys,
     detail_keys,
+    merge_details,
     name_key,
     resolve_contact,
     same_booking,
 )
-from agent_core.store.rows import tool_call_from_row
+from agent_core.store.rows import (
+    as_uuid,
+    contact_from_row,
+    prompt_version_from_row,
+    tenant_from_row,
+    tool_call_from_row,
+    tour_from_row,
+)
+from agent_core.store.supabase_access import audit_json
 
 _STALE_BOOKING_RETRIES = 3
 
@@ -110,8 +127,16 @@ def contact_json(contact: Contact) -> JsonDict:
 
 
 class FunctionWrites(ABC):
-    """`start_turn`, `run_tool_call` and `finish_turn` through the SQL functions, for a store
-    that says how it calls a function and how it reads what a tool looks at."""
+    """The writes of the PostgreSQL family through its SQL functions — a turn's steps, the
+    tenants, leases, records, prompts, idempotency keys and events — for a store that says how
+    it calls a function and how it reads what a tool looks at."""
+
+    _max_rows: int = 1000
+    """The most rows one function call hands back (PostgREST's Max rows on Supabase)."""
+    # The store's own reads, which a change checks before calling its function (annotations
+    # only: the store's methods are what runs).
+    get_tour: Callable[[UUID, UUID], Tour | None]
+    get_contact: Callable[[UUID, UUID], Contact | None]
 
     @abstractmethod
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
@@ -268,6 +293,199 @@ class FunctionWrites(ABC):
                 "p_events": events_json(events),
             },
         )
+
+    def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
+        tenant_id = uuid4()
+        try:
+            rows = self._rpc(
+                "app_create_tenant",
+                {
+                    "p_id": str(tenant_id),
+                    "p_name": name,
+                    "p_prompt": system_prompt,
+                    "p_audit": audit_json(tenant_created(audit, tenant_id)),
+                },
+            )
+        except InvalidInputError:
+            raise InvalidInputError(f"a tenant named {name!r} already exists") from None
+        return tenant_from_row(rows[0])
+
+    def update_tenant_settings(self, tenant_id: UUID, settings: JsonDict, *, audit: AuditEntry) -> Tenant:
+        rows = self._rpc(
+            "app_update_tenant_settings",
+            {"p_tenant": str(tenant_id), "p_settings": settings, "p_audit": audit_json(audit)},
+        )
+        return tenant_from_row(rows[0])
+
+    def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
+        if not turn_ids:
+            return 0
+        renewed = self._rpc(
+            "app_renew_turns", {"p_turns": [str(t) for t in turn_ids], "p_lease_seconds": lease_seconds}
+        )
+        return int(renewed or 0)
+
+    def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
+        closed: list[TurnStart] = []
+        while True:
+            rows = self._rpc(
+                "app_fail_expired_turns",
+                {"p_error": error, "p_listeners": list(listeners), "p_limit": self._max_rows},
+            )
+            closed += [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows or []]
+            if len(rows or []) < self._max_rows:
+                return closed
+
+    def change_tour(
+        self,
+        tenant_id: UUID,
+        change: TourChange,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Tour], Sequence[OutboxEvent]],
+    ) -> Tour:
+        tour = self.get_tour(tenant_id, change.tour_id)
+        if tour is None:
+            raise NotFoundError(f"unknown booking {change.tour_id}")
+        seen: list[str] = []
+        if change.to_date is not None and change.to_location is not None:
+            to_date, to_location = change.to_date, change.to_location
+            taken, seen = self._same_booking(tenant_id, tour.customer_name, to_date, to_location)
+            if taken is not None and taken.id != tour.id:
+                raise InvalidInputError(already_booked(taken))
+        rows = self._rpc(
+            "app_change_tour",
+            {
+                "p_tenant": str(tenant_id),
+                # app_change_tour refuses if the customer has a booking that day this check missed.
+                "p_change": {**change.values(), "name_key": name_key(tour.customer_name), "seen": seen},
+                "p_audit": audit_json(audit),
+                # The events describe the booking as the change leaves it.
+                "p_events": events_json(events(change.applied(tour))),
+            },
+        )
+        return tour_from_row(rows[0])
+
+    def update_contact(
+        self,
+        tenant_id: UUID,
+        contact: Contact,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        try:
+            rows = self._rpc(
+                "app_update_contact",
+                {
+                    "p_tenant": str(tenant_id),
+                    "p_contact": contact_json(contact),
+                    "p_audit": audit_json(audit),
+                    "p_events": events_json(events(contact)),
+                },
+            )
+        except InvalidInputError:
+            raise InvalidInputError(
+                f"another contact is already named {contact.name!r}: merge the two instead"
+            ) from None
+        return contact_from_row(rows[0])
+
+    def merge_contacts(
+        self,
+        tenant_id: UUID,
+        keep_id: UUID,
+        drop_id: UUID,
+        *,
+        audit: AuditEntry,
+        events: Callable[[Contact], Sequence[OutboxEvent]],
+    ) -> Contact:
+        kept, dropped = self.get_contact(tenant_id, keep_id), self.get_contact(tenant_id, drop_id)
+        if kept is None or dropped is None or keep_id == drop_id:
+            raise NotFoundError("unknown contact, or the same contact twice")
+        rows = self._rpc(
+            "app_merge_contacts",
+            {
+                "p_tenant": str(tenant_id),
+                "p_keep": str(keep_id),
+                "p_drop": str(drop_id),
+                "p_audit": audit_json(audit),
+                "p_events": events_json(events(merge_details(kept, dropped))),
+            },
+        )
+        return contact_from_row(rows[0])
+
+    def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
+        self._rpc(
+            "app_delete_note",
+            {"p_tenant": str(tenant_id), "p_note": str(note_id), "p_audit": audit_json(audit)},
+        )
+
+    def update_system_prompt(
+        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry, replaces: int
+    ) -> PromptVersion:
+        # The function puts the version it assigns into the entry's `after`.
+        rows = self._rpc(
+            "app_update_prompt",
+            {
+                "p_tenant": str(tenant_id),
+                "p_prompt": prompt,
+                "p_author": author,
+                "p_audit": audit_json(with_version(audit, 0)),
+                "p_replaces": replaces,
+            },
+        )
+        return prompt_version_from_row(rows[0])
+
+    def claim_idempotency_key(
+        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
+    ) -> IdempotencyClaim:
+        outcome = self._rpc(
+            "app_claim_idempotency_key",
+            {
+                "p_tenant": str(tenant_id),
+                "p_key": key,
+                "p_fingerprint": fingerprint,
+                "p_lease_seconds": lease_seconds,
+            },
+        )
+        status = outcome.get("status")
+        return IdempotencyClaim(
+            KeyState(outcome["state"]), None if status is None else int(status), outcome.get("response")
+        )
+
+    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
+        if batch:
+            self._rpc("app_save_events", {"p_events": events_json(batch)})
+
+    def finish_listener_run(
+        self,
+        tenant_id: UUID,
+        event_id: UUID,
+        listener: str,
+        status: RunStatus,
+        attempts: int,
+        last_error: str | None,
+        duration_ms: float,
+    ) -> None:
+        self._rpc(
+            "app_finish_listener_run",
+            {
+                "p_tenant": str(tenant_id),
+                "p_event": str(event_id),
+                "p_listener": listener,
+                "p_status": status.value,
+                "p_attempts": attempts,
+                "p_error": last_error,
+                "p_duration": duration_ms,
+            },
+        )
+
+    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
+        listeners = self._rpc(
+            "app_replay_event",
+            {"p_tenant": str(tenant_id), "p_event": str(event_id), "p_audit": audit_json(audit)},
+        )
+        return sorted(str(name) for name in listeners or [])
 
 
 class StagedWrites:

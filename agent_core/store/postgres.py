@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -55,6 +56,17 @@ class _PostgresSession:
         return self._connection.execute(to_pyformat(sql), params or {}).rowcount
 
 
+_JSON_TYPES = frozenset({"json", "jsonb"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Signature:
+    """What calling one SQL function needs to know of it."""
+
+    returns_set: bool
+    types: dict[str, str]
+
+
 _CONNECT_SECONDS = 2
 """libpq's shortest connect timeout: what one connection attempt may take."""
 
@@ -66,8 +78,6 @@ class PostgresStore(FunctionWrites, SqlStore):
     one rule for both, and one round trip per step."""
 
     backend = "postgres"
-    _skip_locked = " FOR UPDATE SKIP LOCKED"
-    _for_update = " FOR UPDATE"
 
     def __init__(
         self,
@@ -88,6 +98,7 @@ class PostgresStore(FunctionWrites, SqlStore):
         self._answer_seconds = answer_seconds
         self._deadlines = Deadlines()
         self._operation = threading.local()
+        self._signatures: dict[str, _Signature] = {}
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -193,17 +204,52 @@ class PostgresStore(FunctionWrites, SqlStore):
             yield _PostgresSession(connection)
 
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
-        named = ", ".join(f"{name} => %({name})s" for name in arguments)
-        values = {k: Jsonb(v) if isinstance(v, dict | list) else v for k, v in arguments.items()}
+        # Called as PostgREST calls it: named arguments cast to the parameters' types (a JSON
+        # array may be a uuid[] or a jsonb), a set of rows handed back as a JSON array.
+        signature = self._signature(function)
+        named = ", ".join(f"{name} => %({name})s::{signature.types[name]}" for name in arguments)
+        values = {
+            name: Jsonb(value) if signature.types[name] in _JSON_TYPES and value is not None else value
+            for name, value in arguments.items()
+        }
+        call = f"public.{function}({named})"
+        sql = (
+            f"SELECT COALESCE(jsonb_agg(to_jsonb(r)), '[]'::jsonb) AS result FROM {call} AS r"
+            if signature.returns_set
+            else f"SELECT {call} AS result"
+        )
         with self._connection() as connection:
             try:
-                row = connection.execute(f"SELECT public.{function}({named}) AS result", values).fetchone()
+                row = connection.execute(sql.encode(), values).fetchone()
             except psycopg.Error as error:
                 ours = function_error(error.sqlstate or "", error.diag.message_primary or _first_line(error))
                 if ours is None:
                     raise
                 raise ours from None
         return None if row is None else row["result"]
+
+    def _signature(self, function: str) -> _Signature:
+        """The parameter types of `public.<function>` and whether it returns a set, read from the
+        catalog once (the migrations leave one version of each function)."""
+        if (known := self._signatures.get(function)) is not None:
+            return known
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT p.proretset AS returns_set, p.proargnames AS names,"
+                " array(SELECT format_type(t, NULL) FROM unnest(p.proargtypes::oid[]) WITH ORDINALITY"
+                " AS a(t, n) ORDER BY n) AS types"
+                " FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND p.proname = %s",
+                (function,),
+            ).fetchall()
+        if len(rows) != 1:
+            raise ConfigError(
+                f"the database has {len(rows)} versions of function {function}, this release needs one:"
+                " run `vam migrate`"
+            )
+        row = rows[0]
+        signature = _Signature(bool(row["returns_set"]), dict(zip(row["names"], row["types"], strict=False)))
+        self._signatures[function] = signature
+        return signature
 
     def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
         with self._reader() as session:
@@ -233,9 +279,6 @@ class PostgresStore(FunctionWrites, SqlStore):
                 {"tenant_id": tenant_id, **lookup},
             )
         return [contact_from_row(r) for r in rows]
-
-    def _serialize(self, session: SqlSession, key: str) -> None:
-        session.query("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0)) AS locked", {"key": key})
 
     def _json_param(self, value: object) -> Any:
         return Jsonb(value)

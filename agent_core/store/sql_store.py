@@ -260,15 +260,12 @@ keeps its key: a contact that migration 6 kept apart from its accentless twin ke
 
 
 class SqlStore(RecordPages, SqlScenarios):
-    """Store implementation over any `SqlSession`; subclasses supply connections."""
+    """Store implementation over any `SqlSession`; subclasses supply connections. Its writes
+    are SQLite's rules (one writer at a time); PostgreSQL reads through it and writes through
+    its SQL functions instead (`FunctionWrites`), except for access and scenarios."""
 
     backend: str = "sql"
 
-    _skip_locked = ""
-    """Appended to a SELECT whose rows a transaction takes over: PostgreSQL skips rows another
-    process holds; SQLite serialises writers anyway."""
-    _for_update = ""
-    """Appended to a SELECT that locks its rows before the transaction changes them."""
     broad_search = BROAD_SEARCH
     """Conversations containing a searched text from which the search is broad (see TextSearch)."""
 
@@ -276,11 +273,6 @@ class SqlStore(RecordPages, SqlScenarios):
     def voice_turns(self) -> VoiceTurnStore:
         """Spoken turns' timings and recordings, in this store's database."""
         return SqlVoiceTurns(self._transaction, self._reader, self._write_audit)
-
-    def _serialize(self, session: SqlSession, key: str) -> None:
-        """Make transactions that pass the same key run one after the other from here on.
-
-        SQLite already runs one writer at a time; PostgreSQL takes a transaction lock."""
 
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
@@ -455,16 +447,8 @@ class SqlStore(RecordPages, SqlScenarios):
         closed = []
         expired = "status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < :now)"
         with self._transaction() as session:
-            # Their conversations first, in one order: every other writer locks a conversation
-            # before its tenant's daily rollup, and so must this one (migration 0010).
-            session.query(
-                "SELECT c.id FROM conversations c WHERE c.id IN"
-                f" (SELECT conversation_id FROM turns WHERE {expired}) ORDER BY c.id" + self._for_update,
-                {"now": now},
-            )
             rows = session.query(
-                f"SELECT id, tenant_id, conversation_id FROM turns WHERE {expired} ORDER BY started_at"
-                + self._skip_locked,
+                f"SELECT id, tenant_id, conversation_id FROM turns WHERE {expired} ORDER BY started_at",
                 {"now": now},
             )
             for row in rows:
@@ -778,7 +762,6 @@ class SqlStore(RecordPages, SqlScenarios):
     ) -> Tour:
         with self._transaction() as session:
             if change.to_date is not None and change.to_location is not None:
-                self._serialize(session, f"tours:{tenant_id}:{change.to_date.isoformat()}")
                 moving = fetch_one(session, "tours", tenant_id, change.tour_id)
                 if moving:
                     name = tour_from_row(moving).customer_name

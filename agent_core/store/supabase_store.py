@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,6 @@ import httpx
 from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
-from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.domain import (
     ChatMessage,
@@ -31,12 +30,9 @@ from agent_core.domain import (
     ConversationSummary,
     Event,
     EventRecord,
-    IdempotencyClaim,
     JsonDict,
-    KeyState,
     ListenerRun,
     Note,
-    OutboxEvent,
     OutboxMessage,
     PromptVersion,
     RunStatus,
@@ -48,23 +44,11 @@ from agent_core.domain import (
 )
 from agent_core.errors import (
     ConfigError,
-    InvalidInputError,
-    NotFoundError,
     StoreUnavailableError,
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
-from agent_core.store.base import (
-    TurnStart,
-    tenant_created,
-    with_version,
-)
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
-from agent_core.store.function_writes import FunctionWrites, contact_json, events_json, function_error
-from agent_core.store.matching import (
-    already_booked,
-    merge_details,
-    name_key,
-)
+from agent_core.store.function_writes import FunctionWrites, function_error
 from agent_core.store.migrations import require_version
 from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.rows import (
@@ -84,7 +68,7 @@ from agent_core.store.rows import (
     tour_from_row,
     turn_from_row,
 )
-from agent_core.store.supabase_access import audit_json, id_chunks, ilike_pattern
+from agent_core.store.supabase_access import id_chunks, ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
 from agent_core.store.voice_turns import SupabaseVoiceTurns, VoiceTurnStore
 
@@ -242,49 +226,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
             for r in self._all(self._table("tenants").select("*").order("name").order("id"))
         ]
 
-    def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
-        tenant_id = uuid4()
-        try:
-            rows = self._rpc(
-                "app_create_tenant",
-                {
-                    "p_id": str(tenant_id),
-                    "p_name": name,
-                    "p_prompt": system_prompt,
-                    "p_audit": audit_json(tenant_created(audit, tenant_id)),
-                },
-            )
-        except InvalidInputError:
-            raise InvalidInputError(f"a tenant named {name!r} already exists") from None
-        return tenant_from_row(rows[0])
-
-    def update_tenant_settings(self, tenant_id: UUID, settings: JsonDict, *, audit: AuditEntry) -> Tenant:
-        rows = self._rpc(
-            "app_update_tenant_settings",
-            {"p_tenant": str(tenant_id), "p_settings": settings, "p_audit": audit_json(audit)},
-        )
-        return tenant_from_row(rows[0])
-
-    # -- turns ------------------------------------------------------------------------
-
-    def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
-        if not turn_ids:
-            return 0
-        renewed = self._rpc(
-            "app_renew_turns", {"p_turns": [str(t) for t in turn_ids], "p_lease_seconds": lease_seconds}
-        )
-        return int(renewed or 0)
-
-    def fail_expired_turns(self, error: str, listeners: Sequence[str]) -> list[TurnStart]:
-        closed: list[TurnStart] = []
-        while True:
-            rows = self._rpc(
-                "app_fail_expired_turns",
-                {"p_error": error, "p_listeners": list(listeners), "p_limit": self._max_rows},
-            )
-            closed += [TurnStart(as_uuid(r["conversation_id"]), as_uuid(r["turn_id"])) for r in rows or []]
-            if len(rows or []) < self._max_rows:
-                return closed
+    # -- reads of turns and conversations --------------------------------------------------
 
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
@@ -421,7 +363,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         response = self._call(builder.range(query.offset, query.offset + query.limit - 1))
         return list(response.data or []), int(response.count or 0)
 
-    # -- booking corrections ---------------------------------------------------------------
+    # -- what a staged tool reads ----------------------------------------------------------
 
     def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
         request = (
@@ -476,89 +418,11 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         )
         return [tour_change_from_row(r) for r in rows]
 
-    def change_tour(
-        self,
-        tenant_id: UUID,
-        change: TourChange,
-        *,
-        audit: AuditEntry,
-        events: Callable[[Tour], Sequence[OutboxEvent]],
-    ) -> Tour:
-        tour = self.get_tour(tenant_id, change.tour_id)
-        if tour is None:
-            raise NotFoundError(f"unknown booking {change.tour_id}")
-        seen: list[str] = []
-        if change.to_date is not None and change.to_location is not None:
-            to_date, to_location = change.to_date, change.to_location
-            taken, seen = self._same_booking(tenant_id, tour.customer_name, to_date, to_location)
-            if taken is not None and taken.id != tour.id:
-                raise InvalidInputError(already_booked(taken))
-        rows = self._rpc(
-            "app_change_tour",
-            {
-                "p_tenant": str(tenant_id),
-                # app_change_tour refuses if the customer has a booking that day this check missed.
-                "p_change": {**change.values(), "name_key": name_key(tour.customer_name), "seen": seen},
-                "p_audit": audit_json(audit),
-                # The events describe the booking as the change leaves it.
-                "p_events": events_json(events(change.applied(tour))),
-            },
-        )
-        return tour_from_row(rows[0])
-
     def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
         rows = self._rows(
             self._table("contacts").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(contact_id))
         )
         return contact_from_row(rows[0]) if rows else None
-
-    def update_contact(
-        self,
-        tenant_id: UUID,
-        contact: Contact,
-        *,
-        audit: AuditEntry,
-        events: Callable[[Contact], Sequence[OutboxEvent]],
-    ) -> Contact:
-        try:
-            rows = self._rpc(
-                "app_update_contact",
-                {
-                    "p_tenant": str(tenant_id),
-                    "p_contact": contact_json(contact),
-                    "p_audit": audit_json(audit),
-                    "p_events": events_json(events(contact)),
-                },
-            )
-        except InvalidInputError:
-            raise InvalidInputError(
-                f"another contact is already named {contact.name!r}: merge the two instead"
-            ) from None
-        return contact_from_row(rows[0])
-
-    def merge_contacts(
-        self,
-        tenant_id: UUID,
-        keep_id: UUID,
-        drop_id: UUID,
-        *,
-        audit: AuditEntry,
-        events: Callable[[Contact], Sequence[OutboxEvent]],
-    ) -> Contact:
-        kept, dropped = self.get_contact(tenant_id, keep_id), self.get_contact(tenant_id, drop_id)
-        if kept is None or dropped is None or keep_id == drop_id:
-            raise NotFoundError("unknown contact, or the same contact twice")
-        rows = self._rpc(
-            "app_merge_contacts",
-            {
-                "p_tenant": str(tenant_id),
-                "p_keep": str(keep_id),
-                "p_drop": str(drop_id),
-                "p_audit": audit_json(audit),
-                "p_events": events_json(events(merge_details(kept, dropped))),
-            },
-        )
-        return contact_from_row(rows[0])
 
     def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
         rows = self._rows(
@@ -566,29 +430,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         )
         return note_from_row(rows[0]) if rows else None
 
-    def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
-        self._rpc(
-            "app_delete_note",
-            {"p_tenant": str(tenant_id), "p_note": str(note_id), "p_audit": audit_json(audit)},
-        )
-
     # -- prompts -------------------------------------------------------------------------
-
-    def update_system_prompt(
-        self, tenant_id: UUID, prompt: str, author: str, *, audit: AuditEntry, replaces: int
-    ) -> PromptVersion:
-        # The function puts the version it assigns into the entry's `after`.
-        rows = self._rpc(
-            "app_update_prompt",
-            {
-                "p_tenant": str(tenant_id),
-                "p_prompt": prompt,
-                "p_author": author,
-                "p_audit": audit_json(with_version(audit, 0)),
-                "p_replaces": replaces,
-            },
-        )
-        return prompt_version_from_row(rows[0])
 
     def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
         rows = self._all(
@@ -600,23 +442,6 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         return [prompt_version_from_row(r) for r in rows]
 
     # -- idempotency keys ----------------------------------------------------------------
-
-    def claim_idempotency_key(
-        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
-    ) -> IdempotencyClaim:
-        outcome = self._rpc(
-            "app_claim_idempotency_key",
-            {
-                "p_tenant": str(tenant_id),
-                "p_key": key,
-                "p_fingerprint": fingerprint,
-                "p_lease_seconds": lease_seconds,
-            },
-        )
-        status = outcome.get("status")
-        return IdempotencyClaim(
-            KeyState(outcome["state"]), None if status is None else int(status), outcome.get("response")
-        )
 
     def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
         lease = utcnow() + timedelta(seconds=lease_seconds)
@@ -648,10 +473,6 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
 
     # -- events --------------------------------------------------------------------------
 
-    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
-        if batch:
-            self._rpc("app_save_events", {"p_events": events_json(batch)})
-
     def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
         return self._mark_run(tenant_id, event_id, listener, {"status": "running"}, was="pending")
 
@@ -671,29 +492,6 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         )
         return bool(rows)
 
-    def finish_listener_run(
-        self,
-        tenant_id: UUID,
-        event_id: UUID,
-        listener: str,
-        status: RunStatus,
-        attempts: int,
-        last_error: str | None,
-        duration_ms: float,
-    ) -> None:
-        self._rpc(
-            "app_finish_listener_run",
-            {
-                "p_tenant": str(tenant_id),
-                "p_event": str(event_id),
-                "p_listener": listener,
-                "p_status": status.value,
-                "p_attempts": attempts,
-                "p_error": last_error,
-                "p_duration": duration_ms,
-            },
-        )
-
     def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
         # The bus resumes every tenant's accepted work; the event ids scope the rest. `limit`
         # counts events, each with a row per pending run: the rows come page by page.
@@ -708,13 +506,6 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
             .lt("updated_at", older_than.isoformat())
         )
         return len(rows)
-
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
-        listeners = self._rpc(
-            "app_replay_event",
-            {"p_tenant": str(tenant_id), "p_event": str(event_id), "p_audit": audit_json(audit)},
-        )
-        return sorted(str(name) for name in listeners or [])
 
     def _with_runs(self, tenant_id: UUID, events: list[Event]) -> list[EventRecord]:
         runs: dict[str, list[ListenerRun]] = {str(e.id): [] for e in events}
