@@ -102,6 +102,7 @@ class _NoStore:
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
+        asked: ChatMessage | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         started = time.perf_counter()
         result: JsonDict = execute(_Writer(tenant_id, conversation_id))

@@ -121,6 +121,8 @@ class _Turn:
     reply_chars: int = 0
     reply_parts: list[str] = field(default_factory=list)
     records: list[ToolCallRecord] = field(default_factory=list)
+    asked: ChatMessage | None = None
+    """The model's message asking for tool calls, stored with the first of them."""
     claims: ClaimFilter = field(init=False)
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
 
@@ -367,9 +369,8 @@ class Agent:
         text = "".join(text_parts)
         turn.reply_parts.append(text)
         if calls:
-            assistant = ChatMessage("assistant", text, tool_calls=tuple(calls.values()))
-            self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, assistant)
-            turn.messages.append(assistant)
+            turn.asked = ChatMessage("assistant", text, tool_calls=tuple(calls.values()))
+            turn.messages.append(turn.asked)
         return list(calls.values())
 
     def _calls_written_as_text(
@@ -415,6 +416,9 @@ class Agent:
                 # Run once per turn: the model is told, not the tool run again (three
                 # identical notes were stored when it was).
                 told = ChatMessage("tool", _repeated(earlier), tool_call_id=call.id)
+                if turn.asked is not None:
+                    self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, turn.asked)
+                    turn.asked = None
                 self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, told)
                 turn.messages.append(told)
                 continue
@@ -434,7 +438,9 @@ class Agent:
                 call,
                 prepared.execute,
                 partial(self._tool_events, turn, prepared.tool, written),
+                asked=turn.asked,
             )
+            turn.asked = None
             if not replayed:
                 self.events.deliver(written)
             turn.records.append(record)
@@ -552,6 +558,10 @@ class Agent:
             turn_failed_payload(TurnStart(turn.conversation_id, turn.turn_id), reason),
         )
         try:
+            if turn.asked is not None:
+                # Calls asked for and never run: kept, so the next turn tells the model they
+                # were interrupted rather than leaving it to guess.
+                self.store.append_message(turn.tenant_id, turn.conversation_id, turn.turn_id, turn.asked)
             self.store.finish_turn(
                 turn.tenant_id, turn.conversation_id, turn.turn_id, None, outcome, [failed]
             )

@@ -226,13 +226,16 @@ class Store(AccessStore, ScenarioStore, Protocol):
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
+        asked: ChatMessage | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         """Execute a tool call at most once per (tenant, conversation, call id, arguments'
         fingerprint), atomically.
 
         The tool's writes, the call's record, its result message and its events commit
-        together. Returns the record and True when it was a replay of an earlier execution
-        (which writes no events).
+        together. `asked`, the model's message that asked for the call when it is not stored
+        yet, is stored before the result (in the same transaction where the store can: one
+        commit fewer per tool turn). Returns the record and True when it was a replay of an
+        earlier execution (which writes no events).
         """
         ...
 

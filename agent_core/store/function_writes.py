@@ -58,6 +58,7 @@ from agent_core.store.base import (
     tenant_created,
     with_version,
 )
+from agent_core.store.function_access import audit_json
 from agent_core.store.matching import (
     already_booked,
     contact_keys,
@@ -75,7 +76,6 @@ from agent_core.store.rows import (
     tool_call_from_row,
     tour_from_row,
 )
-from agent_core.store.supabase_access import audit_json
 
 _STALE_BOOKING_RETRIES = 3
 
@@ -133,10 +133,10 @@ class FunctionWrites(ABC):
 
     _max_rows: int = 1000
     """The most rows one function call hands back (PostgREST's Max rows on Supabase)."""
-    # The store's own reads, which a change checks before calling its function (annotations
-    # only: the store's methods are what runs).
+    # The store's own methods these writes use (annotations only: the store's are what runs).
     get_tour: Callable[[UUID, UUID], Tour | None]
     get_contact: Callable[[UUID, UUID], Contact | None]
+    append_message: Callable[[UUID, UUID, UUID, ChatMessage], None]
 
     @abstractmethod
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
@@ -209,7 +209,11 @@ class FunctionWrites(ABC):
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
+        asked: ChatMessage | None = None,
     ) -> tuple[ToolCallRecord, bool]:
+        if asked is not None:
+            # app_run_tool_call takes no message: it goes first, on its own.
+            self.append_message(tenant_id, conversation_id, turn_id, asked)
         for _ in range(_STALE_BOOKING_RETRIES):
             try:
                 return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)

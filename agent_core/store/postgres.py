@@ -21,6 +21,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from agent_core.domain import Contact, Tour
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.deadlines import Deadlines
+from agent_core.store.function_access import FunctionAccess
 from agent_core.store.function_writes import FunctionWrites, function_error
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
@@ -71,11 +72,12 @@ _CONNECT_SECONDS = 2
 """libpq's shortest connect timeout: what one connection attempt may take."""
 
 
-class PostgresStore(FunctionWrites, SqlStore):
+class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
     """Store on PostgreSQL; the schema comes from `vam migrate` (or schema.sql), applied beforehand.
 
-    A turn's steps are written by the SQL functions Supabase calls too (`FunctionWrites`):
-    one rule for both, and one round trip per step."""
+    Its writes are the SQL functions Supabase calls too (`FunctionWrites`, `FunctionAccess`):
+    one rule for both, one round trip each. Its reads and single-statement writes are the SQL
+    store's."""
 
     backend = "postgres"
 

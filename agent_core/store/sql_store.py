@@ -490,6 +490,7 @@ class SqlStore(RecordPages, SqlScenarios):
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
+        asked: ChatMessage | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         key = {
             "tenant_id": tenant_id,
@@ -499,6 +500,8 @@ class SqlStore(RecordPages, SqlScenarios):
         }
         now = utcnow()
         with self._transaction() as session:
+            if asked is not None:
+                self._insert_message(session, tenant_id, conversation_id, turn_id, asked, now)
             claimed = session.execute(
                 "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
                 " arguments_hash, status, created_at) VALUES (:tenant_id, :call_id, :turn_id,"

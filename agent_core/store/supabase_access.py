@@ -3,39 +3,22 @@ a change and its audit entry in one SQL function (schema.sql) so they commit tog
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from agent_core.access.models import ApiKeyRecord, AuditEntry, AuditQuery, User
-from agent_core.errors import InvalidInputError
 from agent_core.store.access_rows import (
     api_key_from_row,
-    api_key_values,
     audit_from_row,
-    audit_values,
     tenant_ids,
     user_from_row,
-    user_values,
 )
 from agent_core.store.access_store import email_key
+from agent_core.store.function_access import FunctionAccess
 from agent_core.store.rows import Row
-
-
-def jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as JSON an RPC argument carries (UUIDs and times as text)."""
-    return {
-        k: str(v) if isinstance(v, UUID) else v.isoformat() if isinstance(v, datetime) else v
-        for k, v in values.items()
-    }
-
-
-def audit_json(entry: AuditEntry) -> dict[str, Any]:
-    """An audit entry as the `p_audit` argument of the functions that write one."""
-    return jsonable(audit_values(entry))
-
 
 _ID_CHUNK = 100
 
@@ -53,7 +36,7 @@ def ilike_pattern(search: str) -> str:
     return f"*{escaped}*"
 
 
-class SupabaseAccess(ABC):
+class SupabaseAccess(FunctionAccess):
     """The access half of the Supabase store."""
 
     @abstractmethod
@@ -64,9 +47,6 @@ class SupabaseAccess(ABC):
 
     @abstractmethod
     def _all(self, builder: Any, *, limit: int | None = None) -> list[Row]: ...
-
-    @abstractmethod
-    def _rpc(self, function: str, arguments: dict[str, Any]) -> Any: ...
 
     def _users(self, rows: list[Row]) -> list[User]:
         if not rows:
@@ -100,20 +80,6 @@ class SupabaseAccess(ABC):
     def list_users(self) -> list[User]:
         return self._users(self._all(self._table("app_users").select("*").order("email_key")))
 
-    def save_user(self, user: User, audit: AuditEntry, *, end_sessions: bool = False) -> None:
-        try:
-            self._rpc(
-                "app_save_user",
-                {
-                    "p_user": jsonable(user_values(user)),
-                    "p_tenants": tenant_ids(user.tenants),
-                    "p_end_sessions": end_sessions,
-                    "p_audit": audit_json(audit),
-                },
-            )
-        except InvalidInputError:
-            raise InvalidInputError(f"a user with the email {user.email!r} already exists") from None
-
     def add_session(self, token_hash: str, user_id: UUID, expires_at: datetime) -> None:
         self._rows(
             self._table("user_sessions").insert(
@@ -133,21 +99,8 @@ class SupabaseAccess(ABC):
     def end_session(self, token_hash: str) -> None:
         self._rows(self._table("user_sessions").delete().eq("token_hash", token_hash))
 
-    def take_sign_in_attempt(self, key: str, now: datetime, window_start: datetime) -> tuple[int, datetime]:
-        rows = self._rpc(
-            "app_take_sign_in_attempt",
-            {"p_key": key, "p_now": now.isoformat(), "p_window_start": window_start.isoformat()},
-        )
-        return int(rows[0]["attempts"]), datetime.fromisoformat(str(rows[0]["since"]))
-
-    def give_back_sign_in_attempt(self, key: str) -> None:
-        self._rpc("app_give_back_sign_in_attempt", {"p_key": key})
-
     def clear_sign_in_attempts(self, key: str) -> None:
         self._rows(self._table("sign_in_attempts").delete().eq("key", key))
-
-    def save_api_key(self, key: ApiKeyRecord, audit: AuditEntry) -> None:
-        self._rpc("app_save_api_key", {"p_key": jsonable(api_key_values(key)), "p_audit": audit_json(audit)})
 
     def find_api_key(self, secret_hash: str) -> ApiKeyRecord | None:
         rows = self._rows(self._table("api_keys").select("*").eq("secret_hash", secret_hash))
@@ -163,9 +116,6 @@ class SupabaseAccess(ABC):
         self._rows(
             self._table("api_keys").update({"last_used_at": used_at.isoformat()}).eq("id", str(key_id))
         )
-
-    def record_audit(self, entry: AuditEntry) -> None:
-        self._rpc("app_write_audit", {"p_audit": audit_json(entry)})
 
     def list_audit(self, query: AuditQuery) -> list[AuditEntry]:
         request = self._table("audit_log").select("*").order("seq", desc=True)

@@ -3,11 +3,10 @@ that write their audit row in the same transaction, reads through PostgREST."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from uuid import UUID
 
-from agent_core.access.models import AuditEntry
 from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario
+from agent_core.store.function_access import jsonable
 from agent_core.store.rows import (
     draft_from_row,
     scenario_from_row,
@@ -15,7 +14,7 @@ from agent_core.store.rows import (
     scenario_run_values,
 )
 from agent_core.store.scenario_store import MAX_KEPT_RUNS
-from agent_core.store.supabase_access import SupabaseAccess, audit_json, jsonable
+from agent_core.store.supabase_access import SupabaseAccess
 
 
 class SupabaseScenarios(SupabaseAccess):
@@ -25,50 +24,11 @@ class SupabaseScenarios(SupabaseAccess):
         rows = self._rows(self._table("prompt_drafts").select("*").eq("tenant_id", str(tenant_id)))
         return draft_from_row(rows[0]) if rows else None
 
-    def save_prompt_draft(self, draft: PromptDraft, *, audit: AuditEntry) -> None:
-        values = {
-            "prompt": draft.prompt,
-            "base_version": draft.base_version,
-            "author": draft.author,
-            "updated_at": draft.updated_at,
-        }
-        self._rpc(
-            "app_save_prompt_draft",
-            {"p_tenant": str(draft.tenant_id), "p_draft": jsonable(values), "p_audit": audit_json(audit)},
-        )
-
-    def discard_prompt_draft(self, tenant_id: UUID, *, audit: AuditEntry) -> bool:
-        return bool(
-            self._rpc("app_discard_prompt_draft", {"p_tenant": str(tenant_id), "p_audit": audit_json(audit)})
-        )
-
     def list_scenarios(self, tenant_id: UUID) -> list[StoredScenario]:
         rows = self._all(
             self._table("scenarios").select("*").eq("tenant_id", str(tenant_id)).order("name").order("id")
         )
         return [scenario_from_row(row) for row in rows]
-
-    def save_scenarios(
-        self, tenant_id: UUID, scenarios: Sequence[StoredScenario], *, audit: AuditEntry
-    ) -> None:
-        values = [
-            {"id": s.id, "name": s.name, "spec": s.spec, "author": s.author, "updated_at": s.updated_at}
-            for s in scenarios
-        ]
-        self._rpc(
-            "app_save_scenarios",
-            {
-                "p_tenant": str(tenant_id),
-                "p_scenarios": [jsonable(v) for v in values],
-                "p_audit": audit_json(audit),
-            },
-        )
-
-    def delete_scenario(self, tenant_id: UUID, scenario_id: UUID, *, audit: AuditEntry) -> None:
-        self._rpc(
-            "app_delete_scenario",
-            {"p_tenant": str(tenant_id), "p_scenario": str(scenario_id), "p_audit": audit_json(audit)},
-        )
 
     def save_scenario_run(self, run: ScenarioRunRecord) -> None:
         self._rows(self._table("scenario_runs").insert(jsonable(scenario_run_values(run))))

@@ -19,9 +19,10 @@ from uuid import UUID
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.errors import NotFoundError
+from agent_core.store.function_access import audit_json
 from agent_core.store.rows import Row, as_datetime, as_uuid
 from agent_core.store.sql_backend import SqlSession
-from agent_core.store.supabase_access import SupabaseAccess, audit_json
+from agent_core.store.supabase_access import SupabaseAccess
 
 VOICE_PARTS = ("listening", "transcribing", "answering", "first_audio")
 """A spoken turn's parts, as Analytics names them (their latency metrics)."""
