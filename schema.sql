@@ -1,6 +1,6 @@
 -- voice-assistant-mini: PostgreSQL / Supabase schema.
 --
--- The whole current schema (version 22), for a new database: paste it into a Supabase
+-- The whole current schema (version 23), for a new database: paste it into a Supabase
 -- project's SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+, or let `vam migrate`
 -- build it from the numbered migrations in agent_core/store/migrations/postgres/ (a test
 -- proves both give the same schema). Re-running it on a database of this version changes
@@ -155,6 +155,8 @@ CREATE TABLE IF NOT EXISTS public.tool_calls (
     created_at      timestamptz NOT NULL DEFAULT now(),
     -- The exact text the model read as the result; replays return these bytes.
     model_content   text,
+    -- What a success did to its conversation, as its tool declares it (NULL: it only reads).
+    outcome         text,
     PRIMARY KEY (tenant_id, conversation_id, call_id, arguments_hash),
     CONSTRAINT tool_calls_finished_have_content CHECK (status = 'running' OR model_content IS NOT NULL)
 );
@@ -555,10 +557,10 @@ DECLARE
     v_change jsonb;
 BEGIN
     INSERT INTO public.tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments, arguments_hash,
-                                   status, result, error, duration_ms, model_content)
+                                   status, result, error, duration_ms, model_content, outcome)
     VALUES (p_tenant, p_call->>'id', p_turn, p_conversation, p_call->>'name', p_call->>'arguments',
             p_call->>'arguments_hash', p_outcome->>'status', p_outcome->'result', p_outcome->>'error',
-            (p_outcome->>'duration_ms')::float8, p_outcome->>'model_content')
+            (p_outcome->>'duration_ms')::float8, p_outcome->>'model_content', p_call->>'outcome')
     ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
     IF v_claimed = 1 AND p_outcome->>'status' = 'succeeded' THEN
@@ -729,13 +731,13 @@ CREATE OR REPLACE TRIGGER turns_summarise
 
 CREATE OR REPLACE FUNCTION public.app_tool_calls_summarise() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.status = 'succeeded' THEN
+    IF NEW.status = 'succeeded' AND NEW.outcome IS NOT NULL THEN
         UPDATE public.conversations SET
-            booked = booked OR NEW.name = 'book_tour',
-            cancelled = cancelled OR NEW.name = 'cancel_tour',
-            moved = moved OR NEW.name = 'reschedule_tour',
-            noted = noted OR NEW.name = 'take_note',
-            updated = updated OR NEW.name = 'update_contact_info'
+            booked = booked OR NEW.outcome = 'booked',
+            cancelled = cancelled OR NEW.outcome = 'cancelled',
+            moved = moved OR NEW.outcome = 'moved',
+            noted = noted OR NEW.outcome = 'noted',
+            updated = updated OR NEW.outcome = 'updated'
         WHERE tenant_id = NEW.tenant_id AND id = NEW.conversation_id;
     END IF;
     RETURN NULL;
@@ -1457,7 +1459,7 @@ INSERT INTO public.scenarios (id, tenant_id, name, spec, author) VALUES
      '{"description": "Ask rather than guess: ''tomorrow'' is confirmed, then booked for the right day.", "steps": [{"say": "Book a tour for Maria Lopez tomorrow in Lisbon.", "expect": {"no_tools": true, "reply_contains": ["confirm"]}}, {"say": "Yes, that''s right.", "expect": {"tools": [{"name": "book_tour", "arguments": {"name": {"equals": "Maria Lopez"}, "date": {"days_from_today": 1}}}]}}]}', 'seed')
 ON CONFLICT DO NOTHING;
 
--- This file is migrations 1 to 22.
+-- This file is migrations 1 to 23.
 INSERT INTO public.schema_migrations (version, name) VALUES
     (1, 'initial'),
     (2, 'tool_result_text'),
@@ -1480,5 +1482,6 @@ INSERT INTO public.schema_migrations (version, name) VALUES
     (19, 'spoken_turns'),
     (20, 'voice_conversations'),
     (21, 'voice_turns'),
-    (22, 'forget_recordings')
+    (22, 'forget_recordings'),
+    (23, 'tool_outcomes')
 ON CONFLICT (version) DO NOTHING;

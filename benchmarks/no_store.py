@@ -25,6 +25,7 @@ from agent_core.domain import (
     Tour,
 )
 from agent_core.store.base import Store, ToolEvents, ToolExecution, TurnOutcome, TurnStart
+from agent_core.store.conversation_log import Outcome
 from agent_core.store.demo_data import DEMO_TENANT_ID
 
 PROMPT = "You are the booking assistant of Demo Tours. Be brief."
@@ -103,6 +104,7 @@ class _NoStore:
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
         asked: ChatMessage | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         started = time.perf_counter()
         result: JsonDict = execute(_Writer(tenant_id, conversation_id))

@@ -439,6 +439,7 @@ class Agent:
                 prepared.execute,
                 partial(self._tool_events, turn, prepared.tool, written),
                 asked=turn.asked,
+                outcome=prepared.tool.outcome if prepared.tool else None,
             )
             turn.asked = None
             if not replayed:

@@ -38,7 +38,7 @@ from agent_core.domain import (
 )
 from agent_core.store.access_store import AccessStore
 from agent_core.store.analytics import Analytics, AnalyticsQuery
-from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
+from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, Outcome
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
 from agent_core.store.voice_turns import VoiceTurnStore
@@ -227,9 +227,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
         asked: ChatMessage | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         """Execute a tool call at most once per (tenant, conversation, call id, arguments'
-        fingerprint), atomically.
+        fingerprint), atomically. `outcome`: what a success does to the conversation, as the
+        call's tool declares it (its summary shows it; None for a tool that only reads).
 
         The tool's writes, the call's record, its result message and its events commit
         together. `asked`, the model's message that asked for the call when it is not stored

@@ -36,9 +36,9 @@ class Outcome(StrEnum):
     """A message left unanswered, or a tool call that failed."""
 
 
-# A column of each conversation for each, set by migration 0009's triggers when the tool of
-# that outcome (book_tour, cancel_tour, reschedule_tour, take_note, update_contact_info)
-# succeeds in it; FAILED is its unanswered count instead.
+# A column of each conversation for each, set by the summary triggers (migration 0023) when a
+# tool call whose tool declares that outcome (`Tool.outcome`) succeeds in it; FAILED is its
+# unanswered count instead.
 OUTCOME_COLUMNS = tuple(outcome for outcome in Outcome if outcome is not Outcome.FAILED)
 
 

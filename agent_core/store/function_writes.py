@@ -58,6 +58,7 @@ from agent_core.store.base import (
     tenant_created,
     with_version,
 )
+from agent_core.store.conversation_log import Outcome
 from agent_core.store.function_access import audit_json
 from agent_core.store.matching import (
     already_booked,
@@ -210,16 +211,19 @@ class FunctionWrites(ABC):
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
         asked: ChatMessage | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         if asked is not None:
             # app_run_tool_call takes no message: it goes first, on its own.
             self.append_message(tenant_id, conversation_id, turn_id, asked)
         for _ in range(_STALE_BOOKING_RETRIES):
             try:
-                return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
+                return self._run_tool_call_once(
+                    tenant_id, conversation_id, turn_id, call, execute, events, outcome
+                )
             except StaleBooking:
                 continue  # nothing was written: the tool runs again and finds that booking
-        return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events)
+        return self._run_tool_call_once(tenant_id, conversation_id, turn_id, call, execute, events, outcome)
 
     def _run_tool_call_once(
         self,
@@ -229,6 +233,7 @@ class FunctionWrites(ABC):
         call: ToolCallRequest,
         execute: ToolExecution,
         events: ToolEvents,
+        outcome: Outcome | None,
     ) -> tuple[ToolCallRecord, bool]:
         # The tool only stages its writes; the function claims the call id and applies them,
         # or, for a call id executed before, returns the stored record and writes nothing new.
@@ -251,6 +256,7 @@ class FunctionWrites(ABC):
                     "name": call.name,
                     "arguments": call.arguments,
                     "arguments_hash": call.fingerprint,
+                    "outcome": outcome and outcome.value,
                 },
                 "p_outcome": {
                     "status": record.status.value,

@@ -68,6 +68,7 @@ from agent_core.store.conversation_log import (
     COLUMNS,
     ConversationOverview,
     ConversationQuery,
+    Outcome,
     TextSearch,
     filters,
     messages_containing,
@@ -491,6 +492,7 @@ class SqlStore(RecordPages, SqlScenarios):
         execute: ToolExecution,
         events: ToolEvents = lambda _: (),
         asked: ChatMessage | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[ToolCallRecord, bool]:
         key = {
             "tenant_id": tenant_id,
@@ -504,10 +506,17 @@ class SqlStore(RecordPages, SqlScenarios):
                 self._insert_message(session, tenant_id, conversation_id, turn_id, asked, now)
             claimed = session.execute(
                 "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
-                " arguments_hash, status, created_at) VALUES (:tenant_id, :call_id, :turn_id,"
-                " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now)"
+                " arguments_hash, status, created_at, outcome) VALUES (:tenant_id, :call_id, :turn_id,"
+                " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now, :outcome)"
                 " ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING",
-                {**key, "turn_id": turn_id, "name": call.name, "arguments": call.arguments, "now": now},
+                {
+                    **key,
+                    "turn_id": turn_id,
+                    "name": call.name,
+                    "arguments": call.arguments,
+                    "now": now,
+                    "outcome": outcome and outcome.value,
+                },
             )
             if claimed:
                 record = self._execute_claimed(session, key, call, execute)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agent_core.domain import EventName, JsonDict, Tour
 from agent_core.store.base import ToolFailure
+from agent_core.store.conversation_log import Outcome
 from agent_core.store.matching import name_key
 from agent_core.tools.fields import BookableDate, PersonName, PlaceName
 from agent_core.tools.registry import Tool, ToolContext
@@ -116,6 +117,7 @@ CANCEL_TOUR = Tool(
     arguments=CancelTourArgs,
     handler=cancel_tour,
     success_event=EventName.TOUR_CANCELLED,
+    outcome=Outcome.CANCELLED,
     changed=_acted,
 )
 RESCHEDULE_TOUR = Tool(
@@ -127,6 +129,7 @@ RESCHEDULE_TOUR = Tool(
     arguments=RescheduleTourArgs,
     handler=reschedule_tour,
     success_event=EventName.TOUR_RESCHEDULED,
+    outcome=Outcome.MOVED,
     date_argument="new_date",
     changed=_acted,
 )

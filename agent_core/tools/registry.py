@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from agent_core.domain import EventName, JsonDict, ToolCallRequest, ToolSpec, decode_arguments
 from agent_core.errors import summarize, validation_details
 from agent_core.store.base import TenantWriter, ToolExecution, ToolFailure
+from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import validation_context
 
 ArgsT = TypeVar("ArgsT", bound=BaseModel)
@@ -44,6 +45,9 @@ class Tool(Generic[ArgsT]):
     """Whether a successful result changed anything (its success event is emitted only then)."""
     date_argument: str | None = None
     """The argument holding the day this tool writes: checked against the caller's words."""
+    outcome: Outcome | None = None
+    """What a success does to its conversation (shown in the conversation log): None for a
+    tool that only reads."""
 
     @cached_property
     def spec(self) -> ToolSpec:
@@ -80,6 +84,10 @@ class ToolRegistry:
             self._tools[tool.name] = tool
         self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
 
+    def tool(self, name: str) -> Tool[Any] | None:
+        """The tool of that name, if there is one."""
+        return self._tools.get(name)
+
     def prepare(
         self,
         call: ToolCallRequest,
@@ -94,7 +102,7 @@ class ToolRegistry:
         numbers are read as numbers of `phone_region` (the business's country) when they
         have no country code."""
         arguments = decode_arguments(call.arguments)
-        tool = self._tools.get(call.name)
+        tool = self.tool(call.name)
         if tool is not None and not allowed(call.name):
             return PreparedCall(tool, arguments, _refuse(f"{call.name} is not enabled for this business"))
         if tool is None:

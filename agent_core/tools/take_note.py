@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from agent_core.domain import EventName, JsonDict
+from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import NoteText
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -29,4 +30,5 @@ TAKE_NOTE = Tool(
     arguments=TakeNoteArgs,
     handler=take_note,
     success_event=EventName.NOTE_TAKEN,
+    outcome=Outcome.NOTED,
 )

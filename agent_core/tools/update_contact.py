@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from agent_core.domain import Contact, EventName, JsonDict
+from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import PersonName, PhoneNumber
 from agent_core.tools.registry import Tool, ToolContext
 
@@ -56,4 +57,5 @@ UPDATE_CONTACT_INFO = Tool(
     arguments=UpdateContactArgs,
     handler=update_contact_info,
     success_event=EventName.CONTACT_UPDATED,
+    outcome=Outcome.UPDATED,
 )

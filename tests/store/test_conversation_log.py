@@ -18,6 +18,7 @@ from agent_core.store.base import Store, TenantWriter, ToolFailure, TurnOutcome
 from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.sql_store import SqlStore
 from agent_core.store.sqlite import SqliteStore
+from agent_core.tools import default_registry
 from tests.conftest import add_tenant
 
 
@@ -28,9 +29,11 @@ def converse(
     tool: str | None = None,
     fails: bool = False,
     tool_fails: bool = False,
+    outcome: Outcome | None = None,
 ) -> str:
     """One conversation of one turn; `tool` runs with a customer's name, and succeeds unless
-    `tool_fails` (the turn is answered either way unless `fails`)."""
+    `tool_fails` (the turn is answered either way unless `fails`). Its outcome is `outcome`,
+    or the one our tool of that name declares."""
     turn = store.start_turn(tenant.id, None, message)
     if tool is not None:
         call = ToolCallRequest(f"call_{uuid4().hex}", tool, json.dumps({"name": "Ana Silva"}))
@@ -40,7 +43,9 @@ def converse(
                 raise ToolFailure("the date is in the past")
             return {"ok": True}
 
-        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, run)
+        ours = default_registry().tool(tool)
+        declared = outcome or (ours.outcome if ours else None)
+        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, run, outcome=declared)
     status = "failed" if fails else "succeeded"
     outcome = TurnOutcome(
         status, None if fails else "Done.", "m", Usage(10, 5), 1, 120.0, "down" if fails else None
@@ -70,6 +75,18 @@ def test_each_conversation_says_what_it_did(store: Store, tenant: Tenant) -> Non
     assert first.outcomes == (Outcome.BOOKED,)
     assert first.duration_ms == pytest.approx(120.0)
     assert (latest.failed_turns, latest.outcomes) == (1, ())
+
+
+def test_a_tool_call_marks_its_conversation_by_the_outcome_its_tool_declares_not_by_its_name(
+    store: Store, tenant: Tenant
+) -> None:
+    # A tool added later (a class booking) needs no change of the summary's SQL.
+    booked = converse(store, tenant, "Book yoga for Ana Silva", "book_class", outcome=Outcome.BOOKED)
+    looked = converse(store, tenant, "When is my class?", "find_classes")
+    by_id = {str(c.id): c for c in store.search_conversations(tenant.id, ConversationQuery()).rows}
+    assert by_id[booked].outcomes == (Outcome.BOOKED,)
+    assert by_id[looked].outcomes == ()
+    assert ids(store, tenant, outcome=Outcome.BOOKED) == {booked}
 
 
 def test_the_log_is_searched_by_text_customer_outcome_tool_and_date(
