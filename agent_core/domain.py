@@ -117,6 +117,16 @@ class ChatMessage:
     tool_call_id: str | None = None
 
 
+class Claim(StrEnum):
+    """What a reply may say happened; a tool declares the claims its success backs."""
+
+    BOOKING = "a booking"
+    NOTE = "a note"
+    CONTACT_CHANGE = "a contact change"
+    CANCELLATION = "a cancellation"
+    MOVE = "a move"
+
+
 class ToolCallStatus(StrEnum):
     """How a tool call ended."""
 

@@ -11,44 +11,43 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from agent_core.domain import ChatMessage, ToolCallRecord, ToolCallStatus
+from agent_core.domain import ChatMessage, Claim, ToolCallRecord, ToolCallStatus
+
+Backing = Mapping[str, frozenset[Claim]]
+"""What each tool's success lets a reply claim, by tool name (each tool declares its own)."""
 
 
 @dataclass(frozen=True, slots=True)
 class _Claim:
-    what: str
+    what: Claim
     pattern: re.Pattern[str]
-    backed_by: frozenset[str]
 
 
 _CLAIMS = (
     _Claim(
-        "a booking",
+        Claim.BOOKING,
         re.compile(r"\b(?:booked|reserved|(?:booking|reservation) is (?:confirmed|made|done))\b", re.I),
-        frozenset({"book_tour", "find_tours", "reschedule_tour"}),
     ),
     _Claim(
-        "a note",
+        Claim.NOTE,
         re.compile(
             r"\b(?:noted|made a note|(?:note|that) (?:is |has been |was )?(?:saved|taken|added|recorded))\b",
             re.I,
         ),
-        frozenset({"take_note"}),
     ),
     _Claim(
-        "a contact change",
+        Claim.CONTACT_CHANGE,
         re.compile(
             r"\b(?:updated|(?:saved|added|changed) (?:the |your |their |his |her )?"
             r"(?:email|phone|number|contact|details))\b",
             re.I,
         ),
-        frozenset({"update_contact_info", "reschedule_tour"}),
     ),
-    _Claim("a cancellation", re.compile(r"\bcancell?ed\b", re.I), frozenset({"cancel_tour"})),
-    _Claim("a move", re.compile(r"\b(?:moved|rescheduled)\b", re.I), frozenset({"reschedule_tour"})),
+    _Claim(Claim.CANCELLATION, re.compile(r"\bcancell?ed\b", re.I)),
+    _Claim(Claim.MOVE, re.compile(r"\b(?:moved|rescheduled)\b", re.I)),
 )
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 """Where a sentence of a reply ends: what is checked for claims, and spoken, one at a time."""
@@ -56,33 +55,38 @@ _ENDERS = frozenset(".!?\n")
 MAX_LISTED = 20
 """Withheld claims a turn lists (a model repeating one forever does not fill its event)."""
 _HONEST = {
-    "a booking": "booked",
-    "a note": "noted",
-    "a contact change": "updated",
-    "a cancellation": "cancelled",
-    "a move": "moved",
+    Claim.BOOKING: "booked",
+    Claim.NOTE: "noted",
+    Claim.CONTACT_CHANGE: "updated",
+    Claim.CANCELLATION: "cancelled",
+    Claim.MOVE: "moved",
 }
 # A sentence that says something did not (or may not) happen claims nothing; anything else
 # that names a completed change does, so an unsure reading fails the scenario, not the caller.
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|nothing)\b|n[’']t\b", re.I)
 
 
-def _unbacked(sentence: str, done: set[str]) -> list[_Claim]:
-    """The claims one sentence makes that no tool named in `done` backs."""
+def _unbacked(sentence: str, backed: set[Claim]) -> list[_Claim]:
+    """The claims one sentence makes that are not in `backed`."""
     text = sentence.strip()
     if not text or text.endswith("?") or _NEGATION.search(text):
         return []
-    return [claim for claim in _CLAIMS if claim.pattern.search(text) and not (claim.backed_by & done)]
+    return [claim for claim in _CLAIMS if claim.pattern.search(text) and claim.what not in backed]
 
 
-def _succeeded(tool_calls: Sequence[ToolCallRecord]) -> set[str]:
-    return {call.name for call in tool_calls if call.status is ToolCallStatus.SUCCEEDED}
+def _backed(names: Iterable[str], backing: Backing) -> set[Claim]:
+    """What the tools named may back, together."""
+    return {claim for name in names for claim in backing.get(name, ())}
 
 
-def unbacked_claims(reply: str, tool_calls: Sequence[ToolCallRecord]) -> list[str]:
-    """Each claim in `reply` that no succeeded tool call of this turn backs, as
-    "claims a booking: '…sentence…'"; empty when the reply is honest."""
-    done = _succeeded(tool_calls)
+def _succeeded(tool_calls: Sequence[ToolCallRecord]) -> list[str]:
+    return [call.name for call in tool_calls if call.status is ToolCallStatus.SUCCEEDED]
+
+
+def unbacked_claims(reply: str, tool_calls: Sequence[ToolCallRecord], backing: Backing) -> list[str]:
+    """Each claim in `reply` that no succeeded tool call of this turn backs (`backing`: what
+    each tool's success backs), as "claims a booking: '…sentence…'"; empty when honest."""
+    done = _backed(_succeeded(tool_calls), backing)
     return [
         f"claims {claim.what} no tool completed: {sentence.strip()!r}"
         for sentence in SENTENCE_END.split(reply)
@@ -94,15 +98,19 @@ class ClaimFilter:
     """Passes a reply on as it streams, a sentence at a time, withholding each sentence that
     claims what none of the turn's tool calls (read at that moment) completed."""
 
-    def __init__(self, tool_calls: Sequence[ToolCallRecord], earlier: frozenset[str] = frozenset()) -> None:
-        """`tool_calls`: the turn's own, read as they grow; `earlier`: tools that completed for
-        the same message before the turn (the failed attempt a retry answers again)."""
+    def __init__(
+        self, tool_calls: Sequence[ToolCallRecord], backing: Backing, earlier: frozenset[str] = frozenset()
+    ) -> None:
+        """`tool_calls`: the turn's own, read as they grow; `backing`: what each tool's success
+        backs; `earlier`: tools that completed for the same message before the turn (the
+        failed attempt a retry answers again)."""
         self._tool_calls = tool_calls
+        self._backing = backing
         self._earlier = earlier
         self._pending = ""
         self.withheld: list[str] = []
         """Each withheld claim, as `unbacked_claims` words it."""
-        self._kinds: list[str] = []
+        self._kinds: list[Claim] = []
 
     def feed(self, text: str) -> str:
         """Take the next piece of the reply; returns the whole sentences that may be sent."""
@@ -133,7 +141,7 @@ class ClaimFilter:
         return f"Nothing has been {done} yet — shall I try that again?"
 
     def _checked(self, sentence: str) -> str:
-        claims = _unbacked(sentence, _succeeded(self._tool_calls) | self._earlier)
+        claims = _unbacked(sentence, _backed([*_succeeded(self._tool_calls), *self._earlier], self._backing))
         if not claims:
             return sentence
         if len(self.withheld) < MAX_LISTED:

@@ -18,7 +18,7 @@ from functools import cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
-from agent_core.agent.claims import ClaimFilter, completed_since_the_caller
+from agent_core.agent.claims import Backing, ClaimFilter, completed_since_the_caller
 from agent_core.agent.history import model_ready
 from agent_core.agent.leases import TurnLeases
 from agent_core.agent.requests import TurnRequest, parse_turn_request
@@ -125,9 +125,11 @@ class _Turn:
     """The model's message asking for tool calls, stored with the first of them."""
     claims: ClaimFilter = field(init=False)
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
+    backing: Backing = field(default_factory=dict)
+    """What each tool's success lets the reply claim."""
 
     def __post_init__(self) -> None:
-        self.claims = ClaimFilter(self.records, completed_since_the_caller(self.messages))
+        self.claims = ClaimFilter(self.records, self.backing, completed_since_the_caller(self.messages))
 
     def elapsed_ms(self) -> float:
         """Time since the turn began."""
@@ -319,6 +321,7 @@ class Agent:
             model_name=self.model.name,
             messages=[system, *model_ready(history)],
             stop=stop,
+            backing=self.tools.backing,
         )
 
     def _call_model(

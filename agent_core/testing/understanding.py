@@ -25,8 +25,11 @@ from agent_core.agent.claims import unbacked_claims
 from agent_core.agent.text_calls import calls_in_text
 from agent_core.domain import ChatMessage, JsonDict, ToolCallRecord, ToolCallRequest, ToolSpec
 from agent_core.llm.base import ChatModel, ModelDone, TextDelta
+from agent_core.tools import TOOL_NAMES, default_registry
 
-WRITE_TOOLS = frozenset({"book_tour", "take_note", "update_contact_info", "cancel_tour", "reschedule_tour"})
+_TOOLS = default_registry()
+WRITE_TOOLS = frozenset(name for name in TOOL_NAMES if (tool := _TOOLS.tool(name)) and tool.outcome)
+"""The tools that change something (each declares what its success does)."""
 
 Call = tuple[str, JsonDict]
 
@@ -156,7 +159,7 @@ def run_case(model: ChatModel, tools: Sequence[ToolSpec], case: Case, today: dat
         outcome.replies.append(text)
         outcome.calls.extend((c.name, _arguments(c.arguments)) for c in requested)
         made = [ToolCallRecord.finished(c, {}, None, 0.0) for c in requested]
-        outcome.claims.extend(unbacked_claims(text, made))
+        outcome.claims.extend(unbacked_claims(text, made, _TOOLS.backing))
         # After a call the exchange goes on from the tool's answer, not from a question.
         messages.append(ChatMessage("assistant", "Done." if requested else text))
     return outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_core.domain import EventName, JsonDict
+from agent_core.domain import Claim, EventName, JsonDict
 from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import BookableDate, PersonName, PlaceName
 from agent_core.tools.registry import Tool, ToolContext
@@ -41,6 +41,7 @@ BOOK_TOUR = Tool(
     arguments=BookTourArgs,
     handler=book_tour,
     success_event=EventName.TOUR_BOOKED,
+    backs=frozenset({Claim.BOOKING}),
     outcome=Outcome.BOOKED,
     date_argument="date",
     # No second confirmation for a booking that already existed.

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_core.domain import EventName, JsonDict, Tour
+from agent_core.domain import Claim, EventName, JsonDict, Tour
 from agent_core.store.base import ToolFailure
 from agent_core.store.conversation_log import Outcome
 from agent_core.store.matching import name_key
@@ -107,6 +107,8 @@ FIND_TOURS = Tool(
     arguments=FindToursArgs,
     handler=find_tours,
     success_event=None,
+    # Telling a caller the booking they asked about is booked is what finding it backs.
+    backs=frozenset({Claim.BOOKING}),
 )
 CANCEL_TOUR = Tool(
     name="cancel_tour",
@@ -117,6 +119,7 @@ CANCEL_TOUR = Tool(
     arguments=CancelTourArgs,
     handler=cancel_tour,
     success_event=EventName.TOUR_CANCELLED,
+    backs=frozenset({Claim.CANCELLATION}),
     outcome=Outcome.CANCELLED,
     changed=_acted,
 )
@@ -129,6 +132,7 @@ RESCHEDULE_TOUR = Tool(
     arguments=RescheduleTourArgs,
     handler=reschedule_tour,
     success_event=EventName.TOUR_RESCHEDULED,
+    backs=frozenset({Claim.BOOKING, Claim.MOVE, Claim.CONTACT_CHANGE}),
     outcome=Outcome.MOVED,
     date_argument="new_date",
     changed=_acted,

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from agent_core.domain import EventName, JsonDict, ToolCallRequest, ToolSpec, decode_arguments
+from agent_core.domain import Claim, EventName, JsonDict, ToolCallRequest, ToolSpec, decode_arguments
 from agent_core.errors import summarize, validation_details
 from agent_core.store.base import TenantWriter, ToolExecution, ToolFailure
 from agent_core.store.conversation_log import Outcome
@@ -48,6 +48,8 @@ class Tool(Generic[ArgsT]):
     outcome: Outcome | None = None
     """What a success does to its conversation (shown in the conversation log): None for a
     tool that only reads."""
+    backs: frozenset[Claim] = frozenset()
+    """What a reply may say happened once this tool succeeded in the turn."""
 
     @cached_property
     def spec(self) -> ToolSpec:
@@ -83,6 +85,8 @@ class ToolRegistry:
                 raise ValueError(f"duplicate tool name {tool.name!r}")
             self._tools[tool.name] = tool
         self.specs: tuple[ToolSpec, ...] = tuple(t.spec for t in self._tools.values())
+        self.backing: dict[str, frozenset[Claim]] = {t.name: t.backs for t in self._tools.values()}
+        """What each tool's success lets a reply claim, by tool name."""
 
     def tool(self, name: str) -> Tool[Any] | None:
         """The tool of that name, if there is one."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from agent_core.domain import EventName, JsonDict
+from agent_core.domain import Claim, EventName, JsonDict
 from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import NoteText
 from agent_core.tools.registry import Tool, ToolContext
@@ -30,5 +30,6 @@ TAKE_NOTE = Tool(
     arguments=TakeNoteArgs,
     handler=take_note,
     success_event=EventName.NOTE_TAKEN,
+    backs=frozenset({Claim.NOTE}),
     outcome=Outcome.NOTED,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from agent_core.domain import Contact, EventName, JsonDict
+from agent_core.domain import Claim, Contact, EventName, JsonDict
 from agent_core.store.conversation_log import Outcome
 from agent_core.tools.fields import PersonName, PhoneNumber
 from agent_core.tools.registry import Tool, ToolContext
@@ -57,5 +57,6 @@ UPDATE_CONTACT_INFO = Tool(
     arguments=UpdateContactArgs,
     handler=update_contact_info,
     success_event=EventName.CONTACT_UPDATED,
+    backs=frozenset({Claim.CONTACT_CHANGE}),
     outcome=Outcome.UPDATED,
 )

@@ -7,12 +7,20 @@ import pytest
 
 from agent_core.agent.claims import MAX_LISTED, ClaimFilter, unbacked_claims
 from agent_core.clock import FixedClock, utcnow
-from agent_core.domain import Tenant, ToolCallRecord, ToolCallStatus
+from agent_core.domain import Claim, Tenant, ToolCallRecord, ToolCallStatus
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.analytics import AnalyticsQuery
 from agent_core.store.base import Store
+from agent_core.tools import default_registry
 from dashboard.views import claims_held_back
 from tests.conftest import RecordingSink, make_agent, whole_turn
+
+BACKING = default_registry().backing
+"""What each of our tools' success backs, as the tools declare it."""
+
+
+def unbacked(reply: str, calls: list[ToolCallRecord]) -> list[str]:
+    return unbacked_claims(reply, calls, BACKING)
 
 
 def call(name: str, status: ToolCallStatus = ToolCallStatus.SUCCEEDED) -> ToolCallRecord:
@@ -29,10 +37,10 @@ def call(name: str, status: ToolCallStatus = ToolCallStatus.SUCCEEDED) -> ToolCa
     ],
 )
 def test_a_booking_claim_needs_a_booking_that_succeeded(reply: str) -> None:
-    assert unbacked_claims(reply, [call("book_tour")]) == []
-    assert unbacked_claims(reply, []) != []
-    assert unbacked_claims(reply, [call("book_tour", ToolCallStatus.FAILED)]) != []
-    assert unbacked_claims(reply, [call("take_note")]) != []
+    assert unbacked(reply, [call("book_tour")]) == []
+    assert unbacked(reply, []) != []
+    assert unbacked(reply, [call("book_tour", ToolCallStatus.FAILED)]) != []
+    assert unbacked(reply, [call("take_note")]) != []
 
 
 @pytest.mark.parametrize(
@@ -46,8 +54,8 @@ def test_a_booking_claim_needs_a_booking_that_succeeded(reply: str) -> None:
     ],
 )
 def test_each_kind_of_change_needs_its_own_tool(reply: str, tool: str) -> None:
-    assert unbacked_claims(reply, [call(tool)]) == []
-    assert unbacked_claims(reply, [call("find_tours")]) != []
+    assert unbacked(reply, [call(tool)]) == []
+    assert unbacked(reply, [call("find_tours")]) != []
 
 
 @pytest.mark.parametrize(
@@ -61,18 +69,18 @@ def test_each_kind_of_change_needs_its_own_tool(reply: str, tool: str) -> None:
     ],
 )
 def test_refusals_questions_and_offers_claim_nothing(reply: str) -> None:
-    assert unbacked_claims(reply, []) == []
+    assert unbacked(reply, []) == []
 
 
 def test_each_claiming_sentence_is_reported() -> None:
-    found = unbacked_claims("Booked you in! I've also noted your diet.", [call("take_note")])
+    found = unbacked("Booked you in! I've also noted your diet.", [call("take_note")])
     assert len(found) == 1
     assert "a booking" in found[0]
     assert "Booked you in!" in found[0]
 
 
 def test_a_streamed_reply_is_passed_on_a_sentence_at_a_time_without_its_unbacked_claim() -> None:
-    claims = ClaimFilter([])
+    claims = ClaimFilter([], BACKING)
     pieces = ["Hello John", ". I've booked", " your tour for Friday. ", "Anything", " else?"]
     assert [claims.feed(piece) for piece in pieces] == ["", "Hello John. ", "", "", ""]
     assert claims.end() == "Anything else?"
@@ -82,7 +90,7 @@ def test_a_streamed_reply_is_passed_on_a_sentence_at_a_time_without_its_unbacked
 
 def test_a_claim_the_turns_tools_back_is_passed_on() -> None:
     done = [call("take_note")]
-    claims = ClaimFilter(done)
+    claims = ClaimFilter(done, BACKING)
     assert claims.feed("Noted: prefers mornings. ") == "Noted: prefers mornings. "
     assert (claims.withheld, claims.honest_sentence()) == ([], "")
 
@@ -120,15 +128,22 @@ def test_a_turn_whose_claims_its_tools_back_keeps_nothing_held_back(
 
 
 def test_a_sentence_ends_when_the_blank_after_its_full_stop_arrives_in_the_next_piece() -> None:
-    claims = ClaimFilter([])
+    claims = ClaimFilter([], BACKING)
     assert [claims.feed(piece) for piece in ["Hi John.", " I've noted", " it."]] == ["", "Hi John. ", ""]
     assert claims.end() == ""
     assert claims.honest_sentence() == "Nothing has been noted yet — shall I try that again?"
 
 
 def test_a_model_repeating_a_claim_endlessly_is_read_once_and_listed_a_bounded_number_of_times() -> None:
-    claims = ClaimFilter([])
+    claims = ClaimFilter([], BACKING)
     for _ in range(3000):
         assert claims.feed("Booked it. ") == ""
     assert len(claims.withheld) == MAX_LISTED
     assert claims.honest_sentence() == "Nothing has been booked yet — shall I try that again?"
+
+
+def test_what_backs_a_claim_is_what_the_tool_declares_not_its_name() -> None:
+    said = "You're booked for yoga on Friday."
+    assert unbacked_claims(said, [call("book_class")], {"book_class": frozenset({Claim.BOOKING})}) == []
+    assert unbacked_claims(said, [call("book_class")], {"book_class": frozenset({Claim.NOTE})}) != []
+    assert unbacked_claims(said, [call("book_class")], {}) != [], "a tool nobody declared backs nothing"
