@@ -34,6 +34,7 @@ from agent_core.store.migrations import (
 from agent_core.store.rows import Row, contact_from_row, tour_from_row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
+from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
 
 # Any number, the same in every release, so that concurrent migrators take turns.
 _MIGRATION_LOCK = 7_245_190_331
@@ -252,6 +253,11 @@ class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
         signature = _Signature(bool(row["returns_set"]), dict(zip(row["names"], row["types"], strict=False)))
         self._signatures[function] = signature
         return signature
+
+    @property
+    def voice_turns(self) -> VoiceTurnStore:
+        """Spoken turns in this database; forgetting a conversation's is a function here."""
+        return SqlVoiceTurns(self._transaction, self._reader, self._write_audit, self._rpc)
 
     def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
         with self._reader() as session:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 from agent_core.access.models import AuditEntry
@@ -139,18 +139,35 @@ _FORGET = (
 )
 
 
+Rpc = Callable[[str, dict[str, Any]], Any]
+"""How a store of the PostgreSQL family calls one of its SQL functions (`FunctionWrites._rpc`)."""
+
+
+def forget_by_function(rpc: Rpc, tenant_id: UUID, conversation_id: UUID, audit: AuditEntry) -> int:
+    """`forget_conversation` as the PostgreSQL family does it: one function, so the audio and
+    the audit entry go together."""
+    forgotten = rpc(
+        "app_forget_recordings",
+        {"p_tenant": str(tenant_id), "p_conversation": str(conversation_id), "p_audit": audit_json(audit)},
+    )
+    return int(forgotten)
+
+
 class SqlVoiceTurns:
-    """Spoken turns on SQLite or PostgreSQL."""
+    """Spoken turns on SQLite or PostgreSQL (`rpc`: PostgreSQL's way to call its functions,
+    for the writes that are one there)."""
 
     def __init__(
         self,
         transaction: Callable[[], AbstractContextManager[SqlSession]],
         reader: Callable[[], AbstractContextManager[SqlSession]],
         write_audit: Callable[[SqlSession, AuditEntry], None],
+        rpc: Rpc | None = None,
     ) -> None:
         self._transaction = transaction
         self._reader = reader
         self._write_audit = write_audit
+        self._rpc = rpc
 
     def keep(self, turn: VoiceTurn) -> bool:
         params = {
@@ -206,6 +223,8 @@ class SqlVoiceTurns:
             )
 
     def forget_conversation(self, tenant_id: UUID, conversation_id: UUID, *, audit: AuditEntry) -> int:
+        if self._rpc is not None:
+            return forget_by_function(self._rpc, tenant_id, conversation_id, audit)
         with self._transaction() as session:
             forgotten = session.execute(
                 f"{_FORGET} AND conversation_id = :conversation_id",
@@ -276,13 +295,4 @@ class SupabaseVoiceTurns:
         return len(rows)
 
     def forget_conversation(self, tenant_id: UUID, conversation_id: UUID, *, audit: AuditEntry) -> int:
-        # One function, so the audio and the audit entry go together.
-        forgotten = self._client._rpc(
-            "app_forget_recordings",
-            {
-                "p_tenant": str(tenant_id),
-                "p_conversation": str(conversation_id),
-                "p_audit": audit_json(audit),
-            },
-        )
-        return int(forgotten)
+        return forget_by_function(self._client._rpc, tenant_id, conversation_id, audit)

@@ -18,10 +18,12 @@ pytestmark = pytest.mark.postgres
 Sql = psycopg.Connection[tuple[object, ...]]
 STORE_SOURCES = [
     *sorted((ROOT / "agent_core" / "store").glob("supabase_*.py")),
-    ROOT / "agent_core" / "store" / "function_writes.py",  # a turn's steps, shared with PostgreSQL
+    # The writes Supabase shares with PostgreSQL.
+    *sorted((ROOT / "agent_core" / "store").glob("function_*.py")),
+    ROOT / "agent_core" / "store" / "voice_turns.py",
 ]
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
-_RPC = re.compile(r'_rpc\(\s*"(app_\w+)"')
+_RPC = re.compile(r'\b_?rpc\(\s*"(app_\w+)"')
 _CALL = re.compile(r"\bpublic\.(app_\w+)\s*\(")
 
 
@@ -69,7 +71,13 @@ def executors(sql: Sql, name: str) -> set[str]:
 
 
 def test_the_store_calls_functions_over_rpc() -> None:
-    assert {"app_start_turn", "app_run_tool_call", "app_fail_expired_turns"} <= rpc_functions()
+    assert {
+        "app_start_turn",
+        "app_run_tool_call",
+        "app_fail_expired_turns",
+        "app_save_user",
+        "app_forget_recordings",
+    } <= rpc_functions()
 
 
 def test_what_the_store_calls_and_what_that_calls_only_the_service_role_may_run(sql: Sql) -> None:
