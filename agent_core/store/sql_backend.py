@@ -41,8 +41,12 @@ class SqlBackend(ABC):
 
     @abstractmethod
     def _reader(self) -> AbstractContextManager[SqlSession]:
-        """A session for reads, each statement its own transaction (so a write of a single
-        statement may use it too: it commits whole, with no BEGIN and COMMIT to send)."""
+        """A session for reads, each statement its own transaction."""
+
+    def _one_statement(self) -> AbstractContextManager[SqlSession]:
+        """A session for a write of one statement, which commits whole on its own: no BEGIN
+        and COMMIT to send (on PostgreSQL, two round trips fewer)."""
+        return self._reader()
 
     @abstractmethod
     def _json_param(self, value: object) -> object:

@@ -435,7 +435,7 @@ class SqlStore(RecordPages, SqlScenarios):
             return 0
         params: dict[str, object] = {f"t{i}": turn_id for i, turn_id in enumerate(turn_ids)}
         params["lease"] = utcnow() + timedelta(seconds=lease_seconds)
-        with self._transaction() as session:
+        with self._one_statement() as session:
             return session.execute(
                 "UPDATE turns SET lease_expires_at = :lease WHERE status = 'running' AND id IN ("
                 + ", ".join(f":t{i}" for i in range(len(turn_ids)))
@@ -480,7 +480,7 @@ class SqlStore(RecordPages, SqlScenarios):
     def append_message(
         self, tenant_id: UUID, conversation_id: UUID, turn_id: UUID, message: ChatMessage
     ) -> None:
-        with self._reader() as session:  # one statement: it commits whole on its own
+        with self._one_statement() as session:
             self._insert_message(session, tenant_id, conversation_id, turn_id, message, utcnow())
 
     def run_tool_call(
@@ -898,7 +898,7 @@ class SqlStore(RecordPages, SqlScenarios):
         return IdempotencyClaim(KeyState.RUNNING)
 
     def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
-        with self._transaction() as session:
+        with self._one_statement() as session:
             return bool(
                 session.execute(
                     "UPDATE idempotency_keys SET lease_expires_at = :lease WHERE tenant_id = :tenant_id"
@@ -1026,7 +1026,7 @@ class SqlStore(RecordPages, SqlScenarios):
 
     def _mark_run(self, tenant_id: UUID, event_id: UUID, listener: str, setting: str, *, was: str) -> bool:
         """Update one run that is still `was` (`setting`: a fixed SQL fragment); True if it was."""
-        with self._transaction() as session:
+        with self._one_statement() as session:
             return bool(
                 session.execute(
                     f"UPDATE listener_runs SET {setting}updated_at = :now WHERE tenant_id = :tenant_id"
@@ -1081,7 +1081,7 @@ class SqlStore(RecordPages, SqlScenarios):
         return [(event_from_row(r), r["listener"]) for r in rows]
 
     def requeue_stale_runs(self, older_than: datetime) -> int:
-        with self._transaction() as session:
+        with self._one_statement() as session:
             return session.execute(
                 "UPDATE listener_runs SET status = 'pending', updated_at = :now"
                 " WHERE status = 'running' AND updated_at < :older_than",
@@ -1148,7 +1148,7 @@ class SqlStore(RecordPages, SqlScenarios):
         return records[0] if records else None
 
     def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
-        with self._transaction() as session:
+        with self._one_statement() as session:
             return bool(
                 session.execute(
                     "INSERT INTO outbox (id, tenant_id, kind, event_id, payload, created_at)"
