@@ -1,8 +1,9 @@
-"""The store logic shared by the SQL backends (SQLite and PostgreSQL).
+"""The store logic of the SQL backends: SQLite's reads and writes, PostgreSQL's reads.
 
 Statements are written once with `:name` parameters; each backend supplies a session
 that runs them in its own dialect and returns rows as dicts. Values come back as the
-backend stores them (SQLite: text) and are normalised here.
+backend stores them (SQLite: text) and are normalised here. PostgreSQL overrides the writes
+with its SQL functions (`function_writes.py`, `function_access.py`), the ones Supabase calls.
 """
 
 from __future__ import annotations
@@ -368,7 +369,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     {"id": conversation_id, "tenant_id": tenant_id, "now": now},
                 )
             else:
-                # The row lock this update takes makes concurrent starts on one conversation
+                # The write lock this update takes makes concurrent starts on one conversation
                 # take turns, so the check below sees the other's turn.
                 if not session.execute(
                     "UPDATE conversations SET updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
@@ -960,7 +961,7 @@ class SqlStore(RecordPages, SqlScenarios):
     ) -> PromptVersion:
         now = utcnow()
         with self._transaction() as session:
-            # The tenant's row stays locked to the end: publishers of one tenant take turns.
+            # The write lock stays to the end: publishers of one tenant take turns.
             if not session.execute(
                 "UPDATE tenants SET system_prompt = :prompt WHERE id = :tenant_id",
                 {"prompt": prompt, "tenant_id": tenant_id},
