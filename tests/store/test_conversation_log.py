@@ -29,10 +29,10 @@ def converse(
     tool: str | None = None,
     fails: bool = False,
     tool_fails: bool = False,
-    outcome: Outcome | None = None,
+    declared: Outcome | None = None,
 ) -> str:
     """One conversation of one turn; `tool` runs with a customer's name, and succeeds unless
-    `tool_fails` (the turn is answered either way unless `fails`). Its outcome is `outcome`,
+    `tool_fails` (the turn is answered either way unless `fails`). Its outcome is `declared`,
     or the one our tool of that name declares."""
     turn = store.start_turn(tenant.id, None, message)
     if tool is not None:
@@ -44,7 +44,8 @@ def converse(
             return {"ok": True}
 
         ours = default_registry().tool(tool)
-        declared = outcome or (ours.outcome if ours else None)
+        if declared is None and ours is not None:
+            declared = ours.outcome
         store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, run, outcome=declared)
     status = "failed" if fails else "succeeded"
     outcome = TurnOutcome(
@@ -81,7 +82,7 @@ def test_a_tool_call_marks_its_conversation_by_the_outcome_its_tool_declares_not
     store: Store, tenant: Tenant
 ) -> None:
     # A tool added later (a class booking) needs no change of the summary's SQL.
-    booked = converse(store, tenant, "Book yoga for Ana Silva", "book_class", outcome=Outcome.BOOKED)
+    booked = converse(store, tenant, "Book yoga for Ana Silva", "book_class", declared=Outcome.BOOKED)
     looked = converse(store, tenant, "When is my class?", "find_classes")
     by_id = {str(c.id): c for c in store.search_conversations(tenant.id, ConversationQuery()).rows}
     assert by_id[booked].outcomes == (Outcome.BOOKED,)

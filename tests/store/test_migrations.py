@@ -16,14 +16,21 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from agent_core.domain import RunStatus, ToolCallStatus
 from agent_core.errors import ConfigError
 from agent_core.store.base import Store
 from agent_core.store.conversation_log import ConversationQuery, Outcome
-from agent_core.store.demo_data import DEMO_SETTINGS, SECOND_DEMO_TENANT_ID
+from agent_core.store.demo_data import DEMO_SETTINGS, DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.store.migrations import Migration, latest_version, migrations
-from agent_core.store.postgres import PostgresStore, postgres_version, to_pyformat, upgrade_postgres
+from agent_core.store.postgres import (
+    PostgresMigrations,
+    PostgresStore,
+    postgres_version,
+    to_pyformat,
+    upgrade_postgres,
+)
 from agent_core.store.sqlite import SqliteMigrations, SqliteStore
 from agent_core.store.supabase_store import SupabaseStore
 from tests.conftest import ROOT, fresh_database, in_a_tool_turn, new_supabase_project, save_contact
@@ -417,3 +424,34 @@ def test_a_role_that_may_not_run_the_store_functions_refuses_to_start_with_the_f
         with psycopg.connect(blank_database, autocommit=True) as owner:
             owner.execute(f"DROP OWNED BY {role}")
             owner.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.postgres
+def test_tool_calls_made_before_tools_declared_an_outcome_get_the_one_their_tool_had(
+    blank_database: str,
+) -> None:
+    with psycopg.connect(blank_database, autocommit=True, row_factory=dict_row) as connection:
+        for migration in migrations("postgres")[:22]:
+            PostgresMigrations(connection).apply(migration)
+        conversation, turn = uuid4(), uuid4()
+        values = {"tenant": str(DEMO_TENANT_ID), "conversation": str(conversation), "turn": str(turn)}
+        connection.execute(
+            "INSERT INTO conversations (id, tenant_id) VALUES (%(conversation)s, %(tenant)s)", values
+        )
+        connection.execute(
+            "INSERT INTO turns (id, tenant_id, conversation_id, status, user_message)"
+            " VALUES (%(turn)s, %(tenant)s, %(conversation)s, 'succeeded', 'Book Ana')",
+            values,
+        )
+        for name in ("book_tour", "find_tours", "take_note"):
+            connection.execute(
+                "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+                " arguments_hash, status, model_content) VALUES (%(tenant)s, %(name)s, %(turn)s,"
+                " %(conversation)s, %(name)s, '{}', 'h', 'succeeded', '{}')",
+                {**values, "name": name},
+            )
+    assert [m.label for m in upgrade_postgres(blank_database)] == [migrations("postgres")[22].label]
+    with psycopg.connect(blank_database, autocommit=True) as connection:
+        rows = connection.execute("SELECT name, outcome FROM tool_calls").fetchall()
+    outcomes = {str(name): outcome for name, outcome in rows}
+    assert outcomes == {"book_tour": "booked", "find_tours": None, "take_note": "noted"}
