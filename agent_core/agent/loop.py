@@ -434,6 +434,8 @@ class Agent:
             )
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
             written: list[OutboxEvent] = []
+            # Handed to the store, which keeps it whatever becomes of the call.
+            asked, turn.asked = turn.asked, None
             record, replayed = self.store.run_tool_call(
                 turn.tenant_id,
                 turn.conversation_id,
@@ -441,10 +443,9 @@ class Agent:
                 call,
                 prepared.execute,
                 partial(self._tool_events, turn, prepared.tool, written),
-                asked=turn.asked,
+                asked=asked,
                 outcome=prepared.tool.outcome if prepared.tool else None,
             )
-            turn.asked = None
             if not replayed:
                 self.events.deliver(written)
             turn.records.append(record)

@@ -236,7 +236,8 @@ class Store(AccessStore, ScenarioStore, Protocol):
         The tool's writes, the call's record, its result message and its events commit
         together. `asked`, the model's message that asked for the call when it is not stored
         yet, is stored before the result (in the same transaction where the store can: one
-        commit fewer per tool turn). Returns the record and True when it was a replay of an
+        commit fewer per tool turn), and kept when the call fails (so the next turn tells the
+        model it was interrupted). Returns the record and True when it was a replay of an
         earlier execution (which writes no events).
         """
         ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import cast
@@ -502,39 +503,47 @@ class SqlStore(RecordPages, SqlScenarios):
             "arguments_hash": call.fingerprint,
         }
         now = utcnow()
-        with self._transaction() as session:
-            if asked is not None:
-                self._insert_message(session, tenant_id, conversation_id, turn_id, asked, now)
-            claimed = session.execute(
-                "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
-                " arguments_hash, status, created_at, outcome) VALUES (:tenant_id, :call_id, :turn_id,"
-                " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now, :outcome)"
-                " ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING",
-                {
-                    **key,
-                    "turn_id": turn_id,
-                    "name": call.name,
-                    "arguments": call.arguments,
-                    "now": now,
-                    "outcome": outcome and outcome.value,
-                },
-            )
-            if claimed:
-                record = self._execute_claimed(session, key, call, execute)
-                self._insert_events(session, events(record))
-            else:
-                rows = session.query(
-                    f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
+        try:
+            with self._transaction() as session:
+                if asked is not None:
+                    self._insert_message(session, tenant_id, conversation_id, turn_id, asked, now)
+                claimed = session.execute(
+                    "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+                    " arguments_hash, status, created_at, outcome) VALUES (:tenant_id, :call_id, :turn_id,"
+                    " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now, :outcome)"
+                    " ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING",
+                    {
+                        **key,
+                        "turn_id": turn_id,
+                        "name": call.name,
+                        "arguments": call.arguments,
+                        "now": now,
+                        "outcome": outcome and outcome.value,
+                    },
                 )
-                record = tool_call_from_row(rows[0])
-            self._insert_message(
-                session,
-                tenant_id,
-                conversation_id,
-                turn_id,
-                ChatMessage("tool", record.model_content, tool_call_id=call.id),
-                now,
-            )
+                if claimed:
+                    record = self._execute_claimed(session, key, call, execute)
+                    self._insert_events(session, events(record))
+                else:
+                    rows = session.query(
+                        f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
+                    )
+                    record = tool_call_from_row(rows[0])
+                self._insert_message(
+                    session,
+                    tenant_id,
+                    conversation_id,
+                    turn_id,
+                    ChatMessage("tool", record.model_content, tool_call_id=call.id),
+                    now,
+                )
+        except BaseException:
+            if asked is not None:
+                # Rolled back with the call; kept on its own, so the next turn tells the model
+                # the call was interrupted (when the database takes it at all).
+                with suppress(Exception):
+                    self.append_message(tenant_id, conversation_id, turn_id, asked)
+            raise
         return record, not claimed
 
     def _execute_claimed(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
@@ -12,11 +13,13 @@ import pytest
 from agent_core.agent.loop import AgentLimits
 from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted, TurnFinished, TurnStarted
 from agent_core.clock import FixedClock
-from agent_core.domain import ChatMessage, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
+from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
 from agent_core.errors import ConversationBusyError, ModelError, ModelUnavailableError
 from agent_core.llm.base import ModelEvent
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
+from agent_core.tools import ToolContext, ToolRegistry
+from agent_core.tools.book_tour import BOOK_TOUR, BookTourArgs
 from tests.conftest import RecordingSink, make_agent, turn_steps, whole_turn
 
 
@@ -176,6 +179,33 @@ def test_an_abandoned_stream_closes_the_turn_and_the_next_turn_still_works(
     repaired = next(m for m in sent if m.role == "tool")
     assert repaired.tool_call_id == "call_cut"
     assert "interrupted" in repaired.content
+
+
+class _BrokenBooking(RuntimeError):
+    """What a tool whose code fails raises (not a ToolFailure: a bug, or a dependency down)."""
+
+
+def _broken_book_tour(args: BookTourArgs, context: ToolContext) -> JsonDict:
+    raise _BrokenBooking("the booking system fell over")
+
+
+def test_a_call_that_failed_to_run_is_told_as_interrupted_next_turn_and_kept_once(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    model = ScriptedModel(
+        [ScriptedReply(tool_calls=(call("book_tour", "call_broken", **BOOKING),)), ScriptedReply("Hi again.")]
+    )
+    agent = make_agent(store, clock, model)
+    agent.tools = ToolRegistry([replace(BOOK_TOUR, handler=_broken_book_tour)])
+    with pytest.raises(_BrokenBooking):
+        whole_turn(agent, tenant.id, "Book John Smith in Paris")
+    [conversation] = store.list_conversations(tenant.id)
+    asked = [m for m in store.list_messages(tenant.id, conversation.id) if m.tool_calls]
+    assert [c.id for m in asked for c in m.tool_calls] == ["call_broken"], "kept, and once"
+    assert store.list_tool_calls(tenant.id, conversation.id) == []
+    assert whole_turn(agent, tenant.id, "Hello?", conversation.id).reply == "Hi again."
+    repaired = next(m for m in model.requests[-1][0] if m.role == "tool")
+    assert (repaired.tool_call_id, "interrupted" in repaired.content) == ("call_broken", True)
 
 
 def test_the_stream_yields_each_step_in_order(store: Store, tenant: Tenant, clock: FixedClock) -> None:
