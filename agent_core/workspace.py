@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TypeVar
 from uuid import UUID, uuid4
@@ -53,6 +53,7 @@ from agent_core.domain import (
     ConversationSummary,
     EventName,
     EventRecord,
+    IdempotencyClaim,
     JsonDict,
     Note,
     OutboxEvent,
@@ -100,6 +101,31 @@ _REFUSALS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class RequestKeys:
+    """One tenant's Idempotency-Keys (`Workspace.request_keys`): each request sent with a key
+    is claimed, its answer kept for repeats, or the key released for a retry."""
+
+    _store: Store
+    tenant_id: UUID
+
+    def claim(self, key: str, fingerprint: str, lease_seconds: float) -> IdempotencyClaim:
+        """See `Store.claim_idempotency_key`."""
+        return self._store.claim_idempotency_key(self.tenant_id, key, fingerprint, lease_seconds)
+
+    def renew(self, key: str, lease_seconds: float) -> bool:
+        """See `Store.renew_idempotency_key`."""
+        return self._store.renew_idempotency_key(self.tenant_id, key, lease_seconds)
+
+    def finish(self, key: str, status: int, response: JsonDict) -> None:
+        """See `Store.finish_idempotency_key`."""
+        self._store.finish_idempotency_key(self.tenant_id, key, status, response)
+
+    def release(self, key: str) -> None:
+        """See `Store.release_idempotency_key`."""
+        self._store.release_idempotency_key(self.tenant_id, key)
+
+
 class Workspace(PromptChanges):
     """The agent runtime's operations, checked and audited for one principal."""
 
@@ -137,6 +163,12 @@ class Workspace(PromptChanges):
         """ForbiddenError unless the principal may do `action` (on `tenant_id`)."""
         if not self.may(action, tenant_id):
             raise ForbiddenError(f"{self.principal.label} may not {_REFUSALS[action]}")
+
+    def request_keys(self, action: Action, tenant_id: UUID) -> RequestKeys:
+        """The tenant's Idempotency-Keys, for a request that does `action` there (ForbiddenError
+        unless the principal may): a retried request is answered once."""
+        self.require(action, tenant_id)
+        return RequestKeys(self._store, tenant_id)
 
     def _audit(
         self,

@@ -19,7 +19,6 @@ import contextlib
 import json
 import re
 import time
-from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -27,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 
 from agent_core.domain import JsonDict, KeyState, fingerprint
 from agent_core.http.errors import ApiError
-from agent_core.store.base import Store
+from agent_core.workspace import RequestKeys
 
 HEADER = "idempotency-key"
 MAX_KEY_CHARS = 255
@@ -63,8 +62,7 @@ class KeyedRequest:
 
     def __init__(
         self,
-        store: Store,
-        tenant_id: UUID,
+        keys: RequestKeys,
         key: str,
         request: JsonDict,
         *,
@@ -73,8 +71,7 @@ class KeyedRequest:
     ) -> None:
         """`lease_seconds`: how long the claim outlives a dead holder; `longest_seconds`: the
         longest a request may hold it (renewal stops then, whatever happens to the request)."""
-        self._store = store
-        self._tenant_id = tenant_id
+        self._keys = keys
         self._key = key
         self._fingerprint = fingerprint(json.dumps(request, sort_keys=True, default=str))
         self._lease_seconds = lease_seconds
@@ -88,11 +85,7 @@ class KeyedRequest:
         delay = 0.05
         while True:
             claim = await run_in_threadpool(
-                self._store.claim_idempotency_key,
-                self._tenant_id,
-                self._key,
-                self._fingerprint,
-                self._lease_seconds,
+                self._keys.claim, self._key, self._fingerprint, self._lease_seconds
             )
             if claim.state is KeyState.CLAIMED:
                 self._renewal = asyncio.create_task(self._renew())
@@ -124,9 +117,7 @@ class KeyedRequest:
         while time.monotonic() < until:
             await asyncio.sleep(self._lease_seconds / 3)
             try:
-                held = await run_in_threadpool(
-                    self._store.renew_idempotency_key, self._tenant_id, self._key, self._lease_seconds
-                )
+                held = await run_in_threadpool(self._keys.renew, self._key, self._lease_seconds)
             except Exception:
                 continue  # the store is down for now; the lease may still outlast it
             if not held:
@@ -141,15 +132,13 @@ class KeyedRequest:
     async def succeeded(self, body: JsonDict) -> None:
         """Keep the answer for every repeat."""
         await self._stop_renewing()
-        await run_in_threadpool(self._store.finish_idempotency_key, self._tenant_id, self._key, 200, body)
+        await run_in_threadpool(self._keys.finish, self._key, 200, body)
 
     async def failed(self, error: ApiError | None) -> None:
         """Keep a final answer (bad input, unknown tenant); release the key when a retry may help
         (a 5xx, a 409, or no answer at all: a crash, a client that hung up mid-stream)."""
         await self._stop_renewing()
         if error is None or error.status >= 500 or error.status == 409:
-            await run_in_threadpool(self._store.release_idempotency_key, self._tenant_id, self._key)
+            await run_in_threadpool(self._keys.release, self._key)
         else:
-            await run_in_threadpool(
-                self._store.finish_idempotency_key, self._tenant_id, self._key, error.status, error.body()
-            )
+            await run_in_threadpool(self._keys.finish, self._key, error.status, error.body())

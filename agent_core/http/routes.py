@@ -90,7 +90,7 @@ from agent_core.store.records import Page, RecordQuery
 from agent_core.store.voice_turns import RECORDING_SIDES
 from agent_core.tenant_settings import settings_from
 from agent_core.voice.recording import SpokenTurn
-from agent_core.workspace import Workspace
+from agent_core.workspace import RequestKeys, Workspace
 
 log = logging.getLogger(__name__)
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
@@ -134,14 +134,12 @@ class ApiRoutes(PromptRoutes):
         runtime = self._runtime()
         return runtime.acting_as(await required_caller(runtime.authenticator, request))
 
-    def _keyed(self, tenant_id: UUID, key: str, request: JsonDict) -> KeyedRequest:
+    def _keyed(self, keys: RequestKeys, key: str, request: JsonDict) -> KeyedRequest:
         """A request sent with an Idempotency-Key: its claim outlives a dead process by one turn
         lease, and is held at most as long as a turn and a shutdown may take."""
-        runtime = self._runtime()
-        settings = runtime.settings
+        settings = self._runtime().settings
         return KeyedRequest(
-            runtime.store,
-            tenant_id,
+            keys,
             key,
             request,
             lease_seconds=settings.lease_seconds,
@@ -292,8 +290,8 @@ class ApiRoutes(PromptRoutes):
         key = key_of(request)
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
-        workspace.require(Action.CHAT, turn.tenant_id)
-        keyed = None if key is None else self._keyed(turn.tenant_id, key, turn.model_dump(mode="json"))
+        keys = workspace.request_keys(Action.CHAT, turn.tenant_id)
+        keyed = None if key is None else self._keyed(keys, key, turn.model_dump(mode="json"))
         if keyed is not None:
             # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
             if await run_in_threadpool(runtime.prompts.system_prompt, turn.tenant_id) is None:
@@ -486,7 +484,8 @@ class ApiRoutes(PromptRoutes):
         body = validated(body_type, raw, "body") if body_type is not None else None
         key = key_of(request)
         identity = {"route": request.url.path, "body": raw}
-        keyed = None if key is None else self._keyed(tenant.id, key, identity)
+        keys = workspace.request_keys(Action.CORRECT, tenant.id)
+        keyed = None if key is None else self._keyed(keys, key, identity)
         if keyed is not None and (answered := await keyed.claim()) is not None:
             return answered
         try:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_core.store.demo_data import DEMO_TENANT_ID
+from agent_core.store.demo_data import DEMO_TENANT_ID, SECOND_DEMO_TENANT_ID
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer, booking_responder
 from tests.http.conftest import RunningApi
 
@@ -123,3 +123,23 @@ def test_a_key_for_an_unknown_tenant_is_a_404_and_stores_nothing(api: RunningApi
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_request_its_caller_may_not_make_takes_no_key(serve: Callable[..., RunningApi]) -> None:
+    bound, everywhere = "b" * 20, "k" * 20
+    api = serve(api_keys=f"{everywhere},{bound}:{DEMO}")
+    clinic = str(SECOND_DEMO_TENANT_ID)
+    refused = api.client.post(
+        "/api/chat",
+        json={"tenantId": clinic, "message": "Hello"},
+        headers={"Idempotency-Key": "shared-key", "Authorization": f"Bearer {bound}"},
+    )
+    assert refused.status_code == 403
+    # The key was never claimed: whoever may chat there gets a turn of its own, not the 403.
+    allowed = api.client.post(
+        "/api/chat",
+        json={"tenantId": clinic, "message": "Hello"},
+        headers={"Idempotency-Key": "shared-key", "Authorization": f"Bearer {everywhere}"},
+    )
+    assert allowed.status_code == 200
+    assert "idempotent-replayed" not in allowed.headers
