@@ -165,9 +165,12 @@ class Workspace(PromptChanges):
             raise ForbiddenError(f"{self.principal.label} may not {_REFUSALS[action]}")
 
     def request_keys(self, action: Action, tenant_id: UUID) -> RequestKeys:
-        """The tenant's Idempotency-Keys, for a request that does `action` there (ForbiddenError
-        unless the principal may): a retried request is answered once."""
+        """The tenant's Idempotency-Keys, for a request that does `action` there: a retried
+        request is answered once. ForbiddenError unless the principal may, NotFoundError for
+        an unknown tenant (before any key is stored)."""
         self.require(action, tenant_id)
+        if self._agent.prompts.system_prompt(tenant_id) is None:
+            raise NotFoundError(f"unknown tenant {tenant_id}")
         return RequestKeys(self._store, tenant_id)
 
     def _audit(

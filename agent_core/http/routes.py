@@ -290,12 +290,11 @@ class ApiRoutes(PromptRoutes):
         key = key_of(request)
         runtime = self._runtime()
         turn = runtime.agent.validate(body)
-        keys = workspace.request_keys(Action.CHAT, turn.tenant_id)
-        keyed = None if key is None else self._keyed(keys, key, turn.model_dump(mode="json"))
-        if keyed is not None:
-            # Keys belong to a tenant: an unknown one is a 404 before any key is stored.
-            if await run_in_threadpool(runtime.prompts.system_prompt, turn.tenant_id) is None:
-                raise ApiError(404, "not_found", f"unknown tenant {turn.tenant_id}")
+        workspace.require(Action.CHAT, turn.tenant_id)
+        keyed = None
+        if key is not None:
+            keys = await run_in_threadpool(workspace.request_keys, Action.CHAT, turn.tenant_id)
+            keyed = self._keyed(keys, key, turn.model_dump(mode="json"))
             if (answered := await keyed.claim()) is not None:
                 return answered
         try:
@@ -484,10 +483,12 @@ class ApiRoutes(PromptRoutes):
         body = validated(body_type, raw, "body") if body_type is not None else None
         key = key_of(request)
         identity = {"route": request.url.path, "body": raw}
-        keys = workspace.request_keys(Action.CORRECT, tenant.id)
-        keyed = None if key is None else self._keyed(keys, key, identity)
-        if keyed is not None and (answered := await keyed.claim()) is not None:
-            return answered
+        keyed = None
+        if key is not None:
+            keys = await run_in_threadpool(workspace.request_keys, Action.CORRECT, tenant.id)
+            keyed = self._keyed(keys, key, identity)
+            if (answered := await keyed.claim()) is not None:
+                return answered
         try:
             tour = await run_in_threadpool(apply, workspace, tenant.id, tour_id, body)
         except (ApiError, AgentCoreError) as exc:
