@@ -250,6 +250,7 @@ class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
                 " run `vam migrate`"
             )
         row = rows[0]
+        # The names go on with a RETURNS TABLE's columns; the types are the inputs' only.
         signature = _Signature(bool(row["returns_set"]), dict(zip(row["names"], row["types"], strict=False)))
         self._signatures[function] = signature
         return signature
