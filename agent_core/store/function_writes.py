@@ -1,13 +1,14 @@
-"""A turn's writes as the SQL functions of schema.sql make them: the one place of their rules
-for the PostgreSQL family.
+"""The writes of the PostgreSQL family as the SQL functions of schema.sql make them: the one
+place of their rules there (users, keys, audit and drafts are in `function_access.py`).
 
 `app_start_turn`, `app_run_tool_call` and `app_finish_turn` each write one step of a turn in
-one transaction. Supabase calls them over PostgREST; PostgreSQL calls the same functions over
-its own connection, so a rule of a turn's step (who may start one, a call claimed once, a
-booking checked against what is there when it is written) is written once, in SQL. A tool runs
-against `StagedWrites`: it reads what is there now and only stages its writes, which the
-function applies together with the call's record, or refuses when a booking it looked at
-changed (the tool then runs again).
+one transaction; tenants, leases, booking corrections, contacts, notes, prompts,
+idempotency keys and events have theirs. Supabase calls them over PostgREST; PostgreSQL
+calls the same functions over its own connection, so a rule (who may start a turn, a call
+claimed once, a booking checked against what is there when it is written) is written once,
+in SQL. A tool runs against `StagedWrites`: it reads what is there now and only stages its
+writes, which the function applies together with the call's record, or refuses when a
+booking it looked at changed (the tool then runs again).
 """
 
 from __future__ import annotations
