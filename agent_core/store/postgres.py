@@ -31,9 +31,10 @@ from agent_core.store.migrations import (
     require_version,
     upgrade,
 )
-from agent_core.store.rows import Row, contact_from_row, tour_from_row
+from agent_core.store.rows import Row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
+from agent_core.store.tool_reads import contacts_matching, latest_customer, live_bookings
 from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
 
 # Any number, the same in every release, so that concurrent migrators take turns.
@@ -262,32 +263,15 @@ class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
 
     def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
         with self._reader() as session:
-            rows = session.query(
-                "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked' AND name_key = :key"
-                " AND tour_date >= :from_date"
-                + (" AND tour_date = :on" if on else "")
-                + " ORDER BY tour_date, id",
-                {"tenant_id": tenant_id, "key": key, "from_date": from_date, "on": on},
-            )
-        return [tour_from_row(row) for row in rows]
+            return live_bookings(session, tenant_id, key, from_date, on)
 
     def _latest_customer(self, tenant_id: UUID, conversation_id: UUID) -> str | None:
         with self._reader() as session:
-            latest = session.query(
-                "SELECT customer_name FROM tours WHERE tenant_id = :tenant_id"
-                " AND conversation_id = :conversation_id ORDER BY created_at DESC LIMIT 1",
-                {"tenant_id": tenant_id, "conversation_id": conversation_id},
-            )
-        return str(latest[0]["customer_name"]) if latest else None
+            return latest_customer(session, tenant_id, conversation_id)
 
     def _contacts_matching(self, tenant_id: UUID, lookup: dict[str, str | None]) -> list[Contact]:
         with self._reader() as session:
-            rows = session.query(
-                "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND (name_key = :name_key"
-                " OR email_key = :email_key OR phone_key = :phone_key) ORDER BY id",
-                {"tenant_id": tenant_id, **lookup},
-            )
-        return [contact_from_row(r) for r in rows]
+            return contacts_matching(session, tenant_id, lookup)
 
     def _json_param(self, value: object) -> Any:
         return Jsonb(value)

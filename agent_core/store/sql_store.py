@@ -105,6 +105,7 @@ from agent_core.store.rows import (
 )
 from agent_core.store.sql_backend import SqlSession, fetch_one
 from agent_core.store.sql_scenarios import SqlScenarios
+from agent_core.store.tool_reads import contacts_matching, latest_customer, live_bookings
 from agent_core.store.tour_changes import apply_tour_change, live_booking
 from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
 
@@ -168,17 +169,7 @@ class _SqlTenantWriter:
         return live_booking(self._session, self._tenant_id, customer_name, tour_date, location)
 
     def find_tours(self, customer_name: str, on: date | None, from_date: date) -> list[Tour]:
-        rows = self._session.query(
-            "SELECT * FROM tours WHERE tenant_id = :tenant_id AND status = 'booked' AND name_key = :name_key"
-            " AND tour_date >= :from_date" + (" AND tour_date = :on" if on else "") + " ORDER BY tour_date",
-            {
-                "tenant_id": self._tenant_id,
-                "name_key": name_key(customer_name),
-                "from_date": from_date,
-                "on": on,
-            },
-        )
-        return [tour_from_row(row) for row in rows]
+        return live_bookings(self._session, self._tenant_id, name_key(customer_name), from_date, on)
 
     def cancel_tour(self, tour: Tour) -> Tour:
         return self._change(tour, TourChange.cancel(tour, by_agent(self._conversation_id)))
@@ -197,12 +188,7 @@ class _SqlTenantWriter:
         return changed
 
     def add_note(self, content: str) -> Note:
-        latest = self._session.query(
-            "SELECT customer_name FROM tours WHERE tenant_id = :tenant_id"
-            " AND conversation_id = :conversation_id ORDER BY created_at DESC LIMIT 1",
-            {"tenant_id": self._tenant_id, "conversation_id": self._conversation_id},
-        )
-        customer = str(latest[0]["customer_name"]) if latest else None
+        customer = latest_customer(self._session, self._tenant_id, self._conversation_id)
         note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
         self._session.execute(
             "INSERT INTO notes (id, tenant_id, content, conversation_id, created_at, customer_name)"
@@ -219,14 +205,8 @@ class _SqlTenantWriter:
         return note
 
     def upsert_contact(self, name: str, email: str | None, phone: str | None) -> tuple[Contact, bool]:
-        rows = self._session.query(
-            "SELECT * FROM contacts WHERE tenant_id = :tenant_id AND (name_key = :name_key"
-            " OR email_key = :email_key OR phone_key = :phone_key)",
-            {"tenant_id": self._tenant_id, **detail_keys(name, email, phone)},
-        )
-        match = resolve_contact(
-            [contact_from_row(r) for r in rows], self._tenant_id, name, email, phone, utcnow()
-        )
+        found = contacts_matching(self._session, self._tenant_id, detail_keys(name, email, phone))
+        match = resolve_contact(found, self._tenant_id, name, email, phone, utcnow())
         values = _contact_values(self._tenant_id, match.contact, match.contact.updated_at)
         if match.created:
             self._session.execute(
@@ -264,8 +244,9 @@ keeps its key: a contact that migration 6 kept apart from its accentless twin ke
 
 class SqlStore(RecordPages, SqlScenarios):
     """Store implementation over any `SqlSession`; subclasses supply connections. Its writes
-    are SQLite's rules (one writer at a time); PostgreSQL reads through it and writes through
-    its SQL functions instead (`FunctionWrites`), except for access and scenarios."""
+    are SQLite's rules (one writer at a time); PostgreSQL reads through it, and writes through
+    its SQL functions instead (`FunctionWrites`, `FunctionAccess`) where a write is more than
+    one statement."""
 
     backend: str = "sql"
 
