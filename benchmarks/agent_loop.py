@@ -30,7 +30,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
-from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -47,12 +47,14 @@ class InstantModel:
     """Answers at once: with one book_tour call when asked to book, else with text."""
 
     name = "instant"
-    in_process = True  # as the demo model: the turn reads it without a helper thread
+    reading = Reading.DIRECT  # as the demo model: the turn reads it without a helper thread
 
     def __init__(self) -> None:
         self._calls = 0
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         last = messages[-1]
         if last.role == "user" and last.content == "book" and tools:
             self._calls += 1

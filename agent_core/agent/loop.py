@@ -48,7 +48,7 @@ from agent_core.domain import (
 )
 from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
-from agent_core.llm.base import ChatModel, ModelDone, TextDelta
+from agent_core.llm.base import ChatModel, ModelDone, Reading, TextDelta
 from agent_core.llm.demo_parsing import find_date
 from agent_core.llm.health import ModelHealth
 from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
@@ -176,6 +176,7 @@ class Agent:
         """Stop running turns at their next step; each is recorded as failed before it ends."""
         self._accepting = False
         self._cancelled.set()
+        self.running.wake_all()
 
     def stop_turn(self, tenant_id: UUID, turn_id: UUID, reason: str) -> bool:
         """Stop one of the tenant's turns that this process runs, within a quarter of a second
@@ -198,7 +199,7 @@ class Agent:
         if self._cancelled.is_set():
             raise ShuttingDownError("the server is shutting down; the turn was stopped, send it again")
         turn.stop.check()
-        if turn.elapsed_ms() > self.limits.deadline_seconds * 1000:
+        if time.monotonic() > turn.stop.deadline:
             raise ModelUnavailableError(
                 f"the turn ran past its deadline of {self.limits.deadline_seconds:g} s; send it again"
             )
@@ -259,6 +260,7 @@ class Agent:
     def _begin(self, request: TurnRequest, prompt: str, origin: TurnOrigin | None) -> _Turn:
         """Store the user message with its event, and assemble what the model reads first."""
         started = time.perf_counter()
+        deadline = time.monotonic() + self.limits.deadline_seconds
         written: list[OutboxEvent] = []
 
         def received(start: TurnStart) -> list[OutboxEvent]:
@@ -287,7 +289,7 @@ class Agent:
             zone=zone,
         )
         self.leases.hold(opened.turn_id)
-        stop = self.running.add(request.tenant_id, opened.turn_id)
+        stop = self.running.add(request.tenant_id, opened.turn_id, deadline)
         self.events.deliver(written)
         if tenant is not None and tenant.system_prompt != prompt:
             # The store holds the truth, read here anyway: a cached prompt that missed an edit
@@ -334,11 +336,13 @@ class Agent:
         gate = ReplyGate()
         turn.model_calls += 1
         try:
-            # A model that may wait on I/O is read on a helper thread: a stop, the deadline or a
-            # shutdown ends the wait even while it sends nothing.
-            answer = partial(self.model.stream, list(turn.messages), tools)
+            # A stop, the deadline or a shutdown ends a wait on a model that sends nothing: one
+            # that waits on I/O is woken through the turn's flag, or else read on a helper thread.
+            answer = partial(self.model.stream, list(turn.messages), tools, turn.stop)
             events = (
-                answer() if self.model.in_process else interruptible(answer, partial(self._before_step, turn))
+                interruptible(answer, partial(self._before_step, turn))
+                if self.model.reading is Reading.HELPER_THREAD
+                else answer()
             )
             for event in events:
                 if isinstance(event, TextDelta):
@@ -356,6 +360,13 @@ class Agent:
                     self._check_call(calls, event)
                     calls.setdefault(event.id, event)
         except (ModelUnavailableError, ModelError) as exc:
+            # A wait cut short by a stop or a shutdown raises that (the model did not fail);
+            # one that ran into the turn's deadline says so (the model did: it was too slow).
+            try:
+                self._before_step(turn)
+            except ModelUnavailableError as late:
+                self.health.failed(str(late))
+                raise late from exc
             self.health.failed(str(exc))
             raise
         self.health.succeeded()

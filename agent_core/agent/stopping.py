@@ -1,12 +1,13 @@
 """Stopping a turn while it runs: the turns this process runs, each with a flag someone
-allowed to may raise, and a way to wait on a model that may block without waiting past a
-stop."""
+allowed to may raise (which also wakes a model blocked on its socket), and a helper thread
+to wait on a model that cannot be woken without waiting past a stop."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 from uuid import UUID
@@ -22,22 +23,51 @@ T = TypeVar("T")
 @dataclass(slots=True)
 class StopFlag:
     """Raised once by whoever stops the turn; the turn looks at it before every step and
-    while it waits on the model."""
+    while it waits on the model. It is the turn's `llm.base.Interrupt`: raising it (or a
+    shutdown) wakes a model blocked on I/O, which never waits past `deadline`."""
 
     tenant_id: UUID
+    deadline: float
+    """The turn's deadline, as a `time.monotonic()` value."""
     reason: str = ""
     _raised: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _woken: bool = False
+    _wakes: list[Callable[[], None]] = field(default_factory=list)
 
     def raise_flag(self, reason: str) -> None:
         """Ask the turn to stop; `reason` is what the conversation shows as why."""
         if not self._raised.is_set():
             self.reason = reason
             self._raised.set()
+        self.wake()
 
     def check(self) -> None:
         """TurnStoppedError when someone stopped the turn."""
         if self._raised.is_set():
             raise TurnStoppedError(self.reason)
+
+    def wake(self) -> None:
+        """Make whatever the turn waits on return now (the turn then finds out why)."""
+        with self._lock:
+            self._woken = True
+            wakes = list(self._wakes)
+        for wake in wakes:
+            wake()
+
+    @contextmanager
+    def waking(self, wake: Callable[[], None]) -> Iterator[None]:
+        """Call `wake` on a stop or shutdown while the block runs; at once if one came already."""
+        with self._lock:
+            self._wakes.append(wake)
+            woken = self._woken
+        if woken:
+            wake()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._wakes.remove(wake)
 
 
 class RunningTurns:
@@ -48,9 +78,10 @@ class RunningTurns:
         self._lock = threading.Lock()
         self._flags: dict[UUID, StopFlag] = {}
 
-    def add(self, tenant_id: UUID, turn_id: UUID) -> StopFlag:
-        """Register a turn that just started; its flag."""
-        flag = StopFlag(tenant_id)
+    def add(self, tenant_id: UUID, turn_id: UUID, deadline: float) -> StopFlag:
+        """Register a turn that just started and must end by `deadline` (`time.monotonic()`);
+        its flag."""
+        flag = StopFlag(tenant_id, deadline)
         with self._lock:
             self._flags[turn_id] = flag
         return flag
@@ -69,6 +100,13 @@ class RunningTurns:
             return False
         flag.raise_flag(reason)
         return True
+
+    def wake_all(self) -> None:
+        """Wake every running turn's wait (a shutdown: each then sees why at its next look)."""
+        with self._lock:
+            flags = list(self._flags.values())
+        for flag in flags:
+            flag.wake()
 
 
 class _HelperThreads:
@@ -118,10 +156,11 @@ class _Ended:
 
 
 def interruptible(source: Callable[[], Iterator[T]], check: Callable[[], None]) -> Iterator[T]:
-    """The items of `source()`, read on a helper thread so that `check` runs at least every
-    POLL_SECONDS even while the source blocks (a model that does not answer): whatever `check`
-    raises ends the wait at once. An abandoned source is closed as soon as it yields again
-    or fails, so its connection is released."""
+    """The items of `source()` (a `Reading.HELPER_THREAD` model's answer), read on a helper
+    thread so that `check` runs at least every POLL_SECONDS even while the source blocks (a
+    model that does not answer): whatever `check` raises ends the wait at once. An
+    abandoned source is closed as soon as it yields again or fails, so its connection is
+    released."""
     items: queue.SimpleQueue[T | _Failed | _Ended] = queue.SimpleQueue()
     abandoned = threading.Event()
 

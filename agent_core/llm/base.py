@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
@@ -27,6 +29,36 @@ class ModelDone:
 ModelEvent = TextDelta | ToolCallRequest | ModelDone
 
 
+class Reading(StrEnum):
+    """How a turn reads a model's answer, so that a stop, the turn's deadline or a shutdown
+    ends a wait on a model that sends nothing."""
+
+    DIRECT = "direct"
+    """Computed here, never waiting on I/O (the demo model): read as it comes."""
+    WAKES = "wakes"
+    """Waits on I/O it ends itself when the turn's `Interrupt` wakes it, and never past the
+    interrupt's deadline (the OpenAI adapter shuts its socket down): read as it comes."""
+    HELPER_THREAD = "helper_thread"
+    """May block in ways only the turn can bound: read on a helper thread while the turn
+    polls for a stop (a hop per piece that costs more than a fast model's answer)."""
+
+
+class Interrupt(Protocol):
+    """What a model that `Reading.WAKES` is told about its turn: when the turn must end, and
+    a way to be woken from another thread when it is stopped or the server shuts down."""
+
+    @property
+    def deadline(self) -> float:
+        """The turn's deadline as a `time.monotonic()` value: no wait may outlast it."""
+        ...
+
+    def waking(self, wake: Callable[[], None]) -> AbstractContextManager[None]:
+        """While the block runs, a stop or a shutdown calls `wake` (from another thread; at
+        once when one came already). `wake` must only make a blocked wait return, say by
+        shutting a socket down: the turn then finds out why and raises that."""
+        ...
+
+
 class ChatModel(Protocol):
     """A chat model with tool calling.
 
@@ -40,13 +72,14 @@ class ChatModel(Protocol):
         ...
 
     @property
-    def in_process(self) -> bool:
-        """True when `stream` computes its answer here and never waits on I/O (the demo
-        model): the turn reads it directly. Otherwise the turn reads it on a helper thread,
-        so that a stop or the deadline ends a wait on a silent model; that hop costs more
-        than a rule-based answer."""
+    def reading(self) -> Reading:
+        """How the turn reads `stream` (see `Reading`)."""
         ...
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
-        """Answer the conversation, optionally by requesting tool calls."""
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
+        """Answer the conversation, optionally by requesting tool calls. Only a model that
+        `Reading.WAKES` uses `interrupt`; without one (a probe, a script) nothing but the
+        model's own clocks bound it."""
         ...

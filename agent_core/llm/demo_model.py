@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from agent_core.clock import Clock
 from agent_core.domain import ChatMessage, JsonDict, ToolCallRequest, ToolSpec, Usage
-from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.llm.demo_parsing import (
     STOP_WORDS,
     DateMention,
@@ -293,13 +293,15 @@ class DemoModel:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
-    in_process = True
+    reading = Reading.DIRECT
 
     @property
     def name(self) -> str:
         return DEMO_MODEL_NAME
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         available = {t.name for t in tools}
         last = messages[-1] if messages else ChatMessage("user", "")
         calls: list[ToolCallRequest] = []

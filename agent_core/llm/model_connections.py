@@ -25,12 +25,13 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from agent_core.errors import ModelError, ModelUnavailableError
+from agent_core.llm.base import Interrupt
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -44,6 +45,8 @@ _PIECE_BYTES = 65_536
 
 TIMED_OUT = "the model did not answer in time (a local model may need a longer OPENAI_FIRST_TOKEN_SECONDS)"
 UNREACHABLE = "cannot reach the model server (check OPENAI_BASE_URL)"
+LATE = "the model did not finish its answer in time"
+WOKEN = "the wait for the model was cut short"
 
 
 def status_error(status: int, message: str) -> ModelError | ModelUnavailableError:
@@ -168,37 +171,51 @@ class ModelConnections:
 
     @contextmanager
     def stream(
-        self, body: bytes, *, first_bytes_seconds: float, silence_seconds: float, deadline: float
+        self,
+        body: bytes,
+        *,
+        first_bytes_seconds: float,
+        silence_seconds: float,
+        deadline: float,
+        interrupt: Interrupt | None = None,
     ) -> Iterator[Iterator[bytes]]:
         """POST `body` and yield the answer's body as pieces, as they arrive (a piece may be
         a few bytes or many lines; a connection cut mid-answer ends them early). Waits up
         to `first_bytes_seconds` for the answer to begin and `silence_seconds` between pieces
-        after that; retries what the openai client retries, within `deadline` (a
-        `time.monotonic()` value). Raises ModelError or ModelUnavailableError with what to
-        do. The connection is kept for the next call only when the answer was read to its
-        end."""
-        response, connection, sock = self._answer(body, first_bytes_seconds, deadline)
-        reading = _Reading(response, sock, silence_seconds)
-        try:
-            yield reading.pieces()
-        finally:
-            if reading.ended and not response.will_close:
-                with self._lock:
-                    self._idle.append(connection)
-            else:
-                connection.close()
+        after that, never past `deadline` (a `time.monotonic()` value); retries what the
+        openai client retries, within it. When `interrupt` wakes it, the socket is shut down:
+        a wait for the answer raises ModelUnavailableError, a wait between pieces ends them.
+        (Only opening a new connection is not woken: it is bounded by its own timeout.)
+        Raises ModelError or ModelUnavailableError with what to do. The connection is kept
+        for the next call only when the answer was read to its end."""
+        wake = _Wake()
+        with interrupt.waking(wake) if interrupt is not None else nullcontext():
+            response, connection, sock = self._answer(body, first_bytes_seconds, deadline, wake)
+            reading = _Reading(response, sock, silence_seconds, deadline)
+            try:
+                yield reading.pieces()
+            finally:
+                # Let go of the socket first: a late wake must not cut another call's answer.
+                wake.watch(None)
+                if reading.ended and not response.will_close and not wake.woken:
+                    with self._lock:
+                        self._idle.append(connection)
+                else:
+                    connection.close()
 
     def _answer(
-        self, body: bytes, first_bytes_seconds: float, deadline: float
+        self, body: bytes, first_bytes_seconds: float, deadline: float, wake: _Wake
     ) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection, socket.socket]:
         attempt = 0
         while True:
-            connection, kept = self._connection()
+            connection, kept = self._connection(deadline)
             asked: http.client.HTTPMessage | None = None
             try:
-                response, sock = self._send(connection, body, first_bytes_seconds)
+                response, sock = self._send(connection, body, _bounded(first_bytes_seconds, deadline), wake)
             except (OSError, http.client.HTTPException) as exc:
                 connection.close()
+                if wake.woken:
+                    raise ModelUnavailableError(WOKEN) from exc
                 timed_out = isinstance(exc, TimeoutError)
                 if kept and not timed_out:
                     continue  # the server closed a kept connection: not a failed attempt
@@ -218,43 +235,80 @@ class ModelConnections:
                 asked = response.headers
             wait = retry_wait(attempt, asked)
             if time.monotonic() + wait > deadline:
-                raise ModelUnavailableError("the model did not finish its answer in time")
+                raise ModelUnavailableError(LATE)
             time.sleep(wait)
             attempt += 1
 
-    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+    def _connection(self, deadline: float) -> tuple[http.client.HTTPConnection, bool]:
         """An idle connection the server has not closed, else a new one; and whether it
         was kept."""
         while True:
             with self._lock:
                 kept = self._idle.pop() if self._idle else None
             if kept is None:
-                return self._route.connect(self._connect_seconds), False
+                return self._route.connect(_bounded(self._connect_seconds, deadline)), False
             if kept.sock is not None and not _readable(kept.sock):
                 return kept, True
             kept.close()  # closed by the server while idle (or it sent what nobody asked for)
 
     def _send(
-        self, connection: http.client.HTTPConnection, body: bytes, first_bytes_seconds: float
+        self, connection: http.client.HTTPConnection, body: bytes, first_bytes_seconds: float, wake: _Wake
     ) -> tuple[http.client.HTTPResponse, socket.socket]:
         if connection.sock is None:
             connection.connect()
-        connection.request("POST", self._route.target, body, self._headers)
         # Kept here: a connection whose answer ends it lets go of its socket on getresponse.
         sock: socket.socket = connection.sock
+        wake.watch(sock)
+        connection.request("POST", self._route.target, body, self._headers)
         sock.settimeout(first_bytes_seconds)
         return connection.getresponse(), sock
+
+
+class _Wake:
+    """Ends a call's wait from another thread by shutting its socket down (a blocked read
+    then returns at once); remembers that it did, so the call does not retry."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sock: socket.socket | None = None
+        self.woken = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self.woken = True
+            sock = self._sock
+        if sock is not None:
+            _shut(sock)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """The socket a wake shuts down from now on (None: none); shut at once when woken."""
+        with self._lock:
+            self._sock = sock
+            woken = self.woken
+        if woken and sock is not None:
+            _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):  # closed already
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _bounded(seconds: float, deadline: float) -> float:
+    """A socket timeout of `seconds`, cut to what is left before `deadline`."""
+    return max(min(seconds, deadline - time.monotonic()), 0.001)
 
 
 class _Reading:
     """One answer's body, read piece by piece."""
 
     def __init__(
-        self, response: http.client.HTTPResponse, sock: socket.socket, silence_seconds: float
+        self, response: http.client.HTTPResponse, sock: socket.socket, silence_seconds: float, deadline: float
     ) -> None:
         self._response = response
         self._sock = sock
         self._silence_seconds = silence_seconds
+        self._deadline = deadline
         self.ended = False
         """Whether the body was read to its end (so its connection can serve another call)."""
 
@@ -264,6 +318,8 @@ class _Reading:
             try:
                 piece = self._response.read1(_PIECE_BYTES)
             except TimeoutError:
+                if time.monotonic() >= self._deadline:
+                    raise ModelUnavailableError(LATE) from None
                 if began:
                     raise ModelUnavailableError(
                         f"the model went silent for more than {self._silence_seconds:g} s"
@@ -278,6 +334,8 @@ class _Reading:
             if not began:
                 began = True
                 self._sock.settimeout(self._silence_seconds)
+            if self._deadline - time.monotonic() < self._silence_seconds:
+                self._sock.settimeout(_bounded(self._silence_seconds, self._deadline))
             yield piece
 
 

@@ -5,11 +5,12 @@ The chat call goes over `ModelConnections` (kept-alive `http.client` connections
 client's key, headers and retry rules: the client's own request path cost four times the
 CPU); listing models for a health probe goes through the client. This adapter serialises
 the request, parses the stream, assembles tool-call deltas and says what went wrong in our
-errors. Three clocks bound an answer: the wait for its first bytes
-(long: a local model reads a cold prompt for tens of seconds before it writes), the silence
-allowed between pieces once it has begun (short), and one deadline for the whole answer, so
-a server that trickles keep-alives cannot hold a turn. A response that is not a complete
-stream is a model error, never a successful turn.
+errors. Three clocks bound an answer: the wait for its first bytes (long: a local model
+reads a cold prompt for tens of seconds before it writes), the silence allowed between
+pieces once it has begun (short), and one deadline for the whole answer, so a server that
+trickles keep-alives cannot hold a turn; none outlasts the turn's own deadline, and the
+turn's stop wakes any of them (its `Interrupt` shuts the socket down: no helper thread).
+A response that is not a complete stream is a model error, never a successful turn.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from openai import OpenAI
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
 from agent_core.errors import ModelError, ModelUnavailableError, storable_text
-from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
-from agent_core.llm.model_connections import TIMED_OUT, UNREACHABLE, ModelConnections, status_error
+from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
+from agent_core.llm.model_connections import LATE, TIMED_OUT, UNREACHABLE, ModelConnections, status_error
 
 
 def to_openai_message(message: ChatMessage) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def to_openai_tool(spec: ToolSpec) -> dict[str, Any]:
 class OpenAIChatModel:
     """Streams chat completions with tool calls."""
 
-    in_process = False
+    reading = Reading.WAKES
 
     def __init__(
         self,
@@ -97,7 +98,9 @@ class OpenAIChatModel:
     def name(self) -> str:
         return f"openai:{self._model}"
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         body = b"".join(
             (
                 self._head,
@@ -108,11 +111,14 @@ class OpenAIChatModel:
             )
         )
         deadline = time.monotonic() + self._deadline_seconds
+        if interrupt is not None:
+            deadline = min(deadline, interrupt.deadline)
         with self._connections.stream(
             body,
             first_bytes_seconds=self._first_token_seconds,
             silence_seconds=self._silence_seconds,
             deadline=deadline,
+            interrupt=interrupt,
         ) as pieces:
             yield from self._consume(_sse_chunks(_lines(_within(pieces, deadline))))
 
@@ -166,7 +172,7 @@ def _within(pieces: Iterator[bytes], deadline: float) -> Iterator[bytes]:
     line: a server trickling bytes that never end a line cannot outlive the deadline."""
     for piece in pieces:
         if time.monotonic() > deadline:
-            raise ModelUnavailableError("the model did not finish its answer in time")
+            raise ModelUnavailableError(LATE)
         yield piece
 
 

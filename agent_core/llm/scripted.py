@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
-from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +42,16 @@ class ScriptedModel:
             self._responder = next_reply
         self.requests: list[tuple[list[ChatMessage], list[ToolSpec]]] = []
 
-    # A responder may block (tests of stops and deadlines do), so it is read like a remote model.
-    in_process = False
+    # A responder may block (tests of stops and deadlines do), so only a helper thread bounds it.
+    reading = Reading.HELPER_THREAD
 
     @property
     def name(self) -> str:
         return self._name
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         self.requests.append((list(messages), list(tools)))
         reply = self._responder(messages, tools)
         if reply.text:

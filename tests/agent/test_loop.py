@@ -15,7 +15,7 @@ from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
 from agent_core.errors import ConversationBusyError, ModelError, ModelUnavailableError
-from agent_core.llm.base import ModelEvent
+from agent_core.llm.base import Interrupt, ModelEvent, Reading
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
 from agent_core.tools import ToolContext, ToolRegistry
@@ -134,12 +134,17 @@ def test_a_model_failure_keeps_the_user_message_and_completed_tools(
 ) -> None:
     class FailsSecondTime:
         name = "flaky"
-        in_process = True
+        reading = Reading.DIRECT
 
         def __init__(self) -> None:
             self.calls = 0
 
-        def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+        def stream(
+            self,
+            messages: Sequence[ChatMessage],
+            tools: Sequence[ToolSpec],
+            interrupt: Interrupt | None = None,
+        ) -> Iterator[ModelEvent]:
             self.calls += 1
             if self.calls == 2:
                 raise ModelUnavailableError("the model server failed (HTTP 503)")

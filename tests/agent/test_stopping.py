@@ -4,6 +4,7 @@ with who stopped it, the conversation free for the next message, never across te
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from uuid import uuid4
 
@@ -14,11 +15,11 @@ from agent_core.access.models import Principal, PrincipalKind, UserRole
 from agent_core.agent.background import BackgroundTurn
 from agent_core.agent.loop import Agent, AgentLimits
 from agent_core.agent.steps import TurnStarted
-from agent_core.agent.stopping import interruptible
+from agent_core.agent.stopping import RunningTurns, interruptible
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolSpec, Usage
-from agent_core.errors import ModelUnavailableError, TurnStoppedError
-from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
+from agent_core.errors import ModelUnavailableError, ShuttingDownError, TurnStoppedError
+from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.store.base import Store
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
@@ -29,13 +30,15 @@ class SilentModel:
     """Sends nothing until released, then one sentence; says whether its stream was closed."""
 
     name = "silent"
-    in_process = False
+    reading = Reading.HELPER_THREAD
 
     def __init__(self) -> None:
         self.release = threading.Event()
         self.closed = threading.Event()
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         try:
             # The bound only keeps a broken test from hanging the suite.
             self.release.wait(30)
@@ -49,9 +52,11 @@ class ChattyModel:
     """Streams words without end, a little at a time."""
 
     name = "chatty"
-    in_process = False
+    reading = Reading.HELPER_THREAD
 
-    def stream(self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec]) -> Iterator[ModelEvent]:
+    def stream(
+        self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
+    ) -> Iterator[ModelEvent]:
         pause = threading.Event()
         while True:
             pause.wait(0.001)
@@ -164,6 +169,76 @@ def test_a_stop_ends_the_wait_on_the_real_client_reading_from_a_server_that_does
         assert isinstance(turn.error, TurnStoppedError)
         [record] = store.list_turns(tenant.id, first.conversation_id)
         assert record.error == "stopped by ops"
+
+
+def _real_client_agent(
+    store: Store, clock: FixedClock, server: FakeOpenAIServer, limits: AgentLimits | None = None
+) -> Agent:
+    client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=0)
+    return make_agent(store, clock, OpenAIChatModel(client, "gpt-4o-mini"), limits=limits)
+
+
+def test_a_stop_between_pieces_of_a_real_answer_ends_the_turn_and_the_next_turn_reads_a_new_answer(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(text="Let me look that up for you.", silence_midway=20))
+        server.enqueue(FakeCompletion(text="Here again."))
+        agent = _real_client_agent(store, clock, server)
+        turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
+        first = started(turn)
+        for _ in range(200):  # the answer has begun: its first words are sent, then it stalls
+            if server.streaming:
+                break
+            threading.Event().wait(0.05)
+        assert server.streaming
+        threading.Event().wait(0.2)
+
+        assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
+        assert turn.wait_done(10)
+        assert isinstance(turn.error, TurnStoppedError)
+        assert agent.health.last is None  # a stop is not a failing model
+        assert whole_turn(agent, tenant.id, "Hello again", first.conversation_id).reply == "Here again."
+
+
+def test_a_silent_server_cannot_hold_a_turn_on_the_real_client_past_the_turns_deadline(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(text="Too late.", silence_before=20))
+        agent = _real_client_agent(store, clock, server, AgentLimits(deadline_seconds=0.5))
+        began = time.monotonic()
+        with pytest.raises(ModelUnavailableError, match=r"ran past its deadline of 0\.5 s"):
+            whole_turn(agent, tenant.id, "Hello?")
+        assert time.monotonic() - began < 10  # not the 60 s the model's first bytes may take
+
+
+def test_a_shutdown_ends_a_turn_waiting_on_the_real_client(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(text="Too late.", delay=20))
+        agent = _real_client_agent(store, clock, server)
+        turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
+        first = started(turn)
+        agent.cancel_running()
+        assert turn.wait_done(10)
+        assert isinstance(turn.error, ShuttingDownError)
+        [record] = store.list_turns(tenant.id, first.conversation_id)
+        assert record.status == "failed"
+
+
+def test_a_wake_asked_for_after_the_stop_comes_at_once_and_none_after_the_block(tenant: Tenant) -> None:
+    flag = RunningTurns().add(tenant.id, uuid4(), deadline=time.monotonic() + 60)
+    woken: list[str] = []
+    with flag.waking(lambda: woken.append("first")):
+        flag.raise_flag("stopped by ops")
+    assert woken == ["first"]
+    with flag.waking(lambda: woken.append("late")):
+        pass
+    assert woken == ["first", "late"]
+    flag.wake()
+    assert woken == ["first", "late"]
 
 
 def test_interruptible_passes_items_and_errors_through_and_stops_waiting_when_asked() -> None:
