@@ -16,7 +16,7 @@ API_PORT ?= 8000
 # adds the natural offline voice (GPL-3.0, run as its own program).
 EXTRAS ?= voice
 
-.PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-all screenshots clean
+.PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-all screenshots clean schema
 
 # Every benchmark, each a module of benchmarks/ that prints a Markdown table.
 BENCHMARKS := agent_loop model_call access conversation_log records_page prompt_cache_and_bus scenarios understanding voice voice_call api_load api_scale
@@ -61,6 +61,9 @@ lint: $(DEV_STAMP)  ## ruff, the format check, declared dependencies, import bou
 	$(BIN)/ruff format --check .
 	$(BIN)/deptry .
 	$(BIN)/lint-imports
+
+schema: $(DEV_STAMP)  ## Write schema.sql from the PostgreSQL migrations (after adding one)
+	$(BIN)/vam schema > schema.sql
 
 format: $(DEV_STAMP)  ## Fix what ruff can and format the code
 	$(BIN)/ruff check --fix .

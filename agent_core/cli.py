@@ -31,6 +31,7 @@ from agent_core.settings import Settings, load_settings
 from agent_core.store.access_store import email_key
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.migrations import Migration
+from agent_core.store.migrations.schema_script import schema_script
 from agent_core.testing.corpus import AS_CALLERS_TALK, CORPUS, CORPUS_NOW, HELD_OUT
 from agent_core.testing.held_out_callers import CALLERS_100, CALLERS_SECOND_ROUND
 from agent_core.testing.understanding import Case, score
@@ -55,6 +56,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--database-url",
         default=None,
         help="PostgreSQL URL to migrate instead of the configured store (e.g. a Supabase project's)",
+    )
+    commands.add_parser(
+        "schema",
+        help="print the PostgreSQL script that builds this release's schema on a new database (schema.sql)",
     )
     _user_commands(commands)
     _key_commands(commands)
@@ -93,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_scenario_file(Path(args.file), args.repeat)
     if args.command == "eval":
         return evaluate_model(Path(args.report), EVAL_SETS[args.cases])
+    if args.command == "schema":
+        sys.stdout.write(schema_script())
+        return 0
     try:
         settings = load_settings()
         if args.command == "migrate":

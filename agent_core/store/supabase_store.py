@@ -175,7 +175,8 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         if code in ("PGRST202", "PGRST205", "42P01", "42883"):
             return _MissingSchema(
                 "the Supabase project has no voice-assistant schema (or an old one): paste schema.sql"
-                f" into the SQL editor and run it ({message})"
+                " into the SQL editor and run it (a new project), or `vam migrate` with DATABASE_URL set"
+                f" to the project's connection string (an older schema) ({message})"
             )
         if "Invalid API key" in message or code in ("401", "PGRST301", "PGRST302"):
             return ConfigError(
@@ -183,8 +184,9 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
             )
         if code == "42501":
             return StoreUnavailableError(
-                f"Supabase refused: {message}. The project lacks a grant of this release's schema:"
-                " run schema.sql again in its SQL editor, or `vam migrate` with DATABASE_URL set"
+                f"Supabase refused: {message}. The service role lacks a grant this release's schema"
+                " gives: a project of an older schema is upgraded with `vam migrate` and DATABASE_URL"
+                " set to its connection string; a grant someone revoked is granted to service_role again"
             )
         return StoreUnavailableError(f"Supabase answered an error: {code} {message}".strip())
 

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from agent_core.cli import main
 from agent_core.domain import RunStatus, ToolCallStatus
 from agent_core.errors import ConfigError
 from agent_core.store.base import Store
@@ -296,6 +297,41 @@ def test_schema_sql_is_exactly_what_the_migrations_build(
     _run_script(pasted, (ROOT / "schema.sql").read_text())  # re-running it changes nothing
     assert catalog(pasted) == catalog(blank_database)
     assert postgres_version(pasted) == latest_version("postgres")
+
+
+def test_schema_sql_is_what_vam_schema_prints_from_the_migrations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    printed = capsys.readouterr().out
+    assert printed == (ROOT / "schema.sql").read_text(), "schema.sql is stale: run `make schema`"
+    for migration in migrations("postgres"):
+        assert migration.sql.strip() in printed
+
+
+@pytest.mark.postgres
+def test_schema_sql_refuses_a_database_of_an_earlier_version_and_leaves_it_as_it_was(
+    blank_database: str,
+) -> None:
+    with psycopg.connect(blank_database, autocommit=True, row_factory=dict_row) as connection:
+        for migration in migrations("postgres")[:22]:
+            PostgresMigrations(connection).apply(migration)
+    before = catalog(blank_database)
+    with pytest.raises(psycopg.errors.RaiseException, match="at version 22, this schema is version 23"):
+        _run_script(blank_database, (ROOT / "schema.sql").read_text())
+    assert catalog(blank_database) == before
+    assert postgres_version(blank_database) == 22
+
+
+@pytest.mark.postgres
+def test_schema_sql_refuses_an_unversioned_release_0_1_0_database_which_vam_migrate_still_adopts(
+    blank_database: str,
+) -> None:
+    _release_0_1_0_postgres(blank_database)
+    with pytest.raises(psycopg.errors.RaiseException, match="at version 1, this schema is version 23"):
+        _run_script(blank_database, (ROOT / "schema.sql").read_text())
+    assert postgres_version(blank_database) == 1  # still unversioned, as the release left it
+    assert [m.version for m in upgrade_postgres(blank_database)] == list(
+        range(2, latest_version("postgres") + 1)
+    )
 
 
 @pytest.mark.postgres

@@ -160,7 +160,8 @@ def test_a_missing_grant_says_which_object_and_how_to_fix_it(
         db.execute("REVOKE ALL ON public.prompt_versions FROM service_role")
         try:
             with pytest.raises(
-                StoreUnavailableError, match=r"permission denied for table prompt_versions.*schema\.sql"
+                StoreUnavailableError,
+                match=r"permission denied for table prompt_versions.*vam migrate.*granted to service_role again",
             ):
                 store.list_prompt_versions(DEMO_TENANT_ID)
         finally:
