@@ -287,6 +287,27 @@ def catalog(url: str) -> dict[str, list[tuple[Any, ...]]]:
         return {name: sorted(connection.execute(sql).fetchall(), key=repr) for name, sql in queries.items()}
 
 
+def rows(url: str) -> dict[str, list[str]]:
+    """Every row of every table (the demo tenants, their scenarios…), without the moments
+    they were written at."""
+    with psycopg.connect(url) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+                " AND relname <> 'schema_migrations'"
+            ).fetchall()
+        ]
+        found = {}
+        for table in tables:
+            written = connection.execute(
+                f"SELECT (SELECT jsonb_object_agg(key, value) FROM jsonb_each(to_jsonb(t)) WHERE key NOT LIKE"
+                f" '%\\_at')::text FROM public.{table} t"
+            ).fetchall()
+            found[table] = sorted(str(row) for (row,) in written)
+    return found
+
+
 @pytest.mark.postgres
 def test_schema_sql_is_exactly_what_the_migrations_build(
     blank_database: str, new_database: Callable[[], str]
@@ -296,6 +317,7 @@ def test_schema_sql_is_exactly_what_the_migrations_build(
     _run_script(pasted, (ROOT / "schema.sql").read_text())
     _run_script(pasted, (ROOT / "schema.sql").read_text())  # re-running it changes nothing
     assert catalog(pasted) == catalog(blank_database)
+    assert rows(pasted) == rows(blank_database)
     assert postgres_version(pasted) == latest_version("postgres")
 
 

@@ -94,6 +94,26 @@ def key_tours(session: SqlSession) -> None:
         )
 
 
+def demo_scenarios_sql() -> str:
+    """What `seed_demo_scenarios` writes on a new PostgreSQL database, as one statement."""
+    values = ",\n".join(
+        f"    ({_literal(row['id'])}, {_literal(row['tenant_id'])}, {_literal(row['name'])},"
+        f" {_literal(json.dumps(row['spec']))})"
+        for row in demo_scenario_rows()
+    )
+    return (
+        "INSERT INTO public.scenarios (id, tenant_id, name, spec, author, updated_at)\n"
+        "SELECT s.id::uuid, s.tenant_id::uuid, s.name, s.spec::jsonb, 'seed', now() FROM (VALUES\n"
+        f"{values}\n) AS s (id, tenant_id, name, spec)\n"
+        "WHERE EXISTS (SELECT FROM public.tenants t WHERE t.id = s.tenant_id::uuid)\n"
+        "ON CONFLICT DO NOTHING;"
+    )
+
+
+def _literal(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 SCENARIOS_VERSION = 7
 
 BACKFILLS: dict[int, Callable[[SqlSession], None]] = {
@@ -102,3 +122,11 @@ BACKFILLS: dict[int, Callable[[SqlSession], None]] = {
     15: key_tours,
 }
 """Python steps by migration version."""
+
+ON_A_NEW_DATABASE: dict[int, Callable[[], str] | None] = {
+    6: None,
+    SCENARIOS_VERSION: demo_scenarios_sql,
+    15: None,
+}
+"""What each Python step writes on a new PostgreSQL database, as SQL for schema.sql, which
+cannot run Python (None: nothing; a new database has no contacts or tours to key)."""

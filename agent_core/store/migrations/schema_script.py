@@ -1,7 +1,8 @@
 """schema.sql, made from the PostgreSQL migrations (`vam schema` prints it; `make schema`
 writes it), so the schema is written once: in the migrations.
 
-The script is the migrations in order, each run by `EXECUTE` inside one `DO` block that
+The script is the migrations in order (a Python step as the SQL of what it writes on a new
+database: `backfills.ON_A_NEW_DATABASE`), each run by `EXECUTE` inside one `DO` block that
 first looks at the database: on a new one it builds everything and records every version
 (one transaction: all or nothing); on a database already at this version it does nothing,
 so running it twice is safe; on any other database it changes nothing and says to run
@@ -11,6 +12,7 @@ so running it twice is safe; on any other database it changes nothing and says t
 from __future__ import annotations
 
 from agent_core.store.migrations import CREATE_VERSION_TABLE, latest_version, migrations
+from agent_core.store.migrations.backfills import ON_A_NEW_DATABASE
 
 _HEADER = """\
 -- voice-assistant-mini: PostgreSQL / Supabase schema, version {version}.
@@ -73,13 +75,15 @@ def schema_script() -> str:
         _HEADER.format(version=latest_version("postgres"), version_table=CREATE_VERSION_TABLE["postgres"])
     ]
     for step in steps:
+        sql = step.sql.strip("\n")
+        if step.backfill is not None:
+            if step.version not in ON_A_NEW_DATABASE:
+                raise RuntimeError(f"migration {step.label} has a Python step and no SQL for a new database")
+            if (seed := ON_A_NEW_DATABASE[step.version]) is not None:
+                sql += f"\n\n-- Its Python step on a new database:\n{seed()}"
         tag = f"m{step.version:04d}"
-        if any(quote in step.sql for quote in (f"${tag}$", "$schema$", "$version_table$")):
+        if any(quote in sql for quote in (f"${tag}$", "$schema$", "$version_table$")):
             raise RuntimeError(f"migration {step.label} uses the dollar quote ${tag}$ the script needs")
-        parts.append(
-            _STEP.format(
-                label=step.label, tag=tag, sql=step.sql.strip("\n"), version=step.version, name=step.name
-            )
-        )
+        parts.append(_STEP.format(label=step.label, tag=tag, sql=sql, version=step.version, name=step.name))
     parts.append(_FOOTER)
     return "".join(parts)
