@@ -34,7 +34,6 @@ from agent_core.errors import (
     GateBlockedError,
     InvalidInputError,
     NotFoundError,
-    PromptChangedError,
 )
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
@@ -51,7 +50,8 @@ from agent_core.scenarios.spec import (
     parse_scenario_file,
     scenario_json,
 )
-from agent_core.store.base import Store, prompt_changed
+from agent_core.store.base import Store
+from agent_core.store.refusals import PROMPT_CHANGED, UNKNOWN_SCENARIO
 
 _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 LIVE = "live"
@@ -229,7 +229,7 @@ class PromptChanges:
         versions = self._store.list_prompt_versions(tenant_id)
         live = versions[0].version if versions else 0
         if based_on is not None and based_on != live:
-            raise PromptChangedError(prompt_changed(based_on, live))
+            raise PROMPT_CHANGED(live, based_on)
         reason = None
         if override_reason is not None:
             self.require(Action.OVERRIDE_GATE, tenant_id)
@@ -278,7 +278,7 @@ class PromptChanges:
         scenario = parse_scenario(data)
         existing = {s.id: s for s in self._store.list_scenarios(tenant_id)}
         if scenario_id is not None and scenario_id not in existing:
-            raise NotFoundError(f"unknown scenario {scenario_id}")
+            raise UNKNOWN_SCENARIO(scenario_id)
         clash = next(
             (
                 s
@@ -299,7 +299,7 @@ class PromptChanges:
         self.require(Action.EDIT_PROMPT, tenant_id)
         name = next((s.name for s in self._store.list_scenarios(tenant_id) if s.id == scenario_id), None)
         if name is None:
-            raise NotFoundError(f"unknown scenario {scenario_id}")
+            raise UNKNOWN_SCENARIO(scenario_id)
         audit = self._audit(
             AuditAction.SCENARIO_DELETED, f"scenario {name}", tenant_id=tenant_id, before={"name": name}
         )

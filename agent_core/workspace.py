@@ -74,10 +74,11 @@ from agent_core.prompt_changes import PromptChanges
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.analytics import Analytics, AnalyticsQuery
-from agent_core.store.base import RETRY_RULE, Store
+from agent_core.store.base import Store
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
 from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
+from agent_core.store.refusals import NOT_RETRYABLE, UNKNOWN_CONTACT, UNKNOWN_NOTE, UNKNOWN_TENANT
 from agent_core.store.voice_turns import VoiceTurn
 from agent_core.tenant_settings import TenantSettings, settings_from
 from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
@@ -170,7 +171,7 @@ class Workspace(PromptChanges):
         an unknown tenant (before any key is stored)."""
         self.require(action, tenant_id)
         if self._agent.prompts.system_prompt(tenant_id) is None:
-            raise NotFoundError(f"unknown tenant {tenant_id}")
+            raise UNKNOWN_TENANT(tenant_id)
         return RequestKeys(self._store, tenant_id)
 
     def _audit(
@@ -196,7 +197,7 @@ class Workspace(PromptChanges):
         self.require(action, tenant_id)
         tenant = self._store.get_tenant(tenant_id)
         if tenant is None:
-            raise NotFoundError(f"unknown tenant {tenant_id}")
+            raise UNKNOWN_TENANT(tenant_id)
         return tenant
 
     def create_tenant(self, name: str, prompt: str) -> Tenant:
@@ -378,7 +379,7 @@ class Workspace(PromptChanges):
         if not turns:
             raise NotFoundError(f"unknown conversation {conversation_id}")
         if turns[-1].status != "failed":
-            raise ConflictError(RETRY_RULE, "not_retryable")
+            raise NOT_RETRYABLE()
         return self._agent.validate(
             {
                 "tenant_id": tenant_id,
@@ -492,7 +493,7 @@ class Workspace(PromptChanges):
         self.require(Action.CORRECT, tenant_id)
         note = self._store.get_note(tenant_id, note_id)
         if note is None:
-            raise NotFoundError(f"unknown note {note_id}")
+            raise UNKNOWN_NOTE(note_id)
         audit = self._audit(
             AuditAction.NOTE_DELETED, f"note {note_id}", tenant_id=tenant_id, before={"content": note.content}
         )
@@ -506,7 +507,7 @@ class Workspace(PromptChanges):
     def _contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
         contact = self._store.get_contact(tenant_id, contact_id)
         if contact is None:
-            raise NotFoundError(f"unknown contact {contact_id}")
+            raise UNKNOWN_CONTACT(contact_id)
         return contact
 
     def _write_with_event(

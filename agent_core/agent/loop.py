@@ -46,12 +46,13 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
-from agent_core.errors import ModelError, ModelUnavailableError, NotFoundError, ShuttingDownError
+from agent_core.errors import ModelError, ModelUnavailableError, ShuttingDownError
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel, ModelDone, Reading, TextDelta
 from agent_core.llm.demo_parsing import find_date
 from agent_core.llm.health import ModelHealth
 from agent_core.store.base import Store, TurnOutcome, TurnStart, turn_failed_payload
+from agent_core.store.refusals import UNKNOWN_TENANT
 from agent_core.tenant_settings import DEFAULT_SETTINGS, TenantSettings, settings_from
 from agent_core.tools.registry import SaidDay, Tool, ToolRegistry
 
@@ -222,7 +223,7 @@ class Agent:
             raise ShuttingDownError("the server is shutting down; send the message again shortly")
         prompt = self.prompts.system_prompt(request.tenant_id)
         if prompt is None:
-            raise NotFoundError(f"unknown tenant {request.tenant_id}")
+            raise UNKNOWN_TENANT(request.tenant_id)
         return self._run(request, prompt, origin)
 
     def _run(

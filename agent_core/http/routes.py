@@ -87,6 +87,7 @@ from agent_core.http.voice_call import LiveCall, refuse
 from agent_core.runtime import Runtime
 from agent_core.store.conversation_log import ConversationQuery
 from agent_core.store.records import Page, RecordQuery
+from agent_core.store.refusals import UNKNOWN_CONVERSATION
 from agent_core.store.voice_turns import RECORDING_SIDES
 from agent_core.tenant_settings import settings_from
 from agent_core.voice.recording import SpokenTurn
@@ -599,7 +600,7 @@ class ApiRoutes(PromptRoutes):
         conversation_id = path_id(request, "conversation_id", "conversation")
         messages, calls = await run_in_threadpool(workspace.conversation, tenant.id, conversation_id)
         if not messages:
-            raise ApiError(404, "not_found", f"conversation {conversation_id} not found for this tenant")
+            raise ApiError(404, "not_found", str(UNKNOWN_CONVERSATION(conversation_id)))
         return workspace, tenant, conversation_id, messages, calls
 
     async def conversation(self, request: Request) -> Response:

@@ -43,7 +43,6 @@ from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
 from agent_core.store.voice_turns import VoiceTurnStore
 
-RETRY_RULE = "only the last message of a conversation can be retried, once it failed"
 """Why a retry is refused: any other turn would answer a message out of its order."""
 
 
@@ -455,14 +454,6 @@ class Store(AccessStore, ScenarioStore, Protocol):
 def tenant_created(audit: AuditEntry, tenant_id: UUID) -> AuditEntry:
     """The audit entry of a tenant creation, naming the id the store gave it."""
     return replace(audit, tenant_id=tenant_id, target=f"tenant {tenant_id}")
-
-
-def prompt_changed(replaces: int, latest: int) -> str:
-    """Why a publication was refused (app_update_prompt says the same for Supabase)."""
-    return (
-        f"version {latest} of the prompt went live after version {replaces}, which this change was"
-        " based on; nothing was published: review the live prompt, then publish again"
-    )
 
 
 def with_version(audit: AuditEntry, version: int) -> AuditEntry:

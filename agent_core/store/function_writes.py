@@ -42,15 +42,11 @@ from agent_core.domain import (
     by_agent,
 )
 from agent_core.errors import (
-    ConflictError,
-    ConversationBusyError,
     InvalidInputError,
     NotFoundError,
-    PromptChangedError,
 )
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
-    RETRY_RULE,
     ToolEvents,
     ToolExecution,
     ToolFailure,
@@ -70,6 +66,7 @@ from agent_core.store.matching import (
     resolve_contact,
     same_booking,
 )
+from agent_core.store.refusals import StaleBooking
 from agent_core.store.rows import (
     as_uuid,
     contact_from_row,
@@ -80,26 +77,6 @@ from agent_core.store.rows import (
 )
 
 _STALE_BOOKING_RETRIES = 3
-
-
-class StaleBooking(Exception):
-    """Another turn booked the same customer, day and place after the tool looked."""
-
-
-def function_error(code: str, message: str) -> Exception | None:
-    """Ours for an error code the SQL functions raise (None: not one of theirs); the message
-    is the function's own words."""
-    if code in ("23505", "VA422"):
-        return InvalidInputError(message)
-    if code == "PT404":
-        return NotFoundError(message)
-    if code == "PT409":
-        return PromptChangedError(message)
-    if code == "VA412":
-        return StaleBooking(message)
-    if code == "VA409":
-        return ConversationBusyError(message)
-    return None
 
 
 def events_json(batch: Sequence[OutboxEvent]) -> list[JsonDict]:
@@ -196,11 +173,7 @@ class FunctionWrites(ABC):
             "p_day": utcnow().astimezone(zone).date().isoformat(),
             "p_spoken": bool(origin and origin.spoken),
         }
-        try:
-            self._rpc("app_start_turn", arguments)
-        except InvalidInputError:
-            # The only input app_start_turn refuses (VA422) is a retry of a turn that may not be.
-            raise ConflictError(RETRY_RULE, "not_retryable") from None
+        self._rpc("app_start_turn", arguments)
         return start
 
     def run_tool_call(

@@ -22,7 +22,7 @@ from agent_core.domain import Contact, Tour
 from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.deadlines import Deadlines
 from agent_core.store.function_access import FunctionAccess
-from agent_core.store.function_writes import FunctionWrites, function_error
+from agent_core.store.function_writes import FunctionWrites
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
     Dialect,
@@ -31,6 +31,7 @@ from agent_core.store.migrations import (
     require_version,
     upgrade,
 )
+from agent_core.store.refusals import function_error
 from agent_core.store.rows import Row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore

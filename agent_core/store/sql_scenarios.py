@@ -7,7 +7,8 @@ from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.domain import PromptDraft, ScenarioRunRecord, StoredScenario
-from agent_core.errors import InvalidInputError, NotFoundError
+from agent_core.errors import InvalidInputError
+from agent_core.store.refusals import UNKNOWN_SCENARIO
 from agent_core.store.rows import (
     draft_from_row,
     scenario_from_row,
@@ -92,7 +93,7 @@ class SqlScenarios(SqlAccess):
             if not session.execute(
                 "DELETE FROM scenarios WHERE tenant_id = :t AND id = :id", {"t": tenant_id, "id": scenario_id}
             ):
-                raise NotFoundError(f"unknown scenario {scenario_id}")
+                raise UNKNOWN_SCENARIO(scenario_id)
             self._write_audit(session, audit)
 
     def save_scenario_run(self, run: ScenarioRunRecord) -> None:

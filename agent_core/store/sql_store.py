@@ -45,22 +45,17 @@ from agent_core.domain import (
     by_agent,
 )
 from agent_core.errors import (
-    ConflictError,
-    ConversationBusyError,
     InvalidInputError,
     NotFoundError,
-    PromptChangedError,
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, compute
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
-    RETRY_RULE,
     ToolEvents,
     ToolExecution,
     ToolFailure,
     TurnOutcome,
     TurnStart,
-    prompt_changed,
     tenant_created,
     turn_failed_payload,
     with_version,
@@ -85,6 +80,16 @@ from agent_core.store.matching import (
     resolve_contact,
 )
 from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
+from agent_core.store.refusals import (
+    BOOKING_CHANGED,
+    CONVERSATION_BUSY,
+    NOT_RETRYABLE,
+    PROMPT_CHANGED,
+    UNKNOWN_CONTACT,
+    UNKNOWN_CONVERSATION,
+    UNKNOWN_NOTE,
+    UNKNOWN_TENANT,
+)
 from agent_core.store.rows import (
     Row,
     as_json,
@@ -321,7 +326,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 "UPDATE tenants SET settings = :settings WHERE id = :id",
                 {"settings": self._json_param(settings), "id": tenant_id},
             ):
-                raise NotFoundError(f"unknown tenant {tenant_id}")
+                raise UNKNOWN_TENANT(tenant_id)
             self._write_audit(session, audit)
             rows = session.query("SELECT * FROM tenants WHERE id = :id", {"id": tenant_id})
         return tenant_from_row(rows[0])
@@ -357,16 +362,14 @@ class SqlStore(RecordPages, SqlScenarios):
                     "UPDATE conversations SET updated_at = :now WHERE tenant_id = :tenant_id AND id = :id",
                     {"id": conversation_id, "tenant_id": tenant_id, "now": now},
                 ):
-                    raise NotFoundError(f"conversation {conversation_id} not found for this tenant")
+                    raise UNKNOWN_CONVERSATION(conversation_id)
                 if session.query(
                     "SELECT 1 AS busy FROM turns WHERE tenant_id = :tenant_id"
                     " AND conversation_id = :conversation_id AND status = 'running'"
                     " AND lease_expires_at > :now",
                     {"tenant_id": tenant_id, "conversation_id": conversation_id, "now": now},
                 ):
-                    raise ConversationBusyError(
-                        f"conversation {conversation_id} is answering another message"
-                    )
+                    raise CONVERSATION_BUSY(conversation_id)
             if retry_of is not None:
                 self._check_retry(session, tenant_id, conversation_id, retry_of, user_message)
             session.execute(
@@ -411,7 +414,7 @@ class SqlStore(RecordPages, SqlScenarios):
             and latest[0]["status"] == "failed"
             and latest[0]["user_message"] == message
         ):
-            raise ConflictError(RETRY_RULE, "not_retryable")
+            raise NOT_RETRYABLE()
 
     def renew_turn_leases(self, turn_ids: Sequence[UUID], lease_seconds: float) -> int:
         if not turn_ids:
@@ -773,7 +776,7 @@ class SqlStore(RecordPages, SqlScenarios):
                         raise InvalidInputError(already_booked(taken))
             tour = apply_tour_change(session, tenant_id, change)
             if tour is None:
-                raise InvalidInputError("the booking was cancelled or changed in the meantime; reload it")
+                raise BOOKING_CHANGED()
             self._write_audit(session, audit)
             self._insert_events(session, events(tour))
         return tour
@@ -794,7 +797,7 @@ class SqlStore(RecordPages, SqlScenarios):
         try:
             with self._transaction() as session:
                 if not session.execute(UPDATE_CONTACT, _contact_values(tenant_id, contact, utcnow())):
-                    raise NotFoundError(f"unknown contact {contact.id}")
+                    raise UNKNOWN_CONTACT(contact.id)
                 row = fetch_one(session, "contacts", tenant_id, contact.id)
                 assert row is not None
                 updated = contact_from_row(row)
@@ -849,7 +852,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 "DELETE FROM notes WHERE tenant_id = :tenant_id AND id = :id",
                 {"tenant_id": tenant_id, "id": note_id},
             ):
-                raise NotFoundError(f"unknown note {note_id}")
+                raise UNKNOWN_NOTE(note_id)
             self._write_audit(session, audit)
 
     # -- idempotency keys --------------------------------------------------------
@@ -956,13 +959,13 @@ class SqlStore(RecordPages, SqlScenarios):
                 "UPDATE tenants SET system_prompt = :prompt WHERE id = :tenant_id",
                 {"prompt": prompt, "tenant_id": tenant_id},
             ):
-                raise NotFoundError(f"unknown tenant {tenant_id}")
+                raise UNKNOWN_TENANT(tenant_id)
             latest = session.query(
                 "SELECT COALESCE(MAX(version), 0) AS v FROM prompt_versions WHERE tenant_id = :tenant_id",
                 {"tenant_id": tenant_id},
             )
             if int(latest[0]["v"]) != replaces:
-                raise PromptChangedError(prompt_changed(replaces, int(latest[0]["v"])))
+                raise PROMPT_CHANGED(int(latest[0]["v"]), replaces)
             version = replaces + 1
             self._insert_prompt_version(session, tenant_id, version, prompt, author, now)
             self._write_audit(session, with_version(audit, version))

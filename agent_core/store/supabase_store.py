@@ -48,9 +48,10 @@ from agent_core.errors import (
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
-from agent_core.store.function_writes import FunctionWrites, function_error
+from agent_core.store.function_writes import FunctionWrites
 from agent_core.store.migrations import require_version
 from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
+from agent_core.store.refusals import function_error
 from agent_core.store.rows import (
     Row,
     as_uuid,
