@@ -111,20 +111,20 @@ class RequestKeys:
     tenant_id: UUID
 
     def claim(self, key: str, fingerprint: str, lease_seconds: float) -> IdempotencyClaim:
-        """See `Store.claim_idempotency_key`."""
-        return self._store.claim_idempotency_key(self.tenant_id, key, fingerprint, lease_seconds)
+        """See `IdempotencyStore.claim`."""
+        return self._store.idempotency.claim(self.tenant_id, key, fingerprint, lease_seconds)
 
     def renew(self, key: str, lease_seconds: float) -> bool:
-        """See `Store.renew_idempotency_key`."""
-        return self._store.renew_idempotency_key(self.tenant_id, key, lease_seconds)
+        """See `IdempotencyStore.renew`."""
+        return self._store.idempotency.renew(self.tenant_id, key, lease_seconds)
 
     def finish(self, key: str, status: int, response: JsonDict) -> None:
-        """See `Store.finish_idempotency_key`."""
-        self._store.finish_idempotency_key(self.tenant_id, key, status, response)
+        """See `IdempotencyStore.finish`."""
+        self._store.idempotency.finish(self.tenant_id, key, status, response)
 
     def release(self, key: str) -> None:
-        """See `Store.release_idempotency_key`."""
-        self._store.release_idempotency_key(self.tenant_id, key)
+        """See `IdempotencyStore.release`."""
+        self._store.idempotency.release(self.tenant_id, key)
 
 
 class Workspace(PromptChanges):

@@ -20,7 +20,6 @@ from agent_core.domain import (
     ConversationSummary,
     Event,
     EventRecord,
-    IdempotencyClaim,
     JsonDict,
     Note,
     OutboxEvent,
@@ -39,6 +38,7 @@ from agent_core.domain import (
 from agent_core.store.access_store import AccessStore
 from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, Outcome
+from agent_core.store.idempotency import IdempotencyStore
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
 from agent_core.store.voice_turns import VoiceTurnStore
@@ -131,6 +131,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
     """Persistence for tenants, conversations, turns, tool calls and business records."""
 
     backend: str
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Idempotency-Keys: a repeated request's stored answer, one run for two at once."""
+        ...
 
     @property
     def voice_turns(self) -> VoiceTurnStore:
@@ -337,27 +342,6 @@ class Store(AccessStore, ScenarioStore, Protocol):
     def delete_note(self, tenant_id: UUID, note_id: UUID, *, audit: AuditEntry) -> None:
         """Remove a note (an operator's correction) with its audit entry; NotFoundError when
         there is no such note."""
-        ...
-
-    # -- idempotency keys --------------------------------------------------------
-
-    def claim_idempotency_key(
-        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
-    ) -> IdempotencyClaim:
-        """Present a request's key: CLAIMED (run it; a key whose holder's lease ran out is
-        taken over), RUNNING, DONE with the stored answer, or MISMATCH (another request)."""
-        ...
-
-    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
-        """Extend the lease of a key still running (its holder is alive); False when it is not."""
-        ...
-
-    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
-        """Store the answer a claimed key's request got, for every repeat."""
-        ...
-
-    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
-        """Forget a claimed key whose request failed in a way a retry may fix."""
         ...
 
     # -- prompts -----------------------------------------------------------------

@@ -26,9 +26,7 @@ from agent_core.domain import (
     Channel,
     ChatMessage,
     Contact,
-    IdempotencyClaim,
     JsonDict,
-    KeyState,
     Note,
     OutboxEvent,
     PromptVersion,
@@ -419,23 +417,6 @@ class FunctionWrites(ABC):
             },
         )
         return prompt_version_from_row(rows[0])
-
-    def claim_idempotency_key(
-        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
-    ) -> IdempotencyClaim:
-        outcome = self._rpc(
-            "app_claim_idempotency_key",
-            {
-                "p_tenant": str(tenant_id),
-                "p_key": key,
-                "p_fingerprint": fingerprint,
-                "p_lease_seconds": lease_seconds,
-            },
-        )
-        status = outcome.get("status")
-        return IdempotencyClaim(
-            KeyState(outcome["state"]), None if status is None else int(status), outcome.get("response")
-        )
 
     def save_events(self, batch: Sequence[OutboxEvent]) -> None:
         if batch:

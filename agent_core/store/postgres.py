@@ -23,6 +23,7 @@ from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.deadlines import Deadlines
 from agent_core.store.function_access import FunctionAccess
 from agent_core.store.function_writes import FunctionWrites
+from agent_core.store.idempotency import IdempotencyStore, SqlIdempotency
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
     Dialect,
@@ -256,6 +257,11 @@ class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
         signature = _Signature(bool(row["returns_set"]), dict(zip(row["names"], row["types"], strict=False)))
         self._signatures[function] = signature
         return signature
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Idempotency-Keys in this database; a claim is a function here."""
+        return SqlIdempotency(self._transaction, self._one_statement, self._json_param, self._rpc)
 
     @property
     def voice_turns(self) -> VoiceTurnStore:

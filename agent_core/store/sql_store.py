@@ -27,9 +27,7 @@ from agent_core.domain import (
     Event,
     EventName,
     EventRecord,
-    IdempotencyClaim,
     JsonDict,
-    KeyState,
     Note,
     OutboxEvent,
     OutboxMessage,
@@ -71,6 +69,7 @@ from agent_core.store.conversation_log import (
     messages_containing,
     overview_from_row,
 )
+from agent_core.store.idempotency import IdempotencyStore, SqlIdempotency
 from agent_core.store.matching import (
     already_booked,
     contact_keys,
@@ -92,7 +91,6 @@ from agent_core.store.refusals import (
 )
 from agent_core.store.rows import (
     Row,
-    as_json,
     as_uuid,
     contact_from_row,
     conversation_from_row,
@@ -257,6 +255,11 @@ class SqlStore(RecordPages, SqlScenarios):
 
     broad_search = BROAD_SEARCH
     """Conversations containing a searched text from which the search is broad (see TextSearch)."""
+
+    @property
+    def idempotency(self) -> IdempotencyStore:
+        """Idempotency-Keys, in this store's database."""
+        return SqlIdempotency(self._transaction, self._one_statement, self._json_param)
 
     @property
     def voice_turns(self) -> VoiceTurnStore:
@@ -854,77 +857,6 @@ class SqlStore(RecordPages, SqlScenarios):
             ):
                 raise UNKNOWN_NOTE(note_id)
             self._write_audit(session, audit)
-
-    # -- idempotency keys --------------------------------------------------------
-
-    def claim_idempotency_key(
-        self, tenant_id: UUID, key: str, fingerprint: str, lease_seconds: float
-    ) -> IdempotencyClaim:
-        now = utcnow()
-        params = {
-            "tenant_id": tenant_id,
-            "key": key,
-            "fingerprint": fingerprint,
-            "now": now,
-            "lease": now + timedelta(seconds=lease_seconds),
-        }
-        with self._transaction() as session:
-            if session.execute(
-                "INSERT INTO idempotency_keys (tenant_id, key, fingerprint, status, lease_expires_at,"
-                " created_at) VALUES (:tenant_id, :key, :fingerprint, 'running', :lease, :now)"
-                " ON CONFLICT (tenant_id, key) DO NOTHING",
-                params,
-            ):
-                return IdempotencyClaim(KeyState.CLAIMED)
-            row = session.query(
-                "SELECT * FROM idempotency_keys WHERE tenant_id = :tenant_id AND key = :key", params
-            )[0]
-            if row["fingerprint"] != fingerprint:
-                return IdempotencyClaim(KeyState.MISMATCH)
-            if row["status"] == "done":
-                return IdempotencyClaim(KeyState.DONE, int(row["response_status"]), as_json(row["response"]))
-            if session.execute(
-                "UPDATE idempotency_keys SET lease_expires_at = :lease WHERE tenant_id = :tenant_id"
-                " AND key = :key AND status = 'running' AND lease_expires_at < :now",
-                params,
-            ):
-                return IdempotencyClaim(KeyState.CLAIMED)  # its holder died: take it over
-        return IdempotencyClaim(KeyState.RUNNING)
-
-    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
-        with self._one_statement() as session:
-            return bool(
-                session.execute(
-                    "UPDATE idempotency_keys SET lease_expires_at = :lease WHERE tenant_id = :tenant_id"
-                    " AND key = :key AND status = 'running'",
-                    {
-                        "tenant_id": tenant_id,
-                        "key": key,
-                        "lease": utcnow() + timedelta(seconds=lease_seconds),
-                    },
-                )
-            )
-
-    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
-        with self._transaction() as session:
-            session.execute(
-                "UPDATE idempotency_keys SET status = 'done', response_status = :status,"
-                " response = :response WHERE tenant_id = :tenant_id AND key = :key",
-                {
-                    "tenant_id": tenant_id,
-                    "key": key,
-                    "status": status,
-                    "response": self._json_param(response),
-                },
-            )
-
-    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
-        with self._transaction() as session:
-            session.execute(
-                "DELETE FROM idempotency_keys WHERE tenant_id = :tenant_id AND key = :key"
-                " AND status = 'running'",
-                {"tenant_id": tenant_id, "key": key},
-            )
 
     # -- prompts -----------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import base64
 import json
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -49,6 +49,7 @@ from agent_core.errors import (
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
 from agent_core.store.function_writes import FunctionWrites
+from agent_core.store.idempotency import IdempotencyStore, SupabaseIdempotency
 from agent_core.store.migrations import require_version
 from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, like_pattern
 from agent_core.store.refusals import function_error
@@ -129,6 +130,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         )
         self._url = url
         self.voice_turns: VoiceTurnStore = SupabaseVoiceTurns(self)
+        self.idempotency: IdempotencyStore = SupabaseIdempotency(self)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -443,36 +445,6 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
             .order("version", desc=True)
         )
         return [prompt_version_from_row(r) for r in rows]
-
-    # -- idempotency keys ----------------------------------------------------------------
-
-    def renew_idempotency_key(self, tenant_id: UUID, key: str, lease_seconds: float) -> bool:
-        lease = utcnow() + timedelta(seconds=lease_seconds)
-        rows = self._rows(
-            self._table("idempotency_keys")
-            .update({"lease_expires_at": lease.isoformat()})
-            .eq("tenant_id", str(tenant_id))
-            .eq("key", key)
-            .eq("status", "running")
-        )
-        return bool(rows)
-
-    def finish_idempotency_key(self, tenant_id: UUID, key: str, status: int, response: JsonDict) -> None:
-        self._call(
-            self._table("idempotency_keys")
-            .update({"status": "done", "response_status": status, "response": response})
-            .eq("tenant_id", str(tenant_id))
-            .eq("key", key)
-        )
-
-    def release_idempotency_key(self, tenant_id: UUID, key: str) -> None:
-        self._call(
-            self._table("idempotency_keys")
-            .delete()
-            .eq("tenant_id", str(tenant_id))
-            .eq("key", key)
-            .eq("status", "running")
-        )
 
     # -- events --------------------------------------------------------------------------
 

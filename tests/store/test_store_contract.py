@@ -668,40 +668,38 @@ def test_an_idempotency_key_is_claimed_once_and_answers_repeats_with_the_stored_
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     key, body = f"key-{uuid4().hex}", {"reply": "Booked.", "nested": {"b": 1, "a": [2]}}
-    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
-    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60).state is KeyState.RUNNING
-    assert store.claim_idempotency_key(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
+    assert store.idempotency.claim(tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
+    assert store.idempotency.claim(tenant.id, key, "fp1", 60).state is KeyState.RUNNING
+    assert store.idempotency.claim(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
     # Keys belong to a tenant: another tenant's identical key is its own.
-    assert store.claim_idempotency_key(other_tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
-    store.finish_idempotency_key(tenant.id, key, 200, body)
-    assert store.claim_idempotency_key(tenant.id, key, "fp1", 60) == IdempotencyClaim(
-        KeyState.DONE, 200, body
-    )
-    assert store.claim_idempotency_key(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
+    assert store.idempotency.claim(other_tenant.id, key, "fp1", 60).state is KeyState.CLAIMED
+    store.idempotency.finish(tenant.id, key, 200, body)
+    assert store.idempotency.claim(tenant.id, key, "fp1", 60) == IdempotencyClaim(KeyState.DONE, 200, body)
+    assert store.idempotency.claim(tenant.id, key, "fp2", 60).state is KeyState.MISMATCH
 
 
 def test_a_released_or_abandoned_idempotency_key_can_be_claimed_again(store: Store, tenant: Tenant) -> None:
     released, abandoned = f"r-{uuid4().hex}", f"a-{uuid4().hex}"
-    store.claim_idempotency_key(tenant.id, released, "fp", 60)
-    store.release_idempotency_key(tenant.id, released)
-    assert store.claim_idempotency_key(tenant.id, released, "fp", 60).state is KeyState.CLAIMED
-    store.claim_idempotency_key(tenant.id, abandoned, "fp", 0.001)  # then its process died
+    store.idempotency.claim(tenant.id, released, "fp", 60)
+    store.idempotency.release(tenant.id, released)
+    assert store.idempotency.claim(tenant.id, released, "fp", 60).state is KeyState.CLAIMED
+    store.idempotency.claim(tenant.id, abandoned, "fp", 0.001)  # then its process died
     time.sleep(0.01)
-    assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.CLAIMED
-    assert store.claim_idempotency_key(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING
+    assert store.idempotency.claim(tenant.id, abandoned, "fp", 60).state is KeyState.CLAIMED
+    assert store.idempotency.claim(tenant.id, abandoned, "fp", 60).state is KeyState.RUNNING
 
 
 def test_a_renewed_idempotency_key_stays_with_its_holder_and_a_finished_one_is_not_renewed(
     store: Store, tenant: Tenant
 ) -> None:
     key = f"k-{uuid4().hex}"
-    store.claim_idempotency_key(tenant.id, key, "fp", 0.05)
-    assert store.renew_idempotency_key(tenant.id, key, 60)
+    store.idempotency.claim(tenant.id, key, "fp", 0.05)
+    assert store.idempotency.renew(tenant.id, key, 60)
     time.sleep(0.1)  # past the first lease, within the renewed one
-    assert store.claim_idempotency_key(tenant.id, key, "fp", 60).state is KeyState.RUNNING
-    store.finish_idempotency_key(tenant.id, key, 200, {"reply": "done"})
-    assert not store.renew_idempotency_key(tenant.id, key, 60)
-    assert not store.renew_idempotency_key(tenant.id, f"never-{uuid4().hex}", 60)
+    assert store.idempotency.claim(tenant.id, key, "fp", 60).state is KeyState.RUNNING
+    store.idempotency.finish(tenant.id, key, 200, {"reply": "done"})
+    assert not store.idempotency.renew(tenant.id, key, 60)
+    assert not store.idempotency.renew(tenant.id, f"never-{uuid4().hex}", 60)
 
 
 def run_at_once(store: Store, tenant: Tenant, executions: list[ToolExecution]) -> list[ToolCallRecord]:

@@ -16,12 +16,9 @@ from tests.supabase.project import API_ROLES, SupabaseProject
 
 pytestmark = pytest.mark.postgres
 Sql = psycopg.Connection[tuple[object, ...]]
-STORE_SOURCES = [
-    *sorted((ROOT / "agent_core" / "store").glob("supabase_*.py")),
-    # The writes Supabase shares with PostgreSQL.
-    *sorted((ROOT / "agent_core" / "store").glob("function_*.py")),
-    ROOT / "agent_core" / "store" / "voice_turns.py",
-]
+# Every module of the store: Supabase's own, the writes it shares with PostgreSQL, and the
+# roles (voice turns, idempotency keys) that call a function for both.
+STORE_SOURCES = sorted((ROOT / "agent_core" / "store").glob("*.py"))
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 _RPC = re.compile(r'\b_?rpc\(\s*"(app_\w+)"')
 _CALL = re.compile(r"\bpublic\.(app_\w+)\s*\(")
@@ -77,6 +74,7 @@ def test_the_store_calls_functions_over_rpc() -> None:
         "app_fail_expired_turns",
         "app_save_user",
         "app_forget_recordings",
+        "app_claim_idempotency_key",
     } <= rpc_functions()
 
 
