@@ -1,9 +1,9 @@
--- voice-assistant-mini: PostgreSQL / Supabase schema, version 23.
+-- voice-assistant-mini: PostgreSQL / Supabase schema, version 24.
 --
 -- Generated from agent_core/store/migrations/postgres/ by `vam schema` (`make schema`):
 -- do not edit; write a migration. For a new database: paste it into a Supabase project's
 -- SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+ (or let `vam migrate` apply
--- the same migrations). On a database already at version 23 it changes nothing; a
+-- the same migrations). On a database already at version 24 it changes nothing; a
 -- database of an earlier version is refused, unchanged: upgrade it with `vam migrate`.
 --
 -- Who may do what:
@@ -25,12 +25,12 @@ BEGIN
     ELSIF to_regclass('public.tenants') IS NOT NULL THEN
         found := 1;  -- release 0.1.0 recorded no versions
     END IF;
-    IF found = 23 THEN
-        RAISE NOTICE 'the database is at version 23 already: nothing to do';
+    IF found = 24 THEN
+        RAISE NOTICE 'the database is at version 24 already: nothing to do';
         RETURN;
     END IF;
     IF found <> 0 THEN
-        RAISE EXCEPTION 'the database is at version %, this schema is version 23', found
+        RAISE EXCEPTION 'the database is at version %, this schema is version 24', found
             USING HINT = 'upgrade it with `vam migrate` (this script only builds a new database)';
     END IF;
     -- What is dropped "if exists" on the way is not news on a new database.
@@ -3322,5 +3322,16 @@ END
 $$;
 $m0023$;
     INSERT INTO public.schema_migrations (version, name) VALUES (23, 'tool_outcomes');
+
+    -- 0024_text_index_in_batches
+    EXECUTE $m0024$
+-- 0024 (SQLite's; see its migration of the same number): SQLite keeps its text search's
+-- index in batches. PostgreSQL's trigram index (a GIN index, migration 0009) already defers
+-- its upkeep to its pending list, so nothing changes here but the note on the table.
+
+COMMENT ON TABLE public.messages IS
+    'Every message of every conversation; user and assistant text is found through messages_content_trigrams.';
+$m0024$;
+    INSERT INTO public.schema_migrations (version, name) VALUES (24, 'text_index_in_batches');
 END
 $schema$;

@@ -605,6 +605,11 @@ class SqlStore(RecordPages, SqlScenarios):
                     "id": turn_id,
                 },
             )
+            self._turn_finished(session)
+
+    def _turn_finished(self, session: SqlSession) -> None:
+        """Upkeep a backend does at the end of some turns, in the transaction that finishes
+        one (none here)."""
 
     def _insert_message(
         self,

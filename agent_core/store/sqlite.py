@@ -54,6 +54,24 @@ _SCRATCH_LOCK = threading.Lock()
 _SCRATCH_TEMPLATE: list[sqlite3.Connection] = []
 
 
+INDEX_EVERY_TURNS = 64
+"""How many finished turns' messages the text index takes in at once (searches read the
+newer ones directly, so this bounds only how many that is)."""
+
+
+def index_new_messages(session: SqlSession) -> None:
+    """Add the user and assistant messages written since to the text index (migration 0024)."""
+    session.execute(
+        "INSERT INTO message_text (rowid, content) SELECT id, content FROM messages"
+        " WHERE id > (SELECT up_to FROM message_text_indexed) AND role IN ('user', 'assistant')"
+        " AND content <> ''"
+    )
+    session.execute(
+        "UPDATE message_text_indexed SET up_to = (SELECT max(id) FROM messages)"
+        " WHERE (SELECT max(id) FROM messages) > up_to"
+    )
+
+
 class SqliteStore(SqlStore):
     """One shared connection guarded by a lock: SQLite serialises writers anyway, and a
     single connection keeps `:memory:` databases whole across threads."""
@@ -79,6 +97,7 @@ class SqliteStore(SqlStore):
         # Tool-call fingerprints, computed in SQL by a migration exactly as the code does.
         self._connection.create_function("sha256", 1, fingerprint, deterministic=True)
         self._lock = threading.RLock()
+        self._finished_since_indexing = 0
         self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute("PRAGMA synchronous = NORMAL")
         self._connection.execute("PRAGMA foreign_keys = ON")
@@ -177,14 +196,34 @@ class SqliteStore(SqlStore):
         # The trigram index finds candidates for three characters or more; it folds ASCII case
         # like LIKE does, so for ASCII text its matches include every LIKE match, and the LIKE
         # on the candidates keeps exactly those. CROSS JOIN makes SQLite start from the index.
+        # Messages written since the index last took them in (migration 0024) are read directly.
         if len(text) < 3 or not text.isascii():
             return super()._text_match(text)
-        source = (
+        indexed = (
             "message_text CROSS JOIN messages m ON m.id = message_text.rowid"
             " WHERE message_text MATCH :phrase AND"
         )
+        newer = "messages m WHERE m.id > (SELECT up_to FROM message_text_indexed) AND"
         phrase = '"' + text.replace('"', '""') + '"'
-        return TextSearch(messages_containing(self._fold, text, source), {"phrase": phrase})
+        return TextSearch(
+            f"{messages_containing(self._fold, text, indexed)}"
+            f" UNION ALL {messages_containing(self._fold, text, newer)}",
+            {"phrase": phrase},
+        )
+
+    def _turn_finished(self, session: SqlSession) -> None:
+        # The text index takes new messages in batches: one index segment per commit that
+        # wrote a message was a fifth of a turn's pages and CPU.
+        self._finished_since_indexing += 1
+        if self._finished_since_indexing >= INDEX_EVERY_TURNS:
+            index_new_messages(session)
+            self._finished_since_indexing = 0
+
+    def index_new_messages(self) -> None:
+        """Take every message written since into the text index now."""
+        with self._transaction() as session:
+            index_new_messages(session)
+            self._finished_since_indexing = 0
 
     def _json_param(self, value: object) -> object:
         return json.dumps(value, default=str)

@@ -333,14 +333,17 @@ def test_schema_sql_is_what_vam_schema_prints_from_the_migrations(capsys: pytest
 def test_schema_sql_refuses_a_database_of_an_earlier_version_and_leaves_it_as_it_was(
     blank_database: str,
 ) -> None:
+    latest = latest_version("postgres")
     with psycopg.connect(blank_database, autocommit=True, row_factory=dict_row) as connection:
-        for migration in migrations("postgres")[:22]:
+        for migration in migrations("postgres")[: latest - 1]:
             PostgresMigrations(connection).apply(migration)
     before = catalog(blank_database)
-    with pytest.raises(psycopg.errors.RaiseException, match="at version 22, this schema is version 23"):
+    with pytest.raises(
+        psycopg.errors.RaiseException, match=f"at version {latest - 1}, this schema is version {latest}"
+    ):
         _run_script(blank_database, (ROOT / "schema.sql").read_text())
     assert catalog(blank_database) == before
-    assert postgres_version(blank_database) == 22
+    assert postgres_version(blank_database) == latest - 1
 
 
 @pytest.mark.postgres
@@ -348,7 +351,10 @@ def test_schema_sql_refuses_an_unversioned_release_0_1_0_database_which_vam_migr
     blank_database: str,
 ) -> None:
     _release_0_1_0_postgres(blank_database)
-    with pytest.raises(psycopg.errors.RaiseException, match="at version 1, this schema is version 23"):
+    with pytest.raises(
+        psycopg.errors.RaiseException,
+        match=f"at version 1, this schema is version {latest_version('postgres')}",
+    ):
         _run_script(blank_database, (ROOT / "schema.sql").read_text())
     assert postgres_version(blank_database) == 1  # still unversioned, as the release left it
     assert [m.version for m in upgrade_postgres(blank_database)] == list(
@@ -508,7 +514,9 @@ def test_tool_calls_made_before_tools_declared_an_outcome_get_the_one_their_tool
                 " %(conversation)s, %(name)s, '{}', 'h', 'succeeded', '{}')",
                 {**values, "name": name},
             )
-    assert [m.label for m in upgrade_postgres(blank_database)] == [migrations("postgres")[22].label]
+    assert [m.label for m in upgrade_postgres(blank_database)] == [
+        m.label for m in migrations("postgres")[22:]
+    ]
     with psycopg.connect(blank_database, autocommit=True) as connection:
         rows = connection.execute("SELECT name, outcome FROM tool_calls").fetchall()
     outcomes = {str(name): outcome for name, outcome in rows}
