@@ -236,7 +236,8 @@ class ModelConnections:
             wait = retry_wait(attempt, asked)
             if time.monotonic() + wait > deadline:
                 raise ModelUnavailableError(LATE)
-            time.sleep(wait)
+            if wake.pause(wait):
+                raise ModelUnavailableError(WOKEN)
             attempt += 1
 
     def _connection(self, deadline: float) -> tuple[http.client.HTTPConnection, bool]:
@@ -266,25 +267,35 @@ class ModelConnections:
 
 class _Wake:
     """Ends a call's wait from another thread by shutting its socket down (a blocked read
-    then returns at once); remembers that it did, so the call does not retry."""
+    then returns at once) or ending its pause before a retry; remembers that it did, so the
+    call does not retry."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sock: socket.socket | None = None
-        self.woken = False
+        self._event = threading.Event()
+
+    @property
+    def woken(self) -> bool:
+        """Whether a wake came."""
+        return self._event.is_set()
 
     def __call__(self) -> None:
         with self._lock:
-            self.woken = True
+            self._event.set()
             sock = self._sock
         if sock is not None:
             _shut(sock)
+
+    def pause(self, seconds: float) -> bool:
+        """Wait `seconds` before a retry; True when a wake ended the pause."""
+        return self._event.wait(seconds)
 
     def watch(self, sock: socket.socket | None) -> None:
         """The socket a wake shuts down from now on (None: none); shut at once when woken."""
         with self._lock:
             self._sock = sock
-            woken = self.woken
+            woken = self._event.is_set()
         if woken and sock is not None:
             _shut(sock)
 

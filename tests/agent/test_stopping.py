@@ -201,6 +201,26 @@ def test_a_stop_between_pieces_of_a_real_answer_ends_the_turn_and_the_next_turn_
         assert whole_turn(agent, tenant.id, "Hello again", first.conversation_id).reply == "Here again."
 
 
+def test_a_stop_during_the_wait_before_a_retry_ends_the_turn_at_once(
+    store: Store, tenant: Tenant, clock: FixedClock
+) -> None:
+    with FakeOpenAIServer() as server:
+        server.enqueue(FakeCompletion(status=503, headers={"retry-after": "20"}))
+        server.enqueue(FakeCompletion(text="Too late."))
+        client = OpenAI(api_key="sk-test", base_url=server.base_url, max_retries=1)
+        agent = make_agent(store, clock, OpenAIChatModel(client, "gpt-4o-mini"))
+        turn = BackgroundTurn(lambda: turn_steps(agent, tenant.id, "Hello?"))
+        first = started(turn)
+        for _ in range(200):  # the server asked for 20 s before the next try
+            if server.requests:
+                break
+            threading.Event().wait(0.05)
+        assert agent.stop_turn(tenant.id, first.turn_id, "stopped by ops")
+        assert turn.wait_done(10)
+        assert isinstance(turn.error, TurnStoppedError)
+        assert len(server.requests) == 1
+
+
 def test_a_silent_server_cannot_hold_a_turn_on_the_real_client_past_the_turns_deadline(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
