@@ -59,7 +59,7 @@ INDEX_EVERY_TURNS = 64
 newer ones directly, so this bounds only how many that is)."""
 
 
-def index_new_messages(session: SqlSession) -> None:
+def _index_new_messages(session: SqlSession) -> None:
     """Add the user and assistant messages written since to the text index (migration 0024)."""
     session.execute(
         "INSERT INTO message_text (rowid, content) SELECT id, content FROM messages"
@@ -216,13 +216,13 @@ class SqliteStore(SqlStore):
         # wrote a message was a fifth of a turn's pages and CPU.
         self._finished_since_indexing += 1
         if self._finished_since_indexing >= INDEX_EVERY_TURNS:
-            index_new_messages(session)
+            _index_new_messages(session)
             self._finished_since_indexing = 0
 
     def index_new_messages(self) -> None:
         """Take every message written since into the text index now."""
         with self._transaction() as session:
-            index_new_messages(session)
+            _index_new_messages(session)
             self._finished_since_indexing = 0
 
     def _json_param(self, value: object) -> object:
