@@ -2,8 +2,9 @@
 place of their rules there (users, keys, audit and drafts are in `function_access.py`).
 
 `app_start_turn`, `app_run_tool_call` and `app_finish_turn` each write one step of a turn in
-one transaction; tenants, leases, booking corrections, contacts, notes, prompts,
-idempotency keys and events have theirs. Supabase calls them over PostgREST; PostgreSQL
+one transaction; tenants, leases, booking corrections, contacts, notes, prompts and events
+have theirs (idempotency keys and recordings are store roles of their own:
+`idempotency.py`, `voice_turns.py`). Supabase calls them over PostgREST; PostgreSQL
 calls the same functions over its own connection, so a rule (who may start a turn, a call
 claimed once, a booking checked against what is there when it is written) is written once,
 in SQL. A tool runs against `StagedWrites`: it reads what is there now and only stages its
@@ -105,7 +106,7 @@ def contact_json(contact: Contact) -> JsonDict:
 
 class FunctionWrites(ABC):
     """The writes of the PostgreSQL family through its SQL functions — a turn's steps, the
-    tenants, leases, records, prompts, idempotency keys and events — for a store that says how
+    tenants, leases, records, prompts and events — for a store that says how
     it calls a function and how it reads what a tool looks at."""
 
     _max_rows: int = 1000

@@ -23,7 +23,6 @@ from agent_core.errors import ConfigError, StoreUnavailableError
 from agent_core.store.deadlines import Deadlines
 from agent_core.store.function_access import FunctionAccess
 from agent_core.store.function_writes import FunctionWrites
-from agent_core.store.idempotency import IdempotencyStore, SqlIdempotency
 from agent_core.store.migrations import (
     CREATE_VERSION_TABLE,
     Dialect,
@@ -37,7 +36,7 @@ from agent_core.store.rows import Row
 from agent_core.store.sql_backend import SqlSession
 from agent_core.store.sql_store import SqlStore
 from agent_core.store.tool_reads import contacts_matching, latest_customer, live_bookings
-from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
+from agent_core.store.voice_turns import Rpc
 
 # Any number, the same in every release, so that concurrent migrators take turns.
 _MIGRATION_LOCK = 7_245_190_331
@@ -258,15 +257,9 @@ class PostgresStore(FunctionWrites, FunctionAccess, SqlStore):
         self._signatures[function] = signature
         return signature
 
-    @property
-    def idempotency(self) -> IdempotencyStore:
-        """Idempotency-Keys in this database; a claim is a function here."""
-        return SqlIdempotency(self._transaction, self._one_statement, self._json_param, self._rpc)
-
-    @property
-    def voice_turns(self) -> VoiceTurnStore:
-        """Spoken turns in this database; forgetting a conversation's is a function here."""
-        return SqlVoiceTurns(self._transaction, self._reader, self._write_audit, self._rpc)
+    def _functions(self) -> Rpc:
+        # The roles' writes that are one function here: a key's claim, forgetting recordings.
+        return self._rpc
 
     def _live_bookings(self, tenant_id: UUID, key: str, from_date: date, on: date | None) -> list[Tour]:
         with self._reader() as session:

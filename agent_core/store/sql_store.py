@@ -110,7 +110,7 @@ from agent_core.store.sql_backend import SqlSession, fetch_one
 from agent_core.store.sql_scenarios import SqlScenarios
 from agent_core.store.tool_reads import contacts_matching, latest_customer, live_bookings
 from agent_core.store.tour_changes import apply_tour_change, live_booking
-from agent_core.store.voice_turns import SqlVoiceTurns, VoiceTurnStore
+from agent_core.store.voice_turns import Rpc, SqlVoiceTurns, VoiceTurnStore
 
 _EVENT_JOIN = (
     "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
@@ -259,12 +259,17 @@ class SqlStore(RecordPages, SqlScenarios):
     @property
     def idempotency(self) -> IdempotencyStore:
         """Idempotency-Keys, in this store's database."""
-        return SqlIdempotency(self._transaction, self._one_statement, self._json_param)
+        return SqlIdempotency(self._transaction, self._one_statement, self._json_param, self._functions())
 
     @property
     def voice_turns(self) -> VoiceTurnStore:
         """Spoken turns' timings and recordings, in this store's database."""
-        return SqlVoiceTurns(self._transaction, self._reader, self._write_audit)
+        return SqlVoiceTurns(self._transaction, self._reader, self._write_audit, self._functions())
+
+    def _functions(self) -> Rpc | None:
+        """How a role calls this database's SQL functions, for the writes that are one there
+        (None: SQLite, whose writes are Python)."""
+        return None
 
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
