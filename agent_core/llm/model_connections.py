@@ -342,10 +342,13 @@ class _Reading:
             if not piece:
                 self.ended = True
                 return
-            if not began:
+            left = self._deadline - time.monotonic()
+            if left < 0:
+                # Checked on every piece, not every line: a server trickling bytes that never
+                # end a line cannot outlive the deadline.
+                raise ModelUnavailableError(LATE)
+            if not began or left < self._silence_seconds:
                 began = True
-                self._sock.settimeout(self._silence_seconds)
-            if self._deadline - time.monotonic() < self._silence_seconds:
                 self._sock.settimeout(_bounded(self._silence_seconds, self._deadline))
             yield piece
 

@@ -26,7 +26,7 @@ from openai import OpenAI
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
 from agent_core.errors import ModelError, ModelUnavailableError, storable_text
 from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
-from agent_core.llm.model_connections import LATE, TIMED_OUT, UNREACHABLE, ModelConnections, status_error
+from agent_core.llm.model_connections import TIMED_OUT, UNREACHABLE, ModelConnections, status_error
 
 
 def to_openai_message(message: ChatMessage) -> dict[str, Any]:
@@ -120,7 +120,7 @@ class OpenAIChatModel:
             deadline=deadline,
             interrupt=interrupt,
         ) as pieces:
-            yield from self._consume(_sse_chunks(_lines(_within(pieces, deadline))))
+            yield from self._consume(_sse_chunks(_lines(pieces)))
 
     def probe(self) -> None:
         """List the server's models, once, within 3 s: cheap, and proof that it answers with
@@ -165,15 +165,6 @@ class OpenAIChatModel:
 
 MAX_LINE_CHARS = 1_000_000
 """Longest line of a stream: a server that never ends one is not sending an answer."""
-
-
-def _within(pieces: Iterator[bytes], deadline: float) -> Iterator[bytes]:
-    """The body's pieces, within the answer's deadline. Checked on every piece, not every
-    line: a server trickling bytes that never end a line cannot outlive the deadline."""
-    for piece in pieces:
-        if time.monotonic() > deadline:
-            raise ModelUnavailableError(LATE)
-        yield piece
 
 
 def _lines(pieces: Iterator[bytes]) -> Iterator[bytes]:
