@@ -1,9 +1,9 @@
 -- 0024: the text search's index is kept in batches (issue 26). A message used to enter the
 -- trigram index as it was written, and every commit that wrote one made the index a new
 -- segment: a fifth of the pages a turn writes and of its CPU. Now messages up to
--- `message_text_indexed.up_to` are in the index, later ones are added many at a time (when a
--- search asks, or every few hundred messages: `SqliteStore`), and the search reads the index
--- for those and the rest directly, so it still finds every message.
+-- `message_text_indexed.up_to` are in the index, later ones are added many at a time (every
+-- 64 finished turns: `SqliteStore`), and a search reads the index for those and the newer
+-- messages directly, so it still finds every message.
 
 CREATE TABLE message_text_indexed (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
