@@ -86,12 +86,13 @@ class OpenAIChatModel:
         self._head = json.dumps(
             {"model": model, "stream": True, "stream_options": {"include_usage": True}}
         ).encode()[:-1]
-        self._tools_cache: tuple[Sequence[ToolSpec], bytes] | None = None
+        self._tools_cache: tuple[tuple[ToolSpec, ...], bytes] | None = None
 
     def _wire_tools(self, tools: Sequence[ToolSpec]) -> bytes:
-        # The agent passes the registry's one tuple of specs on every call.
-        if self._tools_cache is None or self._tools_cache[0] is not tools:
-            self._tools_cache = (tools, json.dumps([to_openai_tool(t) for t in tools]).encode())
+        # The agent passes a new tuple of the registry's spec objects every turn: compared
+        # item by item, which tests identity first, so a hit costs no look into the schemas.
+        if self._tools_cache is None or self._tools_cache[0] != tuple(tools):
+            self._tools_cache = (tuple(tools), json.dumps([to_openai_tool(t) for t in tools]).encode())
         return self._tools_cache[1]
 
     @property

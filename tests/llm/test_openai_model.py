@@ -87,6 +87,19 @@ def test_streamed_tool_calls_are_reassembled(server: FakeOpenAIServer) -> None:
     assert tools[0]["function"]["parameters"]["required"] == ["name", "date", "location"]
 
 
+def test_each_call_offers_the_tools_it_was_given(server: FakeOpenAIServer) -> None:
+    # One tenant may use every tool and the next only some: the serialised schemas are
+    # reused only for the same tools, whatever tuple holds them.
+    specs = default_registry().specs
+    model = model_for(server)
+    for offered in (tuple(specs), specs[:2], tuple(specs), ()):
+        server.enqueue(FakeCompletion(text="Ok."))
+        collect(model.stream(HELLO, offered))
+    sent = [[t["function"]["name"] for t in r.get("tools", [])] for r in server.requests]
+    everything = [s.name for s in specs]
+    assert sent == [everything, everything[:2], everything, []]
+
+
 def test_tool_history_is_sent_in_the_chat_completions_shape(server: FakeOpenAIServer) -> None:
     server.enqueue(FakeCompletion(text="Booked."))
     call = ToolCallRequest("call_a", "take_note", '{"content": "x"}')
