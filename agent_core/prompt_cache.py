@@ -201,7 +201,8 @@ class PromptCache:
     def _listen(self) -> None:
         assert self._redis is not None
         while not self._stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            # Typed from redis 8.2 on, untyped before: either passes the type check.
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call, unused-ignore]
             try:
                 pubsub.subscribe(CHANNEL)
                 # Invalidations may have been missed while unsubscribed.
