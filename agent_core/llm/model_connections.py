@@ -1,9 +1,12 @@
 """The chat call's HTTP: one streamed `POST …/chat/completions` over connections kept alive
-from one call to the next, on the standard library's `http.client`.
+from one call to the next. The standard library's `http.client` opens them (TCP, TLS, a
+proxy's tunnel); the request goes out as one write of its prepared head and body, and the
+answer is read with httptools' C parser (the one uvicorn serves with).
 
 Through the `openai` client's request path (its option transforms, request building and
 httpx's layers) a model call cost the adapter about four times the CPU it costs here, where
-the adapter's own serialised body is sent as it is (`benchmarks/model_call.py`). What a
+the adapter's own serialised body is sent as it is (`benchmarks/model_call.py`); http.client's
+header checks and `email`-based parsing were a third of what was left. What a
 caller relies on stays the client's: its base URL, key, headers and retry count are read
 from the configured `OpenAI` client, and its retry rules are kept — connection errors,
 timeouts before an answer, 408, 409, 429 and 5xx (or what `x-should-retry` says) are tried
@@ -18,19 +21,22 @@ import http.client
 import json
 import math
 import random
+import re
 import select
 import socket
 import ssl
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agent_core.errors import ModelError, ModelUnavailableError
+import httptools
+
+from agent_core.errors import ConfigError, ModelError, ModelUnavailableError
 from agent_core.llm.base import Interrupt
 
 if TYPE_CHECKING:
@@ -42,6 +48,8 @@ _FIRST_RETRY_SECONDS = 0.5
 _LONGEST_RETRY_SECONDS = 8.0
 _ERROR_BODY_BYTES = 65_536
 _PIECE_BYTES = 65_536
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 
 TIMED_OUT = "the model did not answer in time (a local model may need a longer OPENAI_FIRST_TOKEN_SECONDS)"
 UNREACHABLE = "cannot reach the model server (check OPENAI_BASE_URL)"
@@ -60,9 +68,10 @@ def status_error(status: int, message: str) -> ModelError | ModelUnavailableErro
     return ModelError(f"the model server refused the request (HTTP {status}): {message}")
 
 
-def retry_after(headers: http.client.HTTPMessage) -> float | None:
+def retry_after(headers: Mapping[str, str]) -> float | None:
     """The wait a server asked for (`retry-after-ms`, or `retry-after` in seconds or as a
-    date), as the openai client reads it; None when it asked for none it could read."""
+    date), as the openai client reads it; None when it asked for none it could read. Header
+    names in lower case."""
     for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
         value = headers.get(name)
         if value is None:
@@ -75,7 +84,7 @@ def retry_after(headers: http.client.HTTPMessage) -> float | None:
     return None if when is None else float(email.utils.mktime_tz(when) - time.time())
 
 
-def should_retry(status: int, headers: http.client.HTTPMessage) -> bool:
+def should_retry(status: int, headers: Mapping[str, str]) -> bool:
     """Whether the openai client would try this answer again."""
     asked = retry_after(headers)
     if asked is not None and math.isfinite(asked) and asked > _MAX_RETRY_AFTER_SECONDS:
@@ -86,7 +95,7 @@ def should_retry(status: int, headers: http.client.HTTPMessage) -> bool:
     return status in _RETRIED_STATUSES or status >= 500
 
 
-def retry_wait(attempt: int, headers: http.client.HTTPMessage | None) -> float:
+def retry_wait(attempt: int, headers: Mapping[str, str] | None) -> float:
     """Seconds to wait before retry number `attempt + 1`: the server's ask when it made a
     sensible one, else the client's exponential back-off with jitter."""
     asked = retry_after(headers) if headers is not None else None
@@ -134,12 +143,23 @@ class _Route:
             connection = http.client.HTTPConnection(host, port, timeout=timeout)
         return connection
 
-    @property
-    def target(self) -> str:
-        """The request line's target: absolute through a plain-HTTP proxy."""
-        if self.proxy and self.tls is None:
-            return f"http://{self.host}:{self.port}{self.path}"
-        return self.path
+    def request_head(self, headers: Mapping[str, str]) -> bytes:
+        """The request's line and headers up to its Content-Length (which follows): the
+        target absolute through a plain-HTTP proxy, as http.client would write them."""
+        default_port = 443 if self.tls is not None else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        if self.port != default_port:
+            host = f"{host}:{self.port}"
+        target = f"http://{host}{self.path}" if self.proxy and self.tls is None else self.path
+        lines = [f"POST {target} HTTP/1.1", f"Host: {host}", "Accept-Encoding: identity"]
+        for name, value in headers.items():
+            if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(value):
+                raise ConfigError(
+                    f"the model request header {name!r} cannot be sent: its name or value holds"
+                    " characters HTTP headers cannot carry (a line break, or beyond Latin-1)"
+                )
+            lines.append(f"{name}: {value}")
+        return ("\r\n".join(lines) + "\r\n").encode("latin-1")
 
 
 class ModelConnections:
@@ -150,7 +170,7 @@ class ModelConnections:
         self, url: str, headers: dict[str, str], *, max_retries: int, connect_seconds: float
     ) -> None:
         self._route = _Route.for_url(url)
-        self._headers = headers
+        self._head = self._route.request_head(headers)
         self._max_retries = max_retries
         self._connect_seconds = connect_seconds
         self._lock = threading.Lock()
@@ -190,14 +210,14 @@ class ModelConnections:
         for the next call only when the answer was read to its end."""
         wake = _Wake()
         with interrupt.waking(wake) if interrupt is not None else nullcontext():
-            response, connection, sock = self._answer(body, first_bytes_seconds, deadline, wake)
-            reading = _Reading(response, sock, silence_seconds, deadline)
+            answer, connection = self._answer(body, first_bytes_seconds, deadline, wake)
+            reading = _Reading(answer, silence_seconds, deadline)
             try:
                 yield reading.pieces()
             finally:
                 # Let go of the socket first: a late wake must not cut another call's answer.
                 wake.watch(None)
-                if reading.ended and not response.will_close and not wake.woken:
+                if reading.ended and answer.reusable and not wake.woken:
                     with self._lock:
                         self._idle.append(connection)
                 else:
@@ -205,14 +225,14 @@ class ModelConnections:
 
     def _answer(
         self, body: bytes, first_bytes_seconds: float, deadline: float, wake: _Wake
-    ) -> tuple[http.client.HTTPResponse, http.client.HTTPConnection, socket.socket]:
+    ) -> tuple[_Answer, http.client.HTTPConnection]:
         attempt = 0
         while True:
             connection, kept = self._connection(deadline)
-            asked: http.client.HTTPMessage | None = None
+            asked: Mapping[str, str] | None = None
             try:
-                response, sock = self._send(connection, body, _bounded(first_bytes_seconds, deadline), wake)
-            except (OSError, http.client.HTTPException) as exc:
+                answer = self._send(connection, body, _bounded(first_bytes_seconds, deadline), wake)
+            except (OSError, http.client.HTTPException, httptools.HttpParserError) as exc:
                 connection.close()
                 if wake.woken:
                     raise ModelUnavailableError(WOKEN) from exc
@@ -222,17 +242,17 @@ class ModelConnections:
                 if attempt >= self._max_retries:
                     raise ModelUnavailableError(TIMED_OUT if timed_out else UNREACHABLE) from exc
             else:
-                if response.status == 200:
-                    kind = response.headers.get("content-type", "")
+                if answer.status == 200:
+                    kind = answer.headers.get("content-type", "")
                     if kind.startswith("text/event-stream"):
-                        return response, connection, sock
+                        return answer, connection
                     connection.close()
                     raise ModelError(f"the model server did not stream its answer (got {kind or 'no type'})")
-                message = _error_message(response)
+                message = _error_message(answer)
                 connection.close()
-                if attempt >= self._max_retries or not should_retry(response.status, response.headers):
-                    raise status_error(response.status, message)
-                asked = response.headers
+                if attempt >= self._max_retries or not should_retry(answer.status, answer.headers):
+                    raise status_error(answer.status, message)
+                asked = answer.headers
             wait = retry_wait(attempt, asked)
             if time.monotonic() + wait > deadline:
                 raise ModelUnavailableError(LATE)
@@ -254,15 +274,97 @@ class ModelConnections:
 
     def _send(
         self, connection: http.client.HTTPConnection, body: bytes, first_bytes_seconds: float, wake: _Wake
-    ) -> tuple[http.client.HTTPResponse, socket.socket]:
+    ) -> _Answer:
         if connection.sock is None:
             connection.connect()
-        # Kept here: a connection whose answer ends it lets go of its socket on getresponse.
         sock: socket.socket = connection.sock
         wake.watch(sock)
-        connection.request("POST", self._route.target, body, self._headers)
         sock.settimeout(first_bytes_seconds)
-        return connection.getresponse(), sock
+        sock.sendall(b"%sContent-Length: %d\r\n\r\n%s" % (self._head, len(body), body))
+        answer = _Answer(sock)
+        answer.begin()
+        return answer
+
+
+class _Answer:
+    """One answer read from its socket through httptools' parser: its status and headers
+    (names in lower case) first, then its body's pieces as they arrive."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.status = 0
+        self.headers: dict[str, str] = {}
+        self.complete = False
+        """Whether the whole body arrived."""
+        self.reusable = False
+        """Whether the connection may carry another request: the answer ended as HTTP says,
+        the server keeps the connection, and nothing came after the answer."""
+        self._headed = False
+        self._pending: list[bytes] = []
+        self._parser = httptools.HttpResponseParser(self)
+
+    def begin(self) -> None:
+        """Read until the status and headers are in. OSError when the connection ends first,
+        TimeoutError when the socket's timeout passes, HttpParserError for what is not HTTP."""
+        while not self._headed:
+            if not self._receive():
+                raise ConnectionResetError("the server closed the connection without answering")
+
+    def read1(self) -> bytes:
+        """The body's next piece, waiting for it; b"" at the body's end. OSError when the
+        connection is cut before that end."""
+        while not self._pending:
+            if self.complete:
+                return b""
+            if not self._receive():
+                if "content-length" in self.headers or "chunked" in self.headers.get("transfer-encoding", ""):
+                    raise ConnectionResetError("the answer was cut off")
+                self.complete = True  # a body without a length ends with its connection
+        piece = b"".join(self._pending)
+        self._pending.clear()
+        return piece
+
+    def read(self, limit: int) -> bytes:
+        """Up to `limit` bytes of the body (what came when the connection is cut)."""
+        pieces: list[bytes] = []
+        size = 0
+        with suppress(OSError, httptools.HttpParserError):
+            while size < limit and (piece := self.read1()):
+                pieces.append(piece)
+                size += len(piece)
+        return b"".join(pieces)[:limit]
+
+    def _receive(self) -> bool:
+        data = self.sock.recv(_PIECE_BYTES)
+        if data:
+            try:
+                self._parser.feed_data(data)
+            except httptools.HttpParserError:
+                if not self.complete:
+                    raise
+                self.reusable = False  # what came after the answer is not HTTP: the answer stands
+        return bool(data)
+
+    # httptools' callbacks
+    def on_message_begin(self) -> None:
+        self.reusable = False  # a second answer nobody asked for: the connection is not kept
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        self.status = self._parser.get_status_code()
+        self._headed = self.status >= 200
+
+    def on_body(self, body: bytes) -> None:
+        self._pending.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.status < 200:  # an interim answer (100 Continue): the real one follows
+            self.headers.clear()
+            return
+        self.complete = True
+        self.reusable = self._parser.should_keep_alive()
 
 
 class _Wake:
@@ -313,11 +415,8 @@ def _bounded(seconds: float, deadline: float) -> float:
 class _Reading:
     """One answer's body, read piece by piece."""
 
-    def __init__(
-        self, response: http.client.HTTPResponse, sock: socket.socket, silence_seconds: float, deadline: float
-    ) -> None:
-        self._response = response
-        self._sock = sock
+    def __init__(self, answer: _Answer, silence_seconds: float, deadline: float) -> None:
+        self._answer = answer
         self._silence_seconds = silence_seconds
         self._deadline = deadline
         self.ended = False
@@ -327,7 +426,7 @@ class _Reading:
         began = False
         while True:
             try:
-                piece = self._response.read1(_PIECE_BYTES)
+                piece = self._answer.read1()
             except TimeoutError:
                 if time.monotonic() >= self._deadline:
                     raise ModelUnavailableError(LATE) from None
@@ -337,7 +436,7 @@ class _Reading:
                         " in the middle of its answer"
                     ) from None
                 raise ModelUnavailableError(TIMED_OUT) from None
-            except (OSError, http.client.HTTPException):
+            except (OSError, httptools.HttpParserError):
                 return  # cut off mid-answer: what came is all there is
             if not piece:
                 self.ended = True
@@ -349,7 +448,7 @@ class _Reading:
                 raise ModelUnavailableError(LATE)
             if not began or left < self._silence_seconds:
                 began = True
-                self._sock.settimeout(_bounded(self._silence_seconds, self._deadline))
+                self._answer.sock.settimeout(_bounded(self._silence_seconds, self._deadline))
             yield piece
 
 
@@ -358,18 +457,14 @@ def _readable(sock: socket.socket) -> bool:
     return bool(readable)
 
 
-def _error_message(response: http.client.HTTPResponse) -> str:
+def _error_message(answer: _Answer) -> str:
     """The server's own words for an error answer (its JSON `error.message` when it sent
     one), read within a bound."""
-    try:
-        raw = response.read(_ERROR_BODY_BYTES)
-    except (OSError, http.client.HTTPException):
-        return f"HTTP {response.status}"
-    text = raw.decode("utf-8", "replace").strip()
+    text = answer.read(_ERROR_BODY_BYTES).decode("utf-8", "replace").strip()
     try:
         error = json.loads(text).get("error")
     except (ValueError, AttributeError):
-        return text[:500] or f"HTTP {response.status}"
+        return text[:500] or f"HTTP {answer.status}"
     if isinstance(error, dict) and isinstance(error.get("message"), str):
         return str(error["message"])[:500]
     return text[:500]

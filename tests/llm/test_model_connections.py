@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.utils
-import http.client
 import socket
 import threading
 import time
@@ -13,7 +12,7 @@ import pytest
 from openai import OpenAI
 
 from agent_core.domain import ChatMessage
-from agent_core.errors import ModelError, ModelUnavailableError
+from agent_core.errors import ConfigError, ModelError, ModelUnavailableError
 from agent_core.llm.base import TextDelta
 from agent_core.llm.model_connections import retry_wait, should_retry
 from agent_core.llm.openai_model import OpenAIChatModel
@@ -27,11 +26,9 @@ STREAM = (
 )
 
 
-def headers(**values: str) -> http.client.HTTPMessage:
-    message = http.client.HTTPMessage()
-    for name, value in values.items():
-        message[name.replace("_", "-")] = value
-    return message
+def headers(**values: str) -> dict[str, str]:
+    """An answer's headers as the connection reads them: names in lower case."""
+    return {name.replace("_", "-"): value for name, value in values.items()}
 
 
 def reply_of(model: OpenAIChatModel) -> str:
@@ -156,6 +153,74 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_spending_a_retr
     time.sleep(0.2)
     assert reply_of(model) == "Hi"
     assert server.connections == 2
+
+
+def test_an_answer_without_a_length_ends_with_its_connection(
+    raw_server: Callable[[Callable[[bytes, socket.socket], None]], OneShotServer],
+) -> None:
+    def stream_and_close(line: bytes, connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\n" + STREAM)
+        connection.shutdown(socket.SHUT_RDWR)
+
+    server = raw_server(stream_and_close)
+    model = model_at(f"http://127.0.0.1:{server.port}/v1")
+    assert reply_of(model) == "Hi"
+    assert reply_of(model) == "Hi"
+    assert server.connections == 2  # such an answer's connection cannot carry another
+
+
+def test_an_answer_followed_by_what_nobody_asked_for_stands_and_its_connection_is_dropped(
+    raw_server: Callable[[Callable[[bytes, socket.socket], None]], OneShotServer],
+) -> None:
+    def stream_and_babble(line: bytes, connection: socket.socket) -> None:
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+            + f"Content-Length: {len(STREAM)}\r\n\r\n".encode()
+            + STREAM
+            + b"HTTP/1.1 200 OK\r\n"
+        )
+
+    server = raw_server(stream_and_babble)
+    model = model_at(f"http://127.0.0.1:{server.port}/v1")
+    assert reply_of(model) == "Hi"
+    assert reply_of(model) == "Hi"
+    assert server.connections == 2
+
+
+def test_an_interim_answer_before_the_real_one_is_passed_over(
+    raw_server: Callable[[Callable[[bytes, socket.socket], None]], OneShotServer],
+) -> None:
+    def continue_then_stream(line: bytes, connection: socket.socket) -> None:
+        connection.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+        stream_then_hang_up(line, connection)
+
+    server = raw_server(continue_then_stream)
+    assert reply_of(model_at(f"http://127.0.0.1:{server.port}/v1")) == "Hi"
+
+
+def test_a_chunked_answer_cut_off_before_its_end_is_a_model_error(
+    raw_server: Callable[[Callable[[bytes, socket.socket], None]], OneShotServer],
+) -> None:
+    def half_a_stream(line: bytes, connection: socket.socket) -> None:
+        first = STREAM.split(b"\n\n")[0] + b"\n\n"  # the first event, whole
+        connection.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + f"{len(first):x}\r\n".encode()
+            + first
+            + b"\r\n"
+        )
+        connection.shutdown(socket.SHUT_RDWR)
+
+    server = raw_server(half_a_stream)
+    with pytest.raises(ModelError, match="cut off before its end"):
+        reply_of(model_at(f"http://127.0.0.1:{server.port}/v1"))
+
+
+@pytest.mark.parametrize("header", [{"X-Team": "ops\r\nX-Evil: 1"}, {"X Team": "ops"}, {"X-Team": "運用"}])
+def test_a_header_a_request_cannot_carry_is_refused_when_the_model_is_set_up(header: dict[str, str]) -> None:
+    client = OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1", default_headers=header)
+    with pytest.raises(ConfigError, match="cannot be sent"):
+        OpenAIChatModel(client, "gpt-test")
 
 
 def test_the_clients_key_and_headers_are_sent(
