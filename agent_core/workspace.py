@@ -268,7 +268,7 @@ class Workspace(PromptChanges):
     ) -> list[EventRecord]:
         """Events of a tenant the principal may read, with their listener runs."""
         self.require(Action.READ, tenant_id)
-        return self._store.list_events(
+        return self._store.events.find(
             tenant_id,
             after_seq=after_seq,
             limit=limit,

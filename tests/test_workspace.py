@@ -263,9 +263,9 @@ def test_a_replayed_event_reruns_its_failed_listeners(store: Store, tenant: Tena
 
     bus = EventBus(store, [])
     (event,) = [bus.outbox(EventName.TOUR_BOOKED, tenant.id, {})]
-    store.save_events([type(event)(event.event, ("crm",))])
-    store.claim_listener_run(tenant.id, event.event.id, "crm")
-    store.finish_listener_run(tenant.id, event.event.id, "crm", RunStatus.FAILED, 3, "down", 1.0)
+    store.events.save([type(event)(event.event, ("crm",))])
+    store.events.claim_run(tenant.id, event.event.id, "crm")
+    store.events.finish_run(tenant.id, event.event.id, "crm", RunStatus.FAILED, 3, "down", 1.0)
     workspace = make_workspace(store, user(UserRole.OPERATOR, tenant))
     assert workspace.replay_event(tenant.id, event.event.id) == ["crm"]
 
@@ -429,7 +429,7 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
     ]
     assert history == [("rescheduled", "2027-01-10", "operator"), ("cancelled", "2027-01-17", "operator")]
     templates = sorted(
-        m.payload["template"] for m in store.list_outbox(tenant.id) if m.kind == "booking_confirmation"
+        m.payload["template"] for m in store.events.outbox(tenant.id) if m.kind == "booking_confirmation"
     )
     assert templates == [
         "booking_cancelled",
@@ -489,7 +489,7 @@ def test_an_operator_repairs_a_contact_the_agent_got_wrong_and_the_crm_learns_of
     # A valid number is kept in E.164, however it was typed.
     assert (fixed.name, fixed.email, fixed.phone) == ("Bob Lee", "bob@example.com", "+442079460958")
     bus.close()
-    crm = [m.payload for m in store.list_outbox(tenant.id) if m.kind == "crm_sync"]
+    crm = [m.payload for m in store.events.outbox(tenant.id) if m.kind == "crm_sync"]
     assert any(p["name"] == "Bob Lee" and p["email"] == "bob@example.com" for p in crm)
     entry = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=("contact.corrected",)))[0]
     assert ((entry.before or {})["name"], (entry.after or {})["name"]) == ("Change Bob Lee", "Bob Lee")

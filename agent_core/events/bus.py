@@ -148,7 +148,7 @@ class _ListenerWorker:
 
     def _run(self, event: Event) -> None:
         store = self._bus.store
-        if not store.claim_listener_run(event.tenant_id, event.id, self.listener.name):
+        if not store.events.claim_run(event.tenant_id, event.id, self.listener.name):
             return
         self.holding = event
         try:
@@ -167,7 +167,7 @@ class _ListenerWorker:
                 break
             if self._bus.stopping.wait(retry.delay(attempts)):
                 # Shutting down mid-backoff: hand the run back so the next start retries it.
-                store.finish_listener_run(
+                store.events.finish_run(
                     event.tenant_id,
                     event.id,
                     self.listener.name,
@@ -178,7 +178,7 @@ class _ListenerWorker:
                 )
                 return
         status = RunStatus.SUCCEEDED if error is None else RunStatus.FAILED
-        store.finish_listener_run(
+        store.events.finish_run(
             event.tenant_id, event.id, self.listener.name, status, attempts, error, self._ms(started)
         )
 
@@ -197,7 +197,7 @@ class _ListenerWorker:
         deliveries (done, failed for good, or another process has it), else the seconds to
         wait before delivering it again."""
         store, retry = self._bus.store, self._bus.retry
-        if not store.claim_listener_run(event.tenant_id, event.id, self.listener.name):
+        if not store.events.claim_run(event.tenant_id, event.id, self.listener.name):
             return None
         self.holding = event
         try:
@@ -213,7 +213,7 @@ class _ListenerWorker:
                     status = RunStatus.FAILED
                 else:
                     status, retry_in = RunStatus.PENDING, retry.delay(attempts)
-            store.finish_listener_run(
+            store.events.finish_run(
                 event.tenant_id, event.id, self.listener.name, status, 1, error, self._ms(started)
             )
             return retry_in
@@ -221,7 +221,7 @@ class _ListenerWorker:
             self.holding = None
 
     def _attempts_so_far(self, event: Event) -> int:
-        record = self._bus.store.get_event(event.tenant_id, event.id)
+        record = self._bus.store.events.get(event.tenant_id, event.id)
         runs = [run for run in record.runs if run.listener == self.listener.name] if record else []
         return runs[0].attempts if runs else 0
 
@@ -310,7 +310,7 @@ class EventBus:
     def emit(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> None:
         """Store an event that describes no other write, then deliver it (raises if the store is down)."""
         outbox = self.outbox(name, tenant_id, payload)
-        self.store.save_events([outbox])
+        self.store.events.save([outbox])
         self.deliver([outbox])
 
     def listeners_for(self, name: EventName) -> list[str]:
@@ -323,11 +323,11 @@ class EventBus:
         for worker in self._workers.values():
             held = worker.holding
             if held is not None:
-                self.store.renew_listener_run(held.tenant_id, held.id, worker.listener.name)
-        self.store.requeue_stale_runs(utcnow() - self._stale_after)
+                self.store.events.renew_run(held.tenant_id, held.id, worker.listener.name)
+        self.store.events.requeue_stale_runs(utcnow() - self._stale_after)
         offered, after = 0, 0
         while not self._closed:
-            page = self.store.pending_listener_runs(after_seq=after, limit=self._page_size)
+            page = self.store.events.pending_runs(after_seq=after, limit=self._page_size)
             runs = [(event, name) for event, name in page if name in self._workers]
             if self.transport is not None:
                 # A newer pending run is in the transport's hands (or being retried by it);
@@ -381,8 +381,8 @@ class EventBus:
     def replay(self, tenant_id: UUID, event_id: UUID, audit: AuditEntry) -> list[str]:
         """Run this event's failed listeners again (the replay recorded by `audit`); returns
         their names."""
-        names = self.store.reset_failed_runs(tenant_id, event_id, audit=audit)
-        record = self.store.get_event(tenant_id, event_id)
+        names = self.store.events.reset_failed_runs(tenant_id, event_id, audit=audit)
+        record = self.store.events.get(tenant_id, event_id)
         if record is not None:
             self._dispatch([(record.event, name) for name in names if name in self._workers], again=True)
         return names
@@ -391,5 +391,5 @@ class EventBus:
         self, tenant_id: UUID, cursor: int = 0, limit: int = 100
     ) -> tuple[list[EventRecord], int]:
         """Events of one tenant after `cursor`, and the cursor to pass next time."""
-        records = self.store.list_events(tenant_id, after_seq=cursor, limit=limit)
+        records = self.store.events.find(tenant_id, after_seq=cursor, limit=limit)
         return records, (records[-1].event.seq if records else cursor)

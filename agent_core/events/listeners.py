@@ -20,7 +20,7 @@ class OutboxListener:
     build: Callable[[Event], JsonDict]
 
     def handle(self, event: Event) -> None:
-        self.store.add_outbox(event.tenant_id, self.kind, event.id, self.build(event))
+        self.store.events.add_outbox(event.tenant_id, self.kind, event.id, self.build(event))
 
 
 _TEMPLATES = {

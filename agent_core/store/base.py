@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, tzinfo
 from typing import Protocol
 from uuid import UUID
 
@@ -18,14 +18,10 @@ from agent_core.domain import (
     ChatMessage,
     Contact,
     ConversationSummary,
-    Event,
-    EventRecord,
     JsonDict,
     Note,
     OutboxEvent,
-    OutboxMessage,
     PromptVersion,
-    RunStatus,
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
@@ -38,6 +34,7 @@ from agent_core.domain import (
 from agent_core.store.access_store import AccessStore
 from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, Outcome
+from agent_core.store.event_log import EventLog
 from agent_core.store.idempotency import IdempotencyStore
 from agent_core.store.records import DEFAULT, Page, RecordQuery
 from agent_core.store.scenario_store import ScenarioStore
@@ -135,6 +132,11 @@ class Store(AccessStore, ScenarioStore, Protocol):
     @property
     def idempotency(self) -> IdempotencyStore:
         """Idempotency-Keys: a repeated request's stored answer, one run for two at once."""
+        ...
+
+    @property
+    def events(self) -> EventLog:
+        """Events with their listener runs, and the outbox."""
         ...
 
     @property
@@ -360,78 +362,6 @@ class Store(AccessStore, ScenarioStore, Protocol):
 
     def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
         """Every saved version, newest first."""
-        ...
-
-    # -- events --------------------------------------------------------------------
-
-    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
-        """Persist events, each with a pending run per listener it names."""
-        ...
-
-    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        """Move a pending run to running; False when another worker already has it."""
-        ...
-
-    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        """Mark a run this process is still running as alive, so no process takes it for one
-        whose process died; False when it is no longer running."""
-        ...
-
-    def finish_listener_run(
-        self,
-        tenant_id: UUID,
-        event_id: UUID,
-        listener: str,
-        status: RunStatus,
-        attempts: int,
-        last_error: str | None,
-        duration_ms: float,
-    ) -> None:
-        """Record how a run ended."""
-        ...
-
-    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
-        """Runs not yet started (left by a shutdown or a crash): every pending run of the first
-        `limit` such events after `after_seq`, in event order; page on with the last event's seq."""
-        ...
-
-    def requeue_stale_runs(self, older_than: datetime) -> int:
-        """Put runs left `running` since before `older_than` (their process died) back to pending."""
-        ...
-
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
-        """Set this event's failed runs back to pending, with the audit entry of the replay;
-        returns their listener names."""
-        ...
-
-    def list_events(
-        self,
-        tenant_id: UUID,
-        *,
-        after_seq: int = 0,
-        limit: int = 100,
-        newest_first: bool = False,
-        names: Sequence[str] = (),
-        status: RunStatus | None = None,
-        since: datetime | None = None,
-    ) -> list[EventRecord]:
-        """Events of a tenant with `seq > after_seq`, with their listener runs.
-
-        Optionally only events with one of `names`, with a run in `status`, or created at
-        or after `since`.
-        """
-        ...
-
-    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
-        """One event of this tenant with its runs."""
-        ...
-
-    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
-        """Queue an outbound message once per (event, kind); False when already queued."""
-        ...
-
-    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
-        """Queued messages, newest first."""
         ...
 
 

@@ -31,7 +31,6 @@ from agent_core.domain import (
     Note,
     OutboxEvent,
     PromptVersion,
-    RunStatus,
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
@@ -55,6 +54,7 @@ from agent_core.store.base import (
     with_version,
 )
 from agent_core.store.conversation_log import Outcome
+from agent_core.store.event_log import events_json
 from agent_core.store.function_access import audit_json
 from agent_core.store.matching import (
     already_booked,
@@ -76,21 +76,6 @@ from agent_core.store.rows import (
 )
 
 _STALE_BOOKING_RETRIES = 3
-
-
-def events_json(batch: Sequence[OutboxEvent]) -> list[JsonDict]:
-    """Events as the SQL functions take them (`p_events`)."""
-    return [
-        {
-            "id": str(o.event.id),
-            "tenant_id": str(o.event.tenant_id),
-            "name": o.event.name,
-            "payload": o.event.payload,
-            "created_at": o.event.created_at.isoformat(),
-            "listeners": list(o.listeners),
-        }
-        for o in batch
-    ]
 
 
 def contact_json(contact: Contact) -> JsonDict:
@@ -418,40 +403,6 @@ class FunctionWrites(ABC):
             },
         )
         return prompt_version_from_row(rows[0])
-
-    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
-        if batch:
-            self._rpc("app_save_events", {"p_events": events_json(batch)})
-
-    def finish_listener_run(
-        self,
-        tenant_id: UUID,
-        event_id: UUID,
-        listener: str,
-        status: RunStatus,
-        attempts: int,
-        last_error: str | None,
-        duration_ms: float,
-    ) -> None:
-        self._rpc(
-            "app_finish_listener_run",
-            {
-                "p_tenant": str(tenant_id),
-                "p_event": str(event_id),
-                "p_listener": listener,
-                "p_status": status.value,
-                "p_attempts": attempts,
-                "p_error": last_error,
-                "p_duration": duration_ms,
-            },
-        )
-
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
-        listeners = self._rpc(
-            "app_replay_event",
-            {"p_tenant": str(tenant_id), "p_event": str(event_id), "p_audit": audit_json(audit)},
-        )
-        return sorted(str(name) for name in listeners or [])
 
 
 class StagedWrites:

@@ -26,13 +26,10 @@ from agent_core.domain import (
     ConversationSummary,
     Event,
     EventName,
-    EventRecord,
     JsonDict,
     Note,
     OutboxEvent,
-    OutboxMessage,
     PromptVersion,
-    RunStatus,
     Tenant,
     ToolCallRecord,
     ToolCallRequest,
@@ -69,6 +66,7 @@ from agent_core.store.conversation_log import (
     messages_containing,
     overview_from_row,
 )
+from agent_core.store.event_log import EventLog, SqlEvents, insert_events
 from agent_core.store.idempotency import IdempotencyStore, SqlIdempotency
 from agent_core.store.matching import (
     already_booked,
@@ -94,12 +92,9 @@ from agent_core.store.rows import (
     as_uuid,
     contact_from_row,
     conversation_from_row,
-    event_from_row,
     message_from_row,
     note_from_row,
-    outbox_from_row,
     prompt_version_from_row,
-    records_from_joined_rows,
     tenant_from_row,
     tool_call_from_row,
     tour_change_from_row,
@@ -112,11 +107,6 @@ from agent_core.store.tool_reads import contacts_matching, latest_customer, live
 from agent_core.store.tour_changes import apply_tour_change, live_booking
 from agent_core.store.voice_turns import Rpc, SqlVoiceTurns, VoiceTurnStore
 
-_EVENT_JOIN = (
-    "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener, r.status,"
-    " r.attempts, r.last_error, r.duration_ms, r.updated_at FROM events e"
-    " LEFT JOIN listener_runs r ON r.event_id = e.id"
-)
 _TOOL_CALL_COLUMNS = "call_id, name, arguments, status, result, error, duration_ms, model_content"
 _TOOL_CALL_KEY = (
     "tenant_id = :tenant_id AND conversation_id = :conversation_id AND call_id = :call_id"
@@ -262,6 +252,18 @@ class SqlStore(RecordPages, SqlScenarios):
         return SqlIdempotency(self._transaction, self._one_statement, self._json_param, self._functions())
 
     @property
+    def events(self) -> EventLog:
+        """Events with their listener runs, and the outbox, in this store's database."""
+        return SqlEvents(
+            self._transaction,
+            self._one_statement,
+            self._reader,
+            self._json_param,
+            self._write_audit,
+            self._functions(),
+        )
+
+    @property
     def voice_turns(self) -> VoiceTurnStore:
         """Spoken turns' timings and recordings, in this store's database."""
         return SqlVoiceTurns(self._transaction, self._reader, self._write_audit, self._functions())
@@ -405,7 +407,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     session, tenant_id, conversation_id, turn_id, ChatMessage("user", user_message), now
                 )
             start = TurnStart(conversation_id, turn_id)
-            self._insert_events(session, events(start))
+            insert_events(session, events(start), self._json_param)
         return start
 
     def _check_retry(
@@ -457,7 +459,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 event = Event(
                     uuid4(), tenant_id, EventName.TURN_FAILED, turn_failed_payload(turn, error), now
                 )
-                self._insert_events(session, [OutboxEvent(event, tuple(listeners))])
+                insert_events(session, [OutboxEvent(event, tuple(listeners))], self._json_param)
                 closed.append(turn)
         return closed
 
@@ -515,7 +517,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 )
                 if claimed:
                     record = self._execute_claimed(session, key, call, execute)
-                    self._insert_events(session, events(record))
+                    insert_events(session, events(record), self._json_param)
                 else:
                     rows = session.query(
                         f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
@@ -584,7 +586,7 @@ class SqlStore(RecordPages, SqlScenarios):
         with self._transaction() as session:
             if reply is not None:
                 self._insert_message(session, tenant_id, conversation_id, turn_id, reply, now)
-            self._insert_events(session, events)
+            insert_events(session, events, self._json_param)
             session.execute(
                 "UPDATE turns SET status = :status, reply = :reply, model = :model,"
                 " prompt_tokens = :prompt_tokens, completion_tokens = :completion_tokens,"
@@ -791,7 +793,7 @@ class SqlStore(RecordPages, SqlScenarios):
             if tour is None:
                 raise BOOKING_CHANGED()
             self._write_audit(session, audit)
-            self._insert_events(session, events(tour))
+            insert_events(session, events(tour), self._json_param)
         return tour
 
     def get_contact(self, tenant_id: UUID, contact_id: UUID) -> Contact | None:
@@ -815,7 +817,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 assert row is not None
                 updated = contact_from_row(row)
                 self._write_audit(session, audit)
-                self._insert_events(session, events(updated))
+                insert_events(session, events(updated), self._json_param)
         except Exception as exc:
             if self._is_unique_violation(exc):
                 raise InvalidInputError(
@@ -851,7 +853,7 @@ class SqlStore(RecordPages, SqlScenarios):
             assert row is not None
             merged = contact_from_row(row)
             self._write_audit(session, audit)
-            self._insert_events(session, events(merged))
+            insert_events(session, events(merged), self._json_param)
         return merged
 
     def get_note(self, tenant_id: UUID, note_id: UUID) -> Note | None:
@@ -925,186 +927,3 @@ class SqlStore(RecordPages, SqlScenarios):
                 {"tenant_id": tenant_id},
             )
         return [prompt_version_from_row(r) for r in rows]
-
-    # -- events --------------------------------------------------------------------
-
-    def save_events(self, batch: Sequence[OutboxEvent]) -> None:
-        with self._transaction() as session:
-            self._insert_events(session, batch)
-
-    def _insert_events(self, session: SqlSession, batch: Sequence[OutboxEvent]) -> None:
-        now = utcnow()
-        for outbox in batch:
-            event = outbox.event
-            session.execute(
-                "INSERT INTO events (id, tenant_id, name, payload, created_at)"
-                " VALUES (:id, :tenant_id, :name, :payload, :created_at)",
-                {
-                    "id": event.id,
-                    "tenant_id": event.tenant_id,
-                    "name": event.name,
-                    "payload": self._json_param(event.payload),
-                    "created_at": event.created_at,
-                },
-            )
-            for listener in outbox.listeners:
-                session.execute(
-                    "INSERT INTO listener_runs (event_id, listener, tenant_id, status, attempts, updated_at)"
-                    " VALUES (:event_id, :listener, :tenant_id, 'pending', 0, :now)",
-                    {"event_id": event.id, "listener": listener, "tenant_id": event.tenant_id, "now": now},
-                )
-
-    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        return self._mark_run(tenant_id, event_id, listener, "status = 'running', ", was="pending")
-
-    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        return self._mark_run(tenant_id, event_id, listener, "", was="running")
-
-    def _mark_run(self, tenant_id: UUID, event_id: UUID, listener: str, setting: str, *, was: str) -> bool:
-        """Update one run that is still `was` (`setting`: a fixed SQL fragment); True if it was."""
-        with self._one_statement() as session:
-            return bool(
-                session.execute(
-                    f"UPDATE listener_runs SET {setting}updated_at = :now WHERE tenant_id = :tenant_id"
-                    " AND event_id = :event_id AND listener = :listener AND status = :was",
-                    {
-                        "tenant_id": tenant_id,
-                        "event_id": event_id,
-                        "listener": listener,
-                        "was": was,
-                        "now": utcnow(),
-                    },
-                )
-            )
-
-    def finish_listener_run(
-        self,
-        tenant_id: UUID,
-        event_id: UUID,
-        listener: str,
-        status: RunStatus,
-        attempts: int,
-        last_error: str | None,
-        duration_ms: float,
-    ) -> None:
-        with self._transaction() as session:
-            session.execute(
-                "UPDATE listener_runs SET status = :status, attempts = attempts + :attempts,"
-                " last_error = :last_error, duration_ms = :duration_ms, updated_at = :now"
-                " WHERE tenant_id = :tenant_id AND event_id = :event_id AND listener = :listener",
-                {
-                    "tenant_id": tenant_id,
-                    "status": status.value,
-                    "attempts": attempts,
-                    "last_error": last_error,
-                    "duration_ms": duration_ms,
-                    "now": utcnow(),
-                    "event_id": event_id,
-                    "listener": listener,
-                },
-            )
-
-    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
-        with self._reader() as session:
-            rows = session.query(
-                "SELECT e.seq, e.id, e.tenant_id, e.name, e.payload, e.created_at, r.listener"
-                " FROM listener_runs r JOIN events e ON e.id = r.event_id"
-                " WHERE r.status = 'pending' AND e.seq IN (SELECT DISTINCT e2.seq FROM listener_runs r2"
-                " JOIN events e2 ON e2.id = r2.event_id WHERE r2.status = 'pending' AND e2.seq > :after_seq"
-                " ORDER BY e2.seq LIMIT :limit) ORDER BY e.seq, r.listener",
-                {"after_seq": after_seq, "limit": limit},
-            )
-        return [(event_from_row(r), r["listener"]) for r in rows]
-
-    def requeue_stale_runs(self, older_than: datetime) -> int:
-        with self._one_statement() as session:
-            return session.execute(
-                "UPDATE listener_runs SET status = 'pending', updated_at = :now"
-                " WHERE status = 'running' AND updated_at < :older_than",
-                {"now": utcnow(), "older_than": older_than},
-            )
-
-    def reset_failed_runs(self, tenant_id: UUID, event_id: UUID, *, audit: AuditEntry) -> list[str]:
-        params = {"tenant_id": tenant_id, "event_id": event_id, "now": utcnow()}
-        with self._transaction() as session:
-            self._write_audit(session, audit)
-            rows = session.query(
-                "SELECT listener FROM listener_runs WHERE tenant_id = :tenant_id"
-                " AND event_id = :event_id AND status = 'failed' ORDER BY listener",
-                params,
-            )
-            session.execute(
-                "UPDATE listener_runs SET status = 'pending', updated_at = :now"
-                " WHERE tenant_id = :tenant_id AND event_id = :event_id AND status = 'failed'",
-                params,
-            )
-        return [r["listener"] for r in rows]
-
-    def list_events(
-        self,
-        tenant_id: UUID,
-        *,
-        after_seq: int = 0,
-        limit: int = 100,
-        newest_first: bool = False,
-        names: Sequence[str] = (),
-        status: RunStatus | None = None,
-        since: datetime | None = None,
-    ) -> list[EventRecord]:
-        order = "DESC" if newest_first else "ASC"
-        params: dict[str, object] = {"tenant_id": tenant_id, "after_seq": after_seq, "limit": limit}
-        conditions = ["tenant_id = :tenant_id", "seq > :after_seq"]
-        if names:
-            params |= {f"name{i}": name for i, name in enumerate(names)}
-            conditions.append("name IN (" + ", ".join(f":name{i}" for i in range(len(names))) + ")")
-        if status is not None:
-            params["status"] = status.value
-            conditions.append(
-                "id IN (SELECT event_id FROM listener_runs WHERE tenant_id = :tenant_id AND status = :status)"
-            )
-        if since is not None:
-            params["since"] = since
-            conditions.append("created_at >= :since")
-        with self._reader() as session:
-            rows = session.query(
-                f"{_EVENT_JOIN} WHERE e.seq IN (SELECT seq FROM events WHERE {' AND '.join(conditions)}"
-                f" ORDER BY seq {order} LIMIT :limit)"
-                f" ORDER BY e.seq {order}, r.listener",
-                params,
-            )
-        return records_from_joined_rows(rows)
-
-    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
-        with self._reader() as session:
-            rows = session.query(
-                f"{_EVENT_JOIN} WHERE e.tenant_id = :tenant_id AND e.id = :event_id ORDER BY r.listener",
-                {"tenant_id": tenant_id, "event_id": event_id},
-            )
-        records = records_from_joined_rows(rows)
-        return records[0] if records else None
-
-    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
-        with self._one_statement() as session:
-            return bool(
-                session.execute(
-                    "INSERT INTO outbox (id, tenant_id, kind, event_id, payload, created_at)"
-                    " VALUES (:id, :tenant_id, :kind, :event_id, :payload, :now)"
-                    " ON CONFLICT (event_id, kind) DO NOTHING",
-                    {
-                        "id": uuid4(),
-                        "tenant_id": tenant_id,
-                        "kind": kind,
-                        "event_id": event_id,
-                        "payload": self._json_param(payload),
-                        "now": utcnow(),
-                    },
-                )
-            )
-
-    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
-        with self._reader() as session:
-            rows = session.query(
-                "SELECT * FROM outbox WHERE tenant_id = :tenant_id ORDER BY created_at DESC LIMIT :limit",
-                {"tenant_id": tenant_id, "limit": limit},
-            )
-        return [outbox_from_row(r) for r in rows]

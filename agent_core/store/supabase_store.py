@@ -13,29 +13,21 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 from postgrest.exceptions import APIError
 from supabase import Client, ClientOptions, create_client
 
-from agent_core.clock import utcnow
 from agent_core.domain import (
     ChatMessage,
     Contact,
     ConversationSummary,
-    Event,
-    EventRecord,
-    JsonDict,
-    ListenerRun,
     Note,
-    OutboxMessage,
     PromptVersion,
-    RunStatus,
     Tenant,
     ToolCallRecord,
     Tour,
@@ -48,6 +40,7 @@ from agent_core.errors import (
 )
 from agent_core.store.analytics import Analytics, AnalyticsQuery, from_json
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery, overview_from_row
+from agent_core.store.event_log import EventLog, SupabaseEvents
 from agent_core.store.function_writes import FunctionWrites
 from agent_core.store.idempotency import IdempotencyStore, SupabaseIdempotency
 from agent_core.store.migrations import require_version
@@ -55,14 +48,10 @@ from agent_core.store.records import Page, RecordPages, RecordQuery, TableSpec, 
 from agent_core.store.refusals import function_error
 from agent_core.store.rows import (
     Row,
-    as_uuid,
     contact_from_row,
     conversation_from_row,
-    event_from_row,
-    listener_run_from_row,
     message_from_row,
     note_from_row,
-    outbox_from_row,
     prompt_version_from_row,
     tenant_from_row,
     tool_call_from_row,
@@ -70,7 +59,7 @@ from agent_core.store.rows import (
     tour_from_row,
     turn_from_row,
 )
-from agent_core.store.supabase_access import id_chunks, ilike_pattern
+from agent_core.store.supabase_access import ilike_pattern
 from agent_core.store.supabase_scenarios import SupabaseScenarios
 from agent_core.store.voice_turns import SupabaseVoiceTurns, VoiceTurnStore
 
@@ -131,6 +120,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         self._url = url
         self.voice_turns: VoiceTurnStore = SupabaseVoiceTurns(self)
         self.idempotency: IdempotencyStore = SupabaseIdempotency(self)
+        self.events: EventLog = SupabaseEvents(self)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -170,6 +160,10 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
 
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
         return self._call(self._client.rpc(function, arguments)).data
+
+    def _function(self, function: str, arguments: dict[str, Any]) -> Any:
+        """A call of a function returning rows, to read through `_all` (page by page)."""
+        return self._client.rpc(function, arguments)
 
     def _translate(self, error: APIError) -> Exception:
         code, message = str(error.code or ""), str(error.message or "")
@@ -445,110 +439,3 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
             .order("version", desc=True)
         )
         return [prompt_version_from_row(r) for r in rows]
-
-    # -- events --------------------------------------------------------------------------
-
-    def claim_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        return self._mark_run(tenant_id, event_id, listener, {"status": "running"}, was="pending")
-
-    def renew_listener_run(self, tenant_id: UUID, event_id: UUID, listener: str) -> bool:
-        return self._mark_run(tenant_id, event_id, listener, {}, was="running")
-
-    def _mark_run(
-        self, tenant_id: UUID, event_id: UUID, listener: str, values: JsonDict, *, was: str
-    ) -> bool:
-        rows = self._rows(
-            self._table("listener_runs")
-            .update({**values, "updated_at": utcnow().isoformat()})
-            .eq("tenant_id", str(tenant_id))
-            .eq("event_id", str(event_id))
-            .eq("listener", listener)
-            .eq("status", was)
-        )
-        return bool(rows)
-
-    def pending_listener_runs(self, after_seq: int = 0, limit: int = 1000) -> list[tuple[Event, str]]:
-        # The bus resumes every tenant's accepted work; the event ids scope the rest. `limit`
-        # counts events, each with a row per pending run: the rows come page by page.
-        rows = self._all(self._client.rpc("app_pending_runs", {"p_after_seq": after_seq, "p_limit": limit}))
-        return [(event_from_row(r), r["listener"]) for r in rows]
-
-    def requeue_stale_runs(self, older_than: datetime) -> int:
-        rows = self._rows(
-            self._table("listener_runs")
-            .update({"status": "pending", "updated_at": utcnow().isoformat()})
-            .eq("status", "running")
-            .lt("updated_at", older_than.isoformat())
-        )
-        return len(rows)
-
-    def _with_runs(self, tenant_id: UUID, events: list[Event]) -> list[EventRecord]:
-        runs: dict[str, list[ListenerRun]] = {str(e.id): [] for e in events}
-        for chunk in id_chunks(list(runs)):
-            rows = self._all(
-                self._table("listener_runs")
-                .select("*")
-                .eq("tenant_id", str(tenant_id))
-                .in_("event_id", chunk)
-                .order("event_id")
-                .order("listener")
-            )
-            for r in rows:
-                runs[str(r["event_id"])].append(listener_run_from_row(r, as_uuid(r["event_id"])))
-        return [EventRecord(e, tuple(sorted(runs[str(e.id)], key=lambda run: run.listener))) for e in events]
-
-    def list_events(
-        self,
-        tenant_id: UUID,
-        *,
-        after_seq: int = 0,
-        limit: int = 100,
-        newest_first: bool = False,
-        names: Sequence[str] = (),
-        status: RunStatus | None = None,
-        since: datetime | None = None,
-    ) -> list[EventRecord]:
-        # With a status, only events having a run of that status: an inner join on the runs.
-        columns = "*" if status is None else "*,listener_runs!inner(status)"
-        builder = self._table("events").select(columns).eq("tenant_id", str(tenant_id)).gt("seq", after_seq)
-        if names:
-            builder = builder.in_("name", list(names))
-        if since is not None:
-            builder = builder.gte("created_at", since.isoformat())
-        if status is not None:
-            builder = builder.eq("listener_runs.status", status.value)
-        rows = self._all(builder.order("seq", desc=newest_first), limit=limit)
-        return self._with_runs(tenant_id, [event_from_row(r) for r in rows])
-
-    def get_event(self, tenant_id: UUID, event_id: UUID) -> EventRecord | None:
-        rows = self._rows(
-            self._table("events").select("*").eq("tenant_id", str(tenant_id)).eq("id", str(event_id))
-        )
-        return self._with_runs(tenant_id, [event_from_row(rows[0])])[0] if rows else None
-
-    def add_outbox(self, tenant_id: UUID, kind: str, event_id: UUID, payload: JsonDict) -> bool:
-        rows = self._rows(
-            self._table("outbox").upsert(
-                {
-                    "id": str(uuid4()),
-                    "tenant_id": str(tenant_id),
-                    "kind": kind,
-                    "event_id": str(event_id),
-                    "payload": payload,
-                },
-                on_conflict="event_id,kind",
-                ignore_duplicates=True,
-            )
-        )
-        return bool(rows)
-
-    def list_outbox(self, tenant_id: UUID, limit: int = 100) -> list[OutboxMessage]:
-        rows = self._all(
-            self._table("outbox")
-            .select("*")
-            .eq("tenant_id", str(tenant_id))
-            .order("created_at", desc=True)
-            .order("id", desc=True),
-            limit=limit,
-        )
-        return [outbox_from_row(r) for r in rows]

@@ -14,7 +14,7 @@ from tests.conftest import make_agent, whole_turn
 
 def told(store: Store, tenant: Tenant) -> list[tuple[str, str | None]]:
     """What the confirmation listener queued for the customer, oldest first."""
-    messages = sorted(store.list_outbox(tenant.id), key=lambda m: m.created_at)
+    messages = sorted(store.events.outbox(tenant.id), key=lambda m: m.created_at)
     return [
         (m.payload["template"], m.payload.get("date")) for m in messages if m.kind == "booking_confirmation"
     ]

@@ -316,7 +316,7 @@ def test_every_event_of_a_turn_is_stored_with_its_write(
         tenant.id,
         "I want to book a tour for John Smith on 2027-03-15 in Paris.",
     )
-    stored = [r.event.name for r in store.list_events(tenant.id)]
+    stored = [r.event.name for r in store.events.find(tenant.id)]
     assert (
         stored
         == sink.names
@@ -329,7 +329,7 @@ def test_every_event_of_a_turn_is_stored_with_its_write(
     )
     assert all(
         r.event.payload.get("conversation_id") == str(result.conversation_id)
-        for r in store.list_events(tenant.id)
+        for r in store.events.find(tenant.id)
     )
 
 
@@ -343,7 +343,7 @@ def test_a_failed_turn_is_recorded_with_its_event_and_releases_its_lease(
     with pytest.raises(ModelUnavailableError):
         whole_turn(agent, tenant.id, "Hello")
     assert agent.leases.held == []
-    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    [failed] = store.events.find(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "the model is down"
 
 
@@ -384,6 +384,6 @@ def test_a_stream_closed_right_after_it_started_still_closes_the_turn(
     assert isinstance(started, TurnStarted)
     stream.close()  # e.g. an SSE client that hung up after `turn.started`
     assert agent.leases.held == []
-    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    [failed] = store.events.find(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "interrupted"
     assert whole_turn(agent, tenant.id, "Hello again", started.conversation_id).reply

@@ -84,7 +84,7 @@ def test_a_turn_waiting_on_a_silent_model_stops_at_once_and_is_marked_with_who_s
     assert isinstance(turn.error, TurnStoppedError)
     [record] = store.list_turns(tenant.id, first.conversation_id)
     assert (record.status, record.error) == ("failed", "stopped by ana@example.com")
-    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    [failed] = store.events.find(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload["error"] == "stopped by ana@example.com"
     assert agent.leases.held == []
 

@@ -43,7 +43,7 @@ def blocked_until(release: threading.Event) -> Callable[[Event], None]:
 def runs_of(store: Store, tenant_id: UUID) -> list[tuple[str, str, RunStatus, int]]:
     return [
         (record.event.name, run.listener, run.status, run.attempts)
-        for record in store.list_events(tenant_id, limit=1000)
+        for record in store.events.find(tenant_id, limit=1000)
         for run in record.runs
     ]
 

@@ -39,8 +39,8 @@ def test_events_are_stored_in_emission_order_per_tenant(
     for i in range(100):
         bus.emit(EventName.NOTE_TAKEN, tenant.id if i % 2 == 0 else other_tenant.id, {"i": i})
     bus.close(timeout=60)
-    mine = [r.event.payload["i"] for r in store.list_events(tenant.id, limit=1000)]
-    theirs = [r.event.payload["i"] for r in store.list_events(other_tenant.id, limit=1000)]
+    mine = [r.event.payload["i"] for r in store.events.find(tenant.id, limit=1000)]
+    theirs = [r.event.payload["i"] for r in store.events.find(other_tenant.id, limit=1000)]
     assert mine == list(range(0, 100, 2))
     assert theirs == list(range(1, 100, 2))
     assert {status for _, _, status, _ in runs_of(store, tenant.id)} == {RunStatus.SUCCEEDED}
@@ -58,7 +58,7 @@ def test_a_failing_listener_is_retried_then_recorded_as_failed_without_affecting
     bus.emit(EventName.TOUR_BOOKED, tenant.id, {"name": "Zoë"})
     bus.close()
     assert len(broken.seen) == 3
-    (record,) = store.list_events(tenant.id)
+    (record,) = store.events.find(tenant.id)
     runs = {run.listener: run for run in record.runs}
     assert (runs["broken"].status, runs["broken"].attempts) == (RunStatus.FAILED, 3)
     assert runs["broken"].last_error == "RuntimeError: SMTP down"
@@ -96,7 +96,7 @@ def test_a_failed_event_can_be_replayed(store: Store, tenant: Tenant) -> None:
         assert time.monotonic() < deadline, "the run never failed"
         time.sleep(0.01)
     outage.clear()
-    (record,) = store.list_events(tenant.id)
+    (record,) = store.events.find(tenant.id)
     assert bus.replay(tenant.id, record.event.id, audit_entry()) == ["crm"]
     assert bus.replay(tenant.id, record.event.id, audit_entry()) == []
     bus.close()
@@ -142,9 +142,9 @@ def test_shutdown_keeps_every_accepted_event_and_the_next_start_finishes_the_wor
     bus.close(timeout=0.2)
     release.set()
     bus.emit(EventName.TOUR_BOOKED, DEMO_TENANT_ID, {"i": 50})
-    records = sqlite_store.list_events(DEMO_TENANT_ID, limit=1000)
+    records = sqlite_store.events.find(DEMO_TENANT_ID, limit=1000)
     assert [r.event.payload["i"] for r in records] == list(range(51))
-    pending = sqlite_store.pending_listener_runs()
+    pending = sqlite_store.events.pending_runs()
     assert len(pending) >= 49
 
     restarted_store = SqliteStore(tmp_path / "events.sqlite3")
@@ -174,7 +174,7 @@ def test_events_from_two_processes_are_visible_to_both(tmp_path: Path) -> None:
         "from agent_core.store.sqlite import SqliteStore\n"
         "from agent_core.store.demo_data import DEMO_TENANT_ID\n"
         "store = SqliteStore(sys.argv[1])\n"
-        "print(sorted(r.event.payload['from'] for r in store.list_events(DEMO_TENANT_ID)))\n"
+        "print(sorted(r.event.payload['from'] for r in store.events.find(DEMO_TENANT_ID)))\n"
         "bus = EventBus(store)\n"
         "bus.start()\n"
         "bus.emit('note.taken', DEMO_TENANT_ID, {'from': 'child'})\n"
@@ -189,7 +189,7 @@ def test_events_from_two_processes_are_visible_to_both(tmp_path: Path) -> None:
         timeout=60,
     )
     assert child.stdout.strip() == "['parent']"
-    assert sorted(r.event.payload["from"] for r in here.list_events(DEMO_TENANT_ID)) == ["child", "parent"]
+    assert sorted(r.event.payload["from"] for r in here.events.find(DEMO_TENANT_ID)) == ["child", "parent"]
     here.close()
 
 
@@ -202,11 +202,11 @@ def test_a_booking_queues_a_confirmation_and_a_contact_update_a_crm_sync(
     whole_turn(agent, SECOND_DEMO_TENANT_ID, "Book a visit for Ana Silva on 2027-01-10 at the Harbour Clinic")
     whole_turn(agent, SECOND_DEMO_TENANT_ID, "Update contact info for Ana Silva: phone is +351 912 345 678")
     bus.close()
-    outbox = {m.kind: m.payload for m in sqlite_store.list_outbox(SECOND_DEMO_TENANT_ID)}
+    outbox = {m.kind: m.payload for m in sqlite_store.events.outbox(SECOND_DEMO_TENANT_ID)}
     assert outbox["booking_confirmation"]["customer_name"] == "Ana Silva"
     assert outbox["booking_confirmation"]["date"] == "2027-01-10"
     assert outbox["crm_sync"]["phone"] == "+351912345678"  # the CRM gets the number in E.164
-    assert sqlite_store.list_outbox(DEMO_TENANT_ID) == []
+    assert sqlite_store.events.outbox(DEMO_TENANT_ID) == []
 
 
 def test_the_cursor_returns_only_newer_events(store: Store, tenant: Tenant) -> None:
@@ -245,7 +245,7 @@ def test_sigterm_persists_every_accepted_event_and_exits_cleanly(tmp_path: Path)
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=60) == 0
     store = SqliteStore(database)
-    records = store.list_events(DEMO_TENANT_ID, limit=1000)
+    records = store.events.find(DEMO_TENANT_ID, limit=1000)
     assert [r.event.payload["i"] for r in records] == list(range(200))
     statuses = {run.status for r in records for run in r.runs}
     assert statuses <= {RunStatus.SUCCEEDED, RunStatus.PENDING}
@@ -260,8 +260,8 @@ def test_a_run_left_running_by_a_dead_process_runs_again_at_the_next_start(
     from agent_core.clock import utcnow
 
     event = Event(uuid4(), tenant.id, "tour.booked", {"name": "Zoë"}, utcnow())
-    store.save_events([OutboxEvent(event, ("mailer",))])
-    assert store.claim_listener_run(tenant.id, event.id, "mailer")  # then the process died
+    store.events.save([OutboxEvent(event, ("mailer",))])
+    assert store.events.claim_run(tenant.id, event.id, "mailer")  # then the process died
     mailer = ScriptedListener("mailer")
     bus = EventBus(store, [mailer], retry=FAST, stale_after=timedelta(0))
     bus.start()

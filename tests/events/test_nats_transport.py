@@ -121,7 +121,7 @@ def test_a_failing_run_comes_back_after_its_back_off_until_it_succeeds_or_fails_
         for i in range(2):
             bus.emit(EventName.NOTE_TAKEN, tenant.id, {"i": i})
         assert wait_until(all_finished(sqlite_store, tenant.id, 2))
-    records = {record.event.payload["i"]: record.runs[0] for record in sqlite_store.list_events(tenant.id)}
+    records = {record.event.payload["i"]: record.runs[0] for record in sqlite_store.events.find(tenant.id)}
     assert (records[0].status, records[0].attempts) == (RunStatus.SUCCEEDED, 3)
     assert (records[1].status, records[1].attempts) == (RunStatus.FAILED, 3)
     assert records[1].last_error == "ConnectionError: CRM unreachable"
@@ -200,8 +200,8 @@ def test_with_events_nats_url_the_runtime_sends_its_runs_through_nats_and_health
         assert (bus.backend, bus.ok) == ("nats", True)
         assert "booking_confirmation" in bus.detail
         runtime.bus.emit(EventName.TOUR_BOOKED, DEMO_TENANT_ID, {"name": "Zoë Brandt", "date": "2027-03-15"})
-        assert wait_until(lambda: bool(runtime.store.list_outbox(DEMO_TENANT_ID)))
-        (message,) = runtime.store.list_outbox(DEMO_TENANT_ID)
+        assert wait_until(lambda: bool(runtime.store.events.outbox(DEMO_TENANT_ID)))
+        (message,) = runtime.store.events.outbox(DEMO_TENANT_ID)
         assert (message.kind, message.payload["customer_name"]) == ("booking_confirmation", "Zoë Brandt")
     finally:
         runtime.close()

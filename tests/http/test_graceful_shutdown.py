@@ -46,7 +46,7 @@ def test_sigterm_lets_in_flight_turns_finish_and_persists_them(tmp_path: Path) -
         conversations = store.list_conversations(DEMO_TENANT_ID)
         assert len(conversations) == TURNS
         assert all(c.message_count == 4 for c in conversations)
-        events = store.list_events(DEMO_TENANT_ID, limit=1000)
+        events = store.events.find(DEMO_TENANT_ID, limit=1000)
         assert sum(1 for r in events if r.event.name == "tour.booked") == TURNS
         assert sum(1 for r in events if r.event.name == "chat.reply.sent") == TURNS
     finally:

@@ -182,7 +182,7 @@ def test_the_sandbox_writes_nothing_to_the_tenants_store_or_event_log(store: Sto
             store.list_notes(tenant.id, RecordQuery()).total,
             store.list_contacts(tenant.id, RecordQuery()).total,
             len(store.list_conversations(tenant.id)),
-            len(store.list_events(tenant.id)),
+            len(store.events.find(tenant.id)),
         )
 
     before = counts()

@@ -156,9 +156,9 @@ def assert_every_row_is_found(store: Store, filled: Filled) -> None:
     assert (rebooked.id, created) == (filled.tour, False)
     assert [n.id for n in store.list_notes(filled.tenant).rows] == [filled.note]
     assert_contacts_are_rekeyed_without_merging(store, filled)
-    [event] = store.list_events(filled.tenant)
+    [event] = store.events.find(filled.tenant)
     assert (event.event.id, event.runs[0].status) == (filled.event, RunStatus.SUCCEEDED)
-    assert [o.kind for o in store.list_outbox(filled.tenant)] == ["confirmation_email"]
+    assert [o.kind for o in store.events.outbox(filled.tenant)] == ["confirmation_email"]
     # The conversation log's summary was computed for it, and its text is found.
     rows = store.search_conversations(filled.tenant, ConversationQuery()).rows
     [logged] = [r for r in rows if r.id == filled.conversation]

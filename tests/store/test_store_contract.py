@@ -336,42 +336,42 @@ def test_events_and_runs_are_listed_per_tenant_after_a_cursor(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     first, second, foreign = _event(tenant), _event(tenant, "note.taken"), _event(other_tenant)
-    store.save_events(
+    store.events.save(
         [OutboxEvent(first, ("confirm",)), OutboxEvent(second, ()), OutboxEvent(foreign, ("confirm",))]
     )
-    records = store.list_events(tenant.id)
+    records = store.events.find(tenant.id)
     assert [r.event.id for r in records] == [first.id, second.id]
     assert records[0].event.payload == {"name": "Zoë"}
     assert [(r.listener, r.status) for r in records[0].runs] == [("confirm", RunStatus.PENDING)]
-    later = store.list_events(tenant.id, after_seq=records[0].event.seq)
+    later = store.events.find(tenant.id, after_seq=records[0].event.seq)
     assert [r.event.id for r in later] == [second.id]
-    assert store.get_event(other_tenant.id, first.id) is None
+    assert store.events.get(other_tenant.id, first.id) is None
 
 
 def test_listener_runs_are_claimed_once_and_can_be_reset_after_failure(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([OutboxEvent(event, ("confirm",))])
-    assert store.pending_listener_runs()[-1] == (store.list_events(tenant.id)[0].event, "confirm")
-    assert store.claim_listener_run(tenant.id, event.id, "confirm")
-    assert not store.claim_listener_run(tenant.id, event.id, "confirm")
-    store.finish_listener_run(tenant.id, event.id, "confirm", RunStatus.FAILED, 3, "boom", 12.5)
-    record = store.get_event(tenant.id, event.id)
+    store.events.save([OutboxEvent(event, ("confirm",))])
+    assert store.events.pending_runs()[-1] == (store.events.find(tenant.id)[0].event, "confirm")
+    assert store.events.claim_run(tenant.id, event.id, "confirm")
+    assert not store.events.claim_run(tenant.id, event.id, "confirm")
+    store.events.finish_run(tenant.id, event.id, "confirm", RunStatus.FAILED, 3, "boom", 12.5)
+    record = store.events.get(tenant.id, event.id)
     assert record is not None
     assert (record.runs[0].status, record.runs[0].attempts, record.runs[0].last_error) == (
         RunStatus.FAILED,
         3,
         "boom",
     )
-    assert store.reset_failed_runs(tenant.id, event.id, audit=audit_entry()) == ["confirm"]
-    assert store.claim_listener_run(tenant.id, event.id, "confirm")
+    assert store.events.reset_failed_runs(tenant.id, event.id, audit=audit_entry()) == ["confirm"]
+    assert store.events.claim_run(tenant.id, event.id, "confirm")
 
 
 def test_outbox_messages_are_queued_once_per_event(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([OutboxEvent(event, ())])
-    assert store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
-    assert not store.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
-    outbox = store.list_outbox(tenant.id)
+    store.events.save([OutboxEvent(event, ())])
+    assert store.events.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
+    assert not store.events.add_outbox(tenant.id, "booking_confirmation", event.id, {"to": "Zoë"})
+    outbox = store.events.outbox(tenant.id)
     assert [(m.kind, m.payload) for m in outbox] == [("booking_confirmation", {"to": "Zoë"})]
 
 
@@ -467,13 +467,13 @@ def test_nonsense_record_queries_are_refused(
 
 def test_events_can_be_filtered_by_name_run_status_and_time(store: Store, tenant: Tenant) -> None:
     booked, noted = _event(tenant), _event(tenant, "note.taken")
-    store.save_events([OutboxEvent(booked, ("confirm",)), OutboxEvent(noted, ("audit",))])
-    store.claim_listener_run(tenant.id, booked.id, "confirm")
-    store.finish_listener_run(tenant.id, booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
-    assert [r.event.id for r in store.list_events(tenant.id, names=["note.taken"])] == [noted.id]
-    assert [r.event.id for r in store.list_events(tenant.id, status=RunStatus.FAILED)] == [booked.id]
-    assert [r.event.id for r in store.list_events(tenant.id, newest_first=True)] == [noted.id, booked.id]
-    assert store.list_events(tenant.id, since=utcnow()) == []
+    store.events.save([OutboxEvent(booked, ("confirm",)), OutboxEvent(noted, ("audit",))])
+    store.events.claim_run(tenant.id, booked.id, "confirm")
+    store.events.finish_run(tenant.id, booked.id, "confirm", RunStatus.FAILED, 1, "boom", 1.0)
+    assert [r.event.id for r in store.events.find(tenant.id, names=["note.taken"])] == [noted.id]
+    assert [r.event.id for r in store.events.find(tenant.id, status=RunStatus.FAILED)] == [booked.id]
+    assert [r.event.id for r in store.events.find(tenant.id, newest_first=True)] == [noted.id, booked.id]
+    assert store.events.find(tenant.id, since=utcnow()) == []
 
 
 def test_tool_calls_of_a_conversation_are_listed_in_order(
@@ -492,14 +492,14 @@ def test_tool_calls_of_a_conversation_are_listed_in_order(
 
 def test_runs_left_running_by_a_dead_process_are_requeued(store: Store, tenant: Tenant) -> None:
     event = _event(tenant)
-    store.save_events([OutboxEvent(event, ("confirm",))])
-    assert store.claim_listener_run(tenant.id, event.id, "confirm")
-    assert store.requeue_stale_runs(utcnow() - timedelta(minutes=10)) == 0
-    assert store.requeue_stale_runs(utcnow() + timedelta(seconds=1)) >= 1
-    record = store.get_event(tenant.id, event.id)
+    store.events.save([OutboxEvent(event, ("confirm",))])
+    assert store.events.claim_run(tenant.id, event.id, "confirm")
+    assert store.events.requeue_stale_runs(utcnow() - timedelta(minutes=10)) == 0
+    assert store.events.requeue_stale_runs(utcnow() + timedelta(seconds=1)) >= 1
+    record = store.events.get(tenant.id, event.id)
     assert record is not None
     assert record.runs[0].status is RunStatus.PENDING
-    assert store.claim_listener_run(tenant.id, event.id, "confirm")
+    assert store.events.claim_run(tenant.id, event.id, "confirm")
 
 
 # -- exactly once -----------------------------------------------------------------------------
@@ -579,7 +579,7 @@ def test_a_tool_calls_events_commit_with_it_and_a_replay_writes_none(store: Stor
 
     store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour, described)
     store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, call, add_tour, described)
-    events = store.list_events(tenant.id)
+    events = store.events.find(tenant.id)
     assert [(r.event.name, [run.listener for run in r.runs]) for r in events] == [
         ("tour.booked", ["confirm"])
     ]
@@ -590,7 +590,7 @@ def test_a_tool_calls_events_commit_with_it_and_a_replay_writes_none(store: Stor
 
     with pytest.raises(RuntimeError):
         store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, book(), crash, described)
-    assert len(store.list_events(tenant.id)) == 1
+    assert len(store.events.find(tenant.id)) == 1
 
 
 def test_a_turns_start_and_end_commit_with_their_events(store: Store, tenant: Tenant) -> None:
@@ -609,7 +609,7 @@ def test_a_turns_start_and_end_commit_with_their_events(store: Store, tenant: Te
         outcome,
         [OutboxEvent(sent, ())],
     )
-    events = store.list_events(tenant.id)
+    events = store.events.find(tenant.id)
     assert [(r.event.name, r.event.payload["turn_id"]) for r in events] == [
         ("chat.message.received", str(turn.turn_id)),
         ("chat.reply.sent", str(turn.turn_id)),
@@ -640,7 +640,7 @@ def test_a_turn_whose_lease_ran_out_is_closed_as_failed_with_its_event(store: St
     assert [t.turn_id for t in closed if t.turn_id in (dead.turn_id, alive.turn_id)] == [dead.turn_id]
     # The conversation can go on, and the failure is an event with a pending run.
     store.start_turn(tenant.id, dead.conversation_id, "again")
-    [failed] = store.list_events(tenant.id, names=["chat.turn.failed"])
+    [failed] = store.events.find(tenant.id, names=["chat.turn.failed"])
     assert failed.event.payload == {
         "conversation_id": str(dead.conversation_id),
         "turn_id": str(dead.turn_id),
@@ -653,11 +653,11 @@ def test_a_turn_whose_lease_ran_out_is_closed_as_failed_with_its_event(store: St
 
 def test_pending_runs_are_paged_in_event_order(store: Store, tenant: Tenant) -> None:
     events = [Event(uuid4(), tenant.id, "note.taken", {"i": i}, utcnow()) for i in range(5)]
-    store.save_events([OutboxEvent(e, ("a", "b")) for e in events])
+    store.events.save([OutboxEvent(e, ("a", "b")) for e in events])
     seen: list[tuple[int, str]] = []
     after = 0
     # Pages of 3 events cut nowhere inside an event: both runs of each event come together.
-    while page := store.pending_listener_runs(after, 3):
+    while page := store.events.pending_runs(after, 3):
         assert len({e.seq for e, _ in page}) <= 3
         seen += [(e.payload["i"], listener) for e, listener in page if e.tenant_id == tenant.id]
         after = page[-1][0].seq

@@ -112,7 +112,7 @@ def test_every_event_with_a_failed_run(store: SupabaseStore, sql: Sql, tenant: U
         " FROM e, unnest(ARRAY['crm', 'analytics']) l",
         (tenant, MORE, tenant),
     )
-    failed = store.list_events(tenant, status=RunStatus.FAILED, limit=MORE + 50)
+    failed = store.events.find(tenant, status=RunStatus.FAILED, limit=MORE + 50)
     assert len(failed) == MORE
     assert all(
         {r.listener: r.status for r in e.runs}
@@ -122,7 +122,7 @@ def test_every_event_with_a_failed_run(store: SupabaseStore, sql: Sql, tenant: U
         }
         for e in failed
     )
-    assert len(store.list_events(tenant, limit=MORE + 50)) == MORE
+    assert len(store.events.find(tenant, limit=MORE + 50)) == MORE
 
 
 def test_every_pending_run_of_the_events_asked_for(store: SupabaseStore, sql: Sql, tenant: UUID) -> None:
@@ -135,7 +135,7 @@ def test_every_pending_run_of_the_events_asked_for(store: SupabaseStore, sql: Sq
         " SELECT e.id, l, %s, 'pending', 0 FROM e, unnest(ARRAY['crm', 'analytics']) l",
         (tenant, events, tenant),
     )
-    pending = store.pending_listener_runs(after_seq=int(str(after)), limit=events)
+    pending = store.events.pending_runs(after_seq=int(str(after)), limit=events)
     assert len(pending) == 2 * events
     assert {e.tenant_id for e, _ in pending} == {tenant}
     assert len({e.id for e, _ in pending}) == events
