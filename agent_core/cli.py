@@ -186,14 +186,14 @@ def manage_scenarios(workspace: Workspace, args: argparse.Namespace) -> int:
     """`vam scenarios run|export|import` against a stored tenant."""
     [tenant_id] = _uuids([args.tenant])
     if args.action == "export":
-        print(workspace.export_scenarios(tenant_id), end="")
+        print(workspace.scenarios.export_file(tenant_id), end="")
         return 0
     if args.action == "import":
-        added, replaced = workspace.import_scenarios(tenant_id, _read(Path(args.file)))
+        added, replaced = workspace.scenarios.import_file(tenant_id, _read(Path(args.file)))
         print(f"{added} added, {replaced} replaced")
         return 0
     target: str | int = "draft" if args.draft else args.version if args.version is not None else "live"
-    run = workspace.run_scenarios(tenant_id, target, repetitions=args.repeat)
+    run = workspace.scenarios.run(tenant_id, target, repetitions=args.repeat)
     print("\n".join(SuiteReport.model_validate(run.report).lines()))
     return 0 if run.passed else 1
 

@@ -3,8 +3,9 @@
 An edit is a draft until someone publishes it. Publishing (and rolling back) first runs the
 tenant's scenarios against the text about to go live, keeps the run, and goes on only when
 every scenario passed — or when an admin overrides the failure with a reason, which the
-audit entry of the publication carries. Part of the `Workspace`: every method checks the
-acting principal first and every change is audited.
+audit entry of the publication carries. Two facades of the `Workspace`
+(`workspace.scenarios`, `workspace.prompts`), composed with its guard: every method checks
+the acting principal first and every change is audited.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from agent_core.access.forms import OverrideReason, PromptEdit, parse_form
-from agent_core.access.models import Action, AuditAction, AuditEntry, Principal
+from agent_core.access.models import Action, AuditAction
 from agent_core.clock import utcnow
 from agent_core.domain import (
     ChatMessage,
@@ -35,10 +35,11 @@ from agent_core.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from agent_core.guard import Guard
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
-from agent_core.scenarios.sandbox import Sandbox
+from agent_core.scenarios.sandbox import AgentParts, Sandbox
 from agent_core.scenarios.spec import (
     MAX_SCENARIOS,
     MAX_STEPS,
@@ -76,192 +77,25 @@ class Publication:
     overridden: bool
 
 
-class PromptChanges:
-    """The prompt-safety half of the Workspace."""
+class Scenarios:
+    """A tenant's scenarios: what the agent must do with what a caller says, kept, imported,
+    exported, and run in sandboxes against a prompt."""
 
-    principal: Principal
-    _store: Store
-    _prompts: PromptCache
-    _runner: ScenarioRunner
+    def __init__(self, guard: Guard, store: Store, runner: ScenarioRunner) -> None:
+        self._guard = guard
+        self._store = store
+        self._runner = runner
 
-    if TYPE_CHECKING:
-        # Provided by the Workspace this class is part of.
-        def require(self, action: Action, tenant_id: UUID | None = None) -> None: ...
-
-        def tenant(self, tenant_id: UUID, action: Action = Action.READ) -> Tenant: ...
-
-        def _audit(
-            self,
-            action: AuditAction,
-            target: str,
-            *,
-            tenant_id: UUID | None = None,
-            before: dict[str, object] | None = None,
-            after: dict[str, object] | None = None,
-        ) -> AuditEntry: ...
-
-    # -- versions and drafts ---------------------------------------------------------
-
-    def list_prompt_versions(self, tenant_id: UUID) -> list[PromptVersion]:
-        """Every prompt version of a tenant the principal may read, newest first."""
-        self.require(Action.READ, tenant_id)
-        return self._store.list_prompt_versions(tenant_id)
-
-    def prompt_draft(self, tenant_id: UUID) -> PromptDraft | None:
-        """The tenant's unpublished draft, or None."""
-        self.require(Action.READ, tenant_id)
-        return self._store.get_prompt_draft(tenant_id)
-
-    def save_prompt_draft(self, tenant_id: UUID, prompt: str) -> PromptDraft:
-        """Keep `prompt` as the tenant's draft; the live prompt does not change."""
-        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
-        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
-        if edit.prompt == current.system_prompt.strip():
-            raise ConflictError(
-                "the draft is the same as the live prompt; change something first", "unchanged"
-            )
-        versions = self._store.list_prompt_versions(tenant_id)
-        draft = PromptDraft(
-            tenant_id, edit.prompt, versions[0].version if versions else 0, self.principal.label, utcnow()
-        )
-        before = self._store.get_prompt_draft(tenant_id)
-        audit = self._audit(
-            AuditAction.PROMPT_DRAFT_SAVED,
-            "prompt draft",
-            tenant_id=tenant_id,
-            before={"prompt": before.prompt} if before else None,
-            after={"prompt": draft.prompt, "base_version": draft.base_version},
-        )
-        self._store.save_prompt_draft(draft, audit=audit)
-        return draft
-
-    def discard_prompt_draft(self, tenant_id: UUID) -> bool:
-        """Drop the draft; False when there was none."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
-        draft = self._store.get_prompt_draft(tenant_id)
-        if draft is None:
-            return False
-        audit = self._audit(
-            AuditAction.PROMPT_DRAFT_DISCARDED,
-            "prompt draft",
-            tenant_id=tenant_id,
-            before={"prompt": draft.prompt},
-        )
-        return self._store.discard_prompt_draft(tenant_id, audit=audit)
-
-    def sandbox(self, tenant_id: UUID, prompt: str) -> Sandbox:
-        """A sandboxed conversation with `prompt` in place of the live one: tools run on a
-        throwaway copy of the tenant, so trying a draft writes nothing real."""
-        tenant = self.tenant(tenant_id, Action.EDIT_PROMPT)
-        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
-        return Sandbox(tenant, edit.prompt, self._runner.parts)
-
-    # -- publishing ------------------------------------------------------------------
-
-    def publish_draft(
-        self,
-        tenant_id: UUID,
-        *,
-        override_reason: str | None = None,
-        repetitions: int = 1,
-        on_progress: Progress | None = None,
-    ) -> Publication:
-        """Run the scenarios against the draft and make it live if they pass (or an admin
-        overrides); GateBlockedError otherwise, with the run kept."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
-        draft = self._store.get_prompt_draft(tenant_id)
-        if draft is None:
-            raise ConflictError("there is no draft to publish; save one first", "no_draft")
-        return self.publish_prompt(
-            tenant_id,
-            draft.prompt,
-            based_on=draft.base_version,
-            target=DRAFT,
-            override_reason=override_reason,
-            repetitions=repetitions,
-            on_progress=on_progress,
-        )
-
-    def roll_back_prompt(
-        self,
-        tenant_id: UUID,
-        version: int,
-        *,
-        override_reason: str | None = None,
-        on_progress: Progress | None = None,
-    ) -> Publication:
-        """Make an earlier version live again as a new version, through the same gate."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
-        earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
-        if earlier is None:
-            raise NotFoundError(f"version {version} does not exist for this tenant")
-        return self.publish_prompt(
-            tenant_id,
-            earlier.prompt,
-            target=f"version {version}",
-            override_reason=override_reason,
-            on_progress=on_progress,
-            action=AuditAction.PROMPT_ROLLED_BACK,
-            extra={"restored_version": version},
-        )
-
-    def publish_prompt(
-        self,
-        tenant_id: UUID,
-        prompt: str,
-        *,
-        based_on: int | None = None,
-        target: str = "new text",
-        override_reason: str | None = None,
-        repetitions: int = 1,
-        on_progress: Progress | None = None,
-        action: AuditAction = AuditAction.PROMPT_PUBLISHED,
-        extra: dict[str, object] | None = None,
-    ) -> Publication:
-        """The gate: test `prompt`, then store it as the next live version and refresh every
-        process's cache — or refuse (GateBlockedError) when a scenario failed and no admin
-        gave a reason to publish anyway.
-
-        It replaces the version live when it began (or `based_on`, the version a draft was
-        written on): PromptChangedError, nothing published, when another went live since."""
-        current = self.tenant(tenant_id, Action.EDIT_PROMPT)
-        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
-        versions = self._store.list_prompt_versions(tenant_id)
-        live = versions[0].version if versions else 0
-        if based_on is not None and based_on != live:
-            raise PROMPT_CHANGED(live, based_on)
-        reason = None
-        if override_reason is not None:
-            self.require(Action.OVERRIDE_GATE, tenant_id)
-            reason = parse_form(OverrideReason, "override", reason=override_reason).reason
-        run = self._run(current, edit.prompt, target, repetitions, on_progress)
-        if not run.passed and reason is None:
-            raise GateBlockedError(
-                f"Not published: {run.summary} against the {target}. Fix the prompt or the scenarios,"
-                " or an admin can publish anyway with a reason",
-                run,
-            )
-        after: dict[str, object] = {"prompt": edit.prompt, "run": str(run.id), "run_summary": run.summary}
-        if reason is not None and not run.passed:
-            after["override_reason"] = reason
-        audit = self._audit(
-            action,
-            "prompt",
-            tenant_id=tenant_id,
-            before={"prompt": current.system_prompt},
-            after={**after, **(extra or {})},
-        )
-        version = self._store.update_system_prompt(
-            tenant_id, edit.prompt, self.principal.label, audit=audit, replaces=live
-        )
-        self._prompts.invalidate(tenant_id, version.prompt)
-        return Publication(version, run, overridden="override_reason" in after)
+    @property
+    def parts(self) -> AgentParts:
+        """What a sandboxed turn runs with: the agent's model, tools and limits."""
+        return self._runner.parts
 
     # -- scenarios --------------------------------------------------------------------
 
-    def scenarios(self, tenant_id: UUID) -> StoredSuite:
+    def suite(self, tenant_id: UUID) -> StoredSuite:
         """The tenant's scenarios, parsed; one that no longer parses is reported, not hidden."""
-        self.require(Action.READ, tenant_id)
+        self._guard.require(Action.READ, tenant_id)
         stored = self._store.list_scenarios(tenant_id)
         parsed: dict[UUID, Scenario] = {}
         unreadable: dict[UUID, str] = {}
@@ -272,9 +106,9 @@ class PromptChanges:
                 unreadable[row.id] = str(exc)
         return StoredSuite(stored, parsed, unreadable)
 
-    def save_scenario(self, tenant_id: UUID, data: object, scenario_id: UUID | None = None) -> StoredScenario:
+    def save(self, tenant_id: UUID, data: object, scenario_id: UUID | None = None) -> StoredScenario:
         """Validate and store one scenario (a new one, or `scenario_id` replaced)."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
         scenario = parse_scenario(data)
         existing = {s.id: s for s in self._store.list_scenarios(tenant_id)}
         if scenario_id is not None and scenario_id not in existing:
@@ -294,21 +128,21 @@ class PromptChanges:
         self._save(tenant_id, [row], created=0 if scenario_id else 1)
         return row
 
-    def delete_scenario(self, tenant_id: UUID, scenario_id: UUID) -> None:
+    def delete(self, tenant_id: UUID, scenario_id: UUID) -> None:
         """Delete one scenario of the tenant."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
         name = next((s.name for s in self._store.list_scenarios(tenant_id) if s.id == scenario_id), None)
         if name is None:
             raise UNKNOWN_SCENARIO(scenario_id)
-        audit = self._audit(
+        audit = self._guard.audit_entry(
             AuditAction.SCENARIO_DELETED, f"scenario {name}", tenant_id=tenant_id, before={"name": name}
         )
         self._store.delete_scenario(tenant_id, scenario_id, audit=audit)
 
-    def import_scenarios(self, tenant_id: UUID, text: str) -> tuple[int, int]:
+    def import_file(self, tenant_id: UUID, text: str) -> tuple[int, int]:
         """Store every scenario of a YAML suite, all or none; one with the name of an
         existing scenario replaces it. Returns (added, replaced)."""
-        self.require(Action.EDIT_PROMPT, tenant_id)
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
         suite = parse_scenario_file(text)
         if not suite.scenarios:
             raise InvalidInputError("the file holds no scenarios")
@@ -319,11 +153,11 @@ class PromptChanges:
         self._save(tenant_id, rows, created=len(rows) - replaced)
         return len(rows) - replaced, replaced
 
-    def export_scenarios(self, tenant_id: UUID) -> str:
+    def export_file(self, tenant_id: UUID) -> str:
         """The tenant's suite as YAML, with its live prompt and settings, for review, another
         tenant, or pytest (which runs it in a sandbox)."""
-        tenant = self.tenant(tenant_id)
-        suite = self.scenarios(tenant_id)
+        tenant = self._guard.tenant(tenant_id)
+        suite = self.suite(tenant_id)
         return dump_scenario_file(
             ScenarioFile(
                 tenant=SuiteTenant(name=tenant.name, settings=tenant.settings),
@@ -332,20 +166,20 @@ class PromptChanges:
             )
         )
 
-    def scenario_from_conversation(self, tenant_id: UUID, conversation_id: UUID, name: str) -> StoredScenario:
+    def from_conversation(self, tenant_id: UUID, conversation_id: UUID, name: str) -> StoredScenario:
         """A scenario that replays a real conversation's messages and expects the tool calls
         that succeeded in it. ISO dates the caller typed become `{today+N}` (still N days
         ahead whenever it runs); other dates are expected N days from today as well."""
-        self.require(Action.READ, tenant_id)
+        self._guard.require(Action.READ, tenant_id)
         messages = self._store.list_messages(tenant_id, conversation_id)
         if not messages:
             raise NotFoundError(f"unknown conversation {conversation_id}")
         records = {r.call_id: r for r in self._store.list_tool_calls(tenant_id, conversation_id)}
-        today = self._runner.today(self.tenant(tenant_id))
+        today = self._runner.today(self._guard.tenant(tenant_id))
         steps = _steps_of(messages, records, today)
         if not steps:
             raise InvalidInputError("the conversation has no message from the caller to replay")
-        return self.save_scenario(
+        return self.save(
             tenant_id,
             {
                 "name": name,
@@ -358,10 +192,12 @@ class PromptChanges:
     def _stored(self, tenant_id: UUID, scenario: Scenario, scenario_id: UUID) -> StoredScenario:
         spec = scenario_json(scenario)
         spec.pop("name", None)
-        return StoredScenario(scenario_id, tenant_id, scenario.name, spec, self.principal.label, utcnow())
+        return StoredScenario(
+            scenario_id, tenant_id, scenario.name, spec, self._guard.principal.label, utcnow()
+        )
 
     def _save(self, tenant_id: UUID, rows: Sequence[StoredScenario], *, created: int) -> None:
-        audit = self._audit(
+        audit = self._guard.audit_entry(
             AuditAction.SCENARIOS_SAVED,
             "scenarios",
             tenant_id=tenant_id,
@@ -371,7 +207,7 @@ class PromptChanges:
 
     # -- runs ------------------------------------------------------------------------
 
-    def run_scenarios(
+    def run(
         self,
         tenant_id: UUID,
         target: str | int = LIVE,
@@ -381,7 +217,7 @@ class PromptChanges:
     ) -> ScenarioRunRecord:
         """Run the scenarios against the live prompt, the draft or a version number, in
         sandboxes, and keep the run."""
-        tenant = self.tenant(tenant_id, Action.EDIT_PROMPT)
+        tenant = self._guard.tenant(tenant_id, Action.EDIT_PROMPT)
         if target == DRAFT:
             draft = self._store.get_prompt_draft(tenant_id)
             if draft is None:
@@ -399,25 +235,27 @@ class PromptChanges:
             if earlier is None:
                 raise NotFoundError(f"version {number} does not exist for this tenant")
             prompt, label = earlier.prompt, f"version {number}"
-        return self._run(tenant, prompt, label, repetitions, on_progress)
+        return self.run_suite(tenant, prompt, label, repetitions, on_progress)
 
-    def scenario_runs(self, tenant_id: UUID) -> list[ScenarioRunRecord]:
+    def runs(self, tenant_id: UUID) -> list[ScenarioRunRecord]:
         """The tenant's latest runs, newest first."""
-        self.require(Action.READ, tenant_id)
+        self._guard.require(Action.READ, tenant_id)
         return self._store.list_scenario_runs(tenant_id)
 
-    def scenario_run(self, tenant_id: UUID, run_id: UUID) -> ScenarioRunRecord:
+    def get_run(self, tenant_id: UUID, run_id: UUID) -> ScenarioRunRecord:
         """One run with its full report."""
-        self.require(Action.READ, tenant_id)
+        self._guard.require(Action.READ, tenant_id)
         run = self._store.get_scenario_run(tenant_id, run_id)
         if run is None:
             raise NotFoundError(f"unknown run {run_id}")
         return run
 
-    def _run(
+    def run_suite(
         self, tenant: Tenant, prompt: str, target: str, repetitions: int, on_progress: Progress | None
     ) -> ScenarioRunRecord:
-        suite = self.scenarios(tenant.id)
+        """Run the suite against `prompt` in sandboxes and keep the run (the caller checked
+        the principal: a run against the draft, or the publish gate)."""
+        suite = self.suite(tenant.id)
         runnable = [suite.parsed[s.id] for s in suite.stored if s.id in suite.parsed]
         report = self._runner.run(
             tenant, prompt, runnable, target=target, repetitions=repetitions, on_progress=on_progress
@@ -432,9 +270,180 @@ class PromptChanges:
         ]
         if broken:
             report = report.model_copy(update={"results": [*report.results, *broken]})
-        run = record_of(report, tenant.id, self.principal.label)
+        run = record_of(report, tenant.id, self._guard.principal.label)
         self._store.save_scenario_run(run)
         return run
+
+
+class PromptChanges:
+    """A tenant's prompt: its versions, its draft, and the gate every publication passes."""
+
+    def __init__(self, guard: Guard, store: Store, prompts: PromptCache, scenarios: Scenarios) -> None:
+        self._guard = guard
+        self._store = store
+        self._prompts = prompts
+        self._scenarios = scenarios
+
+    # -- versions and drafts ---------------------------------------------------------
+
+    def versions(self, tenant_id: UUID) -> list[PromptVersion]:
+        """Every prompt version of a tenant the principal may read, newest first."""
+        self._guard.require(Action.READ, tenant_id)
+        return self._store.list_prompt_versions(tenant_id)
+
+    def draft(self, tenant_id: UUID) -> PromptDraft | None:
+        """The tenant's unpublished draft, or None."""
+        self._guard.require(Action.READ, tenant_id)
+        return self._store.get_prompt_draft(tenant_id)
+
+    def save_draft(self, tenant_id: UUID, prompt: str) -> PromptDraft:
+        """Keep `prompt` as the tenant's draft; the live prompt does not change."""
+        current = self._guard.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        if edit.prompt == current.system_prompt.strip():
+            raise ConflictError(
+                "the draft is the same as the live prompt; change something first", "unchanged"
+            )
+        versions = self._store.list_prompt_versions(tenant_id)
+        draft = PromptDraft(
+            tenant_id,
+            edit.prompt,
+            versions[0].version if versions else 0,
+            self._guard.principal.label,
+            utcnow(),
+        )
+        before = self._store.get_prompt_draft(tenant_id)
+        audit = self._guard.audit_entry(
+            AuditAction.PROMPT_DRAFT_SAVED,
+            "prompt draft",
+            tenant_id=tenant_id,
+            before={"prompt": before.prompt} if before else None,
+            after={"prompt": draft.prompt, "base_version": draft.base_version},
+        )
+        self._store.save_prompt_draft(draft, audit=audit)
+        return draft
+
+    def discard_draft(self, tenant_id: UUID) -> bool:
+        """Drop the draft; False when there was none."""
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
+        draft = self._store.get_prompt_draft(tenant_id)
+        if draft is None:
+            return False
+        audit = self._guard.audit_entry(
+            AuditAction.PROMPT_DRAFT_DISCARDED,
+            "prompt draft",
+            tenant_id=tenant_id,
+            before={"prompt": draft.prompt},
+        )
+        return self._store.discard_prompt_draft(tenant_id, audit=audit)
+
+    def sandbox(self, tenant_id: UUID, prompt: str) -> Sandbox:
+        """A sandboxed conversation with `prompt` in place of the live one: tools run on a
+        throwaway copy of the tenant, so trying a draft writes nothing real."""
+        tenant = self._guard.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        return Sandbox(tenant, edit.prompt, self._scenarios.parts)
+
+    # -- publishing ------------------------------------------------------------------
+
+    def publish_draft(
+        self,
+        tenant_id: UUID,
+        *,
+        override_reason: str | None = None,
+        repetitions: int = 1,
+        on_progress: Progress | None = None,
+    ) -> Publication:
+        """Run the scenarios against the draft and make it live if they pass (or an admin
+        overrides); GateBlockedError otherwise, with the run kept."""
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
+        draft = self._store.get_prompt_draft(tenant_id)
+        if draft is None:
+            raise ConflictError("there is no draft to publish; save one first", "no_draft")
+        return self.publish(
+            tenant_id,
+            draft.prompt,
+            based_on=draft.base_version,
+            target=DRAFT,
+            override_reason=override_reason,
+            repetitions=repetitions,
+            on_progress=on_progress,
+        )
+
+    def roll_back(
+        self,
+        tenant_id: UUID,
+        version: int,
+        *,
+        override_reason: str | None = None,
+        on_progress: Progress | None = None,
+    ) -> Publication:
+        """Make an earlier version live again as a new version, through the same gate."""
+        self._guard.require(Action.EDIT_PROMPT, tenant_id)
+        earlier = next((v for v in self._store.list_prompt_versions(tenant_id) if v.version == version), None)
+        if earlier is None:
+            raise NotFoundError(f"version {version} does not exist for this tenant")
+        return self.publish(
+            tenant_id,
+            earlier.prompt,
+            target=f"version {version}",
+            override_reason=override_reason,
+            on_progress=on_progress,
+            action=AuditAction.PROMPT_ROLLED_BACK,
+            extra={"restored_version": version},
+        )
+
+    def publish(
+        self,
+        tenant_id: UUID,
+        prompt: str,
+        *,
+        based_on: int | None = None,
+        target: str = "new text",
+        override_reason: str | None = None,
+        repetitions: int = 1,
+        on_progress: Progress | None = None,
+        action: AuditAction = AuditAction.PROMPT_PUBLISHED,
+        extra: dict[str, object] | None = None,
+    ) -> Publication:
+        """The gate: test `prompt`, then store it as the next live version and refresh every
+        process's cache — or refuse (GateBlockedError) when a scenario failed and no admin
+        gave a reason to publish anyway.
+
+        It replaces the version live when it began (or `based_on`, the version a draft was
+        written on): PromptChangedError, nothing published, when another went live since."""
+        current = self._guard.tenant(tenant_id, Action.EDIT_PROMPT)
+        edit = parse_form(PromptEdit, "prompt", prompt=prompt)
+        versions = self._store.list_prompt_versions(tenant_id)
+        live = versions[0].version if versions else 0
+        if based_on is not None and based_on != live:
+            raise PROMPT_CHANGED(live, based_on)
+        reason = None
+        if override_reason is not None:
+            self._guard.require(Action.OVERRIDE_GATE, tenant_id)
+            reason = parse_form(OverrideReason, "override", reason=override_reason).reason
+        run = self._scenarios.run_suite(current, edit.prompt, target, repetitions, on_progress)
+        if not run.passed and reason is None:
+            raise GateBlockedError(
+                f"Not published: {run.summary} against the {target}. Fix the prompt or the scenarios,"
+                " or an admin can publish anyway with a reason",
+                run,
+            )
+        after: dict[str, object] = {"prompt": edit.prompt, "run": str(run.id), "run_summary": run.summary}
+        if reason is not None and not run.passed:
+            after["override_reason"] = reason
+        audit = self._guard.audit_entry(
+            action,
+            "prompt",
+            tenant_id=tenant_id,
+            before={"prompt": current.system_prompt},
+            after={**after, **(extra or {})},
+        )
+        version = self._store.update_system_prompt(
+            tenant_id, edit.prompt, self._guard.principal.label, audit=audit, replaces=live
+        )
+        self._prompts.invalidate(tenant_id, version.prompt)
+        return Publication(version, run, overridden="override_reason" in after)
 
 
 def _check_room(stored: int, added: int) -> None:

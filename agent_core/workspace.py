@@ -2,7 +2,9 @@
 
 Pages, the HTTP API and the CLI reach tenant data only through a `Workspace`: each method
 checks the principal's role and tenants before it reads or writes (ForbiddenError, nothing
-touched), and each change writes its audit entry in the change's own transaction.
+touched), and each change writes its audit entry in the change's own transaction. The
+workspace is the guard (`agent_core.guard`) its facades check through: `workspace.prompts`
+and `workspace.scenarios` (`agent_core.prompt_changes`).
 """
 
 from __future__ import annotations
@@ -69,8 +71,9 @@ from agent_core.domain import (
 )
 from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
+from agent_core.guard import Guard
 from agent_core.prompt_cache import PromptCache
-from agent_core.prompt_changes import PromptChanges
+from agent_core.prompt_changes import PromptChanges, Scenarios
 from agent_core.scenarios.runner import ScenarioRunner
 from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.analytics import Analytics, AnalyticsQuery
@@ -89,17 +92,6 @@ from agent_core.voice.recording import SpokenTurn
 RecordT = TypeVar("RecordT")
 
 log = logging.getLogger(__name__)
-
-_REFUSALS = {
-    Action.READ: "see this tenant",
-    Action.CHAT: "chat as this tenant's agent",
-    Action.CORRECT: "correct this tenant's records",
-    Action.EDIT_PROMPT: "change this tenant's prompt or its scenarios",
-    Action.OVERRIDE_GATE: "publish a prompt whose scenarios fail (admins only)",
-    Action.REPLAY: "replay this tenant's events",
-    Action.READ_AUDIT: "see this tenant's audit log",
-    Action.ADMINISTER: "manage tenants, users and API keys (admins only)",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +119,7 @@ class RequestKeys:
         self._store.idempotency.release(self.tenant_id, key)
 
 
-class Workspace(PromptChanges):
+class Workspace(Guard):
     """The agent runtime's operations, checked and audited for one principal."""
 
     def __init__(
@@ -140,14 +132,16 @@ class Workspace(PromptChanges):
         agent: Agent,
         voice: Voice | None = None,
     ) -> None:
-        self.principal = principal
-        self._store = store
+        super().__init__(principal, store)
         self._prompts = prompts
         self._bus = bus
         self._agent = agent
         self.voice = voice or Voice(None, None, AudioLimits(0, 0), "no voice in this workspace")
         """Hearing and speaking (whether each is available, and why not)."""
-        self._runner = ScenarioRunner(AgentParts.of(agent))
+        self.scenarios = Scenarios(self, store, ScenarioRunner(AgentParts.of(agent)))
+        """The tenant's scenarios and their runs."""
+        self.prompts = PromptChanges(self, store, prompts, self.scenarios)
+        """The tenant's prompt: drafts, versions and the publish gate."""
 
     @property
     def turn_deadline_seconds(self) -> float:
@@ -155,15 +149,6 @@ class Workspace(PromptChanges):
         return self._agent.limits.deadline_seconds
 
     # -- checks --------------------------------------------------------------------
-
-    def may(self, action: Action, tenant_id: UUID | None = None) -> bool:
-        """True when the principal may do `action` (on `tenant_id`)."""
-        return self.principal.may(action, tenant_id)
-
-    def require(self, action: Action, tenant_id: UUID | None = None) -> None:
-        """ForbiddenError unless the principal may do `action` (on `tenant_id`)."""
-        if not self.may(action, tenant_id):
-            raise ForbiddenError(f"{self.principal.label} may not {_REFUSALS[action]}")
 
     def request_keys(self, action: Action, tenant_id: UUID) -> RequestKeys:
         """The tenant's Idempotency-Keys, for a request that does `action` there: a retried
@@ -174,37 +159,17 @@ class Workspace(PromptChanges):
             raise UNKNOWN_TENANT(tenant_id)
         return RequestKeys(self._store, tenant_id)
 
-    def _audit(
-        self,
-        action: AuditAction,
-        target: str,
-        *,
-        tenant_id: UUID | None = None,
-        before: dict[str, object] | None = None,
-        after: dict[str, object] | None = None,
-    ) -> AuditEntry:
-        return AuditEntry.by(self.principal, action, target, tenant_id=tenant_id, before=before, after=after)
-
     # -- tenants -------------------------------------------------------------------
 
     def tenants(self) -> list[Tenant]:
         """The tenants this principal may see, by name."""
         return [t for t in self._store.list_tenants() if self.principal.sees(t.id)]
 
-    def tenant(self, tenant_id: UUID, action: Action = Action.READ) -> Tenant:
-        """The tenant, when the principal may do `action` on it; NotFoundError when it does
-        not exist (asked only once access is settled, so existence leaks to no one)."""
-        self.require(action, tenant_id)
-        tenant = self._store.get_tenant(tenant_id)
-        if tenant is None:
-            raise UNKNOWN_TENANT(tenant_id)
-        return tenant
-
     def create_tenant(self, name: str, prompt: str) -> Tenant:
         """Validate and add a tenant (admins)."""
         self.require(Action.ADMINISTER)
         new = parse_form(NewTenant, "tenant", name=name, prompt=prompt)
-        audit = self._audit(AuditAction.TENANT_CREATED, "tenant", after={"name": new.name})
+        audit = self.audit_entry(AuditAction.TENANT_CREATED, "tenant", after={"name": new.name})
         return self._store.create_tenant(new.name, new.prompt, audit=audit)
 
     def update_tenant_settings(self, tenant_id: UUID, **values: object) -> Tenant:
@@ -212,7 +177,7 @@ class Workspace(PromptChanges):
         self.require(Action.ADMINISTER)
         before = self.tenant(tenant_id)
         chosen = parse_form(TenantSettings, "settings", **values)
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.TENANT_SETTINGS_CHANGED,
             "settings",
             tenant_id=tenant_id,
@@ -323,7 +288,7 @@ class Workspace(PromptChanges):
         before the tenant's retention would; the timings stay. Audited; returns how many
         spoken turns lost their audio (0: there was none, and nothing is audited)."""
         self.require(Action.CORRECT, tenant_id)
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.RECORDINGS_FORGOTTEN, f"conversation {conversation_id}", tenant_id=tenant_id
         )
         return self._store.voice_turns.forget_conversation(tenant_id, conversation_id, audit=audit)
@@ -401,7 +366,7 @@ class Workspace(PromptChanges):
     def replay_event(self, tenant_id: UUID, event_id: UUID) -> list[str]:
         """Run an event's failed listeners again; returns their names."""
         self.require(Action.REPLAY, tenant_id)
-        audit = self._audit(AuditAction.EVENT_REPLAYED, f"event {event_id}", tenant_id=tenant_id)
+        audit = self.audit_entry(AuditAction.EVENT_REPLAYED, f"event {event_id}", tenant_id=tenant_id)
         return self._bus.replay(tenant_id, event_id, audit)
 
     # -- corrections ---------------------------------------------------------------------
@@ -452,7 +417,7 @@ class Workspace(PromptChanges):
             phone=phone,
         )
         after = replace(before, name=fields.name, email=fields.email, phone=fields.phone)
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.CONTACT_CORRECTED,
             f"contact {contact_id}",
             tenant_id=tenant_id,
@@ -473,7 +438,7 @@ class Workspace(PromptChanges):
         kept, dropped = self._contact(tenant_id, keep_id), self._contact(tenant_id, drop_id)
         if keep_id == drop_id:
             raise InvalidInputError("pick two different contacts to merge")
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.CONTACTS_MERGED,
             f"contact {keep_id}",
             tenant_id=tenant_id,
@@ -494,7 +459,7 @@ class Workspace(PromptChanges):
         note = self._store.get_note(tenant_id, note_id)
         if note is None:
             raise UNKNOWN_NOTE(note_id)
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.NOTE_DELETED, f"note {note_id}", tenant_id=tenant_id, before={"content": note.content}
         )
         self._store.delete_note(tenant_id, note_id, audit=audit)
@@ -549,7 +514,7 @@ class Workspace(PromptChanges):
 
     def _change_tour(self, before: Tour, change: TourChange, action: AuditAction) -> Tour:
         tenant_id = before.tenant_id
-        audit = self._audit(
+        audit = self.audit_entry(
             action,
             f"booking {change.tour_id}",
             tenant_id=tenant_id,
@@ -613,7 +578,7 @@ class Workspace(PromptChanges):
             password_changed_at=now if password is not None else None,
         )
         self._store.save_user(
-            user, self._audit(AuditAction.USER_ADDED, f"user {user.email}", after=user.summary())
+            user, self.audit_entry(AuditAction.USER_ADDED, f"user {user.email}", after=user.summary())
         )
         return user, chosen if password is None else None
 
@@ -639,7 +604,7 @@ class Workspace(PromptChanges):
             and len(self._active_admins()) <= 1
         ):
             raise InvalidInputError("this is the last active admin: make another admin first")
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.USER_CHANGED, f"user {user.email}", before=user.summary(), after=changed.summary()
         )
         self._store.save_user(changed, audit, end_sessions=disabled and not user.disabled)
@@ -673,7 +638,7 @@ class Workspace(PromptChanges):
             password_hash=hash_password(password),
             password_changed_at=None if one_time else utcnow(),
         )
-        audit = self._audit(AuditAction.PASSWORD_CHANGED, f"user {user.email}")
+        audit = self.audit_entry(AuditAction.PASSWORD_CHANGED, f"user {user.email}")
         self._store.save_user(changed, audit, end_sessions=True)
 
     def _active_admins(self) -> list[User]:
@@ -709,7 +674,7 @@ class Workspace(PromptChanges):
         key = ApiKeyRecord(
             uuid4(), form.tenant_id, form.name, prefix, token_hash(secret), self.principal.label, utcnow()
         )
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.API_KEY_CREATED, f"API key {prefix}", tenant_id=key.tenant_id, after=key.summary()
         )
         self._store.save_api_key(key, audit)
@@ -724,7 +689,7 @@ class Workspace(PromptChanges):
         if not key.active:
             return key
         revoked = replace(key, revoked_at=utcnow())
-        audit = self._audit(
+        audit = self.audit_entry(
             AuditAction.API_KEY_REVOKED,
             f"API key {key.prefix}",
             tenant_id=key.tenant_id,

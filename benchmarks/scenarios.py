@@ -29,7 +29,7 @@ def main() -> None:
             tenant = workspace.tenant(DEMO_TENANT_ID)
             parts = AgentParts.of(runtime.agent)
             runner = ScenarioRunner(parts)
-            suite = workspace.scenarios(DEMO_TENANT_ID)
+            suite = workspace.scenarios.suite(DEMO_TENANT_ID)
             scenarios = [suite.parsed[s.id] for s in suite.stored]
             one = next(s for s in scenarios if s.name.startswith("Books a tour"))
 
@@ -49,7 +49,7 @@ def main() -> None:
             started = time.perf_counter()
             count = 20
             for number in range(count):
-                workspace.publish_prompt(
+                workspace.prompts.publish(
                     DEMO_TENANT_ID, f"You are Ava {number}, the assistant of Demo Tours."
                 )
             per_publish = (time.perf_counter() - started) / count * 1000

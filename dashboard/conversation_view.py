@@ -169,7 +169,7 @@ def scenario_button(workspace: Workspace, tenant: Tenant, conversation_id: UUID)
         name = st.text_input("Scenario name", max_chars=120)
         if st.form_submit_button("Save scenario"):
             try:
-                saved = workspace.scenario_from_conversation(tenant.id, conversation_id, name)
+                saved = workspace.scenarios.from_conversation(tenant.id, conversation_id, name)
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")
             else:

@@ -71,7 +71,7 @@ def blocked_panel(workspace: Workspace, tenant: Tenant, publishers: Mapping[str,
     if not blocked or blocked["label"] not in publishers:
         return
     st.error(blocked["message"], icon=":material/block:")
-    run = workspace.scenario_run(tenant.id, UUID(str(blocked["run"])))
+    run = workspace.scenarios.get_run(tenant.id, UUID(str(blocked["run"])))
     render.suite_report(SuiteReport.model_validate(run.report))
     if not workspace.may(Action.OVERRIDE_GATE, tenant.id):
         st.caption("An admin can publish it anyway, giving a reason that the audit log keeps.")

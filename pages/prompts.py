@@ -25,8 +25,8 @@ workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
 zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 may_edit = workspace.may(Action.EDIT_PROMPT, tenant.id)
-versions = workspace.list_prompt_versions(tenant.id)
-draft = workspace.prompt_draft(tenant.id)
+versions = workspace.prompts.versions(tenant.id)
+draft = workspace.prompts.draft(tenant.id)
 live = versions[0]
 
 st.header(f"Prompt · {tenant.name}")
@@ -45,11 +45,11 @@ if notice := st.session_state.pop(notice_key, None):
 
 
 def publish_draft(reason: str | None, progress: Progress) -> Publication:
-    return workspace.publish_draft(tenant.id, override_reason=reason, on_progress=progress)
+    return workspace.prompts.publish_draft(tenant.id, override_reason=reason, on_progress=progress)
 
 
 def roll_back(version: int, reason: str | None, progress: Progress) -> Publication:
-    return workspace.roll_back_prompt(tenant.id, version, override_reason=reason, on_progress=progress)
+    return workspace.prompts.roll_back(tenant.id, version, override_reason=reason, on_progress=progress)
 
 
 def draft_editor(draft: PromptDraft | None) -> None:
@@ -70,7 +70,7 @@ def draft_editor(draft: PromptDraft | None) -> None:
                 st.info("No change to save.")
             else:
                 try:
-                    workspace.save_prompt_draft(tenant.id, text)
+                    workspace.prompts.save_draft(tenant.id, text)
                 except AgentCoreError as exc:
                     st.error(str(exc), icon=":material/warning:")
                 else:
@@ -108,14 +108,14 @@ def draft_editor(draft: PromptDraft | None) -> None:
         gate.attempt(workspace, tenant, "the draft", publish_draft)
     if test_column.button("Run scenarios only", icon=":material/fact_check:"):
         try:
-            run = workspace.run_scenarios(tenant.id, "draft", on_progress=gate.progress_bar("the draft"))
+            run = workspace.scenarios.run(tenant.id, "draft", on_progress=gate.progress_bar("the draft"))
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
             (st.success if run.passed else st.error)(f"Draft: {run.summary}.")
             render.suite_report(SuiteReport.model_validate(run.report))
     if discard_column.button("Discard draft", icon=":material/delete:"):
-        workspace.discard_prompt_draft(tenant.id)
+        workspace.prompts.discard_draft(tenant.id)
         st.session_state.pop(session_key(tenant, "gate_blocked"), None)
         st.session_state[notice_key] = "Draft discarded; the live prompt is unchanged."
         st.rerun()
@@ -132,8 +132,8 @@ def _sandboxes(draft: PromptDraft) -> dict[str, Sandbox]:
         kept = {
             "prompt": draft.prompt,
             "pair": {
-                "Draft": workspace.sandbox(tenant.id, draft.prompt),
-                f"Live (version {live.version})": workspace.sandbox(tenant.id, tenant.system_prompt),
+                "Draft": workspace.prompts.sandbox(tenant.id, draft.prompt),
+                f"Live (version {live.version})": workspace.prompts.sandbox(tenant.id, tenant.system_prompt),
             },
         }
         st.session_state[key] = kept

@@ -36,8 +36,8 @@ workspace = get_workspace(runtime)
 tenant = current_tenant(workspace)
 zone = settings_from(tenant.settings).zone(runtime.settings.zone)
 may_edit = workspace.may(Action.EDIT_PROMPT, tenant.id)
-suite = workspace.scenarios(tenant.id)
-runs = workspace.scenario_runs(tenant.id)
+suite = workspace.scenarios.suite(tenant.id)
+runs = workspace.scenarios.runs(tenant.id)
 
 st.header(f"Scenarios · {tenant.name}")
 st.caption(
@@ -52,8 +52,8 @@ if notice := st.session_state.pop(notice_key, None):
 
 def run_panel() -> None:
     """Run the suite against a chosen prompt."""
-    versions = workspace.list_prompt_versions(tenant.id)
-    draft = workspace.prompt_draft(tenant.id)
+    versions = workspace.prompts.versions(tenant.id)
+    draft = workspace.prompts.draft(tenant.id)
     targets: dict[str, str | int] = {f"Live (version {versions[0].version})": "live"}
     if draft is not None:
         targets["Draft"] = "draft"
@@ -75,7 +75,7 @@ def run_panel() -> None:
         st.caption("Running scenarios needs an operator or admin role.")
     if submitted:
         try:
-            run = workspace.run_scenarios(
+            run = workspace.scenarios.run(
                 tenant.id,
                 targets[chosen],
                 repetitions=int(repetitions),
@@ -122,7 +122,7 @@ def new_scenario() -> None:
 
 def save(data: object, scenario_id: UUID | None, notice: str) -> None:
     try:
-        workspace.save_scenario(tenant.id, data, scenario_id)
+        workspace.scenarios.save(tenant.id, data, scenario_id)
     except AgentCoreError as exc:
         st.error(str(exc), icon=":material/warning:")
     else:
@@ -174,7 +174,7 @@ def scenario_list(stored: list[StoredScenario], latest: SuiteReport | None) -> N
                     save_yaml(text, row.id, f"Scenario “{row.name}” saved.")
             confirm = st.checkbox("Yes, delete this scenario", key=session_key(tenant, f"del-ok{row.id}"))
             if st.button("Delete", disabled=not confirm, key=session_key(tenant, f"del{row.id}")):
-                workspace.delete_scenario(tenant.id, row.id)
+                workspace.scenarios.delete(tenant.id, row.id)
                 st.session_state[notice_key] = f"Scenario “{row.name}” deleted."
                 st.rerun()
 
@@ -183,7 +183,7 @@ def files_panel() -> None:
     """Export the suite as YAML (for review, another tenant, or pytest in CI), or import one."""
     st.download_button(
         "Export as YAML",
-        workspace.export_scenarios(tenant.id),
+        workspace.scenarios.export_file(tenant.id),
         file_name=f"{tenant.name.lower().replace(' ', '_')}.scenarios.yaml",
         mime="application/yaml",
         icon=":material/download:",
@@ -209,7 +209,7 @@ def files_panel() -> None:
     elif uploaded is not None and st.button("Import", icon=":material/upload:"):
         try:
             text = uploaded.getvalue().decode("utf-8", "replace")
-            added, replaced = workspace.import_scenarios(tenant.id, text)
+            added, replaced = workspace.scenarios.import_file(tenant.id, text)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:

@@ -129,7 +129,7 @@ def test_a_prompt_edit_reaches_the_next_turn_in_another_process(tmp_path: Path, 
         assert child.stdout.readline().startswith("Hello! I'm Ava, the booking assistant of Demo Tours")
         runtime = build_runtime(load_settings(sqlite_path=db, redis_url=redis_url))
         try:
-            runtime.acting_as(TEST_ADMIN).publish_prompt(
+            runtime.acting_as(TEST_ADMIN).prompts.publish(
                 DEMO_TENANT_ID, "You are Max, the night concierge of Demo Tours."
             )
         finally:
@@ -215,7 +215,7 @@ def test_an_edit_redis_could_not_take_reaches_every_process_once_it_can(
         assert old is not None  # and Redis now holds it for every process
         # Redis stops answering for 1.5 s, long enough for the edit's writes to time out.
         redis.Redis.from_url(url).client_pause(1500)
-        make_workspace(store, prompts=editor).publish_prompt(
+        make_workspace(store, prompts=editor).prompts.publish(
             DEMO_TENANT_ID, "You are Nova, the new assistant of Demo Tours."
         )
         assert editor.pending_invalidations == 1

@@ -33,7 +33,7 @@ def operator(tenant: Tenant) -> Principal:
 @pytest.fixture
 def ops(store: Store, tenant: Tenant) -> Workspace:
     workspace = make_workspace(store, operator(tenant))
-    workspace.save_scenario(tenant.id, GREETS_KIM)
+    workspace.scenarios.save(tenant.id, GREETS_KIM)
     return workspace
 
 
@@ -46,34 +46,34 @@ def live_prompt(store: Store, tenant: Tenant) -> str:
 def test_a_draft_leaves_the_live_agent_alone_until_published(
     store: Store, tenant: Tenant, ops: Workspace
 ) -> None:
-    draft = ops.save_prompt_draft(tenant.id, "You are Kim, the weekend host of Test Tours.")
+    draft = ops.prompts.save_draft(tenant.id, "You are Kim, the weekend host of Test Tours.")
     assert draft.base_version == 1
     assert live_prompt(store, tenant) == tenant.system_prompt
     assert "weekend" not in whole_turn(ops, tenant.id, "Hello").reply
-    published = ops.publish_draft(tenant.id)
+    published = ops.prompts.publish_draft(tenant.id)
     assert published.run.passed
     assert (published.version.version, live_prompt(store, tenant)) == (2, draft.prompt)
-    assert ops.prompt_draft(tenant.id) is None
+    assert ops.prompts.draft(tenant.id) is None
     assert "weekend" in whole_turn(ops, tenant.id, "Hello").reply
 
 
 def test_a_draft_equal_to_the_live_prompt_or_empty_is_refused(tenant: Tenant, ops: Workspace) -> None:
     with pytest.raises(ConflictError, match="same as the live prompt"):
-        ops.save_prompt_draft(tenant.id, f"  {tenant.system_prompt} ")
+        ops.prompts.save_draft(tenant.id, f"  {tenant.system_prompt} ")
     with pytest.raises(InvalidInputError, match="prompt"):
-        ops.save_prompt_draft(tenant.id, "   ")
+        ops.prompts.save_draft(tenant.id, "   ")
     with pytest.raises(ConflictError, match="no draft"):
-        ops.publish_draft(tenant.id)
-    assert ops.prompt_draft(tenant.id) is None
+        ops.prompts.publish_draft(tenant.id)
+    assert ops.prompts.draft(tenant.id) is None
 
 
 def test_a_failing_draft_is_blocked_and_the_run_is_kept(store: Store, tenant: Tenant, ops: Workspace) -> None:
-    ops.save_prompt_draft(tenant.id, "You are Max, the new host.")
+    ops.prompts.save_draft(tenant.id, "You are Max, the new host.")
     with pytest.raises(GateBlockedError, match="0 of 1 scenario passed against the draft") as blocked:
-        ops.publish_draft(tenant.id)
+        ops.prompts.publish_draft(tenant.id)
     assert live_prompt(store, tenant) == tenant.system_prompt
-    assert ops.prompt_draft(tenant.id) is not None
-    [kept] = ops.scenario_runs(tenant.id)
+    assert ops.prompts.draft(tenant.id) is not None
+    [kept] = ops.scenarios.runs(tenant.id)
     assert kept.id == blocked.value.run.id
     assert (kept.passed, kept.target, kept.started_by) == (False, "draft", "ops@example.com")
     failure = kept.report["results"][0]["attempts"][0]["steps"][0]
@@ -84,13 +84,13 @@ def test_a_failing_draft_is_blocked_and_the_run_is_kept(store: Store, tenant: Te
 def test_only_an_admin_with_a_reason_publishes_past_a_failure_and_the_audit_says_why(
     store: Store, tenant: Tenant, ops: Workspace
 ) -> None:
-    ops.save_prompt_draft(tenant.id, "You are Max, the new host.")
+    ops.prompts.save_draft(tenant.id, "You are Max, the new host.")
     with pytest.raises(ForbiddenError, match="admins only"):
-        ops.publish_draft(tenant.id, override_reason="Kim left the company")
+        ops.prompts.publish_draft(tenant.id, override_reason="Kim left the company")
     admin = make_workspace(store, TEST_ADMIN)
     with pytest.raises(InvalidInputError, match="override"):
-        admin.publish_draft(tenant.id, override_reason="ok")
-    published = admin.publish_draft(tenant.id, override_reason="Kim left the company")
+        admin.prompts.publish_draft(tenant.id, override_reason="ok")
+    published = admin.prompts.publish_draft(tenant.id, override_reason="Kim left the company")
     assert published.overridden
     assert not published.run.passed
     assert live_prompt(store, tenant) == "You are Max, the new host."
@@ -106,8 +106,8 @@ def test_only_an_admin_with_a_reason_publishes_past_a_failure_and_the_audit_says
 
 def test_a_passing_publish_records_no_override_even_when_one_was_given(tenant: Tenant, store: Store) -> None:
     admin = make_workspace(store, TEST_ADMIN)
-    admin.save_scenario(tenant.id, GREETS_KIM)
-    published = admin.publish_prompt(
+    admin.scenarios.save(tenant.id, GREETS_KIM)
+    published = admin.prompts.publish(
         tenant.id, "You are Kim, always cheerful.", override_reason="just in case"
     )
     assert not published.overridden
@@ -119,38 +119,38 @@ def test_a_passing_publish_records_no_override_even_when_one_was_given(tenant: T
 
 def test_a_roll_back_goes_through_the_same_gate(store: Store, tenant: Tenant, ops: Workspace) -> None:
     admin = make_workspace(store, TEST_ADMIN)
-    admin.publish_prompt(tenant.id, "You are Max.", override_reason="testing the roll back")
-    admin.publish_prompt(tenant.id, "You are Kim again.")
+    admin.prompts.publish(tenant.id, "You are Max.", override_reason="testing the roll back")
+    admin.prompts.publish(tenant.id, "You are Kim again.")
     with pytest.raises(GateBlockedError, match="against the version 2"):
-        ops.roll_back_prompt(tenant.id, 2)
+        ops.prompts.roll_back(tenant.id, 2)
     assert live_prompt(store, tenant) == "You are Kim again."
-    rolled = ops.roll_back_prompt(tenant.id, 1)
+    rolled = ops.prompts.roll_back(tenant.id, 1)
     assert (rolled.version.version, rolled.run.target) == (4, "version 1")
 
 
 def test_runs_name_what_they_tested(tenant: Tenant, ops: Workspace) -> None:
-    assert ops.run_scenarios(tenant.id).target == "live (version 1)"
-    ops.save_prompt_draft(tenant.id, "You are Kim, draft.")
-    assert ops.run_scenarios(tenant.id, "draft").target == "draft"
-    assert ops.run_scenarios(tenant.id, 1, repetitions=3).report["repetitions"] == 3
+    assert ops.scenarios.run(tenant.id).target == "live (version 1)"
+    ops.prompts.save_draft(tenant.id, "You are Kim, draft.")
+    assert ops.scenarios.run(tenant.id, "draft").target == "draft"
+    assert ops.scenarios.run(tenant.id, 1, repetitions=3).report["repetitions"] == 3
     with pytest.raises(NotFoundError, match="version 7 does not exist"):
-        ops.run_scenarios(tenant.id, 7)
+        ops.scenarios.run(tenant.id, 7)
     with pytest.raises(InvalidInputError, match="repetitions"):
-        ops.run_scenarios(tenant.id, repetitions=0)
-    assert [r.target for r in ops.scenario_runs(tenant.id)] == ["version 1", "draft", "live (version 1)"]
+        ops.scenarios.run(tenant.id, repetitions=0)
+    assert [r.target for r in ops.scenarios.runs(tenant.id)] == ["version 1", "draft", "live (version 1)"]
 
 
 def test_a_viewer_reads_runs_but_cannot_run_or_edit(store: Store, tenant: Tenant, ops: Workspace) -> None:
-    ops.run_scenarios(tenant.id)
+    ops.scenarios.run(tenant.id)
     viewer = make_workspace(
         store,
         Principal(PrincipalKind.USER, "v@example.com", UserRole.VIEWER, frozenset({tenant.id}), uuid4()),
     )
-    assert len(viewer.scenario_runs(tenant.id)) == 1
+    assert len(viewer.scenarios.runs(tenant.id)) == 1
     for change in (
-        lambda: viewer.run_scenarios(tenant.id),
-        lambda: viewer.save_scenario(tenant.id, GREETS_KIM),
-        lambda: viewer.save_prompt_draft(tenant.id, "You are Eve."),
+        lambda: viewer.scenarios.run(tenant.id),
+        lambda: viewer.scenarios.save(tenant.id, GREETS_KIM),
+        lambda: viewer.prompts.save_draft(tenant.id, "You are Eve."),
     ):
         with pytest.raises(ForbiddenError):
             change()
@@ -161,20 +161,20 @@ def test_a_scenario_that_no_longer_loads_fails_the_run_instead_of_vanishing(
 ) -> None:
     broken = StoredScenario(uuid4(), tenant.id, "Broken", {"steps": []}, "someone", utcnow())
     store.save_scenarios(tenant.id, [broken], audit=audit_entry(AuditAction.SCENARIOS_SAVED))
-    run = ops.run_scenarios(tenant.id)
+    run = ops.scenarios.run(tenant.id)
     assert (run.passed, run.summary) == (False, "1 of 2 scenarios passed")
-    assert ops.scenarios(tenant.id).unreadable[broken.id].startswith("invalid scenario")
+    assert ops.scenarios.suite(tenant.id).unreadable[broken.id].startswith("invalid scenario")
 
 
 def test_names_are_unique_per_tenant_ignoring_case(
     tenant: Tenant, other_tenant: Tenant, store: Store
 ) -> None:
     ops = make_workspace(store, TEST_ADMIN)
-    first = ops.save_scenario(tenant.id, GREETS_KIM)
+    first = ops.scenarios.save(tenant.id, GREETS_KIM)
     with pytest.raises(ConflictError, match="already called"):
-        ops.save_scenario(tenant.id, {**GREETS_KIM, "name": "GREETS AS KIM"})
-    ops.save_scenario(other_tenant.id, GREETS_KIM)
-    ops.save_scenario(tenant.id, {**GREETS_KIM, "description": "edited"}, first.id)
+        ops.scenarios.save(tenant.id, {**GREETS_KIM, "name": "GREETS AS KIM"})
+    ops.scenarios.save(other_tenant.id, GREETS_KIM)
+    ops.scenarios.save(tenant.id, {**GREETS_KIM, "description": "edited"}, first.id)
     assert [s.spec.get("description") for s in store.list_scenarios(tenant.id)] == ["edited"]
 
 
@@ -182,17 +182,17 @@ def test_export_then_import_copies_a_suite_and_a_bad_file_writes_nothing(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     admin = make_workspace(store, TEST_ADMIN)
-    admin.save_scenario(tenant.id, GREETS_KIM)
-    admin.save_scenario(tenant.id, {"name": "Books", "steps": [{"say": "Book John on {today+3} in Rome"}]})
-    exported = admin.export_scenarios(tenant.id)
+    admin.scenarios.save(tenant.id, GREETS_KIM)
+    admin.scenarios.save(tenant.id, {"name": "Books", "steps": [{"say": "Book John on {today+3} in Rome"}]})
+    exported = admin.scenarios.export_file(tenant.id)
     assert "prompt: You are Kim" in exported
-    assert admin.import_scenarios(other_tenant.id, exported) == (2, 0)
-    assert admin.import_scenarios(other_tenant.id, exported) == (0, 2)
+    assert admin.scenarios.import_file(other_tenant.id, exported) == (2, 0)
+    assert admin.scenarios.import_file(other_tenant.id, exported) == (0, 2)
     assert [s.name for s in store.list_scenarios(other_tenant.id)] == ["Books", "Greets as Kim"]
     with pytest.raises(InvalidInputError, match="steps"):
-        admin.import_scenarios(tenant.id, "- {name: New, steps: [{say: hi}]}\n- {name: Bad, steps: []}")
+        admin.scenarios.import_file(tenant.id, "- {name: New, steps: [{say: hi}]}\n- {name: Bad, steps: []}")
     with pytest.raises(InvalidInputError, match="no scenarios"):
-        admin.import_scenarios(tenant.id, "")
+        admin.scenarios.import_file(tenant.id, "")
     assert len(store.list_scenarios(tenant.id)) == 2
 
 
@@ -201,32 +201,32 @@ def test_a_real_conversation_becomes_a_scenario_that_passes(
 ) -> None:
     booked = whole_turn(ops, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     whole_turn(ops, tenant.id, "Thanks!", booked.conversation_id)
-    saved = ops.scenario_from_conversation(tenant.id, booked.conversation_id, "Ana books Porto")
+    saved = ops.scenarios.from_conversation(tenant.id, booked.conversation_id, "Ana books Porto")
     steps = saved.spec["steps"]
     assert steps[0]["say"].startswith("Book a tour for Ana Silva on {today+")
     book = steps[0]["expect"]["tools"][0]
     assert (book["name"], book["arguments"]["location"]) == ("book_tour", {"equals": "Porto"})
     assert "days_from_today" in book["arguments"]["date"]
     assert steps[1]["expect"] == {"no_tools": True}
-    run = ops.run_scenarios(tenant.id)
+    run = ops.scenarios.run(tenant.id)
     assert run.passed, run.report
 
 
 def test_scenarios_of_another_tenant_cannot_be_reached(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
-    theirs = make_workspace(store, TEST_ADMIN).save_scenario(other_tenant.id, GREETS_KIM)
+    theirs = make_workspace(store, TEST_ADMIN).scenarios.save(other_tenant.id, GREETS_KIM)
     ops = make_workspace(store, operator(tenant))
     for attempt in (
-        lambda: ops.scenarios(other_tenant.id),
-        lambda: ops.delete_scenario(other_tenant.id, theirs.id),
-        lambda: ops.scenario_run(other_tenant.id, UUID(int=0)),
-        lambda: ops.export_scenarios(other_tenant.id),
+        lambda: ops.scenarios.suite(other_tenant.id),
+        lambda: ops.scenarios.delete(other_tenant.id, theirs.id),
+        lambda: ops.scenarios.get_run(other_tenant.id, UUID(int=0)),
+        lambda: ops.scenarios.export_file(other_tenant.id),
     ):
         with pytest.raises(ForbiddenError):
             attempt()
     with pytest.raises(Exception, match="unknown scenario"):
-        ops.delete_scenario(tenant.id, theirs.id)
+        ops.scenarios.delete(tenant.id, theirs.id)
 
 
 def test_a_model_that_is_down_blocks_the_publication_instead_of_passing_it(
@@ -242,10 +242,10 @@ def test_a_model_that_is_down_blocks_the_publication_instead_of_passing_it(
         raise ModelUnavailableError("the model server did not answer")
 
     workspace = make_workspace(store, operator(tenant), model=ScriptedModel(down))
-    workspace.save_scenario(tenant.id, GREETS_KIM)
-    workspace.save_prompt_draft(tenant.id, "You are Kim, the calm host.")
+    workspace.scenarios.save(tenant.id, GREETS_KIM)
+    workspace.prompts.save_draft(tenant.id, "You are Kim, the calm host.")
     with pytest.raises(GateBlockedError) as blocked:
-        workspace.publish_draft(tenant.id)
+        workspace.prompts.publish_draft(tenant.id)
     step = blocked.value.run.report["results"][0]["attempts"][0]["steps"][0]
     assert step["error"] == "the model server did not answer"
     assert live_prompt(store, tenant) == tenant.system_prompt
@@ -258,10 +258,12 @@ def test_a_tenant_keeps_a_bounded_number_of_scenarios(
 
     monkeypatch.setattr(agent_core.prompt_changes, "MAX_SCENARIOS", 2)
     admin = make_workspace(store, TEST_ADMIN)
-    admin.save_scenario(tenant.id, GREETS_KIM)
+    admin.scenarios.save(tenant.id, GREETS_KIM)
     with pytest.raises(ConflictError, match="at most 2 scenarios"):
-        admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: a}]}\n- {name: B, steps: [{say: b}]}")
-    admin.save_scenario(tenant.id, {"name": "A", "steps": [{"say": "a"}]})
+        admin.scenarios.import_file(
+            tenant.id, "- {name: A, steps: [{say: a}]}\n- {name: B, steps: [{say: b}]}"
+        )
+    admin.scenarios.save(tenant.id, {"name": "A", "steps": [{"say": "a"}]})
     with pytest.raises(ConflictError, match="at most 2 scenarios"):
-        admin.save_scenario(tenant.id, {"name": "B", "steps": [{"say": "b"}]})
-    assert admin.import_scenarios(tenant.id, "- {name: A, steps: [{say: again}]}") == (0, 1)
+        admin.scenarios.save(tenant.id, {"name": "B", "steps": [{"say": "b"}]})
+    assert admin.scenarios.import_file(tenant.id, "- {name: A, steps: [{say: again}]}") == (0, 1)

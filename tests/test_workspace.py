@@ -31,25 +31,25 @@ READS: dict[str, Operation] = {
     "list conversations": lambda w, t: w.list_conversations(t),
     "read a conversation": lambda w, t: w.conversation(t, uuid4()),
     "list events": lambda w, t: w.list_events(t),
-    "list prompt versions": lambda w, t: w.list_prompt_versions(t),
-    "read the prompt draft": lambda w, t: w.prompt_draft(t),
-    "list scenarios": lambda w, t: w.scenarios(t),
-    "list scenario runs": lambda w, t: w.scenario_runs(t),
-    "export scenarios": lambda w, t: w.export_scenarios(t),
+    "list prompt versions": lambda w, t: w.prompts.versions(t),
+    "read the prompt draft": lambda w, t: w.prompts.draft(t),
+    "list scenarios": lambda w, t: w.scenarios.suite(t),
+    "list scenario runs": lambda w, t: w.scenarios.runs(t),
+    "export scenarios": lambda w, t: w.scenarios.export_file(t),
 }
 CHANGES: dict[str, Operation] = {
     "chat": lambda w, t: whole_turn(w, t, "Hello"),
     "stream a turn": lambda w, t: turn_steps(w, t, "Hello"),
     "stop a turn": lambda w, t: w.stop_turn(t, uuid4()),
-    "save the prompt": lambda w, t: w.publish_prompt(t, "You are Mallory."),
-    "roll back the prompt": lambda w, t: w.roll_back_prompt(t, 1),
-    "save a prompt draft": lambda w, t: w.save_prompt_draft(t, "You are Mallory."),
-    "discard the prompt draft": lambda w, t: w.discard_prompt_draft(t),
-    "publish the draft": lambda w, t: w.publish_draft(t),
-    "save a scenario": lambda w, t: w.save_scenario(t, {"name": "x", "steps": [{"say": "hi"}]}),
-    "delete a scenario": lambda w, t: w.delete_scenario(t, uuid4()),
-    "import scenarios": lambda w, t: w.import_scenarios(t, "[]"),
-    "run scenarios": lambda w, t: w.run_scenarios(t),
+    "save the prompt": lambda w, t: w.prompts.publish(t, "You are Mallory."),
+    "roll back the prompt": lambda w, t: w.prompts.roll_back(t, 1),
+    "save a prompt draft": lambda w, t: w.prompts.save_draft(t, "You are Mallory."),
+    "discard the prompt draft": lambda w, t: w.prompts.discard_draft(t),
+    "publish the draft": lambda w, t: w.prompts.publish_draft(t),
+    "save a scenario": lambda w, t: w.scenarios.save(t, {"name": "x", "steps": [{"say": "hi"}]}),
+    "delete a scenario": lambda w, t: w.scenarios.delete(t, uuid4()),
+    "import scenarios": lambda w, t: w.scenarios.import_file(t, "[]"),
+    "run scenarios": lambda w, t: w.scenarios.run(t),
     "replay an event": lambda w, t: w.replay_event(t, uuid4()),
     "cancel a booking": lambda w, t: w.cancel_tour(t, uuid4()),
     "move a booking": lambda w, t: w.reschedule_tour(t, uuid4(), "2027-01-01"),
@@ -124,8 +124,8 @@ def test_an_operator_sees_the_audit_of_its_tenants_only(
     store: Store, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     admin = make_workspace(store)
-    admin.publish_prompt(tenant.id, "You are Kim, version two.")
-    admin.publish_prompt(other_tenant.id, "You are Lee, version two.")
+    admin.prompts.publish(tenant.id, "You are Kim, version two.")
+    admin.prompts.publish(other_tenant.id, "You are Lee, version two.")
     operator = make_workspace(store, user(UserRole.OPERATOR, tenant))
     seen = operator.list_audit()
     assert seen
@@ -150,44 +150,46 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
         assert after[0] == (action.value, actor, tenant_id)
 
     one_entry(
-        lambda: operator.publish_prompt(tenant.id, "You are Kim, now brief."),
+        lambda: operator.prompts.publish(tenant.id, "You are Kim, now brief."),
         AuditAction.PROMPT_PUBLISHED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.save_prompt_draft(tenant.id, "You are Kim, drafted."),
+        lambda: operator.prompts.save_draft(tenant.id, "You are Kim, drafted."),
         AuditAction.PROMPT_DRAFT_SAVED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.discard_prompt_draft(tenant.id),
+        lambda: operator.prompts.discard_draft(tenant.id),
         AuditAction.PROMPT_DRAFT_DISCARDED,
         "operator@example.com",
         tenant.id,
     )
     saved: list[StoredScenario] = []
     one_entry(
-        lambda: saved.append(operator.save_scenario(tenant.id, {"name": "Greets", "steps": [{"say": "Hi"}]})),
+        lambda: saved.append(
+            operator.scenarios.save(tenant.id, {"name": "Greets", "steps": [{"say": "Hi"}]})
+        ),
         AuditAction.SCENARIOS_SAVED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.import_scenarios(tenant.id, "- name: Books\n  steps: [{say: Book}]\n"),
+        lambda: operator.scenarios.import_file(tenant.id, "- name: Books\n  steps: [{say: Book}]\n"),
         AuditAction.SCENARIOS_SAVED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.delete_scenario(tenant.id, saved[0].id),
+        lambda: operator.scenarios.delete(tenant.id, saved[0].id),
         AuditAction.SCENARIO_DELETED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.roll_back_prompt(tenant.id, 1),
+        lambda: operator.prompts.roll_back(tenant.id, 1),
         AuditAction.PROMPT_ROLLED_BACK,
         "operator@example.com",
         tenant.id,
@@ -347,7 +349,7 @@ def test_a_chosen_password_must_be_long_enough(store: Store) -> None:
 def test_a_saved_prompt_changes_the_next_reply(store: Store, tenant: Tenant, clock: FixedClock) -> None:
     workspace = make_workspace(store, clock=clock)
     assert whole_turn(workspace, tenant.id, "Hello").reply.startswith("Hello! I'm Kim")
-    workspace.publish_prompt(tenant.id, "You are Robin, the weekend host.")
+    workspace.prompts.publish(tenant.id, "You are Robin, the weekend host.")
     assert whole_turn(workspace, tenant.id, "Hello").reply.startswith("Hello! I'm Robin, the weekend host.")
 
 
@@ -364,7 +366,7 @@ def test_bad_prompts_are_refused_and_nothing_changes(
 ) -> None:
     audit = audit_rows(store)
     with pytest.raises(InvalidInputError, match=problem):
-        make_workspace(store).publish_prompt(tenant.id, prompt)
+        make_workspace(store).prompts.publish(tenant.id, prompt)
     assert [v.version for v in store.list_prompt_versions(tenant.id)] == [1]
     assert audit_rows(store) == audit
 
@@ -373,9 +375,9 @@ def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
     store: Store, tenant: Tenant
 ) -> None:
     ana = make_workspace(store, user(UserRole.OPERATOR, tenant))
-    ana.publish_prompt(tenant.id, "Second")
-    ana.publish_prompt(tenant.id, "Third")
-    rolled = make_workspace(store).roll_back_prompt(tenant.id, 1)
+    ana.prompts.publish(tenant.id, "Second")
+    ana.prompts.publish(tenant.id, "Third")
+    rolled = make_workspace(store).prompts.roll_back(tenant.id, 1)
     assert rolled.version.version == 4
     history = [(v.version, v.prompt, v.author) for v in store.list_prompt_versions(tenant.id)]
     assert history == [
@@ -385,12 +387,12 @@ def test_every_version_is_kept_with_its_author_and_a_rollback_is_a_new_version(
         (1, tenant.system_prompt, "created"),
     ]
     with pytest.raises(NotFoundError, match="version 9 does not exist"):
-        ana.roll_back_prompt(tenant.id, 9)
+        ana.prompts.roll_back(tenant.id, 9)
 
 
 def test_editing_an_unknown_tenant_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
-        make_workspace(store).publish_prompt(uuid4(), "Hello")
+        make_workspace(store).prompts.publish(uuid4(), "Hello")
 
 
 def test_tenants_are_added_with_a_validated_name_and_prompt(store: Store) -> None:

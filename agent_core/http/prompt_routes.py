@@ -68,14 +68,14 @@ class PromptRoutes:
     async def draft(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         if request.method == "DELETE":
-            if not await run_in_threadpool(lambda: workspace.discard_prompt_draft(tenant.id)):
+            if not await run_in_threadpool(lambda: workspace.prompts.discard_draft(tenant.id)):
                 raise ApiError(404, "not_found", "this tenant has no draft")
             return Response(status_code=204)
         if request.method == "PUT":
             body: PromptDraftBody = await self._json_body(request, PromptDraftBody)
-            draft = await run_in_threadpool(lambda: workspace.save_prompt_draft(tenant.id, body.prompt))
+            draft = await run_in_threadpool(lambda: workspace.prompts.save_draft(tenant.id, body.prompt))
         else:
-            found = await run_in_threadpool(lambda: workspace.prompt_draft(tenant.id))
+            found = await run_in_threadpool(lambda: workspace.prompts.draft(tenant.id))
             if found is None:
                 raise ApiError(404, "not_found", "this tenant has no draft")
             draft = found
@@ -85,7 +85,7 @@ class PromptRoutes:
         workspace, tenant = await self._tenant(request)
         body: PublishBody = await self._json_body(request, PublishBody)
         published = await run_in_threadpool(
-            lambda: workspace.publish_draft(tenant.id, override_reason=body.override_reason)
+            lambda: workspace.prompts.publish_draft(tenant.id, override_reason=body.override_reason)
         )
         return _publication(published)
 
@@ -93,7 +93,7 @@ class PromptRoutes:
         workspace, tenant = await self._tenant(request)
         body: RollbackBody = await self._json_body(request, RollbackBody)
         published = await run_in_threadpool(
-            lambda: workspace.roll_back_prompt(tenant.id, body.version, override_reason=body.override_reason)
+            lambda: workspace.prompts.roll_back(tenant.id, body.version, override_reason=body.override_reason)
         )
         return _publication(published)
 
@@ -101,30 +101,32 @@ class PromptRoutes:
         workspace, tenant = await self._tenant(request)
         if request.method == "POST":
             data = await self._body(request)
-            saved = await run_in_threadpool(lambda: workspace.save_scenario(tenant.id, data))
+            saved = await run_in_threadpool(lambda: workspace.scenarios.save(tenant.id, data))
             return _out(ScenarioOut.model_validate(saved), 201)
-        suite = await run_in_threadpool(lambda: workspace.scenarios(tenant.id))
+        suite = await run_in_threadpool(lambda: workspace.scenarios.suite(tenant.id))
         return _out(ScenarioList.model_validate({"data": suite.stored}))
 
     async def scenario(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         scenario_id = path_id(request, "scenario_id", "scenario")
         if request.method == "DELETE":
-            await run_in_threadpool(lambda: workspace.delete_scenario(tenant.id, scenario_id))
+            await run_in_threadpool(lambda: workspace.scenarios.delete(tenant.id, scenario_id))
             return Response(status_code=204)
         data = await self._body(request)
-        saved = await run_in_threadpool(lambda: workspace.save_scenario(tenant.id, data, scenario_id))
+        saved = await run_in_threadpool(lambda: workspace.scenarios.save(tenant.id, data, scenario_id))
         return _out(ScenarioOut.model_validate(saved))
 
     async def export_scenarios(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
-        text = await run_in_threadpool(lambda: workspace.export_scenarios(tenant.id))
+        text = await run_in_threadpool(lambda: workspace.scenarios.export_file(tenant.id))
         return _out(ScenarioFileBody(yaml=text))
 
     async def import_scenarios(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         body: ScenarioFileBody = await self._json_body(request, ScenarioFileBody)
-        added, replaced = await run_in_threadpool(lambda: workspace.import_scenarios(tenant.id, body.yaml))
+        added, replaced = await run_in_threadpool(
+            lambda: workspace.scenarios.import_file(tenant.id, body.yaml)
+        )
         return _out(ImportOut(added=added, replaced=replaced))
 
     async def runs(self, request: Request) -> Response:
@@ -132,16 +134,18 @@ class PromptRoutes:
         if request.method == "POST":
             body: RunBody = await self._json_body(request, RunBody)
             run = await run_in_threadpool(
-                lambda: workspace.run_scenarios(tenant.id, body.target, repetitions=body.repetitions)
+                lambda: workspace.scenarios.run(tenant.id, body.target, repetitions=body.repetitions)
             )
             return _out(RunOut.model_validate(run), 201)
-        runs = await run_in_threadpool(lambda: workspace.scenario_runs(tenant.id))
+        runs = await run_in_threadpool(lambda: workspace.scenarios.runs(tenant.id))
         return _out(RunList.model_validate({"data": runs}))
 
     async def run(self, request: Request) -> Response:
         workspace, tenant = await self._tenant(request)
         run_id: UUID = path_id(request, "run_id", "run")
-        found: ScenarioRunRecord = await run_in_threadpool(lambda: workspace.scenario_run(tenant.id, run_id))
+        found: ScenarioRunRecord = await run_in_threadpool(
+            lambda: workspace.scenarios.get_run(tenant.id, run_id)
+        )
         return _out(RunOut.model_validate(found))
 
 

@@ -31,7 +31,7 @@ def test_two_operators_publishing_at_once_one_wins_and_the_other_is_told(
         make_workspace(store, admin(tenant, "kim@example.com")),
         make_workspace(store, admin(tenant, "lee@example.com")),
     )
-    kim.save_scenario(tenant.id, SAYS_HELLO)
+    kim.scenarios.save(tenant.id, SAYS_HELLO)
     # Both are inside the publish gate (their scenario runs) before either writes.
     both_testing = threading.Barrier(2, timeout=30)
     outcomes: dict[str, Publication | Exception] = {}
@@ -42,7 +42,7 @@ def test_two_operators_publishing_at_once_one_wins_and_the_other_is_told(
 
     def publish(name: str, workspace: Workspace, text: str) -> None:
         try:
-            outcomes[name] = workspace.publish_prompt(tenant.id, text, on_progress=meet_in_the_gate)
+            outcomes[name] = workspace.prompts.publish(tenant.id, text, on_progress=meet_in_the_gate)
         except Exception as exc:
             outcomes[name] = exc
 
@@ -77,10 +77,10 @@ def test_a_draft_written_on_an_older_version_is_not_published_over_a_newer_one(
         make_workspace(store, admin(tenant, "kim@example.com")),
         make_workspace(store, admin(tenant, "lee@example.com")),
     )
-    kim.save_prompt_draft(tenant.id, "You are Kim, the weekend host.")
-    lee.publish_prompt(tenant.id, "You are Lee, who took over.")
+    kim.prompts.save_draft(tenant.id, "You are Kim, the weekend host.")
+    lee.prompts.publish(tenant.id, "You are Lee, who took over.")
     with pytest.raises(PromptChangedError, match="version 2 of the prompt went live after version 1"):
-        kim.publish_draft(tenant.id)
+        kim.prompts.publish_draft(tenant.id)
     assert [v.prompt for v in store.list_prompt_versions(tenant.id)] == [
         "You are Lee, who took over.",
         tenant.system_prompt,

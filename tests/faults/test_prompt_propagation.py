@@ -52,7 +52,7 @@ def test_a_prompt_published_by_a_process_cut_off_from_redis_answers_everywhere(
         assert whole_turn(other.agent, DEMO_TENANT_ID, "Hello").reply.startswith(OLD)
         assert NEW_PROMPT not in cached(redis_url)  # Redis holds the old prompt, for 300 s
         proxy.cut()
-        editor.acting_as(TEST_ADMIN).publish_prompt(DEMO_TENANT_ID, NEW_PROMPT)
+        editor.acting_as(TEST_ADMIN).prompts.publish(DEMO_TENANT_ID, NEW_PROMPT)
         assert editor.prompts.pending_invalidations == 1  # the edit could not reach Redis
 
         replies = [whole_turn(other.agent, DEMO_TENANT_ID, "Hello").reply for _ in range(5)]

@@ -48,8 +48,8 @@ def test_a_roll_back_past_failing_scenarios_needs_an_admins_reason(
 ) -> None:
     api = serve()
     admin = api.runtime.acting_as(TEST_ADMIN)
-    admin.publish_prompt(DEMO_TENANT_ID, "You are Bo of Nowhere.", override_reason="setting up the test")
-    admin.publish_prompt(DEMO_TENANT_ID, "You are Ava of Demo Tours.")
+    admin.prompts.publish(DEMO_TENANT_ID, "You are Bo of Nowhere.", override_reason="setting up the test")
+    admin.prompts.publish(DEMO_TENANT_ID, "You are Ava of Demo Tours.")
     blocked = api.client.post(f"{BASE}/prompt/rollback", json={"version": 2})
     assert blocked.status_code == 409
     forced = api.client.post(

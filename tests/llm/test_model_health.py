@@ -102,7 +102,7 @@ def test_scenario_runs_do_not_change_the_live_status(tmp_path: Path, clock: Fixe
 
     runtime = build_runtime(load_settings(sqlite_path=tmp_path / "db.sqlite3"), clock=clock)
     try:
-        runtime.acting_as(cli_principal("tests")).run_scenarios(DEMO_TENANT_ID)
+        runtime.acting_as(cli_principal("tests")).scenarios.run(DEMO_TENANT_ID)
         assert runtime.agent.health.last is None
     finally:
         runtime.close()
