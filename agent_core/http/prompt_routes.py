@@ -3,7 +3,8 @@ roll-back, scenarios (one by one or as a YAML suite) and runs."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
@@ -38,16 +39,21 @@ def _out(model: Shape, status: int = 200) -> JSONResponse:
     return JSONResponse(model.model_dump(mode="json", by_alias=True), status)
 
 
+TenantOf = Callable[[Request], Awaitable[tuple[Workspace, Tenant]]]
+"""The caller's workspace and the path's tenant, which the caller may read (`ApiRoutes._tenant`)."""
+BodyOf = Callable[[Request], Awaitable[Any]]
+"""A request's JSON body, read within the API's limits (`ApiRoutes._body`)."""
+
+
 class PromptRoutes:
-    """Handlers of the prompt-safety routes; part of `ApiRoutes`."""
+    """Handlers of the prompt-safety routes, mounted by `ApiRoutes` with its way to find the
+    caller's workspace and tenant and to read a body."""
 
-    if TYPE_CHECKING:
-        # Provided by ApiRoutes.
-        async def _tenant(self, request: Request) -> tuple[Workspace, Tenant]: ...
+    def __init__(self, tenant: TenantOf, body: BodyOf) -> None:
+        self._tenant = tenant
+        self._body = body
 
-        async def _body(self, request: Request) -> Any: ...
-
-    def prompt_routes(self) -> list[Route]:
+    def routes(self) -> list[Route]:
         """The routes, for ApiRoutes to mount."""
         base = "/api/tenants/{tenant_id}"
         return [

@@ -122,13 +122,14 @@ SignedInCaller = Callable[[HTTPConnection], Principal | None]
 """Who is signed in to the dashboard on a connection (beside the dashboard only)."""
 
 
-class ApiRoutes(PromptRoutes):
+class ApiRoutes:
     """The API's handlers over a runtime provider (the shared runtime, or one given in tests)."""
 
     def __init__(self, runtime: Callable[[], Runtime], signed_in: SignedInCaller | None = None) -> None:
         self._runtime = runtime
         self._signed_in = signed_in
         self._health_threads = anyio.CapacityLimiter(4)
+        self._prompts = PromptRoutes(self._tenant, self._body)
 
     async def _workspace(self, request: Request) -> Workspace:
         """The caller's workspace; 401 without a valid key (unless the API is open)."""
@@ -193,7 +194,7 @@ class ApiRoutes(PromptRoutes):
             Route("/api/tenants/{tenant_id}/analytics", self.analytics, methods=["GET"]),
             Route("/api/analytics", self.analytics, methods=["GET"]),
             Route("/api/tenants/{tenant_id}/turns/{turn_id}/stop", self.stop_turn, methods=["POST"]),
-            *self.prompt_routes(),
+            *self._prompts.routes(),
         ]
 
     @staticmethod
