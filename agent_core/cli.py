@@ -262,7 +262,7 @@ def _uuids(values: Sequence[str]) -> list[UUID]:
 def manage_users(workspace: Workspace, args: argparse.Namespace) -> int:
     """`vam users …`."""
     if args.action == "list":
-        for listed in workspace.list_users():
+        for listed in workspace.accounts.users():
             state = " (disabled)" if listed.disabled else ""
             tenants = ", ".join(sorted(map(str, listed.tenants)))
             scope = "all tenants" if listed.role is UserRole.ADMIN else tenants
@@ -274,21 +274,21 @@ def manage_users(workspace: Workspace, args: argparse.Namespace) -> int:
             password = getpass.getpass("Password: ")
             if getpass.getpass("Again: ") != password:
                 raise InvalidInputError("the two passwords differ")
-        user, one_time = workspace.add_user(
+        user, one_time = workspace.accounts.add_user(
             args.email, args.role, _uuids(args.tenant), password=password, sso_only=args.sso
         )
         print(f"added {user.email} ({user.role.value})")
         if one_time is not None:
             print(f"one-time password: {one_time}")
         return 0
-    found = next((u for u in workspace.list_users() if email_key(u.email) == email_key(args.email)), None)
+    found = next((u for u in workspace.accounts.users() if email_key(u.email) == email_key(args.email)), None)
     if found is None:
         raise InvalidInputError(f"no user {args.email}")
     user = found
     if args.action == "reset-password":
-        print(f"one-time password for {user.email}: {workspace.reset_password(user.id)}")
+        print(f"one-time password for {user.email}: {workspace.accounts.reset_password(user.id)}")
         return 0
-    changed = workspace.change_user(
+    changed = workspace.accounts.change_user(
         user.id,
         role=args.role or user.role,
         tenants=_uuids(args.tenant) if args.tenant is not None else sorted(user.tenants),
@@ -302,11 +302,11 @@ def manage_keys(workspace: Workspace, args: argparse.Namespace) -> int:
     """`vam keys …`."""
     if args.action == "create":
         tenant = _uuids([args.tenant])[0] if args.tenant else None
-        key, secret = workspace.create_api_key(args.name, tenant)
+        key, secret = workspace.accounts.create_api_key(args.name, tenant)
         print(f"created {key.name} for {key.tenant_id or 'all tenants'}; the key (shown this once):")
         print(secret)
         return 0
-    keys = workspace.list_api_keys()
+    keys = workspace.accounts.api_keys()
     if args.action == "list":
         for key in keys:
             used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
@@ -316,7 +316,7 @@ def manage_keys(workspace: Workspace, args: argparse.Namespace) -> int:
     match = [k for k in keys if args.key in (k.prefix, str(k.id)) or args.key.startswith(k.prefix)]
     if len(match) != 1:
         raise InvalidInputError(f"no single key matches {args.key!r} (see `vam keys list`)")
-    revoked = workspace.revoke_api_key(match[0].id)
+    revoked = workspace.accounts.revoke_api_key(match[0].id)
     print(f"revoked {revoked.name} ({revoked.prefix}…)")
     return 0
 

@@ -4,7 +4,8 @@ Pages, the HTTP API and the CLI reach tenant data only through a `Workspace`: ea
 checks the principal's role and tenants before it reads or writes (ForbiddenError, nothing
 touched), and each change writes its audit entry in the change's own transaction. The
 workspace is the guard (`agent_core.guard`) its facades check through: `workspace.prompts`
-and `workspace.scenarios` (`agent_core.prompt_changes`).
+and `workspace.scenarios` (`agent_core.prompt_changes`), `workspace.accounts`
+(`agent_core.accounts`).
 """
 
 from __future__ import annotations
@@ -14,35 +15,24 @@ from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from agent_core.access.credentials import (
-    hash_password,
-    new_api_key,
-    new_password,
-    token_hash,
-    verify_password,
-)
 from agent_core.access.forms import (
-    ApiKeyForm,
-    NewPassword,
     NewTenant,
     TourMove,
-    UserForm,
     parse_form,
     parse_like_a_tool,
 )
 from agent_core.access.models import (
     Action,
-    ApiKeyRecord,
     AuditAction,
     AuditEntry,
     AuditQuery,
     Principal,
     PrincipalKind,
-    User,
     UserRole,
 )
+from agent_core.accounts import Accounts
 from agent_core.agent.loop import Agent
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import TurnStep
@@ -69,7 +59,7 @@ from agent_core.domain import (
     TurnOrigin,
     TurnRecord,
 )
-from agent_core.errors import AgentCoreError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from agent_core.errors import AgentCoreError, ConflictError, InvalidInputError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.guard import Guard
 from agent_core.prompt_cache import PromptCache
@@ -142,6 +132,8 @@ class Workspace(Guard):
         """The tenant's scenarios and their runs."""
         self.prompts = PromptChanges(self, store, prompts, self.scenarios)
         """The tenant's prompt: drafts, versions and the publish gate."""
+        self.accounts = Accounts(self, store)
+        """Users and API keys."""
 
     @property
     def turn_deadline_seconds(self) -> float:
@@ -529,175 +521,6 @@ class Workspace(Guard):
             lambda tour: {**tour.summary(), **previous},
             lambda describe: self._store.change_tour(tenant_id, change, audit=audit, events=describe),
         )
-
-    # -- users -------------------------------------------------------------------------
-
-    def list_users(self) -> list[User]:
-        """Every user (admins)."""
-        self.require(Action.ADMINISTER)
-        return self._store.list_users()
-
-    def add_user(
-        self,
-        email: str,
-        role: UserRole | str,
-        tenants: Sequence[UUID] = (),
-        *,
-        password: str | None = None,
-        sso_only: bool = False,
-    ) -> tuple[User, str | None]:
-        """Add a user (admins); returns it with the one-time password made for it when none
-        was given (None for single-sign-on-only users)."""
-        self.require(Action.ADMINISTER)
-        form = parse_form(UserForm, "user", email=email, role=role, tenants=frozenset(tenants))
-        self._check_tenants(form)
-        if (
-            self.principal.kind is PrincipalKind.LOCAL
-            and form.role is not UserRole.ADMIN
-            and not self._active_admins()
-        ):
-            # The first user ends local mode: anyone but an admin would leave nobody able to
-            # manage users, and only the command line could recover.
-            raise InvalidInputError(
-                "the first user must be an admin: adding them ends local mode, and from then on"
-                " only an admin can add users"
-            )
-        chosen = None if sso_only else password if password is not None else new_password()
-        if password is not None:
-            parse_form(NewPassword, "password", password=password)
-        now = utcnow()
-        user = User(
-            uuid4(),
-            str(form.email),
-            form.role,
-            frozenset() if form.role is UserRole.ADMIN else form.tenants,
-            hash_password(chosen) if chosen is not None else None,
-            False,
-            now,
-            # A password the adder chose is theirs to keep; one made here is one-time.
-            password_changed_at=now if password is not None else None,
-        )
-        self._store.save_user(
-            user, self.audit_entry(AuditAction.USER_ADDED, f"user {user.email}", after=user.summary())
-        )
-        return user, chosen if password is None else None
-
-    def change_user(
-        self, user_id: UUID, *, role: UserRole | str, tenants: Sequence[UUID], disabled: bool
-    ) -> User:
-        """Change a user's role, tenants or whether they may sign in (admins). The last
-        active admin cannot be demoted or disabled, so the app always has one."""
-        self.require(Action.ADMINISTER)
-        user = self._user(user_id)
-        form = parse_form(UserForm, "user", email=user.email, role=role, tenants=frozenset(tenants))
-        self._check_tenants(form)
-        changed = replace(
-            user,
-            role=form.role,
-            tenants=frozenset() if form.role is UserRole.ADMIN else form.tenants,
-            disabled=disabled,
-        )
-        if (
-            user.role is UserRole.ADMIN
-            and not user.disabled
-            and (changed.role is not UserRole.ADMIN or disabled)
-            and len(self._active_admins()) <= 1
-        ):
-            raise InvalidInputError("this is the last active admin: make another admin first")
-        audit = self.audit_entry(
-            AuditAction.USER_CHANGED, f"user {user.email}", before=user.summary(), after=changed.summary()
-        )
-        self._store.save_user(changed, audit, end_sessions=disabled and not user.disabled)
-        return changed
-
-    def reset_password(self, user_id: UUID) -> str:
-        """Give a user a new one-time password (admins); signs them out everywhere."""
-        self.require(Action.ADMINISTER)
-        user = self._user(user_id)
-        password = new_password()
-        self._set_password(user, password, one_time=True)
-        return password
-
-    def me(self) -> User | None:
-        """The signed-in user's own account (None for keys, the CLI and local mode)."""
-        return self._store.get_user(self.principal.user_id) if self.principal.user_id else None
-
-    def change_own_password(self, current: str, new: str) -> None:
-        """A signed-in user's own password change; signs out their other sessions too."""
-        if self.principal.user_id is None:
-            raise ForbiddenError("only a signed-in user has a password to change")
-        user = self._user(self.principal.user_id)
-        if user.password_hash is None or not verify_password(user.password_hash, current):
-            raise InvalidInputError("the current password is wrong")
-        chosen = parse_form(NewPassword, "password", password=new)
-        self._set_password(user, chosen.password)
-
-    def _set_password(self, user: User, password: str, *, one_time: bool = False) -> None:
-        changed = replace(
-            user,
-            password_hash=hash_password(password),
-            password_changed_at=None if one_time else utcnow(),
-        )
-        audit = self.audit_entry(AuditAction.PASSWORD_CHANGED, f"user {user.email}")
-        self._store.save_user(changed, audit, end_sessions=True)
-
-    def _active_admins(self) -> list[User]:
-        return [u for u in self._store.list_users() if u.role is UserRole.ADMIN and not u.disabled]
-
-    def _user(self, user_id: UUID) -> User:
-        user = self._store.get_user(user_id)
-        if user is None:
-            raise NotFoundError(f"unknown user {user_id}")
-        return user
-
-    def _check_tenants(self, form: UserForm) -> None:
-        known = {t.id for t in self._store.list_tenants()}
-        if unknown := sorted(str(t) for t in form.tenants - known):
-            raise InvalidInputError(f"unknown tenant(s): {', '.join(unknown)}")
-        if form.role is not UserRole.ADMIN and not form.tenants:
-            raise InvalidInputError(f"an {form.role.value} needs at least one tenant")
-
-    # -- API keys ----------------------------------------------------------------------
-
-    def list_api_keys(self) -> list[ApiKeyRecord]:
-        """Every managed API key (admins); secrets are never kept, only prefixes."""
-        self.require(Action.ADMINISTER)
-        return self._store.list_api_keys()
-
-    def create_api_key(self, name: str, tenant_id: UUID | None) -> tuple[ApiKeyRecord, str]:
-        """A new key (admins): the record and the secret, which is shown this once."""
-        self.require(Action.ADMINISTER)
-        form = parse_form(ApiKeyForm, "API key", name=name, tenant_id=tenant_id)
-        if form.tenant_id is not None:
-            self.tenant(form.tenant_id)
-        secret, prefix = new_api_key()
-        key = ApiKeyRecord(
-            uuid4(), form.tenant_id, form.name, prefix, token_hash(secret), self.principal.label, utcnow()
-        )
-        audit = self.audit_entry(
-            AuditAction.API_KEY_CREATED, f"API key {prefix}", tenant_id=key.tenant_id, after=key.summary()
-        )
-        self._store.save_api_key(key, audit)
-        return key, secret
-
-    def revoke_api_key(self, key_id: UUID) -> ApiKeyRecord:
-        """Revoke a key (admins): from now on it is refused."""
-        self.require(Action.ADMINISTER)
-        key = next((k for k in self._store.list_api_keys() if k.id == key_id), None)
-        if key is None:
-            raise NotFoundError(f"unknown API key {key_id}")
-        if not key.active:
-            return key
-        revoked = replace(key, revoked_at=utcnow())
-        audit = self.audit_entry(
-            AuditAction.API_KEY_REVOKED,
-            f"API key {key.prefix}",
-            tenant_id=key.tenant_id,
-            before=key.summary(),
-            after=revoked.summary(),
-        )
-        self._store.save_api_key(revoked, audit)
-        return revoked
 
     # -- audit -------------------------------------------------------------------------
 

@@ -29,10 +29,10 @@ def rows_for(runtime: Runtime, name: str) -> list[Timing]:
     store = runtime.store
     admin = runtime.acting_as(ADMIN)
     email = f"bench-{uuid4().hex[:8]}@example.com"
-    operator, _ = admin.add_user(email, "operator", [DEMO_TENANT_ID], password=PASSWORD)
+    operator, _ = admin.accounts.add_user(email, "operator", [DEMO_TENANT_ID], password=PASSWORD)
     env_key = "e" * 40
     auth = Authenticator(store, listen_host="127.0.0.1", env_keys=[ApiKey(env_key, None)])
-    _, managed = admin.create_api_key("bench", DEMO_TENANT_ID)
+    _, managed = admin.accounts.create_api_key("bench", DEMO_TENANT_ID)
     token = auth.sign_in(email, PASSWORD, "bench").token
     guarded = runtime.acting_as(operator.principal())
     return [

@@ -25,7 +25,7 @@ def change_password_form(workspace: Workspace, *, current_label: str = "Current 
                 st.error("The two new passwords differ.", icon=":material/warning:")
                 return
             try:
-                workspace.change_own_password(current, new)
+                workspace.accounts.change_own_password(current, new)
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")
             else:

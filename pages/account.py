@@ -12,7 +12,7 @@ principal = workspace.principal
 st.header("Your account")
 st.markdown(f"**{principal.label}** · role **{principal.role.value}**")
 
-me = workspace.me()
+me = workspace.accounts.me()
 if me is None or me.password_hash is None:
     st.info("You sign in with single sign-on: your identity provider keeps your password.")
     st.stop()

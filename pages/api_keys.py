@@ -37,7 +37,7 @@ with st.form("create_key", clear_on_submit=True):
     )
     if columns[2].form_submit_button("Create key", type="primary"):
         try:
-            key, secret_text = workspace.create_api_key(name, tenant)
+            key, secret_text = workspace.accounts.create_api_key(name, tenant)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
@@ -45,7 +45,7 @@ with st.form("create_key", clear_on_submit=True):
             st.session_state["keys_secret"] = secret_text
             st.rerun()
 
-keys = workspace.list_api_keys()
+keys = workspace.accounts.api_keys()
 if not keys:
     st.info("No managed keys yet.", icon=":material/key_off:")
     st.stop()
@@ -58,7 +58,7 @@ if active:
     )
     if st.button("Revoke key", disabled=not confirm):
         try:
-            workspace.revoke_api_key(chosen.id)
+            workspace.accounts.revoke_api_key(chosen.id)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:

@@ -27,7 +27,7 @@ st.caption(
 )
 show_one_time_password()
 
-users = workspace.list_users()
+users = workspace.accounts.users()
 first = not users
 if users:
     st.dataframe(users_frame(users, tenants), hide_index=True, width="stretch")
@@ -57,7 +57,7 @@ with st.expander("Add a user", expanded=first), st.form("add_user", clear_on_sub
     )
     if st.form_submit_button("Add user", type="primary"):
         try:
-            user, password = workspace.add_user(email, role, assigned, sso_only=sso_only)
+            user, password = workspace.accounts.add_user(email, role, assigned, sso_only=sso_only)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:
@@ -81,7 +81,9 @@ if users:
         disabled = st.checkbox("Disabled (cannot sign in; signed out now)", value=chosen.disabled)
         if st.form_submit_button("Save changes", type="primary"):
             try:
-                workspace.change_user(chosen.id, role=new_role, tenants=new_tenants, disabled=disabled)
+                workspace.accounts.change_user(
+                    chosen.id, role=new_role, tenants=new_tenants, disabled=disabled
+                )
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")
             else:
@@ -92,7 +94,7 @@ if users:
     )
     if st.button("Reset password", disabled=not confirm):
         try:
-            password = workspace.reset_password(chosen.id)
+            password = workspace.accounts.reset_password(chosen.id)
         except AgentCoreError as exc:
             st.error(str(exc), icon=":material/warning:")
         else:

@@ -60,10 +60,10 @@ CHANGES: dict[str, Operation] = {
 }
 ADMIN_ONLY: dict[str, Callable[[Workspace], object]] = {
     "add a tenant": lambda w: w.create_tenant(f"Rogue {uuid4().hex[:6]}", "You are rogue."),
-    "list users": lambda w: w.list_users(),
-    "add a user": lambda w: w.add_user(f"x{uuid4().hex[:6]}@example.com", "admin"),
-    "list API keys": lambda w: w.list_api_keys(),
-    "create an API key": lambda w: w.create_api_key("sneaky", None),
+    "list users": lambda w: w.accounts.users(),
+    "add a user": lambda w: w.accounts.add_user(f"x{uuid4().hex[:6]}@example.com", "admin"),
+    "list API keys": lambda w: w.accounts.api_keys(),
+    "create an API key": lambda w: w.accounts.create_api_key("sneaky", None),
 }
 
 
@@ -206,7 +206,7 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     added: list[object] = []
     email = f"new{uuid4().hex[:6]}@example.com"
     one_entry(
-        lambda: added.append(admin.add_user(email, "viewer", [tenant.id])),
+        lambda: added.append(admin.accounts.add_user(email, "viewer", [tenant.id])),
         AuditAction.USER_ADDED,
         "cli:tests",
         None,
@@ -214,21 +214,25 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     new_user = store.find_user(email)
     assert new_user is not None
     one_entry(
-        lambda: admin.change_user(new_user.id, role="operator", tenants=[tenant.id], disabled=False),
+        lambda: admin.accounts.change_user(new_user.id, role="operator", tenants=[tenant.id], disabled=False),
         AuditAction.USER_CHANGED,
         "cli:tests",
         None,
     )
-    one_entry(lambda: admin.reset_password(new_user.id), AuditAction.PASSWORD_CHANGED, "cli:tests", None)
+    one_entry(
+        lambda: admin.accounts.reset_password(new_user.id), AuditAction.PASSWORD_CHANGED, "cli:tests", None
+    )
     keys: list[object] = []
     one_entry(
-        lambda: keys.append(admin.create_api_key("gateway", tenant.id)),
+        lambda: keys.append(admin.accounts.create_api_key("gateway", tenant.id)),
         AuditAction.API_KEY_CREATED,
         "cli:tests",
         tenant.id,
     )
     key = store.list_api_keys(frozenset({tenant.id}))[0]
-    one_entry(lambda: admin.revoke_api_key(key.id), AuditAction.API_KEY_REVOKED, "cli:tests", tenant.id)
+    one_entry(
+        lambda: admin.accounts.revoke_api_key(key.id), AuditAction.API_KEY_REVOKED, "cli:tests", tenant.id
+    )
 
     booked = whole_turn(operator, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
@@ -279,13 +283,15 @@ def test_the_last_active_admin_cannot_be_demoted_or_disabled(tmp_path: object) -
 
     store = SqliteStore(Path(str(tmp_path)) / "admins.sqlite3")
     admin = make_workspace(store)
-    only, _ = admin.add_user("boss@example.com", "admin")
+    only, _ = admin.accounts.add_user("boss@example.com", "admin")
     with pytest.raises(InvalidInputError, match="last active admin"):
-        admin.change_user(only.id, role="viewer", tenants=[store.list_tenants()[0].id], disabled=False)
+        admin.accounts.change_user(
+            only.id, role="viewer", tenants=[store.list_tenants()[0].id], disabled=False
+        )
     with pytest.raises(InvalidInputError, match="last active admin"):
-        admin.change_user(only.id, role="admin", tenants=[], disabled=True)
-    admin.add_user("second@example.com", "admin")
-    assert admin.change_user(only.id, role="admin", tenants=[], disabled=True).disabled
+        admin.accounts.change_user(only.id, role="admin", tenants=[], disabled=True)
+    admin.accounts.add_user("second@example.com", "admin")
+    assert admin.accounts.change_user(only.id, role="admin", tenants=[], disabled=True).disabled
     store.close()
 
 
@@ -294,10 +300,10 @@ def test_in_local_mode_the_first_user_must_be_an_admin(tmp_path: Path) -> None:
     tenant = store.list_tenants()[0]
     local = make_workspace(store, LOCAL_PRINCIPAL)
     with pytest.raises(InvalidInputError, match="the first user must be an admin"):
-        local.add_user("ana@example.com", "operator", [tenant.id])
+        local.accounts.add_user("ana@example.com", "operator", [tenant.id])
     assert store.list_users() == [], "nothing was written"
-    local.add_user("boss@example.com", "admin")
-    local.add_user("ana@example.com", "operator", [tenant.id])
+    local.accounts.add_user("boss@example.com", "admin")
+    local.accounts.add_user("ana@example.com", "operator", [tenant.id])
     assert sorted(u.email for u in store.list_users()) == ["ana@example.com", "boss@example.com"]
     store.close()
 
@@ -305,15 +311,15 @@ def test_in_local_mode_the_first_user_must_be_an_admin(tmp_path: Path) -> None:
 def test_a_made_password_is_one_time_until_its_user_chooses_their_own(store: Store, tenant: Tenant) -> None:
     suffix = uuid4().hex[:6]
     admin = make_workspace(store)
-    user, one_time = admin.add_user(f"ana{suffix}@example.com", "operator", [tenant.id])
+    user, one_time = admin.accounts.add_user(f"ana{suffix}@example.com", "operator", [tenant.id])
     assert one_time is not None
     assert store.get_user(user.id).must_change_password  # type: ignore[union-attr]
     ana = make_workspace(store, user.principal())
-    ana.change_own_password(one_time, "a password of her own")
+    ana.accounts.change_own_password(one_time, "a password of her own")
     assert not store.get_user(user.id).must_change_password  # type: ignore[union-attr]
-    admin.reset_password(user.id)
+    admin.accounts.reset_password(user.id)
     assert store.get_user(user.id).must_change_password, "a reset hands out a one-time password again"  # type: ignore[union-attr]
-    chosen, _ = admin.add_user(
+    chosen, _ = admin.accounts.add_user(
         f"vic{suffix}@example.com", "viewer", [tenant.id], password="typed by the adder"
     )
     assert not chosen.must_change_password
@@ -334,13 +340,13 @@ def test_bad_users_are_refused_with_the_reason(
     chosen = {"own": [tenant.id], "none": [], "unknown": [uuid4()]}[tenants]
     users = len(store.list_users())
     with pytest.raises(InvalidInputError, match=problem):
-        make_workspace(store).add_user(email, role, chosen)
+        make_workspace(store).accounts.add_user(email, role, chosen)
     assert len(store.list_users()) == users
 
 
 def test_a_chosen_password_must_be_long_enough(store: Store) -> None:
     with pytest.raises(InvalidInputError, match="at least 12 characters"):
-        make_workspace(store).add_user(f"p{uuid4().hex[:6]}@example.com", "admin", password="short")
+        make_workspace(store).accounts.add_user(f"p{uuid4().hex[:6]}@example.com", "admin", password="short")
 
 
 # -- prompt edits --------------------------------------------------------------------

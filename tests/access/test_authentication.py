@@ -62,7 +62,7 @@ def test_the_right_password_opens_a_session_whose_principal_is_the_user(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"op{uuid4().hex[:6]}@example.com"
-    admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
+    admin.accounts.add_user(email, "operator", [tenant.id], password=PASSWORD)
     auth = authenticator(store, now)
     signed_in = auth.sign_in(email.upper(), PASSWORD, "10.0.0.7")
     principal = auth.session_principal(signed_in.token)
@@ -83,7 +83,7 @@ def test_a_wrong_password_or_unknown_email_fails_alike_and_is_audited(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock, wrong: str
 ) -> None:
     email = f"v{uuid4().hex[:6]}@example.com"
-    admin.add_user(email, "viewer", [tenant.id], password=PASSWORD)
+    admin.accounts.add_user(email, "viewer", [tenant.id], password=PASSWORD)
     auth = authenticator(store, now)
     with pytest.raises(SignInError, match=WRONG_CREDENTIALS):
         auth.sign_in(email, wrong, "10.0.0.7")
@@ -104,7 +104,7 @@ def test_after_five_failures_even_the_right_password_waits_its_pause(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"t{uuid4().hex[:6]}@example.com"
-    admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
+    admin.accounts.add_user(email, "operator", [tenant.id], password=PASSWORD)
     auth = authenticator(store, now)
     for _ in range(5):
         with pytest.raises(SignInError):
@@ -130,22 +130,22 @@ def test_sign_out_a_disabled_user_and_a_password_change_end_sessions(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"d{uuid4().hex[:6]}@example.com"
-    user, _ = admin.add_user(email, "operator", [tenant.id], password=PASSWORD)
+    user, _ = admin.accounts.add_user(email, "operator", [tenant.id], password=PASSWORD)
     auth = authenticator(store, now)
     first, second = auth.sign_in(email, PASSWORD, "ip"), auth.sign_in(email, PASSWORD, "ip")
     auth.sign_out(first.token)
     assert auth.session_principal(first.token) is None
     assert auth.session_principal(second.token) is not None
-    admin.change_user(user.id, role="operator", tenants=[tenant.id], disabled=True)
+    admin.accounts.change_user(user.id, role="operator", tenants=[tenant.id], disabled=True)
     assert auth.session_principal(second.token) is None
     with pytest.raises(SignInError, match=WRONG_CREDENTIALS):
         auth.sign_in(email, PASSWORD, "ip")
-    admin.change_user(user.id, role="operator", tenants=[tenant.id], disabled=False)
+    admin.accounts.change_user(user.id, role="operator", tenants=[tenant.id], disabled=False)
     third = auth.sign_in(email, PASSWORD, "ip")
     principal = auth.session_principal(third.token)
     assert principal is not None
     own = make_workspace(store, principal)
-    own.change_own_password(PASSWORD, "an even longer passphrase")
+    own.accounts.change_own_password(PASSWORD, "an even longer passphrase")
     assert auth.session_principal(third.token) is None
     assert auth.session_principal(auth.sign_in(email, "an even longer passphrase", "ip").token) is not None
 
@@ -154,7 +154,7 @@ def test_single_sign_on_maps_only_a_verified_email_of_an_added_user(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
     email = f"sso{uuid4().hex[:6]}@example.com"
-    admin.add_user(email, "viewer", [tenant.id], sso_only=True)
+    admin.accounts.add_user(email, "viewer", [tenant.id], sso_only=True)
     auth = authenticator(store, now)
     principal = auth.sso_principal(email.upper(), email_verified=True)
     assert principal is not None
@@ -168,7 +168,7 @@ def test_single_sign_on_maps_only_a_verified_email_of_an_added_user(
 def test_managed_keys_act_for_their_tenant_until_revoked_and_record_their_last_use(
     store: Store, admin: Workspace, tenant: Tenant, now: Clock
 ) -> None:
-    key, secret = admin.create_api_key("phone gateway", tenant.id)
+    key, secret = admin.accounts.create_api_key("phone gateway", tenant.id)
     auth = authenticator(store, now)
     principal = auth.api_key_principal(secret)
     assert principal is not None
@@ -177,7 +177,7 @@ def test_managed_keys_act_for_their_tenant_until_revoked_and_record_their_last_u
     assert used is not None
     assert used.last_used_at is not None
     assert auth.api_key_principal(secret + "x") is None
-    admin.revoke_api_key(key.id)
+    admin.accounts.revoke_api_key(key.id)
     assert auth.api_key_principal(secret) is None
 
 
@@ -198,7 +198,7 @@ def test_local_mode_needs_a_loopback_address_and_no_user(tmp_path: Path, host: s
     auth = Authenticator(store, listen_host=host)
     assert auth.local_mode() is local
     assert auth.api_open() is local
-    make_workspace(store).add_user("first@example.com", "admin", password=PASSWORD)
+    make_workspace(store).accounts.add_user("first@example.com", "admin", password=PASSWORD)
     assert not Authenticator(store, listen_host=host).local_mode()
     assert LOCAL_PRINCIPAL.role is UserRole.ADMIN
     store.close()

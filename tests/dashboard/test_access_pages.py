@@ -26,9 +26,9 @@ def sso(monkeypatch: pytest.MonkeyPatch) -> None:
 def add_users(database: Path) -> None:
     store = SqliteStore(database)
     admin = make_workspace(store)
-    admin.add_user("boss@example.com", "admin")
-    admin.add_user("ana@example.com", "operator", [DEMO_TENANT_ID])
-    admin.add_user("vic@example.com", "viewer", [DEMO_TENANT_ID])
+    admin.accounts.add_user("boss@example.com", "admin")
+    admin.accounts.add_user("ana@example.com", "operator", [DEMO_TENANT_ID])
+    admin.accounts.add_user("vic@example.com", "viewer", [DEMO_TENANT_ID])
     store.close()
 
 
@@ -133,7 +133,7 @@ def test_a_viewer_reads_but_cannot_chat_edit_or_replay(app: AppTest, app_env: Pa
 )
 def test_the_menu_offers_each_role_its_pages(tmp_path: Path, role: str, pages: list[str]) -> None:
     store = SqliteStore(tmp_path / "menu.sqlite3")
-    user, _ = make_workspace(store).add_user(f"{role}@example.com", role, [DEMO_TENANT_ID])
+    user, _ = make_workspace(store).accounts.add_user(f"{role}@example.com", role, [DEMO_TENANT_ID])
     assert [p.title for p in pages_for(make_workspace(store, user.principal()))] == pages
     store.close()
 

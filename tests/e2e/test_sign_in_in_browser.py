@@ -29,7 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         ("ana@example.com", "operator", [DEMO_TENANT_ID]),
         ("target@example.com", "operator", [DEMO_TENANT_ID]),
     ):
-        admin.add_user(email, role, tenants, password=PASSWORD)
+        admin.accounts.add_user(email, role, tenants, password=PASSWORD)
     store.close()
     with running_dashboard(database) as url:
         yield url

@@ -58,8 +58,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, identity_provider: tuple[str,
     database = tmp_path_factory.mktemp("sso") / "dashboard.sqlite3"
     store = SqliteStore(database)
     admin = make_workspace(store)
-    admin.add_user("boss@example.com", "admin")
-    admin.add_user("sso.ana@example.com", "operator", [DEMO_TENANT_ID], sso_only=True)
+    admin.accounts.add_user("boss@example.com", "admin")
+    admin.accounts.add_user("sso.ana@example.com", "operator", [DEMO_TENANT_ID], sso_only=True)
     store.close()
     with running_dashboard(
         database,

@@ -28,8 +28,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     store = SqliteStore(database)
     admin = make_workspace(store)
     users = [
-        admin.add_user("boss@example.com", "admin", password=PASSWORD)[0],
-        admin.add_user("ana@example.com", "operator", [DEMO_TENANT_ID], password=PASSWORD)[0],
+        admin.accounts.add_user("boss@example.com", "admin", password=PASSWORD)[0],
+        admin.accounts.add_user("ana@example.com", "operator", [DEMO_TENANT_ID], password=PASSWORD)[0],
     ]
     menus = {u.email: [p.title for p in pages_for(make_workspace(store, u.principal()))] for u in users}
     booked = whole_turn(admin, DEMO_TENANT_ID, "I want to book a tour for John Smith on 2027-03-15 in Paris.")

@@ -37,7 +37,7 @@ def authenticator(
 
 def add_admin(store: Store) -> str:
     address = f"boss{uuid4().hex[:6]}@example.com"
-    make_workspace(store).add_user(address, "admin", password=PASSWORD)
+    make_workspace(store).accounts.add_user(address, "admin", password=PASSWORD)
     return address
 
 

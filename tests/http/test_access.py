@@ -27,7 +27,7 @@ def bearer(secret: str) -> dict[str, str]:
 def guarded(serve: Callable[..., RunningApi]) -> RunningApi:
     """The API once the first user exists: no longer local mode."""
     running = serve()
-    running.runtime.acting_as(TEST_ADMIN).add_user("boss@example.com", "admin", password=PASSWORD)
+    running.runtime.acting_as(TEST_ADMIN).accounts.add_user("boss@example.com", "admin", password=PASSWORD)
     return running
 
 
@@ -46,7 +46,7 @@ def test_once_a_user_exists_every_route_needs_a_key_and_health_says_only_ok(guar
 
 def test_a_tenant_key_reads_and_chats_for_its_tenant_only(guarded: RunningApi) -> None:
     admin = guarded.runtime.acting_as(TEST_ADMIN)
-    _, secret = admin.create_api_key("demo gateway", DEMO_TENANT_ID)
+    _, secret = admin.accounts.create_api_key("demo gateway", DEMO_TENANT_ID)
     auth = bearer(secret)
     assert [t["id"] for t in guarded.client.get("/api/tenants", headers=auth).json()["data"]] == [DEMO]
     assert guarded.client.get(f"/api/tenants/{DEMO}/tours", headers=auth).status_code == 200
@@ -68,9 +68,9 @@ def test_a_tenant_key_reads_and_chats_for_its_tenant_only(guarded: RunningApi) -
 
 def test_a_revoked_key_is_refused_from_the_next_request(guarded: RunningApi) -> None:
     admin = guarded.runtime.acting_as(TEST_ADMIN)
-    key, secret = admin.create_api_key("temp", None)
+    key, secret = admin.accounts.create_api_key("temp", None)
     assert len(guarded.client.get("/api/tenants", headers=bearer(secret)).json()["data"]) == 2
-    admin.revoke_api_key(key.id)
+    admin.accounts.revoke_api_key(key.id)
     assert guarded.client.get("/api/tenants", headers=bearer(secret)).status_code == 401
 
 
@@ -95,7 +95,7 @@ def test_in_local_mode_the_api_is_open_and_health_shows_each_part(api: RunningAp
 @pytest.fixture
 def site(serve: Callable[..., RunningApi]) -> RunningApi:
     running = serve(dashboard=True)
-    running.runtime.acting_as(TEST_ADMIN).add_user(
+    running.runtime.acting_as(TEST_ADMIN).accounts.add_user(
         "ana@example.com", "operator", [DEMO_TENANT_ID], password=PASSWORD
     )
     running.client.follow_redirects = False
@@ -169,8 +169,8 @@ def test_no_password_or_key_is_stored_in_plain_text(guarded: RunningApi, tmp_pat
     import sqlite3
 
     admin = guarded.runtime.acting_as(TEST_ADMIN)
-    _, one_time = admin.add_user("viewer@example.com", "viewer", [DEMO_TENANT_ID])
-    _, secret = admin.create_api_key("gateway", DEMO_TENANT_ID)
+    _, one_time = admin.accounts.add_user("viewer@example.com", "viewer", [DEMO_TENANT_ID])
+    _, secret = admin.accounts.create_api_key("gateway", DEMO_TENANT_ID)
     signed_in = guarded.runtime.authenticator.sign_in("boss@example.com", PASSWORD, "127.0.0.1")
     assert one_time is not None
     database = guarded.runtime.settings.sqlite_path

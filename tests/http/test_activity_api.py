@@ -150,9 +150,9 @@ def test_only_admins_see_every_tenants_analytics_and_a_key_sees_its_own_tenant_o
     api: RunningApi, talked: dict[str, str]
 ) -> None:
     admin = api.runtime.acting_as(TEST_ADMIN)
-    admin.add_user("boss@example.com", "admin", password="correct horse battery staple")
-    _, tenant_key = admin.create_api_key("phone gateway", DEMO_TENANT_ID)
-    _, admin_key = admin.create_api_key("reporting", None)
+    admin.accounts.add_user("boss@example.com", "admin", password="correct horse battery staple")
+    _, tenant_key = admin.accounts.create_api_key("phone gateway", DEMO_TENANT_ID)
+    _, admin_key = admin.accounts.create_api_key("reporting", None)
     as_tenant = {"Authorization": f"Bearer {tenant_key}"}
     assert api.client.get("/api/analytics", headers=as_tenant).status_code == 403
     other = f"/api/tenants/{SECOND_DEMO_TENANT_ID}"

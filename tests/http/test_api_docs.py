@@ -41,13 +41,13 @@ def test_once_the_api_needs_a_key_the_page_needs_one_or_a_dashboard_session(
 ) -> None:
     site = serve(dashboard=True)
     admin = site.runtime.acting_as(TEST_ADMIN)
-    admin.add_user("boss@example.com", "admin", password=PASSWORD)
+    admin.accounts.add_user("boss@example.com", "admin", password=PASSWORD)
     refused = site.client.get("/api/docs")
     assert refused.status_code == 401
     assert "openapi-document" not in refused.text
     assert "Sign in" in refused.text
     assert site.client.get("/api/docs", headers={"Authorization": "Bearer not-a-key"}).status_code == 401
-    _, secret = admin.create_api_key("docs reader", None)
+    _, secret = admin.accounts.create_api_key("docs reader", None)
     assert site.client.get("/api/docs", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     signed_in = site.client.post(
         "/account/sign-in", data={"email": "boss@example.com", "password": PASSWORD, "next": "/"}

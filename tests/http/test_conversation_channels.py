@@ -14,8 +14,8 @@ from tests.http.conftest import RunningApi
 def test_an_api_conversation_is_logged_with_its_channel_and_key(serve: Callable[..., RunningApi]) -> None:
     api = serve()
     admin = api.runtime.acting_as(TEST_ADMIN)
-    admin.add_user("boss@example.com", "admin", password="correct horse battery staple")
-    _, secret = admin.create_api_key("phone gateway", DEMO_TENANT_ID)
+    admin.accounts.add_user("boss@example.com", "admin", password="correct horse battery staple")
+    _, secret = admin.accounts.create_api_key("phone gateway", DEMO_TENANT_ID)
     answered = api.client.post(
         "/api/chat",
         json={"tenantId": str(DEMO_TENANT_ID), "message": "Hello"},

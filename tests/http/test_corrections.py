@@ -86,7 +86,7 @@ def test_bad_moves_get_the_reason_and_change_nothing(api: RunningApi) -> None:
 def test_a_booking_of_another_tenant_is_out_of_reach(api: RunningApi) -> None:
     clinic_booking = book(api, CLINIC)
     admin = api.runtime.acting_as(TEST_ADMIN)
-    _, demo_key = admin.create_api_key("demo only", DEMO_TENANT_ID)
+    _, demo_key = admin.accounts.create_api_key("demo only", DEMO_TENANT_ID)
     auth = {"Authorization": f"Bearer {demo_key}"}
     # Through the demo tenant's path: not its booking.
     assert post(api, f"/api/tenants/{DEMO}/tours/{clinic_booking}/cancel", **auth).status_code == 404
@@ -156,7 +156,7 @@ def test_settings_are_read_by_a_tenants_key_and_replaced_by_an_admin(api: Runnin
     assert api.client.put(path, json={"colour": "red"}).status_code == 422
     for days in (-1, 3651, 1.5, True):
         assert api.client.put(path, json={"recordingDays": days}).status_code == 422, days
-    _, clinic_key = api.runtime.acting_as(TEST_ADMIN).create_api_key("clinic", SECOND_DEMO_TENANT_ID)
+    _, clinic_key = api.runtime.acting_as(TEST_ADMIN).accounts.create_api_key("clinic", SECOND_DEMO_TENANT_ID)
     auth = {"Authorization": f"Bearer {clinic_key}"}
     assert api.client.get(path, headers=auth).json()["bookingNoun"] == "appointment"
     refused = api.client.put(path, json={"bookingNoun": "visit"}, headers=auth)

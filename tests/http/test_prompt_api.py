@@ -116,8 +116,8 @@ def test_a_tenant_key_cannot_reach_another_tenants_drafts_scenarios_or_runs(
 ) -> None:
     api = serve()
     admin = api.runtime.acting_as(TEST_ADMIN)
-    admin.add_user("boss@example.com", "admin", password="correct horse battery staple")
-    _, secret = admin.create_api_key("demo gateway", DEMO_TENANT_ID)
+    admin.accounts.add_user("boss@example.com", "admin", password="correct horse battery staple")
+    _, secret = admin.accounts.create_api_key("demo gateway", DEMO_TENANT_ID)
     auth = {"Authorization": f"Bearer {secret}"}
     other = f"/api/tenants/{CLINIC}"
     for method, path, body in (
