@@ -1,7 +1,7 @@
 """The one guard of a workspace: who acts, what they may do, and the audit entry of what they
 change. The `Workspace` is a guard, and its facades (`workspace.prompts`,
-`workspace.scenarios`, `workspace.accounts`) check and audit through the workspace they
-belong to, so a rule about who may do what is written once.
+`workspace.scenarios`, `workspace.accounts`, `workspace.corrections`) check and audit
+through the workspace they belong to, so a rule about who may do what is written once.
 """
 
 from __future__ import annotations

@@ -5,23 +5,21 @@ checks the principal's role and tenants before it reads or writes (ForbiddenErro
 touched), and each change writes its audit entry in the change's own transaction. The
 workspace is the guard (`agent_core.guard`) its facades check through: `workspace.prompts`
 and `workspace.scenarios` (`agent_core.prompt_changes`), `workspace.accounts`
-(`agent_core.accounts`).
+(`agent_core.accounts`) and `workspace.corrections` (`agent_core.corrections`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TypeVar
 from uuid import UUID
 
 from agent_core.access.forms import (
     NewTenant,
-    TourMove,
     parse_form,
-    parse_like_a_tool,
 )
 from agent_core.access.models import (
     Action,
@@ -37,29 +35,24 @@ from agent_core.agent.loop import Agent
 from agent_core.agent.requests import TurnRequest
 from agent_core.agent.steps import TurnStep
 from agent_core.clock import utcnow
+from agent_core.corrections import Corrections
 from agent_core.domain import (
-    ChangedBy,
     Channel,
     ChatMessage,
     Contact,
     ConversationSummary,
-    EventName,
     EventRecord,
     IdempotencyClaim,
     JsonDict,
     Note,
-    OutboxEvent,
     RunStatus,
     Tenant,
     ToolCallRecord,
     Tour,
-    TourChange,
-    TourChangeKind,
-    TourStatus,
     TurnOrigin,
     TurnRecord,
 )
-from agent_core.errors import AgentCoreError, ConflictError, InvalidInputError, NotFoundError
+from agent_core.errors import AgentCoreError, NotFoundError
 from agent_core.events.bus import EventBus
 from agent_core.guard import Guard
 from agent_core.prompt_cache import PromptCache
@@ -69,12 +62,10 @@ from agent_core.scenarios.sandbox import AgentParts
 from agent_core.store.analytics import Analytics, AnalyticsQuery
 from agent_core.store.base import Store
 from agent_core.store.conversation_log import ConversationOverview, ConversationQuery
-from agent_core.store.matching import name_key
 from agent_core.store.records import DEFAULT, Page, RecordQuery
-from agent_core.store.refusals import NOT_RETRYABLE, UNKNOWN_CONTACT, UNKNOWN_NOTE, UNKNOWN_TENANT
+from agent_core.store.refusals import NOT_RETRYABLE, UNKNOWN_TENANT
 from agent_core.store.voice_turns import VoiceTurn
 from agent_core.tenant_settings import TenantSettings, settings_from
-from agent_core.tools.update_contact import UpdateContactArgs, contact_summary
 from agent_core.voice.audio import AudioLimits
 from agent_core.voice.channel import Heard, Voice
 from agent_core.voice.recording import SpokenTurn
@@ -134,6 +125,8 @@ class Workspace(Guard):
         """The tenant's prompt: drafts, versions and the publish gate."""
         self.accounts = Accounts(self, store)
         """Users and API keys."""
+        self.corrections = Corrections(self, store, bus, agent.clock)
+        """Bookings, contacts and notes, corrected by hand."""
 
     @property
     def turn_deadline_seconds(self) -> float:
@@ -360,167 +353,6 @@ class Workspace(Guard):
         self.require(Action.REPLAY, tenant_id)
         audit = self.audit_entry(AuditAction.EVENT_REPLAYED, f"event {event_id}", tenant_id=tenant_id)
         return self._bus.replay(tenant_id, event_id, audit)
-
-    # -- corrections ---------------------------------------------------------------------
-
-    def tour(self, tenant_id: UUID, tour_id: UUID) -> Tour | None:
-        """One booking of a tenant the principal may read, or None."""
-        self.require(Action.READ, tenant_id)
-        return self._store.get_tour(tenant_id, tour_id)
-
-    def tour_history(self, tenant_id: UUID, tour_id: UUID) -> list[TourChange]:
-        """A booking's cancellation and moves, oldest first."""
-        self.require(Action.READ, tenant_id)
-        return self._store.list_tour_changes(tenant_id, tour_id)
-
-    def cancel_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
-        """Cancel a booking; the customer is told (the confirmation listener)."""
-        tour = self._booked_tour(tenant_id, tour_id)
-        return self._change_tour(tour, TourChange.cancel(tour, self._operator()), AuditAction.TOUR_CANCELLED)
-
-    def reschedule_tour(
-        self, tenant_id: UUID, tour_id: UUID, new_date: date | str, new_location: str | None = None
-    ) -> Tour:
-        """Move a booking to a new date (and place), validated like the agent's tool."""
-        tour = self._booked_tour(tenant_id, tour_id)
-        move = parse_like_a_tool(
-            TourMove, "move", self._business_today(tenant_id), new_date=new_date, new_location=new_location
-        )
-        new_location = move.new_location or tour.location
-        if move.new_date == tour.tour_date and name_key(new_location) == name_key(tour.location):
-            raise ConflictError("the booking is already on that day at that place", "unchanged")
-        change = TourChange.move(tour, move.new_date, new_location, self._operator())
-        return self._change_tour(tour, change, AuditAction.TOUR_RESCHEDULED)
-
-    def correct_contact(
-        self, tenant_id: UUID, contact_id: UUID, name: str, email: str | None, phone: str | None
-    ) -> Contact:
-        """Replace a contact's name, email and phone (blank clears one), validated like the
-        agent's tool; the CRM learns of it."""
-        self.require(Action.CORRECT, tenant_id)
-        before = self._contact(tenant_id, contact_id)
-        fields = parse_like_a_tool(
-            UpdateContactArgs,
-            "contact",
-            self._agent.clock.today(),
-            phone_region=settings_from(self.tenant(tenant_id).settings).phone_region,
-            name=name,
-            email=email,
-            phone=phone,
-        )
-        after = replace(before, name=fields.name, email=fields.email, phone=fields.phone)
-        audit = self.audit_entry(
-            AuditAction.CONTACT_CORRECTED,
-            f"contact {contact_id}",
-            tenant_id=tenant_id,
-            before=contact_summary(before),
-            after=contact_summary(after),
-        )
-        return self._write_with_event(
-            tenant_id,
-            EventName.CONTACT_UPDATED,
-            contact_summary,
-            lambda describe: self._store.update_contact(tenant_id, after, audit=audit, events=describe),
-        )
-
-    def merge_contacts(self, tenant_id: UUID, keep_id: UUID, drop_id: UUID) -> Contact:
-        """Fold `drop_id` into `keep_id` (one person, one contact): the kept one takes the
-        email and phone it lacks."""
-        self.require(Action.CORRECT, tenant_id)
-        kept, dropped = self._contact(tenant_id, keep_id), self._contact(tenant_id, drop_id)
-        if keep_id == drop_id:
-            raise InvalidInputError("pick two different contacts to merge")
-        audit = self.audit_entry(
-            AuditAction.CONTACTS_MERGED,
-            f"contact {keep_id}",
-            tenant_id=tenant_id,
-            before={"kept": contact_summary(kept), "merged": contact_summary(dropped)},
-        )
-        return self._write_with_event(
-            tenant_id,
-            EventName.CONTACT_UPDATED,
-            contact_summary,
-            lambda describe: self._store.merge_contacts(
-                tenant_id, keep_id, drop_id, audit=audit, events=describe
-            ),
-        )
-
-    def delete_note(self, tenant_id: UUID, note_id: UUID) -> None:
-        """Remove a note the agent should not have taken."""
-        self.require(Action.CORRECT, tenant_id)
-        note = self._store.get_note(tenant_id, note_id)
-        if note is None:
-            raise UNKNOWN_NOTE(note_id)
-        audit = self.audit_entry(
-            AuditAction.NOTE_DELETED, f"note {note_id}", tenant_id=tenant_id, before={"content": note.content}
-        )
-        self._store.delete_note(tenant_id, note_id, audit=audit)
-
-    def contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
-        """One contact of a tenant the principal may read."""
-        self.require(Action.READ, tenant_id)
-        return self._contact(tenant_id, contact_id)
-
-    def _contact(self, tenant_id: UUID, contact_id: UUID) -> Contact:
-        contact = self._store.get_contact(tenant_id, contact_id)
-        if contact is None:
-            raise UNKNOWN_CONTACT(contact_id)
-        return contact
-
-    def _write_with_event(
-        self,
-        tenant_id: UUID,
-        name: EventName,
-        payload: Callable[[RecordT], JsonDict],
-        write: Callable[[Callable[[RecordT], list[OutboxEvent]]], RecordT],
-    ) -> RecordT:
-        """Run a correction whose event — described from what it wrote, naming who did it —
-        commits with it; deliver the event once committed."""
-        events: list[OutboxEvent] = []
-
-        def describe(record: RecordT) -> list[OutboxEvent]:
-            body = {**payload(record), "by": self.principal.label}
-            events[:] = [self._bus.outbox(name, tenant_id, body)]
-            return events
-
-        written = write(describe)
-        self._bus.deliver(events)
-        return written
-
-    def _business_today(self, tenant_id: UUID) -> date:
-        """Today where the business is (its timezone setting), as the agent's tools see it."""
-        now = self._agent.clock.now()
-        return settings_from(self.tenant(tenant_id).settings).today(now, now.tzinfo or UTC)
-
-    def _booked_tour(self, tenant_id: UUID, tour_id: UUID) -> Tour:
-        self.require(Action.CORRECT, tenant_id)
-        tour = self._store.get_tour(tenant_id, tour_id)
-        if tour is None:
-            raise NotFoundError(f"unknown booking {tour_id}")
-        if tour.status is not TourStatus.BOOKED:
-            raise ConflictError("this booking is cancelled already", "already_cancelled")
-        return tour
-
-    def _operator(self) -> ChangedBy:
-        return ChangedBy("operator", self.principal.label)
-
-    def _change_tour(self, before: Tour, change: TourChange, action: AuditAction) -> Tour:
-        tenant_id = before.tenant_id
-        audit = self.audit_entry(
-            action,
-            f"booking {change.tour_id}",
-            tenant_id=tenant_id,
-            before=before.summary(),
-            after=change.applied(before).summary(),
-        )
-        cancelled = change.kind is TourChangeKind.CANCELLED
-        previous = {"previous_date": before.tour_date.isoformat(), "previous_location": before.location}
-        return self._write_with_event(
-            tenant_id,
-            EventName.TOUR_CANCELLED if cancelled else EventName.TOUR_RESCHEDULED,
-            lambda tour: {**tour.summary(), **previous},
-            lambda describe: self._store.change_tour(tenant_id, change, audit=audit, events=describe),
-        )
 
     # -- audit -------------------------------------------------------------------------
 

@@ -150,7 +150,7 @@ def records_panel(workspace: Workspace, tenant: Tenant, calls: list[ToolCallReco
         for record in touched:
             since = ""
             if record.booking_id is not None:
-                since = booking_since(record, workspace.tour(tenant.id, UUID(record.booking_id)))
+                since = booking_since(record, workspace.corrections.tour(tenant.id, UUID(record.booking_id)))
             st.markdown(f"- {escape_markdown(record.line + (f' — {since}' if since else ''))}")
 
 

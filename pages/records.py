@@ -146,7 +146,7 @@ def contact_corrections(contacts: Sequence[Contact]) -> None:
             phone = st.text_input("Phone (blank: none)", value=chosen.phone or "", max_chars=32)
             if st.form_submit_button("Save contact", type="primary"):
                 try:
-                    saved = workspace.correct_contact(
+                    saved = workspace.corrections.correct_contact(
                         tenant.id, chosen.id, name, email.strip() or None, phone.strip() or None
                     )
                 except AgentCoreError as exc:
@@ -167,7 +167,7 @@ def contact_corrections(contacts: Sequence[Contact]) -> None:
             )
             if st.button("Merge contacts", disabled=not confirm, key=session_key(tenant, "merge_button")):
                 try:
-                    merged = workspace.merge_contacts(tenant.id, chosen.id, duplicate.id)
+                    merged = workspace.corrections.merge_contacts(tenant.id, chosen.id, duplicate.id)
                 except AgentCoreError as exc:
                     st.error(str(exc), icon=":material/warning:")
                 else:
@@ -190,7 +190,7 @@ def note_corrections(notes: Sequence[Note]) -> None:
         confirm = st.checkbox("Yes, delete this note", key=session_key(tenant, f"delete_confirm:{chosen.id}"))
         if st.button("Delete note", disabled=not confirm, key=session_key(tenant, "delete_button")):
             try:
-                workspace.delete_note(tenant.id, chosen.id)
+                workspace.corrections.delete_note(tenant.id, chosen.id)
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")
             else:
@@ -211,7 +211,7 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
             ),
             key=session_key(tenant, "correct_booking"),
         )
-        history = workspace.tour_history(tenant.id, chosen.id)
+        history = workspace.corrections.tour_history(tenant.id, chosen.id)
         for change in history:
             st.caption(tour_change_line(change, ZONE))
         if chosen.conversation_id is not None and st.button(
@@ -243,10 +243,10 @@ def booking_corrections(tours: Sequence[Tour]) -> None:
         if st.button(f"{action} booking", type="primary", disabled=not confirm, key=f"{correction}:go"):
             try:
                 if action == "Move":
-                    changed = workspace.reschedule_tour(tenant.id, chosen.id, new_date, new_place)
+                    changed = workspace.corrections.reschedule_tour(tenant.id, chosen.id, new_date, new_place)
                     done = f"Moved to {changed.tour_date:%d %b %Y} in {changed.location}."
                 else:
-                    workspace.cancel_tour(tenant.id, chosen.id)
+                    workspace.corrections.cancel_tour(tenant.id, chosen.id)
                     done = "Cancelled."
             except AgentCoreError as exc:
                 st.error(str(exc), icon=":material/warning:")

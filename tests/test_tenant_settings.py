@@ -121,8 +121,11 @@ def test_an_operators_move_is_checked_against_the_businesss_today(store: Store, 
     workspace.update_tenant_settings(tenant.id, timezone="Pacific/Kiritimati")
     # 24 November is still today in UTC, but already yesterday where this business is.
     with pytest.raises(InvalidInputError, match="2026-11-24 is in the past"):
-        workspace.reschedule_tour(tenant.id, booking, "2026-11-24")
-    assert workspace.reschedule_tour(tenant.id, booking, "2026-11-25").tour_date.isoformat() == "2026-11-25"
+        workspace.corrections.reschedule_tour(tenant.id, booking, "2026-11-24")
+    assert (
+        workspace.corrections.reschedule_tour(tenant.id, booking, "2026-11-25").tour_date.isoformat()
+        == "2026-11-25"
+    )
 
 
 def test_phone_numbers_are_read_in_the_businesss_country_stored_in_e164_and_shown_nationally(

@@ -51,11 +51,11 @@ CHANGES: dict[str, Operation] = {
     "import scenarios": lambda w, t: w.scenarios.import_file(t, "[]"),
     "run scenarios": lambda w, t: w.scenarios.run(t),
     "replay an event": lambda w, t: w.replay_event(t, uuid4()),
-    "cancel a booking": lambda w, t: w.cancel_tour(t, uuid4()),
-    "move a booking": lambda w, t: w.reschedule_tour(t, uuid4(), "2027-01-01"),
-    "correct a contact": lambda w, t: w.correct_contact(t, uuid4(), "Bob Lee", None, None),
-    "merge contacts": lambda w, t: w.merge_contacts(t, uuid4(), uuid4()),
-    "delete a note": lambda w, t: w.delete_note(t, uuid4()),
+    "cancel a booking": lambda w, t: w.corrections.cancel_tour(t, uuid4()),
+    "move a booking": lambda w, t: w.corrections.reschedule_tour(t, uuid4(), "2027-01-01"),
+    "correct a contact": lambda w, t: w.corrections.correct_contact(t, uuid4(), "Bob Lee", None, None),
+    "merge contacts": lambda w, t: w.corrections.merge_contacts(t, uuid4(), uuid4()),
+    "delete a note": lambda w, t: w.corrections.delete_note(t, uuid4()),
     "read its audit log": lambda w, t: w.list_audit(t),
 }
 ADMIN_ONLY: dict[str, Callable[[Workspace], object]] = {
@@ -237,13 +237,13 @@ def test_every_change_leaves_exactly_one_audit_entry_naming_its_actor(store: Sto
     booked = whole_turn(operator, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     booking = UUID(str((booked.tool_calls[0].result or {})["booking_id"]))
     one_entry(
-        lambda: operator.reschedule_tour(tenant.id, booking, "2027-01-17", "Lisbon"),
+        lambda: operator.corrections.reschedule_tour(tenant.id, booking, "2027-01-17", "Lisbon"),
         AuditAction.TOUR_RESCHEDULED,
         "operator@example.com",
         tenant.id,
     )
     one_entry(
-        lambda: operator.cancel_tour(tenant.id, booking),
+        lambda: operator.corrections.cancel_tour(tenant.id, booking),
         AuditAction.TOUR_CANCELLED,
         "operator@example.com",
         tenant.id,
@@ -427,13 +427,14 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
     workspace = make_workspace(store, user(UserRole.OPERATOR, tenant), clock=clock, bus=bus)
     result = whole_turn(workspace, tenant.id, "Book a tour for Ana Silva on 2027-01-10 in Porto")
     booking = UUID(str((result.tool_calls[0].result or {})["booking_id"]))
-    moved = workspace.reschedule_tour(tenant.id, booking, "2027-01-17")
+    moved = workspace.corrections.reschedule_tour(tenant.id, booking, "2027-01-17")
     assert (moved.tour_date.isoformat(), moved.location) == ("2027-01-17", "Porto")
-    cancelled = workspace.cancel_tour(tenant.id, booking)
+    cancelled = workspace.corrections.cancel_tour(tenant.id, booking)
     assert cancelled.status is TourStatus.CANCELLED
     bus.close()
     history = [
-        (c.kind.value, c.from_date.isoformat(), c.by.kind) for c in workspace.tour_history(tenant.id, booking)
+        (c.kind.value, c.from_date.isoformat(), c.by.kind)
+        for c in workspace.corrections.tour_history(tenant.id, booking)
     ]
     assert history == [("rescheduled", "2027-01-10", "operator"), ("cancelled", "2027-01-17", "operator")]
     templates = sorted(
@@ -444,7 +445,7 @@ def test_an_operator_cancels_and_moves_what_the_agent_booked_and_the_customer_is
         "booking_rescheduled",
     ]  # the booking itself went through the agent's recorder
     with pytest.raises(ConflictError, match="cancelled already"):
-        workspace.cancel_tour(tenant.id, booking)
+        workspace.corrections.cancel_tour(tenant.id, booking)
 
 
 @pytest.mark.parametrize(
@@ -470,7 +471,7 @@ def test_a_bad_move_is_refused_and_changes_nothing(
     booking = UUID(str((first.tool_calls[0].result or {})["booking_id"]))
     audit = audit_rows(store)
     with pytest.raises(refusal, match=problem):
-        workspace.reschedule_tour(tenant.id, booking, new_date)
+        workspace.corrections.reschedule_tour(tenant.id, booking, new_date)
     tour = store.get_tour(tenant.id, booking)
     assert tour is not None
     assert tour.tour_date.isoformat() == "2027-01-10"
@@ -491,7 +492,7 @@ def test_an_operator_repairs_a_contact_the_agent_got_wrong_and_the_crm_learns_of
         operator, tenant.id, "Update contact info for Change Bob Lee: phone is +44 20 7946 0958"
     )
     contact_id = UUID(str((wrong.tool_calls[0].result or {})["contact_id"]))
-    fixed = operator.correct_contact(
+    fixed = operator.corrections.correct_contact(
         tenant.id, contact_id, " Bob   Lee ", "bob@example.com", "+44 20 7946 0958"
     )
     # A valid number is kept in E.164, however it was typed.
@@ -502,7 +503,7 @@ def test_an_operator_repairs_a_contact_the_agent_got_wrong_and_the_crm_learns_of
     entry = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=("contact.corrected",)))[0]
     assert ((entry.before or {})["name"], (entry.after or {})["name"]) == ("Change Bob Lee", "Bob Lee")
     with pytest.raises(InvalidInputError, match="email"):
-        operator.correct_contact(tenant.id, contact_id, "Bob Lee", "not-an-email", None)
+        operator.corrections.correct_contact(tenant.id, contact_id, "Bob Lee", "not-an-email", None)
 
 
 def test_two_contacts_of_one_person_are_merged_into_one(
@@ -514,12 +515,12 @@ def test_two_contacts_of_one_person_are_merged_into_one(
     keep = UUID(str((first.tool_calls[0].result or {})["contact_id"]))
     drop = UUID(str((second.tool_calls[0].result or {})["contact_id"]))
     with pytest.raises(InvalidInputError, match="merge the two instead"):
-        operator.correct_contact(tenant.id, drop, "Sarah Jones", None, "+1-555-0123")
-    merged = operator.merge_contacts(tenant.id, keep, drop)
+        operator.corrections.correct_contact(tenant.id, drop, "Sarah Jones", None, "+1-555-0123")
+    merged = operator.corrections.merge_contacts(tenant.id, keep, drop)
     assert (merged.name, merged.email, merged.phone) == ("Sarah Jones", "sarah@example.com", "+1-555-0123")
     assert [c.name for c in store.list_contacts(tenant.id).rows] == ["Sarah Jones"]
     with pytest.raises(NotFoundError):
-        operator.merge_contacts(tenant.id, keep, drop)
+        operator.corrections.merge_contacts(tenant.id, keep, drop)
 
 
 def test_a_note_is_deleted_with_its_text_kept_in_the_audit_log(
@@ -529,12 +530,12 @@ def test_a_note_is_deleted_with_its_text_kept_in_the_audit_log(
     noted = whole_turn(operator, tenant.id, "Please note that the caller is rude")
     (note,) = store.list_notes(tenant.id).rows
     assert noted.tool_calls[0].result is not None
-    operator.delete_note(tenant.id, note.id)
+    operator.corrections.delete_note(tenant.id, note.id)
     assert store.list_notes(tenant.id).total == 0
     entry = store.list_audit(AuditQuery(frozenset({tenant.id}), actions=("note.deleted",)))[0]
     assert entry.before == {"content": "The caller is rude"}
     with pytest.raises(NotFoundError):
-        operator.delete_note(tenant.id, note.id)
+        operator.corrections.delete_note(tenant.id, note.id)
 
 
 def test_a_failed_turn_is_retried_without_a_second_message_or_a_second_booking(

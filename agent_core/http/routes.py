@@ -463,13 +463,15 @@ class ApiRoutes:
         return JSONResponse(out.model_dump(mode="json", by_alias=True))
 
     async def cancel_tour(self, request: Request) -> Response:
-        return await self._correct_tour(request, None, lambda w, t, tour, _: w.cancel_tour(t, tour))
+        return await self._correct_tour(
+            request, None, lambda w, t, tour, _: w.corrections.cancel_tour(t, tour)
+        )
 
     async def reschedule_tour(self, request: Request) -> Response:
         return await self._correct_tour(
             request,
             RescheduleBody,
-            lambda w, t, tour, body: w.reschedule_tour(t, tour, body.new_date, body.new_location),
+            lambda w, t, tour, body: w.corrections.reschedule_tour(t, tour, body.new_date, body.new_location),
         )
 
     async def _correct_tour(
@@ -514,9 +516,9 @@ class ApiRoutes:
         patch = validated(ContactPatch, await self._body(request), "body")
 
         def apply() -> Contact:
-            current = workspace.contact(tenant.id, contact_id)
+            current = workspace.corrections.contact(tenant.id, contact_id)
             sent = patch.model_fields_set
-            return workspace.correct_contact(
+            return workspace.corrections.correct_contact(
                 tenant.id,
                 contact_id,
                 patch.name if "name" in sent and patch.name is not None else current.name,
