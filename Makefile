@@ -16,10 +16,8 @@ API_PORT ?= 8000
 # adds the natural offline voice (GPL-3.0, run as its own program).
 EXTRAS ?= voice
 
-.PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-all screenshots clean schema
+.PHONY: help run api migrate test lint format typecheck pytest coverage bench bench-quick screenshots clean schema
 
-# Every benchmark, each a module of benchmarks/ that prints a Markdown table.
-BENCHMARKS := agent_loop model_call access conversation_log records_page prompt_cache_and_bus scenarios understanding voice voice_call api_load api_scale
 
 help:  ## What each target does
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -88,11 +86,11 @@ test: lint typecheck coverage  ## Everything CI runs: lint, types, every test wi
 screenshots: $(DEV_STAMP)  ## Redraw docs/screenshots/ from the Chromium tests (every page, admin and operator)
 	SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -m browser tests/e2e
 
-bench: $(DEV_STAMP)  ## The agent loop's cost per turn, alone and on each store (about a minute)
-	$(BIN)/python -m benchmarks.agent_loop
+bench: $(DEV_STAMP)  ## Every benchmark in turn (about half an hour; some need PostgreSQL, Redis)
+	$(BIN)/python -m benchmarks
 
-bench-all: $(DEV_STAMP)  ## Every benchmark in turn (the API ones take minutes; some need PostgreSQL, Redis)
-	@for name in $(BENCHMARKS); do echo "## $$name"; $(BIN)/python -m benchmarks.$$name || exit 1; echo; done
+bench-quick: $(DEV_STAMP)  ## Every benchmark once at a sliver of its size (a test runs each so)
+	BENCH_QUICK=1 $(BIN)/python -m benchmarks
 
 clean:  ## Remove the virtualenv and caches
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .coverage

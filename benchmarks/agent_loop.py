@@ -1,7 +1,7 @@
 """Agent-loop overhead per turn with an instant in-process model (the loop alone, then
 with each store), and import time.
 
-Run: `make bench` (or `.venv/bin/python -m benchmarks.agent_loop`).
+Run: `.venv/bin/python -m benchmarks.agent_loop` (`make bench` runs it with the others).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.sqlite import SqliteStore
 from agent_core.tools import default_registry
 from benchmarks.no_store import no_store
-from benchmarks.timing import HEADER, Timing, measure
+from benchmarks.timing import HEADER, Timing, measure, sized
 
 CLOCK = FixedClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
 BOOKING = json.dumps({"name": "John Smith", "date": "2027-03-15", "location": "Paris"})
@@ -101,7 +101,7 @@ def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
     ]
 
 
-def import_time_ms(module: str, repeats: int = 7) -> float:
+def import_time_ms(module: str, repeats: int = sized(7, 1)) -> float:
     """Median wall time of a fresh interpreter importing `module`, minus an empty start."""
     code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
     samples = [

@@ -20,9 +20,10 @@ import httpx
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.processes import cpu_seconds
 from benchmarks.model_stand_in import api_server, model_stand_in
+from benchmarks.timing import sized
 
 MODEL_DELAY = 0.3
-DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
+DURATION = float(os.environ.get("LOAD_SECONDS", sized(15, 1)))
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -28,10 +28,11 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import upgrade_postgres
 from agent_core.testing.processes import cpu_seconds, processes
 from benchmarks.model_stand_in import api_server, model_stand_in
+from benchmarks.timing import QUICK, sized
 
 MODEL_DELAY = float(os.environ.get("MODEL_DELAY", "0.3"))
-DURATION = float(os.environ.get("LOAD_SECONDS", "15"))
-CONVERSATIONS = int(os.environ.get("CONVERSATIONS", "200"))
+DURATION = float(os.environ.get("LOAD_SECONDS", sized(15, 1)))
+CONVERSATIONS = int(os.environ.get("CONVERSATIONS", sized(200, 10)))
 ADMIN_URL = os.environ.get("BENCH_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,7 +169,7 @@ def main() -> None:
         )
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         checks = []
-        for workers in [int(n) for n in os.environ.get("WORKERS", "1,2,4").split(",")]:
+        for workers in [int(n) for n in os.environ.get("WORKERS", "1" if QUICK else "1,2,4").split(",")]:
             level, check = _level(workers, model_url)
             print(level.row(), flush=True)
             checks.append(f"{workers} process(es): {check}")

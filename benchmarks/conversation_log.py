@@ -32,8 +32,9 @@ from agent_core.store.conversation_log import ConversationQuery, Outcome
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import PostgresStore, upgrade_postgres
 from agent_core.store.sqlite import SqliteStore
+from benchmarks.timing import sized
 
-TURNS = int(os.environ.get("LOG_TURNS", "1000000"))
+TURNS = int(os.environ.get("LOG_TURNS", sized(1_000_000, 400)))
 TURNS_PER_CONVERSATION = 4
 NAMES = ["Ana Silva", "John Smith", "Zoë Martin", "Li Wei", "Omar Haddad", "Sara Berg"]
 WORDS = ["tour", "boat", "museum", "Porto", "Paris", "tomorrow", "vegetarian", "family", "refund"]

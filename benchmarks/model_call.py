@@ -20,8 +20,9 @@ from agent_core.store.demo_data import DEMO_TENANTS
 from agent_core.testing.net import wait_for_http
 from agent_core.tools import default_registry
 from benchmarks.model_stand_in import model_stand_in
+from benchmarks.timing import sized
 
-CALLS = int(os.environ.get("CALLS", "300"))
+CALLS = int(os.environ.get("CALLS", sized(300, 3)))
 _TENANT, _NAME, DEMO_PROMPT = DEMO_TENANTS[0]
 MESSAGES = [ChatMessage("system", DEMO_PROMPT), ChatMessage("user", "Book Ana Silva tomorrow in Paris")]
 TOOLS = default_registry().specs

@@ -22,9 +22,11 @@ from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.matching import name_key
 from agent_core.store.records import RecordQuery, all_pages
 from agent_core.store.sqlite import SqliteStore
+from benchmarks.timing import sized
 from dashboard.views import records_csv
 
-TOURS = 100_000
+TOURS = sized(100_000, 500)
+RERUNS = sized(10, 1)
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -81,21 +83,21 @@ def main() -> None:
             "date range (1 month)": [],
             "page 1,000": [],
         }
-        for _ in range(10):
+        for _ in range(RERUNS):
             samples["first page (50 rows)"].append(timed_run(app))
         app.text_input[0].input("smith")
-        for _ in range(10):
+        for _ in range(RERUNS):
             samples["search 'smith' (ASCII)"].append(timed_run(app))
         app.text_input[0].input("zoë")
-        for _ in range(10):
+        for _ in range(RERUNS):
             samples["search 'zoë' (non-ASCII)"].append(timed_run(app))
         app.text_input[0].input("")
         app.date_input[0].set_value((date(2027, 3, 1), date(2027, 3, 31)))
-        for _ in range(10):
+        for _ in range(RERUNS):
             samples["date range (1 month)"].append(timed_run(app))
         app.date_input[0].set_value(())
         app.session_state[f"tours:{DEMO_TENANT_ID}:page"] = 1000
-        for _ in range(10):
+        for _ in range(RERUNS):
             samples["page 1,000"].append(timed_run(app))
         store = SqliteStore(database)
         started = time.perf_counter()

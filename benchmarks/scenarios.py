@@ -17,7 +17,7 @@ from agent_core.scenarios.sandbox import AgentParts, Sandbox
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.workspace import cli_principal
-from benchmarks.timing import HEADER, measure
+from benchmarks.timing import HEADER, measure, sized
 
 
 def main() -> None:
@@ -47,7 +47,7 @@ def main() -> None:
             print(measure("one scenario: book from one message", one_attempt, runs=100, warmup=5).row())
             print(measure(f"demo suite: {len(scenarios)} scenarios", whole_suite, runs=30, warmup=3).row())
             started = time.perf_counter()
-            count = 20
+            count = sized(20, 1)
             for number in range(count):
                 workspace.prompts.publish(
                     DEMO_TENANT_ID, f"You are Ava {number}, the assistant of Demo Tours."

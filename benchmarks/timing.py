@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+"""Each benchmark once through at a sliver of its size (`make bench-quick`, and the test that
+every benchmark still runs): its numbers mean nothing."""
+
+
+def sized(full: int, quick: int) -> int:
+    """`full`, or `quick` in quick mode."""
+    return quick if QUICK else full
 
 
 @dataclass(frozen=True)
@@ -29,7 +39,8 @@ HEADER = "| what | runs | mean µs | p50 µs | p95 µs |\n|---|---:|---:|---:|--
 
 
 def measure(label: str, action: Callable[[], object], runs: int, warmup: int = 50) -> Timing:
-    """Time `action` `runs` times after a warm-up."""
+    """Time `action` `runs` times after a warm-up (a few of each in quick mode)."""
+    runs, warmup = sized(runs, min(runs, 3)), sized(warmup, min(warmup, 1))
     for _ in range(warmup):
         action()
     samples = []

@@ -27,6 +27,7 @@ from agent_core.testing.environment import unconfigured_environment
 from agent_core.voice.channel import whole_sentences
 from agent_core.voice.recording import SpokenTurn
 from agent_core.voice.speech import Delivery
+from benchmarks.timing import sized
 
 UTTERANCE = "Book a tour for John Smith on March fifteenth in Paris."
 
@@ -38,7 +39,7 @@ def quantile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    runs = int(os.environ.get("RUNS", "20"))
+    runs = int(os.environ.get("RUNS", sized(20, 1)))
     os.environ.clear()
     os.environ.update(unconfigured_environment())
     with tempfile.TemporaryDirectory() as folder:

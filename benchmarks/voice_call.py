@@ -26,6 +26,7 @@ from agent_core.testing.net import free_port, wait_for_http
 from agent_core.voice.audio import AudioLimits, read_clip
 from agent_core.voice.offline import PiperSpeaker, bundled_piper_voice
 from agent_core.voice.speech import Delivery
+from benchmarks.timing import sized
 from benchmarks.voice import UTTERANCE, quantile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +73,7 @@ def one_call(url: str, said: bytes) -> dict[str, float]:
 
 
 def main() -> None:
-    runs = int(os.environ.get("RUNS", "10"))
+    runs = int(os.environ.get("RUNS", sized(10, 1)))
     said = speech()
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
