@@ -14,7 +14,7 @@ import logging
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from functools import cached_property
 from uuid import UUID
 
 from agent_core.access.forms import (
@@ -70,8 +70,6 @@ from agent_core.voice.audio import AudioLimits
 from agent_core.voice.channel import Heard, Voice
 from agent_core.voice.recording import SpokenTurn
 
-RecordT = TypeVar("RecordT")
-
 log = logging.getLogger(__name__)
 
 
@@ -119,14 +117,29 @@ class Workspace(Guard):
         self._agent = agent
         self.voice = voice or Voice(None, None, AudioLimits(0, 0), "no voice in this workspace")
         """Hearing and speaking (whether each is available, and why not)."""
-        self.scenarios = Scenarios(self, store, ScenarioRunner(AgentParts.of(agent)))
+
+    # The facades are built when first used: a workspace is made for every API request, and a
+    # chat turn uses none of them.
+
+    @cached_property
+    def scenarios(self) -> Scenarios:
         """The tenant's scenarios and their runs."""
-        self.prompts = PromptChanges(self, store, prompts, self.scenarios)
+        return Scenarios(self, self._store, ScenarioRunner(AgentParts.of(self._agent)))
+
+    @cached_property
+    def prompts(self) -> PromptChanges:
         """The tenant's prompt: drafts, versions and the publish gate."""
-        self.accounts = Accounts(self, store)
+        return PromptChanges(self, self._store, self._prompts, self.scenarios)
+
+    @cached_property
+    def accounts(self) -> Accounts:
         """Users and API keys."""
-        self.corrections = Corrections(self, store, bus, agent.clock)
+        return Accounts(self, self._store)
+
+    @cached_property
+    def corrections(self) -> Corrections:
         """Bookings, contacts and notes, corrected by hand."""
+        return Corrections(self, self._store, self._bus, self._agent.clock)
 
     @property
     def turn_deadline_seconds(self) -> float:
