@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import cached_property
 from typing import cast
 from uuid import UUID, uuid4
 
@@ -246,12 +247,14 @@ class SqlStore(RecordPages, SqlScenarios):
     broad_search = BROAD_SEARCH
     """Conversations containing a searched text from which the search is broad (see TextSearch)."""
 
-    @property
+    # Each role is built once, on first use, over this store's connections.
+
+    @cached_property
     def idempotency(self) -> IdempotencyStore:
         """Idempotency-Keys, in this store's database."""
         return SqlIdempotency(self._transaction, self._one_statement, self._json_param, self._functions())
 
-    @property
+    @cached_property
     def events(self) -> EventLog:
         """Events with their listener runs, and the outbox, in this store's database."""
         return SqlEvents(
@@ -263,7 +266,7 @@ class SqlStore(RecordPages, SqlScenarios):
             self._functions(),
         )
 
-    @property
+    @cached_property
     def voice_turns(self) -> VoiceTurnStore:
         """Spoken turns' timings and recordings, in this store's database."""
         return SqlVoiceTurns(self._transaction, self._reader, self._write_audit, self._functions())

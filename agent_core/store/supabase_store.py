@@ -159,7 +159,7 @@ class SupabaseStore(FunctionWrites, RecordPages, SupabaseScenarios):
         return rows
 
     def _rpc(self, function: str, arguments: dict[str, Any]) -> Any:
-        return self._call(self._client.rpc(function, arguments)).data
+        return self._call(self._function(function, arguments)).data
 
     def _function(self, function: str, arguments: dict[str, Any]) -> Any:
         """A call of a function returning rows, to read through `_all` (page by page)."""
