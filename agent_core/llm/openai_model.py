@@ -91,8 +91,9 @@ class OpenAIChatModel:
     def _wire_tools(self, tools: Sequence[ToolSpec]) -> bytes:
         # The agent passes a new tuple of the registry's spec objects every turn: compared
         # item by item, which tests identity first, so a hit costs no look into the schemas.
-        if self._tools_cache is None or self._tools_cache[0] != tuple(tools):
-            self._tools_cache = (tuple(tools), json.dumps([to_openai_tool(t) for t in tools]).encode())
+        offered = tuple(tools)
+        if self._tools_cache is None or self._tools_cache[0] != offered:
+            self._tools_cache = (offered, json.dumps([to_openai_tool(t) for t in offered]).encode())
         return self._tools_cache[1]
 
     @property
