@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.credentials import (
     hash_password,
@@ -23,6 +23,7 @@ from agent_core.access.models import Action, ApiKeyRecord, AuditAction, Principa
 from agent_core.clock import utcnow
 from agent_core.errors import ForbiddenError, InvalidInputError, NotFoundError
 from agent_core.guard import Guard
+from agent_core.ids import new_id
 from agent_core.store.base import Store
 
 
@@ -70,7 +71,7 @@ class Accounts:
             parse_form(NewPassword, "password", password=password)
         now = utcnow()
         user = User(
-            uuid4(),
+            new_id(),
             str(form.email),
             form.role,
             frozenset() if form.role is UserRole.ADMIN else form.tenants,
@@ -175,7 +176,7 @@ class Accounts:
             self._guard.tenant(form.tenant_id)
         secret, prefix = new_api_key()
         key = ApiKeyRecord(
-            uuid4(),
+            new_id(),
             form.tenant_id,
             form.name,
             prefix,

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.forms import OverrideReason, PromptEdit, parse_form
 from agent_core.access.models import Action, AuditAction
@@ -36,6 +36,7 @@ from agent_core.errors import (
     NotFoundError,
 )
 from agent_core.guard import Guard
+from agent_core.ids import new_id
 from agent_core.prompt_cache import PromptCache
 from agent_core.scenarios.results import AttemptResult, ScenarioResult, StepResult, SuiteReport
 from agent_core.scenarios.runner import Progress, ScenarioRunner
@@ -123,7 +124,7 @@ class Scenarios:
         )
         if clash is not None:
             raise ConflictError(f"another scenario is already called {clash.name!r}", "name_taken")
-        row = self._stored(tenant_id, scenario, scenario_id or uuid4())
+        row = self._stored(tenant_id, scenario, scenario_id or new_id())
         _check_room(len(existing), 0 if scenario_id else 1)
         self._save(tenant_id, [row], created=0 if scenario_id else 1)
         return row
@@ -147,7 +148,7 @@ class Scenarios:
         if not suite.scenarios:
             raise InvalidInputError("the file holds no scenarios")
         by_name = {s.name.casefold(): s.id for s in self._store.list_scenarios(tenant_id)}
-        rows = [self._stored(tenant_id, s, by_name.get(s.name.casefold(), uuid4())) for s in suite.scenarios]
+        rows = [self._stored(tenant_id, s, by_name.get(s.name.casefold(), new_id())) for s in suite.scenarios]
         replaced = sum(s.name.casefold() in by_name for s in suite.scenarios)
         _check_room(len(by_name), len(rows) - replaced)
         self._save(tenant_id, rows, created=len(rows) - replaced)
@@ -458,7 +459,7 @@ def _check_room(stored: int, added: int) -> None:
 def record_of(report: SuiteReport, tenant_id: UUID, started_by: str) -> ScenarioRunRecord:
     """A run as kept by the store."""
     return ScenarioRunRecord(
-        uuid4(),
+        new_id(),
         tenant_id,
         report.target,
         report.model,

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.agent.loop import Agent
 from agent_core.agent.steps import collect
@@ -30,6 +30,7 @@ from agent_core.domain import (
     TurnResult,
     Usage,
 )
+from agent_core.ids import new_id
 from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
@@ -68,7 +69,7 @@ class NullSink:
     """Events with no listeners (they are still stored with each write): the loop without the bus."""
 
     def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
-        return OutboxEvent(Event(uuid4(), tenant_id, name, payload, datetime.now(UTC)), ())
+        return OutboxEvent(Event(new_id(), tenant_id, name, payload, datetime.now(UTC)), ())
 
     def deliver(self, events: Sequence[OutboxEvent]) -> None:
         return None

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.domain import (
     ChatMessage,
@@ -24,6 +24,7 @@ from agent_core.domain import (
     ToolCallRequest,
     Tour,
 )
+from agent_core.ids import new_id
 from agent_core.store.base import Store, ToolEvents, ToolExecution, TurnOutcome, TurnStart
 from agent_core.store.conversation_log import Outcome
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -39,7 +40,7 @@ class _Writer:
 
     def add_tour(self, customer_name: str, tour_date: date, location: str) -> tuple[Tour, bool]:
         tour = Tour(
-            uuid4(),
+            new_id(),
             self._tenant_id,
             customer_name,
             tour_date,
@@ -82,7 +83,7 @@ class _NoStore:
         events: Callable[[TurnStart], Sequence[OutboxEvent]] = lambda _: (),
         **_: object,
     ) -> TurnStart:
-        start = TurnStart(conversation_id or uuid4(), uuid4())
+        start = TurnStart(conversation_id or new_id(), new_id())
         self._asked[start.conversation_id] = user_message
         events(start)
         return start

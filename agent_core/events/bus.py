@@ -32,11 +32,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.domain import Event, EventName, EventRecord, JsonDict, OutboxEvent, RunStatus
+from agent_core.ids import new_id
 from agent_core.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -279,7 +280,7 @@ class EventBus:
 
     def outbox(self, name: EventName, tenant_id: UUID, payload: JsonDict) -> OutboxEvent:
         """A new event with the listeners that will run on it, for a store write to include."""
-        event = Event(uuid4(), tenant_id, name, payload, utcnow())
+        event = Event(new_id(), tenant_id, name, payload, utcnow())
         return OutboxEvent(event, tuple(self.listeners_for(name)))
 
     def deliver(self, events: Sequence[OutboxEvent]) -> None:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
 from agent_core.domain import Event, EventRecord, JsonDict, ListenerRun, OutboxEvent, OutboxMessage, RunStatus
+from agent_core.ids import new_id
 from agent_core.store.function_access import audit_json
 from agent_core.store.rows import (
     Row,
@@ -366,7 +367,7 @@ class SqlEvents:
                     " VALUES (:id, :tenant_id, :kind, :event_id, :payload, :now)"
                     " ON CONFLICT (event_id, kind) DO NOTHING",
                     {
-                        "id": uuid4(),
+                        "id": new_id(),
                         "tenant_id": tenant_id,
                         "kind": kind,
                         "event_id": event_id,
@@ -512,7 +513,7 @@ class SupabaseEvents:
         rows = self._client._rows(
             self._client._table("outbox").upsert(
                 {
-                    "id": str(uuid4()),
+                    "id": str(new_id()),
                     "tenant_id": str(tenant_id),
                     "kind": kind,
                     "event_id": str(event_id),

@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, tzinfo
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
@@ -43,6 +43,7 @@ from agent_core.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from agent_core.ids import new_id
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
     ToolEvents,
@@ -141,7 +142,7 @@ class FunctionWrites(ABC):
         origin: TurnOrigin | None = None,
         zone: tzinfo = UTC,
     ) -> TurnStart:
-        start = TurnStart(conversation_id or uuid4(), uuid4())
+        start = TurnStart(conversation_id or new_id(), new_id())
         arguments = {
             "p_tenant": str(tenant_id),
             "p_conversation": None if conversation_id is None else str(conversation_id),
@@ -263,7 +264,7 @@ class FunctionWrites(ABC):
         )
 
     def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
-        tenant_id = uuid4()
+        tenant_id = new_id()
         try:
             rows = self._rpc(
                 "app_create_tenant",
@@ -443,7 +444,7 @@ class StagedWrites:
         if existing is not None:
             return existing, False
         tour = Tour(
-            uuid4(),
+            new_id(),
             self._tenant_id,
             customer_name,
             tour_date,
@@ -467,7 +468,7 @@ class StagedWrites:
 
     def add_note(self, content: str) -> Note:
         customer = self._store._latest_customer(self._tenant_id, self._conversation_id)
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
+        note = Note(new_id(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
         self.writes["notes"].append({"id": str(note.id), "content": content, "customer_name": customer})
         return note
 

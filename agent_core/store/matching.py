@@ -12,9 +12,10 @@ import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.domain import Contact, Tour
+from agent_core.ids import new_id
 from agent_core.store.base import ToolFailure
 
 MatchedBy = Literal["name", "email", "phone"]
@@ -131,7 +132,7 @@ def resolve_contact(
     if len(matches) > 1:
         raise AmbiguousContactError(list(matches.values()))
     if not matches:
-        return ContactMatch(Contact(uuid4(), tenant_id, name, email, phone, now, now), True, None)
+        return ContactMatch(Contact(new_id(), tenant_id, name, email, phone, now, now), True, None)
     (existing,) = matches.values()
     matched_by = next(field for field, hits in found.items() if hits)
     if matched_by != "name" and not _may_be_named(existing.name, name):

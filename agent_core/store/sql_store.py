@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.access.models import AuditEntry
 from agent_core.clock import utcnow
@@ -44,6 +44,7 @@ from agent_core.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from agent_core.ids import new_id
 from agent_core.store.analytics import Analytics, AnalyticsQuery, compute
 from agent_core.store.base import (
     DEFAULT_LEASE_SECONDS,
@@ -134,7 +135,7 @@ class _SqlTenantWriter:
         if existing is not None:
             return existing, False
         tour = Tour(
-            uuid4(),
+            new_id(),
             self._tenant_id,
             customer_name,
             tour_date,
@@ -183,7 +184,7 @@ class _SqlTenantWriter:
 
     def add_note(self, content: str) -> Note:
         customer = latest_customer(self._session, self._tenant_id, self._conversation_id)
-        note = Note(uuid4(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
+        note = Note(new_id(), self._tenant_id, content, self._conversation_id, utcnow(), customer)
         self._session.execute(
             "INSERT INTO notes (id, tenant_id, content, conversation_id, created_at, customer_name)"
             " VALUES (:id, :tenant_id, :content, :conversation_id, :created_at, :customer_name)",
@@ -310,7 +311,7 @@ class SqlStore(RecordPages, SqlScenarios):
         return [tenant_from_row(row) for row in rows]
 
     def create_tenant(self, name: str, system_prompt: str, *, audit: AuditEntry) -> Tenant:
-        tenant = Tenant(uuid4(), name, system_prompt, utcnow())
+        tenant = Tenant(new_id(), name, system_prompt, utcnow())
         try:
             with self._transaction() as session:
                 session.execute(
@@ -359,10 +360,10 @@ class SqlStore(RecordPages, SqlScenarios):
         zone: tzinfo = UTC,
     ) -> TurnStart:
         now = utcnow()
-        turn_id = uuid4()
+        turn_id = new_id()
         with self._transaction() as session:
             if conversation_id is None:
-                conversation_id = uuid4()
+                conversation_id = new_id()
                 session.execute(
                     "INSERT INTO conversations (id, tenant_id, created_at, updated_at)"
                     " VALUES (:id, :tenant_id, :now, :now)",
@@ -460,7 +461,7 @@ class SqlStore(RecordPages, SqlScenarios):
                     {"error": error, "now": now, "id": turn.turn_id},
                 )
                 event = Event(
-                    uuid4(), tenant_id, EventName.TURN_FAILED, turn_failed_payload(turn, error), now
+                    new_id(), tenant_id, EventName.TURN_FAILED, turn_failed_payload(turn, error), now
                 )
                 insert_events(session, [OutboxEvent(event, tuple(listeners))], self._json_param)
                 closed.append(turn)
@@ -504,28 +505,20 @@ class SqlStore(RecordPages, SqlScenarios):
             with self._transaction() as session:
                 if asked is not None:
                     self._insert_message(session, tenant_id, conversation_id, turn_id, asked, now)
-                claimed = session.execute(
-                    "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
-                    " arguments_hash, status, created_at, outcome) VALUES (:tenant_id, :call_id, :turn_id,"
-                    " :conversation_id, :name, :arguments, :arguments_hash, 'running', :now, :outcome)"
-                    " ON CONFLICT (tenant_id, conversation_id, call_id, arguments_hash) DO NOTHING",
-                    {
-                        **key,
-                        "turn_id": turn_id,
-                        "name": call.name,
-                        "arguments": call.arguments,
-                        "now": now,
-                        "outcome": outcome and outcome.value,
-                    },
+                # The transaction holds the write lock from its start, so no other writer can
+                # record this call between the look-up and the insert: the call is claimed and
+                # recorded by one insert of the finished row (a running row would only ever be
+                # seen by this transaction).
+                rows = session.query(
+                    f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
                 )
-                if claimed:
-                    record = self._execute_claimed(session, key, call, execute)
-                    insert_events(session, events(record), self._json_param)
-                else:
-                    rows = session.query(
-                        f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE {_TOOL_CALL_KEY}", key
-                    )
+                replayed = bool(rows)
+                if replayed:
                     record = tool_call_from_row(rows[0])
+                else:
+                    record = self._execute_claimed(session, key, call, execute)
+                    self._insert_tool_call(session, key, turn_id, call, record, now, outcome)
+                    insert_events(session, events(record), self._json_param)
                 self._insert_message(
                     session,
                     tenant_id,
@@ -541,7 +534,7 @@ class SqlStore(RecordPages, SqlScenarios):
                 with suppress(Exception):
                     self.append_message(tenant_id, conversation_id, turn_id, asked)
             raise
-        return record, not claimed
+        return record, replayed
 
     def _execute_claimed(
         self,
@@ -561,20 +554,38 @@ class SqlStore(RecordPages, SqlScenarios):
         except ToolFailure as failure:
             session.execute("ROLLBACK TO SAVEPOINT tool_call")
             result, error = None, str(failure)
-        record = ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
+        return ToolCallRecord.finished(call, result, error, (time.perf_counter() - started) * 1000)
+
+    def _insert_tool_call(
+        self,
+        session: SqlSession,
+        key: Mapping[str, object],
+        turn_id: UUID,
+        call: ToolCallRequest,
+        record: ToolCallRecord,
+        now: datetime,
+        outcome: Outcome | None,
+    ) -> None:
+        """The call as it ended: its row is written once, after it ran."""
         session.execute(
-            "UPDATE tool_calls SET status = :status, result = :result, error = :error,"
-            f" duration_ms = :duration_ms, model_content = :model_content WHERE {_TOOL_CALL_KEY}",
+            "INSERT INTO tool_calls (tenant_id, call_id, turn_id, conversation_id, name, arguments,"
+            " arguments_hash, status, result, error, duration_ms, model_content, created_at, outcome)"
+            " VALUES (:tenant_id, :call_id, :turn_id, :conversation_id, :name, :arguments,"
+            " :arguments_hash, :status, :result, :error, :duration_ms, :model_content, :now, :outcome)",
             {
                 **key,
+                "turn_id": turn_id,
+                "name": call.name,
+                "arguments": call.arguments,
                 "status": record.status.value,
-                "result": None if result is None else self._json_param(result),
-                "error": error,
+                "result": None if record.result is None else self._json_param(record.result),
+                "error": record.error,
                 "duration_ms": record.duration_ms,
                 "model_content": record.model_content,
+                "now": now,
+                "outcome": outcome and outcome.value,
             },
         )
-        return record
 
     def finish_turn(
         self,
