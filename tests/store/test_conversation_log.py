@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -215,6 +215,38 @@ def test_a_turn_whose_process_died_counts_as_unanswered_once_the_reaper_closes_i
     assert (row.turns, row.failed_turns, row.first_message) == (1, 0, "Book a boat for Li Wei")
     assert [t.turn_id for t in store.fail_expired_turns("the server stopped", [])] == [died.turn_id]
     assert ids(store, tenant, outcome=Outcome.FAILED) == {str(died.conversation_id)}
+
+
+def test_a_long_conversation_sums_exactly_what_its_turns_did(store: Store, tenant: Tenant) -> None:
+    """Each turn changes the summary by its own difference (migration 0025): answered,
+    failed, retried, closed by the reaper and failed again, it still adds up to the turns."""
+    from agent_core.domain import Channel, TurnOrigin
+
+    def turn(message: str, status: str, usage: Usage, ms: float, **start: object) -> UUID:
+        started = store.start_turn(tenant.id, conversation, message, **start)  # type: ignore[arg-type]
+        reply = ChatMessage("assistant", "Done.") if status == "succeeded" else None
+        outcome = TurnOutcome(
+            status, reply.content if reply else None, "m", usage, 1, ms, None if reply else "down"
+        )
+        store.finish_turn(tenant.id, started.conversation_id, started.turn_id, reply, outcome)
+        return started.turn_id
+
+    first = store.start_turn(tenant.id, None, "Book Ana", origin=TurnOrigin(Channel.API, "key:phone"))
+    conversation = first.conversation_id
+    done = TurnOutcome("succeeded", "Done.", "m", Usage(10, 5), 1, 100.0)
+    store.finish_turn(tenant.id, conversation, first.turn_id, ChatMessage("assistant", "Done."), done)
+    failed = turn("And Li?", "failed", Usage(3, 0), 20.0)
+    turn("And Li?", "succeeded", Usage(7, 1), 50.0, retry_of=failed)
+    died = store.start_turn(tenant.id, conversation, "Hello?", lease_seconds=0.0)
+    assert [t.turn_id for t in store.fail_expired_turns("the server stopped", [])] == [died.turn_id]
+    turn("Anyone?", "failed", Usage(2, 2), 30.0, origin=TurnOrigin(Channel.DASHBOARD, "ana@example.com"))
+
+    [row] = store.search_conversations(tenant.id, ConversationQuery()).rows
+    # Five turns; the failure that was retried is answered, the reaped one and the last are not.
+    assert (row.turns, row.failed_turns, row.tokens) == (5, 2, 15 + 3 + 8 + 4)
+    assert row.duration_ms == pytest.approx(100.0 + 20.0 + 50.0 + 30.0)
+    # How it began is its first turn's, whatever came through later.
+    assert (row.channel, row.started_by) == (Channel.API, "key:phone")
 
 
 @pytest.mark.parametrize(
