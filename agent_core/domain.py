@@ -13,6 +13,10 @@ from uuid import UUID, uuid4
 from agent_core.clock import utcnow
 
 JsonDict = dict[str, Any]
+
+_MODEL_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
+"""How a tool's result is written for the model (`json.dumps` builds one of these per call)."""
+
 Role = Literal["system", "user", "assistant", "tool"]
 
 
@@ -158,10 +162,10 @@ class ToolCallRecord:
         """The record of a call that just ran: succeeded with `result`, or failed with `error`."""
         if error is None:
             status = ToolCallStatus.SUCCEEDED
-            content = json.dumps({"ok": True, "result": result}, default=str, ensure_ascii=False)
+            content = _MODEL_JSON.encode({"ok": True, "result": result})
         else:
             status = ToolCallStatus.FAILED
-            content = json.dumps({"ok": False, "error": error}, ensure_ascii=False)
+            content = _MODEL_JSON.encode({"ok": False, "error": error})
         return cls(
             call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms, content
         )
@@ -271,7 +275,11 @@ def decode_arguments(text: str) -> JsonDict | str:
     a lone surrogate (`"\\ud800"`) decodes to a string that fails every response it is in."""
     try:
         value = json.loads(text)
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
+        if "\\u" in text:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        else:
+            # Without escapes every character decoded is in the text itself.
+            text.encode("utf-8")
     except ValueError:  # UnicodeEncodeError is one
         return text
     return value if isinstance(value, dict) else text

@@ -14,7 +14,7 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -297,15 +297,15 @@ class Agent:
             # (its editor cut off from Redis, Redis restored from an old file) never answers.
             prompt = tenant.system_prompt
             self.prompts.seen_in_store(tenant.id, prompt)
-        today = now.astimezone(zone).date()
-        order = "day/month" if settings.date_order == "day_first" else "month/day"
-        guardrails = GUARDRAILS.format(today=today, zone=now.astimezone(zone).tzname(), order=order)
-        if settings.booking_noun != "tour":
-            guardrails += BOOKING_WORDS.format(
-                a_booking=settings.a_booking, plural=settings.booking_noun_plural
-            )
-        if origin is not None and origin.spoken:
-            guardrails += SPOKEN_WORDS
+        local = now.astimezone(zone)
+        today = local.date()
+        guardrails = _guardrails(
+            today,
+            local.tzname(),
+            settings.date_order,
+            (settings.a_booking, settings.booking_noun_plural) if settings.booking_noun != "tour" else None,
+            origin is not None and origin.spoken,
+        )
         system = ChatMessage("system", f"{prompt}\n\n{guardrails}")
         try:
             history = self.store.load_history(
@@ -594,6 +594,22 @@ class Agent:
         """The turn no longer runs here: no lease to renew, nothing to stop."""
         self.leases.release(turn_id)
         self.running.remove(turn_id)
+
+
+@lru_cache(maxsize=256)
+def _guardrails(
+    today: date, zone: str | None, date_order: str, booking_words: tuple[str, str] | None, spoken: bool
+) -> str:
+    """What the agent adds to every tenant's prompt: the same for a day's turns of a kind, so
+    it is written once each (`booking_words` are a business's words for a booking and bookings,
+    when they are not "tour")."""
+    order = "day/month" if date_order == "day_first" else "month/day"
+    guardrails = GUARDRAILS.format(today=today, zone=zone, order=order)
+    if booking_words is not None:
+        guardrails += BOOKING_WORDS.format(a_booking=booking_words[0], plural=booking_words[1])
+    if spoken:
+        guardrails += SPOKEN_WORDS
+    return guardrails
 
 
 def _canonical(arguments: JsonDict | str) -> str:
