@@ -1,9 +1,9 @@
--- voice-assistant-mini: PostgreSQL / Supabase schema, version 25.
+-- voice-assistant-mini: PostgreSQL / Supabase schema, version 26.
 --
 -- Generated from agent_core/store/migrations/postgres/ by `vam schema` (`make schema`):
 -- do not edit; write a migration. For a new database: paste it into a Supabase project's
 -- SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+ (or let `vam migrate` apply
--- the same migrations). On a database already at version 25 it changes nothing; a
+-- the same migrations). On a database already at version 26 it changes nothing; a
 -- database of an earlier version is refused, unchanged: upgrade it with `vam migrate`.
 --
 -- Who may do what:
@@ -25,12 +25,12 @@ BEGIN
     ELSIF to_regclass('public.tenants') IS NOT NULL THEN
         found := 1;  -- release 0.1.0 recorded no versions
     END IF;
-    IF found = 25 THEN
-        RAISE NOTICE 'the database is at version 25 already: nothing to do';
+    IF found = 26 THEN
+        RAISE NOTICE 'the database is at version 26 already: nothing to do';
         RETURN;
     END IF;
     IF found <> 0 THEN
-        RAISE EXCEPTION 'the database is at version %, this schema is version 25', found
+        RAISE EXCEPTION 'the database is at version %, this schema is version 26', found
             USING HINT = 'upgrade it with `vam migrate` (this script only builds a new database)';
     END IF;
     -- What is dropped "if exists" on the way is not news on a new database.
@@ -3391,5 +3391,16 @@ END
 $$;
 $m0025$;
     INSERT INTO public.schema_migrations (version, name) VALUES (25, 'summaries_by_change');
+
+    -- 0026_one_index_less
+    EXECUTE $m0026$
+-- 0026: a tool call's row is written to one index fewer (issue 26). tool_calls_conversation
+-- (tenant_id, conversation_id) is the start of the key every call already has (tenant_id,
+-- conversation_id, call_id, arguments_hash), which serves the same look-ups; each tool call
+-- paid for the second copy in CPU and in a page written with every commit.
+
+DROP INDEX public.tool_calls_conversation;
+$m0026$;
+    INSERT INTO public.schema_migrations (version, name) VALUES (26, 'one_index_less');
 END
 $schema$;
