@@ -394,6 +394,8 @@ class Agent:
         """The calls in the text held back from the caller, and the rest of that text. A call
         to a tool the model may not use fails the turn: shown, it would read as gibberish."""
         written, rest = calls_in_text(held)
+        if not written:
+            return [], rest
         offered = {spec.name for spec in tools}
         for call in written:
             if call.name not in offered:

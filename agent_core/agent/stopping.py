@@ -30,21 +30,24 @@ class StopFlag:
     deadline: float
     """The turn's deadline, as a `time.monotonic()` value."""
     reason: str = ""
-    _raised: threading.Event = field(default_factory=threading.Event)
+    # Looked at, never waited on (a wait is woken through `_wakes`): a bool, not an Event,
+    # which cost every turn a Condition and two locks to make.
+    _raised: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _woken: bool = False
     _wakes: list[Callable[[], None]] = field(default_factory=list)
 
     def raise_flag(self, reason: str) -> None:
         """Ask the turn to stop; `reason` is what the conversation shows as why."""
-        if not self._raised.is_set():
-            self.reason = reason
-            self._raised.set()
+        with self._lock:
+            if not self._raised:
+                self.reason = reason
+                self._raised = True
         self.wake()
 
     def check(self) -> None:
         """TurnStoppedError when someone stopped the turn."""
-        if self._raised.is_set():
+        if self._raised:
             raise TurnStoppedError(self.reason)
 
     def wake(self) -> None:
