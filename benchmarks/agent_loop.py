@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,6 +103,30 @@ def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
     ]
 
 
+def cpu_by_conversation_length(rounds: int = sized(3, 1), length: int = sized(200, 12)) -> list[str]:
+    """Median CPU µs of a one-tool turn by how many turns its conversation had before, on a
+    SQLite file: a turn must not cost more as its conversation grows (migration 0025)."""
+    spans = [(0, 10), (10, 100), (100, 200)] if length >= 200 else [(0, length // 2), (length // 2, length)]
+    samples: dict[tuple[int, int], list[int]] = {span: [] for span in spans}
+    with tempfile.TemporaryDirectory() as folder:
+        agent = agent_on(SqliteStore(Path(folder) / "long.sqlite3"))
+        for _ in range(rounds):
+            conversation: UUID | None = None
+            for position in range(length):
+                request = {"tenant_id": DEMO_TENANT_ID, "message": "book"}
+                if conversation is not None:
+                    request["conversation_id"] = conversation
+                started = time.process_time_ns()
+                conversation = collect(agent.stream(agent.validate(request))).conversation_id
+                spent = time.process_time_ns() - started
+                span = next(s for s in spans if s[0] <= position < s[1])
+                samples[span].append(spent)
+    return [
+        f"| turns {first + 1}–{last} | {len(xs)} | {statistics.median(xs) / 1000:,.0f} |"
+        for (first, last), xs in samples.items()
+    ]
+
+
 def import_time_ms(module: str, repeats: int = sized(7, 1)) -> float:
     """Median wall time of a fresh interpreter importing `module`, minus an empty start."""
     code = "import time; t = time.perf_counter(); import {m}; print(time.perf_counter() - t)"
@@ -126,6 +151,11 @@ def main() -> None:
     print(HEADER)
     for row in rows:
         print(row.row())
+    print()
+    print("One-tool turns of one conversation on a SQLite file, by the turn's place in it:")
+    print("| turns of the conversation | turns measured | median CPU µs per turn |\n|---|---:|---:|")
+    for line in cpu_by_conversation_length():
+        print(line)
     print()
     for module in ("agent_core", "agent_core.agent.loop", "agent_core.runtime"):
         print(f"import {module}: {import_time_ms(module):.1f} ms")
