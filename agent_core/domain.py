@@ -8,9 +8,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.clock import utcnow
+from agent_core.ids import new_id
 
 JsonDict = dict[str, Any]
 
@@ -463,7 +464,7 @@ class TourChange:
     to_date: date | None
     to_location: str | None
     by: ChangedBy
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     created_at: datetime = field(default_factory=utcnow)
 
     @classmethod

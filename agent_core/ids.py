@@ -12,7 +12,7 @@ def new_id() -> UUID:
 
     Random (v4) keys land anywhere in a B-tree index, so each insert dirtied its own leaf
     page and every commit and checkpoint wrote more pages; time-ordered keys append at the
-    right edge (an SQLite-file turn spent about a tenth less CPU, benchmarks/README.md).
+    right edge (an SQLite-file turn spent about a tenth less CPU: README, Benchmarks).
     Its first 48 bits are the time in milliseconds: nothing here treats an id as a secret
     (API keys and passwords are minted by `access.credentials`)."""
     return uuid7()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from agent_core.domain import JsonDict
+from agent_core.ids import new_id
 
 
 class UserRole(StrEnum):
@@ -202,7 +203,7 @@ class AuditEntry:
     tenant_id: UUID | None = None
     before: JsonDict | None = None
     after: JsonDict | None = None
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=new_id)
     created_at: datetime | None = None
     seq: int = 0
 
