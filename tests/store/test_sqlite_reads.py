@@ -14,7 +14,8 @@ from agent_core.store.sqlite import SqliteStore
 def test_a_conversations_tool_calls_are_read_by_its_own_key_and_listed_in_the_order_they_ran() -> None:
     store = SqliteStore(":memory:")
     turn = store.start_turn(DEMO_TENANT_ID, None, "Book Ana and Li")
-    for name in ("Ana Silva", "Li Wei", "Ana Silva"):
+    # Ran in an order their keys do not sort in (Li before Ana); the third is the first again.
+    for name in ("Li Wei", "Ana Silva", "Li Wei"):
         call = ToolCallRequest(f"call_{name}_{len(name)}", "book_tour", json.dumps({"name": name}))
         store.run_tool_call(DEMO_TENANT_ID, turn.conversation_id, turn.turn_id, call, lambda _: {"ok": True})
     done = TurnOutcome("succeeded", "Booked.", "m", Usage(), 1, 5.0)
@@ -27,7 +28,7 @@ def test_a_conversations_tool_calls_are_read_by_its_own_key_and_listed_in_the_or
     calls = store.list_tool_calls(DEMO_TENANT_ID, turn.conversation_id)
 
     store._connection.set_trace_callback(None)
-    assert [c.call_id for c in calls] == ["call_Ana Silva_9", "call_Li Wei_6"]
+    assert [c.call_id for c in calls] == ["call_Li Wei_6", "call_Ana Silva_9"]
     [read] = [s for s in statements if "FROM tool_calls" in s]
     plan = " ".join(row["detail"] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {read}"))
     assert "conversation_id=?" in plan, plan
