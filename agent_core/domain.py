@@ -15,8 +15,15 @@ from agent_core.ids import new_id
 
 JsonDict = dict[str, Any]
 
-_MODEL_JSON = json.JSONEncoder(default=str, ensure_ascii=False)
-"""How a tool's result is written for the model (`json.dumps` builds one of these per call)."""
+_JSON_TEXT = json.JSONEncoder(default=str, ensure_ascii=False)
+
+
+def json_text(value: object) -> str:
+    """`value` as JSON with its characters as they are (no `\\u` escapes) and what JSON has no
+    type for (dates, UUIDs) as text: what the model reads of a tool's result and what a
+    stream's events carry. One encoder, built once (`json.dumps` builds one per call)."""
+    return _JSON_TEXT.encode(value)
+
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -163,10 +170,10 @@ class ToolCallRecord:
         """The record of a call that just ran: succeeded with `result`, or failed with `error`."""
         if error is None:
             status = ToolCallStatus.SUCCEEDED
-            content = _MODEL_JSON.encode({"ok": True, "result": result})
+            content = json_text({"ok": True, "result": result})
         else:
             status = ToolCallStatus.FAILED
-            content = _MODEL_JSON.encode({"ok": False, "error": error})
+            content = json_text({"ok": False, "error": error})
         return cls(
             call.id, call.name, decode_arguments(call.arguments), status, result, error, duration_ms, content
         )

@@ -87,9 +87,13 @@ def agent_on(store: Store) -> Agent:
     )
 
 
-def turn(agent: Agent, message: str) -> TurnResult:
-    """One turn of the demo tenant through the agent's one way in, waited for."""
-    return collect(agent.stream(agent.validate({"tenant_id": DEMO_TENANT_ID, "message": message})))
+def turn(agent: Agent, message: str, conversation: UUID | None = None) -> TurnResult:
+    """One turn of the demo tenant through the agent's one way in, waited for (in a new
+    conversation, or in `conversation`)."""
+    request: dict[str, object] = {"tenant_id": DEMO_TENANT_ID, "message": message}
+    if conversation is not None:
+        request["conversation_id"] = conversation
+    return collect(agent.stream(agent.validate(request)))
 
 
 def turn_timings(label: str, store: Store, runs: int) -> list[Timing]:
@@ -113,11 +117,8 @@ def cpu_by_conversation_length(rounds: int = sized(3, 1), length: int = sized(20
         for _ in range(rounds):
             conversation: UUID | None = None
             for position in range(length):
-                request = {"tenant_id": DEMO_TENANT_ID, "message": "book"}
-                if conversation is not None:
-                    request["conversation_id"] = conversation
                 started = time.process_time_ns()
-                conversation = collect(agent.stream(agent.validate(request))).conversation_id
+                conversation = turn(agent, "book", conversation).conversation_id
                 spent = time.process_time_ns() - started
                 span = next(s for s in spans if s[0] <= position < s[1])
                 samples[span].append(spent)

@@ -42,6 +42,7 @@ from agent_core.domain import (
     ToolCallRecord,
     Tour,
     TurnResult,
+    json_text,
 )
 from agent_core.errors import AgentCoreError
 from agent_core.http.auth import bearer_token, caller, identify, required_caller
@@ -115,7 +116,7 @@ def decode_cursor(cursor: str | None) -> int:
 
 def sse(event: str, data: Any) -> str:
     """One server-sent event."""
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n"
+    return f"event: {event}\ndata: {json_text(data)}\n\n"
 
 
 SignedInCaller = Callable[[HTTPConnection], Principal | None]
