@@ -66,12 +66,17 @@ _HONEST = {
 _NEGATION = re.compile(r"\b(?:not|no|never|cannot|unable|failed|nothing)\b|n[’']t\b", re.I)
 
 
-def _unbacked(sentence: str, backed: set[Claim]) -> list[_Claim]:
-    """The claims one sentence makes that are not in `backed`."""
+def _claims(sentence: str) -> list[_Claim]:
+    """The claims one sentence makes (none when it asks, or says something did not happen)."""
     text = sentence.strip()
     if not text or text.endswith("?") or _NEGATION.search(text):
         return []
-    return [claim for claim in _CLAIMS if claim.pattern.search(text) and claim.what not in backed]
+    return [claim for claim in _CLAIMS if claim.pattern.search(text)]
+
+
+def _unbacked(sentence: str, backed: set[Claim]) -> list[_Claim]:
+    """The claims one sentence makes that are not in `backed`."""
+    return [claim for claim in _claims(sentence) if claim.what not in backed]
 
 
 def _backed(names: Iterable[str], backing: Backing) -> set[Claim]:
@@ -134,14 +139,19 @@ class ClaimFilter:
 
     def honest_sentence(self) -> str:
         """What the caller is told instead of the withheld claims ("" when none was)."""
-        kinds = list(dict.fromkeys(_HONEST[kind] for kind in self._kinds))
-        if not kinds:
+        if not self._kinds:
             return ""
+        kinds = list(dict.fromkeys(_HONEST[kind] for kind in self._kinds))
         done = " or ".join(kinds)
         return f"Nothing has been {done} yet — shall I try that again?"
 
     def _checked(self, sentence: str) -> str:
-        claims = _unbacked(sentence, _backed([*_succeeded(self._tool_calls), *self._earlier], self._backing))
+        # What the turn's calls back is read only for a sentence that claims something.
+        made = _claims(sentence)
+        if not made:
+            return sentence
+        done = _backed([*_succeeded(self._tool_calls), *self._earlier], self._backing)
+        claims = [claim for claim in made if claim.what not in done]
         if not claims:
             return sentence
         if len(self.withheld) < MAX_LISTED:

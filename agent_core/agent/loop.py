@@ -14,7 +14,7 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -128,6 +128,10 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
     backing: Backing = field(default_factory=dict)
     """What each tool's success lets the reply claim."""
+    ids: dict[str, str] = field(default_factory=dict)
+    """The conversation's and the turn's ids as text, as each of its events carries them."""
+    said: tuple[SaidDay | None] | None = None
+    """The day the caller's message names in words, once `said_day` read it."""
 
     def __post_init__(self) -> None:
         self.claims = ClaimFilter(self.records, self.backing, completed_since_the_caller(self.messages))
@@ -135,6 +139,19 @@ class _Turn:
     def elapsed_ms(self) -> float:
         """Time since the turn began."""
         return (time.perf_counter() - self.started) * 1000
+
+    def said_day(self) -> SaidDay | None:
+        """The day the caller's latest message names in words a model must resolve
+        ("tomorrow", "next Friday", "03/04"), read by the business's calendar and date order;
+        read once: a turn adds only the model's and the tools' messages."""
+        if self.said is None:
+            said = next((m.content for m in reversed(self.messages) if m.role == "user"), "")
+            mention = find_date(said, self.today, self.settings.date_order)
+            if mention is None or not mention.inferred or mention.day is None:
+                self.said = (None,)
+            else:
+                self.said = (SaidDay(mention.span, mention.day),)
+        return self.said[0]
 
 
 class Agent:
@@ -263,13 +280,11 @@ class Agent:
         started = time.perf_counter()
         deadline = time.monotonic() + self.limits.deadline_seconds
         written: list[OutboxEvent] = []
+        ids: dict[str, str] = {}
 
         def received(start: TurnStart) -> list[OutboxEvent]:
-            payload = {
-                "conversation_id": str(start.conversation_id),
-                "turn_id": str(start.turn_id),
-                "message": request.message,
-            }
+            ids.update(conversation_id=str(start.conversation_id), turn_id=str(start.turn_id))
+            payload = {**ids, "message": request.message}
             written[:] = [self.events.outbox(EventName.MESSAGE_RECEIVED, request.tenant_id, payload)]
             return written
 
@@ -325,6 +340,7 @@ class Agent:
             messages=[system, *model_ready(history)],
             stop=stop,
             backing=self.tools.backing,
+            ids=ids,
         )
 
     def _call_model(
@@ -425,7 +441,6 @@ class Agent:
     def _run_tools(self, turn: _Turn, calls: Sequence[ToolCallRequest]) -> Generator[TurnStep, None, None]:
         """Run each call at most once; its result goes back to the model, its events out."""
         started = time.perf_counter()
-        said_day = cache(partial(_said_day, turn))
         for call in calls:
             self._before_step(turn)
             earlier = next((r for r in turn.records if _same_call(r, call)), None)
@@ -443,7 +458,7 @@ class Agent:
                 call,
                 turn.today,
                 allowed=turn.settings.allows,
-                said_day=said_day,
+                said_day=turn.said_day,
                 phone_region=turn.settings.phone_region,
             )
             yield ToolCallStarted(call.id, call.name, prepared.arguments)
@@ -495,8 +510,7 @@ class Agent:
             EventName.REPLY_SENT,
             turn.tenant_id,
             {
-                "conversation_id": str(turn.conversation_id),
-                "turn_id": str(turn.turn_id),
+                **turn.ids,
                 "reply": reply,
                 "withheld_claims": turn.claims.withheld,
                 "tool_calls": len(turn.records),
@@ -539,7 +553,7 @@ class Agent:
         self, turn: _Turn, tool: Tool[Any] | None, record: ToolCallRecord
     ) -> list[OutboxEvent]:
         payload = {
-            "conversation_id": str(turn.conversation_id),
+            "conversation_id": turn.ids["conversation_id"],
             "call_id": record.call_id,
             "tool": record.name,
             "arguments": record.arguments,
@@ -645,13 +659,3 @@ def _repeated(earlier: ToolCallRecord) -> str:
         },
         ensure_ascii=False,
     )
-
-
-def _said_day(turn: _Turn) -> SaidDay | None:
-    """The day the caller's latest message names in words a model must resolve ("tomorrow",
-    "next Friday", "03/04"), read by the business's calendar and date order."""
-    said = next((m.content for m in reversed(turn.messages) if m.role == "user"), "")
-    mention = find_date(said, turn.today, turn.settings.date_order)
-    if mention is None or not mention.inferred or mention.day is None:
-        return None
-    return SaidDay(mention.span, mention.day)

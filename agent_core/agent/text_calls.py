@@ -54,6 +54,8 @@ def _as_call(value: object) -> TextCall | None:
 def calls_in_text(text: str) -> tuple[list[TextCall], str]:
     """The calls written in `text`, and the text without them (and without the fences or tags
     that held them). A JSON value that is not a call's shape stays in the text."""
+    if "{" not in text and "[" not in text:
+        return [], text.strip()  # the common case: nothing a call could be written in
     calls: list[TextCall] = []
     kept: list[str] = []
     position = 0
