@@ -1,9 +1,9 @@
--- voice-assistant-mini: PostgreSQL / Supabase schema, version 26.
+-- voice-assistant-mini: PostgreSQL / Supabase schema, version 27.
 --
 -- Generated from agent_core/store/migrations/postgres/ by `vam schema` (`make schema`):
 -- do not edit; write a migration. For a new database: paste it into a Supabase project's
 -- SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+ (or let `vam migrate` apply
--- the same migrations). On a database already at version 26 it changes nothing; a
+-- the same migrations). On a database already at version 27 it changes nothing; a
 -- database of an earlier version is refused, unchanged: upgrade it with `vam migrate`.
 --
 -- Who may do what:
@@ -25,12 +25,12 @@ BEGIN
     ELSIF to_regclass('public.tenants') IS NOT NULL THEN
         found := 1;  -- release 0.1.0 recorded no versions
     END IF;
-    IF found = 26 THEN
-        RAISE NOTICE 'the database is at version 26 already: nothing to do';
+    IF found = 27 THEN
+        RAISE NOTICE 'the database is at version 27 already: nothing to do';
         RETURN;
     END IF;
     IF found <> 0 THEN
-        RAISE EXCEPTION 'the database is at version %, this schema is version 26', found
+        RAISE EXCEPTION 'the database is at version %, this schema is version 27', found
             USING HINT = 'upgrade it with `vam migrate` (this script only builds a new database)';
     END IF;
     -- What is dropped "if exists" on the way is not news on a new database.
@@ -3402,5 +3402,14 @@ $m0025$;
 DROP INDEX public.tool_calls_conversation;
 $m0026$;
     INSERT INTO public.schema_migrations (version, name) VALUES (26, 'one_index_less');
+
+    -- 0027_rollups_in_batches
+    EXECUTE $m0027$
+-- 0027: on SQLite the daily rollups are kept in batches (issue 26). Nothing changes here:
+-- PostgreSQL's rollups are split per slot (migration 0015), so turns do not wait on each
+-- other for them, and several processes share one database, which a store's in-process
+-- batch could not count for.
+$m0027$;
+    INSERT INTO public.schema_migrations (version, name) VALUES (27, 'rollups_in_batches');
 END
 $schema$;

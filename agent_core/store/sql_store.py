@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import cached_property
@@ -279,8 +279,12 @@ class SqlStore(RecordPages, SqlScenarios):
 
     def analytics(self, query: AnalyticsQuery) -> Analytics:
         query = query.checked()
-        with self._reader() as session:
+        with self._rollups_reader() as session:
             return compute(session, query)
+
+    def _rollups_reader(self) -> AbstractContextManager[SqlSession]:
+        """A session that reads the daily rollups with every finished turn counted in them."""
+        return self._reader()
 
     def _fold(self, expression: str, search: str) -> str:
         """SQL that case-folds a text expression (Unicode-aware) to match a folded `search`."""

@@ -66,9 +66,67 @@ _SCRATCH_TEMPLATE: list[sqlite3.Connection] = []
 _JSON = json.JSONEncoder(default=str)
 """What `json.dumps(value, default=str)` builds on every call, built once."""
 
-INDEX_EVERY_TURNS = 64
-"""How many finished turns' messages the text index takes in at once (searches read the
-newer ones directly, so this bounds only how many that is)."""
+UPKEEP_EVERY_TURNS = 64
+"""How many finished turns' messages the text index takes in at once, and their tallies the
+daily rollups (searches read the newer messages directly, and analytics fold the tallies
+first, so this bounds only how many that is)."""
+
+_DAY = "COALESCE(t.day, substr(t.started_at, 1, 10))"
+_BUCKET = "CAST(floor(ln(max(ms, 0.01)) * 23.083120654223414) AS INTEGER)"
+"""A latency's bucket, as `analytics.bucket_of` computes it."""
+_FOLD_TALLIES = (
+    # A conversation counts once per day it had a turn: here when none of its turns of that
+    # day was counted in an earlier batch.
+    "INSERT INTO activity_days (tenant_id, day, conversations, turns)"
+    f" SELECT t.tenant_id, {_DAY} AS on_day,"
+    "  COUNT(DISTINCT CASE WHEN NOT EXISTS ("
+    "   SELECT 1 FROM turns e WHERE e.tenant_id = t.tenant_id AND e.conversation_id = t.conversation_id"
+    f"   AND COALESCE(e.day, substr(e.started_at, 1, 10)) = {_DAY}"
+    "   AND e.id NOT IN (SELECT turn_id FROM tallies_pending WHERE tool IS NULL AND started = 1)"
+    "  ) THEN t.conversation_id END), COUNT(*)"
+    " FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NULL AND p.started = 1"
+    " GROUP BY t.tenant_id, on_day"
+    " ON CONFLICT (tenant_id, day) DO UPDATE SET conversations = conversations + excluded.conversations,"
+    "  turns = turns + excluded.turns",
+    "INSERT INTO activity_days (tenant_id, day, failed_turns, tokens, withheld_claims)"
+    f" SELECT t.tenant_id, {_DAY} AS on_day, SUM(t.status = 'failed'),"
+    "  SUM(COALESCE(t.prompt_tokens, 0) + COALESCE(t.completion_tokens, 0)),"
+    "  SUM(COALESCE(json_array_length(t.withheld_claims), 0))"
+    " FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NULL AND p.ended = 1"
+    " GROUP BY t.tenant_id, on_day"
+    " ON CONFLICT (tenant_id, day) DO UPDATE SET failed_turns = failed_turns + excluded.failed_turns,"
+    "  tokens = tokens + excluded.tokens, withheld_claims = withheld_claims + excluded.withheld_claims",
+    "INSERT INTO model_days (tenant_id, day, model, prompt_tokens, completion_tokens)"
+    f" SELECT t.tenant_id, {_DAY} AS on_day, COALESCE(t.model, 'unknown') AS named,"
+    "  SUM(COALESCE(t.prompt_tokens, 0)), SUM(COALESCE(t.completion_tokens, 0))"
+    " FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NULL AND p.ended = 1"
+    " GROUP BY t.tenant_id, on_day, named"
+    " ON CONFLICT (tenant_id, day, model) DO UPDATE SET"
+    "  prompt_tokens = prompt_tokens + excluded.prompt_tokens,"
+    "  completion_tokens = completion_tokens + excluded.completion_tokens",
+    # A tool call counts on its turn's day (the day it was made, for turns from before days).
+    "INSERT INTO tool_days (tenant_id, day, name, calls, failed)"
+    " SELECT t.tenant_id, COALESCE(t.day, p.created_day) AS on_day, p.tool, SUM(p.started), SUM(p.failed)"
+    " FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NOT NULL"
+    " GROUP BY t.tenant_id, on_day, p.tool"
+    " ON CONFLICT (tenant_id, day, name) DO UPDATE SET calls = calls + excluded.calls,"
+    "  failed = failed + excluded.failed",
+    "WITH ended AS ("
+    f"  SELECT t.tenant_id, {_DAY} AS on_day, t.latency_ms, t.model_ms, t.tools_ms"
+    "  FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NULL AND p.ended = 1),"
+    " spans AS ("
+    "  SELECT tenant_id, on_day, 'turn' AS metric, latency_ms AS ms FROM ended"
+    "  UNION ALL SELECT tenant_id, on_day, 'model', model_ms FROM ended WHERE tools_ms IS NOT NULL"
+    "  UNION ALL SELECT tenant_id, on_day, 'tools', tools_ms FROM ended WHERE model_ms IS NOT NULL"
+    "  UNION ALL SELECT tenant_id, on_day, 'store', latency_ms - model_ms - tools_ms FROM ended"
+    "  UNION ALL SELECT t.tenant_id, COALESCE(t.day, p.created_day), 'tool_call', p.duration_ms"
+    "  FROM tallies_pending p JOIN turns t ON t.id = p.turn_id WHERE p.tool IS NOT NULL AND p.ended = 1)"
+    "INSERT INTO latency_days (tenant_id, day, metric, bucket, count)"
+    f" SELECT tenant_id, on_day, metric, {_BUCKET} AS bucket, COUNT(*) FROM spans WHERE ms IS NOT NULL"
+    " GROUP BY tenant_id, on_day, metric, bucket"
+    " ON CONFLICT (tenant_id, day, metric, bucket) DO UPDATE SET count = count + excluded.count",
+    "DELETE FROM tallies_pending",
+)
 
 
 def _index_new_messages(session: SqlSession) -> None:
@@ -82,6 +140,12 @@ def _index_new_messages(session: SqlSession) -> None:
         "UPDATE message_text_indexed SET up_to = (SELECT max(id) FROM messages)"
         " WHERE (SELECT max(id) FROM messages) > up_to"
     )
+
+
+def _fold_tallies(session: SqlSession) -> None:
+    """Add the turns and tool calls that started or ended since to the daily rollups (0027)."""
+    for statement in _FOLD_TALLIES:
+        session.execute(statement)
 
 
 class SqliteStore(SqlStore):
@@ -109,7 +173,7 @@ class SqliteStore(SqlStore):
         # Tool-call fingerprints, computed in SQL by a migration exactly as the code does.
         self._connection.create_function("sha256", 1, fingerprint, deterministic=True)
         self._lock = threading.RLock()
-        self._finished_since_indexing = 0
+        self._finished_since_upkeep = 0
         self._connection.execute("PRAGMA journal_mode = WAL")
         self._connection.execute("PRAGMA synchronous = NORMAL")
         self._connection.execute("PRAGMA foreign_keys = ON")
@@ -224,18 +288,29 @@ class SqliteStore(SqlStore):
         )
 
     def _turn_finished(self, session: SqlSession) -> None:
-        # The text index takes new messages in batches: one index segment per commit that
-        # wrote a message was a fifth of a turn's pages and CPU.
-        self._finished_since_indexing += 1
-        if self._finished_since_indexing >= INDEX_EVERY_TURNS:
+        # The text index and the daily rollups take new rows in batches: one index segment
+        # per commit that wrote a message, and some nine rollup rows a turn, were each a fifth
+        # of a turn's pages and much of its CPU.
+        self._finished_since_upkeep += 1
+        if self._finished_since_upkeep >= UPKEEP_EVERY_TURNS:
             _index_new_messages(session)
-            self._finished_since_indexing = 0
+            _fold_tallies(session)
+            self._finished_since_upkeep = 0
 
-    def index_new_messages(self) -> None:
-        """Take every message written since into the text index now."""
+    @contextmanager
+    def _rollups_reader(self) -> Iterator[SqlSession]:
+        # The rollups first take the tallies of the batch still open.
+        with self._transaction() as session:
+            _fold_tallies(session)
+            yield session
+
+    def catch_up(self) -> None:
+        """Do the batched upkeep now: the messages written since into the text index, the
+        tallies into the daily rollups; the next batch counts from here."""
         with self._transaction() as session:
             _index_new_messages(session)
-            self._finished_since_indexing = 0
+            _fold_tallies(session)
+            self._finished_since_upkeep = 0
 
     def _json_param(self, value: object) -> object:
         return _JSON.encode(value)

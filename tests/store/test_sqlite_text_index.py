@@ -11,7 +11,7 @@ import pytest
 
 from agent_core.domain import Tenant
 from agent_core.store.conversation_log import ConversationQuery
-from agent_core.store.sqlite import INDEX_EVERY_TURNS, SqliteStore
+from agent_core.store.sqlite import UPKEEP_EVERY_TURNS, SqliteStore
 from tests.conftest import add_tenant
 from tests.store.test_conversation_log import converse
 
@@ -72,7 +72,7 @@ def test_a_message_is_found_before_and_after_the_index_takes_it_in_and_only_once
     assert indexed_up_to(sqlite) == before  # not taken in yet
     assert found(sqlite, shop, "quintana") == {wanted}
 
-    sqlite.index_new_messages()
+    sqlite.catch_up()
     assert indexed_up_to(sqlite) > before
     assert found(sqlite, shop, "QUINTANA") == {wanted}
     index_is_consistent(sqlite)
@@ -81,9 +81,9 @@ def test_a_message_is_found_before_and_after_the_index_takes_it_in_and_only_once
 def test_the_index_takes_new_messages_in_every_few_dozen_finished_turns(
     sqlite: SqliteStore, shop: Tenant
 ) -> None:
-    sqlite.index_new_messages()
+    sqlite.catch_up()
     start = indexed_up_to(sqlite)
-    for n in range(INDEX_EVERY_TURNS - 1):
+    for n in range(UPKEEP_EVERY_TURNS - 1):
         converse(sqlite, shop, f"Message number {n}")
     assert indexed_up_to(sqlite) == start
     last = converse(sqlite, shop, "The last of the batch")
@@ -96,7 +96,7 @@ def test_edits_and_deletions_on_both_sides_of_the_batch_line_keep_the_index_righ
     sqlite: SqliteStore, shop: Tenant
 ) -> None:
     indexed = converse(sqlite, shop, "Indexed words here")
-    sqlite.index_new_messages()
+    sqlite.catch_up()
     newer = converse(sqlite, shop, "Newer words here")
     with sqlite._transaction() as session:
         session.execute(
@@ -113,7 +113,7 @@ def test_edits_and_deletions_on_both_sides_of_the_batch_line_keep_the_index_righ
     with sqlite._transaction() as session:
         last = session.query("SELECT max(id) AS id FROM messages")[0]["id"]
         session.execute("DELETE FROM messages WHERE id = :id", {"id": last})
-    sqlite.index_new_messages()
+    sqlite.catch_up()
     again = converse(sqlite, shop, "Reused id words")
     index_is_consistent(sqlite)
     assert found(sqlite, shop, "reused id") == {again}

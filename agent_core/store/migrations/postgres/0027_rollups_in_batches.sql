@@ -1,0 +1,4 @@
+-- 0027: on SQLite the daily rollups are kept in batches (issue 26). Nothing changes here:
+-- PostgreSQL's rollups are split per slot (migration 0015), so turns do not wait on each
+-- other for them, and several processes share one database, which a store's in-process
+-- batch could not count for.
