@@ -163,6 +163,8 @@ class ClaimFilter:
 def completed_since_the_caller(messages: Sequence[ChatMessage]) -> frozenset[str]:
     """The tools that succeeded after the caller's latest message in `messages`: for a turn
     that answers a failed one's message again, what that attempt completed."""
+    if messages and messages[-1].role == "user":
+        return frozenset()  # a new message: nothing was attempted for it yet
     start = max((i for i, m in enumerate(messages) if m.role == "user"), default=len(messages))
     names = {call.id: call.name for m in messages[start:] for call in m.tool_calls}
     done = set()
