@@ -1,9 +1,9 @@
--- voice-assistant-mini: PostgreSQL / Supabase schema, version 27.
+-- voice-assistant-mini: PostgreSQL / Supabase schema, version 28.
 --
 -- Generated from agent_core/store/migrations/postgres/ by `vam schema` (`make schema`):
 -- do not edit; write a migration. For a new database: paste it into a Supabase project's
 -- SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+ (or let `vam migrate` apply
--- the same migrations). On a database already at version 27 it changes nothing; a
+-- the same migrations). On a database already at version 28 it changes nothing; a
 -- database of an earlier version is refused, unchanged: upgrade it with `vam migrate`.
 --
 -- Who may do what:
@@ -25,12 +25,12 @@ BEGIN
     ELSIF to_regclass('public.tenants') IS NOT NULL THEN
         found := 1;  -- release 0.1.0 recorded no versions
     END IF;
-    IF found = 27 THEN
-        RAISE NOTICE 'the database is at version 27 already: nothing to do';
+    IF found = 28 THEN
+        RAISE NOTICE 'the database is at version 28 already: nothing to do';
         RETURN;
     END IF;
     IF found <> 0 THEN
-        RAISE EXCEPTION 'the database is at version %, this schema is version 27', found
+        RAISE EXCEPTION 'the database is at version %, this schema is version 28', found
             USING HINT = 'upgrade it with `vam migrate` (this script only builds a new database)';
     END IF;
     -- What is dropped "if exists" on the way is not news on a new database.
@@ -3411,5 +3411,18 @@ $m0026$;
 -- batch could not count for.
 $m0027$;
     INSERT INTO public.schema_migrations (version, name) VALUES (27, 'rollups_in_batches');
+
+    -- 0028_unread_indexes
+    EXECUTE $m0028$
+-- 0028: two indexes nothing reads are dropped (issue 26). turns_tenant_started and
+-- tool_calls_tenant_created served analytics when they read a tenant's turns and tool calls
+-- by time (migration 0008); since migration 0010 analytics read the daily rollups, and every
+-- read of turns or tool calls goes by conversation, id or lease. Each turn paid for the one,
+-- each tool call for the other, in CPU and in a page written with its commit.
+
+DROP INDEX public.turns_tenant_started;
+DROP INDEX public.tool_calls_tenant_created;
+$m0028$;
+    INSERT INTO public.schema_migrations (version, name) VALUES (28, 'unread_indexes');
 END
 $schema$;
