@@ -289,13 +289,11 @@ class SqliteStore(SqlStore):
 
     def _turn_finished(self, session: SqlSession) -> None:
         # The text index and the daily rollups take new rows in batches: one index segment
-        # per commit that wrote a message, and some nine rollup rows a turn, were each a fifth
-        # of a turn's pages and much of its CPU.
+        # per commit that wrote a message was a fifth of a turn's pages and CPU, and some nine
+        # rollup upserts a turn about a tenth of its CPU.
         self._finished_since_upkeep += 1
         if self._finished_since_upkeep >= UPKEEP_EVERY_TURNS:
-            _index_new_messages(session)
-            _fold_tallies(session)
-            self._finished_since_upkeep = 0
+            self._upkeep(session)
 
     @contextmanager
     def _rollups_reader(self) -> Iterator[SqlSession]:
@@ -308,9 +306,12 @@ class SqliteStore(SqlStore):
         """Do the batched upkeep now: the messages written since into the text index, the
         tallies into the daily rollups; the next batch counts from here."""
         with self._transaction() as session:
-            _index_new_messages(session)
-            _fold_tallies(session)
-            self._finished_since_upkeep = 0
+            self._upkeep(session)
+
+    def _upkeep(self, session: SqlSession) -> None:
+        _index_new_messages(session)
+        _fold_tallies(session)
+        self._finished_since_upkeep = 0
 
     def _json_param(self, value: object) -> object:
         return _JSON.encode(value)

@@ -1,7 +1,7 @@
 -- 0027: the daily rollups are kept in batches (issue 26; nothing changes on PostgreSQL, whose
 -- rollups are split per slot: migration 0015). Each turn used to upsert some nine rollup rows
--- as it started, ran its tools and ended: a fifth of the pages its commits wrote and about
--- 55 µs of its CPU. Now a turn or tool call that starts or ends leaves one row in
+-- as it started, ran its tools and ended: about 55 µs of its CPU, a tenth of a one-tool turn
+-- on `:memory:`. Now a turn or tool call that starts or ends leaves one row in
 -- `tallies_pending`, and the store folds them into the rollups many at a time (with the
 -- text index: every 64 finished turns, `SqliteStore`) and before every read of analytics, so
 -- Analytics still count every turn. What is counted, and on which day, is as before.
