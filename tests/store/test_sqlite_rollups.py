@@ -15,7 +15,7 @@ import pytest
 from agent_core.clock import utcnow
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, Usage
 from agent_core.store.analytics import Analytics, AnalyticsQuery
-from agent_core.store.base import TenantWriter, ToolFailure, TurnOutcome
+from agent_core.store.base import TenantWriter, ToolFailure, TurnOutcome, TurnStart
 from agent_core.store.sqlite import UPKEEP_EVERY_TURNS, SqliteStore
 from tests.conftest import add_tenant
 from tests.store.test_conversation_log import converse
@@ -47,22 +47,21 @@ def a_day(store: SqliteStore, tenant: Tenant) -> list[Callable[[], object]]:
     """The steps of one business day: three conversations, four turns — one answered with a
     booking, one failed in the same conversation, one the reaper closes, one whose tool failed
     and whose reply had a claim withheld."""
-    started: dict[str, tuple[object, object]] = {}
+    started: dict[str, TurnStart] = {}
 
     def start(name: str, conversation: str | None = None, lease: float = 30.0) -> None:
-        of = started[conversation][0] if conversation else None
-        begun = store.start_turn(tenant.id, of, "Hello", lease_seconds=lease)  # type: ignore[arg-type]
-        started[name] = (begun.conversation_id, begun.turn_id)
+        of = started[conversation].conversation_id if conversation else None
+        started[name] = store.start_turn(tenant.id, of, "Hello", lease_seconds=lease)
 
     def call(name: str, tool: str, run: Callable[[TenantWriter], JsonDict]) -> None:
-        conversation, turn = started[name]
+        turn = started[name]
         request = ToolCallRequest(f"call_{name}", tool, json.dumps({"name": "Ana"}))
-        store.run_tool_call(tenant.id, conversation, turn, request, run)  # type: ignore[arg-type]
+        store.run_tool_call(tenant.id, turn.conversation_id, turn.turn_id, request, run)
 
     def finish(name: str, outcome: TurnOutcome) -> None:
-        conversation, turn = started[name]
+        turn = started[name]
         reply = ChatMessage("assistant", outcome.reply) if outcome.reply else None
-        store.finish_turn(tenant.id, conversation, turn, reply, outcome)  # type: ignore[arg-type]
+        store.finish_turn(tenant.id, turn.conversation_id, turn.turn_id, reply, outcome)
 
     return [
         lambda: start("a1"),
