@@ -665,13 +665,11 @@ class SqlStore(RecordPages, SqlScenarios):
     def list_tool_calls(self, tenant_id: UUID, conversation_id: UUID) -> list[ToolCallRecord]:
         with self._reader() as session:
             rows = session.query(
-                f"SELECT {_TOOL_CALL_COLUMNS}, created_at FROM tool_calls WHERE tenant_id = :tenant_id"
-                " AND conversation_id = :conversation_id AND status <> 'running'",
+                f"SELECT {_TOOL_CALL_COLUMNS} FROM tool_calls WHERE tenant_id = :tenant_id"
+                " AND conversation_id = :conversation_id AND status <> 'running' ORDER BY created_at",
                 {"tenant_id": tenant_id, "conversation_id": conversation_id},
             )
-        # Put in order here: asked to, SQLite (without statistics) walked all of the tenant's
-        # calls in the order of their index by time to pick this conversation's few out.
-        return [tool_call_from_row(r) for r in sorted(rows, key=lambda row: row["created_at"])]
+        return [tool_call_from_row(r) for r in rows]
 
     def list_messages(self, tenant_id: UUID, conversation_id: UUID) -> list[ChatMessage]:
         with self._reader() as session:
