@@ -284,7 +284,7 @@ def decode_arguments(text: str) -> JsonDict | str:
     try:
         value = json.loads(text)
         if "\\u" in text:
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
+            json_text(value).encode("utf-8")
         else:
             # Without escapes every character decoded is in the text itself.
             text.encode("utf-8")
