@@ -12,13 +12,10 @@ import asyncio
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
-
-from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.testing.processes import cpu_seconds
+from benchmarks.load import Conversations, LoadResult
 from benchmarks.model_stand_in import api_server, model_stand_in
 from benchmarks.timing import sized
 
@@ -27,38 +24,12 @@ DURATION = float(os.environ.get("LOAD_SECONDS", sized(15, 1)))
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run_load(url: str, concurrency: int) -> tuple[int, list[float], int]:
-    """Every client loops turns until DURATION is over; returns turns, latencies, errors."""
-    latencies: list[float] = []
-    errors = 0
-    kinds: dict[str, int] = {}
-    stop_at = time.monotonic() + DURATION
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-
-        async def conversation(i: int) -> None:
-            nonlocal errors
-            while time.monotonic() < stop_at:
-                started = time.perf_counter()
-                try:
-                    response = await client.post(
-                        "/api/chat",
-                        json={"tenantId": str(DEMO_TENANT_ID), "message": f"Book Ana Silva ({i})"},
-                    )
-                except httpx.TransportError as exc:
-                    errors += 1
-                    kinds[type(exc).__name__] = kinds.get(type(exc).__name__, 0) + 1
-                    continue
-                if response.status_code == 200:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors += 1
-                    kinds[str(response.status_code)] = kinds.get(str(response.status_code), 0) + 1
-
-        await asyncio.gather(*(conversation(i) for i in range(concurrency)))
-    if kinds:
-        print(f"errors by kind at {concurrency}: {kinds}")
-    return len(latencies), latencies, errors
+async def _level(url: str, concurrency: int, api_pid: int) -> tuple[LoadResult, float]:
+    """One level of load; the result and the API's CPU seconds over it."""
+    async with Conversations(url, concurrency, lambda i: f"Book Ana Silva ({i})", follow=False) as load:
+        cpu_before = cpu_seconds({api_pid})
+        result = await load.run(DURATION)
+        return result, cpu_seconds({api_pid}) - cpu_before
 
 
 def main() -> None:
@@ -81,16 +52,17 @@ def main() -> None:
         )
         print("|---:|---:|---:|---:|---:|---:|---:|")
         for concurrency in (20, 50, 200):
-            cpu_before = cpu_seconds({api_pid})
-            turns, latencies, errors = asyncio.run(run_load(url, concurrency))
-            cpu_ms = (cpu_seconds({api_pid}) - cpu_before) / max(turns, 1) * 1000
-            latencies.sort()
+            result, cpu_s = asyncio.run(_level(url, concurrency, api_pid))
+            turns, latencies = result.turns, sorted(result.latencies)
+            if result.errors:
+                print(f"errors by kind at {concurrency}: {result.errors}")
+            cpu_ms = cpu_s / max(turns, 1) * 1000
             p50 = statistics.median(latencies) * 1000
             p95 = latencies[int(len(latencies) * 0.95)] * 1000
             model_ms = 2 * MODEL_DELAY * 1000
             print(
                 f"| {concurrency} | {turns / DURATION:.0f} | {p50:.0f} | {p95:.0f}"
-                f" | {p95 / model_ms:.2f}× | {cpu_ms:.1f} | {errors} |"
+                f" | {p95 / model_ms:.2f}× | {cpu_ms:.1f} | {sum(result.errors.values())} |"
             )
 
 

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
-import httpx
 import psycopg
 
-from agent_core.store.demo_data import DEMO_TENANT_ID
 from agent_core.store.postgres import upgrade_postgres
 from agent_core.testing.processes import cpu_seconds, processes
+from benchmarks.load import Conversations
 from benchmarks.model_stand_in import api_server, model_stand_in
 from benchmarks.timing import QUICK, sized
 
@@ -81,34 +80,14 @@ def _database() -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def _load(url: str) -> tuple[int, list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    stop_at = time.monotonic() + DURATION
-
-    async def conversation(i: int) -> None:
-        nonlocal errors
-        conversation_id: str | None = None
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
-            while time.monotonic() < stop_at:
-                body = {"tenantId": str(DEMO_TENANT_ID), "message": f"Book a tour ({i})"}
-                if conversation_id:
-                    body["conversationId"] = conversation_id
-                started = time.perf_counter()
-                try:
-                    response = await client.post("/api/chat", json=body)
-                except httpx.TransportError:
-                    errors += 1
-                    continue
-                if response.status_code == 200:
-                    latencies.append(time.perf_counter() - started)
-                    conversation_id = response.json()["conversationId"]
-                else:
-                    errors += 1
-
-    await asyncio.gather(*(conversation(i) for i in range(CONVERSATIONS)))
-    return len(latencies), latencies, errors
+async def _load(workers: int, url: str, api_pids: set[int], database_pids: set[int]) -> Level:
+    """One level of load; what it got and the CPU the API and the database spent on it."""
+    async with Conversations(url, CONVERSATIONS, lambda i: f"Book a tour ({i})", follow=True) as load:
+        before = cpu_seconds(api_pids), cpu_seconds(database_pids)
+        result = await load.run(DURATION)
+        after = cpu_seconds(api_pids), cpu_seconds(database_pids | _processes(name="postgres"))
+    errors = sum(result.errors.values())
+    return Level(workers, result.turns, result.latencies, errors, after[0] - before[0], after[1] - before[1])
 
 
 def _check(database: str, turns: int) -> str:
@@ -148,13 +127,8 @@ def _level(workers: int, model_url: str) -> tuple[Level, str]:
         _database() as database,
         api_server(model_url, {"DATABASE_URL": database}, threads=256, workers=workers) as (url, api_pid),
     ):
-        api_pids = _processes(parent=api_pid)
-        database_pids = _processes(name="postgres")
-        before = cpu_seconds(api_pids), cpu_seconds(database_pids)
-        turns, latencies, errors = asyncio.run(_load(url))
-        after = cpu_seconds(api_pids), cpu_seconds(database_pids | _processes(name="postgres"))
-        level = Level(workers, turns, latencies, errors, after[0] - before[0], after[1] - before[1])
-        return level, _check(database, turns)
+        level = asyncio.run(_load(workers, url, _processes(parent=api_pid), _processes(name="postgres")))
+        return level, _check(database, level.turns)
 
 
 def main() -> None:
