@@ -1,6 +1,7 @@
 """Load on the HTTP API: N concurrent conversations running tool turns against one server
 process, with a local OpenAI-compatible model that takes a fixed time per call. CPU per turn
 is the API process's own (user and system, from /proc) over the level, divided by its turns.
+With two cores or more the API runs apart from the load generator and the model.
 
 Run: `.venv/bin/python -m benchmarks.api_load` (about a minute). Each tool turn makes two
 model calls, so the model's own time per turn is 2 × MODEL_DELAY.
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from agent_core.testing.processes import cpu_seconds
-from benchmarks.load import Conversations, LoadResult
+from benchmarks.load import Conversations, LoadResult, pin_apart
 from benchmarks.model_stand_in import api_server, model_stand_in
 from benchmarks.timing import sized
 
@@ -36,15 +37,17 @@ def main() -> None:
     database = os.environ.get("BENCH_DATABASE_URL")
     with (
         tempfile.TemporaryDirectory() as folder,
-        model_stand_in(MODEL_DELAY) as model_url,
+        model_stand_in(MODEL_DELAY) as (model_url, model_pid),
         api_server(
             model_url,
             {"DATABASE_URL": database} if database else {"SQLITE_PATH": str(Path(folder) / "load.sqlite3")},
             threads=512,
         ) as (url, api_pid),
     ):
+        placement = pin_apart([api_pid], [model_pid])
         print(
-            f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level"
+            f"model: {MODEL_DELAY * 1000:.0f} ms per call, 2 calls per tool turn; {DURATION:.0f} s per level;"
+            f" {placement}"
         )
         print(
             "| concurrent conversations | turns/s | p50 ms | p95 ms | p95 / model time"

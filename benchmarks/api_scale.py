@@ -5,8 +5,9 @@ Run: `.venv/bin/python -m benchmarks.api_scale` (about two minutes; PostgreSQL o
 127.0.0.1:5432, or BENCH_POSTGRES_ADMIN_URL). A fresh database per level. The model is the
 local OpenAI-compatible stand-in (MODEL_DELAY per call, two calls per tool turn), in its own
 process. CPU per turn is read from /proc: the API processes' own, and the database's (every
-`postgres` process). On a 2-core machine the load generator, the model stand-in and the
-database share the cores with the API: the turns/s stop growing where the cores run out.
+`postgres` process). On a 2-core machine the load generator (`benchmarks/load.py`, ~1 ms of
+CPU per turn), the model stand-in and the database share the cores with the API processes:
+the turns/s stop growing where the cores run out.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def _level(workers: int, model_url: str) -> tuple[Level, str]:
 
 
 def main() -> None:
-    with model_stand_in(MODEL_DELAY) as model_url:
+    with model_stand_in(MODEL_DELAY) as (model_url, _):
         print(
             f"{CONVERSATIONS} conversations, one connection each; model {MODEL_DELAY * 1000:.0f} ms per call,"
             f" 2 calls per tool turn; {DURATION:.0f} s per level; {os.cpu_count()} cores"

@@ -7,20 +7,39 @@ connection on each request, which at 200 conversations cost the generator ~17 ms
 turn and made it the bottleneck), built without a TLS context (the API is plain HTTP on
 loopback; building one loads the CA bundle, ~20 ms of CPU per client), and opens its
 connection before the clock starts, so the first seconds do not measure 200 handshakes.
+`pin_apart` keeps the generator (and the model stand-in) off the cores of what is measured.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import httpx
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
+
+
+def pin_apart(measured: Iterable[int], helpers: Iterable[int]) -> str:
+    """Run the `measured` processes on every core but the last, and the `helpers` and this
+    process (the load generator) on the last, so the measured CPU is not spent waiting for a
+    core they hold. Every thread is pinned, and the threads each starts later inherit its
+    cores. Says where each runs; with one core, nothing is pinned."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        return "one core: the load generator and the model share it with the API"
+    served, spare = set(cores[:-1]), {cores[-1]}
+    for pids, where in ((measured, served), ([*helpers, os.getpid()], spare)):
+        for pid in pids:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                os.sched_setaffinity(int(task.name), where)
+    return f"the API on core(s) {sorted(served)}; the load generator and the model on core {cores[-1]}"
 
 
 @dataclass

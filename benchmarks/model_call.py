@@ -39,7 +39,7 @@ def cpu_per_call_ms(call: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    with model_stand_in(0.0) as url:
+    with model_stand_in(0.0) as (url, _):
         if not wait_for_http(f"{url}/models", timeout=30):
             raise RuntimeError("the model stand-in did not start")
         client = OpenAI(api_key="sk-bench", base_url=url)

@@ -17,8 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @contextmanager
-def model_stand_in(delay: float) -> Iterator[str]:
-    """A booking model answering each call after `delay` seconds; yields its base URL."""
+def model_stand_in(delay: float) -> Iterator[tuple[str, int]]:
+    """A booking model answering each call after `delay` seconds; yields its base URL and
+    its pid."""
     port = free_port()
     model = subprocess.Popen(
         [
@@ -34,7 +35,7 @@ def model_stand_in(delay: float) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
     )
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}/v1", model.pid
     finally:
         model.terminate()
         model.wait(timeout=10)
