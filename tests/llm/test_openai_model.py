@@ -14,7 +14,7 @@ from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolCallStatus, Usage
 from agent_core.errors import ModelError, ModelUnavailableError
 from agent_core.llm.base import ModelDone, ModelEvent, TextDelta
-from agent_core.llm.openai_model import OpenAIChatModel
+from agent_core.llm.openai_model import MAX_LINE_CHARS, OpenAIChatModel, _sse_chunks
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -254,3 +254,68 @@ def test_text_the_store_cannot_hold_is_cleaned(server: FakeOpenAIServer) -> None
     text, calls, _ = collect(model_for(server).stream(HELLO, []))
     assert text == "Bad char ? here"
     assert calls == [ToolCallRequest("call1", "take_note", '{"content": "x"}')]
+
+
+# -- reading the stream: server-sent events however the network cuts them ---------------------
+
+RECORDED: list[dict[str, object]] = [
+    {"choices": [{"index": 0, "delta": {"role": "assistant", "content": None}}], "model": "m"},
+    {"choices": [{"index": 0, "delta": {"content": "Booked "}}], "model": "m"},
+    {"choices": [{"index": 0, "delta": {"content": "Zoë ✓"}}], "model": "m"},
+    {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 3}, "model": "m"},
+]
+
+
+def event_stream(chunks: list[dict[str, object]], newline: bytes = b"\n") -> bytes:
+    events = [b"data: " + json.dumps(c, ensure_ascii=False).encode() for c in chunks] + [b"data: [DONE]"]
+    return b"".join(e + newline + newline for e in events)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_events_read_the_same_wherever_the_network_cuts_them(newline: bytes) -> None:
+    body = event_stream(RECORDED, newline)
+    assert list(_sse_chunks(iter([body]))) == RECORDED
+    for cut in range(1, len(body)):
+        assert list(_sse_chunks(iter([body[:cut], body[cut:]]))) == RECORDED, cut
+    assert list(_sse_chunks(iter(body[i : i + 1] for i in range(len(body))))) == RECORDED
+
+
+def test_comments_and_other_fields_are_skipped_and_what_follows_done_is_not_read() -> None:
+    body = b": keep-alive\n\nevent: chunk\nid: 7\n" + event_stream(RECORDED[1:2]) + b"data: {not json\n\n"
+    assert list(_sse_chunks(iter([body]))) == RECORDED[1:2]
+
+
+def test_a_last_line_without_its_newline_still_counts() -> None:
+    body = event_stream(RECORDED[1:2]).removesuffix(b"\n\n")
+    assert list(_sse_chunks(iter([body]))) == RECORDED[1:2]
+
+
+def test_an_escaped_lone_surrogate_is_read_not_refused() -> None:
+    body = b'data: {"choices": [{"delta": {"content": "Ana \\ud800"}}]}\n\ndata: [DONE]\n\n'
+    assert list(_sse_chunks(iter([body]))) == [{"choices": [{"delta": {"content": "Ana \ud800"}}]}]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"data: {not json\n\n",
+        b'data: {"choices": []}\n\ndata: \xff\xfe\n\n',
+        b"data: " + b"x" * (MAX_LINE_CHARS + 1),
+    ],
+    ids=["not JSON", "not UTF-8", "a line that never ends"],
+)
+def test_what_is_not_an_event_stream_is_a_model_error(body: bytes) -> None:
+    with pytest.raises(ModelError, match="malformed stream"):
+        list(_sse_chunks(iter([body, b"data: [DONE]\n\n"])))
+
+
+def test_an_error_event_mid_answer_makes_the_model_unavailable() -> None:
+    body = b'data: {"choices": []}\n\ndata: {"error": {"message": "out of memory"}}\n\ndata: [DONE]\n\n'
+    with pytest.raises(ModelUnavailableError, match="failed mid-answer: out of memory"):
+        list(_sse_chunks(iter([body])))
+
+
+def test_a_stream_without_its_done_is_cut_off() -> None:
+    body = event_stream(RECORDED).removesuffix(b"data: [DONE]\n\n")
+    with pytest.raises(ModelError, match="cut off before its end"):
+        list(_sse_chunks(iter([body])))
