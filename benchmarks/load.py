@@ -16,6 +16,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -38,7 +39,8 @@ def pin_apart(measured: Iterable[int], helpers: Iterable[int]) -> str:
     for pids, where in ((measured, served), ([*helpers, os.getpid()], spare)):
         for pid in pids:
             for task in Path(f"/proc/{pid}/task").iterdir():
-                os.sched_setaffinity(int(task.name), where)
+                with suppress(ProcessLookupError):  # a thread that ended meanwhile
+                    os.sched_setaffinity(int(task.name), where)
     return f"the API on core(s) {sorted(served)}; the load generator and the model on core {cores[-1]}"
 
 
@@ -69,15 +71,23 @@ class Conversations:
     """
 
     def __init__(self, url: str, count: int, message: Callable[[int], str], *, follow: bool) -> None:
+        self._url = url
+        self._count = count
         self._message = message
         self._follow = follow
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self._clients = [
-            httpx.AsyncClient(base_url=url, timeout=60, limits=limits, verify=False) for _ in range(count)
-        ]
+        self._clients: list[httpx.AsyncClient] = []
 
     async def __aenter__(self) -> Self:
-        await asyncio.gather(*(client.get("/api/health") for client in self._clients))
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self._clients = [
+            httpx.AsyncClient(base_url=self._url, timeout=60, limits=limits, verify=False)
+            for _ in range(self._count)
+        ]
+        try:
+            await asyncio.gather(*(client.get("/api/health") for client in self._clients))
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(
