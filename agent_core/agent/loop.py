@@ -128,12 +128,13 @@ class _Turn:
     timings: dict[str, float] = field(default_factory=lambda: {"model_ms": 0.0, "tools_ms": 0.0})
     backing: Backing = field(default_factory=dict)
     """What each tool's success lets the reply claim."""
-    ids: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, str] = field(init=False)
     """The conversation's and the turn's ids as text, as each of its events carries them."""
     said: tuple[SaidDay | None] | None = None
     """The day the caller's message names in words, once `said_day` read it."""
 
     def __post_init__(self) -> None:
+        self.ids = {"conversation_id": str(self.conversation_id), "turn_id": str(self.turn_id)}
         self.claims = ClaimFilter(self.records, self.backing, completed_since_the_caller(self.messages))
 
     def elapsed_ms(self) -> float:
@@ -280,11 +281,13 @@ class Agent:
         started = time.perf_counter()
         deadline = time.monotonic() + self.limits.deadline_seconds
         written: list[OutboxEvent] = []
-        ids: dict[str, str] = {}
 
         def received(start: TurnStart) -> list[OutboxEvent]:
-            ids.update(conversation_id=str(start.conversation_id), turn_id=str(start.turn_id))
-            payload = {**ids, "message": request.message}
+            payload = {
+                "conversation_id": str(start.conversation_id),
+                "turn_id": str(start.turn_id),
+                "message": request.message,
+            }
             written[:] = [self.events.outbox(EventName.MESSAGE_RECEIVED, request.tenant_id, payload)]
             return written
 
@@ -340,7 +343,6 @@ class Agent:
             messages=[system, *model_ready(history)],
             stop=stop,
             backing=self.tools.backing,
-            ids=ids,
         )
 
     def _call_model(
