@@ -197,12 +197,13 @@ def _sse_chunks(pieces: Iterator[bytes]) -> Iterator[dict[str, Any]]:
                 finished = True
                 continue
             chunk = _parsed(data)
-            if isinstance(chunk, dict) and "error" in chunk:
+            if not isinstance(chunk, dict):
+                continue
+            if "error" in chunk:
                 error = chunk["error"]
                 message = error.get("message") if isinstance(error, dict) else str(error)
                 raise ModelUnavailableError(f"the model failed mid-answer: {message}")
-            if isinstance(chunk, dict):
-                yield chunk
+            yield chunk
     if not finished:
         raise ModelError("the model's answer was cut off before its end")
 
