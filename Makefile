@@ -77,8 +77,14 @@ pytest: $(DEV_STAMP) $(POSTGREST_STAMP)  ## The tests alone (one: make pytest AR
 # down (raise it as tests are added; never lower it to let a change through).
 COVERAGE_FLOOR ?= 94
 
+# How many processes run the tests under coverage: one per core, up to four (each starts its
+# own databases, servers and models); PYTEST_PROCESSES=0 runs them all in this one.
+PYTEST_PROCESSES ?= auto
+
 coverage: $(DEV_STAMP) $(POSTGREST_STAMP)  ## Every test, measuring branch coverage of agent_core (fails under COVERAGE_FLOOR %)
-	$(BIN)/coverage run -m pytest $(ARGS)
+	$(BIN)/coverage erase
+	$(BIN)/coverage run -m pytest -n $(PYTEST_PROCESSES) --maxprocesses=4 --dist worksteal $(ARGS)
+	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report --fail-under=$(COVERAGE_FLOOR)
 
 test: lint typecheck coverage  ## Everything CI runs: lint, types, every test with its coverage

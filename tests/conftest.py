@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn, TypeVar
+from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
 import psycopg
@@ -52,13 +54,36 @@ from agent_core.voice.offline import (
 )
 from agent_core.workspace import Workspace
 from tests.supabase.gateway import RecordedRequest
-from tests.supabase.project import POSTGREST, GrantMode, SupabaseProject, supabase_project
+from tests.supabase.project import (
+    POSTGREST,
+    GrantMode,
+    SupabaseProject,
+    create_cluster_roles,
+    supabase_project,
+)
 
 T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+"""Which of the parallel test processes this is (`make test` runs several, pytest-xdist)."""
+
+
+def _redis_of_this_worker(url: str) -> str:
+    """The Redis database this test process empties at will: the configured one for the first,
+    the ones below it for the others, so no two processes flush each other's keys."""
+    parts = urlsplit(url)
+    database = int(parts.path.lstrip("/") or 0) - WORKER
+    if database < 0:
+        raise RuntimeError(
+            f"TEST_REDIS_URL={url}: test process {WORKER} takes the database {WORKER} below the"
+            f" configured one; configure database {WORKER} or above"
+        )
+    return parts._replace(path=f"/{database}").geturl()
+
+
+REDIS_TEST_URL = _redis_of_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
@@ -87,6 +112,15 @@ class RecordingSink:
         return [name for name, _, _ in self.events]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Under `coverage run`, coverage measures every Python process started (patch =
+    # subprocess): the parallel test processes must be; the servers, tools and helpers the
+    # tests start are not, as when one process ran the suite (a killed server saves nothing).
+    distributing = config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput")
+    if not distributing:
+        os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+
+
 @pytest.fixture
 def unconfigured(monkeypatch: pytest.MonkeyPatch) -> None:
     """No app setting in this test's environment: the app runs on its embedded defaults."""
@@ -99,6 +133,13 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
+@functools.cache
+def _cluster_roles_made() -> None:
+    # Migration 0001 makes the API roles where they are missing; two test processes migrating
+    # at once on a new cluster would both try. Made first here, under a lock, they are there.
+    create_cluster_roles(POSTGRES_ADMIN_URL)
+
+
 @contextmanager
 def fresh_database(prefix: str = "vam_test") -> Iterator[str]:
     """A new, empty PostgreSQL database of its own, dropped afterwards."""
@@ -106,6 +147,7 @@ def fresh_database(prefix: str = "vam_test") -> Iterator[str]:
         admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         service_missing(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
+    _cluster_roles_made()
     name = f"{prefix}_{os.getpid()}_{uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     try:

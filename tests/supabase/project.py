@@ -67,8 +67,9 @@ def as_role(database_url: str, role: str) -> str:
     return make_conninfo(database_url, user=role, password=_PASSWORD)
 
 
-def _create_cluster_roles(admin_url: str) -> None:
-    """The roles every Supabase project has; they belong to the cluster, so made once."""
+def create_cluster_roles(admin_url: str) -> None:
+    """The roles every Supabase project has (migration 0001 makes the first three where they
+    are missing); they belong to the cluster, so made once."""
     with psycopg.connect(admin_url, autocommit=True) as admin:
         # Test sessions in parallel must not race to create the same roles.
         admin.execute("SELECT pg_advisory_lock(hashtext('vam supabase roles'))")
@@ -90,7 +91,7 @@ def _create_cluster_roles(admin_url: str) -> None:
 def lay_out(database_url: str, mode: GrantMode) -> None:
     """Make a new, empty database look like a new Supabase project in `mode`."""
     name = conninfo_to_dict(database_url)["dbname"]
-    _create_cluster_roles(make_conninfo(database_url, dbname="postgres"))
+    create_cluster_roles(make_conninfo(database_url, dbname="postgres"))
     with psycopg.connect(database_url, autocommit=True) as db:
         db.execute(f'ALTER DATABASE "{name}" OWNER TO {OWNER}')
         db.execute("CREATE SCHEMA IF NOT EXISTS extensions")
