@@ -1,9 +1,9 @@
--- voice-assistant-mini: PostgreSQL / Supabase schema, version 28.
+-- voice-assistant-mini: PostgreSQL / Supabase schema, version 29.
 --
 -- Generated from agent_core/store/migrations/postgres/ by `vam schema` (`make schema`):
 -- do not edit; write a migration. For a new database: paste it into a Supabase project's
 -- SQL editor, or run `psql -f schema.sql` on PostgreSQL 15+ (or let `vam migrate` apply
--- the same migrations). On a database already at version 28 it changes nothing; a
+-- the same migrations). On a database already at version 29 it changes nothing; a
 -- database of an earlier version is refused, unchanged: upgrade it with `vam migrate`.
 --
 -- Who may do what:
@@ -25,12 +25,12 @@ BEGIN
     ELSIF to_regclass('public.tenants') IS NOT NULL THEN
         found := 1;  -- release 0.1.0 recorded no versions
     END IF;
-    IF found = 28 THEN
-        RAISE NOTICE 'the database is at version 28 already: nothing to do';
+    IF found = 29 THEN
+        RAISE NOTICE 'the database is at version 29 already: nothing to do';
         RETURN;
     END IF;
     IF found <> 0 THEN
-        RAISE EXCEPTION 'the database is at version %, this schema is version 28', found
+        RAISE EXCEPTION 'the database is at version %, this schema is version 29', found
             USING HINT = 'upgrade it with `vam migrate` (this script only builds a new database)';
     END IF;
     -- What is dropped "if exists" on the way is not news on a new database.
@@ -3424,5 +3424,14 @@ DROP INDEX public.turns_tenant_started;
 DROP INDEX public.tool_calls_tenant_created;
 $m0028$;
     INSERT INTO public.schema_migrations (version, name) VALUES (28, 'unread_indexes');
+
+    -- 0029_running_turns_by_conversation
+    EXECUTE $m0029$
+-- 0029: on SQLite a turn's start looks for a running turn of its conversation in an index
+-- of the running turns by conversation (issue 26). Nothing changes here: PostgreSQL's
+-- planner already reads the running turns through turns_running_lease, which holds only
+-- them, instead of every turn of the conversation.
+$m0029$;
+    INSERT INTO public.schema_migrations (version, name) VALUES (29, 'running_turns_by_conversation');
 END
 $schema$;

@@ -32,3 +32,25 @@ def test_a_conversations_tool_calls_are_read_by_its_own_key_and_listed_in_the_or
     [read] = [s for s in statements if "FROM tool_calls" in s]
     plan = " ".join(row["detail"] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {read}"))
     assert "conversation_id=?" in plan, plan
+
+
+def test_a_turn_looks_for_a_running_turn_of_its_conversation_among_the_running_turns_alone() -> None:
+    store = SqliteStore(":memory:")
+    done = TurnOutcome("succeeded", "Hello.", "m", Usage(), 1, 5.0)
+    conversation = None
+    for _ in range(3):
+        turn = store.start_turn(DEMO_TENANT_ID, conversation, "Hi")
+        conversation = turn.conversation_id
+        store.finish_turn(
+            DEMO_TENANT_ID, conversation, turn.turn_id, ChatMessage("assistant", "Hello."), done
+        )
+    statements: list[str] = []
+    store._connection.set_trace_callback(statements.append)
+
+    store.start_turn(DEMO_TENANT_ID, conversation, "Hi again")
+
+    store._connection.set_trace_callback(None)
+    [check] = [s for s in statements if "AS busy" in s]
+    plan = " ".join(row["detail"] for row in store._connection.execute(f"EXPLAIN QUERY PLAN {check}"))
+    # Not the conversation's every turn (turns_conversation), which a long call made slower.
+    assert "USING INDEX turns_running (tenant_id=? AND conversation_id=?" in plan, plan

@@ -1,0 +1,4 @@
+-- 0029: on SQLite a turn's start looks for a running turn of its conversation in an index
+-- of the running turns by conversation (issue 26). Nothing changes here: PostgreSQL's
+-- planner already reads the running turns through turns_running_lease, which holds only
+-- them, instead of every turn of the conversation.
