@@ -16,6 +16,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def bound_socket() -> socket.socket:
+    """A TCP socket bound to a free port on 127.0.0.1, for a server in this process to listen
+    on: bound from the start, so no other process takes the port between a probe and the
+    server's own bind (as with `free_port`, which programs started apart need)."""
+    bound = socket.socket()
+    bound.bind(("127.0.0.1", 0))
+    return bound
+
+
 def wait_for_http(url: str, timeout: float = 60.0) -> bool:
     """Poll `url` until it answers 200; False when `timeout` seconds pass first."""
     deadline = time.monotonic() + timeout

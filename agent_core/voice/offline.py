@@ -186,7 +186,8 @@ class _PiperProgram:
         # What the program says, read as it says it: a reply waits for its "Wrote" line with
         # a deadline, and a program that hangs is stopped instead of holding the turn.
         self._said: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._listen, name="piper-log", daemon=True).start()
+        self._listener = threading.Thread(target=self._listen, name="piper-log", daemon=True)
+        self._listener.start()
         self._lock = threading.Lock()
 
     @property
@@ -196,8 +197,10 @@ class _PiperProgram:
     def _listen(self) -> None:
         stderr = self._process.stderr
         assert stderr is not None
-        for line in stderr:
-            self._said.put(line)
+        # Closed when the program ends: one started again after a crash leaves no pipe open.
+        with stderr:
+            for line in stderr:
+                self._said.put(line)
         self._said.put(None)
 
     def speak(self, text: str) -> bytes:
@@ -239,4 +242,5 @@ class _PiperProgram:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self._process.kill()
+        self._listener.join(timeout=5)
         self._folder.cleanup()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -22,7 +23,7 @@ from agent_core.http.errors import EXCEPTION_HANDLERS
 from agent_core.runtime import Runtime, build_runtime
 from agent_core.settings import load_settings
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from agent_core.testing.net import free_port
+from agent_core.testing.net import bound_socket
 from agent_core.testing.openai_server import FakeOpenAIServer
 from dashboard.web import dashboard_middleware, dashboard_routes
 
@@ -37,14 +38,15 @@ class RunningApi:
 @pytest.fixture
 def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Callable[..., RunningApi]]:
     """Start the API on settings of the test's choosing; stopped and closed afterwards."""
-    started: list[tuple[uvicorn.Server, threading.Thread, RunningApi]] = []
+    started: list[tuple[uvicorn.Server, threading.Thread, RunningApi, socket.socket]] = []
 
     def start(*, dashboard: bool = False, **settings: object) -> RunningApi:
         """`dashboard`: serve the sign-in routes and the page gate too (no Streamlit pages)."""
         runtime = build_runtime(
             load_settings(sqlite_path=tmp_path / f"api{len(started)}.sqlite3", **settings), clock=clock
         )
-        port = free_port()
+        listening = bound_socket()
+        port = int(listening.getsockname()[1])
         app = (
             Starlette(
                 routes=dashboard_routes(lambda: runtime),
@@ -55,7 +57,7 @@ def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Cal
             else create_api(runtime)
         )
         server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20
         while not server.started:
@@ -63,14 +65,15 @@ def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Cal
             time.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
         running = RunningApi(runtime, url, httpx.Client(base_url=url, timeout=30))
-        started.append((server, thread, running))
+        started.append((server, thread, running, listening))
         return running
 
     yield start
-    for server, thread, running in started:
+    for server, thread, running, listening in started:
         running.client.close()
         server.should_exit = True
         thread.join(timeout=20)
+        listening.close()
         running.runtime.close()
 
 

@@ -4,7 +4,9 @@ replies are spoken; what cannot be heard writes nothing."""
 
 from __future__ import annotations
 
+import gc
 import io
+import warnings
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,13 @@ from agent_core.store.base import Store
 from agent_core.store.sqlite import SqliteStore
 from agent_core.voice.audio import AudioLimits, wav_bytes
 from agent_core.voice.channel import Voice, spoken_text
-from agent_core.voice.offline import EspeakSpeaker, PiperSpeaker, WhisperTranscriber, find_espeak
+from agent_core.voice.offline import (
+    EspeakSpeaker,
+    PiperSpeaker,
+    WhisperTranscriber,
+    bundled_piper_voice,
+    find_espeak,
+)
 from agent_core.voice.speech import Delivery
 from agent_core.workspace import Workspace
 from tests.conftest import make_workspace, service_missing, whole_turn
@@ -162,6 +170,19 @@ def test_replies_are_spoken_without_links_ids_or_markup() -> None:
     assert spoken_text(reply) == (
         "Booked! Reference the reference in the chat; details at the link in the chat — see you."
     )
+
+
+def test_piper_stopped_leaves_no_pipe_of_its_program_open(piper: PiperSpeaker) -> None:
+    voice = bundled_piper_voice()
+    assert voice is not None  # the piper fixture skipped otherwise
+    speaker = PiperSpeaker(voice)
+    assert seconds_of(speaker.speak("One.", Delivery())) > 0.2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        speaker.close()
+        del speaker
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_piper_speaks_again_after_its_programs_were_stopped(piper: PiperSpeaker) -> None:
