@@ -73,6 +73,7 @@ class Runtime:
     voice: Voice
     retention: RecordingRetention
     redis_client: redis.Redis | None = None
+    openai_client: OpenAI | None = None
     _closed: bool = False
 
     def acting_as(self, principal: Principal) -> Workspace:
@@ -145,6 +146,9 @@ class Runtime:
         self.prompts.close()
         self.store.close()
         self.voice.close()
+        self.model.close()
+        if self.openai_client is not None:
+            self.openai_client.close()
         if self.redis_client is not None:
             self.redis_client.close()
 
@@ -366,6 +370,7 @@ def build_runtime(
         build_voice(settings, client),
         RecordingRetention(store),
         redis_client,
+        client,
     )
     prompts.start()
     bus.start()

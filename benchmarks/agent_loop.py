@@ -54,6 +54,9 @@ class InstantModel:
     def __init__(self) -> None:
         self._calls = 0
 
+    def close(self) -> None:
+        return None
+
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
     ) -> Iterator[ModelEvent]:

@@ -83,3 +83,7 @@ class ChatModel(Protocol):
         `Reading.WAKES` uses `interrupt`; without one (a probe, a script) nothing but the
         model's own clocks bound it."""
         ...
+
+    def close(self) -> None:
+        """Let go of what it keeps open between calls (connections), once no turn runs."""
+        ...

@@ -299,6 +299,9 @@ class DemoModel:
     def name(self) -> str:
         return DEMO_MODEL_NAME
 
+    def close(self) -> None:
+        """Nothing to let go of: it answers in this process."""
+
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
     ) -> Iterator[ModelEvent]:

@@ -175,6 +175,7 @@ class ModelConnections:
         self._connect_seconds = connect_seconds
         self._lock = threading.Lock()
         self._idle: list[http.client.HTTPConnection] = []
+        self._closed = False
 
     @classmethod
     def for_client(cls, client: OpenAI, connect_seconds: float) -> ModelConnections:
@@ -217,11 +218,23 @@ class ModelConnections:
             finally:
                 # Let go of the socket first: a late wake must not cut another call's answer.
                 wake.watch(None)
-                if reading.ended and answer.reusable and not wake.woken:
-                    with self._lock:
-                        self._idle.append(connection)
-                else:
+                if not self._kept(connection, reading.ended and answer.reusable and not wake.woken):
                     connection.close()
+
+    def close(self) -> None:
+        """Close the idle connections; a call still answering closes its own when it ends."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+    def _kept(self, connection: http.client.HTTPConnection, reusable: bool) -> bool:
+        with self._lock:
+            if reusable and not self._closed:
+                self._idle.append(connection)
+                return True
+        return False
 
     def _answer(
         self, body: bytes, first_bytes_seconds: float, deadline: float, wake: _Wake

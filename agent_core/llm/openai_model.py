@@ -126,6 +126,10 @@ class OpenAIChatModel:
         ) as pieces:
             yield from self._consume(_sse_chunks(pieces))
 
+    def close(self) -> None:
+        """Close the connections kept for the next call."""
+        self._connections.close()
+
     def probe(self) -> None:
         """List the server's models, once, within 3 s: cheap, and proof that it answers with
         this key (ModelUnavailableError or ModelError when it does not)."""

@@ -49,6 +49,9 @@ class ScriptedModel:
     def name(self) -> str:
         return self._name
 
+    def close(self) -> None:
+        """Nothing to let go of."""
+
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
     ) -> Iterator[ModelEvent]:

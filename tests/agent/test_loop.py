@@ -139,6 +139,9 @@ def test_a_model_failure_keeps_the_user_message_and_completed_tools(
         def __init__(self) -> None:
             self.calls = 0
 
+        def close(self) -> None:
+            return None
+
         def stream(
             self,
             messages: Sequence[ChatMessage],

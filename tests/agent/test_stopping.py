@@ -36,6 +36,9 @@ class SilentModel:
         self.release = threading.Event()
         self.closed = threading.Event()
 
+    def close(self) -> None:
+        return None
+
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
     ) -> Iterator[ModelEvent]:
@@ -53,6 +56,9 @@ class ChattyModel:
 
     name = "chatty"
     reading = Reading.HELPER_THREAD
+
+    def close(self) -> None:
+        return None
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None

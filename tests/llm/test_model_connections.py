@@ -17,6 +17,7 @@ from agent_core.llm.base import TextDelta
 from agent_core.llm.model_connections import retry_wait, should_retry
 from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
+from tests.conftest import eventually
 
 HELLO = [ChatMessage("user", "Hello")]
 STREAM = (
@@ -91,6 +92,8 @@ class OneShotServer:
         self.lines: list[bytes] = []
         self.headers: list[dict[str, str]] = []
         self.connections = 0
+        self.ended = 0
+        """Connections the client closed (or that broke)."""
         self._answer = answer
         self._listening = socket.create_server(("127.0.0.1", 0))
         self.port = self._listening.getsockname()[1]
@@ -116,6 +119,7 @@ class OneShotServer:
                 self.lines.append(line.strip())
                 self.headers.append(sent)
                 self._answer(line, connection)
+        self.ended += 1
 
     def close(self) -> None:
         self._listening.close()
@@ -152,6 +156,29 @@ def test_a_kept_connection_the_server_closed_is_replaced_without_spending_a_retr
     assert reply_of(model) == "Hi"
     time.sleep(0.2)
     assert reply_of(model) == "Hi"
+    assert server.connections == 2
+
+
+def stream_and_keep_open(line: bytes, connection: socket.socket) -> None:
+    connection.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+        + f"Content-Length: {len(STREAM)}\r\n\r\n".encode()
+        + STREAM
+    )
+
+
+def test_a_closed_model_closes_the_connection_it_kept_and_keeps_no_more(
+    raw_server: Callable[[Callable[[bytes, socket.socket], None]], OneShotServer],
+) -> None:
+    server = raw_server(stream_and_keep_open)
+    model = model_at(f"http://127.0.0.1:{server.port}/v1")
+    assert reply_of(model) == "Hi"
+    assert reply_of(model) == "Hi"
+    assert (server.connections, server.ended) == (1, 0)  # kept between the two calls
+    model.close()
+    eventually(lambda: server.ended == 1, "the kept connection was closed")
+    assert reply_of(model) == "Hi"  # a call after still answers, on a connection it closes
+    eventually(lambda: server.ended == 2, "the last call's connection was closed")
     assert server.connections == 2
 
 
