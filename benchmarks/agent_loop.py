@@ -32,7 +32,7 @@ from agent_core.domain import (
     Usage,
 )
 from agent_core.ids import new_id
-from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
+from agent_core.llm.base import Interrupt, KeepsNothingOpen, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store
 from agent_core.store.demo_data import DEMO_TENANT_ID
@@ -45,7 +45,7 @@ CLOCK = FixedClock(datetime(2026, 11, 24, 10, tzinfo=UTC))
 BOOKING = json.dumps({"name": "John Smith", "date": "2027-03-15", "location": "Paris"})
 
 
-class InstantModel:
+class InstantModel(KeepsNothingOpen):
     """Answers at once: with one book_tour call when asked to book, else with text."""
 
     name = "instant"
@@ -53,9 +53,6 @@ class InstantModel:
 
     def __init__(self) -> None:
         self._calls = 0
-
-    def close(self) -> None:
-        return None
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None

@@ -87,3 +87,10 @@ class ChatModel(Protocol):
     def close(self) -> None:
         """Let go of what it keeps open between calls (connections), once no turn runs."""
         ...
+
+
+class KeepsNothingOpen:
+    """For a model that answers without connections of its own: `close()` has nothing to do."""
+
+    def close(self) -> None:
+        """Nothing to let go of."""

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from agent_core.clock import Clock
 from agent_core.domain import ChatMessage, JsonDict, ToolCallRequest, ToolSpec, Usage
-from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
+from agent_core.llm.base import Interrupt, KeepsNothingOpen, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.llm.demo_parsing import (
     STOP_WORDS,
     DateMention,
@@ -287,7 +287,7 @@ class _Context:
     """The message was heard by speech-to-text (the agent's SPOKEN_WORDS say so)."""
 
 
-class DemoModel:
+class DemoModel(KeepsNothingOpen):
     """Rule-based model for the booking, note and contact tools."""
 
     def __init__(self, clock: Clock) -> None:
@@ -298,9 +298,6 @@ class DemoModel:
     @property
     def name(self) -> str:
         return DEMO_MODEL_NAME
-
-    def close(self) -> None:
-        """Nothing to let go of: it answers in this process."""
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None

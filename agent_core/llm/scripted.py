@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from agent_core.domain import ChatMessage, ToolCallRequest, ToolSpec, Usage
-from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
+from agent_core.llm.base import Interrupt, KeepsNothingOpen, ModelDone, ModelEvent, Reading, TextDelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class ScriptedReply:
 Responder = Callable[[Sequence[ChatMessage], Sequence[ToolSpec]], ScriptedReply]
 
 
-class ScriptedModel:
+class ScriptedModel(KeepsNothingOpen):
     """Answers with a responder function (or a fixed list of replies, in order).
 
     Every request is recorded in `requests` so tests can assert what the model saw.
@@ -48,9 +48,6 @@ class ScriptedModel:
     @property
     def name(self) -> str:
         return self._name
-
-    def close(self) -> None:
-        """Nothing to let go of."""
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None

@@ -15,7 +15,7 @@ from agent_core.agent.steps import ReplyDelta, ToolCallFinished, ToolCallStarted
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, JsonDict, Tenant, ToolCallRequest, ToolCallStatus, ToolSpec, Usage
 from agent_core.errors import ConversationBusyError, ModelError, ModelUnavailableError
-from agent_core.llm.base import Interrupt, ModelEvent, Reading
+from agent_core.llm.base import Interrupt, KeepsNothingOpen, ModelEvent, Reading
 from agent_core.llm.scripted import ScriptedModel, ScriptedReply
 from agent_core.store.base import Store
 from agent_core.tools import ToolContext, ToolRegistry
@@ -132,15 +132,12 @@ def test_a_model_that_keeps_calling_tools_fails_the_turn_and_every_step_offers_t
 def test_a_model_failure_keeps_the_user_message_and_completed_tools(
     store: Store, tenant: Tenant, clock: FixedClock
 ) -> None:
-    class FailsSecondTime:
+    class FailsSecondTime(KeepsNothingOpen):
         name = "flaky"
         reading = Reading.DIRECT
 
         def __init__(self) -> None:
             self.calls = 0
-
-        def close(self) -> None:
-            return None
 
         def stream(
             self,

@@ -19,14 +19,14 @@ from agent_core.agent.stopping import RunningTurns, interruptible
 from agent_core.clock import FixedClock
 from agent_core.domain import ChatMessage, Tenant, ToolSpec, Usage
 from agent_core.errors import ModelUnavailableError, ShuttingDownError, TurnStoppedError
-from agent_core.llm.base import Interrupt, ModelDone, ModelEvent, Reading, TextDelta
+from agent_core.llm.base import Interrupt, KeepsNothingOpen, ModelDone, ModelEvent, Reading, TextDelta
 from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.store.base import Store
 from agent_core.testing.openai_server import FakeCompletion, FakeOpenAIServer
 from tests.conftest import make_agent, make_workspace, turn_steps, whole_turn
 
 
-class SilentModel:
+class SilentModel(KeepsNothingOpen):
     """Sends nothing until released, then one sentence; says whether its stream was closed."""
 
     name = "silent"
@@ -35,9 +35,6 @@ class SilentModel:
     def __init__(self) -> None:
         self.release = threading.Event()
         self.closed = threading.Event()
-
-    def close(self) -> None:
-        return None
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None
@@ -51,14 +48,11 @@ class SilentModel:
             self.closed.set()
 
 
-class ChattyModel:
+class ChattyModel(KeepsNothingOpen):
     """Streams words without end, a little at a time."""
 
     name = "chatty"
     reading = Reading.HELPER_THREAD
-
-    def close(self) -> None:
-        return None
 
     def stream(
         self, messages: Sequence[ChatMessage], tools: Sequence[ToolSpec], interrupt: Interrupt | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -38,7 +37,7 @@ class RunningApi:
 @pytest.fixture
 def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Callable[..., RunningApi]]:
     """Start the API on settings of the test's choosing; stopped and closed afterwards."""
-    started: list[tuple[uvicorn.Server, threading.Thread, RunningApi, socket.socket]] = []
+    started: list[tuple[uvicorn.Server, threading.Thread, RunningApi]] = []
 
     def start(*, dashboard: bool = False, **settings: object) -> RunningApi:
         """`dashboard`: serve the sign-in routes and the page gate too (no Streamlit pages)."""
@@ -65,15 +64,14 @@ def serve(tmp_path: Path, clock: FixedClock, unconfigured: None) -> Iterator[Cal
             time.sleep(0.01)
         url = f"http://127.0.0.1:{port}"
         running = RunningApi(runtime, url, httpx.Client(base_url=url, timeout=30))
-        started.append((server, thread, running, listening))
+        started.append((server, thread, running))
         return running
 
     yield start
-    for server, thread, running, listening in started:
+    for server, thread, running in started:
         running.client.close()
         server.should_exit = True
-        thread.join(timeout=20)
-        listening.close()
+        thread.join(timeout=20)  # uvicorn closes the socket it was handed as it stops
         running.runtime.close()
 
 
