@@ -3,17 +3,54 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import socket
 import threading
 import time
 import urllib.request
+from pathlib import Path
+
+# Ports are handed out below the kernel's ephemeral range, where it never picks one for a
+# bind to port 0 or for an outgoing connection's own end: a port found free here cannot become
+# some connection's source port (the test processes open many) before the program it is for
+# binds it. Each process takes its own block of ports (pytest-xdist's worker number, else its
+# pid), so two test processes never hand out the same one.
+_LOWEST_PORT = 10_000
+_BLOCK_SIZE = 1_000
+_handed_out = itertools.count()
+
+
+def _ephemeral_floor() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default, and below the IANA range other systems use
+
+
+def port_block(worker: str | None = None) -> range:
+    """The ports a process hands out, below the ephemeral range: the block of pytest-xdist's
+    `worker` ("gw1"; by default this process's, from its environment), else of this pid."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER") if worker is None else worker
+    index = int(worker.removeprefix("gw")) if worker else os.getpid()
+    blocks = max(1, (_ephemeral_floor() - _LOWEST_PORT) // _BLOCK_SIZE)
+    first = _LOWEST_PORT + (index % blocks) * _BLOCK_SIZE
+    return range(first, first + _BLOCK_SIZE)
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A TCP port on 127.0.0.1 that nothing listens on right now, for a program started apart
+    to bind: from this process's block, each in turn, skipping any that is taken."""
+    block = port_block()
+    for _ in block:
+        port = block[next(_handed_out) % len(block)]
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise OSError(f"no free port on 127.0.0.1 in {block.start}–{block.stop - 1}")
 
 
 def bound_socket() -> socket.socket:
