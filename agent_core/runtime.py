@@ -11,6 +11,8 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -43,6 +45,9 @@ from agent_core.workspace import Workspace
 
 if TYPE_CHECKING:
     from openai import OpenAI
+
+    from agent_core.store.postgres import PostgresStore
+    from agent_core.store.supabase_store import SupabaseStore
 
 log = logging.getLogger(__name__)
 
@@ -166,26 +171,39 @@ def describe_store(settings: Settings) -> str:
 
 
 def build_store(settings: Settings) -> Store:
-    """The store selected by the settings."""
+    """The store selected by the settings, its schema checked (closed again when it fails)."""
     # Backends are imported only when chosen: the default start-up stays lean.
+    store: PostgresStore | SupabaseStore
     if settings.database_url is not None:
         from agent_core.store.postgres import PostgresStore
 
         store = PostgresStore(str(settings.database_url), answer_seconds=settings.store_timeout_seconds)
-        store.check_schema()
-        return store
-    if settings.supabase_url is not None and settings.supabase_service_role_key is not None:
+    elif settings.supabase_url is not None and settings.supabase_service_role_key is not None:
         from agent_core.store.supabase_store import SupabaseStore
 
-        supabase = SupabaseStore(
+        store = SupabaseStore(
             str(settings.supabase_url).rstrip("/"),
             settings.supabase_service_role_key.get_secret_value(),
             timeout=settings.store_timeout_seconds,
             max_rows=settings.supabase_max_rows,
         )
-        supabase.check_schema()
-        return supabase
-    return SqliteStore(settings.sqlite_path)
+    else:
+        return SqliteStore(settings.sqlite_path)
+    with _closed_unless_built(store.close):
+        store.check_schema()
+    return store
+
+
+@contextmanager
+def _closed_unless_built(close: Callable[[], object]) -> Iterator[None]:
+    """Run `close` when the block fails: a runtime that bad settings stop half-built leaves
+    no connection open, so trying again (the dashboard's next rerun, a fixed setting) does not
+    pile them up."""
+    try:
+        yield
+    except BaseException:
+        close()
+        raise
 
 
 def build_openai_client(settings: Settings) -> OpenAI:
@@ -325,57 +343,69 @@ def build_runtime(
     settings = settings or load_settings()
     clock = clock or SystemClock(settings.zone)
     store = build_store(settings)
-    redis_client = build_redis(settings)
-    prompts = PromptCache(
-        store,
-        redis_client=redis_client,
-        ttl_seconds=settings.prompt_cache_ttl_seconds,
-        local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
-    )
-    bus = EventBus(
-        store,
-        default_listeners(store),
-        stale_after=timedelta(seconds=settings.lease_seconds),
-        reconcile_every=min(5.0, settings.lease_seconds / 2),
-        transport=build_run_transport(settings),
-    )
-    leases = TurnLeases(
-        store,
-        lease_seconds=settings.lease_seconds,
-        renew_every=settings.lease_seconds / 4,
-        failed_listeners=bus.listeners_for(EventName.TURN_FAILED),
-    )
-    client = build_openai_client(settings) if settings.openai_api_key is not None else None
-    agent = Agent(
-        store=store,
-        model=model or build_model(settings, clock, client),
-        tools=default_registry(),
-        prompts=prompts,
-        events=bus,
-        clock=clock,
-        limits=agent_limits(settings),
-        leases=leases,
-    )
-    authenticator = Authenticator(store, listen_host=settings.host, env_keys=settings.parsed_api_keys)
-    runtime = Runtime(
-        settings,
-        clock,
-        store,
-        prompts,
-        bus,
-        agent.model,
-        agent,
-        authenticator,
-        ModelStatus(agent.model, agent.health),
-        build_voice(settings, client),
-        RecordingRetention(store),
-        redis_client,
-        client,
-    )
-    prompts.start()
-    bus.start()
-    leases.start()
-    runtime.retention.start()
+    # Until the runtime exists to close them, what is opened is closed here if a later part's
+    # settings are bad (a missing key for the voice chosen, say).
+    with ExitStack() as undo:
+        undo.callback(store.close)
+        redis_client = build_redis(settings)
+        if redis_client is not None:
+            undo.callback(redis_client.close)
+        prompts = PromptCache(
+            store,
+            redis_client=redis_client,
+            ttl_seconds=settings.prompt_cache_ttl_seconds,
+            local_ttl_seconds=settings.prompt_cache_local_ttl_seconds,
+        )
+        bus = EventBus(
+            store,
+            default_listeners(store),
+            stale_after=timedelta(seconds=settings.lease_seconds),
+            reconcile_every=min(5.0, settings.lease_seconds / 2),
+            transport=build_run_transport(settings),
+        )
+        undo.callback(bus.close, 0)
+        leases = TurnLeases(
+            store,
+            lease_seconds=settings.lease_seconds,
+            renew_every=settings.lease_seconds / 4,
+            failed_listeners=bus.listeners_for(EventName.TURN_FAILED),
+        )
+        client = build_openai_client(settings) if settings.openai_api_key is not None else None
+        if client is not None:
+            undo.callback(client.close)
+        agent = Agent(
+            store=store,
+            model=model or build_model(settings, clock, client),
+            tools=default_registry(),
+            prompts=prompts,
+            events=bus,
+            clock=clock,
+            limits=agent_limits(settings),
+            leases=leases,
+        )
+        undo.callback(agent.model.close)
+        authenticator = Authenticator(store, listen_host=settings.host, env_keys=settings.parsed_api_keys)
+        runtime = Runtime(
+            settings,
+            clock,
+            store,
+            prompts,
+            bus,
+            agent.model,
+            agent,
+            authenticator,
+            ModelStatus(agent.model, agent.health),
+            build_voice(settings, client),
+            RecordingRetention(store),
+            redis_client,
+            client,
+        )
+        undo.pop_all()
+    with _closed_unless_built(runtime.close):
+        prompts.start()
+        bus.start()
+        leases.start()
+        runtime.retention.start()
     if close_at_exit:
         atexit.register(runtime.close)
         _exit_cleanly_on_sigterm()

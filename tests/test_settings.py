@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from agent_core.errors import ConfigError
 from agent_core.runtime import build_runtime
 from agent_core.settings import load_settings
+from agent_core.store.postgres import upgrade_postgres
+from tests.conftest import POSTGRES_ADMIN_URL, eventually, fresh_database
 
 
 @pytest.fixture(autouse=True)
@@ -121,15 +124,34 @@ def test_an_unreachable_database_fails_fast() -> None:
         build_runtime(load_settings(database_url="postgresql://nobody@127.0.0.1:1/none"))
 
 
-@pytest.mark.postgres
-def test_a_database_without_the_schema_says_how_to_apply_it() -> None:
-    from tests.conftest import fresh_database
+def connections_to(database_url: str) -> int:
+    """How many sessions PostgreSQL has open on the database of `database_url`."""
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database_url.rsplit("/", 1)[1],)
+        ).fetchone()
+    return int(row[0]) if row else 0
 
-    with (
-        fresh_database("vam_empty") as empty,
-        pytest.raises(ConfigError, match="no voice-assistant tables yet: run `vam migrate`"),
-    ):
-        build_runtime(load_settings(database_url=empty))
+
+@pytest.mark.postgres
+def test_a_database_without_the_schema_says_how_to_apply_it_and_is_let_go() -> None:
+    with fresh_database("vam_empty") as empty:
+        with pytest.raises(ConfigError, match="no voice-assistant tables yet: run `vam migrate`"):
+            build_runtime(load_settings(database_url=empty))
+
+        eventually(lambda: connections_to(empty) == 0, "the refused store's connections closed")
+
+
+@pytest.mark.postgres
+def test_a_start_a_later_setting_stops_leaves_no_connection_open() -> None:
+    # The dashboard builds the runtime again at its next rerun: each failed start must not
+    # leave its database connections behind.
+    with fresh_database("vam_start") as url:
+        upgrade_postgres(url)
+        with pytest.raises(ConfigError, match="VOICE_STT=openai needs OPENAI_API_KEY"):
+            build_runtime(load_settings(database_url=url, voice_stt="openai"))
+
+        eventually(lambda: connections_to(url) == 0, "the half-built runtime's connections closed")
 
 
 def test_api_keys_are_parsed_with_optional_tenant_binding(monkeypatch: pytest.MonkeyPatch) -> None:

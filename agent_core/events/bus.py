@@ -366,10 +366,10 @@ class EventBus:
             return
         self._closed = True
         self._deadline = time.monotonic() + timeout
-        if not self._started:
-            return
         if self.transport is not None:
             self.transport.close(timeout)
+        if not self._started:
+            return
         for worker in self._workers.values():
             worker.queue.put(_STOP)
         for worker in self._workers.values():

@@ -137,8 +137,10 @@ class NatsRunTransport:
         return False, f"NATS at {self._url} unreachable: each process runs its own events meanwhile"
 
     def close(self, timeout: float) -> None:
-        """Stop consuming, let runs in hand finish within `timeout`, disconnect."""
+        """Stop consuming, let runs in hand finish within `timeout`, disconnect, and close the
+        event loop (never started or not: it holds a selector and a socket pair)."""
         if not self._thread.is_alive():
+            self._loop.close()
             return
         if self._connecting is not None:
             # Still trying to reach the server: stop trying.
@@ -150,6 +152,8 @@ class NatsRunTransport:
             log.exception("NATS transport did not stop cleanly")
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(2)
+        if not self._thread.is_alive():
+            self._loop.close()
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

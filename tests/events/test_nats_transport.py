@@ -3,8 +3,10 @@ lost when NATS goes away or comes back, or when a process dies holding a run."""
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -226,3 +228,21 @@ def test_a_run_held_by_a_killed_process_is_delivered_once_by_another_machine(
         time.sleep(2.5)  # more than a lease and an ack wait: a second delivery would have happened
     assert sum(len(listener.seen) for listener in survivors) == 1
     assert runs_of(postgres_store, tenant.id) == [("tour.booked", name, RunStatus.SUCCEEDED, 1)]
+
+
+def test_a_bus_on_nats_closed_started_or_not_leaves_no_event_loop_open(
+    sqlite_store: SqliteStore, nats: NatsServer
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        never_started = EventBus(
+            sqlite_store, [ScriptedListener("mailer")], transport=NatsRunTransport(nats.url)
+        )
+        started = EventBus(sqlite_store, [ScriptedListener("mailer")], transport=NatsRunTransport(nats.url))
+        started.start()
+        never_started.close(1)
+        started.close(1)
+        del never_started, started
+        gc.collect()
+
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
