@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
 
@@ -37,6 +37,7 @@ from agent_core.events.bus import EventBus
 from agent_core.events.sink import EventPublisher
 from agent_core.llm.base import ChatModel
 from agent_core.llm.demo_model import DemoModel
+from agent_core.llm.openai_model import OpenAIChatModel
 from agent_core.prompt_cache import PromptCache
 from agent_core.store.base import Store, TenantWriter, ToolFailure
 from agent_core.store.postgres import PostgresStore, upgrade_postgres
@@ -119,6 +120,24 @@ def pytest_configure(config: pytest.Config) -> None:
     distributing = config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput")
     if not distributing:
         os.environ.pop("COVERAGE_PROCESS_CONFIG", None)
+
+
+@pytest.fixture(autouse=True)
+def openai_models_closed_at_the_end(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every OpenAI adapter a test builds is closed when the test ends, as a runtime closes
+    its own: tests build them bare, and a connection one keeps would otherwise be left to the
+    garbage collector (a ResourceWarning, an error here, in whichever test runs then)."""
+    built: list[OpenAIChatModel] = []
+    build = OpenAIChatModel.__init__
+
+    def build_and_keep(model: OpenAIChatModel, *args: Any, **kwargs: Any) -> None:
+        build(model, *args, **kwargs)
+        built.append(model)
+
+    monkeypatch.setattr(OpenAIChatModel, "__init__", build_and_keep)
+    yield
+    for model in built:
+        model.close()
 
 
 @pytest.fixture

@@ -116,30 +116,30 @@ runtime.close()
 @pytest.mark.redis
 def test_a_prompt_edit_reaches_the_next_turn_in_another_process(tmp_path: Path, redis_url: str) -> None:
     db = tmp_path / "shared.sqlite3"
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", CHILD, str(db), redis_url],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert child.stdin is not None
-    assert child.stdout is not None
-    try:
-        assert child.stdout.readline().startswith("Hello! I'm Ava, the booking assistant of Demo Tours")
-        runtime = build_runtime(load_settings(sqlite_path=db, redis_url=redis_url))
+    ) as child:
+        assert child.stdin is not None
+        assert child.stdout is not None
         try:
-            runtime.acting_as(TEST_ADMIN).prompts.publish(
-                DEMO_TENANT_ID, "You are Max, the night concierge of Demo Tours."
-            )
+            assert child.stdout.readline().startswith("Hello! I'm Ava, the booking assistant of Demo Tours")
+            runtime = build_runtime(load_settings(sqlite_path=db, redis_url=redis_url))
+            try:
+                runtime.acting_as(TEST_ADMIN).prompts.publish(
+                    DEMO_TENANT_ID, "You are Max, the night concierge of Demo Tours."
+                )
+            finally:
+                runtime.close()
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            assert child.stdout.readline().startswith("Hello! I'm Max, the night concierge of Demo Tours.")
         finally:
-            runtime.close()
-        child.stdin.write("go\n")
-        child.stdin.flush()
-        assert child.stdout.readline().startswith("Hello! I'm Max, the night concierge of Demo Tours.")
-    finally:
-        child.stdin.close()
-        assert child.wait(timeout=60) == 0
+            child.stdin.close()
+            assert child.wait(timeout=60) == 0
 
 
 @pytest.fixture

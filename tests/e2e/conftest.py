@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from agent_core.testing.environment import unconfigured_environment
 from agent_core.testing.net import free_port, wait_for_http
@@ -91,5 +92,21 @@ def send_message(page: Page, box: Locator, message: str) -> None:
             expect(shown).to_be_visible(timeout=10_000)
             return
         except AssertionError:
+            if attempt == 2:
+                raise
+
+
+def choose(box: Locator, option: Locator, typed: str = "") -> None:
+    """Open a select box (typing `typed` to narrow its list) and pick `option`. A rerun that
+    redraws the box closes its list before the option is clicked (seen on a loaded machine),
+    so it is opened again; an option that is there shows within seconds."""
+    for attempt in range(3):
+        box.click()
+        if typed:
+            box.page.keyboard.type(typed)
+        try:
+            option.click(timeout=10_000)
+            return
+        except PlaywrightTimeoutError:
             if attempt == 2:
                 raise

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from agent_core.store.demo_data import DEMO_TENANT_ID
-from tests.e2e.conftest import running_dashboard, send_message, shoot
+from tests.e2e.conftest import choose, running_dashboard, send_message, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +91,10 @@ def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows
     page.get_by_role("link", name="Records").click()
     expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
     page.get_by_text("Correct a tour").click()
-    page.get_by_role("combobox", name="Booking").click()
-    page.get_by_role("option", name="Maria Garcia", exact=False).click()
+    choose(
+        page.get_by_role("combobox", name="Booking"),
+        page.get_by_role("option", name="Maria Garcia", exact=False),
+    )
     page.get_by_text("Cancel", exact=True).click()
     page.get_by_text("Yes, cancel this booking; Maria Garcia will be told").click()
     page.get_by_role("button", name="Cancel booking").click()
@@ -100,9 +102,8 @@ def test_an_operator_cancels_a_booking_from_the_records_page_and_the_audit_shows
     shoot(page, "records-correction")
     page.get_by_role("link", name="Audit").click()
     expect(page.get_by_role("heading", name="Audit log")).to_be_visible(timeout=30_000)
-    page.get_by_label("Actions").click()
-    page.keyboard.type("tour.cancelled")  # the list is longer than its drop-down shows
-    page.get_by_role("option", name="tour.cancelled").click()
+    # The list is longer than its drop-down shows: typing narrows it.
+    choose(page.get_by_label("Actions"), page.get_by_role("option", name="tour.cancelled"), "tour.cancelled")
     page.keyboard.press("Escape")
     expect(page.get_by_text("1 entry (newest first", exact=False)).to_be_visible(timeout=10_000)
     shoot(page, "audit-correction")
@@ -177,8 +178,7 @@ def test_records_stays_on_its_tab_after_a_correction_and_a_tenant_switch_leaves_
     expect(page.get_by_role("heading", name="Records · Demo Tours")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="Contacts").click()
     page.get_by_text("Correct a contact").click()
-    page.get_by_label("Contact", exact=True).click()
-    page.get_by_role("option", name="Lena Park").click()
+    choose(page.get_by_label("Contact", exact=True), page.get_by_role("option", name="Lena Park"))
     page.get_by_label("Name", exact=True).fill("Lena Park-Yoon")
     page.get_by_role("button", name="Save contact").click()
     expect(page.get_by_text("Saved Lena Park-Yoon; the CRM is told.")).to_be_visible(timeout=30_000)
@@ -187,8 +187,10 @@ def test_records_stays_on_its_tab_after_a_correction_and_a_tenant_switch_leaves_
 
     page.get_by_role("link", name="Chat").click()
     expect(page.get_by_role("heading", name="Chat · Demo Tours")).to_be_visible(timeout=30_000)
-    page.get_by_test_id("stSidebar").get_by_label("Tenant").click()
-    page.get_by_role("option", name="Harbour Clinic").click()
+    choose(
+        page.get_by_test_id("stSidebar").get_by_label("Tenant"),
+        page.get_by_role("option", name="Harbour Clinic"),
+    )
     expect(page.get_by_role("heading", name="Chat · Harbour Clinic")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("not one of this tenant's")).to_have_count(0)
     assert "conversation=" not in page.url

@@ -24,7 +24,7 @@ CLIENT_ID, CLIENT_SECRET = "voice-assistant-dashboard", "test-client-secret-not-
 
 
 @pytest.fixture(scope="module")
-def identity_provider() -> Iterator[tuple[str, int]]:
+def identity_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """node-oidc-provider on a free port; yields its issuer URL and the dashboard's port."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
@@ -35,18 +35,20 @@ def identity_provider() -> Iterator[tuple[str, int]]:
         subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=PROVIDER, check=True, capture_output=True)
     port, dashboard_port = free_port(), free_port()
     redirect = f"http://127.0.0.1:{dashboard_port}/oauth2callback"
-    process = subprocess.Popen(
-        [node, "provider.mjs", str(port), CLIENT_ID, CLIENT_SECRET, redirect],
-        cwd=PROVIDER,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    # A file, not a pipe: nobody reads a pipe while the tests run (see tests/e2e/conftest.py).
+    log = tmp_path_factory.mktemp("oidc") / "provider.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [node, "provider.mjs", str(port), CLIENT_ID, CLIENT_SECRET, redirect],
+            cwd=PROVIDER,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     issuer = f"http://127.0.0.1:{port}"
     if not wait_for_http(f"{issuer}/.well-known/openid-configuration", timeout=30):
         process.kill()
-        pytest.fail(
-            f"the OIDC provider did not start: {process.stdout.read().decode() if process.stdout else ''}"
-        )
+        process.wait()
+        pytest.fail(f"the OIDC provider did not start: {log.read_text(errors='replace')}")
     yield issuer, dashboard_port
     process.terminate()
     process.wait(timeout=10)

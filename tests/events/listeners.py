@@ -82,7 +82,7 @@ def killed_while_running(
 ) -> None:
     """A process (its bus on NATS when `nats_url` is given) commits a booking, starts running
     its `listener` run, and is SIGKILLed in the middle of it."""
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [
             sys.executable,
             "-c",
@@ -95,8 +95,8 @@ def killed_while_running(
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().startswith("running")
-    child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline().startswith("running")
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)

@@ -237,13 +237,13 @@ def test_sigterm_persists_every_accepted_event_and_exits_cleanly(tmp_path: Path)
     import signal
 
     database = tmp_path / "sigterm.sqlite3"
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", SIGTERM_CHILD, str(database)], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    assert child.stdout.readline().strip() == "accepted"
-    child.send_signal(signal.SIGTERM)
-    assert child.wait(timeout=60) == 0
+    ) as child:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "accepted"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 0
     store = SqliteStore(database)
     records = store.events.find(DEMO_TENANT_ID, limit=1000)
     assert [r.event.payload["i"] for r in records] == list(range(200))

@@ -68,11 +68,14 @@ def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, 
     return {"DATABASE_URL": request.getfixturevalue("fresh_postgres")}
 
 
-def start_api(
+@contextlib.contextmanager
+def api_process(
     settings: dict[str, str], model: FakeOpenAIServer, *extra: str, **env: str
-) -> tuple[subprocess.Popen[bytes], str]:
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`vam api` in a process of its own and its URL; stopped at the end if still running,
+    its output pipe closed."""
     port = free_port()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "agent_core.cli", "api", "--port", str(port), *extra],
         cwd=ROOT,
         env=unconfigured_environment(
@@ -84,12 +87,20 @@ def start_api(
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    if not wait_for_http(f"{url}/api/health", timeout=30):
-        process.kill()
-        pytest.fail(f"the API did not start: {process.communicate()[0].decode()}")
-    return process, url
+    ) as process:
+        url = f"http://127.0.0.1:{port}"
+        if not wait_for_http(f"{url}/api/health", timeout=30):
+            process.kill()
+            pytest.fail(f"the API did not start: {process.communicate()[0].decode()}")
+        try:
+            yield process, url
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
 
 
 def send_turns(url: str, count: int, responses: list[httpx.Response | Exception]) -> list[threading.Thread]:
@@ -108,8 +119,10 @@ def send_turns(url: str, count: int, responses: list[httpx.Response | Exception]
 
 def test_sigkill_under_load_then_restart_loses_and_leaves_nothing(store_settings: dict[str, str]) -> None:
     db = Database(store_settings)
-    with FakeOpenAIServer(booking_responder(delay=0.15)) as model:
-        process, url = start_api(store_settings, model, LEASE_SECONDS="2")
+    with (
+        FakeOpenAIServer(booking_responder(delay=0.15)) as model,
+        api_process(store_settings, model, LEASE_SECONDS="2") as (process, url),
+    ):
         responses: list[httpx.Response | Exception] = []
         senders = send_turns(url, 40, responses)
         eventually(lambda: db.count("SELECT count(*) FROM tours") >= 8, "bookings committed under load")
@@ -153,8 +166,10 @@ def test_sigterm_with_turns_longer_than_the_grace_records_every_turn_and_answers
     settings = {"SQLITE_PATH": str(tmp_path / "grace.sqlite3")}
     db = Database(settings)
     # Each model answer takes 1.5 s; a turn makes two, longer than the 2 s grace.
-    with FakeOpenAIServer(booking_responder(delay=1.5)) as model:
-        process, url = start_api(settings, model, "--graceful-seconds", "2")
+    with (
+        FakeOpenAIServer(booking_responder(delay=1.5)) as model,
+        api_process(settings, model, "--graceful-seconds", "2") as (process, url),
+    ):
         responses: list[httpx.Response | Exception] = []
         senders = send_turns(url, 6, responses)
         eventually(lambda: len(model.requests) >= 6, "every turn reached the model")
@@ -327,8 +342,10 @@ def test_a_keyed_retry_after_its_process_died_runs_as_soon_as_the_lease_is_out(
     db = Database(store_settings)
     request = {"tenantId": DEMO, "message": "Book a tour please"}
     headers = {"Idempotency-Key": "order-after-crash"}
-    with FakeOpenAIServer(booking_responder(delay=30.0)) as hanging:
-        first, url = start_api(store_settings, hanging, LEASE_SECONDS="2")
+    with (
+        FakeOpenAIServer(booking_responder(delay=30.0)) as hanging,
+        api_process(store_settings, hanging, LEASE_SECONDS="2") as (first, url),
+    ):
         lost: list[httpx.Response | Exception] = []
         sender = threading.Thread(
             target=lambda: lost.append(_post_quietly(f"{url}/api/chat", request, headers)), daemon=True
@@ -338,14 +355,12 @@ def test_a_keyed_retry_after_its_process_died_runs_as_soon_as_the_lease_is_out(
         first.kill()  # SIGKILL: the claim is never released
         first.wait()
         sender.join(timeout=30)
-    with FakeOpenAIServer(booking_responder(delay=0.0)) as model:
-        second, url = start_api(store_settings, model, LEASE_SECONDS="2")
-        try:
-            retry = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
-            again = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
-        finally:
-            second.terminate()
-            second.wait(timeout=30)
+    with (
+        FakeOpenAIServer(booking_responder(delay=0.0)) as model,
+        api_process(store_settings, model, LEASE_SECONDS="2") as (_, url),
+    ):
+        retry = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
+        again = httpx.post(f"{url}/api/chat", json=request, headers=headers, timeout=60)
     assert retry.status_code == 200, retry.text
     assert again.json() == retry.json()
     assert again.headers["idempotent-replayed"] == "true"

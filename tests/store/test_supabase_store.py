@@ -6,6 +6,7 @@ runs in test_store_contract.)"""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -56,8 +57,11 @@ def test_the_two_variables_select_the_supabase_store_and_a_turn_works(supabase: 
 
 
 def test_a_wrong_key_names_the_variable(supabase: SupabaseProject) -> None:
-    with pytest.raises(ConfigError, match="SUPABASE_SERVICE_ROLE_KEY"):
-        SupabaseStore(supabase.url, "not-the-key").check_schema()
+    with (
+        closing(SupabaseStore(supabase.url, "not-the-key")) as store,
+        pytest.raises(ConfigError, match="SUPABASE_SERVICE_ROLE_KEY"),
+    ):
+        store.check_schema()
 
 
 def test_the_anon_key_in_place_of_the_service_role_key_is_refused_at_start(supabase: SupabaseProject) -> None:
@@ -68,13 +72,21 @@ def test_the_anon_key_in_place_of_the_service_role_key_is_refused_at_start(supab
 def test_a_key_signed_by_another_project_names_the_variable(supabase: SupabaseProject) -> None:
     # The gateway knows this project's keys only; a key of another project is refused there.
     foreign = api_key("service_role", ref="another-project")
-    with pytest.raises(ConfigError, match="SUPABASE_SERVICE_ROLE_KEY"):
-        SupabaseStore(supabase.url, foreign).check_schema()
+    with (
+        closing(SupabaseStore(supabase.url, foreign)) as store,
+        pytest.raises(ConfigError, match="SUPABASE_SERVICE_ROLE_KEY"),
+    ):
+        store.check_schema()
 
 
 def test_an_unreachable_url_names_the_variable() -> None:
-    with pytest.raises(StoreUnavailableError, match="cannot reach Supabase at SUPABASE_URL"):
-        SupabaseStore(f"http://127.0.0.1:{free_port()}", api_key("service_role"), timeout=2).check_schema()
+    with (
+        closing(
+            SupabaseStore(f"http://127.0.0.1:{free_port()}", api_key("service_role"), timeout=2)
+        ) as store,
+        pytest.raises(StoreUnavailableError, match="cannot reach Supabase at SUPABASE_URL"),
+    ):
+        store.check_schema()
 
 
 def test_a_network_drop_mid_run_is_store_unavailable(supabase: SupabaseProject) -> None:
