@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -80,33 +80,39 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def send_message(page: Page, box: Locator, message: str) -> None:
-    """Type a message in a chat box and send it, until the conversation shows it. A rerun
-    that redraws the box between typing and Enter drops what was typed (seen on a loaded
-    machine), so it is typed again; a message that was sent shows within seconds."""
-    shown = page.get_by_test_id("stChatMessage").filter(has_text=message).first
+def _again_after_a_rerun(act: Callable[[], None], done: Callable[[], None]) -> None:
+    """`act`, then `done` (which fails within seconds when the act was lost); up to three
+    times. A Streamlit rerun that redraws a widget mid-act drops what the act did (seen on a
+    loaded machine), so the act is made again."""
     for attempt in range(3):
-        box.fill(message)
-        box.press("Enter")
+        act()
         try:
-            expect(shown).to_be_visible(timeout=10_000)
+            done()
             return
-        except AssertionError:
+        except (AssertionError, PlaywrightTimeoutError):
             if attempt == 2:
                 raise
+
+
+def send_message(page: Page, box: Locator, message: str) -> None:
+    """Type a message in a chat box and send it, until the conversation shows it (a rerun
+    between typing and Enter drops what was typed)."""
+
+    def send() -> None:
+        box.fill(message)
+        box.press("Enter")
+
+    shown = page.get_by_test_id("stChatMessage").filter(has_text=message).first
+    _again_after_a_rerun(send, lambda: expect(shown).to_be_visible(timeout=10_000))
 
 
 def choose(box: Locator, option: Locator, typed: str = "") -> None:
-    """Open a select box (typing `typed` to narrow its list) and pick `option`. A rerun that
-    redraws the box closes its list before the option is clicked (seen on a loaded machine),
-    so it is opened again; an option that is there shows within seconds."""
-    for attempt in range(3):
+    """Open a select box (typing `typed` to narrow its list) and pick `option` (a rerun
+    closes the list before the option is clicked)."""
+
+    def open_list() -> None:
         box.click()
         if typed:
             box.page.keyboard.type(typed)
-        try:
-            option.click(timeout=10_000)
-            return
-        except PlaywrightTimeoutError:
-            if attempt == 2:
-                raise
+
+    _again_after_a_rerun(open_list, lambda: option.click(timeout=10_000))
